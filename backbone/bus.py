@@ -1,0 +1,135 @@
+"""Kafka: topics, the producer, and events as CloudEvents 1.0 binary-mode messages."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+import structlog
+
+from backbone.settings import Settings
+from contracts.catalog import ALL_TOPICS
+from contracts.envelope import EventEnvelope, EventMetadata
+
+log = structlog.get_logger(__name__)
+
+Headers = list[tuple[str, bytes]]
+
+# Envelope fields carried as CloudEvents extension attributes (lower-case alphanumerics only).
+_EXTENSIONS = {
+    "streamtype": "stream_type",
+    "streamversion": "version",
+    "schemaversion": "schema_version",
+    "position": "position",
+}
+_META_EXTENSIONS = {
+    "actor": "actor",
+    "orgunit": "org_unit",
+    "source": "source",
+    "correlationid": "correlation_id",
+    "causationid": "causation_id",
+}
+
+
+class PoisonMessage(Exception):
+    """A message that is not a FundWatch event and never will be."""
+
+
+def to_message(envelope: EventEnvelope) -> tuple[bytes, bytes, Headers]:
+    """(key, value, headers) of an event: keyed by stream id so a stream stays in order.
+
+    The `traceparent` header is added by whoever sends, from the span that publishes.
+    """
+    headers: Headers = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", str(envelope.event_id).encode()),
+        ("ce_source", f"/fundwatch/{envelope.metadata.source}".encode()),
+        ("ce_type", envelope.event_type.encode()),
+        ("ce_subject", envelope.stream_id.encode()),
+        ("ce_time", envelope.occurred_at.isoformat().encode()),
+        ("content-type", b"application/json"),
+    ]
+    for attr, name in _EXTENSIONS.items():
+        value = getattr(envelope, name)
+        if value is not None:
+            headers.append((f"ce_{attr}", str(value).encode()))
+    for attr, name in _META_EXTENSIONS.items():
+        value = getattr(envelope.metadata, name)
+        if value is not None:
+            headers.append((f"ce_{attr}", str(value).encode()))
+    return envelope.stream_id.encode(), orjson.dumps(envelope.payload), headers
+
+
+def from_message(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> EventEnvelope:
+    """The envelope of a CloudEvents binary-mode message; anything else is poison."""
+    h = {k: v.decode() for k, v in headers}
+    try:
+        if h.get("ce_specversion") != "1.0":
+            raise PoisonMessage("not a CloudEvents 1.0 message")
+        meta: dict[str, Any] = {name: h.get(f"ce_{attr}") for attr, name in _META_EXTENSIONS.items()}
+        meta["traceparent"] = h.get("traceparent")
+        return EventEnvelope(
+            event_id=UUID(h["ce_id"]),
+            stream_id=h["ce_subject"],
+            stream_type=h["ce_streamtype"],
+            version=int(h["ce_streamversion"]),
+            event_type=h["ce_type"],
+            schema_version=int(h.get("ce_schemaversion", "1")),
+            occurred_at=datetime.fromisoformat(h["ce_time"]),
+            metadata=EventMetadata(**meta),
+            payload=orjson.loads(value or b"null"),
+            position=int(h["ce_position"]) if "ce_position" in h else None,
+        )
+    except PoisonMessage:
+        raise
+    except (KeyError, ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise PoisonMessage(f"malformed event message: {exc!r}") from exc
+
+
+def create_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
+    """A producer that waits for all replicas.
+
+    Idempotent production is off: the embedded broker refuses InitProducerId, and every
+    consumer is idempotent by event id anyway.
+    """
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "acks": "all",
+        "enable_idempotence": False,
+        "linger_ms": 5,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": 15_000,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+async def ensure_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS, *, seconds: float = 60) -> None:
+    """Create the FundWatch topics that do not exist yet; waits for the broker."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type((KafkaError, OSError)),
+        wait=wait_exponential(multiplier=0.2, max=2),
+        stop=stop_after_delay(seconds),
+        reraise=True,
+    ):
+        with attempt:
+            admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+            await admin.start()
+            try:
+                existing = set(await admin.list_topics())
+                missing = [t for t in topics if t not in existing]
+                if missing:
+                    try:
+                        await admin.create_topics(
+                            [NewTopic(t, num_partitions=settings.topic_partitions, replication_factor=settings.topic_replication) for t in missing]
+                        )
+                    except TopicAlreadyExistsError:
+                        pass
+                    log.info("topics.created", topics=missing)
+            finally:
+                await admin.close()

@@ -1,0 +1,70 @@
+"""PostgreSQL connections: one async engine per process, retried at start-up."""
+
+from typing import Any
+
+import asyncpg
+import orjson
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# A just-restarted PostgreSQL refuses the first connections while it recovers.
+TRANSIENT_CONNECT_ERRORS = (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The SQLAlchemy form (asyncpg driver) of a plain `postgresql://` URL."""
+    url = make_url(database_url)
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The plain libpq form of a URL, for direct asyncpg connections (LISTEN)."""
+    url = make_url(database_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """The process's engine; JSON through orjson."""
+    return create_async_engine(
+        sqlalchemy_url(database_url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+    )
+
+
+async def wait_for_database(engine: AsyncEngine, *, seconds: float = 60) -> None:
+    """Block until PostgreSQL answers, backing off between tries."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(TRANSIENT_CONNECT_ERRORS),
+        wait=wait_exponential(multiplier=0.1, max=2),
+        stop=stop_after_delay(seconds),
+        reraise=True,
+    ):
+        with attempt:
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("select 1")
+
+
+async def connect_raw(database_url: str) -> asyncpg.Connection:
+    """A dedicated asyncpg connection (for LISTEN), retried like the engine."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(TRANSIENT_CONNECT_ERRORS),
+        wait=wait_exponential(multiplier=0.1, max=2),
+        stop=stop_after_delay(60),
+        reraise=True,
+    ):
+        with attempt:
+            return await asyncpg.connect(asyncpg_dsn(database_url))
+    raise AssertionError("unreachable")

@@ -1,0 +1,219 @@
+"""The PostgreSQL event store: append with optimistic concurrency, read a stream, read all.
+
+Every append also writes an outbox row in the same transaction; the relay publishes from
+there (see `backbone.outbox`). Inline projections run inside the appending transaction.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from opentelemetry import propagate
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbone.errors import ConcurrencyConflict
+from backbone.tables import PlumbingTables
+from contracts.envelope import DomainEvent, EventEnvelope, EventMetadata
+
+InlineProjection = Callable[[AsyncConnection, Sequence[EventEnvelope]], Awaitable[None]]
+
+UNIQUE_VIOLATION = "23505"
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether a database error is a unique-constraint violation."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == UNIQUE_VIOLATION or getattr(orig, "pgcode", None) == UNIQUE_VIOLATION
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the active span, to store with an event."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@dataclass(frozen=True)
+class FeedCursor:
+    """Where a reader of the whole store stands: (transaction id, position).
+
+    Ordering by transaction id and reading only below the oldest running transaction means
+    an event whose position was taken by a transaction that commits late is never skipped.
+    """
+
+    tx_id: int = 0
+    position: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.tx_id}-{self.position}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> "FeedCursor":
+        if not value:
+            return cls()
+        tx, _, pos = value.partition("-")
+        return cls(int(tx), int(pos))
+
+
+@dataclass(frozen=True)
+class NewStream:
+    """A stream to create in a bulk append: fails as a duplicate when it exists already."""
+
+    stream_id: str
+    stream_type: str
+    events: Sequence[DomainEvent]
+
+
+@dataclass
+class EventStore:
+    """Append-only store of one service's events, in that service's schema."""
+
+    tables: PlumbingTables
+    source: str
+    inline_projections: list[InlineProjection] = field(default_factory=list)
+
+    @property
+    def notify_channel(self) -> str:
+        return f"{self.tables.schema}_events"
+
+    def metadata(self, *, actor: str, org_unit: str | None = None, **ids: str | None) -> EventMetadata:
+        """Metadata for events caused now, carrying the active trace."""
+        return EventMetadata(
+            actor=actor, org_unit=org_unit, source=self.source, traceparent=current_traceparent(), **ids
+        )
+
+    def _rows(
+        self, stream_id: str, stream_type: str, start_version: int, events: Sequence[DomainEvent], meta: EventMetadata
+    ) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        return [
+            {
+                "event_id": uuid4(),
+                "stream_id": stream_id,
+                "stream_type": stream_type,
+                "version": start_version + i,
+                "event_type": event.event_type,
+                "schema_version": event.schema_version,
+                "occurred_at": now,
+                "metadata": meta.model_dump(mode="json"),
+                "payload": event.model_dump(mode="json"),
+            }
+            for i, event in enumerate(events, start=1)
+        ]
+
+    async def append(
+        self,
+        conn: AsyncConnection,
+        *,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        meta: EventMetadata,
+    ) -> list[EventEnvelope]:
+        """Append events after `expected_version`; someone else's append first is a conflict."""
+        ev = self.tables.events
+        current = await conn.scalar(select(func.coalesce(func.max(ev.c.version), 0)).where(ev.c.stream_id == stream_id))
+        if current != expected_version:
+            raise ConcurrencyConflict(
+                f"stream {stream_id} is at version {current}, not {expected_version}",
+                stream_id=stream_id,
+                expected_version=expected_version,
+                actual_version=current,
+            )
+        try:
+            async with conn.begin_nested():
+                stored = await self._insert(conn, self._rows(stream_id, stream_type, expected_version, events, meta))
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            raise ConcurrencyConflict(
+                f"stream {stream_id} was appended to concurrently",
+                stream_id=stream_id,
+                expected_version=expected_version,
+            ) from exc
+        await self._after_append(conn, stored)
+        return stored
+
+    async def create_streams(
+        self, conn: AsyncConnection, streams: Sequence[NewStream], meta: EventMetadata
+    ) -> tuple[list[EventEnvelope], set[str]]:
+        """Create many new streams at once; returns what was stored and the ids that existed."""
+        rows = [r for s in streams for r in self._rows(s.stream_id, s.stream_type, 0, s.events, meta)]
+        if not rows:
+            return [], set()
+        stored = await self._insert(conn, rows, skip_existing=True)
+        created = {e.stream_id for e in stored}
+        existing = {s.stream_id for s in streams} - created
+        await self._after_append(conn, stored)
+        return stored, existing
+
+    async def _insert(
+        self, conn: AsyncConnection, rows: list[dict[str, Any]], *, skip_existing: bool = False
+    ) -> list[EventEnvelope]:
+        ev = self.tables.events
+        stmt = insert(ev).values(rows)
+        if skip_existing:
+            stmt = stmt.on_conflict_do_nothing(index_elements=[ev.c.stream_id, ev.c.version])
+        stmt = stmt.returning(ev.c.position, ev.c.event_id)
+        result = await conn.execute(stmt)
+        positions = {event_id: position for position, event_id in result.all()}
+        return [
+            EventEnvelope(**{**row, "metadata": EventMetadata(**row["metadata"])}, position=positions[row["event_id"]])
+            for row in rows
+            if row["event_id"] in positions
+        ]
+
+    async def _after_append(self, conn: AsyncConnection, stored: list[EventEnvelope]) -> None:
+        if not stored:
+            return
+        await conn.execute(insert(self.tables.outbox), [{"event_position": e.position} for e in stored])
+        for projection in self.inline_projections:
+            await projection(conn, stored)
+        await conn.execute(text("select pg_notify(:channel, '')"), {"channel": self.notify_channel})
+
+    async def read_stream(self, conn: AsyncConnection, stream_id: str) -> list[EventEnvelope]:
+        """Every event of one stream, in version order."""
+        ev = self.tables.events
+        result = await conn.execute(select(ev).where(ev.c.stream_id == stream_id).order_by(ev.c.version))
+        return [envelope_from_row(row._mapping) for row in result]
+
+    async def read_all(
+        self, conn: AsyncConnection, after: FeedCursor, *, limit: int = 500, event_types: Sequence[str] | None = None
+    ) -> list[tuple[FeedCursor, EventEnvelope]]:
+        """Committed events after a cursor, in commit-safe order, never skipping a late commit."""
+        sql = f"""
+            SELECT e.*, CAST(CAST(e.tx_id AS text) AS bigint) AS tx
+            FROM {self.tables.schema}.events e
+            WHERE (e.tx_id, e.position) > (CAST(CAST(:tx AS text) AS xid8), :pos)
+              AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+              {"AND e.event_type = ANY(:types)" if event_types else ""}
+            ORDER BY e.tx_id, e.position
+            LIMIT :limit
+        """
+        params: dict[str, Any] = {"tx": str(after.tx_id), "pos": after.position, "limit": limit}
+        if event_types:
+            params["types"] = list(event_types)
+        result = await conn.execute(text(sql), params)
+        return [(FeedCursor(row.tx, row.position), envelope_from_row(row._mapping)) for row in result]
+
+
+def envelope_from_row(row: Any) -> EventEnvelope:
+    """An envelope from a stored `events` row."""
+    return EventEnvelope(
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        stream_type=row["stream_type"],
+        version=row["version"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        occurred_at=row["occurred_at"],
+        metadata=EventMetadata(**row["metadata"]),
+        payload=row["payload"],
+        position=row["position"],
+    )

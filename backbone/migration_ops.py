@@ -1,0 +1,16 @@
+"""DDL helpers for service migrations."""
+
+from alembic import op
+from sqlalchemy.util import await_only
+
+from backbone.tables import PLUMBING_DDL
+
+
+def execute_script(sql: str) -> None:
+    """Run several statements at once (asyncpg's simple query protocol), in the migration's transaction."""
+    await_only(op.get_bind().connection.driver_connection.execute(sql))
+
+
+def create_plumbing(schema: str) -> None:
+    """Create the event store, outbox, tracking, dead-letter and idempotency tables of a schema."""
+    execute_script(PLUMBING_DDL.format(s=schema))

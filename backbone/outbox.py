@@ -1,0 +1,130 @@
+"""The outbox relay: publishes committed events to Kafka, at least once, in order per stream.
+
+It reads the outbox table in id order. A row only becomes visible when its transaction
+commits, and it stays until published, so an event whose transaction commits after a later
+one is picked up on the next pass instead of being skipped. One relay per schema publishes at
+a time (advisory lock), which keeps the order per stream across instances.
+"""
+
+import asyncio
+import contextlib
+import zlib
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import structlog
+
+from backbone.bus import to_message
+from backbone.eventstore import EventStore, envelope_from_row
+from backbone.notify import Notifier
+
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+
+class _HeaderSetter:
+    def set(self, carrier: list[tuple[str, bytes]], key: str, value: str) -> None:
+        carrier.append((key, value.encode()))
+
+
+_HEADER_SETTER = _HeaderSetter()
+
+
+class OutboxRelay:
+    """Moves events from one service's outbox to its topic."""
+
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        store: EventStore,
+        producer: AIOKafkaProducer,
+        topic: str,
+        notifier: Notifier | None = None,
+        batch_size: int = 1000,
+        poll_seconds: float = 0.5,
+        ensure_topic: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.producer = producer
+        self.topic = topic
+        self.notifier = notifier
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.ensure_topic = ensure_topic
+        self._lock_key = zlib.crc32(f"outbox:{store.tables.schema}".encode())
+        schema = store.tables.schema
+        self._select = text(
+            f"""
+            SELECT o.id AS outbox_id, e.*
+            FROM {schema}.outbox o JOIN {schema}.events e ON e.position = o.event_position
+            ORDER BY o.id
+            LIMIT :limit
+            FOR UPDATE OF o
+            """
+        )
+        self._delete = text(f"DELETE FROM {schema}.outbox WHERE id = ANY(:ids)")
+        # The aiokafka instrumentation injects the sending span's context itself.
+        self._inject_trace = not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry
+
+    async def publish_pending(self) -> int:
+        """One pass: publish what is committed in the outbox; returns how many were published."""
+        async with self.engine.begin() as conn:
+            leader = await conn.scalar(text("select pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key})
+            if not leader:
+                return 0
+            rows = (await conn.execute(self._select, {"limit": self.batch_size})).all()
+            if not rows:
+                return 0
+            futures = []
+            for row in rows:
+                envelope = envelope_from_row(row._mapping)
+                key, value, headers = to_message(envelope)
+                parent = propagate.extract({"traceparent": envelope.metadata.traceparent or ""})
+                with tracer.start_as_current_span(
+                    f"publish {envelope.event_type}", context=parent, kind=trace.SpanKind.PRODUCER
+                ):
+                    if self._inject_trace:
+                        propagate.inject(headers, setter=_HEADER_SETTER)
+                    futures.append(await self.producer.send(self.topic, value=value, key=key, headers=headers))
+            await asyncio.gather(*futures)
+            await conn.execute(self._delete, {"ids": [row.outbox_id for row in rows]})
+        log.debug("outbox.published", topic=self.topic, count=len(rows))
+        return len(rows)
+
+    async def run(self) -> None:
+        """Publish forever; a broker or database outage is waited out, nothing is lost."""
+        wake = self.notifier.subscribe() if self.notifier else asyncio.Event()
+        backoff = 0.2
+        try:
+            while True:
+                wake.clear()
+                try:
+                    published = await self.publish_pending()
+                    backoff = 0.2
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - broker/database down: retry later
+                    log.warning("outbox.publish_failed", topic=self.topic, error=repr(exc), retry_in=backoff)
+                    await asyncio.sleep(backoff)
+                    if self.ensure_topic:
+                        # A broker that lost its memory has lost the topic too.
+                        with contextlib.suppress(Exception):
+                            await self.ensure_topic()
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if published >= self.batch_size:
+                    continue
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            if self.notifier:
+                self.notifier.unsubscribe(wake)

@@ -1,0 +1,197 @@
+"""The service factory: every FundWatch service is a FastAPI app wired the same way — engine,
+event store, outbox relay, consumers, health probes, problem details, tracing."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy import MetaData, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
+
+import structlog
+
+from backbone.bus import create_producer, ensure_topics
+from backbone.consumer import ConsumerRunner, Handler
+from backbone.db import create_engine, wait_for_database
+from backbone.errors import install_problem_handlers
+from backbone.eventstore import EventStore, InlineProjection
+from backbone.identity import require_roles
+from backbone.idempotency import IdempotencyMiddleware
+from backbone.notify import Notifier
+from backbone.outbox import OutboxRelay
+from backbone.settings import Settings, get_settings
+from backbone.tables import PlumbingTables, plumbing_tables
+from backbone.telemetry import configure_logging, configure_tracing, instrument_app, shutdown_tracing
+from contracts.catalog import topic_for
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer group of a service: the topics it reads and a handler per event type,
+    built from the running service (handlers may append to its event store)."""
+
+    name: str
+    topics: tuple[str, ...]
+    handlers: Callable[["Runtime"], Mapping[str, Handler]]
+
+
+@dataclass
+class Runtime:
+    """What a running service holds: reached from routes through `RuntimeDep`."""
+
+    name: str
+    settings: Settings
+    engine: AsyncEngine
+    tables: PlumbingTables
+    store: EventStore
+    producer: AIOKafkaProducer
+    notifier: Notifier
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service: its schema, routes, inline projections and consumers."""
+
+    name: str
+    title: str
+    metadata: MetaData
+    routers: list[APIRouter]
+    inline_projections: list[InlineProjection] = field(default_factory=list)
+    consumers: list[ConsumerSpec] = field(default_factory=list)
+    on_startup: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    openapi_url: str = "/api/v1/openapi.json"
+    idempotency_keys: bool = True
+    tables: PlumbingTables = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tables = plumbing_tables(self.metadata)
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def _start_producer(producer: AIOKafkaProducer) -> None:
+    async for attempt in AsyncRetrying(wait=wait_exponential(multiplier=0.2, max=2), stop=stop_after_delay(60),
+                                       reraise=True):
+        with attempt:
+            await producer.start()
+
+
+def _supervise(coro_factory: Callable[[], Awaitable[None]], name: str) -> asyncio.Task[None]:
+    """Run a background loop; if it ever dies of a bug, log it and start it again."""
+
+    async def _loop() -> None:
+        while True:
+            try:
+                await coro_factory()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep the loop alive, loudly
+                log.exception("background.crashed", task=name)
+                await asyncio.sleep(1)
+
+    return asyncio.create_task(_loop(), name=name)
+
+
+def create_service(spec: ServiceSpec) -> FastAPI:
+    """A FastAPI app for a service spec; everything starts in the lifespan."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    configure_tracing(spec.name, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        await wait_for_database(engine)
+        store = EventStore(spec.tables, source=spec.name, inline_projections=list(spec.inline_projections))
+        producer = create_producer(settings)
+        await _start_producer(producer)
+        notifier = Notifier(settings.database_url, store.notify_channel)
+        notifier.start()
+        runtime = Runtime(spec.name, settings, engine, spec.tables, store, producer, notifier)
+        app.state.runtime = runtime
+        for hook in spec.on_startup:
+            await hook(runtime)
+        if settings.run_background:
+            topic = topic_for(spec.name)
+            relay = OutboxRelay(
+                engine=engine, store=store, producer=producer, topic=topic, notifier=notifier,
+                batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+                ensure_topic=lambda: ensure_topics(settings, (topic,), seconds=5),
+            )
+            runtime.tasks.append(_supervise(relay.run, f"relay:{spec.name}"))
+            for cs in spec.consumers:
+                runner = ConsumerRunner(
+                    name=cs.name, topics=cs.topics, handlers=cs.handlers(runtime), engine=engine, tables=spec.tables,
+                    bootstrap=settings.kafka_bootstrap, producer=producer, max_attempts=settings.consumer_max_attempts,
+                )
+                runtime.tasks.append(_supervise(runner.run, f"consumer:{cs.name}"))
+        log.info("service.started", service=spec.name)
+        try:
+            yield
+        finally:
+            for task in runtime.tasks:
+                task.cancel()
+            for task in runtime.tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await notifier.stop()
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            await engine.dispose()
+            shutdown_tracing()
+            log.info("service.stopped", service=spec.name)
+
+    app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan, openapi_url=spec.openapi_url,
+                  docs_url=None, redoc_url=None)
+    install_problem_handlers(app)
+    if spec.idempotency_keys:
+        app.add_middleware(IdempotencyMiddleware, engine_factory=lambda: app.state.runtime.engine, tables=spec.tables)
+    app.include_router(_ops_router(spec))
+    for router in spec.routers:
+        app.include_router(router)
+    instrument_app(app)
+    return app
+
+
+def _ops_router(spec: ServiceSpec) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz(runtime: RuntimeDep) -> dict[str, str]:
+        async with runtime.engine.connect() as conn:
+            await conn.exec_driver_sql("select 1")
+        dead = [t.get_name() for t in runtime.tasks if t.done()]
+        if dead:
+            raise RuntimeError(f"background tasks stopped: {dead}")
+        return {"status": "ready", "service": spec.name}
+
+    @router.get("/api/v1/admin/dead-letters/" + spec.name, tags=["operations"],
+                dependencies=[Depends(require_roles("admin", "info_center"))])
+    async def dead_letters(runtime: RuntimeDep, limit: int = 100) -> list[dict[str, object]]:
+        """Events this service's consumers could not apply (operators' view)."""
+        t = runtime.tables.dead_letters
+        async with runtime.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.c.id, t.c.consumer, t.c.topic, t.c.partition, t.c.offset, t.c.event_id, t.c.event_type,
+                       t.c.error, t.c.attempts, t.c.failed_at).order_by(t.c.id.desc()).limit(min(limit, 1000))
+            )
+            return [dict(r._mapping) for r in rows]
+
+    return router

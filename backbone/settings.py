@@ -1,0 +1,85 @@
+"""The one settings object of FundWatch, read from the environment (and `.env`)."""
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_PORTS = {
+    "gateway": 8000,
+    "ledger": 8101,
+    "payments": 8102,
+    "performance": 8103,
+    "alerting": 8104,
+    "sync": 8105,
+}
+
+
+class Settings(BaseSettings):
+    """Environment of a FundWatch process; every service reads the same names."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/fundwatch",
+        validation_alias="DATABASE_URL",
+        description="PostgreSQL URL; each service keeps its tables in its own schema.",
+    )
+    kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP")
+    topic_partitions: int = Field(4, validation_alias="FUNDWATCH_TOPIC_PARTITIONS")
+    topic_replication: int = Field(1, validation_alias="FUNDWATCH_TOPIC_REPLICATION")
+
+    admin_user: str = Field("admin", validation_alias="FUNDWATCH_ADMIN_USER")
+    admin_password: SecretStr = Field(
+        SecretStr("FundWatch#2026"), validation_alias="FUNDWATCH_ADMIN_PASSWORD"
+    )
+    treasury_api_key: SecretStr = Field(
+        SecretStr("fw-treasury-dev-key"), validation_alias="FUNDWATCH_TREASURY_API_KEY"
+    )
+    jwt_secret: SecretStr = Field(
+        SecretStr("dev-only-jwt-secret-change-me-in-production"),
+        validation_alias="FUNDWATCH_JWT_SECRET",
+    )
+    internal_secret: SecretStr = Field(
+        SecretStr("dev-only-internal-secret-change-me-in-production"),
+        validation_alias="FUNDWATCH_INTERNAL_SECRET",
+        description="Signs the identity the gateway forwards to the services.",
+    )
+    token_ttl_seconds: int = Field(3600, validation_alias="FUNDWATCH_TOKEN_TTL_SECONDS")
+
+    service_host: str = Field("127.0.0.1", validation_alias="FUNDWATCH_SERVICE_HOST")
+    ledger_url: str = Field("http://127.0.0.1:8101", validation_alias="FUNDWATCH_LEDGER_URL")
+    payments_url: str = Field("http://127.0.0.1:8102", validation_alias="FUNDWATCH_PAYMENTS_URL")
+    performance_url: str = Field(
+        "http://127.0.0.1:8103", validation_alias="FUNDWATCH_PERFORMANCE_URL"
+    )
+    alerting_url: str = Field("http://127.0.0.1:8104", validation_alias="FUNDWATCH_ALERTING_URL")
+    sync_url: str = Field("http://127.0.0.1:8105", validation_alias="FUNDWATCH_SYNC_URL")
+
+    max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
+    relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")
+    relay_poll_seconds: float = Field(0.5, validation_alias="FUNDWATCH_RELAY_POLL_SECONDS")
+    consumer_max_attempts: int = Field(3, validation_alias="FUNDWATCH_CONSUMER_MAX_ATTEMPTS")
+    run_background: bool = Field(
+        True,
+        validation_alias="FUNDWATCH_RUN_BACKGROUND",
+        description="Run the outbox relay and the consumers inside the API process.",
+    )
+
+    log_level: str = Field("INFO", validation_alias="FUNDWATCH_LOG_LEVEL")
+    otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    trace_file: str | None = Field(
+        None,
+        validation_alias="FUNDWATCH_TRACE_FILE",
+        description="Append finished spans as JSON lines to this file (tests, local debugging).",
+    )
+
+    def service_url(self, service: str) -> str:
+        """Base URL of a service the gateway routes to."""
+        return getattr(self, f"{service}_url")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

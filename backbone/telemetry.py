@@ -1,0 +1,82 @@
+"""Tracing and structured logging, set up once per process."""
+
+import logging
+import sys
+from typing import Any, TextIO
+
+import structlog
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, ALWAYS_ON
+
+from backbone.settings import Settings
+
+_configured = False
+
+
+def _add_trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    ctx = trace.get_current_span().get_span_context()
+    if ctx.is_valid:
+        event["trace_id"] = format(ctx.trace_id, "032x")
+        event["span_id"] = format(ctx.span_id, "016x")
+    return event
+
+
+def configure_logging(level: str = "INFO", stream: TextIO = sys.stdout) -> None:
+    """JSON log lines with dotted event names and the active trace id."""
+    logging.basicConfig(format="%(message)s", stream=stream, level=level.upper())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_trace_ids,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(stream),
+        cache_logger_on_first_use=True,
+    )
+
+
+def configure_tracing(service: str, settings: Settings) -> None:
+    """A tracer provider for this process, exporting where the settings say, and the
+    instrumentation of httpx, asyncpg and aiokafka."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    provider = TracerProvider(resource=Resource.create({"service.name": f"fundwatch-{service}"}),
+                              sampler=ParentBased(ALWAYS_ON))
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    if settings.trace_file:
+        out = open(settings.trace_file, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with the process
+        exporter = ConsoleSpanExporter(out=out, formatter=lambda span: span.to_json(indent=None) + "\n")
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=200))
+    trace.set_tracer_provider(provider)
+    HTTPXClientInstrumentor().instrument()
+    AsyncPGInstrumentor().instrument()
+    AIOKafkaInstrumentor().instrument()
+
+
+def instrument_app(app: FastAPI) -> None:
+    """Server spans for every request, health probes excluded."""
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+
+
+def shutdown_tracing() -> None:
+    """Flush what is buffered (called on a clean stop)."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()

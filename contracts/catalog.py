@@ -1,0 +1,22 @@
+"""Every event model by type name, and the topic of each context."""
+
+from contracts.alerting import AlertRaised
+from contracts.envelope import DomainEvent
+from contracts.gateway import UserRegistered
+from contracts.ledger import IndicatorRegistered
+from contracts.payments import PaymentRecorded
+
+CONTEXTS = ("ledger", "payments", "performance", "alerting", "sync", "gateway")
+DEAD_LETTER_TOPIC = "fundwatch.deadletter.v1"
+
+EVENT_MODELS: dict[str, type[DomainEvent]] = {
+    model.event_type: model for model in (IndicatorRegistered, PaymentRecorded, AlertRaised, UserRegistered)
+}
+
+
+def topic_for(context: str) -> str:
+    """The Kafka topic a context publishes to."""
+    return f"fundwatch.{context}.v1"
+
+
+ALL_TOPICS = tuple(topic_for(c) for c in CONTEXTS) + (DEAD_LETTER_TOPIC,)

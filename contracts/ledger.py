@@ -1,0 +1,34 @@
+"""Events of the ledger context (总台账), topic `fundwatch.ledger.v1`."""
+
+from datetime import date
+from typing import ClassVar
+
+from pydantic import Field
+
+from contracts.envelope import DomainEvent
+from contracts.values import FundNature, Level, Money
+
+
+class IndicatorRegistered(DomainEvent):
+    """A budget indicator (预算指标) was registered on the platform (登记)."""
+
+    event_type: ClassVar[str] = "ledger.IndicatorRegistered"
+    context: ClassVar[str] = "ledger"
+
+    indicator_id: str
+    doc_no: str = Field(description="指标文件号")
+    fund_name: str = Field(description="资金名称")
+    fund_nature: FundNature = Field(description="资金性质")
+    function_code: str = Field(description="支出功能分类科目")
+    economic_code: str = Field(description="政府支出经济分类科目")
+    budget_project: str = Field(description="预算项目")
+    amount: Money = Field(description="金额")
+    fiscal_year: int
+    level: Level
+    issued_on: date | None = Field(None, description="文件印发日期")
+    received_on: date | None = Field(None, description="接收日期")
+    registered_on: date = Field(description="登记日期")
+    owner_division: str = Field(description="主管处室")
+    org_unit: str
+    poverty_tag: bool = Field(description="扶贫资金标识")
+    parent_id: str | None = None

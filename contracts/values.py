@@ -1,0 +1,135 @@
+"""Value types and codes shared by every context (DESIGN §5 "Field names and codes")."""
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, PlainSerializer
+
+YUAN = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+def _exact_cents(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("amount must be a finite number")
+    if value != value.quantize(YUAN):
+        raise ValueError("amount has more than 2 decimal places (元 to the fen)")
+    if abs(value) >= MAX_AMOUNT:
+        raise ValueError("amount is out of range")
+    return value.quantize(YUAN)
+
+
+Money = Annotated[
+    Decimal,
+    AfterValidator(_exact_cents),
+    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
+    Field(
+        description="Amount in 元 with exactly 2 decimal places; a decimal string in JSON.",
+        examples=["1000.00"],
+        json_schema_extra={"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$"},
+    ),
+]
+
+
+def money(value: str | int | Decimal) -> Decimal:
+    """An exact amount in 元."""
+    return _exact_cents(Decimal(value))
+
+
+class FundNature(StrEnum):
+    """资金性质."""
+
+    GENERAL_BUDGET = "general_budget"
+    GOV_FUND = "gov_fund"
+    STATE_CAPITAL = "state_capital"
+    OTHER = "other"
+
+
+class Level(StrEnum):
+    """Level of origin of an indicator (中央 / 省 / 市 / 区)."""
+
+    CENTRAL = "central"
+    PROVINCE = "province"
+    CITY = "city"
+    DISTRICT = "district"
+
+
+class SettlementMethod(StrEnum):
+    """结算方式."""
+
+    TRANSFER = "transfer"
+    CASH = "cash"
+    CHECK = "check"
+    OFFICIAL_CARD = "official_card"
+    OTHER = "other"
+
+
+class PaymentMethod(StrEnum):
+    """支付方式: 直接支付, 授权支付, 实拨."""
+
+    DIRECT = "direct"
+    AUTHORIZED = "authorized"
+    ALLOCATED = "allocated"
+
+
+class PayeeType(StrEnum):
+    """Payee is a person (到人到户) or an organisation."""
+
+    PERSON = "person"
+    ORGANIZATION = "organization"
+
+
+class AlertLevel(StrEnum):
+    """The three warning levels of 第十九条."""
+
+    YELLOW_BELL = "yellow_bell"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class AlertStatus(StrEnum):
+    """Where an alert stands: open, or closed green / cleared."""
+
+    OPEN = "open"
+    GREEN = "green"
+    CLEARED = "cleared"
+
+
+class RuleCategory(StrEnum):
+    """规则分类 of the rule application form (附件2)."""
+
+    INDICATOR = "指标管理"
+    SPENDING = "支出管理"
+    PERFORMANCE = "绩效管理"
+    PER_PERSON = "到人到户"
+
+
+ORG_UNITS: dict[str, str] = {
+    "220100": "长春市本级",
+    "220102": "南关区",
+    "220103": "宽城区",
+    "220104": "朝阳区",
+    "220105": "二道区",
+    "220106": "绿园区",
+    "220112": "双阳区",
+    "220113": "九台区",
+    "220171": "长春经济技术开发区",
+    "220172": "长春净月高新技术产业开发区",
+    "220173": "长春高新技术产业开发区",
+    "220174": "长春汽车经济技术开发区",
+}
+
+DIVISIONS: dict[str, str] = {
+    "treasury": "国库处",
+    "budget": "预算处",
+    "agriculture": "农业处",
+    "social_security": "社会保障处",
+    "education": "教科文处",
+    "economic": "经济建设处",
+    "supervision": "监督局",
+    "info_center": "信息中心",
+    "poverty_office": "局脱贫办",
+}
+
+CITY_ORG_UNIT = "220100"

@@ -1,0 +1,98 @@
+"""Every FundWatch service as its own uvicorn process, as the local stack and the e2e tests run them."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from backbone.settings import SERVICE_PORTS
+
+APPS = {
+    "ledger": "services.ledger.app:app",
+    "payments": "services.payments.app:app",
+    "performance": "services.performance.app:app",
+    "alerting": "services.alerting.app:app",
+    "sync": "services.sync.app:app",
+    "gateway": "gateway.app:app",
+}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def service_env(*, database_url: str, kafka_bootstrap: str, ports: dict[str, int], extra: dict[str, str] | None = None
+                ) -> dict[str, str]:
+    """The environment every service process gets."""
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": kafka_bootstrap, "PYTHONUNBUFFERED": "1"})
+    for name, port in ports.items():
+        if name != "gateway":
+            env[f"FUNDWATCH_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+    env.update(extra or {})
+    return env
+
+
+class ServiceProcesses:
+    """Start, kill, restart and stop the service processes."""
+
+    def __init__(self, *, env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None) -> None:
+        self.env = env
+        self.ports = ports or dict(SERVICE_PORTS)
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def start(self, name: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", APPS[name], "--host", "127.0.0.1", "--port", str(self.ports[name]),
+             "--no-access-log", "--timeout-graceful-shutdown", "5"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def start_all(self) -> None:
+        for name in APPS:
+            self.start(name)
+
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 90) -> None:
+        """Wait until every named service answers /readyz; a process that dies is reported."""
+        pending = list(names or self.procs)
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2) as client:
+            while pending:
+                for name in list(pending):
+                    proc = self.procs[name]
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log")
+                    try:
+                        if client.get(f"{self.url(name)}/readyz").status_code == 200:
+                            pending.remove(name)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready after {timeout}s: {pending}; see {self.log_dir}")
+                time.sleep(0.2)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: the process gets no chance to clean up."""
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    def stop_all(self, timeout: float = 15) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()

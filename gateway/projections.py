@@ -1,0 +1,37 @@
+"""The gateway's tables: people (a projection of their events), credentials, machine keys."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import ARRAY, Boolean, Column, DateTime, MetaData, Table, Text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.envelope import EventEnvelope
+from contracts.gateway import UserRegistered
+
+metadata = MetaData(schema="gateway")
+
+users = Table(
+    "users", metadata,
+    Column("username", Text, primary_key=True), Column("display_name", Text), Column("org_unit", Text),
+    Column("division", Text), Column("roles", ARRAY(Text)), Column("pii", Boolean),
+    Column("created_at", DateTime(timezone=True)),
+)
+credentials = Table(
+    "credentials", metadata,
+    Column("username", Text, primary_key=True), Column("password_hash", Text),
+    Column("changed_at", DateTime(timezone=True)),
+)
+api_keys = Table(
+    "api_keys", metadata,
+    Column("key_hash", Text, primary_key=True), Column("subject", Text), Column("roles", ARRAY(Text)),
+    Column("org_unit", Text), Column("created_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),
+)
+
+
+async def project_users(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection: a users row per UserRegistered."""
+    for env in envelopes:
+        if env.event_type == UserRegistered.event_type:
+            e = UserRegistered.model_validate(env.payload)
+            await conn.execute(users.insert().values(**e.model_dump(), created_at=env.occurred_at))

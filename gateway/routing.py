@@ -1,0 +1,68 @@
+"""Which service answers which public path, and the proxy that forwards to it."""
+
+from fastapi import Request
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
+
+import httpx
+
+from backbone.errors import NotFound
+from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.settings import Settings
+
+# First path segment under /api/v1 → the service that owns it.
+ROUTES: dict[str, str] = {
+    "indicators": "ledger",
+    "ledger": "ledger",
+    "payments": "payments",
+    "registry": "payments",
+    "performance-goals": "performance",
+    "alerts": "alerting",
+    "rules": "alerting",
+    "reports": "sync",
+    "sync": "sync",
+}
+SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
+
+# Never forwarded: hop-by-hop headers, the caller's credentials, and any identity the caller
+# tries to assert itself.
+_DROP_REQUEST = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "upgrade",
+                 "authorization", "x-api-key", IDENTITY_HEADER.lower()}
+_DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding"}
+
+
+def service_for(path: str) -> str:
+    """The service behind a public path (without the /api/v1 prefix)."""
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["admin", "dead-letters"] and len(parts) == 3 and parts[2] in SERVICES:
+        return parts[2]
+    service = ROUTES.get(parts[0])
+    if service is None:
+        raise NotFound(f"no such resource: /api/v1/{path}")
+    return service
+
+
+def new_client() -> httpx.AsyncClient:
+    """One pooled client per gateway process."""
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0, connect=5.0))
+
+
+async def forward(request: Request, path: str, principal: Principal, client: httpx.AsyncClient,
+                  settings: Settings) -> StreamingResponse:
+    """Forward a request to its service with the caller's identity, streaming the answer back."""
+    service = service_for(path)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
+    headers[IDENTITY_HEADER] = issue_internal_token(principal, settings.internal_secret.get_secret_value())
+    streaming = path.rstrip("/").endswith("/stream")
+    outgoing = client.build_request(
+        request.method, f"{settings.service_url(service)}/api/v1/{path}", params=request.query_params,
+        headers=headers, content=await request.body(),
+        timeout=httpx.Timeout(None, connect=5.0) if streaming else None,
+    )
+    upstream = await client.send(outgoing, stream=True)
+    return StreamingResponse(
+        upstream.aiter_raw(), status_code=upstream.status_code,
+        headers={k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE},
+        background=BackgroundTask(upstream.aclose),
+    )

@@ -1,0 +1,135 @@
+"""Alert routes: list with counts per level, detail with history, and the SSE push stream."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from backbone.errors import NotFound
+from backbone.eventstore import FeedCursor
+from backbone.identity import CurrentPrincipal
+from backbone.service import RuntimeDep
+from contracts.alerting import AlertRaised
+from contracts.values import AlertLevel
+from services.alerting.projections import alerts, scope_filter
+
+router = APIRouter(prefix="/api/v1", tags=["alerting"])
+ALERT_EVENTS = (AlertRaised.event_type,)
+STREAM_POLL_SECONDS = 1.0
+
+
+class AlertOut(BaseModel):
+    id: str
+    rule_id: str
+    rule_number: str
+    rule_name: str
+    level: AlertLevel
+    status: str
+    subject: dict[str, Any]
+    period: str
+    org_unit: str | None
+    owner_division: str | None
+    explanation: dict[str, Any]
+    raised_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    event_type: str
+    at: datetime
+    actor: str
+    payload: dict[str, Any]
+
+
+class AlertDetail(AlertOut):
+    history: list[HistoryEntry]
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    counts: dict[str, int] = Field(description="Open alerts per level, within the caller's scope and filters.")
+
+
+def _alert_out(row: Any) -> AlertOut:
+    m = row._mapping
+    return AlertOut(
+        id=m["alert_id"], subject={"kind": m["subject_kind"], "id": m["subject_id"], "indicator_id": m["indicator_id"]},
+        **{k: m[k] for k in AlertOut.model_fields if k in m and k not in ("id", "subject")},
+    )
+
+
+@router.get("/alerts", response_model=AlertPage)
+async def list_alerts(
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    level: AlertLevel | None = None,
+    status: str | None = None,
+    rule: str | None = Query(None, description="Rule id."),
+    org_unit: str | None = None,
+    owner_division: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> AlertPage:
+    """Alerts the caller may see, newest first, with counts per level for dashboards."""
+    where = scope_filter(principal)
+    for column, value in ((alerts.c.level, level), (alerts.c.status, status), (alerts.c.rule_id, rule),
+                          (alerts.c.org_unit, org_unit), (alerts.c.owner_division, owner_division)):
+        if value is not None:
+            where.append(column == value)
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(select(alerts).where(*where).order_by(alerts.c.raised_at.desc()).limit(limit))).all()
+        counts = (await conn.execute(select(alerts.c.level, func.count()).where(*where, alerts.c.status == "open")
+                                     .group_by(alerts.c.level))).tuples().all()
+    return AlertPage(items=[_alert_out(r) for r in rows], counts={lv.value: 0 for lv in AlertLevel} | dict(counts))
+
+
+@router.get("/alerts/stream", response_class=EventSourceResponse)
+async def stream_alerts(
+    request: Request,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events of alert changes the caller may see; resumes after `Last-Event-ID`."""
+    try:
+        cursor = FeedCursor.parse(last_event_id)
+    except ValueError:
+        cursor = FeedCursor()
+    wake = runtime.notifier.subscribe()
+    try:
+        while not await request.is_disconnected():
+            wake.clear()
+            async with runtime.engine.connect() as conn:
+                batch = await runtime.store.read_all(conn, cursor, event_types=ALERT_EVENTS)
+            for position, env in batch:
+                cursor = position
+                if principal.can_see(org_unit=env.payload.get("org_unit"),
+                                     owner_division=env.payload.get("owner_division")):
+                    yield ServerSentEvent(id=str(position), event=env.event_type.split(".")[-1],
+                                          data={**env.payload, "version": env.version})
+            if batch:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_SECONDS)
+    finally:
+        runtime.notifier.unsubscribe(wake)
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertDetail)
+async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> AlertDetail:
+    """One alert with its explanation and full history."""
+    async with runtime.engine.connect() as conn:
+        row = (await conn.execute(select(alerts).where(alerts.c.alert_id == alert_id, *scope_filter(principal)))).first()
+        if row is None:
+            raise NotFound(f"alert {alert_id} does not exist")
+        events = await runtime.store.read_stream(conn, f"alert-{alert_id}")
+    history = [HistoryEntry(version=e.version, event_type=e.event_type, at=e.occurred_at, actor=e.metadata.actor,
+                            payload=e.payload) for e in events]
+    return AlertDetail(**_alert_out(row).model_dump(), history=history)

@@ -1,0 +1,116 @@
+"""What alerting reacts to: indicators and payments, evaluated against the rules in force."""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+import structlog
+
+from backbone.consumer import Handler
+from backbone.errors import ConcurrencyConflict
+from backbone.eventstore import EventStore
+from backbone.service import Runtime
+from contracts.alerting import AlertSubject
+from contracts.envelope import EventEnvelope
+from contracts.ledger import IndicatorRegistered
+from contracts.payments import PaymentRecorded
+from services.alerting.domain import raise_alert
+from services.alerting.projections import balances, mark_evaluated, observed_payments, pending_payments
+from services.alerting.rules import starter_rules
+from services.alerting.rules.spending import PaymentAgainstBalance, payment_exceeds_available
+
+log = structlog.get_logger(__name__)
+OVERDRAW_RULE = "spending.payment_exceeds_available"
+
+
+class AlertingConsumers:
+    """Handlers of the alerting consumer group; alerts go to alerting's own event store."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {
+            IndicatorRegistered.event_type: self.on_indicator_registered,
+            PaymentRecorded.event_type: self.on_payment_recorded,
+        }
+
+    async def on_indicator_registered(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """Learn the indicator's amount and scope; judge payments that arrived before it."""
+        e = IndicatorRegistered.model_validate(env.payload)
+        stmt = pg_insert(balances).values(
+            indicator_id=e.indicator_id, amount=e.amount, allocated=0, paid=0, refunded=0,
+            fiscal_year=e.fiscal_year, org_unit=e.org_unit, owner_division=e.owner_division)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=[balances.c.indicator_id], set_={
+            "amount": stmt.excluded.amount, "fiscal_year": stmt.excluded.fiscal_year,
+            "org_unit": stmt.excluded.org_unit, "owner_division": stmt.excluded.owner_division}))
+        if e.parent_id:
+            parent = pg_insert(balances).values(indicator_id=e.parent_id, allocated=e.amount, paid=0, refunded=0)
+            await conn.execute(parent.on_conflict_do_update(
+                index_elements=[balances.c.indicator_id], set_={"allocated": balances.c.allocated + e.amount}))
+        pending = await pending_payments(conn, e.indicator_id)
+        if not pending:
+            return
+        balance = (await conn.execute(select(balances).where(balances.c.indicator_id == e.indicator_id))).one()
+        paid_before = balance.paid - sum((p.amount for p in pending), Decimal("0"))
+        for p in pending:
+            await self._judge_payment(conn, env, balance, payment_id=p.payment_id, amount=p.amount,
+                                      paid_before=paid_before)
+            paid_before += p.amount
+        await mark_evaluated(conn, [p.payment_id for p in pending])
+
+    async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """Count the payment against its indicator and judge it, or keep it until the indicator is known."""
+        e = PaymentRecorded.model_validate(env.payload)
+        seen = await conn.execute(pg_insert(observed_payments).values(
+            payment_id=e.payment_id, indicator_id=e.indicator_id, amount=e.amount, paid_at=e.paid_at,
+            org_unit=e.org_unit, evaluated=False).on_conflict_do_nothing().returning(observed_payments.c.seq))
+        if seen.first() is None or not e.indicator_id:
+            return
+        stmt = pg_insert(balances).values(indicator_id=e.indicator_id, paid=e.amount, allocated=0, refunded=0)
+        # The row lock of this upsert orders concurrent payments on one indicator.
+        balance = (await conn.execute(stmt.on_conflict_do_update(
+            index_elements=[balances.c.indicator_id], set_={"paid": balances.c.paid + e.amount},
+        ).returning(*balances.c))).one()
+        if balance.amount is None:
+            return
+        await self._judge_payment(conn, env, balance, payment_id=e.payment_id, amount=e.amount,
+                                  paid_before=balance.paid - e.amount)
+        await mark_evaluated(conn, [e.payment_id])
+
+    async def _judge_payment(self, conn: AsyncConnection, cause: EventEnvelope, balance: Row[Any], *,
+                             payment_id: str, amount: Decimal, paid_before: Decimal) -> None:
+        rule = starter_rules()[OVERDRAW_RULE]
+        if not rule.applies_to(balance.org_unit):
+            return
+        fact = PaymentAgainstBalance(
+            payment_id=payment_id, indicator_id=balance.indicator_id, amount=amount,
+            indicator_amount=balance.amount, allocated=balance.allocated,
+            paid_before=paid_before, refunded=balance.refunded)
+        breach = payment_exceeds_available(rule, fact)
+        if breach is None:
+            return
+        event = raise_alert(
+            breach=breach, subject=AlertSubject(kind="payment", id=payment_id, indicator_id=fact.indicator_id),
+            period=str(balance.fiscal_year), org_unit=balance.org_unit,
+            owner_division=balance.owner_division, now=datetime.now(UTC))
+        meta = self.store.metadata(actor="system:alerting", org_unit=None,
+                                   correlation_id=cause.metadata.correlation_id or str(cause.event_id),
+                                   causation_id=str(cause.event_id))
+        try:
+            await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
+                                    expected_version=0, events=[event], meta=meta)
+        except ConcurrencyConflict:
+            log.info("alert.already_raised", alert_id=event.alert_id, rule_id=rule.id)
+            return
+        log.info("alert.raised", alert_id=event.alert_id, rule_id=rule.id, level=rule.level.value)
+
+
+def handlers(runtime: Runtime) -> Mapping[str, Handler]:
+    """What the alerting consumer group handles, by event type."""
+    return AlertingConsumers(runtime.store).handlers()

@@ -1,0 +1,78 @@
+"""Alerting's read models: balances learned from events, observed payments, and alerts."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Integer, MetaData, Numeric, Table, Text, false, or_,
+                        select, update)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbone.identity import Principal
+from contracts.alerting import AlertRaised
+from contracts.envelope import EventEnvelope
+
+metadata = MetaData(schema="alerting")
+
+balances = Table(
+    "indicator_balances", metadata,
+    Column("indicator_id", Text, primary_key=True), Column("amount", Numeric(18, 2)),
+    Column("allocated", Numeric(18, 2)), Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)),
+    Column("fiscal_year", Integer), Column("org_unit", Text), Column("owner_division", Text),
+)
+
+observed_payments = Table(
+    "observed_payments", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=True), Column("payment_id", Text, unique=True),
+    Column("indicator_id", Text), Column("amount", Numeric(18, 2)), Column("paid_at", DateTime(timezone=True)),
+    Column("org_unit", Text), Column("evaluated", Boolean),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("alert_id", Text, primary_key=True), Column("rule_id", Text), Column("rule_number", Text),
+    Column("rule_name", Text), Column("level", Text), Column("status", Text), Column("subject_kind", Text),
+    Column("subject_id", Text), Column("indicator_id", Text), Column("period", Text), Column("org_unit", Text),
+    Column("owner_division", Text), Column("explanation", JSONB), Column("raised_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)), Column("version", Integer),
+)
+
+
+async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection of alert events into the alerts table."""
+    for env in envelopes:
+        if env.event_type == AlertRaised.event_type:
+            e = AlertRaised.model_validate(env.payload)
+            await conn.execute(pg_insert(alerts).values(
+                alert_id=e.alert_id, rule_id=e.rule_id, rule_number=e.rule_number, rule_name=e.rule_name,
+                level=e.level.value, status="open", subject_kind=e.subject.kind, subject_id=e.subject.id,
+                indicator_id=e.subject.indicator_id, period=e.period, org_unit=e.org_unit,
+                owner_division=e.owner_division, explanation=e.explanation, raised_at=e.raised_at,
+                updated_at=env.occurred_at, version=env.version,
+            ))
+
+
+def scope_filter(principal: Principal) -> list[Any]:
+    """WHERE clauses that keep a caller to the alerts of its org unit or division."""
+    if principal.citywide:
+        return []
+    clauses = []
+    if "district" in principal.roles and principal.org_unit:
+        clauses.append(alerts.c.org_unit == principal.org_unit)
+    if "division" in principal.roles and principal.division:
+        clauses.append(alerts.c.owner_division == principal.division)
+    return [or_(*clauses)] if clauses else [false()]
+
+
+async def mark_evaluated(conn: AsyncConnection, payment_ids: Sequence[str]) -> None:
+    await conn.execute(update(observed_payments).where(observed_payments.c.payment_id.in_(list(payment_ids)))
+                       .values(evaluated=True))
+
+
+async def pending_payments(conn: AsyncConnection, indicator_id: str) -> list[Any]:
+    """Payments seen before their indicator was known, in arrival order."""
+    return list((await conn.execute(
+        select(observed_payments).where(observed_payments.c.indicator_id == indicator_id,
+                                        observed_payments.c.evaluated.is_(False))
+        .order_by(observed_payments.c.seq))).all())

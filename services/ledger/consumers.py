@@ -1,0 +1,24 @@
+"""What the ledger learns from other contexts: payments drawn on its indicators."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbone.consumer import Handler
+from backbone.service import Runtime
+from contracts.envelope import EventEnvelope
+from contracts.payments import PaymentRecorded
+from services.ledger import projections
+
+
+async def on_payment_recorded(conn: AsyncConnection, envelope: EventEnvelope) -> None:
+    """A payment counts against the indicator it draws on."""
+    indicator_id = envelope.payload.get("indicator_id")
+    if indicator_id:
+        await projections.add_payment(conn, indicator_id=indicator_id, amount=Decimal(envelope.payload["amount"]))
+
+
+def handlers(_: Runtime) -> Mapping[str, Handler]:
+    """What the ledger consumes, by event type."""
+    return {PaymentRecorded.event_type: on_payment_recorded}

@@ -1,0 +1,73 @@
+"""Read models of the ledger: indicators and what has been paid from them."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.envelope import EventEnvelope
+from contracts.ledger import IndicatorRegistered
+from services.ledger.domain import Balance
+
+metadata = MetaData(schema="ledger")
+
+indicators = Table(
+    "indicators", metadata,
+    Column("indicator_id", Text, primary_key=True),
+    Column("doc_no", Text), Column("fund_name", Text), Column("fund_nature", Text),
+    Column("function_code", Text), Column("economic_code", Text), Column("budget_project", Text),
+    Column("amount", Numeric(18, 2)), Column("fiscal_year", Integer), Column("level", Text),
+    Column("issued_on", Date), Column("received_on", Date), Column("registered_on", Date),
+    Column("owner_division", Text), Column("org_unit", Text), Column("poverty_tag", Boolean),
+    Column("parent_id", Text), Column("version", Integer),
+    Column("registered_by", Text), Column("registered_at", DateTime(timezone=True)),
+)
+
+spending = Table(
+    "indicator_spending", metadata,
+    Column("indicator_id", Text, primary_key=True),
+    Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)), Column("payments", Integer),
+)
+
+
+async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection: an indicator row per IndicatorRegistered."""
+    rows = []
+    for env in envelopes:
+        if env.event_type == IndicatorRegistered.event_type:
+            event = IndicatorRegistered.model_validate(env.payload)
+            rows.append({**event.model_dump(), "version": env.version, "registered_by": env.metadata.actor,
+                         "registered_at": env.occurred_at})
+    if rows:
+        await conn.execute(indicators.insert(), rows)
+
+
+async def add_payment(conn: AsyncConnection, *, indicator_id: str, amount: Decimal) -> None:
+    """Count a payment against its indicator (known yet or not)."""
+    stmt = pg_insert(spending).values(indicator_id=indicator_id, paid=amount, refunded=0, payments=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[spending.c.indicator_id],
+        set_={"paid": spending.c.paid + stmt.excluded.paid, "payments": spending.c.payments + 1},
+    )
+    await conn.execute(stmt)
+
+
+async def indicator_with_balance(conn: AsyncConnection, indicator_id: str) -> tuple[dict, Balance] | None:
+    """An indicator row and its balance, or None."""
+    row = (await conn.execute(select(indicators).where(indicators.c.indicator_id == indicator_id))).first()
+    if row is None:
+        return None
+    children = indicators.alias("children")
+    allocated = await conn.scalar(
+        select(func.coalesce(func.sum(children.c.amount), 0)).where(children.c.parent_id == indicator_id)
+    )
+    spent = (await conn.execute(select(spending).where(spending.c.indicator_id == indicator_id))).first()
+    balance = Balance(
+        amount=row.amount,
+        allocated=Decimal(allocated),
+        paid=spent.paid if spent else Decimal("0.00"),
+        refunded=spent.refunded if spent else Decimal("0.00"),
+    )
+    return dict(row._mapping), balance

@@ -1,0 +1,118 @@
+"""Payments (资金支付) as the treasury reports them: validation, masking, duplicate detection.
+No I/O. A payment that breaks a rule is still recorded; only malformed data is refused."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from stdnum.cn import ric
+
+from backbone.errors import field_errors
+from contracts.payments import PaymentRecorded
+from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, SettlementMethod
+
+
+def mask_id_number(id_number: str) -> str:
+    """220102********1234: region code and last four only."""
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+class PaymentIn(BaseModel):
+    """One payment record of 第六条 as the treasury payment system sends it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    payment_id: str = Field(min_length=1, max_length=64, description="The treasury's own payment id.")
+    indicator_id: str | None = Field(None, max_length=64, description="The indicator the payment draws on.")
+    payer_name: str = Field(min_length=1, max_length=200, description="付款人名称")
+    payer_account: str = Field(min_length=1, max_length=64, description="付款账户")
+    amount: Money = Field(description="支付金额")
+    paid_at: datetime = Field(description="支付时间, with its UTC offset")
+    purpose: str = Field(min_length=1, max_length=500, description="用途")
+    settlement_method: SettlementMethod = Field(description="结算方式")
+    payment_method: PaymentMethod = Field(description="支付方式")
+    payee_name: str = Field(min_length=1, max_length=200, description="收款人名称")
+    payee_account: str = Field(min_length=1, max_length=64, description="收款人账户")
+    payee_type: PayeeType
+    payee_id_number: str | None = Field(None, description="身份证号 of a person payee (到人到户)")
+    org_unit: str | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, v: Any) -> Any:
+        if v <= 0:
+            raise ValueError("amount must be greater than 0")
+        return v
+
+    @field_validator("paid_at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("paid_at needs a UTC offset, e.g. 2026-03-01T10:00:00+08:00")
+        return v
+
+    @field_validator("payee_id_number")
+    @classmethod
+    def _resident_id(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            return ric.validate(v)
+        except Exception as exc:  # noqa: BLE001 - stdnum raises several ValidationError kinds
+            # The number itself never goes into an error message or a log line.
+            raise ValueError("not a valid resident ID number (GB 11643)") from exc
+
+    @field_validator("org_unit")
+    @classmethod
+    def _org_unit(cls, v: str | None) -> str | None:
+        if v is not None and v not in ORG_UNITS:
+            raise ValueError("unknown org unit")
+        return v
+
+    @model_validator(mode="after")
+    def _person_has_id(self) -> "PaymentIn":
+        if self.payee_type is PayeeType.PERSON and not self.payee_id_number:
+            raise ValueError("payee_id_number is required when payee_type is person")
+        return self
+
+    def content_hash(self) -> str:
+        """Digest of the record as submitted, to tell a re-send from a conflicting re-use of an id."""
+        return hashlib.sha256(orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    def to_event(self) -> PaymentRecorded:
+        data = self.model_dump(exclude={"payee_id_number"})
+        masked = mask_id_number(self.payee_id_number) if self.payee_id_number else None
+        return PaymentRecorded(**data, payee_id_masked=masked, content_hash=self.content_hash())
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record refused for malformed data, with each field at fault."""
+
+    index: int
+    payment_id: str | None
+    errors: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    valid: list[tuple[int, PaymentIn]]
+    rejected: list[Rejected]
+
+
+def check_batch(records: list[Any]) -> CheckedBatch:
+    """Validate each record on its own; one bad record never spoils the others."""
+    valid, rejected = [], []
+    for index, record in enumerate(records):
+        try:
+            valid.append((index, PaymentIn.model_validate(record)))
+        except ValidationError as exc:
+            errors = field_errors(exc.errors(include_input=False))
+            for err in errors:
+                err["field"] = f"payments[{index}].{err['field']}" if err["field"] else f"payments[{index}]"
+            pid = record.get("payment_id") if isinstance(record, dict) else None
+            rejected.append(Rejected(index, pid if isinstance(pid, str) else None, errors))
+    return CheckedBatch(valid, rejected)

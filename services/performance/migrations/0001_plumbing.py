@@ -1,0 +1,16 @@
+"""The performance schema: event store, outbox and consumer plumbing.
+
+Revision ID: performance_0001
+Revises:
+"""
+
+from backbone.migration_ops import create_plumbing
+
+revision = "performance_0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_plumbing("performance")
