@@ -102,29 +102,30 @@ class OutboxRelay:
         """Publish forever; a broker or database outage is waited out, nothing is lost."""
         wake = self.notifier.subscribe() if self.notifier else asyncio.Event()
         backoff = 0.2
+        # After an outage the broker may have come back without the topic (the embedded one
+        # keeps nothing), and a producer with stale metadata would publish into the void.
+        check_topic = self.ensure_topic is not None
         try:
             while True:
                 wake.clear()
                 try:
+                    if check_topic and self.ensure_topic:
+                        await self.ensure_topic()
+                        check_topic = False
                     published = await self.publish_pending()
                     backoff = 0.2
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - broker/database down: retry later
                     log.warning("outbox.publish_failed", topic=self.topic, error=repr(exc), retry_in=backoff)
+                    check_topic = self.ensure_topic is not None
                     await asyncio.sleep(backoff)
-                    if self.ensure_topic:
-                        # A broker that lost its memory has lost the topic too.
-                        with contextlib.suppress(Exception):
-                            await self.ensure_topic()
                     backoff = min(backoff * 2, 5.0)
                     continue
                 if published >= self.batch_size:
                     continue
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
         finally:
             if self.notifier:
                 self.notifier.unsubscribe(wake)

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import asyncpg
+from sqlalchemy.engine import make_url
 
 
 def free_port() -> int:
@@ -57,12 +58,12 @@ class EmbeddedPostgres:
 
 def database_url(server_url: str, database: str) -> str:
     """The URL of another database on the same server."""
-    return server_url.replace("/postgres?", f"/{database}?", 1)
+    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
 
 
 async def create_database(server_url: str, database: str, *, fresh: bool = False) -> str:
     """Create a database if it is missing (dropping it first when `fresh`); returns its URL."""
-    conn = await asyncpg.connect(server_url)
+    conn = await asyncpg.connect(make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
         if fresh:
             await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

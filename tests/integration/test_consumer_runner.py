@@ -1,0 +1,118 @@
+"""The consumer runner: effects applied once, poison and failing events dead-lettered, never blocking."""
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import func, select
+
+from backbone.bus import ensure_topics, to_message
+from backbone.consumer import ConsumerRunner
+from contracts.catalog import DEAD_LETTER_TOPIC
+from contracts.envelope import EventEnvelope, EventMetadata
+from tests.integration.conftest import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def event(note: str, stream: str = "s-1", version: int = 1) -> EventEnvelope:
+    return EventEnvelope(event_id=uuid4(), stream_id=stream, stream_type="thing", version=version,
+                         event_type="test.NoteAdded", occurred_at=datetime.now(UTC),
+                         metadata=EventMetadata(actor="tester", source="testkit"), payload={"note": note})
+
+
+async def send(producer, topic: str, env: EventEnvelope) -> None:
+    key, value, headers = to_message(env)
+    await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+
+def runner_for(kit, engine, producer, servers, handler) -> ConsumerRunner:
+    return ConsumerRunner(name=f"test-{kit.schema}", topics=(kit.topic,), handlers={"test.NoteAdded": handler},
+                          engine=engine, tables=kit.tables, bootstrap=servers.kafka_bootstrap, producer=producer,
+                          max_attempts=2)
+
+
+def recording(kit):
+    async def handler(conn, env):
+        if env.payload["note"].startswith("boom"):
+            await conn.execute(kit.effects.insert().values(stream_id=env.stream_id, note="half-done"))
+            raise RuntimeError("cannot apply " + env.payload["note"])
+        await conn.execute(kit.effects.insert().values(stream_id=env.stream_id, note=env.payload["note"]))
+    return handler
+
+
+async def effect_notes(engine, kit) -> list[str]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(select(kit.effects.c.note).order_by(kit.effects.c.id))).scalars())
+
+
+async def count(engine, table) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(table))
+
+
+async def test_a_redelivered_event_changes_nothing(engine, kit, producer, servers):
+    first = event("once")
+    for env in (first, first, event("twice", "s-2")):
+        await send(producer, kit.topic, env)
+    task = asyncio.create_task(runner_for(kit, engine, producer, servers, recording(kit)).run())
+    try:
+        await wait_until(lambda: _has(engine, kit, 2))
+        await asyncio.sleep(0.5)
+    finally:
+        task.cancel()
+    assert sorted(await effect_notes(engine, kit)) == ["once", "twice"]
+    assert await count(engine, kit.tables.processed_events) == 2
+
+
+async def test_a_second_runner_after_a_restart_does_not_apply_again(engine, kit, producer, servers):
+    # Offsets are not trusted (the embedded broker forgets them): the tracking table decides.
+    await send(producer, kit.topic, event("only-once"))
+    for _ in range(2):
+        task = asyncio.create_task(runner_for(kit, engine, producer, servers, recording(kit)).run())
+        await wait_until(lambda: _has(engine, kit, 1))
+        await asyncio.sleep(1)
+        task.cancel()
+    assert await effect_notes(engine, kit) == ["only-once"]
+
+
+async def test_poison_and_failing_events_go_to_dead_letters_and_the_partition_moves_on(engine, kit, producer, servers):
+    await ensure_topics(servers.settings(), (DEAD_LETTER_TOPIC,))
+    await producer.send_and_wait(kit.topic, value=b"\x00 not an event", key=b"s-1")
+    await send(producer, kit.topic, event("boom-1"))
+    await send(producer, kit.topic, event("after", version=2))
+    task = asyncio.create_task(runner_for(kit, engine, producer, servers, recording(kit)).run())
+    try:
+        await wait_until(lambda: _has(engine, kit, 1))
+    finally:
+        task.cancel()
+    # The failing handler's half-done write was rolled back with its savepoint.
+    assert await effect_notes(engine, kit) == ["after"]
+    async with engine.connect() as conn:
+        letters = (await conn.execute(select(kit.tables.dead_letters).order_by(kit.tables.dead_letters.c.id))).all()
+    assert [(r.event_type, r.attempts) for r in letters] == [(None, 1), ("test.NoteAdded", 2)]
+    assert "CloudEvents" in letters[0].error and "cannot apply boom-1" in letters[1].error
+    assert await _dlq_errors(servers, kit) >= {"cannot apply boom-1"}
+
+
+async def _has(engine, kit, n: int) -> bool:
+    return len(await effect_notes(engine, kit)) >= n
+
+
+async def _dlq_errors(servers, kit) -> set[str]:
+    consumer = AIOKafkaConsumer(DEAD_LETTER_TOPIC, bootstrap_servers=servers.kafka_bootstrap,
+                                auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    found: set[str] = set()
+    try:
+        for _ in range(10):
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                for r in records:
+                    h = {k: v.decode() for k, v in r.headers}
+                    if h.get("fw_dlq_consumer") == f"test-{kit.schema}":
+                        found.add(h["fw_dlq_error"].split("'")[1] if "'" in h["fw_dlq_error"] else h["fw_dlq_error"])
+    finally:
+        await consumer.stop()
+    return found

@@ -1,0 +1,98 @@
+"""The event store on real PostgreSQL: versions, conflicts, immutability, reading all."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from backbone.errors import ConcurrencyConflict
+from backbone.eventstore import FeedCursor
+from tests.integration.conftest import notes
+
+pytestmark = pytest.mark.integration
+
+
+async def test_append_then_read_the_stream_back_in_order(engine, kit):
+    meta = kit.store.metadata(actor="tester", org_unit="220100", correlation_id="req-1")
+    async with engine.begin() as conn:
+        stored = await kit.store.append(conn, stream_id="s-1", stream_type="thing", expected_version=0,
+                                        events=notes("a", "b"), meta=meta)
+        await kit.store.append(conn, stream_id="s-1", stream_type="thing", expected_version=2,
+                               events=notes("c"), meta=meta)
+    async with engine.connect() as conn:
+        events = await kit.store.read_stream(conn, "s-1")
+    assert [(e.version, e.payload["note"]) for e in events] == [(1, "a"), (2, "b"), (3, "c")]
+    assert events[0].event_id == stored[0].event_id
+    assert events[0].metadata.actor == "tester" and events[0].metadata.correlation_id == "req-1"
+    assert events[0].position < events[1].position < events[2].position
+
+
+async def test_appending_at_a_stale_version_is_a_conflict(engine, kit):
+    meta = kit.store.metadata(actor="tester")
+    async with engine.begin() as conn:
+        await kit.store.append(conn, stream_id="s-1", stream_type="thing", expected_version=0,
+                               events=notes("a"), meta=meta)
+    with pytest.raises(ConcurrencyConflict) as err:
+        async with engine.begin() as conn:
+            await kit.store.append(conn, stream_id="s-1", stream_type="thing", expected_version=0,
+                                   events=notes("again"), meta=meta)
+    assert err.value.status == 409
+    assert err.value.extra["actual_version"] == 1
+
+
+async def test_two_writers_racing_for_the_same_version_one_wins(engine, kit):
+    meta = kit.store.metadata(actor="tester")
+    first_read = asyncio.Event()
+
+    async def writer(note: str) -> str:
+        async with engine.begin() as conn:
+            await conn.execute(text("select 1"))
+            first_read.set()
+            await kit.store.append(conn, stream_id="race", stream_type="thing", expected_version=0,
+                                   events=notes(note), meta=meta)
+            await asyncio.sleep(0.2)
+        return note
+
+    results = await asyncio.gather(writer("x"), writer("y"), return_exceptions=True)
+    assert sum(isinstance(r, ConcurrencyConflict) for r in results) == 1
+    async with engine.connect() as conn:
+        assert len(await kit.store.read_stream(conn, "race")) == 1
+
+
+async def test_events_cannot_be_changed_or_deleted(engine, kit):
+    async with engine.begin() as conn:
+        await kit.store.append(conn, stream_id="s-1", stream_type="thing", expected_version=0,
+                               events=notes("a"), meta=kit.store.metadata(actor="tester"))
+    for statement in (f"UPDATE {kit.schema}.events SET payload = '{{}}'", f"DELETE FROM {kit.schema}.events"):
+        with pytest.raises(DBAPIError, match="immutable"):
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql(statement)
+
+
+async def test_read_all_never_skips_an_event_whose_transaction_commits_late(engine, kit):
+    meta = kit.store.metadata(actor="tester")
+    seen: list[str] = []
+    cursor = FeedCursor()
+
+    async def read_more() -> None:
+        nonlocal cursor
+        async with engine.connect() as conn:
+            for position, env in await kit.store.read_all(conn, cursor):
+                cursor = position
+                seen.append(env.payload["note"])
+
+    # Transaction A takes the lower position and stays open; B takes a higher one and commits.
+    async with engine.connect() as conn_a:
+        tx_a = await conn_a.begin()
+        await kit.store.append(conn_a, stream_id="a", stream_type="thing", expected_version=0,
+                               events=notes("late"), meta=meta)
+        async with engine.begin() as conn_b:
+            await kit.store.append(conn_b, stream_id="b", stream_type="thing", expected_version=0,
+                                   events=notes("early"), meta=meta)
+        await read_more()
+        await tx_a.commit()
+    await read_more()
+    assert sorted(seen) == ["early", "late"]
+    await read_more()
+    assert sorted(seen) == ["early", "late"]

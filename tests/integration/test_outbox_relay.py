@@ -1,0 +1,135 @@
+"""The outbox relay: no skipped late commits, survives its own crash and a broker outage."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from backbone.bus import create_producer, ensure_topics
+from backbone.eventstore import NewStream
+from backbone.outbox import OutboxRelay
+from deploy.local.servers import EmbeddedBroker
+from tests.integration.conftest import consume_all, notes, wait_until
+
+pytestmark = pytest.mark.integration
+WORKER = Path(__file__).with_name("relay_worker.py")
+
+
+def relay_for(kit, engine, producer, **kw):
+    return OutboxRelay(engine=engine, store=kit.store, producer=producer, topic=kit.topic, **kw)
+
+
+async def outbox_size(engine, kit) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(text(f"select count(*) from {kit.schema}.outbox"))
+
+
+async def test_an_event_committed_after_a_later_one_is_still_published(engine, kit, producer, servers):
+    relay = relay_for(kit, engine, producer)
+    meta = kit.store.metadata(actor="tester")
+    # A takes its outbox position first but commits last.
+    async with engine.connect() as conn_a:
+        tx_a = await conn_a.begin()
+        await kit.store.append(conn_a, stream_id="a", stream_type="thing", expected_version=0,
+                               events=notes("committed-last"), meta=meta)
+        async with engine.begin() as conn_b:
+            await kit.store.append(conn_b, stream_id="b", stream_type="thing", expected_version=0,
+                                   events=notes("committed-first"), meta=meta)
+        assert await relay.publish_pending() == 1
+        await tx_a.commit()
+    assert await relay.publish_pending() == 1
+    got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=2)
+    assert sorted(e.payload["note"] for e in got) == ["committed-first", "committed-last"]
+    assert await outbox_size(engine, kit) == 0
+
+
+async def test_concurrent_writers_lose_nothing_while_the_relay_runs(engine, kit, producer, servers):
+    relay_task = asyncio.create_task(relay_for(kit, engine, producer, poll_seconds=0.05).run())
+    meta = kit.store.metadata(actor="tester")
+
+    async def writer(w: int) -> None:
+        for i in range(20):
+            async with engine.begin() as conn:
+                await kit.store.append(conn, stream_id=f"w{w}-{i}", stream_type="thing", expected_version=0,
+                                       events=notes(f"{w}-{i}"), meta=meta)
+                await asyncio.sleep(0.01 * ((w + i) % 3))
+
+    await asyncio.gather(*(writer(w) for w in range(5)))
+    await wait_until(lambda: _empty(engine, kit))
+    relay_task.cancel()
+    got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=100)
+    assert {e.payload["note"] for e in got} == {f"{w}-{i}" for w in range(5) for i in range(20)}
+
+
+async def _empty(engine, kit) -> bool:
+    return await outbox_size(engine, kit) == 0
+
+
+async def test_a_relay_killed_mid_stream_delivers_everything_after_restart_in_stream_order(engine, kit, servers):
+    streams, per_stream = 20, 60
+    meta = kit.store.metadata(actor="tester")
+    for version in range(per_stream):
+        async with engine.begin() as conn:
+            for s in range(streams):
+                await kit.store.append(conn, stream_id=f"s{s}", stream_type="thing", expected_version=version,
+                                       events=notes(f"{s}:{version + 1}"), meta=meta)
+    total = streams * per_stream
+    env = dict(os.environ)
+    worker = subprocess.Popen([sys.executable, str(WORKER), kit.schema, kit.topic], env=env)
+    try:
+        # Kill it once it is part way through.
+        await wait_until(lambda: _below(engine, kit, total), timeout=60, interval=0.01)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        left = await outbox_size(engine, kit)
+        worker = subprocess.Popen([sys.executable, str(WORKER), kit.schema, kit.topic], env=env)
+        await wait_until(lambda: _empty(engine, kit), timeout=60)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=total)
+    first_seen: dict[str, list[int]] = {}
+    ids = set()
+    for e in got:
+        if e.event_id not in ids:
+            ids.add(e.event_id)
+            first_seen.setdefault(e.stream_id, []).append(e.version)
+    assert len(ids) == total, f"{total - len(ids)} events lost ({left} were left in the outbox at the kill)"
+    assert all(v == list(range(1, per_stream + 1)) for v in first_seen.values())
+
+
+async def _below(engine, kit, total: int) -> bool:
+    return 0 < await outbox_size(engine, kit) < total
+
+
+async def test_events_appended_while_the_broker_is_down_arrive_once_it_is_back(engine, kit, servers):
+    if servers.broker is None:
+        pytest.skip("the broker is external (KAFKA_BOOTSTRAP); this test stops and starts the embedded one")
+    settings = servers.settings()
+    producer = create_producer(settings, request_timeout_ms=3000)
+    await producer.start()
+    relay = relay_for(kit, engine, producer, poll_seconds=0.1,
+                      ensure_topic=lambda: ensure_topics(settings, (kit.topic,), seconds=3))
+    task = asyncio.create_task(relay.run())
+    try:
+        servers.broker.stop()
+        meta = kit.store.metadata(actor="tester")
+        async with engine.begin() as conn:
+            await kit.store.create_streams(conn, [NewStream(f"o{i}", "thing", notes(f"outage-{i}")) for i in range(10)],
+                                           meta)
+        await asyncio.sleep(2)
+        assert await outbox_size(engine, kit) == 10, "nothing can be published while the broker is down"
+        # The embedded broker keeps no memory: it comes back empty, topics included.
+        servers.broker.start()
+        await ensure_topics(settings)
+        await wait_until(lambda: _empty(engine, kit), timeout=60)
+    finally:
+        task.cancel()
+        await producer.stop()
+    got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=10)
+    assert sorted(e.payload["note"] for e in got) == sorted(f"outage-{i}" for i in range(10))

@@ -1,0 +1,65 @@
+"""Payment records from the treasury: per-record validation, masking, duplicate digests."""
+
+import pytest
+
+from services.payments.domain import check_batch, mask_id_number
+
+# A checksum-valid resident ID number (GB 11643) made up for tests.
+PERSON_ID = "11010519491231002X"
+
+
+def record(**overrides):
+    base = {
+        "payment_id": "P-1", "indicator_id": "ind-1", "payer_name": "南关区农业农村局", "payer_account": "0710001",
+        "amount": "600.00", "paid_at": "2026-03-01T10:00:00+08:00", "purpose": "产业补助",
+        "settlement_method": "transfer", "payment_method": "direct", "payee_name": "某合作社",
+        "payee_account": "6222000011112222", "payee_type": "organization",
+    }
+    return base | overrides
+
+
+def test_bad_records_are_reported_with_index_and_field_and_the_rest_pass():
+    checked = check_batch([record(), record(payment_id="P-2", amount="12.345"), record(payment_id="P-3")])
+    assert [i for i, _ in checked.valid] == [0, 2]
+    assert len(checked.rejected) == 1
+    bad = checked.rejected[0]
+    assert (bad.index, bad.payment_id) == (1, "P-2")
+    assert [e["field"] for e in bad.errors] == ["payments[1].amount"]
+
+
+@pytest.mark.parametrize("overrides,field", [
+    pytest.param({"amount": "0"}, "payments[0].amount", id="zero-amount"),
+    pytest.param({"paid_at": "2026-03-01T10:00:00"}, "payments[0].paid_at", id="naive-time"),
+    pytest.param({"settlement_method": "barter"}, "payments[0].settlement_method", id="unknown-settlement"),
+    pytest.param({"org_unit": "999999"}, "payments[0].org_unit", id="unknown-org-unit"),
+    pytest.param({"payee_type": "person"}, "payments[0]", id="person-without-id-number"),
+    pytest.param({"unexpected": 1}, "payments[0].unexpected", id="unknown-field"),
+])
+def test_each_kind_of_malformed_record_names_its_field(overrides, field):
+    checked = check_batch([record(**overrides)])
+    assert [e["field"] for e in checked.rejected[0].errors] == [field]
+
+
+def test_an_invalid_id_number_is_refused_without_repeating_it():
+    wrong = PERSON_ID[:-1] + "1"
+    checked = check_batch([record(payee_type="person", payee_id_number=wrong)])
+    error = checked.rejected[0].errors[0]
+    assert error["field"] == "payments[0].payee_id_number"
+    assert wrong not in str(checked.rejected)
+
+
+def test_a_person_payment_carries_only_the_masked_id_number():
+    checked = check_batch([record(payee_type="person", payee_id_number=PERSON_ID)])
+    event = checked.valid[0][1].to_event()
+    assert event.payee_id_masked == "110105********002X" == mask_id_number(PERSON_ID)
+    assert PERSON_ID not in event.model_dump_json()
+
+
+def test_the_same_record_has_the_same_digest_and_a_changed_one_does_not():
+    a, b, c = (check_batch([r]).valid[0][1] for r in (record(), record(), record(amount="600.01")))
+    assert a.content_hash() == b.content_hash() != c.content_hash()
+
+
+def test_a_batch_that_is_not_a_list_of_objects_is_reported_per_record():
+    checked = check_batch(["not a record", 42])
+    assert [r.index for r in checked.rejected] == [0, 1]
