@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     trace_file: str | None = Field(
         None,
         validation_alias="FUNDWATCH_TRACE_FILE",
-        description="Append finished spans as JSON lines to this file (tests, local debugging).",
+        description="Append finished spans as JSON lines to this file; `{service}` is replaced by the "
+        "service name (tests, local debugging).",
     )
 
     def service_url(self, service: str) -> str:

@@ -61,7 +61,8 @@ def configure_tracing(service: str, settings: Settings) -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     if settings.trace_file:
-        out = open(settings.trace_file, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with the process
+        path = settings.trace_file.format(service=service)
+        out = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with the process
         exporter = ConsoleSpanExporter(out=out, formatter=lambda span: span.to_json(indent=None) + "\n")
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=200))
     trace.set_tracer_provider(provider)

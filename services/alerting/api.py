@@ -46,6 +46,7 @@ class HistoryEntry(BaseModel):
     event_type: str
     at: datetime
     actor: str
+    trace_id: str | None = Field(None, description="The trace of the request that caused this step.")
     payload: dict[str, Any]
 
 
@@ -131,5 +132,6 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
             raise NotFound(f"alert {alert_id} does not exist")
         events = await runtime.store.read_stream(conn, f"alert-{alert_id}")
     history = [HistoryEntry(version=e.version, event_type=e.event_type, at=e.occurred_at, actor=e.metadata.actor,
+                            trace_id=e.metadata.traceparent.split("-")[1] if e.metadata.traceparent else None,
                             payload=e.payload) for e in events]
     return AlertDetail(**_alert_out(row).model_dump(), history=history)
