@@ -26,6 +26,7 @@ _EXTENSIONS = {
     "streamversion": "version",
     "schemaversion": "schema_version",
     "position": "position",
+    "partitionkey": "partition_key",
 }
 _META_EXTENSIONS = {
     "actor": "actor",
@@ -41,7 +42,8 @@ class PoisonMessage(Exception):
 
 
 def to_message(envelope: EventEnvelope) -> tuple[bytes, bytes, Headers]:
-    """(key, value, headers) of an event: keyed by stream id so a stream stays in order.
+    """(key, value, headers) of an event: keyed by stream id (or the event's ordering key) so a
+    stream stays in order.
 
     The `traceparent` header is added by whoever sends, from the span that publishes.
     """
@@ -62,7 +64,7 @@ def to_message(envelope: EventEnvelope) -> tuple[bytes, bytes, Headers]:
         value = getattr(envelope.metadata, name)
         if value is not None:
             headers.append((f"ce_{attr}", str(value).encode()))
-    return envelope.stream_id.encode(), orjson.dumps(envelope.payload), headers
+    return envelope.ordering_key.encode(), orjson.dumps(envelope.payload), headers
 
 
 def from_message(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> EventEnvelope:
@@ -84,6 +86,7 @@ def from_message(value: bytes | None, headers: Headers | tuple[tuple[str, bytes]
             metadata=EventMetadata(**meta),
             payload=orjson.loads(value or b"null"),
             position=int(h["ce_position"]) if "ce_position" in h else None,
+            partition_key=h.get("ce_partitionkey"),
         )
     except PoisonMessage:
         raise

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from uuid import UUID
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
@@ -18,6 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 import structlog
 
@@ -30,6 +32,16 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[AsyncConnection, EventEnvelope], Awaitable[None]]
+
+# Deadlock and serialization failures: the transaction was sound, only unlucky.
+TRANSIENT_SQLSTATES = {"40P01", "40001"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error that a retry of the whole batch can get past, never a poison event."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 class ConsumerRunner:
@@ -95,32 +107,50 @@ class ConsumerRunner:
                     await self.consumer.stop()
 
     async def process(self, records: list[ConsumerRecord]) -> None:
-        """Apply a partition's batch in one transaction; dead letters are published after it."""
-        dead: list[dict[str, Any]] = []
-        async with self.engine.begin() as conn:
-            for record in records:
-                letter = await self._apply(conn, record)
-                if letter:
-                    dead.append(letter)
+        """Apply a partition's batch in one transaction, again from the start if the database
+        aborted it (deadlock, serialization); dead letters are published after it."""
+        async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(5),
+                                           wait=wait_random_exponential(multiplier=0.05, max=2), reraise=True):
+            with attempt:
+                dead = await self._process_once(records)
         for letter in dead:
             await self._publish_dead_letter(letter)
 
-    async def _apply(self, conn: AsyncConnection, record: ConsumerRecord) -> dict[str, Any] | None:
-        try:
-            envelope = from_message(record.value, record.headers)
-        except PoisonMessage as exc:
-            return await self._dead_letter(conn, record, None, str(exc), attempts=1)
-        handler = self.handlers.get(envelope.event_type)
-        if handler is None:
-            return None
-        claimed = await conn.execute(
-            pg_insert(self.tables.processed_events)
-            .values(consumer=self.name, event_id=envelope.event_id)
-            .on_conflict_do_nothing()
-            .returning(self.tables.processed_events.c.event_id)
+    async def _process_once(self, records: list[ConsumerRecord]) -> list[dict[str, Any]]:
+        dead: list[dict[str, Any]] = []
+        async with self.engine.begin() as conn:
+            wanted: list[tuple[ConsumerRecord, EventEnvelope]] = []
+            for record in records:
+                try:
+                    envelope = from_message(record.value, record.headers)
+                except PoisonMessage as exc:
+                    dead.append(await self._dead_letter(conn, record, None, str(exc), attempts=1))
+                    continue
+                if envelope.event_type in self.handlers:
+                    wanted.append((record, envelope))
+            claimed = await self._claim(conn, [env.event_id for _, env in wanted])
+            for record, envelope in wanted:
+                if envelope.event_id in claimed:
+                    claimed.discard(envelope.event_id)
+                    letter = await self._apply(conn, record, envelope)
+                    if letter:
+                        dead.append(letter)
+        return dead
+
+    async def _claim(self, conn: AsyncConnection, event_ids: list[UUID]) -> set[UUID]:
+        """Tracking rows for the events not applied before; returns those (the rest are repeats)."""
+        if not event_ids:
+            return set()
+        t = self.tables.processed_events
+        result = await conn.execute(
+            pg_insert(t).values([{"consumer": self.name, "event_id": e} for e in dict.fromkeys(event_ids)])
+            .on_conflict_do_nothing().returning(t.c.event_id)
         )
-        if claimed.first() is None:
-            return None
+        return set(result.scalars())
+
+    async def _apply(self, conn: AsyncConnection, record: ConsumerRecord, envelope: EventEnvelope
+                     ) -> dict[str, Any] | None:
+        handler = self.handlers[envelope.event_type]
         parent = propagate.extract({"traceparent": envelope.metadata.traceparent or ""})
         error = ""
         for attempt in range(1, self.max_attempts + 1):
@@ -134,7 +164,7 @@ class ConsumerRunner:
                         await handler(conn, envelope)
                     return None
                 except DBAPIError as exc:
-                    if exc.connection_invalidated:
+                    if is_transient(exc):
                         raise
                     error = repr(exc.orig or exc)
                 except Exception as exc:  # noqa: BLE001 - a failing handler must not block the partition

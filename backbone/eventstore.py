@@ -67,6 +67,7 @@ class NewStream:
     stream_id: str
     stream_type: str
     events: Sequence[DomainEvent]
+    partition_key: str | None = None
 
 
 @dataclass
@@ -81,14 +82,15 @@ class EventStore:
     def notify_channel(self) -> str:
         return f"{self.tables.schema}_events"
 
-    def metadata(self, *, actor: str, org_unit: str | None = None, **ids: str | None) -> EventMetadata:
-        """Metadata for events caused now, carrying the active trace."""
-        return EventMetadata(
-            actor=actor, org_unit=org_unit, source=self.source, traceparent=current_traceparent(), **ids
-        )
+    def metadata(self, *, actor: str, org_unit: str | None = None, traceparent: str | None = None,
+                 **ids: str | None) -> EventMetadata:
+        """Metadata for events caused now, carrying the active trace unless another is given."""
+        return EventMetadata(actor=actor, org_unit=org_unit, source=self.source,
+                             traceparent=traceparent or current_traceparent(), **ids)
 
     def _rows(
-        self, stream_id: str, stream_type: str, start_version: int, events: Sequence[DomainEvent], meta: EventMetadata
+        self, stream_id: str, stream_type: str, start_version: int, events: Sequence[DomainEvent], meta: EventMetadata,
+        partition_key: str | None = None,
     ) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
         return [
@@ -102,6 +104,7 @@ class EventStore:
                 "occurred_at": now,
                 "metadata": meta.model_dump(mode="json"),
                 "payload": event.model_dump(mode="json"),
+                "partition_key": partition_key,
             }
             for i, event in enumerate(events, start=1)
         ]
@@ -115,27 +118,31 @@ class EventStore:
         expected_version: int,
         events: Sequence[DomainEvent],
         meta: EventMetadata,
+        partition_key: str | None = None,
     ) -> list[EventEnvelope]:
-        """Append events after `expected_version`; someone else's append first is a conflict."""
+        """Append events after `expected_version`; someone else's append first is a conflict.
+
+        A conflict aborts the caller's transaction: retry the whole command on fresh state.
+        """
         ev = self.tables.events
-        current = await conn.scalar(select(func.coalesce(func.max(ev.c.version), 0)).where(ev.c.stream_id == stream_id))
-        if current != expected_version:
-            raise ConcurrencyConflict(
-                f"stream {stream_id} is at version {current}, not {expected_version}",
-                stream_id=stream_id,
-                expected_version=expected_version,
-                actual_version=current,
-            )
+        if expected_version > 0:
+            # A new stream needs no lookup: an existing one collides on (stream_id, version 1).
+            current = await conn.scalar(
+                select(func.coalesce(func.max(ev.c.version), 0)).where(ev.c.stream_id == stream_id))
+            if current != expected_version:
+                raise ConcurrencyConflict(
+                    f"stream {stream_id} is at version {current}, not {expected_version}",
+                    stream_id=stream_id, expected_version=expected_version, actual_version=current,
+                )
         try:
-            async with conn.begin_nested():
-                stored = await self._insert(conn, self._rows(stream_id, stream_type, expected_version, events, meta))
+            stored = await self._insert(
+                conn, self._rows(stream_id, stream_type, expected_version, events, meta, partition_key))
         except IntegrityError as exc:
             if not is_unique_violation(exc):
                 raise
             raise ConcurrencyConflict(
-                f"stream {stream_id} was appended to concurrently",
-                stream_id=stream_id,
-                expected_version=expected_version,
+                f"stream {stream_id} was appended to by someone else first",
+                stream_id=stream_id, expected_version=expected_version,
             ) from exc
         await self._after_append(conn, stored)
         return stored
@@ -144,7 +151,7 @@ class EventStore:
         self, conn: AsyncConnection, streams: Sequence[NewStream], meta: EventMetadata
     ) -> tuple[list[EventEnvelope], set[str]]:
         """Create many new streams at once; returns what was stored and the ids that existed."""
-        rows = [r for s in streams for r in self._rows(s.stream_id, s.stream_type, 0, s.events, meta)]
+        rows = [r for s in streams for r in self._rows(s.stream_id, s.stream_type, 0, s.events, meta, s.partition_key)]
         if not rows:
             return [], set()
         stored = await self._insert(conn, rows, skip_existing=True)
@@ -175,7 +182,6 @@ class EventStore:
         await conn.execute(insert(self.tables.outbox), [{"event_position": e.position} for e in stored])
         for projection in self.inline_projections:
             await projection(conn, stored)
-        await conn.execute(text("select pg_notify(:channel, '')"), {"channel": self.notify_channel})
 
     async def read_stream(self, conn: AsyncConnection, stream_id: str) -> list[EventEnvelope]:
         """Every event of one stream, in version order."""
@@ -216,4 +222,5 @@ def envelope_from_row(row: Any) -> EventEnvelope:
         metadata=EventMetadata(**row["metadata"]),
         payload=row["payload"],
         position=row["position"],
+        partition_key=row["partition_key"],
     )

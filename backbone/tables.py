@@ -43,6 +43,7 @@ def plumbing_tables(metadata: MetaData) -> PlumbingTables:
         Column("recorded_at", DateTime(timezone=True)),
         Column("metadata", JSONB, nullable=False),
         Column("payload", JSONB, nullable=False),
+        Column("partition_key", Text),
     )
     outbox = Table(
         "outbox",
@@ -102,6 +103,7 @@ CREATE TABLE {s}.events (
     tx_id           xid8 NOT NULL DEFAULT pg_current_xact_id(),
     metadata        jsonb NOT NULL,
     payload         jsonb NOT NULL,
+    partition_key   text,
     UNIQUE (stream_id, version)
 );
 CREATE INDEX events_tx_position ON {s}.events (tx_id, position);
@@ -116,6 +118,15 @@ CREATE TABLE {s}.outbox (
     id              bigserial PRIMARY KEY,
     event_position  bigint NOT NULL REFERENCES {s}.events (position)
 );
+-- Wakes the relay and the live feeds when events commit: one NOTIFY per statement, from the
+-- server, so appending costs no extra round trip.
+CREATE FUNCTION {s}.notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{s}_events', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER outbox_notify AFTER INSERT ON {s}.outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION {s}.notify_events();
 CREATE TABLE {s}.processed_events (
     consumer        text NOT NULL,
     event_id        uuid NOT NULL,

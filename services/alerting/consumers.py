@@ -4,15 +4,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import structlog
 
 from backbone.consumer import Handler
-from backbone.errors import ConcurrencyConflict
 from backbone.eventstore import EventStore
 from backbone.service import Runtime
 from contracts.alerting import AlertSubject
@@ -20,7 +20,7 @@ from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorRegistered
 from contracts.payments import PaymentRecorded
 from services.alerting.domain import raise_alert
-from services.alerting.projections import balances, mark_evaluated, observed_payments, pending_payments
+from services.alerting.projections import alerts, balances, mark_evaluated, observed_payments, pending_payments
 from services.alerting.rules import starter_rules
 from services.alerting.rules.spending import PaymentAgainstBalance, payment_exceeds_available
 
@@ -59,18 +59,23 @@ class AlertingConsumers:
         balance = (await conn.execute(select(balances).where(balances.c.indicator_id == e.indicator_id))).one()
         paid_before = balance.paid - sum((p.amount for p in pending), Decimal("0"))
         for p in pending:
-            await self._judge_payment(conn, env, balance, payment_id=p.payment_id, amount=p.amount,
-                                      paid_before=paid_before)
+            # The payment, not the indicator's arrival, is what the alert is about: keep its trace.
+            await self._judge_payment(conn, p.event_id, p.traceparent, balance, payment_id=p.payment_id,
+                                      amount=p.amount, paid_before=paid_before)
             paid_before += p.amount
         await mark_evaluated(conn, [p.payment_id for p in pending])
 
     async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Count the payment against its indicator and judge it, or keep it until the indicator is known."""
         e = PaymentRecorded.model_validate(env.payload)
+        known = select(balances.c.amount.is_not(None)).where(balances.c.indicator_id == e.indicator_id)
         seen = await conn.execute(pg_insert(observed_payments).values(
             payment_id=e.payment_id, indicator_id=e.indicator_id, amount=e.amount, paid_at=e.paid_at,
-            org_unit=e.org_unit, evaluated=False).on_conflict_do_nothing().returning(observed_payments.c.seq))
-        if seen.first() is None or not e.indicator_id:
+            org_unit=e.org_unit, evaluated=func.coalesce(known.scalar_subquery(), False), event_id=env.event_id,
+            traceparent=env.metadata.traceparent,
+        ).on_conflict_do_nothing().returning(observed_payments.c.evaluated))
+        observed = seen.first()
+        if observed is None or not e.indicator_id:
             return
         stmt = pg_insert(balances).values(indicator_id=e.indicator_id, paid=e.amount, allocated=0, refunded=0)
         # The row lock of this upsert orders concurrent payments on one indicator.
@@ -79,12 +84,14 @@ class AlertingConsumers:
         ).returning(*balances.c))).one()
         if balance.amount is None:
             return
-        await self._judge_payment(conn, env, balance, payment_id=e.payment_id, amount=e.amount,
+        await self._judge_payment(conn, env.event_id, None, balance, payment_id=e.payment_id, amount=e.amount,
                                   paid_before=balance.paid - e.amount)
-        await mark_evaluated(conn, [e.payment_id])
+        if not observed.evaluated:
+            # The indicator became known while this payment was on its way.
+            await mark_evaluated(conn, [e.payment_id])
 
-    async def _judge_payment(self, conn: AsyncConnection, cause: EventEnvelope, balance: Row[Any], *,
-                             payment_id: str, amount: Decimal, paid_before: Decimal) -> None:
+    async def _judge_payment(self, conn: AsyncConnection, cause_id: UUID, traceparent: str | None,
+                             balance: Row[Any], *, payment_id: str, amount: Decimal, paid_before: Decimal) -> None:
         rule = starter_rules()[OVERDRAW_RULE]
         if not rule.applies_to(balance.org_unit):
             return
@@ -99,15 +106,14 @@ class AlertingConsumers:
             breach=breach, subject=AlertSubject(kind="payment", id=payment_id, indicator_id=fact.indicator_id),
             period=str(balance.fiscal_year), org_unit=balance.org_unit,
             owner_division=balance.owner_division, now=datetime.now(UTC))
-        meta = self.store.metadata(actor="system:alerting", org_unit=None,
-                                   correlation_id=cause.metadata.correlation_id or str(cause.event_id),
-                                   causation_id=str(cause.event_id))
-        try:
-            await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
-                                    expected_version=0, events=[event], meta=meta)
-        except ConcurrencyConflict:
+        if await conn.scalar(select(alerts.c.version).where(alerts.c.alert_id == event.alert_id)) is not None:
             log.info("alert.already_raised", alert_id=event.alert_id, rule_id=rule.id)
             return
+        meta = self.store.metadata(actor="system:alerting", traceparent=traceparent, causation_id=str(cause_id))
+        # Two consumers racing to raise the same alert: the loser's handler is retried and
+        # then finds the alert above.
+        await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
+                                expected_version=0, events=[event], meta=meta)
         log.info("alert.raised", alert_id=event.alert_id, rule_id=rule.id, level=rule.level.value)
 
 

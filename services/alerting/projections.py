@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Integer, MetaData, Numeric, Table, Text, false, or_,
                         select, update)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,7 +26,8 @@ observed_payments = Table(
     "observed_payments", metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=True), Column("payment_id", Text, unique=True),
     Column("indicator_id", Text), Column("amount", Numeric(18, 2)), Column("paid_at", DateTime(timezone=True)),
-    Column("org_unit", Text), Column("evaluated", Boolean),
+    Column("org_unit", Text), Column("evaluated", Boolean), Column("event_id", UUID(as_uuid=True)),
+    Column("traceparent", Text),
 )
 
 alerts = Table(

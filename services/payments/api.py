@@ -57,7 +57,10 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
     repeats: list[tuple[int, PaymentIn]] = []
     for index, payment in checked.valid:
         (repeats.append((index, payment)) if payment.payment_id in firsts else firsts.setdefault(payment.payment_id, (index, payment)))
-    streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event()]) for _, p in firsts.values()]
+    # Payments drawing on one indicator are consumed in the order they were recorded.
+    streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event()],
+                         partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
+               for _, p in firsts.values()]
     async with runtime.engine.begin() as conn:
         stored, existing = await runtime.store.create_streams(
             conn, streams, runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))

@@ -32,13 +32,21 @@ async def test_appending_at_a_stale_version_is_a_conflict(engine, kit):
     meta = kit.store.metadata(actor="tester")
     async with engine.begin() as conn:
         await kit.store.append(conn, stream_id="s-1", stream_type="thing", expected_version=0,
-                               events=notes("a"), meta=meta)
+                               events=notes("a", "b"), meta=meta)
+    # Creating a stream that exists already.
     with pytest.raises(ConcurrencyConflict) as err:
         async with engine.begin() as conn:
             await kit.store.append(conn, stream_id="s-1", stream_type="thing", expected_version=0,
                                    events=notes("again"), meta=meta)
-    assert err.value.status == 409
-    assert err.value.extra["actual_version"] == 1
+    assert err.value.status == 409 and err.value.extra["stream_id"] == "s-1"
+    # Appending after a version someone else has moved past.
+    with pytest.raises(ConcurrencyConflict) as err:
+        async with engine.begin() as conn:
+            await kit.store.append(conn, stream_id="s-1", stream_type="thing", expected_version=1,
+                                   events=notes("late"), meta=meta)
+    assert err.value.extra["actual_version"] == 2
+    async with engine.connect() as conn:
+        assert [e.payload["note"] for e in await kit.store.read_stream(conn, "s-1")] == ["a", "b"]
 
 
 async def test_two_writers_racing_for_the_same_version_one_wins(engine, kit):

@@ -33,7 +33,9 @@ def upgrade() -> None:
             amount          numeric(18, 2) NOT NULL,
             paid_at         timestamptz NOT NULL,
             org_unit        text,
-            evaluated       boolean NOT NULL DEFAULT false
+            evaluated       boolean NOT NULL DEFAULT false,
+            event_id        uuid NOT NULL,
+            traceparent     text
         );
         CREATE INDEX observed_payments_pending ON alerting.observed_payments (indicator_id, seq)
             WHERE NOT evaluated;

@@ -1,0 +1,202 @@
+"""Benchmark: payments through the gateway to alert state, next to raw baselines in the same run.
+
+    make bench                      # or: python -m bench.payments_e2e --payments 20000 --batch 500
+
+Every payment overdraws its indicator, so every payment raises one red light; latency is
+measured from the moment its batch was sent to the moment its alert was written. Baselines:
+raw aiokafka produce+consume of the same number of JSON messages, and raw PostgreSQL COPY of
+the same rows. Uses DATABASE_URL / KAFKA_BOOTSTRAP when set, else embedded servers.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from backbone.db import asyncpg_dsn
+from backbone.settings import Settings
+from deploy.local.processes import APPS, ROOT, ServiceProcesses, service_env
+from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database, free_port
+from deploy.migrate import prepare
+
+DATA = ROOT / ".data" / "bench"
+
+
+def payment(pid: str, indicator_id: str) -> dict:
+    return {"payment_id": pid, "indicator_id": indicator_id, "payer_name": "南关区农业农村局",
+            "payer_account": "0710001200000001", "amount": "10.00", "paid_at": "2026-03-01T10:00:00+08:00",
+            "purpose": "产业发展补助", "settlement_method": "transfer", "payment_method": "direct",
+            "payee_name": "南关区某农民专业合作社", "payee_account": "6222000011112222",
+            "payee_type": "organization", "org_unit": "220102"}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def through_the_platform(gateway: str, db_url: str, n: int, batch: int, concurrency: int) -> dict:
+    settings = Settings()
+    async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=120) as c:
+        token = (await c.post("/auth/token", json={"username": settings.admin_user,
+                                                    "password": settings.admin_password.get_secret_value()})).json()
+        admin = {"Authorization": f"Bearer {token['access_token']}"}
+        treasury = {"X-Api-Key": settings.treasury_api_key.get_secret_value()}
+        indicators = []
+        for _ in range(50):
+            body = {"doc_no": "bench", "fund_name": "bench", "fund_nature": "general_budget",
+                    "function_code": "2130504", "economic_code": "50901", "budget_project": "bench",
+                    "amount": "1.00", "fiscal_year": 2026, "level": "central", "owner_division": "agriculture",
+                    "org_unit": "220102"}
+            indicators.append((await c.post("/indicators", json=body, headers=admin)).json()["id"])
+        await asyncio.sleep(2)  # let alerting learn the indicators first
+        tag = uuid4().hex[:8]
+        records = [payment(f"{tag}-{i}", indicators[i % len(indicators)]) for i in range(n)]
+        batches = [records[i:i + batch] for i in range(0, n, batch)]
+        sent_at: dict[str, float] = {}
+        post_latency: list[float] = []
+        queue: asyncio.Queue = asyncio.Queue()
+        for b in batches:
+            queue.put_nowait(b)
+
+        async def poster() -> None:
+            while not queue.empty():
+                b = queue.get_nowait()
+                t0 = time.time()
+                for r in b:
+                    sent_at[r["payment_id"]] = t0
+                resp = await c.post("/payments/batch", json={"payments": b}, headers=treasury)
+                assert resp.status_code == 200 and resp.json()["accepted"] == len(b), resp.text
+                post_latency.append(time.time() - t0)
+
+        started = time.time()
+        await asyncio.gather(*(poster() for _ in range(concurrency)))
+        accepted_at = time.time()
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        deadline = time.time() + 600
+        while True:
+            done = await conn.fetchval("select count(*) from alerting.alerts where subject_id like $1", f"{tag}-%")
+            if done >= n or time.time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        rows = await conn.fetch("select subject_id, raised_at from alerting.alerts where subject_id like $1",
+                                f"{tag}-%")
+    finally:
+        await conn.close()
+    latencies = [r["raised_at"].timestamp() - sent_at[r["subject_id"]] for r in rows]
+    finished = max(r["raised_at"].timestamp() for r in rows)
+    return {"alerts": len(rows), "post_rate": n / (accepted_at - started), "e2e_rate": n / (finished - started),
+            "p50": statistics.median(latencies), "p99": pct(latencies, 0.99),
+            "post_p50": statistics.median(post_latency), "post_p99": pct(post_latency, 0.99)}
+
+
+async def raw_kafka(bootstrap: str, n: int) -> dict:
+    topic = f"bench-raw-{uuid4().hex[:6]}"
+    body = orjson.dumps(payment("x" * 12, str(uuid4())))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, linger_ms=5,
+                                max_batch_size=256 * 1024)
+    await producer.start()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    try:
+        await producer.send_and_wait(topic, b"warm-up")
+        await consumer.start()
+        t0 = time.time()
+        futures = [await producer.send(topic, body, key=str(i).encode()) for i in range(n)]
+        await asyncio.gather(*futures)
+        produced = time.time()
+        got = 0
+        while got < n + 1:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                got += len(records)
+        consumed = time.time()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return {"produce_rate": n / (produced - t0), "e2e_rate": n / (consumed - t0)}
+
+
+async def raw_copy(db_url: str, n: int) -> dict:
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        await conn.execute("create temp table bench_payments (payment_id text, indicator_id text, payer_name text,"
+                           " payer_account text, amount numeric(18,2), paid_at timestamptz, purpose text,"
+                           " settlement_method text, payment_method text, payee_name text, payee_account text,"
+                           " payee_type text, org_unit text)")
+        now = datetime.now(UTC)
+        rows = [(f"p{i}", "ind", "南关区农业农村局", "0710001", Decimal("10.00"), now, "产业发展补助", "transfer",
+                 "direct", "合作社", "6222000011112222", "organization", "220102") for i in range(n)]
+        t0 = time.time()
+        await conn.copy_records_to_table("bench_payments", records=rows)
+        return {"rate": n / (time.time() - t0)}
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--payments", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=2)
+    args = parser.parse_args()
+
+    postgres = broker = None
+    db_url, kafka = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP")
+    if not db_url:
+        postgres = EmbeddedPostgres(DATA / "postgres")
+        db_url = asyncio.run(create_database(postgres.start(), "fundwatch_bench", fresh=True))
+    if not kafka:
+        broker = EmbeddedBroker(free_port(), DATA / "broker.log")
+        kafka = broker.start()
+    ports = {name: free_port() for name in APPS}
+    procs = ServiceProcesses(env=service_env(database_url=db_url, kafka_bootstrap=kafka, ports=ports),
+                             log_dir=DATA / "logs", ports=ports)
+    try:
+        asyncio.run(prepare(Settings(_env_file=None, DATABASE_URL=db_url, KAFKA_BOOTSTRAP=kafka)))  # type: ignore[call-arg]
+        procs.start_all()
+        procs.wait_ready()
+        platform = asyncio.run(through_the_platform(procs.url("gateway"), db_url, args.payments, args.batch,
+                                                    args.concurrency))
+        kafka_raw = asyncio.run(raw_kafka(kafka, args.payments))
+        copy_raw = asyncio.run(raw_copy(db_url, args.payments))
+    finally:
+        procs.stop_all()
+        if broker:
+            broker.stop()
+        if postgres:
+            postgres.stop()
+    n = args.payments
+    print(f"\nFundWatch payments → alerts: {n} payments, batches of {args.batch}, {args.concurrency} posters, "
+          f"{os.cpu_count()} cores\n")
+    print(f"| {'measure':<44} | {'value':>12} | {'vs baseline':>11} |")
+    print(f"|{'-' * 46}|{'-' * 14}|{'-' * 13}|")
+    rows = [
+        ("raw PostgreSQL COPY, rows/s (baseline)", copy_raw["rate"], ""),
+        ("raw aiokafka produce, msgs/s (baseline)", kafka_raw["produce_rate"], ""),
+        ("raw aiokafka produce+consume, msgs/s (baseline)", kafka_raw["e2e_rate"], ""),
+        ("POST /payments/batch accepted, payments/s", platform["post_rate"],
+         f"{platform['post_rate'] / copy_raw['rate']:.3f}× COPY"),
+        ("end to end (POST → alert written), payments/s", platform["e2e_rate"],
+         f"{platform['e2e_rate'] / kafka_raw['e2e_rate']:.3f}× kafka"),
+        ("batch POST latency p50, ms", platform["post_p50"] * 1000, ""),
+        ("batch POST latency p99, ms", platform["post_p99"] * 1000, ""),
+        ("payment → alert latency p50, ms", platform["p50"] * 1000, ""),
+        ("payment → alert latency p99, ms", platform["p99"] * 1000, ""),
+    ]
+    for name, value, ratio in rows:
+        print(f"| {name:<44} | {value:>12,.1f} | {ratio:>11} |")
+    print(f"\nalerts raised: {platform['alerts']} of {n}")
+
+
+if __name__ == "__main__":
+    main()
