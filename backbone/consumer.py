@@ -70,6 +70,8 @@ class ConsumerRunner:
         self.max_attempts = max_attempts
         self.max_records = max_records
         self.consumer: AIOKafkaConsumer | None = None
+        t = tables.processed_events
+        self._claim_stmt = pg_insert(t).on_conflict_do_nothing().returning(t.c.event_id)
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         # The broker may forget committed offsets (in-memory Tansu): start from the earliest
@@ -92,9 +94,11 @@ class ConsumerRunner:
                 await self.consumer.start()
                 while True:
                     batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
-                    for tp, records in batch.items():
-                        await self.process(records)
-                        await self.consumer.commit({tp: records[-1].offset + 1})
+                    if not batch:
+                        continue
+                    # Partitions are independent orderings: apply them side by side.
+                    await asyncio.gather(*(self.process(records) for records in batch.values()))
+                    await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
                     backoff = 0.5
             except asyncio.CancelledError:
                 raise
@@ -141,11 +145,8 @@ class ConsumerRunner:
         """Tracking rows for the events not applied before; returns those (the rest are repeats)."""
         if not event_ids:
             return set()
-        t = self.tables.processed_events
-        result = await conn.execute(
-            pg_insert(t).values([{"consumer": self.name, "event_id": e} for e in dict.fromkeys(event_ids)])
-            .on_conflict_do_nothing().returning(t.c.event_id)
-        )
+        result = await conn.execute(self._claim_stmt, [{"consumer": self.name, "event_id": e}
+                                                       for e in dict.fromkeys(event_ids)])
         return set(result.scalars())
 
     async def _apply(self, conn: AsyncConnection, record: ConsumerRecord, envelope: EventEnvelope

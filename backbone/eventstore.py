@@ -160,15 +160,21 @@ class EventStore:
         await self._after_append(conn, stored)
         return stored, existing
 
+    def __post_init__(self) -> None:
+        # Built once: executing the same statement object skips SQLAlchemy's per-call compile.
+        ev = self.tables.events
+        self._insert_events = insert(ev).returning(ev.c.position, ev.c.event_id)
+        self._insert_new_events = (
+            insert(ev).on_conflict_do_nothing(index_elements=[ev.c.stream_id, ev.c.version])
+            .returning(ev.c.position, ev.c.event_id)
+        )
+        self._insert_outbox = insert(self.tables.outbox)
+
     async def _insert(
         self, conn: AsyncConnection, rows: list[dict[str, Any]], *, skip_existing: bool = False
     ) -> list[EventEnvelope]:
-        ev = self.tables.events
-        stmt = insert(ev).values(rows)
-        if skip_existing:
-            stmt = stmt.on_conflict_do_nothing(index_elements=[ev.c.stream_id, ev.c.version])
-        stmt = stmt.returning(ev.c.position, ev.c.event_id)
-        result = await conn.execute(stmt)
+        stmt = self._insert_new_events if skip_existing else self._insert_events
+        result = await conn.execute(stmt, rows)
         positions = {event_id: position for position, event_id in result.all()}
         return [
             EventEnvelope(**{**row, "metadata": EventMetadata(**row["metadata"])}, position=positions[row["event_id"]])
@@ -179,7 +185,7 @@ class EventStore:
     async def _after_append(self, conn: AsyncConnection, stored: list[EventEnvelope]) -> None:
         if not stored:
             return
-        await conn.execute(insert(self.tables.outbox), [{"event_position": e.position} for e in stored])
+        await conn.execute(self._insert_outbox, [{"event_position": e.position} for e in stored])
         for projection in self.inline_projections:
             await projection(conn, stored)
 

@@ -67,6 +67,7 @@ class ServiceSpec:
     inline_projections: list[InlineProjection] = field(default_factory=list)
     consumers: list[ConsumerSpec] = field(default_factory=list)
     on_startup: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    on_shutdown: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     openapi_url: str = "/api/v1/openapi.json"
     idempotency_keys: bool = True
     tables: PlumbingTables = field(init=False)
@@ -142,6 +143,9 @@ def create_service(spec: ServiceSpec) -> FastAPI:
         try:
             yield
         finally:
+            for hook in spec.on_shutdown:
+                with contextlib.suppress(Exception):
+                    await hook(runtime)
             for task in runtime.tasks:
                 task.cancel()
             for task in runtime.tasks:

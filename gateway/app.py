@@ -11,6 +11,10 @@ async def _edge(runtime: Runtime) -> None:
     app.state.authenticate = Authenticator(runtime.engine, runtime.settings)
 
 
+async def _close_edge(_: Runtime) -> None:
+    await app.state.http.aclose()
+
+
 spec = ServiceSpec(
     name="gateway",
     title="FundWatch gateway",
@@ -18,6 +22,7 @@ spec = ServiceSpec(
     routers=[api.router],
     inline_projections=[projections.project_users],
     on_startup=[bootstrap_accounts, _edge],
+    on_shutdown=[_close_edge],
     openapi_url="/api/v1/gateway/openapi.json",
     idempotency_keys=False,
 )

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +26,22 @@ from services.alerting.rules.spending import PaymentAgainstBalance, payment_exce
 
 log = structlog.get_logger(__name__)
 OVERDRAW_RULE = "spending.payment_exceeds_available"
+
+# Hot statements, built once (see EventStore for why).
+_OBSERVE_PAYMENT = pg_insert(observed_payments).values(
+    payment_id=bindparam("b_payment"), indicator_id=bindparam("b_indicator"), amount=bindparam("b_amount"),
+    paid_at=bindparam("b_paid_at"), org_unit=bindparam("b_org_unit"), event_id=bindparam("b_event"),
+    traceparent=bindparam("b_traceparent"),
+    # Judged on arrival when its indicator is known; otherwise when the indicator arrives.
+    evaluated=func.coalesce(select(balances.c.amount.is_not(None))
+                            .where(balances.c.indicator_id == bindparam("b_indicator")).scalar_subquery(), False),
+).on_conflict_do_nothing().returning(observed_payments.c.evaluated)
+_new_balance = pg_insert(balances).values(indicator_id=bindparam("b_indicator"), paid=bindparam("b_amount"),
+                                          allocated=0, refunded=0)
+_ADD_PAID = _new_balance.on_conflict_do_update(
+    index_elements=[balances.c.indicator_id], set_={"paid": balances.c.paid + _new_balance.excluded.paid},
+).returning(*balances.c)
+_ALERT_VERSION = select(alerts.c.version).where(alerts.c.alert_id == bindparam("b_alert"))
 
 
 class AlertingConsumers:
@@ -68,20 +84,14 @@ class AlertingConsumers:
     async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Count the payment against its indicator and judge it, or keep it until the indicator is known."""
         e = PaymentRecorded.model_validate(env.payload)
-        known = select(balances.c.amount.is_not(None)).where(balances.c.indicator_id == e.indicator_id)
-        seen = await conn.execute(pg_insert(observed_payments).values(
-            payment_id=e.payment_id, indicator_id=e.indicator_id, amount=e.amount, paid_at=e.paid_at,
-            org_unit=e.org_unit, evaluated=func.coalesce(known.scalar_subquery(), False), event_id=env.event_id,
-            traceparent=env.metadata.traceparent,
-        ).on_conflict_do_nothing().returning(observed_payments.c.evaluated))
+        seen = await conn.execute(_OBSERVE_PAYMENT, {
+            "b_payment": e.payment_id, "b_indicator": e.indicator_id, "b_amount": e.amount, "b_paid_at": e.paid_at,
+            "b_org_unit": e.org_unit, "b_event": env.event_id, "b_traceparent": env.metadata.traceparent})
         observed = seen.first()
         if observed is None or not e.indicator_id:
             return
-        stmt = pg_insert(balances).values(indicator_id=e.indicator_id, paid=e.amount, allocated=0, refunded=0)
         # The row lock of this upsert orders concurrent payments on one indicator.
-        balance = (await conn.execute(stmt.on_conflict_do_update(
-            index_elements=[balances.c.indicator_id], set_={"paid": balances.c.paid + e.amount},
-        ).returning(*balances.c))).one()
+        balance = (await conn.execute(_ADD_PAID, {"b_indicator": e.indicator_id, "b_amount": e.amount})).one()
         if balance.amount is None:
             return
         await self._judge_payment(conn, env.event_id, None, balance, payment_id=e.payment_id, amount=e.amount,
@@ -106,7 +116,7 @@ class AlertingConsumers:
             breach=breach, subject=AlertSubject(kind="payment", id=payment_id, indicator_id=fact.indicator_id),
             period=str(balance.fiscal_year), org_unit=balance.org_unit,
             owner_division=balance.owner_division, now=datetime.now(UTC))
-        if await conn.scalar(select(alerts.c.version).where(alerts.c.alert_id == event.alert_id)) is not None:
+        if await conn.scalar(_ALERT_VERSION, {"b_alert": event.alert_id}) is not None:
             log.info("alert.already_raised", alert_id=event.alert_id, rule_id=rule.id)
             return
         meta = self.store.metadata(actor="system:alerting", traceparent=traceparent, causation_id=str(cause_id))

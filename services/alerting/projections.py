@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Integer, MetaData, Numeric, Table, Text, false, or_,
                         select, update)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
@@ -39,13 +38,15 @@ alerts = Table(
     Column("updated_at", DateTime(timezone=True)), Column("version", Integer),
 )
 
+_INSERT_ALERT = alerts.insert()
+
 
 async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
     """Inline projection of alert events into the alerts table."""
     for env in envelopes:
         if env.event_type == AlertRaised.event_type:
             e = AlertRaised.model_validate(env.payload)
-            await conn.execute(pg_insert(alerts).values(
+            await conn.execute(_INSERT_ALERT, dict(
                 alert_id=e.alert_id, rule_id=e.rule_id, rule_number=e.rule_number, rule_name=e.rule_name,
                 level=e.level.value, status="open", subject_kind=e.subject.kind, subject_id=e.subject.id,
                 indicator_id=e.subject.indicator_id, period=e.period, org_unit=e.org_unit,

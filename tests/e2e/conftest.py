@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
@@ -76,7 +75,3 @@ def payment_body(payment_id: str, indicator_id: str | None, amount: str, **overr
         "payee_name": "南关区某农民专业合作社", "payee_account": "6222000011112222", "payee_type": "organization",
         "org_unit": "220102",
     } | overrides
-
-
-def dec(value: str) -> Decimal:
-    return Decimal(value)
