@@ -69,8 +69,8 @@ def to_message(envelope: EventEnvelope) -> tuple[bytes, bytes, Headers]:
 
 def from_message(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> EventEnvelope:
     """The envelope of a CloudEvents binary-mode message; anything else is poison."""
-    h = {k: v.decode() for k, v in headers}
     try:
+        h = header_dict(headers)
         if h.get("ce_specversion") != "1.0":
             raise PoisonMessage("not a CloudEvents 1.0 message")
         meta: dict[str, Any] = {name: h.get(f"ce_{attr}") for attr, name in _META_EXTENSIONS.items()}
@@ -90,8 +90,13 @@ def from_message(value: bytes | None, headers: Headers | tuple[tuple[str, bytes]
         )
     except PoisonMessage:
         raise
-    except (KeyError, ValueError, TypeError, orjson.JSONDecodeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, it is not an event
         raise PoisonMessage(f"malformed event message: {exc!r}") from exc
+
+
+def header_dict(headers: Headers | tuple[tuple[str, bytes], ...]) -> dict[str, str]:
+    """Message headers as text, whatever bytes (or None) they carry."""
+    return {k: v.decode(errors="replace") if v is not None else "" for k, v in headers}
 
 
 def create_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:

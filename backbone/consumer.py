@@ -23,7 +23,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 import structlog
 
-from backbone.bus import PoisonMessage, from_message
+from backbone.bus import PoisonMessage, from_message, header_dict
 from backbone.tables import PlumbingTables
 from contracts.catalog import DEAD_LETTER_TOPIC
 from contracts.envelope import EventEnvelope
@@ -96,8 +96,11 @@ class ConsumerRunner:
                     batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
                     if not batch:
                         continue
-                    # Partitions are independent orderings: apply them side by side.
-                    await asyncio.gather(*(self.process(records) for records in batch.values()))
+                    # Partitions are independent orderings: apply them side by side. A failure
+                    # cancels the others; nothing is committed to Kafka and all of it comes again.
+                    async with asyncio.TaskGroup() as group:
+                        for records in batch.values():
+                            group.create_task(self.process(records))
                     await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
                     backoff = 0.5
             except asyncio.CancelledError:
@@ -186,7 +189,7 @@ class ConsumerRunner:
             "event_id": envelope.event_id if envelope else None,
             "event_type": envelope.event_type if envelope else None,
             "key": record.key.decode(errors="replace") if record.key else None,
-            "headers": {k: v.decode(errors="replace") for k, v in record.headers},
+            "headers": header_dict(record.headers),
             "value": record.value,
             "error": error,
             "attempts": attempts,

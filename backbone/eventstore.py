@@ -215,6 +215,16 @@ class EventStore:
         return [(FeedCursor(row.tx, row.position), envelope_from_row(row._mapping)) for row in result]
 
 
+    async def head(self, conn: AsyncConnection) -> FeedCursor:
+        """The cursor after the newest event `read_all` can return now: where a live reader starts."""
+        row = (await conn.execute(text(f"""
+            SELECT CAST(CAST(tx_id AS text) AS bigint) AS tx, position FROM {self.tables.schema}.events
+            WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY tx_id DESC, position DESC LIMIT 1
+        """))).first()
+        return FeedCursor(row.tx, row.position) if row else FeedCursor()
+
+
 def envelope_from_row(row: Any) -> EventEnvelope:
     """An envelope from a stored `events` row."""
     return EventEnvelope(

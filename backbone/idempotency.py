@@ -1,21 +1,23 @@
 """`Idempotency-Key` on POST: the same request twice gets the first answer, nothing new."""
 
 import hashlib
+from datetime import timedelta
 from collections.abc import Callable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backbone.errors import Unauthorized, problem
+from backbone.errors import PROBLEM_JSON, Unauthorized, problem
 from backbone.identity import IDENTITY_HEADER, read_internal_token
 from backbone.settings import get_settings
 from backbone.tables import PlumbingTables
 
 HEADER = "Idempotency-Key"
+STALE_CLAIM = timedelta(minutes=5)
 
 
 class IdempotencyMiddleware(BaseHTTPMiddleware):
@@ -44,15 +46,20 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         except Unauthorized:
             return await call_next(request)
         body = await request.body()
-        digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\0" + body).hexdigest()
+        digest = hashlib.sha256(b"\0".join([request.method.encode(), request.url.path.encode(),
+                                             request.url.query.encode(), body])).hexdigest()
         k = self.keys.c
+        where = (k.principal == principal) & (k.key == key)
         async with self.engine.begin() as conn:
+            # A claim left unanswered (its process died mid-request) expires and may be taken again.
+            await conn.execute(delete(self.keys).where(
+                where, k.status.is_(None), k.created_at < func.now() - STALE_CLAIM))
             claimed = await conn.execute(
                 pg_insert(self.keys).values(principal=principal, key=key, request_hash=digest)
                 .on_conflict_do_nothing().returning(k.key)
             )
             if claimed.first() is None:
-                row = (await conn.execute(select(self.keys).where(k.principal == principal, k.key == key))).one()
+                row = (await conn.execute(select(self.keys).where(where))).one()
                 if row.request_hash != digest:
                     return problem(422, "idempotency-key-reused", "Idempotency-Key reused",
                                    f"{HEADER} {key!r} was used before for a different request",
@@ -60,16 +67,24 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 if row.status is None:
                     return problem(409, "request-in-progress", "Request in progress",
                                    f"the request with {HEADER} {key!r} is still being processed")
-                return Response(row.body, status_code=row.status, media_type="application/json",
-                                headers={"Idempotency-Replayed": "true"})
-        response = await call_next(request)
-        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+                return Response(row.body, status_code=row.status, headers={"Idempotency-Replayed": "true"},
+                                media_type=PROBLEM_JSON if row.status >= 400 else "application/json")
+        try:
+            response = await call_next(request)
+            chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+        except BaseException:
+            await self._release(where)
+            raise
         payload = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
-        async with self.engine.begin() as conn:
-            where = (k.principal == principal) & (k.key == key)
-            if response.status_code >= 500:
-                await conn.execute(delete(self.keys).where(where))
-            else:
+        if response.status_code >= 500:
+            await self._release(where)
+        else:
+            async with self.engine.begin() as conn:
                 await conn.execute(update(self.keys).where(where).values(status=response.status_code, body=payload))
         return Response(payload, status_code=response.status_code, headers=dict(response.headers),
                         media_type=response.media_type)
+
+    async def _release(self, where: ColumnElement[bool]) -> None:
+        """Forget a claim whose request failed, so that the caller's retry is processed."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(self.keys).where(where))

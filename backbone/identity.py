@@ -28,6 +28,8 @@ class Principal(BaseModel):
     org_unit: str | None = None
     division: str | None = None
     pii: bool = False
+    session_expires: int | None = Field(
+        None, description="When the caller's credential expires (epoch seconds); None for machine keys.")
 
     def has_any(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)

@@ -3,7 +3,8 @@
 It reads the outbox table in id order. A row only becomes visible when its transaction
 commits, and it stays until published, so an event whose transaction commits after a later
 one is picked up on the next pass instead of being skipped. One relay per schema publishes at
-a time (advisory lock), which keeps the order per stream across instances.
+a time (session advisory lock), which keeps the order per stream across instances; a crash
+between publishing and deleting publishes again (at least once).
 """
 
 import asyncio
@@ -15,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import structlog
 
@@ -59,6 +60,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.ensure_topic = ensure_topic
         self._lock_key = zlib.crc32(f"outbox:{store.tables.schema}".encode())
+        self._leader: AsyncConnection | None = None
         schema = store.tables.schema
         self._select = text(
             f"""
@@ -66,7 +68,6 @@ class OutboxRelay:
             FROM {schema}.outbox o JOIN {schema}.events e ON e.position = o.event_position
             ORDER BY o.id
             LIMIT :limit
-            FOR UPDATE OF o
             """
         )
         self._delete = text(f"DELETE FROM {schema}.outbox WHERE id = ANY(:ids)")
@@ -74,29 +75,66 @@ class OutboxRelay:
         self._inject_trace = not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry
 
     async def publish_pending(self) -> int:
-        """One pass: publish what is committed in the outbox; returns how many were published."""
-        async with self.engine.begin() as conn:
-            leader = await conn.scalar(text("select pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key})
-            if not leader:
-                return 0
+        """One pass: publish what is committed in the outbox; returns how many were published.
+
+        No transaction stays open while Kafka is waited on: an open writing transaction would
+        hold back every reader of the commit-safe feed (`EventStore.read_all`).
+        """
+        if not await self._lead():
+            return 0
+        async with self.engine.connect() as conn:
             rows = (await conn.execute(self._select, {"limit": self.batch_size})).all()
-            if not rows:
-                return 0
-            futures = []
-            for row in rows:
-                envelope = envelope_from_row(row._mapping)
-                key, value, headers = to_message(envelope)
-                parent = propagate.extract({"traceparent": envelope.metadata.traceparent or ""})
-                with tracer.start_as_current_span(
-                    f"publish {envelope.event_type}", context=parent, kind=trace.SpanKind.PRODUCER
-                ):
-                    if self._inject_trace:
-                        propagate.inject(headers, setter=_HEADER_SETTER)
-                    futures.append(await self.producer.send(self.topic, value=value, key=key, headers=headers))
-            await asyncio.gather(*futures)
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            envelope = envelope_from_row(row._mapping)
+            key, value, headers = to_message(envelope)
+            parent = propagate.extract({"traceparent": envelope.metadata.traceparent or ""})
+            with tracer.start_as_current_span(
+                f"publish {envelope.event_type}", context=parent, kind=trace.SpanKind.PRODUCER
+            ):
+                if self._inject_trace:
+                    propagate.inject(headers, setter=_HEADER_SETTER)
+                futures.append(await self.producer.send(self.topic, value=value, key=key, headers=headers))
+        await asyncio.gather(*futures)
+        async with self.engine.begin() as conn:
             await conn.execute(self._delete, {"ids": [row.outbox_id for row in rows]})
         log.debug("outbox.published", topic=self.topic, count=len(rows))
         return len(rows)
+
+    async def _lead(self) -> bool:
+        """Whether this relay is the one that publishes for its schema (a session advisory lock,
+        released by PostgreSQL if this process or its connection dies)."""
+        if self._leader is not None:
+            try:
+                await self._leader.exec_driver_sql("select 1")
+                await self._leader.commit()
+                return True
+            except Exception:  # noqa: BLE001 - lost the connection, and with it the lock
+                await self.close()
+        conn = await self.engine.connect()
+        leading = await conn.scalar(text("select pg_try_advisory_lock(:k)"), {"k": self._lock_key})
+        await conn.commit()
+        if leading:
+            self._leader = conn
+            return True
+        await conn.close()
+        return False
+
+    async def close(self) -> None:
+        """Give up leadership."""
+        if self._leader is not None:
+            # The connection goes back to the pool: the session lock must not go with it.
+            try:
+                await self._leader.scalar(text("select pg_advisory_unlock(:k)"), {"k": self._lock_key})
+                await self._leader.commit()
+            except Exception:  # noqa: BLE001 - a dead connection took the lock with it
+                with contextlib.suppress(Exception):
+                    await self._leader.invalidate()
+            with contextlib.suppress(Exception):
+                await self._leader.close()
+            self._leader = None
 
     async def run(self) -> None:
         """Publish forever; a broker or database outage is waited out, nothing is lost."""
@@ -129,3 +167,4 @@ class OutboxRelay:
         finally:
             if self.notifier:
                 self.notifier.unsubscribe(wake)
+            await self.close()

@@ -3,12 +3,13 @@ event store, outbox relay, consumers, health probes, problem details, tracing.""
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
@@ -18,7 +19,7 @@ import structlog
 from backbone.bus import create_producer, ensure_topics
 from backbone.consumer import ConsumerRunner, Handler
 from backbone.db import create_engine, wait_for_database
-from backbone.errors import install_problem_handlers
+from backbone.errors import DomainError, install_problem_handlers
 from backbone.eventstore import EventStore, InlineProjection
 from backbone.identity import require_roles
 from backbone.idempotency import IdempotencyMiddleware
@@ -30,6 +31,12 @@ from backbone.telemetry import configure_logging, configure_tracing, instrument_
 from contracts.catalog import topic_for
 
 log = structlog.get_logger(__name__)
+
+
+class ServiceNotReady(DomainError):
+    status = 503
+    type_name = "not-ready"
+    title = "Service not ready"
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Runtime:
     producer: AIOKafkaProducer
     notifier: Notifier
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    crashes: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,8 +98,12 @@ async def _start_producer(producer: AIOKafkaProducer) -> None:
             await producer.start()
 
 
-def _supervise(coro_factory: Callable[[], Awaitable[None]], name: str) -> asyncio.Task[None]:
-    """Run a background loop; if it ever dies of a bug, log it and start it again."""
+CRASH_GRACE_SECONDS = 30.0
+
+
+def _supervise(coro_factory: Callable[[], Awaitable[None]], name: str, crashes: dict[str, float]
+               ) -> asyncio.Task[None]:
+    """Run a background loop; if it ever dies of a bug, log it, note when, and start it again."""
 
     async def _loop() -> None:
         while True:
@@ -101,6 +113,7 @@ def _supervise(coro_factory: Callable[[], Awaitable[None]], name: str) -> asynci
                 raise
             except Exception:  # noqa: BLE001 - keep the loop alive, loudly
                 log.exception("background.crashed", task=name)
+                crashes[name] = time.monotonic()
                 await asyncio.sleep(1)
 
     return asyncio.create_task(_loop(), name=name)
@@ -114,6 +127,10 @@ def create_service(spec: ServiceSpec) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        insecure = settings.insecure_defaults()
+        if insecure and settings.environment != "development":
+            raise RuntimeError(f"refusing to start with development secrets: set {', '.join(insecure)} "
+                               "(or FUNDWATCH_ENV=development on a developer machine)")
         engine = create_engine(settings.database_url)
         await wait_for_database(engine)
         store = EventStore(spec.tables, source=spec.name, inline_projections=list(spec.inline_projections))
@@ -132,13 +149,13 @@ def create_service(spec: ServiceSpec) -> FastAPI:
                 batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
                 ensure_topic=lambda: ensure_topics(settings, (topic,), seconds=5),
             )
-            runtime.tasks.append(_supervise(relay.run, f"relay:{spec.name}"))
+            runtime.tasks.append(_supervise(relay.run, f"relay:{spec.name}", runtime.crashes))
             for cs in spec.consumers:
                 runner = ConsumerRunner(
                     name=cs.name, topics=cs.topics, handlers=cs.handlers(runtime), engine=engine, tables=spec.tables,
                     bootstrap=settings.kafka_bootstrap, producer=producer, max_attempts=settings.consumer_max_attempts,
                 )
-                runtime.tasks.append(_supervise(runner.run, f"consumer:{cs.name}"))
+                runtime.tasks.append(_supervise(runner.run, f"consumer:{cs.name}", runtime.crashes))
         log.info("service.started", service=spec.name)
         try:
             yield
@@ -181,20 +198,22 @@ def _ops_router(spec: ServiceSpec) -> APIRouter:
     async def readyz(runtime: RuntimeDep) -> dict[str, str]:
         async with runtime.engine.connect() as conn:
             await conn.exec_driver_sql("select 1")
-        dead = [t.get_name() for t in runtime.tasks if t.done()]
-        if dead:
-            raise RuntimeError(f"background tasks stopped: {dead}")
+        now = time.monotonic()
+        failing = [t.get_name() for t in runtime.tasks if t.done()]
+        failing += [name for name, at in runtime.crashes.items() if now - at < CRASH_GRACE_SECONDS]
+        if failing:
+            raise ServiceNotReady(f"background loops failing: {', '.join(failing)}")
         return {"status": "ready", "service": spec.name}
 
     @router.get("/api/v1/admin/dead-letters/" + spec.name, tags=["operations"],
                 dependencies=[Depends(require_roles("admin", "info_center"))])
-    async def dead_letters(runtime: RuntimeDep, limit: int = 100) -> list[dict[str, object]]:
+    async def dead_letters(runtime: RuntimeDep, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, object]]:
         """Events this service's consumers could not apply (operators' view)."""
         t = runtime.tables.dead_letters
         async with runtime.engine.connect() as conn:
             rows = await conn.execute(
                 select(t.c.id, t.c.consumer, t.c.topic, t.c.partition, t.c.offset, t.c.event_id, t.c.event_type,
-                       t.c.error, t.c.attempts, t.c.failed_at).order_by(t.c.id.desc()).limit(min(limit, 1000))
+                       t.c.error, t.c.attempts, t.c.failed_at).order_by(t.c.id.desc()).limit(limit)
             )
             return [dict(r._mapping) for r in rows]
 

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
         validation_alias="FUNDWATCH_INTERNAL_SECRET",
         description="Signs the identity the gateway forwards to the services.",
     )
+    record_digest_key: SecretStr = Field(
+        SecretStr("dev-only-record-digest-key-change-me"),
+        validation_alias="FUNDWATCH_RECORD_DIGEST_KEY",
+        description="Keys the digests of submitted records (they may contain personal data).",
+    )
+    environment: str = Field(
+        "production", validation_alias="FUNDWATCH_ENV",
+        description="`development` allows the built-in development secrets; anything else refuses them.",
+    )
     token_ttl_seconds: int = Field(3600, validation_alias="FUNDWATCH_TOKEN_TTL_SECONDS")
 
     service_host: str = Field("127.0.0.1", validation_alias="FUNDWATCH_SERVICE_HOST")
@@ -74,6 +83,15 @@ class Settings(BaseSettings):
         description="Append finished spans as JSON lines to this file; `{service}` is replaced by the "
         "service name (tests, local debugging).",
     )
+
+    def insecure_defaults(self) -> list[str]:
+        """The secrets still at their published development values."""
+        defaults = Settings.model_fields
+        return [
+            defaults[name].validation_alias  # type: ignore[misc]
+            for name in ("jwt_secret", "internal_secret", "record_digest_key", "admin_password", "treasury_api_key")
+            if getattr(self, name).get_secret_value() == defaults[name].default.get_secret_value()
+        ]
 
     def service_url(self, service: str) -> str:
         """Base URL of a service the gateway routes to."""

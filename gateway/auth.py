@@ -1,5 +1,6 @@
 """Identity at the edge: passwords (argon2), access tokens (JWT) and machine API keys."""
 
+import asyncio
 import hashlib
 import time
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from uuid import uuid4
 import jwt
 from fastapi import Request
 from pwdlib import PasswordHash
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,8 +26,11 @@ from gateway.projections import api_keys, credentials, users
 
 log = structlog.get_logger(__name__)
 password_hash = PasswordHash.recommended()
+_DUMMY_HASH = password_hash.hash("not a password of anyone")
 API_KEY_CACHE_SECONDS = 30.0
+API_KEY_CACHE_SIZE = 1000
 TOKEN_AUDIENCE = "fundwatch"
+TREASURY_SYSTEM = "treasury-system"
 
 
 def key_digest(api_key: str) -> str:
@@ -49,7 +53,10 @@ async def login(engine: AsyncEngine, settings: Settings, username: str, password
         row = (await conn.execute(
             select(users, credentials.c.password_hash).join(credentials, credentials.c.username == users.c.username)
             .where(users.c.username == username))).first()
-    if row is None or not password_hash.verify(password, row.password_hash):
+    # Verify against a dummy hash for unknown names too, so timing does not tell who exists;
+    # off the event loop, since argon2 is deliberately slow.
+    stored = row.password_hash if row is not None else _DUMMY_HASH
+    if not await asyncio.to_thread(password_hash.verify, password, stored) or row is None:
         log.info("auth.login_failed", username=username)
         raise Unauthorized("wrong user name or password")
     log.info("auth.login", username=username)
@@ -64,7 +71,7 @@ class Authenticator:
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
-        self._keys: dict[str, tuple[float, Principal | None]] = {}
+        self._keys: dict[str, tuple[float, Principal]] = {}
 
     async def __call__(self, request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
@@ -84,42 +91,49 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise Unauthorized("the access token is not valid") from exc
         return Principal(subject=claims["sub"], roles=claims.get("roles", []), org_unit=claims.get("org_unit"),
-                         division=claims.get("division"), pii=bool(claims.get("pii")))
+                         division=claims.get("division"), pii=bool(claims.get("pii")), session_expires=claims["exp"])
 
     async def _from_api_key(self, api_key: str) -> Principal:
         digest = key_digest(api_key)
         cached = self._keys.get(digest)
-        if cached is None or time.monotonic() - cached[0] > API_KEY_CACHE_SECONDS:
-            async with self.engine.connect() as conn:
-                row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == digest))).first()
-            principal = None
-            if row is not None and (row.expires_at is None or row.expires_at > datetime.now(UTC)):
-                principal = Principal(subject=row.subject, roles=list(row.roles), org_unit=row.org_unit)
-            cached = (time.monotonic(), principal)
-            self._keys[digest] = cached
-        if cached[1] is None:
+        if cached is not None and time.monotonic() - cached[0] < API_KEY_CACHE_SECONDS:
+            return cached[1]
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == digest))).first()
+        if row is None or (row.expires_at is not None and row.expires_at <= datetime.now(UTC)):
+            # Only valid keys are remembered: random keys cannot grow the cache.
+            self._keys.pop(digest, None)
             raise Unauthorized("the API key is not valid")
-        return cached[1]
+        principal = Principal(subject=row.subject, roles=list(row.roles), org_unit=row.org_unit)
+        if len(self._keys) >= API_KEY_CACHE_SIZE:
+            self._keys.clear()
+        self._keys[digest] = (time.monotonic(), principal)
+        return principal
 
 
 async def bootstrap_accounts(runtime: Runtime) -> None:
     """The bootstrap administrator and the treasury system's key, from the settings."""
     settings, store = runtime.settings, runtime.store
-    async with runtime.engine.begin() as conn:
-        exists = await conn.scalar(select(users.c.username).where(users.c.username == settings.admin_user))
-        if exists is None:
-            event = UserRegistered(username=settings.admin_user, display_name="系统管理员", org_unit=CITY_ORG_UNIT,
-                                   roles=["admin"], pii=False)
-            try:
+    try:
+        async with runtime.engine.begin() as conn:
+            exists = await conn.scalar(select(users.c.username).where(users.c.username == settings.admin_user))
+            if exists is None:
+                event = UserRegistered(username=settings.admin_user, display_name="系统管理员",
+                                       org_unit=CITY_ORG_UNIT, roles=["admin"], pii=False)
                 await store.append(conn, stream_id=f"user-{settings.admin_user}", stream_type="user",
                                    expected_version=0, events=[event], meta=store.metadata(actor="system:bootstrap"))
                 await conn.execute(credentials.insert().values(
                     username=settings.admin_user,
                     password_hash=password_hash.hash(settings.admin_password.get_secret_value()),
                     changed_at=datetime.now(UTC)))
-            except ConcurrencyConflict:
-                return
+    except ConcurrencyConflict:
+        log.info("auth.bootstrap_admin_exists", username=settings.admin_user)
+    async with runtime.engine.begin() as conn:
+        current = key_digest(settings.treasury_api_key.get_secret_value())
+        # The configured key is the only bootstrap key: a changed setting revokes the old one.
+        await conn.execute(delete(api_keys).where(api_keys.c.subject == TREASURY_SYSTEM,
+                                                  api_keys.c.key_hash != current))
         await conn.execute(pg_insert(api_keys).values(
-            key_hash=key_digest(settings.treasury_api_key.get_secret_value()), subject="treasury-system",
-            roles=["treasury_system"], org_unit=CITY_ORG_UNIT, created_at=datetime.now(UTC),
+            key_hash=current, subject=TREASURY_SYSTEM, roles=["treasury_system"], org_unit=CITY_ORG_UNIT,
+            created_at=datetime.now(UTC),
         ).on_conflict_do_nothing())

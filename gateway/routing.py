@@ -28,7 +28,8 @@ SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
 # tries to assert itself.
 _DROP_REQUEST = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "upgrade",
                  "authorization", "x-api-key", IDENTITY_HEADER.lower()}
-_DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding"}
+# The body is streamed through as raw bytes: its content-encoding stays valid, its length is re-framed.
+_DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encoding"}
 
 
 def service_for(path: str) -> str:
@@ -58,7 +59,7 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
     outgoing = client.build_request(
         request.method, f"{settings.service_url(service)}/api/v1/{path}", params=request.query_params,
         headers=headers, content=await request.body(),
-        timeout=httpx.Timeout(None, connect=5.0) if streaming else None,
+        timeout=httpx.Timeout(None, connect=5.0) if streaming else httpx.USE_CLIENT_DEFAULT,
     )
     upstream = await client.send(outgoing, stream=True)
     return StreamingResponse(

@@ -26,6 +26,8 @@ def service_env(*, database_url: str, kafka_bootstrap: str, ports: dict[str, int
                 ) -> dict[str, str]:
     """The environment every service process gets."""
     env = dict(os.environ)
+    # The local stack and the tests may run on the built-in development secrets.
+    env.setdefault("FUNDWATCH_ENV", "development")
     env.update({"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": kafka_bootstrap, "PYTHONUNBUFFERED": "1"})
     for name, port in ports.items():
         if name != "gateway":

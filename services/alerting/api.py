@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -98,14 +99,20 @@ async def stream_alerts(
     runtime: RuntimeDep,
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
 ) -> AsyncIterator[ServerSentEvent]:
-    """Server-Sent Events of alert changes the caller may see; resumes after `Last-Event-ID`."""
+    """Server-Sent Events of alert changes the caller may see, from now on or after `Last-Event-ID`;
+    the stream ends when the caller's sign-in expires."""
     try:
-        cursor = FeedCursor.parse(last_event_id)
+        cursor = FeedCursor.parse(last_event_id) if last_event_id else None
     except ValueError:
-        cursor = FeedCursor()
+        cursor = None
+    if cursor is None:
+        async with runtime.engine.connect() as conn:
+            cursor = await runtime.store.head(conn)
     wake = runtime.notifier.subscribe()
     try:
         while not await request.is_disconnected():
+            if principal.session_expires is not None and time.time() >= principal.session_expires:
+                return
             wake.clear()
             async with runtime.engine.connect() as conn:
                 batch = await runtime.store.read_all(conn, cursor, event_types=ALERT_EVENTS)

@@ -57,19 +57,21 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
     repeats: list[tuple[int, PaymentIn]] = []
     for index, payment in checked.valid:
         (repeats.append((index, payment)) if payment.payment_id in firsts else firsts.setdefault(payment.payment_id, (index, payment)))
-    # Payments drawing on one indicator are consumed in the order they were recorded.
-    streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event()],
-                         partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
-               for _, p in firsts.values()]
+    key = runtime.settings.record_digest_key.get_secret_value().encode()
+    # Payments drawing on one indicator are consumed in the order they were recorded. Sorted by
+    # stream id, so that concurrent batches sharing ids lock them in the same order (no deadlock).
+    streams = sorted((NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(key)],
+                                partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
+                      for _, p in firsts.values()), key=lambda s: s.stream_id)
     async with runtime.engine.begin() as conn:
         stored, existing = await runtime.store.create_streams(
             conn, streams, runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
         stored_hashes = await content_hashes(conn, [s.removeprefix("payment-") for s in existing]) if existing else {}
     duplicates, conflicts = 0, []
-    seen = {p.payment_id: p.content_hash() for _, p in firsts.values()}
+    seen = {p.payment_id: p.content_hash(key) for _, p in firsts.values()}
     for index, payment in [firsts[s.removeprefix("payment-")] for s in existing] + repeats:
         earlier = stored_hashes.get(payment.payment_id, seen[payment.payment_id])
-        if earlier == payment.content_hash():
+        if earlier == payment.content_hash(key):
             duplicates += 1
         else:
             conflicts.append(RejectedOut(index=index, payment_id=payment.payment_id, errors=[

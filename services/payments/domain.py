@@ -2,6 +2,7 @@
 No I/O. A payment that breaks a rule is still recorded; only malformed data is refused."""
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,14 +79,17 @@ class PaymentIn(BaseModel):
             raise ValueError("payee_id_number is required when payee_type is person")
         return self
 
-    def content_hash(self) -> str:
-        """Digest of the record as submitted, to tell a re-send from a conflicting re-use of an id."""
-        return hashlib.sha256(orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    def content_hash(self, key: bytes) -> str:
+        """Keyed digest of the record as submitted, to tell a re-send from a conflicting re-use
+        of an id. Keyed, because a plain hash of a record whose other fields are public would
+        let anyone recover the ID number by trying the few thousand possible birth dates."""
+        record = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        return hmac.new(key, record, hashlib.sha256).hexdigest()
 
-    def to_event(self) -> PaymentRecorded:
+    def to_event(self, key: bytes) -> PaymentRecorded:
         data = self.model_dump(exclude={"payee_id_number"})
         masked = mask_id_number(self.payee_id_number) if self.payee_id_number else None
-        return PaymentRecorded(**data, payee_id_masked=masked, content_hash=self.content_hash())
+        return PaymentRecorded(**data, payee_id_masked=masked, content_hash=self.content_hash(key))
 
 
 @dataclass(frozen=True)

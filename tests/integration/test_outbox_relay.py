@@ -43,9 +43,28 @@ async def test_an_event_committed_after_a_later_one_is_still_published(engine, k
         assert await relay.publish_pending() == 1
         await tx_a.commit()
     assert await relay.publish_pending() == 1
+    await relay.close()
     got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=2)
     assert sorted(e.payload["note"] for e in got) == ["committed-first", "committed-last"]
     assert await outbox_size(engine, kit) == 0
+
+
+async def test_only_one_relay_per_schema_publishes_at_a_time(engine, kit, producer):
+    first, second = relay_for(kit, engine, producer), relay_for(kit, engine, producer)
+    async with engine.begin() as conn:
+        await kit.store.append(conn, stream_id="a", stream_type="thing", expected_version=0,
+                               events=notes("x"), meta=kit.store.metadata(actor="tester"))
+    try:
+        assert await first.publish_pending() == 1
+        async with engine.begin() as conn:
+            await kit.store.append(conn, stream_id="a", stream_type="thing", expected_version=1,
+                                   events=notes("y"), meta=kit.store.metadata(actor="tester"))
+        assert await second.publish_pending() == 0, "a second relay must wait while the first leads"
+        await first.close()
+        assert await second.publish_pending() == 1
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_concurrent_writers_lose_nothing_while_the_relay_runs(engine, kit, producer, servers):

@@ -1,11 +1,15 @@
 """Payment records from the treasury: per-record validation, masking, duplicate digests."""
 
+import hashlib
+
+import orjson
 import pytest
 
 from services.payments.domain import check_batch, mask_id_number
 
 # A checksum-valid resident ID number (GB 11643) made up for tests.
 PERSON_ID = "11010519491231002X"
+KEY = b"test-digest-key"
 
 
 def record(**overrides):
@@ -50,14 +54,25 @@ def test_an_invalid_id_number_is_refused_without_repeating_it():
 
 def test_a_person_payment_carries_only_the_masked_id_number():
     checked = check_batch([record(payee_type="person", payee_id_number=PERSON_ID)])
-    event = checked.valid[0][1].to_event()
+    event = checked.valid[0][1].to_event(KEY)
     assert event.payee_id_masked == "110105********002X" == mask_id_number(PERSON_ID)
     assert PERSON_ID not in event.model_dump_json()
 
 
 def test_the_same_record_has_the_same_digest_and_a_changed_one_does_not():
     a, b, c = (check_batch([r]).valid[0][1] for r in (record(), record(), record(amount="600.01")))
-    assert a.content_hash() == b.content_hash() != c.content_hash()
+    assert a.content_hash(KEY) == b.content_hash(KEY) != c.content_hash(KEY)
+
+
+def test_the_digest_does_not_give_the_id_number_away():
+    # Everything but the 8 birth-date digits is public in the event; without the key, trying
+    # every birth date must not find a digest that matches.
+    person = check_batch([record(payee_type="person", payee_id_number=PERSON_ID)]).valid[0][1]
+    event = person.to_event(KEY)
+    guess = person.model_copy(update={"payee_id_number": PERSON_ID})
+    assert event.content_hash != guess.content_hash(b"") and event.content_hash == guess.content_hash(KEY)
+    assert hashlib.sha256(orjson.dumps(person.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest() \
+        != event.content_hash
 
 
 def test_a_batch_that_is_not_a_list_of_objects_is_reported_per_record():

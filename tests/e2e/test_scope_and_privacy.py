@@ -1,0 +1,104 @@
+"""Data scope on alerts (list and stream) and no ID number in any log line."""
+
+import json
+import time
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.settings import get_settings
+from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.test_walking_skeleton import OVERDRAW, alerts_of, poll
+
+pytestmark = pytest.mark.e2e
+# Checksum-valid resident ID numbers (GB 11643) made up for tests.
+PERSON_ID = "11010519491231002X"
+
+
+def as_district(org_unit: str) -> dict[str, str]:
+    """The identity the gateway would forward for a district user (no user admin API yet)."""
+    principal = Principal(subject=f"district-{org_unit}", roles=["district"], org_unit=org_unit)
+    return {IDENTITY_HEADER: issue_internal_token(principal, get_settings().internal_secret.get_secret_value())}
+
+
+def overdraw(c, admin, treasury, org_unit: str) -> str:
+    indicator_id = c.post("/indicators", json=indicator_body("100.00", org_unit=org_unit), headers=admin).json()["id"]
+    tag = uuid4().hex[:8]
+    c.post("/payments/batch", json={"payments": [payment_body(f"{tag}-1", indicator_id, "150.00", org_unit=org_unit)]},
+           headers=treasury)
+    assert poll(lambda: alerts_of(c, admin, indicator_id)), "no alert raised"
+    return indicator_id
+
+
+def stream_events(url: str, headers: dict[str, str], seconds: float) -> list[dict]:
+    """Everything a stream sends within `seconds`."""
+    got: list[dict] = []
+    deadline = time.monotonic() + seconds
+    try:
+        with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(seconds, read=seconds)) as s:
+            for line in s.iter_lines():
+                if line.startswith("data:"):
+                    got.append(json.loads(line[5:]))
+                if time.monotonic() > deadline:
+                    break
+    except httpx.ReadTimeout:
+        pass
+    return got
+
+
+def test_a_district_sees_only_its_own_alerts_in_the_list_and_on_the_stream(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    with stack.client() as c:
+        mine = overdraw(c, admin, treasury, "220103")
+        theirs = overdraw(c, admin, treasury, "220104")
+    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    listed = httpx.get(f"{alerting}/alerts", params={"rule": OVERDRAW, "limit": 1000},
+                       headers=as_district("220103")).json()["items"]
+    indicators = {a["subject"]["indicator_id"] for a in listed}
+    assert mine in indicators and theirs not in indicators
+    assert {a["org_unit"] for a in listed} == {"220103"}
+    # From the start of the feed, the district's stream carries its own alerts and no one else's.
+    seen = stream_events(f"{alerting}/alerts/stream", as_district("220103") | {"Last-Event-ID": "0-0"}, 3)
+    assert mine in {e["subject"]["indicator_id"] for e in seen}
+    assert {e["org_unit"] for e in seen} == {"220103"}
+
+
+def test_a_stream_resumes_after_last_event_id_without_repeating(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    with stack.client() as c:
+        first = overdraw(c, admin, treasury, "220105")
+        everything = stream_events(f"{alerting}/alerts/stream", as_district("220105") | {"Last-Event-ID": "0-0"}, 2)
+        assert everything and everything[-1]["subject"]["indicator_id"] == first
+        with httpx.stream("GET", f"{alerting}/alerts/stream", timeout=10,
+                          headers=as_district("220105") | {"Last-Event-ID": "0-0"}) as s:
+            last_id = next(line[3:].strip() for line in s.iter_lines() if line.startswith("id:"))
+        second = overdraw(c, admin, treasury, "220105")
+    resumed = stream_events(f"{alerting}/alerts/stream", as_district("220105") | {"Last-Event-ID": last_id}, 2)
+    indicators = [e["subject"]["indicator_id"] for e in resumed]
+    assert second in indicators and indicators.count(second) == 1
+    assert len(resumed) == len(everything), "resuming after the first event sends the rest, once"
+
+
+def test_no_id_number_reaches_a_log_line_an_event_or_a_response(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    wrong = PERSON_ID[:-1] + "1"
+    with stack.client() as c:
+        indicator_id = c.post("/indicators", json=indicator_body("1000.00"), headers=admin).json()["id"]
+        tag = uuid4().hex[:8]
+        records = [payment_body(f"{tag}-ok", indicator_id, "10.00", payee_type="person", payee_name="张三",
+                                payee_id_number=PERSON_ID),
+                   payment_body(f"{tag}-bad", indicator_id, "10.00", payee_type="person", payee_name="李四",
+                                payee_id_number=wrong)]
+        result = c.post("/payments/batch", json={"payments": records}, headers=treasury)
+        assert result.json()["accepted"] == 1 and wrong not in result.text
+        listed = c.get("/payments", params={"indicator_id": indicator_id}, headers=admin)
+        assert listed.json()[0]["payee_id_masked"] == "110105********002X" and PERSON_ID not in listed.text
+        # Let the event travel through the relay and every consumer.
+        assert poll(lambda: c.get(f"/indicators/{indicator_id}", headers=admin).json()["balance"]["paid"] == "10.00")
+    time.sleep(1)
+    for log in stack.processes.log_dir.glob("*.log"):
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert PERSON_ID not in text and wrong not in text, f"an ID number is in {log.name}"
