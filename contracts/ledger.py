@@ -1,7 +1,7 @@
 """Events of the ledger context (总台账), topic `fundwatch.ledger.v1`."""
 
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -32,3 +32,31 @@ class IndicatorRegistered(DomainEvent):
     org_unit: str
     poverty_tag: bool = Field(description="扶贫资金标识")
     parent_id: str | None = None
+
+
+class IndicatorAllocated(DomainEvent):
+    """Part of an indicator was allocated (分配下达) into a child indicator."""
+
+    event_type: ClassVar[str] = "ledger.IndicatorAllocated"
+    context: ClassVar[str] = "ledger"
+
+    indicator_id: str = Field(description="The parent indicator.")
+    child_id: str
+    amount: Money
+    org_unit: str
+    owner_division: str
+    allocated_on: date = Field(description="下达日期")
+
+
+class IndicatorAdjusted(DomainEvent):
+    """The amount of an indicator was increased or decreased (调增 / 调减) or withdrawn (收回)."""
+
+    event_type: ClassVar[str] = "ledger.IndicatorAdjusted"
+    context: ClassVar[str] = "ledger"
+
+    indicator_id: str
+    kind: Literal["increase", "decrease", "withdrawal"]
+    delta: Money = Field(description="Signed change of the amount.")
+    amount_after: Money
+    reason: str
+    adjusted_on: date

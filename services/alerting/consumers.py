@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,10 +17,11 @@ from backbone.eventstore import EventStore
 from backbone.service import Runtime
 from contracts.alerting import AlertSubject
 from contracts.envelope import EventEnvelope
-from contracts.ledger import IndicatorRegistered
+from contracts.ledger import IndicatorAdjusted, IndicatorRegistered
 from contracts.payments import PaymentRecorded
 from services.alerting.domain import raise_alert
-from services.alerting.projections import alerts, balances, mark_evaluated, observed_payments, pending_payments
+from services.alerting.projections import (alerts, balances, latest_judged_payment, mark_evaluated, observed_payments,
+                                           pending_payments)
 from services.alerting.rules import starter_rules
 from services.alerting.rules.spending import PaymentAgainstBalance, payment_exceeds_available
 
@@ -53,6 +54,7 @@ class AlertingConsumers:
     def handlers(self) -> Mapping[str, Handler]:
         return {
             IndicatorRegistered.event_type: self.on_indicator_registered,
+            IndicatorAdjusted.event_type: self.on_indicator_adjusted,
             PaymentRecorded.event_type: self.on_payment_recorded,
         }
 
@@ -61,10 +63,11 @@ class AlertingConsumers:
         e = IndicatorRegistered.model_validate(env.payload)
         stmt = pg_insert(balances).values(
             indicator_id=e.indicator_id, amount=e.amount, allocated=0, paid=0, refunded=0,
-            fiscal_year=e.fiscal_year, org_unit=e.org_unit, owner_division=e.owner_division)
+            fiscal_year=e.fiscal_year, org_unit=e.org_unit, owner_division=e.owner_division, parent_id=e.parent_id)
         await conn.execute(stmt.on_conflict_do_update(index_elements=[balances.c.indicator_id], set_={
             "amount": stmt.excluded.amount, "fiscal_year": stmt.excluded.fiscal_year,
-            "org_unit": stmt.excluded.org_unit, "owner_division": stmt.excluded.owner_division}))
+            "org_unit": stmt.excluded.org_unit, "owner_division": stmt.excluded.owner_division,
+            "parent_id": stmt.excluded.parent_id}))
         if e.parent_id:
             parent = pg_insert(balances).values(indicator_id=e.parent_id, allocated=e.amount, paid=0, refunded=0)
             await conn.execute(parent.on_conflict_do_update(
@@ -80,6 +83,24 @@ class AlertingConsumers:
                                       amount=p.amount, paid_before=paid_before)
             paid_before += p.amount
         await mark_evaluated(conn, [p.payment_id for p in pending])
+
+    async def on_indicator_adjusted(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """A new amount (调增 / 调减 / 收回); what a child gives up goes back to its parent."""
+        e = IndicatorAdjusted.model_validate(env.payload)
+        balance = (await conn.execute(update(balances).where(balances.c.indicator_id == e.indicator_id)
+                                      .values(amount=e.amount_after).returning(*balances.c))).first()
+        if balance is None:
+            return
+        if balance.parent_id:
+            await conn.execute(update(balances).where(balances.c.indicator_id == balance.parent_id)
+                               .values(allocated=balances.c.allocated + e.delta))
+        available = balance.amount - balance.allocated - balance.paid + balance.refunded
+        last = await latest_judged_payment(conn, e.indicator_id)
+        if e.delta < 0 and available < 0 and last is not None:
+            # Payments seen before this decrease, made after it: with the amount now known, the
+            # latest of them is the one that overdraws.
+            await self._judge_payment(conn, last.event_id, last.traceparent, balance, payment_id=last.payment_id,
+                                      amount=last.amount, paid_before=balance.paid - last.amount)
 
     async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Count the payment against its indicator and judge it, or keep it until the indicator is known."""

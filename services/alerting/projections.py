@@ -19,6 +19,7 @@ balances = Table(
     Column("indicator_id", Text, primary_key=True), Column("amount", Numeric(18, 2)),
     Column("allocated", Numeric(18, 2)), Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)),
     Column("fiscal_year", Integer), Column("org_unit", Text), Column("owner_division", Text),
+    Column("parent_id", Text),
 )
 
 observed_payments = Table(
@@ -78,3 +79,11 @@ async def pending_payments(conn: AsyncConnection, indicator_id: str) -> list[Any
         select(observed_payments).where(observed_payments.c.indicator_id == indicator_id,
                                         observed_payments.c.evaluated.is_(False))
         .order_by(observed_payments.c.seq))).all())
+
+
+async def latest_judged_payment(conn: AsyncConnection, indicator_id: str) -> Any:
+    """The most recent payment on an indicator that has been judged, or None."""
+    return (await conn.execute(
+        select(observed_payments).where(observed_payments.c.indicator_id == indicator_id,
+                                        observed_payments.c.evaluated.is_(True))
+        .order_by(observed_payments.c.seq.desc()).limit(1))).first()

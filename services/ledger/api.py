@@ -1,6 +1,7 @@
 """Ledger routes: register an indicator, read it with its balance."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -8,11 +9,11 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
-from backbone.identity import CurrentPrincipal, require_roles
-from backbone.service import RuntimeDep
+from backbone.identity import CurrentPrincipal, Principal, require_roles
+from backbone.service import Runtime, RuntimeDep
 from contracts.values import FundNature, Level, Money
-from services.ledger.domain import register_indicator
-from services.ledger.projections import indicator_with_balance
+from services.ledger.domain import ChildRequest, Standing, adjust, allocate, register_indicator
+from services.ledger.projections import as_registered, indicator_with_standing
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
@@ -64,19 +65,22 @@ class Created(BaseModel):
     version: int
 
 
+WRITERS = ("admin", "treasury", "budget", "division", "district")
+
+
 @router.post("/indicators", status_code=status.HTTP_201_CREATED, response_model=Created,
-             dependencies=[Depends(require_roles("admin", "treasury", "budget", "division", "district"))])
+             dependencies=[Depends(require_roles(*WRITERS))])
 async def post_indicator(body: IndicatorIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> Created:
     """Register an indicator on the platform (登记, 第二十六条)."""
+    if body.parent_id:
+        raise InvalidInput("a child indicator comes from its parent's allocation",
+                           errors=[{"field": "parent_id",
+                                    "message": f"use POST /api/v1/indicators/{body.parent_id}/allocations"}])
     if not principal.can_see(org_unit=body.org_unit, owner_division=body.owner_division):
         raise Forbidden("the indicator is outside your org unit or division")
     indicator_id = str(uuid4())
-    event = register_indicator(indicator_id=indicator_id, fields=body.model_dump(),
-                               today=datetime.now(SHANGHAI).date())
+    event = register_indicator(indicator_id=indicator_id, fields=body.model_dump(), today=_today())
     async with runtime.engine.begin() as conn:
-        if body.parent_id and await indicator_with_balance(conn, body.parent_id) is None:
-            raise InvalidInput(f"parent indicator {body.parent_id} does not exist",
-                               errors=[{"field": "parent_id", "message": "no such indicator"}])
         stored = await runtime.store.append(
             conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator", expected_version=0,
             events=[event], meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit),
@@ -88,12 +92,134 @@ async def post_indicator(body: IndicatorIn, principal: CurrentPrincipal, runtime
 async def get_indicator(indicator_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> IndicatorOut:
     """The indicator with its balance {amount, allocated, paid, available}."""
     async with runtime.engine.connect() as conn:
-        found = await indicator_with_balance(conn, indicator_id)
+        row, standing = _visible(await indicator_with_standing(conn, indicator_id), principal, indicator_id)
+    return _indicator_out(row, standing)
+
+
+class AllocationLine(BaseModel):
+    """One line of an allocation (分配下达): a child indicator for an org unit and division."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    amount: Money
+    org_unit: str = Field(examples=["220102"])
+    owner_division: str = Field(examples=["agriculture"])
+    budget_project: str | None = Field(None, min_length=1, max_length=200, description="预算项目, if not the parent's")
+    economic_code: str | None = Field(None, pattern=r"^\d{3}(\d{2})?$", description="政府支出经济分类科目")
+    doc_no: str | None = Field(None, min_length=1, max_length=100, description="下达文件号, if not the parent's")
+
+
+class AllocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    allocations: list[AllocationLine] = Field(min_length=1, max_length=1000)
+
+
+class ChildOut(BaseModel):
+    id: str
+    amount: Money
+    org_unit: str
+    owner_division: str
+
+
+class AllocationOut(BaseModel):
+    parent: IndicatorOut
+    children: list[ChildOut]
+
+
+@router.post("/indicators/{indicator_id}/allocations", status_code=status.HTTP_201_CREATED,
+             response_model=AllocationOut, dependencies=[Depends(require_roles(*WRITERS))])
+async def post_allocations(indicator_id: str, body: AllocationIn, principal: CurrentPrincipal,
+                           runtime: RuntimeDep) -> AllocationOut:
+    """Allocate an indicator into child indicators (分配下达); children never exceed the parent."""
+    today = _today()
+    children = [ChildRequest(child_id=str(uuid4()), amount=line.amount, org_unit=line.org_unit,
+                             owner_division=line.owner_division,
+                             overrides=line.model_dump(include={"budget_project", "economic_code", "doc_no"},
+                                                       exclude_none=True))
+                for line in body.allocations]
+    meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
+    async with runtime.engine.begin() as conn:
+        row, standing = _visible(await indicator_with_standing(conn, indicator_id, lock=True), principal,
+                                 indicator_id)
+        allocated, registered = allocate(parent=as_registered(row), standing=standing, children=children,
+                                         today=today)
+        await runtime.store.append(conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator",
+                                   expected_version=row["version"], events=allocated, meta=meta)
+        for child in registered:
+            await runtime.store.append(conn, stream_id=f"indicator-{child.indicator_id}", stream_type="indicator",
+                                       expected_version=0, events=[child], meta=meta)
+        row, standing = await indicator_with_standing(conn, indicator_id)  # type: ignore[misc]
+    return AllocationOut(parent=_indicator_out(row, standing),
+                         children=[ChildOut(id=c.indicator_id, amount=c.amount, org_unit=c.org_unit,
+                                            owner_division=c.owner_division) for c in registered])
+
+
+class AdjustmentIn(BaseModel):
+    """调增 (positive) or 调减 (negative) of an indicator's amount, with the reason."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    amount: Money = Field(description="Signed change: positive 调增, negative 调减.")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class WithdrawalIn(BaseModel):
+    """收回: money taken back from an indicator, with the reason."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    amount: Money = Field(description="How much is taken back (positive).")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/indicators/{indicator_id}/adjustments", response_model=IndicatorOut,
+             dependencies=[Depends(require_roles(*WRITERS))])
+async def post_adjustment(indicator_id: str, body: AdjustmentIn, principal: CurrentPrincipal,
+                          runtime: RuntimeDep) -> IndicatorOut:
+    """Increase or decrease an indicator (调增 / 调减)."""
+    return await _adjust(indicator_id, body.amount, False, body.reason, principal, runtime)
+
+
+@router.post("/indicators/{indicator_id}/withdrawals", response_model=IndicatorOut,
+             dependencies=[Depends(require_roles(*WRITERS))])
+async def post_withdrawal(indicator_id: str, body: WithdrawalIn, principal: CurrentPrincipal,
+                          runtime: RuntimeDep) -> IndicatorOut:
+    """Take money back from an indicator (收回)."""
+    if body.amount <= 0:
+        raise InvalidInput("the amount taken back must be positive",
+                           errors=[{"field": "amount", "message": "must be greater than 0"}])
+    return await _adjust(indicator_id, -body.amount, True, body.reason, principal, runtime)
+
+
+async def _adjust(indicator_id: str, delta: Decimal, withdrawal: bool, reason: str, principal: Principal,
+                  runtime: Runtime) -> IndicatorOut:
+    async with runtime.engine.begin() as conn:
+        row, standing = _visible(await indicator_with_standing(conn, indicator_id, lock=True), principal,
+                                 indicator_id)
+        event = adjust(indicator=as_registered(row), standing=standing, delta=delta, withdrawal=withdrawal,
+                       reason=reason, today=_today())
+        await runtime.store.append(conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator",
+                                   expected_version=row["version"], events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        row, standing = await indicator_with_standing(conn, indicator_id)  # type: ignore[misc]
+    return _indicator_out(row, standing)
+
+
+def _today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def _visible(found: tuple[dict, Standing] | None, principal: Principal, indicator_id: str) -> tuple[dict, Standing]:
+    """The indicator, if it exists within the caller's scope (outside it, it does not exist)."""
     if found is None or not principal.can_see(org_unit=found[0]["org_unit"], owner_division=found[0]["owner_division"]):
         raise NotFound(f"indicator {indicator_id} does not exist")
-    row, balance = found
+    return found
+
+
+def _indicator_out(row: dict, standing: Standing) -> IndicatorOut:
     return IndicatorOut(
         **row, id=row["indicator_id"],
-        balance=BalanceOut(amount=balance.amount, allocated=balance.allocated, paid=balance.paid,
-                           refunded=balance.refunded, available=balance.available),
+        balance=BalanceOut(amount=standing.amount, allocated=standing.allocated, paid=standing.paid,
+                           refunded=standing.refunded, available=standing.available),
     )

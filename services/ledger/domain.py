@@ -1,36 +1,75 @@
-"""The indicator (预算指标) aggregate: registration and the balance identity. No I/O."""
+"""The indicator (预算指标) aggregate: registration, allocation into child indicators (分配下达),
+adjustments (调增 / 调减) and withdrawal (收回), with the invariants of the master ledger. No I/O.
+
+An indicator's standing is its `Standing`: amount, what its children were given, and what was
+paid from it net of refunds. Invariant: children never exceed the parent, so
+available = amount − allocated − paid + refunded never goes below zero through a ledger command
+(payments are observed, never refused, so they may still overdraw it: alerting says so).
+"""
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from backbone.errors import InvalidInput
-from contracts.ledger import IndicatorRegistered
-from contracts.values import DIVISIONS, ORG_UNITS
+from backbone.errors import DomainError, InvalidInput
+from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorRegistered
+from contracts.reference import check_economic_code, check_function_code
+from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, Level
+
+ZERO = Decimal("0.00")
+
+
+class IndicatorOverAllocated(DomainError):
+    """An allocation, decrease or withdrawal would take more than the indicator has available."""
+
+    status = 422
+    type_name = "indicator-over-allocated"
+    title = "Not enough available on the indicator"
 
 
 @dataclass(frozen=True)
-class Balance:
-    """amount − allocated − paid + refunded = available."""
+class Standing:
+    """Where an indicator stands: amount − allocated − paid + refunded = available."""
 
     amount: Decimal
-    allocated: Decimal
-    paid: Decimal
-    refunded: Decimal
+    allocated: Decimal = ZERO
+    paid: Decimal = ZERO
+    refunded: Decimal = ZERO
 
     @property
     def available(self) -> Decimal:
         return self.amount - self.allocated - self.paid + self.refunded
 
 
+@dataclass(frozen=True)
+class ChildRequest:
+    """One line of an allocation: how much goes to which org unit and division."""
+
+    child_id: str
+    amount: Decimal
+    org_unit: str
+    owner_division: str
+    overrides: dict[str, Any]
+
+
+def _check_scope_codes(fields: dict[str, Any], prefix: str = "") -> list[dict[str, str]]:
+    errors = []
+    for name, check in (("function_code", check_function_code), ("economic_code", check_economic_code)):
+        problem = check(fields[name]) if fields.get(name) is not None else None
+        if problem:
+            errors.append({"field": f"{prefix}{name}", "message": problem})
+    if fields["org_unit"] not in ORG_UNITS:
+        errors.append({"field": f"{prefix}org_unit", "message": f"unknown org unit {fields['org_unit']!r}"})
+    if fields["owner_division"] not in DIVISIONS:
+        errors.append({"field": f"{prefix}owner_division",
+                       "message": f"unknown division {fields['owner_division']!r}"})
+    return errors
+
+
 def register_indicator(*, indicator_id: str, fields: dict[str, Any], today: date) -> IndicatorRegistered:
     """RegisterIndicator → IndicatorRegistered, after the checks that need no database."""
-    errors = []
-    if fields["org_unit"] not in ORG_UNITS:
-        errors.append({"field": "org_unit", "message": f"unknown org unit {fields['org_unit']!r}"})
-    if fields["owner_division"] not in DIVISIONS:
-        errors.append({"field": "owner_division", "message": f"unknown division {fields['owner_division']!r}"})
+    errors = _check_scope_codes(fields)
     if fields["amount"] <= 0:
         errors.append({"field": "amount", "message": "amount must be greater than 0"})
     issued, received = fields.get("issued_on"), fields.get("received_on")
@@ -39,3 +78,61 @@ def register_indicator(*, indicator_id: str, fields: dict[str, Any], today: date
     if errors:
         raise InvalidInput("the indicator is not valid: " + ", ".join(e["field"] for e in errors), errors=errors)
     return IndicatorRegistered(indicator_id=indicator_id, registered_on=today, **fields)
+
+
+def allocate(*, parent: IndicatorRegistered, standing: Standing, children: list[ChildRequest],
+             today: date) -> tuple[list[IndicatorAllocated], list[IndicatorRegistered]]:
+    """AllocateIndicator → one IndicatorAllocated on the parent and one child indicator per line."""
+    errors = []
+    for i, child in enumerate(children):
+        errors += _check_scope_codes({"org_unit": child.org_unit, "owner_division": child.owner_division,
+                                      **child.overrides}, prefix=f"allocations[{i}].")
+        if child.amount <= 0:
+            errors.append({"field": f"allocations[{i}].amount", "message": "amount must be greater than 0"})
+    if errors:
+        raise InvalidInput("the allocation is not valid: " + ", ".join(e["field"] for e in errors), errors=errors)
+    requested = sum((c.amount for c in children), ZERO)
+    if requested > standing.available:
+        raise IndicatorOverAllocated(
+            f"indicator {parent.indicator_id} has {standing.available} available, {requested} was requested",
+            indicator_id=parent.indicator_id, available=format(standing.available, "f"),
+            requested=format(requested, "f"),
+            errors=[{"field": "allocations", "message": f"{requested} requested, {standing.available} available"}],
+        )
+    allocated = [IndicatorAllocated(indicator_id=parent.indicator_id, child_id=c.child_id, amount=c.amount,
+                                    org_unit=c.org_unit, owner_division=c.owner_division, allocated_on=today)
+                 for c in children]
+    inherited = parent.model_dump(exclude={"indicator_id", "amount", "org_unit", "owner_division", "parent_id",
+                                           "registered_on", "level", "received_on"})
+    registered = [
+        IndicatorRegistered(**(inherited | c.overrides), indicator_id=c.child_id, amount=c.amount,
+                            org_unit=c.org_unit, owner_division=c.owner_division, parent_id=parent.indicator_id,
+                            level=Level.CITY if c.org_unit == CITY_ORG_UNIT else Level.DISTRICT,
+                            received_on=today, registered_on=today)
+        for c in children
+    ]
+    return allocated, registered
+
+
+def adjust(*, indicator: IndicatorRegistered, standing: Standing, delta: Decimal, withdrawal: bool, reason: str,
+           today: date) -> IndicatorAdjusted:
+    """AdjustIndicator (调增 / 调减) or WithdrawFunds (收回) → IndicatorAdjusted."""
+    if not reason.strip():
+        raise InvalidInput("a reason is required", errors=[{"field": "reason", "message": "must not be empty"}])
+    if delta == 0:
+        raise InvalidInput("the change must not be zero", errors=[{"field": "amount", "message": "must not be 0"}])
+    if delta > 0 and withdrawal:
+        raise InvalidInput("a withdrawal takes money away", errors=[{"field": "amount", "message": "must be > 0"}])
+    if delta > 0 and indicator.parent_id:
+        raise InvalidInput(
+            "a child indicator grows only through a new allocation from its parent",
+            errors=[{"field": "amount", "message": f"allocate from {indicator.parent_id} instead"}])
+    if -delta > standing.available:
+        raise IndicatorOverAllocated(
+            f"indicator {indicator.indicator_id} has {standing.available} available, {-delta} cannot be taken",
+            indicator_id=indicator.indicator_id, available=format(standing.available, "f"),
+            requested=format(-delta, "f"),
+            errors=[{"field": "amount", "message": f"at most {standing.available}"}])
+    kind = "withdrawal" if withdrawal else ("increase" if delta > 0 else "decrease")
+    return IndicatorAdjusted(indicator_id=indicator.indicator_id, kind=kind, delta=delta,
+                             amount_after=standing.amount + delta, reason=reason.strip(), adjusted_on=today)

@@ -3,13 +3,13 @@
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, func, select
+from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
-from contracts.ledger import IndicatorRegistered
-from services.ledger.domain import Balance
+from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorRegistered
+from services.ledger.domain import Standing
 
 metadata = MetaData(schema="ledger")
 
@@ -33,14 +33,22 @@ spending = Table(
 
 
 async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-    """Inline projection: an indicator row per IndicatorRegistered."""
+    """Inline projection: indicator rows follow registration, allocation and adjustment."""
     rows = []
     for env in envelopes:
         if env.event_type == IndicatorRegistered.event_type:
             event = IndicatorRegistered.model_validate(env.payload)
             rows.append({**event.model_dump(), "version": env.version, "registered_by": env.metadata.actor,
                          "registered_at": env.occurred_at})
+        elif env.event_type == IndicatorAdjusted.event_type:
+            adjusted = IndicatorAdjusted.model_validate(env.payload)
+            await conn.execute(update(indicators).where(indicators.c.indicator_id == adjusted.indicator_id)
+                               .values(amount=adjusted.amount_after, version=env.version))
+        elif env.event_type == IndicatorAllocated.event_type:
+            await conn.execute(update(indicators).where(indicators.c.indicator_id == env.payload["indicator_id"])
+                               .values(version=env.version))
     if rows:
+        # Parents before children: the foreign key wants the parent row first.
         await conn.execute(indicators.insert(), rows)
 
 
@@ -54,9 +62,11 @@ async def add_payment(conn: AsyncConnection, *, indicator_id: str, amount: Decim
     await conn.execute(stmt)
 
 
-async def indicator_with_balance(conn: AsyncConnection, indicator_id: str) -> tuple[dict, Balance] | None:
-    """An indicator row and its balance, or None."""
-    row = (await conn.execute(select(indicators).where(indicators.c.indicator_id == indicator_id))).first()
+async def indicator_with_standing(conn: AsyncConnection, indicator_id: str, *, lock: bool = False
+                                  ) -> tuple[dict, Standing] | None:
+    """An indicator row and its standing, or None; `lock` holds the row until the transaction ends."""
+    query = select(indicators).where(indicators.c.indicator_id == indicator_id)
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
     if row is None:
         return None
     children = indicators.alias("children")
@@ -64,10 +74,15 @@ async def indicator_with_balance(conn: AsyncConnection, indicator_id: str) -> tu
         select(func.coalesce(func.sum(children.c.amount), 0)).where(children.c.parent_id == indicator_id)
     )
     spent = (await conn.execute(select(spending).where(spending.c.indicator_id == indicator_id))).first()
-    balance = Balance(
+    standing = Standing(
         amount=row.amount,
         allocated=Decimal(allocated),
         paid=spent.paid if spent else Decimal("0.00"),
         refunded=spent.refunded if spent else Decimal("0.00"),
     )
-    return dict(row._mapping), balance
+    return dict(row._mapping), standing
+
+
+def as_registered(row: dict) -> IndicatorRegistered:
+    """The indicator's registration as it stands now (current amount)."""
+    return IndicatorRegistered.model_validate({k: row[k] for k in IndicatorRegistered.model_fields})
