@@ -1,6 +1,7 @@
 """The one settings object of FundWatch, read from the environment (and `.env`)."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
     alerting_url: str = Field("http://127.0.0.1:8104", validation_alias="FUNDWATCH_ALERTING_URL")
     sync_url: str = Field("http://127.0.0.1:8105", validation_alias="FUNDWATCH_SYNC_URL")
 
+    document_dir: Path = Field(Path(".data/documents"), validation_alias="FUNDWATCH_DOCUMENT_DIR",
+                               description="Where scanned documents are stored, by their SHA-256.")
+    max_document_bytes: int = Field(20 * 1024 * 1024, validation_alias="FUNDWATCH_MAX_DOCUMENT_BYTES")
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
     relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")
     relay_poll_seconds: float = Field(0.5, validation_alias="FUNDWATCH_RELAY_POLL_SECONDS")

@@ -60,3 +60,18 @@ class IndicatorAdjusted(DomainEvent):
     amount_after: Money
     reason: str
     adjusted_on: date
+
+
+class IndicatorDocumentAttached(DomainEvent):
+    """A scanned document (指标文件扫描件) was attached to an indicator."""
+
+    event_type: ClassVar[str] = "ledger.IndicatorDocumentAttached"
+    context: ClassVar[str] = "ledger"
+
+    indicator_id: str
+    document_id: str
+    sha256: str = Field(description="Address of the bytes: their SHA-256, lowercase hex.")
+    media_type: str = Field(description="Type read from the bytes.")
+    size: int = Field(ge=1, description="Bytes.")
+    filename: str = Field(description="The uploader's file name.")
+    attached_on: date

@@ -7,13 +7,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal, require_roles
 from backbone.service import Runtime, RuntimeDep
 from contracts.values import FundNature, Level, Money
 from services.ledger.domain import ChildRequest, Standing, adjust, allocate, register_indicator
-from services.ledger.projections import as_registered, indicator_with_standing
+from services.ledger.ledger_view import scope_clause
+from services.ledger.projections import as_registered, indicator_with_standing, indicators
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
@@ -92,8 +94,16 @@ async def post_indicator(body: IndicatorIn, principal: CurrentPrincipal, runtime
 async def get_indicator(indicator_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> IndicatorOut:
     """The indicator with its balance {amount, allocated, paid, available}."""
     async with runtime.engine.connect() as conn:
-        row, standing = _visible(await indicator_with_standing(conn, indicator_id), principal, indicator_id)
-    return _indicator_out(row, standing)
+        found = await indicator_with_standing(conn, indicator_id)
+        if found and not principal.can_see(org_unit=found[0]["org_unit"], owner_division=found[0]["owner_division"]):
+            # The parents a caller's indicators came from are visible to it too.
+            scope = scope_clause(principal)
+            if not await conn.scalar(select(indicators.c.indicator_id).where(
+                    indicators.c.indicator_id == indicator_id, scope)):
+                found = None
+    if found is None:
+        raise NotFound(f"indicator {indicator_id} does not exist")
+    return _indicator_out(*found)
 
 
 class AllocationLine(BaseModel):

@@ -2,14 +2,14 @@
 
 from backbone.service import ConsumerSpec, ServiceSpec, create_service
 from contracts.catalog import topic_for
-from services.ledger import api, consumers, projections
+from services.ledger import api, consumers, documents_api, ledger_api, projections
 
 spec = ServiceSpec(
     name="ledger",
     title="FundWatch ledger (总台账)",
     metadata=projections.metadata,
-    routers=[api.router],
-    inline_projections=[projections.project_indicators],
+    routers=[api.router, ledger_api.router, documents_api.router],
+    inline_projections=[projections.project_indicators, documents_api.project_documents],
     consumers=[ConsumerSpec(name="ledger", topics=(topic_for("payments"),), handlers=consumers.handlers)],
 )
 app = create_service(spec)

@@ -1,7 +1,6 @@
 """What the ledger learns from other contexts: payments drawn on its indicators."""
 
 from collections.abc import Mapping
-from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,9 +13,11 @@ from services.ledger import projections
 
 async def on_payment_recorded(conn: AsyncConnection, envelope: EventEnvelope) -> None:
     """A payment counts against the indicator it draws on."""
-    indicator_id = envelope.payload.get("indicator_id")
-    if indicator_id:
-        await projections.add_payment(conn, indicator_id=indicator_id, amount=Decimal(envelope.payload["amount"]))
+    payment = PaymentRecorded.model_validate(envelope.payload)
+    if payment.indicator_id:
+        await projections.add_payment(conn, payment_id=payment.payment_id, indicator_id=payment.indicator_id,
+                                      amount=payment.amount, paid_at=payment.paid_at,
+                                      recorded_at=envelope.occurred_at)
 
 
 def handlers(_: Runtime) -> Mapping[str, Handler]:

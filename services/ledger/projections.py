@@ -1,6 +1,7 @@
 """Read models of the ledger: indicators and what has been paid from them."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, func, select, update
@@ -8,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
-from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorRegistered
+from contracts.ledger import IndicatorAdjusted, IndicatorRegistered
 from services.ledger.domain import Standing
 
 metadata = MetaData(schema="ledger")
@@ -31,6 +32,12 @@ spending = Table(
     Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)), Column("payments", Integer),
 )
 
+payment_facts = Table(
+    "indicator_payments", metadata,
+    Column("payment_id", Text, primary_key=True), Column("indicator_id", Text), Column("amount", Numeric(18, 2)),
+    Column("paid_at", DateTime(timezone=True)), Column("recorded_at", DateTime(timezone=True)),
+)
+
 
 async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
     """Inline projection: indicator rows follow registration, allocation and adjustment."""
@@ -44,7 +51,8 @@ async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnv
             adjusted = IndicatorAdjusted.model_validate(env.payload)
             await conn.execute(update(indicators).where(indicators.c.indicator_id == adjusted.indicator_id)
                                .values(amount=adjusted.amount_after, version=env.version))
-        elif env.event_type == IndicatorAllocated.event_type:
+        elif env.stream_type == "indicator":
+            # Every later event of the stream: the next command appends after this version.
             await conn.execute(update(indicators).where(indicators.c.indicator_id == env.payload["indicator_id"])
                                .values(version=env.version))
     if rows:
@@ -52,8 +60,14 @@ async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnv
         await conn.execute(indicators.insert(), rows)
 
 
-async def add_payment(conn: AsyncConnection, *, indicator_id: str, amount: Decimal) -> None:
-    """Count a payment against its indicator (known yet or not)."""
+async def add_payment(conn: AsyncConnection, *, payment_id: str, indicator_id: str, amount: Decimal,
+                      paid_at: datetime, recorded_at: datetime) -> None:
+    """Count a payment against its indicator (known yet or not), once."""
+    fact = await conn.execute(pg_insert(payment_facts).values(
+        payment_id=payment_id, indicator_id=indicator_id, amount=amount, paid_at=paid_at, recorded_at=recorded_at,
+    ).on_conflict_do_nothing().returning(payment_facts.c.payment_id))
+    if fact.first() is None:
+        return
     stmt = pg_insert(spending).values(indicator_id=indicator_id, paid=amount, refunded=0, payments=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=[spending.c.indicator_id],

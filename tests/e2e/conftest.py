@@ -13,6 +13,7 @@ from deploy.local.processes import APPS, ServiceProcesses, service_env
 from deploy.local.servers import free_port
 
 pytestmark = pytest.mark.e2e
+MAX_DOCUMENT_BYTES = 64 * 1024
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -47,7 +48,9 @@ def stack(servers) -> Iterator[Stack]:
     ports = {name: free_port() for name in APPS}
     env = service_env(database_url=servers.database_url, kafka_bootstrap=servers.kafka_bootstrap, ports=ports,
                       extra={"FUNDWATCH_TRACE_FILE": str(trace_dir / "{service}.jsonl"),
-                             "FUNDWATCH_RELAY_POLL_SECONDS": "0.2"})
+                             "FUNDWATCH_RELAY_POLL_SECONDS": "0.2",
+                             "FUNDWATCH_DOCUMENT_DIR": str(run_dir / "documents"),
+                             "FUNDWATCH_MAX_DOCUMENT_BYTES": str(MAX_DOCUMENT_BYTES)})
     procs = ServiceProcesses(env=env, log_dir=run_dir / "logs", ports=ports)
     procs.start_all()
     try:

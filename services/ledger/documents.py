@@ -1,0 +1,162 @@
+"""The scanned documents of indicators (指标文件扫描件): what is accepted, and where the bytes are kept.
+
+A document's type is read from its first bytes, never from the name or the Content-Type the
+client sent. The bytes are kept content-addressed: the sha256 of the bytes is their address.
+"""
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path, PureWindowsPath
+from typing import Protocol
+from urllib.parse import quote
+
+from backbone.errors import DomainError, InvalidInput
+
+# Signature → (media type, extension) of the accepted scans.
+ACCEPTED: dict[bytes, tuple[str, str]] = {
+    b"%PDF-": ("application/pdf", ".pdf"),
+    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
+}
+# Refused types worth naming in the refusal, so the uploader knows what they actually sent.
+KNOWN_REFUSED: dict[bytes, str] = {
+    b"PK\x03\x04": "application/zip",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+    b"II*\x00": "image/tiff",
+    b"MM\x00*": "image/tiff",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "application/x-ole-storage",
+}
+# Accepted media type → the extension a nameless document gets.
+EXTENSIONS: dict[str, str] = dict(ACCEPTED.values())
+MAX_FILENAME = 255
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class DocumentTooLarge(DomainError):
+    """A document above the configured size limit."""
+
+    status = 413
+    type_name = "document-too-large"
+    title = "Document too large"
+
+
+def detect(data: bytes) -> str:
+    """The media type the bytes begin with, `empty`, or `application/octet-stream` when unknown."""
+    if not data:
+        return "empty"
+    for signature, (media_type, _) in ACCEPTED.items():
+        if data.startswith(signature):
+            return media_type
+    for signature, media_type in KNOWN_REFUSED.items():
+        if data.startswith(signature):
+            return media_type
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "text/html"
+    return "application/octet-stream"
+
+
+def accept(data: bytes, *, limit: int) -> str:
+    """The media type of an acceptable document (指标文件扫描件); too large or of another type is refused."""
+    if len(data) > limit:
+        raise DocumentTooLarge(f"the document is larger than {limit} bytes", limit=limit,
+                               errors=[{"field": "file", "message": f"at most {limit} bytes"}])
+    detected = detect(data)
+    if detected not in EXTENSIONS:
+        raise InvalidInput(f"a scanned document must be PDF, JPEG or PNG, not {detected}", detected=detected,
+                           errors=[{"field": "file",
+                                    "message": f"detected {detected}; accepted: PDF, JPEG, PNG"}])
+    return detected
+
+
+def clean_filename(name: str | None, media_type: str) -> str:
+    """The uploader's file name without directories or control characters, bounded in length."""
+    # Some browsers send the full client path (C:\\Users\\…\\scan.pdf).
+    base = PureWindowsPath(name or "").name
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    if not base or base in {".", ".."}:
+        return "document" + EXTENSIONS[media_type]
+    if len(base) > MAX_FILENAME:
+        stem, _, ext = base.rpartition(".")
+        # Keep a short extension: the downloader's system opens the file by it.
+        base = stem[:MAX_FILENAME - len(ext) - 1] + "." + ext if stem and len(ext) < 16 else base[:MAX_FILENAME]
+    return base
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header that keeps a Chinese file name (RFC 6266 with RFC 5987 `filename*`)."""
+    # Old clients read only `filename`: give them an ASCII stand-in without quotes to break out of.
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class DocumentStore(Protocol):
+    """Where the bytes of documents (指标文件扫描件) are kept, addressed by their sha256.
+
+    `LocalDocumentStore` is the only implementation; an S3-compatible store (object key
+    ab/cd/<sha256>) can be added behind this same protocol and chosen by configuration.
+    """
+
+    def put(self, data: bytes) -> str:
+        """Keep the bytes and return their sha256 (lowercase hex); the same bytes are kept once."""
+        ...
+
+    def open(self, sha256: str) -> bytes:
+        """The bytes at an address; KeyError when none are kept there, ValueError for a malformed one."""
+        ...
+
+
+class LocalDocumentStore:
+    """Documents on a local (or mounted) file system, at root/ab/cd/<sha256>."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_of(self, sha256: str) -> Path:
+        """Where the bytes of an address live; the address is checked so it cannot leave the root."""
+        if not SHA256_HEX.fullmatch(sha256):
+            raise ValueError(f"not a sha256 address: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> str:
+        """Keep the bytes once; a reader never sees a partly written file."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        target = self.path_of(sha256)
+        if target.exists():
+            return sha256
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # The temporary file sits beside the target so that os.replace is a rename on one file system.
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        _sync_directory(target.parent)
+        return sha256
+
+    def open(self, sha256: str) -> bytes:
+        """The bytes kept at an address."""
+        try:
+            return self.path_of(sha256).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(sha256) from None
+
+
+def _sync_directory(directory: Path) -> None:
+    # The event naming a document is appended right after `put`: the rename must survive a crash too.
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

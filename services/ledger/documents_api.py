@@ -1,0 +1,167 @@
+"""Ledger routes for the scanned documents of indicators (指标文件扫描件): attach, list, download."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import APIRouter, Depends, File, Response, UploadFile, status
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+from sqlalchemy import (CTE, BigInteger, Column, DateTime, Integer, Select, Table, Text, UniqueConstraint,
+                        literal_column, select)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbone.errors import NotFound
+from backbone.identity import CurrentPrincipal, Principal, require_roles
+from backbone.service import RuntimeDep
+from contracts.envelope import EventEnvelope
+from services.ledger.api import SHANGHAI, WRITERS
+from contracts.ledger import IndicatorDocumentAttached
+from services.ledger.documents import (DocumentStore, LocalDocumentStore, accept, clean_filename,
+                                       content_disposition)
+from services.ledger.projections import indicators, metadata
+
+router = APIRouter(prefix="/api/v1", tags=["ledger"])
+
+documents = Table(
+    "indicator_documents", metadata,
+    Column("document_id", Text, primary_key=True),
+    Column("indicator_id", Text), Column("sha256", Text), Column("media_type", Text), Column("size", BigInteger),
+    Column("filename", Text), Column("attached_by", Text), Column("attached_at", DateTime(timezone=True)),
+    UniqueConstraint("indicator_id", "sha256"),
+)
+
+Sha256 = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="The document's address (lowercase hex).")]
+
+
+class DocumentOut(BaseModel):
+    """A scanned document (指标文件扫描件) attached to an indicator."""
+
+    document_id: str
+    sha256: str
+    media_type: str = Field(description="Read from the bytes, not from what the uploader declared.")
+    size: int
+    filename: str
+
+
+class ListedDocumentOut(DocumentOut):
+    attached_by: str
+    attached_at: datetime
+    inherited_from: str | None = Field(description="The ancestor indicator it is attached to; null for its own.")
+
+
+@lru_cache
+def store_at(directory: Path) -> DocumentStore:
+    """The document store of a directory, built once per process."""
+    return LocalDocumentStore(directory)
+
+
+@router.post("/indicators/{indicator_id}/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentOut,
+             responses={200: {"model": DocumentOut, "description": "This file was attached already: nothing new."}},
+             dependencies=[Depends(require_roles(*WRITERS))])
+async def post_document(indicator_id: str, file: Annotated[UploadFile, File(description="PDF, JPEG or PNG scan")],
+                        response: Response, principal: CurrentPrincipal, runtime: RuntimeDep) -> DocumentOut:
+    """Attach a scanned document (指标文件扫描件) to an indicator; the same file twice is attached once."""
+    limit = runtime.settings.max_document_bytes
+    # One byte over the limit is enough to refuse, without taking the whole upload into memory.
+    data = await file.read(limit + 1)
+    media_type = accept(data, limit=limit)
+    async with runtime.engine.connect() as conn:
+        # Checked before storing, so callers cannot leave bytes behind for indicators they cannot see.
+        await _visible_indicator(conn, indicator_id, principal)
+    store = store_at(runtime.settings.document_dir)
+    sha256 = await asyncio.to_thread(store.put, data)
+    async with runtime.engine.begin() as conn:
+        # The row lock serialises uploads to one indicator: the same file sent twice at once is attached once.
+        row = await _visible_indicator(conn, indicator_id, principal, lock=True)
+        existing = (await conn.execute(select(documents).where(documents.c.indicator_id == indicator_id,
+                                                               documents.c.sha256 == sha256))).first()
+        if existing is not None:
+            response.status_code = status.HTTP_200_OK
+            return DocumentOut.model_validate(dict(existing._mapping))
+        event = IndicatorDocumentAttached(
+            indicator_id=indicator_id, document_id=str(uuid4()), sha256=sha256, media_type=media_type,
+            size=len(data), filename=clean_filename(file.filename, media_type),
+            attached_on=datetime.now(SHANGHAI).date(),
+        )
+        await runtime.store.append(conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator",
+                                   expected_version=row["version"], events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return DocumentOut.model_validate(event.model_dump())
+
+
+@router.get("/indicators/{indicator_id}/documents", response_model=list[ListedDocumentOut])
+async def get_documents(indicator_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ListedDocumentOut]:
+    """The documents of an indicator and of every indicator it was allocated from, its own first."""
+    async with runtime.engine.connect() as conn:
+        await _visible_indicator(conn, indicator_id, principal)
+        lineage = _lineage(indicator_id)
+        rows = await conn.execute(_documents_in(lineage)
+                                  .order_by(lineage.c.depth, documents.c.attached_at, documents.c.document_id))
+        return [ListedDocumentOut.model_validate({**row._mapping,
+                                                  "inherited_from": row.indicator_id if row.depth else None})
+                for row in rows]
+
+
+@router.get("/indicators/{indicator_id}/documents/{sha256}", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}},
+                             "description": "The document's bytes."}})
+async def get_document(indicator_id: str, sha256: Sha256, principal: CurrentPrincipal, runtime: RuntimeDep
+                       ) -> Response:
+    """Download a document of an indicator or of one of its ancestors."""
+    async with runtime.engine.connect() as conn:
+        await _visible_indicator(conn, indicator_id, principal)
+        lineage = _lineage(indicator_id)
+        row = (await conn.execute(_documents_in(lineage).where(documents.c.sha256 == sha256)
+                                  .order_by(lineage.c.depth).limit(1))).first()
+    if row is None:
+        raise NotFound(f"document {sha256} is not attached to indicator {indicator_id} or its ancestors")
+    data = await asyncio.to_thread(store_at(runtime.settings.document_dir).open, sha256)
+    return Response(data, media_type=row.media_type, headers={
+        "Content-Disposition": content_disposition(row.filename),
+        # Served as what the bytes were found to be: browsers must not guess otherwise.
+        "X-Content-Type-Options": "nosniff",
+        "ETag": f'"{sha256}"',
+    })
+
+
+async def project_documents(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection: a row per attached document."""
+    for env in envelopes:
+        if env.event_type != IndicatorDocumentAttached.event_type:
+            continue
+        event = IndicatorDocumentAttached.model_validate(env.payload)
+        await conn.execute(documents.insert().values(
+            document_id=event.document_id, indicator_id=event.indicator_id, sha256=event.sha256,
+            media_type=event.media_type, size=event.size, filename=event.filename,
+            attached_by=env.metadata.actor, attached_at=env.occurred_at,
+        ))
+
+
+async def _visible_indicator(conn: AsyncConnection, indicator_id: str, principal: Principal, *,
+                             lock: bool = False) -> dict:
+    """The indicator's scope and version, if it exists within the caller's scope (outside it, it does not exist)."""
+    query = (select(indicators.c.org_unit, indicators.c.owner_division, indicators.c.version)
+             .where(indicators.c.indicator_id == indicator_id))
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    if row is None or not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
+        raise NotFound(f"indicator {indicator_id} does not exist")
+    return dict(row._mapping)
+
+
+def _lineage(indicator_id: str) -> CTE:
+    """The indicator and its ancestors up the `parent_id` chain, each with its distance (0 for itself)."""
+    start = (select(indicators.c.indicator_id, indicators.c.parent_id, literal_column("0", Integer).label("depth"))
+             .where(indicators.c.indicator_id == indicator_id).cte("lineage", recursive=True))
+    return start.union_all(
+        select(indicators.c.indicator_id, indicators.c.parent_id, (start.c.depth + 1).label("depth"))
+        .where(indicators.c.indicator_id == start.c.parent_id)
+    )
+
+
+def _documents_in(lineage: CTE) -> Select:
+    return select(documents, lineage.c.depth).join(lineage, lineage.c.indicator_id == documents.c.indicator_id)

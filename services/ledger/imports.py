@@ -1,0 +1,316 @@
+"""Bulk import of budget indicators (预算指标) from CSV or XLSX: parsing and validation, no database."""
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import PurePath
+from typing import Any
+
+from pydantic import ValidationError
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from backbone.errors import InvalidInput
+from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, FundNature, Level, money
+from services.ledger.api import IndicatorIn
+from services.ledger.domain import register_indicator
+
+Cell = str | int | float | bool | date | datetime | time | timedelta | None
+
+# Header as finance staff write it → IndicatorIn field; the first header of a field is the one exports write.
+HEADERS: dict[str, str] = {
+    "指标文件号": "doc_no",
+    "资金名称": "fund_name",
+    "资金性质": "fund_nature",
+    "支出功能分类科目": "function_code",
+    "政府支出经济分类科目": "economic_code",
+    "经济分类科目": "economic_code",
+    "预算项目": "budget_project",
+    "金额": "amount",
+    "金额（元）": "amount",
+    "预算年度": "fiscal_year",
+    "年度": "fiscal_year",
+    "指标来源": "level",
+    "级次": "level",
+    "发文日期": "issued_on",
+    "印发日期": "issued_on",
+    "接收日期": "received_on",
+    "主管处室": "owner_division",
+    "单位": "org_unit",
+    "区划": "org_unit",
+    "行政区划": "org_unit",
+    "扶贫资金标识": "poverty_tag",
+}
+COLUMN_OF: dict[str, str] = {name: next(h for h, n in HEADERS.items() if n == name) for name in HEADERS.values()}
+
+# Columns an export adds from the ledger; they describe existing indicators, so an import skips them.
+LEDGER_COLUMNS: dict[str, str] = {
+    "indicator_id": "指标编号", "allocated": "已分配", "paid": "已支付", "refunded": "已退回", "available": "可用余额",
+}
+
+FUND_NATURES: dict[str, FundNature] = {
+    "一般公共预算": FundNature.GENERAL_BUDGET, "政府性基金预算": FundNature.GOV_FUND,
+    "国有资本经营预算": FundNature.STATE_CAPITAL, "其他": FundNature.OTHER,
+}
+LEVELS: dict[str, Level] = {"中央": Level.CENTRAL, "省级": Level.PROVINCE, "市级": Level.CITY, "区级": Level.DISTRICT}
+FLAGS: dict[str, bool] = {"是": True, "否": False, "y": True, "n": False, "1": True, "0": False,
+                          "true": True, "false": False}
+REQUIRED = frozenset(name for name, info in IndicatorIn.model_fields.items() if info.is_required())
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+LEADING_DIGITS = re.compile(r"[0-9]+")
+AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+DATE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?")
+
+# Valid values for fields that already failed, so the domain rules still judge the fields that did not.
+STAND_INS: dict[str, Any] = {
+    "doc_no": "-", "fund_name": "-", "fund_nature": FundNature.OTHER, "function_code": "2130504",
+    "economic_code": "50901", "budget_project": "-", "amount": Decimal("1.00"), "fiscal_year": 2026,
+    "level": Level.CITY, "issued_on": None, "received_on": None, "owner_division": "agriculture",
+    "org_unit": CITY_ORG_UNIT, "poverty_tag": True, "parent_id": None,
+}
+
+
+@dataclass
+class ParsedImport:
+    """The valid rows of an indicator file, or every error in it (then `rows` is empty)."""
+
+    rows: list[IndicatorIn] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def parse_indicator_file(data: bytes, filename: str) -> ParsedImport:
+    """Rows and every error of an indicator file; the caller imports nothing unless `errors` is empty."""
+    suffix = PurePath(filename).suffix.lower()
+    try:
+        if suffix == ".csv":
+            table = _csv_rows(data)
+        elif suffix in WORKBOOK_SUFFIXES:
+            table = _workbook_rows(data)
+        else:
+            raise ValueError(f"expected a .csv or .xlsx file, got {filename!r}")
+    except ValueError as exc:
+        return ParsedImport(errors=[{"row": 1, "column": None, "message": str(exc)}])
+    if not table:
+        return ParsedImport(errors=[{"row": 1, "column": None, "message": "the file is empty"}])
+    columns, errors = _columns(table[0])
+    if errors:
+        return ParsedImport(errors=errors)
+    today = date.today()  # only the discarded event's registration date depends on it
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        if all(_blank(cell) for cell in cells):
+            continue  # Excel keeps formatted empty rows below the data
+        row, problems = _validate(number, cells, columns, today)
+        if row is not None:
+            rows.append(row)
+        errors += problems
+    return ParsedImport(errors=errors) if errors else ParsedImport(rows=rows)
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    """CSV records, decoded as UTF-8 (BOM or not) or, failing that, GB18030 as Excel on Chinese Windows saves."""
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            text = data[len(codecs.BOM_UTF8):].decode("utf-8")
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ValueError("the file is neither UTF-8 nor GB18030 text") from exc
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ValueError(f"the file is not valid CSV: {exc}") from exc
+
+
+def _workbook_rows(data: bytes) -> list[list[Cell]]:
+    """The cells of the first visible worksheet, row 1 first, including empty leading rows and columns."""
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        name = next((sheet.name for sheet in workbook.sheets_metadata
+                     if sheet.typ == SheetTypeEnum.WorkSheet and sheet.visible == SheetVisibleEnum.Visible), None)
+        if name is None:
+            raise ValueError("the workbook has no visible worksheet")
+        # skip_empty_area=False keeps list positions equal to spreadsheet row and column numbers.
+        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except CalamineError as exc:
+        raise ValueError(f"the file is not a readable workbook: {exc}") from exc
+
+
+def _columns(header: Sequence[Cell]) -> tuple[list[tuple[int, str, str]], list[dict[str, Any]]]:
+    """(position, header as written, field) of each known column, and the errors of the header row."""
+    columns: list[tuple[int, str, str]] = []
+    errors: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
+    known = {_header_key(h): name for h, name in HEADERS.items()}
+    skipped = {_header_key(h) for h in LEDGER_COLUMNS.values()}
+    for position, cell in enumerate(header):
+        if _blank(cell):
+            continue  # Excel keeps formatted empty columns to the right of the data
+        written = _text(cell)
+        name = known.get(_header_key(written))
+        if name is None:
+            if _header_key(written) not in skipped:
+                errors.append({"row": 1, "column": written,
+                               "message": "unknown column; the columns are " + "、".join(COLUMN_OF.values())})
+        elif name in seen:
+            errors.append({"row": 1, "column": written, "message": f"the same column as {seen[name]!r}"})
+        else:
+            seen[name] = written
+            columns.append((position, written, name))
+    errors += [{"row": 1, "column": COLUMN_OF[name], "message": "required column is missing"}
+               for name in sorted(REQUIRED - seen.keys(), key=list(COLUMN_OF).index)]
+    return columns, errors
+
+
+def _validate(number: int, cells: Sequence[Cell], columns: list[tuple[int, str, str]],
+              today: date) -> tuple[IndicatorIn | None, list[dict[str, Any]]]:
+    """One data row as an IndicatorIn, checked by the schema and the domain; the first problem of each field."""
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for position, _, name in columns:
+        cell = cells[position] if position < len(cells) else None
+        if _blank(cell):
+            continue
+        try:
+            values[name] = CONVERTERS[name](cell)
+        except ValueError as exc:
+            problems[name] = str(exc)
+    row: IndicatorIn | None
+    try:
+        row = IndicatorIn.model_validate(values)
+    except ValidationError as exc:
+        row = None
+        for err in exc.errors():
+            problems.setdefault(str(err["loc"][0]), "a value is required" if err["type"] == "missing" else err["msg"])
+    fields = row.model_dump() if row else STAND_INS | {k: v for k, v in values.items() if k not in problems}
+    try:
+        register_indicator(indicator_id="import", fields=fields, today=today)
+    except InvalidInput as exc:
+        for err in exc.extra["errors"]:
+            problems.setdefault(err["field"], err["message"])
+    if not problems:
+        return row, []
+    where = {name: (position, written) for position, written, name in columns}
+    located = sorted((where.get(name, (len(cells), COLUMN_OF.get(name, name))), message)
+                     for name, message in problems.items())
+    return None, [{"row": number, "column": written, "message": message} for (_, written), message in located]
+
+
+def _blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _header_key(header: str) -> str:
+    # NFKC folds full-width brackets and letters, so 金额(元) and 金额（元） are one header.
+    return "".join(unicodedata.normalize("NFKC", header).split())
+
+
+def _text(cell: Cell) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))  # workbooks store every number as a float: 220102.0 is the code 220102
+    return str(cell).strip()
+
+
+def _normal(cell: Cell) -> str:
+    # NFKC turns full-width digits and punctuation typed with a Chinese IME into ASCII.
+    return unicodedata.normalize("NFKC", _text(cell))
+
+
+def _code(cell: Cell) -> str:
+    """The leading digits of a classification code, as in "2130504 农村基础设施建设"."""
+    found = LEADING_DIGITS.match(_normal(cell))
+    if found is None:
+        raise ValueError(f"expected a code such as 2130504, got {_text(cell)!r}")
+    return found.group()
+
+
+def _amount(cell: Cell) -> Decimal:
+    """An exact amount in 元; a workbook number is read through repr, the shortest text of that float."""
+    if isinstance(cell, bool):
+        raise ValueError(f"expected an amount, got {cell!r}")
+    if isinstance(cell, int | float):
+        text = repr(cell)
+    else:
+        text = _normal(cell).replace(" ", "")
+        if not AMOUNT.fullmatch(text):
+            raise ValueError(f"expected an amount such as 1,234.56, got {_text(cell)!r}")
+        text = text.replace(",", "")
+    try:
+        return money(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"amount {text} is out of range") from exc
+
+
+def _year(cell: Cell) -> int:
+    text = _normal(cell).removesuffix("年")
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"expected a year such as 2026, got {_text(cell)!r}")
+    return int(text)
+
+
+def _date(cell: Cell) -> date:
+    """A date cell, or text as 2026-02-10, 2026/2/10 or 2026年2月10日."""
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    found = DATE.fullmatch(_normal(cell))
+    if found is None:
+        raise ValueError(f"expected a date such as 2026-02-10, got {_text(cell)!r}")
+    try:
+        return date(*map(int, found.groups()))
+    except ValueError as exc:
+        raise ValueError(f"{_text(cell)!r} is not a date: {exc}") from exc
+
+
+def _flag(cell: Cell) -> bool:
+    if isinstance(cell, bool):
+        return cell
+    flag = FLAGS.get(_text(cell).lower())
+    if flag is None:
+        raise ValueError(f"expected 是 or 否, got {_text(cell)!r}")
+    return flag
+
+
+def _choice(labels: dict[str, Any], what: str) -> Callable[[Cell], Any]:
+    """A converter that accepts a Chinese label or its code."""
+    codes = {str(code): code for code in labels.values()}
+
+    def convert(cell: Cell) -> Any:
+        text = _text(cell)
+        if text in labels:
+            return labels[text]
+        if text in codes:
+            return codes[text]
+        raise ValueError(f"unknown {what} {text!r}: expected {'、'.join(labels)}")
+
+    return convert
+
+
+def _named(names: dict[str, str]) -> Callable[[Cell], str]:
+    """A converter that turns a Chinese name into its code; anything else is left for the domain rules to judge."""
+    codes = {name: code for code, name in names.items()}
+
+    def convert(cell: Cell) -> str:
+        text = _text(cell)
+        return codes.get(text, text)
+
+    return convert
+
+
+CONVERTERS: dict[str, Callable[[Cell], Any]] = {
+    "doc_no": _text, "fund_name": _text, "budget_project": _text,
+    "fund_nature": _choice(FUND_NATURES, "资金性质"), "level": _choice(LEVELS, "指标来源"),
+    "function_code": _code, "economic_code": _code, "amount": _amount, "fiscal_year": _year,
+    "issued_on": _date, "received_on": _date, "owner_division": _named(DIVISIONS), "org_unit": _named(ORG_UNITS),
+    "poverty_tag": _flag,
+}

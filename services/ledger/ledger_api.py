@@ -1,0 +1,143 @@
+"""Routes of the master ledger (总台账) and the fund flow (穿透)."""
+
+import base64
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from backbone.errors import InvalidInput, NotFound
+from backbone.identity import CurrentPrincipal
+from backbone.service import RuntimeDep
+from contracts.values import Level, Money
+from services.ledger.api import SHANGHAI, IndicatorIn
+from services.ledger.ledger_view import LedgerRow, flow, live_rows, rows_as_of, totals
+
+router = APIRouter(prefix="/api/v1", tags=["ledger"])
+SortField = Literal["registered_at", "-registered_at", "amount", "-amount", "available", "-available",
+                    "doc_no", "-doc_no"]
+
+
+class LedgerItem(IndicatorIn):
+    id: str
+    registered_on: date
+    allocated: Money
+    paid: Money
+    refunded: Money
+    available: Money
+    allocation_progress: Decimal = Field(description="allocated ÷ amount, 4 places")
+    payment_progress: Decimal = Field(description="(paid − refunded) ÷ amount, 4 places")
+
+
+class LedgerTotals(BaseModel):
+    indicators: int
+    received: Money = Field(description="Amounts of the rows whose parent is not among them (no double count).")
+    allocated_out: Money = Field(description="What the rows passed to indicators outside them.")
+    paid: Money
+    refunded: Money
+    available: Money
+
+
+class LedgerPage(BaseModel):
+    items: list[LedgerItem]
+    totals: LedgerTotals = Field(description="Over every row that matches, not only this page.")
+    next_cursor: str | None
+    as_of: datetime | None = Field(description="The instant the rows stand at, when asked for a past one.")
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal:
+    return (part / whole).quantize(Decimal("0.0001")) if whole else Decimal("0")
+
+
+def _item(row: LedgerRow) -> LedgerItem:
+    f = row.fields
+    return LedgerItem(**{k: f[k] for k in IndicatorIn.model_fields if k in f}, id=f["indicator_id"],
+                      registered_on=f["registered_on"], allocated=row.allocated, paid=row.paid,
+                      refunded=row.refunded, available=row.available,
+                      allocation_progress=_ratio(row.allocated, row.amount),
+                      payment_progress=_ratio(row.paid - row.refunded, row.amount))
+
+
+def _cursor(key: Any, indicator_id: str) -> str:
+    value = key.isoformat() if isinstance(key, datetime) else str(key)
+    return base64.urlsafe_b64encode(orjson.dumps([value, indicator_id])).decode()
+
+
+def _after(rows: list[LedgerRow], sort: str, cursor: str | None) -> list[LedgerRow]:
+    """The rows after a cursor in sort order (a keyset cursor: stable while rows are added)."""
+    field = sort.lstrip("-")
+    if not cursor:
+        return rows
+    try:
+        value, last_id = orjson.loads(base64.urlsafe_b64decode(cursor))
+        key: Any = (Decimal(value) if field in ("amount", "available")
+                    else datetime.fromisoformat(value) if field == "registered_at" else value)
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
+    descending = sort.startswith("-")
+    for i, row in enumerate(rows):
+        here = (row.sort_key(field), row.fields["indicator_id"])
+        if (here < (key, last_id)) if descending else (here > (key, last_id)):
+            return rows[i:]
+    return []
+
+
+def _cutoff(as_of: str) -> datetime:
+    """The instant a past ledger stands at: the end of a Beijing day, or an explicit instant."""
+    try:
+        if len(as_of) == 10:
+            return datetime.combine(date.fromisoformat(as_of) + timedelta(days=1), time.min, tzinfo=SHANGHAI)
+        instant = datetime.fromisoformat(as_of)
+    except ValueError as exc:
+        raise InvalidInput("as_of is not a date or an instant",
+                           errors=[{"field": "as_of", "message": "use 2026-03-31 or 2026-03-31T18:00:00+08:00"}]) from exc
+    if instant.tzinfo is None:
+        raise InvalidInput("as_of needs a UTC offset", errors=[{"field": "as_of", "message": "add e.g. +08:00"}])
+    return instant
+
+
+@router.get("/ledger", response_model=LedgerPage)
+async def get_ledger(
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    fiscal_year: int | None = None,
+    org_unit: str | None = None,
+    owner_division: str | None = None,
+    level: Level | None = None,
+    budget_project: str | None = None,
+    function_code: str | None = None,
+    sort: SortField = "-registered_at",
+    limit: int = Query(100, ge=1, le=1000),
+    cursor: str | None = None,
+    as_of: str | None = Query(None, description="The ledger as it stood at the end of this day (Beijing time), "
+                              "or at an instant with its UTC offset.", examples=["2026-03-31"]),
+) -> LedgerPage:
+    """The master ledger: every indicator within scope with its standing, and totals."""
+    given = {"fiscal_year": fiscal_year, "org_unit": org_unit, "owner_division": owner_division,
+             "level": level.value if level else None, "budget_project": budget_project,
+             "function_code": function_code}
+    filters = {k: v for k, v in given.items() if v is not None}
+    async with runtime.engine.connect() as conn:
+        cutoff = _cutoff(as_of) if as_of else None
+        rows = await (rows_as_of(conn, principal, filters, cutoff) if cutoff else live_rows(conn, principal, filters))
+    field = sort.lstrip("-")
+    rows.sort(key=lambda r: (r.sort_key(field), r.fields["indicator_id"]), reverse=sort.startswith("-"))
+    page = _after(rows, sort, cursor)[:limit]
+    more = len(_after(rows, sort, cursor)) > limit
+    return LedgerPage(
+        items=[_item(r) for r in page], totals=LedgerTotals(**totals(rows)), as_of=cutoff,
+        next_cursor=_cursor(page[-1].sort_key(field), page[-1].fields["indicator_id"]) if more else None,
+    )
+
+
+@router.get("/indicators/{indicator_id}/flow")
+async def get_flow(indicator_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict[str, Any]:
+    """The fund flow (穿透): the indicator, every allocation below it, and the payments on each node."""
+    async with runtime.engine.connect() as conn:
+        tree = await flow(conn, indicator_id)
+    if tree is None or not principal.can_see(org_unit=tree["org_unit"], owner_division=tree["owner_division"]):
+        raise NotFound(f"indicator {indicator_id} does not exist")
+    return tree
