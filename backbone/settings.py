@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     document_dir: Path = Field(Path(".data/documents"), validation_alias="FUNDWATCH_DOCUMENT_DIR",
                                description="Where scanned documents are stored, by their SHA-256.")
     max_document_bytes: int = Field(20 * 1024 * 1024, validation_alias="FUNDWATCH_MAX_DOCUMENT_BYTES")
+    max_import_bytes: int = Field(100 * 1024 * 1024, validation_alias="FUNDWATCH_MAX_IMPORT_BYTES")
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
     relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")
     relay_poll_seconds: float = Field(0.5, validation_alias="FUNDWATCH_RELAY_POLL_SECONDS")

@@ -50,7 +50,8 @@ COLUMN_OF: dict[str, str] = {name: next(h for h, n in HEADERS.items() if n == na
 
 # Columns an export adds from the ledger; they describe existing indicators, so an import skips them.
 LEDGER_COLUMNS: dict[str, str] = {
-    "indicator_id": "指标编号", "allocated": "已分配", "paid": "已支付", "refunded": "已退回", "available": "可用余额",
+    "indicator_id": "指标编号", "allocated": "已分配", "paid": "已支付", "refunded": "已退回",
+    "available": "可用余额",
 }
 
 FUND_NATURES: dict[str, FundNature] = {
@@ -65,7 +66,9 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 LEADING_DIGITS = re.compile(r"[0-9]+")
 AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
-DATE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?")
+# A trailing time is allowed because spreadsheets export date cells as "2026-02-10 00:00:00".
+DATE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?"
+                  r"(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?")
 
 # Valid values for fields that already failed, so the domain rules still judge the fields that did not.
 STAND_INS: dict[str, Any] = {
@@ -114,17 +117,16 @@ def parse_indicator_file(data: bytes, filename: str) -> ParsedImport:
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
-    """CSV records, decoded as UTF-8 (BOM or not) or, failing that, GB18030 as Excel on Chinese Windows saves."""
-    try:
-        if data.startswith(codecs.BOM_UTF8):
-            text = data[len(codecs.BOM_UTF8):].decode("utf-8")
-        else:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise ValueError("the file is neither UTF-8 nor GB18030 text") from exc
+    """CSV records, read as UTF-8 (BOM or not) or else as GB18030, which Excel on Chinese Windows saves."""
+    encodings = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError("the file is neither UTF-8 nor GB18030 text")
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:

@@ -1,0 +1,87 @@
+"""Bulk import of indicators (CSV / XLSX with Chinese headers) and the ledger export (XLSX)."""
+
+import asyncio
+import hashlib
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+from uuid import NAMESPACE_URL, uuid5
+
+from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from backbone.errors import DomainError, Forbidden, InvalidInput
+from backbone.eventstore import NewStream
+from backbone.identity import CurrentPrincipal, require_roles
+from backbone.service import RuntimeDep
+from services.ledger.api import SHANGHAI, WRITERS
+from services.ledger.domain import register_indicator
+from services.ledger.exports import ledger_xlsx
+from services.ledger.imports import parse_indicator_file
+from services.ledger.ledger_view import live_rows
+
+router = APIRouter(prefix="/api/v1", tags=["ledger"])
+MAX_ERRORS_SHOWN = 1000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportTooLarge(DomainError):
+    status = 413
+    type_name = "payload-too-large"
+    title = "File too large"
+
+
+class ImportResult(BaseModel):
+    imported: int = Field(description="Indicators registered now.")
+    duplicates: int = Field(description="Rows of a file imported before: nothing new.")
+    ids: list[str] = Field(description="The indicator id of each data row, in file order.")
+
+
+@router.post("/indicators/import", response_model=ImportResult, dependencies=[Depends(require_roles(*WRITERS))])
+async def import_indicators(file: Annotated[UploadFile, File(description="CSV or XLSX, Chinese headers")],
+                            principal: CurrentPrincipal, runtime: RuntimeDep) -> ImportResult:
+    """Register every row of a file, or none: any bad row fails the import with every error listed."""
+    limit = runtime.settings.max_import_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise ImportTooLarge(f"the file is larger than {limit} bytes",
+                             errors=[{"field": "file", "message": f"at most {limit} bytes"}])
+    parsed = await asyncio.to_thread(parse_indicator_file, data, file.filename or "")
+    if parsed.errors:
+        raise InvalidInput(f"{len(parsed.errors)} errors: nothing was imported", error_count=len(parsed.errors),
+                           errors=parsed.errors[:MAX_ERRORS_SHOWN])
+    outside = [{"row": n, "column": "单位", "message": "outside your org unit or division"}
+               for n, row in enumerate(parsed.rows, start=2)
+               if not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division)]
+    if outside:
+        raise Forbidden(f"{len(outside)} rows are outside your scope: nothing was imported", errors=outside[:100])
+    # The same file imported twice creates nothing new: a row's id follows from the file and the row.
+    digest = hashlib.sha256(data).hexdigest()
+    today = datetime.now(SHANGHAI).date()
+    ids = [str(uuid5(NAMESPACE_URL, f"fundwatch:import:{digest}:{n}")) for n in range(len(parsed.rows))]
+    streams = [NewStream(f"indicator-{iid}", "indicator",
+                         [register_indicator(indicator_id=iid, fields=row.model_dump(), today=today)])
+               for iid, row in zip(ids, parsed.rows, strict=True)]
+    async with runtime.engine.begin() as conn:
+        stored, existing = await runtime.store.create_streams(
+            conn, streams, runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return ImportResult(imported=len(stored), duplicates=len(existing), ids=ids)
+
+
+@router.get("/ledger/export", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "The ledger within the caller's scope."}})
+async def export_ledger(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: int | None = None,
+                        org_unit: str | None = None, owner_division: str | None = None) -> Response:
+    """The master ledger as XLSX with Chinese headers (re-importable)."""
+    filters = {k: v for k, v in {"fiscal_year": fiscal_year, "org_unit": org_unit,
+                                 "owner_division": owner_division}.items() if v is not None}
+    async with runtime.engine.connect() as conn:
+        rows = await live_rows(conn, principal, filters)
+    content = await asyncio.to_thread(ledger_xlsx, [
+        {**r.fields, "amount": r.amount, "allocated": r.allocated, "paid": r.paid, "refunded": r.refunded,
+         "available": r.available} for r in rows])
+    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"ledger-{stamp}.xlsx\"; "
+                               f"filename*=UTF-8''{quote(f'总台账-{stamp}.xlsx')}"})
