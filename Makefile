@@ -26,6 +26,7 @@ contracts: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.payments_e2e
+	$(BIN)/python -m bench.ledger
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

@@ -11,12 +11,10 @@ the same rows. Uses DATABASE_URL / KAFKA_BOOTSTRAP when set, else embedded serve
 import argparse
 import asyncio
 import os
-import signal
 import statistics
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -26,11 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
-from deploy.local.processes import APPS, ROOT, ServiceProcesses, service_env
-from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database, free_port
-from deploy.migrate import prepare
-
-DATA = ROOT / ".data" / "bench"
+from bench.stack import DATA, bench_stack, percentile
 
 
 def payment(pid: str, indicator_id: str) -> dict:
@@ -39,11 +33,6 @@ def payment(pid: str, indicator_id: str) -> dict:
             "purpose": "产业发展补助", "settlement_method": "transfer", "payment_method": "direct",
             "payee_name": "南关区某农民专业合作社", "payee_account": "6222000011112222",
             "payee_type": "organization", "org_unit": "220102"}
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def through_the_platform(gateway: str, db_url: str, n: int, batch: int, concurrency: int,
@@ -114,8 +103,8 @@ async def through_the_platform(gateway: str, db_url: str, n: int, batch: int, co
     latencies = [r["raised_at"].timestamp() - sent_at[r["subject_id"]] for r in rows]
     return {"alerts": len(rows), "expected_alerts": expected_alerts, "post_rate": n / (accepted_at - started),
             "e2e_rate": n / (finished - started), "p50": statistics.median(latencies),
-            "p99": pct(latencies, 0.99), "post_p50": statistics.median(post_latency),
-            "post_p99": pct(post_latency, 0.99)}
+            "p99": percentile(latencies, 0.99), "post_p50": statistics.median(post_latency),
+            "post_p99": percentile(post_latency, 0.99)}
 
 
 async def raw_kafka(bootstrap: str, n: int) -> dict:
@@ -160,13 +149,7 @@ async def raw_copy(db_url: str, n: int) -> dict:
         await conn.close()
 
 
-def _interrupted(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> None:
-    # A SIGTERM (timeout, CI) must still stop the services and servers this script started.
-    signal.signal(signal.SIGTERM, _interrupted)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--payments", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
@@ -174,36 +157,15 @@ def main() -> None:
     parser.add_argument("--typical-share", type=float, default=0.05,
                         help="share of payments that overdraw in the typical scenario")
     args = parser.parse_args()
-
-    postgres = broker = None
-    db_url, kafka = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP")
-    if not db_url:
-        postgres = EmbeddedPostgres(DATA / "postgres")
-        db_url = asyncio.run(create_database(postgres.start(), "fundwatch_bench", fresh=True))
-    if not kafka:
-        broker = EmbeddedBroker(free_port(), DATA / "broker.log")
-        kafka = broker.start()
-    ports = {name: free_port() for name in APPS}
-    procs = ServiceProcesses(env=service_env(database_url=db_url, kafka_bootstrap=kafka, ports=ports),
-                             log_dir=DATA / "logs", ports=ports)
-    try:
-        asyncio.run(prepare(Settings(_env_file=None, DATABASE_URL=db_url, KAFKA_BOOTSTRAP=kafka)))  # type: ignore[call-arg]
-        procs.start_all()
-        procs.wait_ready()
+    with bench_stack() as stack:
         scenarios = {
             "every payment raises an alert": asyncio.run(through_the_platform(
-                procs.url("gateway"), db_url, args.payments, args.batch, args.concurrency, 1.0)),
+                stack.gateway, stack.database_url, args.payments, args.batch, args.concurrency, 1.0)),
             f"{args.typical_share:.0%} of payments raise an alert": asyncio.run(through_the_platform(
-                procs.url("gateway"), db_url, args.payments, args.batch, args.concurrency, args.typical_share)),
+                stack.gateway, stack.database_url, args.payments, args.batch, args.concurrency, args.typical_share)),
         }
-        kafka_raw = asyncio.run(raw_kafka(kafka, args.payments))
-        copy_raw = asyncio.run(raw_copy(db_url, args.payments))
-    finally:
-        procs.stop_all()
-        if broker:
-            broker.stop()
-        if postgres:
-            postgres.stop()
+        kafka_raw = asyncio.run(raw_kafka(stack.kafka_bootstrap, args.payments))
+        copy_raw = asyncio.run(raw_copy(stack.database_url, args.payments))
     n = args.payments
     print(f"\nFundWatch payments → alerts: {n} payments, batches of {args.batch}, {args.concurrency} posters, "
           f"{os.cpu_count()} cores\n")

@@ -1,0 +1,144 @@
+"""Benchmark: indicator import and master-ledger reads, next to raw PostgreSQL COPY in the same run.
+
+    python -m bench.ledger [--rows 100000] [--indicators 10000] [--payments 1000000]
+
+1. Import: a CSV of `--rows` indicators (Chinese headers) through `POST /api/v1/indicators/import`
+   at the gateway; rows/s next to COPY of the same rows into a plain table.
+2. Reads: `--indicators` indicators of their own fiscal year, imported the same way, with
+   `--payments` payments written straight into the ledger's payment read models by COPY (the
+   read path is what is measured; the payment pipeline has its own benchmark); then the latency of
+   `GET /api/v1/ledger` (first page, and a filtered page) and of `as_of`, 20 calls each.
+"""
+
+import argparse
+import asyncio
+import csv
+import io
+import statistics
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import asyncpg
+import httpx
+
+from backbone.db import asyncpg_dsn
+from backbone.settings import Settings
+from bench.stack import bench_stack, percentile
+
+HEADER = ["指标文件号", "资金名称", "资金性质", "支出功能分类科目", "政府支出经济分类科目", "预算项目", "金额（元）",
+          "预算年度", "指标来源", "发文日期", "接收日期", "主管处室", "单位", "扶贫资金标识"]
+UNITS = ["220102", "220103", "220104", "220105", "220106", "220112", "220113"]
+
+
+def indicator_rows(n: int, year: int) -> list[list[str]]:
+    return [[f"长财农指〔{year}〕{i}号", "衔接推进乡村振兴补助资金", "general_budget", "2130505", "50901",
+             f"项目{i % 50}", f"{1000 + i % 997}.{i % 100:02d}", str(year), "central", f"{year}-02-10",
+             f"{year}-02-12", "agriculture", UNITS[i % len(UNITS)], "是"] for i in range(n)]
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows([HEADER, *rows])
+    return text.getvalue().encode("utf-8")
+
+
+async def import_file(client: httpx.AsyncClient, headers: dict[str, str], data: bytes) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    r = await client.post("/indicators/import", headers=headers, files={"file": ("指标.csv", data, "text/csv")})
+    elapsed = time.perf_counter() - t0
+    assert r.status_code == 200, r.text[:500]
+    return elapsed, r.json()
+
+
+async def copy_rows(db_url: str, rows: list[list[str]]) -> float:
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        await conn.execute("create temp table bench_indicators (" + ", ".join(f"c{i} text" for i in range(14)) + ")")
+        t0 = time.perf_counter()
+        await conn.copy_records_to_table("bench_indicators", records=[tuple(r) for r in rows])
+        return time.perf_counter() - t0
+    finally:
+        await conn.close()
+
+
+async def seed_payments(db_url: str, indicator_ids: list[str], n: int) -> float:
+    """COPY n payments into the ledger's payment read models, spread over the indicators."""
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        now = datetime.now(UTC)
+        t0 = time.perf_counter()
+        await conn.copy_records_to_table(
+            "indicator_payments", schema_name="ledger", columns=["payment_id", "indicator_id", "amount", "paid_at",
+                                                                 "recorded_at"],
+            records=((f"bench-{i}", indicator_ids[i % len(indicator_ids)], Decimal("0.50"), now, now)
+                     for i in range(n)))
+        elapsed = time.perf_counter() - t0
+        await conn.execute("""
+            INSERT INTO ledger.indicator_spending (indicator_id, paid, refunded, payments)
+            SELECT indicator_id, sum(amount), 0, count(*) FROM ledger.indicator_payments
+            WHERE payment_id LIKE 'bench-%' GROUP BY indicator_id
+            ON CONFLICT (indicator_id) DO UPDATE SET paid = excluded.paid, payments = excluded.payments""")
+        await conn.execute("ANALYZE ledger.indicator_payments; ANALYZE ledger.indicators")
+        return elapsed
+    finally:
+        await conn.close()
+
+
+async def latencies(client: httpx.AsyncClient, headers: dict[str, str], params: dict[str, str], calls: int = 20
+                    ) -> list[float]:
+    out = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        r = await client.get("/ledger", params=params, headers=headers)
+        out.append(time.perf_counter() - t0)
+        assert r.status_code == 200, r.text[:300]
+    return out
+
+
+async def run(gateway: str, db_url: str, rows: int, indicators: int, payments: int) -> list[tuple[str, float, str]]:
+    settings = Settings()
+    async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=600) as client:
+        token = (await client.post("/auth/token", json={
+            "username": settings.admin_user, "password": settings.admin_password.get_secret_value()})).json()
+        admin = {"Authorization": f"Bearer {token['access_token']}"}
+        big = indicator_rows(rows, 2030)
+        import_s, _ = await import_file(client, admin, csv_bytes(big))
+        copy_s = await copy_rows(db_url, big)
+        read_s, read = await import_file(client, admin, csv_bytes(indicator_rows(indicators, 2031)))
+        seed_s = await seed_payments(db_url, read["ids"], payments)
+        first = await latencies(client, admin, {"fiscal_year": "2031", "limit": "100"})
+        filtered = await latencies(client, admin, {"fiscal_year": "2031", "org_unit": "220102", "sort": "-available",
+                                                   "limit": "100"})
+        as_of = await latencies(client, admin, {"fiscal_year": "2031", "as_of": datetime.now(UTC).isoformat(),
+                                                "limit": "100"}, calls=5)
+    ms = lambda xs: f"{statistics.median(xs) * 1000:,.0f} / {percentile(xs, 0.99) * 1000:,.0f}"  # noqa: E731
+    return [
+        (f"raw PostgreSQL COPY of {rows:,} rows, rows/s (baseline)", rows / copy_s, ""),
+        (f"import {rows:,}-row CSV through the gateway, rows/s", rows / import_s, f"{copy_s / import_s:.3f}× COPY"),
+        (f"import {indicators:,}-row CSV, rows/s", indicators / read_s, ""),
+        (f"COPY of {payments:,} payment facts (seeding), rows/s", payments / seed_s, ""),
+        (f"GET /ledger year of {indicators:,} indicators, p50 / p99 ms", ms(first), "20 calls"),
+        ("GET /ledger + org_unit, sort -available, p50 / p99 ms", ms(filtered), "20 calls"),
+        ("GET /ledger as_of (replay), p50 / p99 ms", ms(as_of), "5 calls"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--indicators", type=int, default=10_000)
+    parser.add_argument("--payments", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with bench_stack() as stack:
+        results = asyncio.run(run(stack.gateway, stack.database_url, args.rows, args.indicators, args.payments))
+    print(f"\nFundWatch ledger: import and reads (whole stack on this machine)\n")
+    print(f"| {'measure':<58} | {'value':>14} | {'note':>14} |")
+    print(f"|{'-' * 60}|{'-' * 16}|{'-' * 16}|")
+    for name, value, note in results:
+        shown = value if isinstance(value, str) else f"{value:,.0f}"
+        print(f"| {name:<58} | {shown:>14} | {note:>14} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The platform for a benchmark: embedded servers (unless DATABASE_URL / KAFKA_BOOTSTRAP are set)
+and every service as a process; stopped again even on SIGTERM."""
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from backbone.settings import Settings
+from deploy.local.processes import APPS, ROOT, ServiceProcesses, service_env
+from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database, free_port
+from deploy.migrate import prepare
+
+DATA = ROOT / ".data" / "bench"
+
+
+@dataclass
+class BenchStack:
+    database_url: str
+    kafka_bootstrap: str
+    processes: ServiceProcesses
+    log_dir: Path
+
+    @property
+    def gateway(self) -> str:
+        return self.processes.url("gateway")
+
+
+def _interrupted(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def bench_stack() -> Iterator[BenchStack]:
+    """A fresh `fundwatch_bench` database, a broker and all services, for the duration of the block."""
+    signal.signal(signal.SIGTERM, _interrupted)
+    postgres = broker = None
+    db_url, kafka = os.environ.get("DATABASE_URL"), os.environ.get("KAFKA_BOOTSTRAP")
+    if not db_url:
+        postgres = EmbeddedPostgres(DATA / "postgres")
+        db_url = asyncio.run(create_database(postgres.start(), "fundwatch_bench", fresh=True))
+    if not kafka:
+        broker = EmbeddedBroker(free_port(), DATA / "broker.log")
+        kafka = broker.start()
+    ports = {name: free_port() for name in APPS}
+    procs = ServiceProcesses(env=service_env(database_url=db_url, kafka_bootstrap=kafka, ports=ports,
+                                             extra={"FUNDWATCH_DOCUMENT_DIR": str(DATA / "documents")}),
+                             log_dir=DATA / "logs", ports=ports)
+    try:
+        asyncio.run(prepare(Settings(_env_file=None, DATABASE_URL=db_url, KAFKA_BOOTSTRAP=kafka)))  # type: ignore[call-arg]
+        procs.start_all()
+        procs.wait_ready()
+        yield BenchStack(db_url, kafka, procs, DATA / "logs")
+    finally:
+        procs.stop_all()
+        if broker:
+            broker.stop()
+        if postgres:
+            postgres.stop()
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile of values (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
