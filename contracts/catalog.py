@@ -3,14 +3,15 @@
 from contracts.alerting import AlertRaised
 from contracts.envelope import DomainEvent
 from contracts.gateway import UserRegistered
-from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorDocumentAttached, IndicatorRegistered
+from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
+                              IndicatorRegistered)
 from contracts.payments import PaymentRecorded
 
 CONTEXTS = ("ledger", "payments", "performance", "alerting", "sync", "gateway")
 DEAD_LETTER_TOPIC = "fundwatch.deadletter.v1"
 
 EVENT_MODELS: dict[str, type[DomainEvent]] = {
-    model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorDocumentAttached,
+    model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
                   PaymentRecorded, AlertRaised, UserRegistered)
 }
 

@@ -1,7 +1,7 @@
 """Events of the ledger context (总台账), topic `fundwatch.ledger.v1`."""
 
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -75,3 +75,16 @@ class IndicatorDocumentAttached(DomainEvent):
     size: int = Field(ge=1, description="Bytes.")
     filename: str = Field(description="The uploader's file name.")
     attached_on: date
+
+
+class IndicatorCorrected(DomainEvent):
+    """Elements of an indicator were corrected (更正), with the reason; the amount changes only by adjustment."""
+
+    event_type: ClassVar[str] = "ledger.IndicatorCorrected"
+    context: ClassVar[str] = "ledger"
+
+    indicator_id: str
+    changes: dict[str, Any] = Field(description="The corrected elements and their new values.")
+    previous: dict[str, Any] = Field(description="The same elements before the correction.")
+    reason: str
+    corrected_on: date

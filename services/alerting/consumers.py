@@ -17,7 +17,7 @@ from backbone.eventstore import EventStore
 from backbone.service import Runtime
 from contracts.alerting import AlertSubject
 from contracts.envelope import EventEnvelope
-from contracts.ledger import IndicatorAdjusted, IndicatorRegistered
+from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded
 from services.alerting.domain import raise_alert
 from services.alerting.projections import (alerts, balances, latest_judged_payment, mark_evaluated, observed_payments,
@@ -55,6 +55,7 @@ class AlertingConsumers:
         return {
             IndicatorRegistered.event_type: self.on_indicator_registered,
             IndicatorAdjusted.event_type: self.on_indicator_adjusted,
+            IndicatorCorrected.event_type: self.on_indicator_corrected,
             PaymentRecorded.event_type: self.on_payment_recorded,
         }
 
@@ -101,6 +102,13 @@ class AlertingConsumers:
             # latest of them is the one that overdraws.
             await self._judge_payment(conn, last.event_id, last.traceparent, balance, payment_id=last.payment_id,
                                       amount=last.amount, paid_before=balance.paid - last.amount)
+
+    async def on_indicator_corrected(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """A corrected owner division routes the indicator's future alerts to the right division."""
+        e = IndicatorCorrected.model_validate(env.payload)
+        if "owner_division" in e.changes:
+            await conn.execute(update(balances).where(balances.c.indicator_id == e.indicator_id)
+                               .values(owner_division=e.changes["owner_division"]))
 
     async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Count the payment against its indicator and judge it, or keep it until the indicator is known."""

@@ -13,7 +13,7 @@ from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal, require_roles
 from backbone.service import Runtime, RuntimeDep
 from contracts.values import FundNature, Level, Money
-from services.ledger.domain import ChildRequest, Standing, adjust, allocate, register_indicator
+from services.ledger.domain import ChildRequest, Standing, adjust, allocate, correct, register_indicator
 from services.ledger.ledger_view import scope_clause
 from services.ledger.projections import as_registered, indicator_with_standing, indicators
 
@@ -209,6 +209,49 @@ async def _adjust(indicator_id: str, delta: Decimal, withdrawal: bool, reason: s
                                  indicator_id)
         event = adjust(indicator=as_registered(row), standing=standing, delta=delta, withdrawal=withdrawal,
                        reason=reason, today=_today())
+        await runtime.store.append(conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator",
+                                   expected_version=row["version"], events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        row, standing = await indicator_with_standing(conn, indicator_id)  # type: ignore[misc]
+    return _indicator_out(row, standing)
+
+
+class CorrectionChanges(BaseModel):
+    """The elements to correct (更正); the amount changes by adjustment, the unit and lineage not at all."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    doc_no: str | None = Field(None, min_length=1, max_length=100)
+    fund_name: str | None = Field(None, min_length=1, max_length=200)
+    fund_nature: FundNature | None = None
+    function_code: str | None = Field(None, pattern=r"^\d{3}(\d{2}){0,2}$")
+    economic_code: str | None = Field(None, pattern=r"^\d{3}(\d{2})?$")
+    budget_project: str | None = Field(None, min_length=1, max_length=200)
+    issued_on: date | None = None
+    received_on: date | None = None
+    owner_division: str | None = None
+    poverty_tag: bool | None = None
+
+
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    changes: CorrectionChanges
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/indicators/{indicator_id}/corrections", response_model=IndicatorOut,
+             dependencies=[Depends(require_roles(*WRITERS))])
+async def post_correction(indicator_id: str, body: CorrectionIn, principal: CurrentPrincipal,
+                          runtime: RuntimeDep) -> IndicatorOut:
+    """Correct elements of an indicator (更正): a new event with the reason; nothing is edited in place."""
+    changes = body.changes.model_dump(exclude_unset=True)
+    async with runtime.engine.begin() as conn:
+        row, _ = _visible(await indicator_with_standing(conn, indicator_id, lock=True), principal, indicator_id)
+        if "owner_division" in changes and not principal.can_see(org_unit=row["org_unit"],
+                                                                 owner_division=changes["owner_division"]):
+            raise Forbidden("the indicator would move outside your scope")
+        event = correct(indicator=as_registered(row), changes=changes, reason=body.reason, today=_today())
         await runtime.store.append(conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator",
                                    expected_version=row["version"], events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))

@@ -12,8 +12,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from backbone.errors import DomainError, InvalidInput
-from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorRegistered
+from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorRegistered
 from contracts.reference import check_economic_code, check_function_code
 from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, Level
 
@@ -136,3 +138,35 @@ def adjust(*, indicator: IndicatorRegistered, standing: Standing, delta: Decimal
     kind = "withdrawal" if withdrawal else ("increase" if delta > 0 else "decrease")
     return IndicatorAdjusted(indicator_id=indicator.indicator_id, kind=kind, delta=delta,
                              amount_after=standing.amount + delta, reason=reason.strip(), adjusted_on=today)
+
+
+CORRECTABLE = frozenset({"doc_no", "fund_name", "fund_nature", "function_code", "economic_code", "budget_project",
+                         "issued_on", "received_on", "owner_division", "poverty_tag"})
+
+
+def correct(*, indicator: IndicatorRegistered, changes: dict[str, Any], reason: str, today: date
+            ) -> IndicatorCorrected:
+    """CorrectIndicator (更正) → IndicatorCorrected; the amount, unit and lineage are not corrected here."""
+    errors = [{"field": f"changes.{k}", "message": "not correctable: use an adjustment, withdrawal or allocation"}
+              for k in changes if k not in CORRECTABLE]
+    if not reason.strip():
+        errors.append({"field": "reason", "message": "must not be empty"})
+    current = indicator.model_dump()
+    changed = {k: v for k, v in changes.items() if k in CORRECTABLE and v != current[k]}
+    if not changed and not errors:
+        errors.append({"field": "changes", "message": "nothing differs from the indicator as it stands"})
+    merged = current | changed
+    errors += [e | {"field": f"changes.{e['field']}"} for e in _check_scope_codes(merged) if e["field"] in changed]
+    issued, received = merged.get("issued_on"), merged.get("received_on")
+    if issued and received and received < issued:
+        errors.append({"field": "changes.received_on", "message": "received before the document was issued"})
+    if errors:
+        raise InvalidInput("the correction is not valid: " + ", ".join(e["field"] for e in errors), errors=errors)
+    return IndicatorCorrected(indicator_id=indicator.indicator_id, changes=changed,
+                              previous={k: current[k] for k in changed}, reason=reason.strip(), corrected_on=today)
+
+
+def typed_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """Corrected elements as their indicator types (events carry them as JSON)."""
+    fields = IndicatorRegistered.model_fields
+    return {k: TypeAdapter(fields[k].annotation).validate_python(v) for k, v in changes.items()}

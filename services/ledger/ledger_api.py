@@ -17,6 +17,7 @@ from services.ledger.api import SHANGHAI, IndicatorIn
 from services.ledger.ledger_view import LedgerRow, flow, live_rows, rows_as_of, totals
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
+GroupBy = Literal["level", "owner_division", "org_unit", "budget_project", "function_code", "fiscal_year"]
 SortField = Literal["registered_at", "-registered_at", "amount", "-amount", "available", "-available",
                     "doc_no", "-doc_no"]
 
@@ -41,9 +42,15 @@ class LedgerTotals(BaseModel):
     available: Money
 
 
+class LedgerGroup(BaseModel):
+    key: str | int | None
+    totals: LedgerTotals
+
+
 class LedgerPage(BaseModel):
     items: list[LedgerItem]
     totals: LedgerTotals = Field(description="Over every row that matches, not only this page.")
+    groups: list[LedgerGroup] | None = Field(None, description="Totals per value of `group_by`, when asked.")
     next_cursor: str | None
     as_of: datetime | None = Field(description="The instant the rows stand at, when asked for a past one.")
 
@@ -114,6 +121,7 @@ async def get_ledger(
     cursor: str | None = None,
     as_of: str | None = Query(None, description="The ledger as it stood at the end of this day (Beijing time), "
                               "or at an instant with its UTC offset.", examples=["2026-03-31"]),
+    group_by: GroupBy | None = Query(None, description="Roll the matching rows up by this element."),
 ) -> LedgerPage:
     """The master ledger: every indicator within scope with its standing, and totals."""
     given = {"fiscal_year": fiscal_year, "org_unit": org_unit, "owner_division": owner_division,
@@ -127,8 +135,15 @@ async def get_ledger(
     rows.sort(key=lambda r: (r.sort_key(field), r.fields["indicator_id"]), reverse=sort.startswith("-"))
     page = _after(rows, sort, cursor)[:limit]
     more = len(_after(rows, sort, cursor)) > limit
+    groups = None
+    if group_by:
+        by_key: dict[Any, list[LedgerRow]] = {}
+        for r in rows:
+            by_key.setdefault(r.fields[group_by], []).append(r)
+        groups = [LedgerGroup(key=k, totals=LedgerTotals(**totals(v)))
+                  for k, v in sorted(by_key.items(), key=lambda kv: str(kv[0]))]
     return LedgerPage(
-        items=[_item(r) for r in page], totals=LedgerTotals(**totals(rows)), as_of=cutoff,
+        items=[_item(r) for r in page], totals=LedgerTotals(**totals(rows)), as_of=cutoff, groups=groups,
         next_cursor=_cursor(page[-1].sort_key(field), page[-1].fields["indicator_id"]) if more else None,
     )
 

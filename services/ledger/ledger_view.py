@@ -15,7 +15,8 @@ from sqlalchemy import Text, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
-from contracts.ledger import IndicatorAdjusted, IndicatorRegistered
+from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
+from services.ledger.domain import typed_changes
 from services.ledger.projections import indicators, payment_facts, spending
 
 ZERO = Decimal("0.00")
@@ -86,13 +87,17 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     events = await conn.execute(text("""
         SELECT event_type, payload, version, occurred_at, metadata->>'actor' AS actor FROM ledger.events
         WHERE occurred_at < :cutoff AND event_type = ANY(:types) ORDER BY position"""),
-        {"cutoff": cutoff, "types": [IndicatorRegistered.event_type, IndicatorAdjusted.event_type]})
+        {"cutoff": cutoff, "types": [IndicatorRegistered.event_type, IndicatorAdjusted.event_type,
+                                     IndicatorCorrected.event_type]})
     fields: dict[str, dict[str, Any]] = {}
     for event_type, payload, version, occurred_at, actor in events:
         if event_type == IndicatorRegistered.event_type:
             e = IndicatorRegistered.model_validate(payload)
             fields[e.indicator_id] = {**e.model_dump(), "version": version, "registered_by": actor,
                                       "registered_at": occurred_at}
+        elif event_type == IndicatorCorrected.event_type:
+            c = IndicatorCorrected.model_validate(payload)
+            fields[c.indicator_id] |= typed_changes(c.changes) | {"version": version}
         else:
             a = IndicatorAdjusted.model_validate(payload)
             fields[a.indicator_id] |= {"amount": a.amount_after, "version": version}

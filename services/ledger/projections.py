@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
-from contracts.ledger import IndicatorAdjusted, IndicatorRegistered
-from services.ledger.domain import Standing
+from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
+from services.ledger.domain import Standing, typed_changes
 
 metadata = MetaData(schema="ledger")
 
@@ -51,6 +51,10 @@ async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnv
             adjusted = IndicatorAdjusted.model_validate(env.payload)
             await conn.execute(update(indicators).where(indicators.c.indicator_id == adjusted.indicator_id)
                                .values(amount=adjusted.amount_after, version=env.version))
+        elif env.event_type == IndicatorCorrected.event_type:
+            corrected = IndicatorCorrected.model_validate(env.payload)
+            await conn.execute(update(indicators).where(indicators.c.indicator_id == corrected.indicator_id)
+                               .values(**typed_changes(corrected.changes), version=env.version))
         elif env.stream_type == "indicator":
             # Every later event of the stream: the next command appends after this version.
             await conn.execute(update(indicators).where(indicators.c.indicator_id == env.payload["indicator_id"])

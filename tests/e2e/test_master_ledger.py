@@ -50,6 +50,11 @@ def test_rows_and_totals_count_each_yuan_once(stack):
         # One district's view: what it received from the city, and nothing of its neighbour.
         district = ledger(c, admin, budget_project=project, org_unit="220102")
         assert district["totals"]["received"] == "600.00" and district["totals"]["available"] == "350.00"
+        # Rolled up by org unit: each unit counts what it received, once.
+        groups = ledger(c, admin, budget_project=project, group_by="org_unit")["groups"]
+        assert [(g["key"], g["totals"]["received"], g["totals"]["allocated_out"], g["totals"]["available"])
+                for g in groups] == [("220100", "1000.00", "900.00", "100.00"), ("220102", "600.00", "0.00", "350.00"),
+                                     ("220103", "300.00", "0.00", "300.00")]
         # Pages follow a cursor without gaps or repeats.
         first = ledger(c, admin, budget_project=project, sort="-amount", limit=2)
         rest = ledger(c, admin, budget_project=project, sort="-amount", limit=2, cursor=first["next_cursor"])
@@ -65,8 +70,14 @@ def test_as_of_a_past_instant_equals_the_ledger_captured_then_and_replay_equals_
         captured = ledger(c, admin, budget_project=project, sort="doc_no")
         instant = datetime.now(ZoneInfo("Asia/Shanghai"))
         time.sleep(0.05)
-        # Later changes: a withdrawal and another payment.
+        # Later changes: a withdrawal, a correction and another payment.
         c.post(f"/indicators/{nanguan}/withdrawals", headers=admin, json={"amount": "100.00", "reason": "收回"})
+        fixed = c.post(f"/indicators/{nanguan}/corrections", headers=admin, json={
+            "changes": {"function_code": "2130505", "doc_no": "长财农指〔2026〕13号"}, "reason": "科目和文号录入错误"})
+        assert fixed.status_code == 200 and fixed.json()["function_code"] == "2130505"
+        wrong = c.post(f"/indicators/{nanguan}/corrections", headers=admin,
+                       json={"changes": {"amount": "1.00"}, "reason": "改金额"})
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "body.changes.amount"
         c.post("/payments/batch", headers=treasury, json={"payments": [
             payment_body(f"{uuid4().hex[:8]}-2", nanguan, "50.00")]})
         assert poll(lambda: c.get(f"/indicators/{nanguan}", headers=admin).json()["balance"]["paid"] == "300.00")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from backbone.errors import InvalidInput
 from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorRegistered
-from services.ledger.domain import (ChildRequest, IndicatorOverAllocated, Standing, adjust, allocate,
+from services.ledger.domain import (ChildRequest, IndicatorOverAllocated, Standing, adjust, allocate, correct,
                                     register_indicator)
 
 TODAY = date(2026, 3, 2)
@@ -87,6 +87,24 @@ def test_an_adjustment_records_kind_delta_and_the_new_amount():
     event = adjust(indicator=root(), standing=Standing(Decimal("1000.00")), delta=Decimal("-250.00"),
                    withdrawal=True, reason="项目取消，收回资金", today=TODAY)
     assert (event.kind, event.delta, event.amount_after) == ("withdrawal", Decimal("-250.00"), Decimal("750.00"))
+
+
+def test_a_correction_records_what_changed_and_what_it_was():
+    event = correct(indicator=root(), changes={"function_code": "2130505", "doc_no": "财农〔2026〕1号"},
+                    reason="科目录入错误", today=TODAY)
+    assert (event.changes, event.previous) == ({"function_code": "2130505"}, {"function_code": "2130504"})
+
+
+@pytest.mark.parametrize("changes,field", [
+    pytest.param({"amount": Decimal("1.00")}, "changes.amount", id="amount-only-by-adjustment"),
+    pytest.param({"function_code": "2130598"}, "changes.function_code", id="unknown-code"),
+    pytest.param({"doc_no": "财农〔2026〕1号"}, "changes", id="nothing-changes"),
+    pytest.param({"received_on": date(2026, 1, 1)}, "changes.received_on", id="received-before-issued"),
+])
+def test_a_bad_correction_names_its_field(changes, field):
+    with pytest.raises(InvalidInput) as err:
+        correct(indicator=root(), changes=changes, reason="更正", today=TODAY)
+    assert field in [e["field"] for e in err.value.extra["errors"]]
 
 
 # A ledger of random allocation trees, adjustments, payments and refunds (hypothesis).
