@@ -4,8 +4,10 @@ from typing import Any
 
 import asyncpg
 import orjson
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 import structlog
@@ -68,3 +70,22 @@ async def connect_raw(database_url: str) -> asyncpg.Connection:
         with attempt:
             return await asyncpg.connect(asyncpg_dsn(database_url))
     raise AssertionError("unreachable")
+
+
+# From this many rows on, a bulk insert goes through COPY.
+COPY_THRESHOLD = 1000
+
+
+async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in the connection's transaction: INSERT for a few, COPY for many."""
+    if not rows:
+        return
+    if len(rows) < COPY_THRESHOLD:
+        await conn.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    as_json = {name for name in columns if isinstance(table.c[name].type, JSONB)}
+    raw = (await conn.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(
+        table.name, schema_name=table.schema, columns=columns,
+        records=[tuple(_json_dumps(row[c]) if c in as_json else row[c] for c in columns) for row in rows])

@@ -10,12 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
+import orjson
+
 from opentelemetry import propagate
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.db import COPY_THRESHOLD, bulk_insert
 from backbone.errors import ConcurrencyConflict
 from backbone.tables import PlumbingTables
 from contracts.envelope import DomainEvent, EventEnvelope, EventMetadata
@@ -23,6 +27,12 @@ from contracts.envelope import DomainEvent, EventEnvelope, EventMetadata
 InlineProjection = Callable[[AsyncConnection, Sequence[EventEnvelope]], Awaitable[None]]
 
 UNIQUE_VIOLATION = "23505"
+_COPY_COLUMNS = ("position", "event_id", "stream_id", "stream_type", "version", "event_type", "schema_version",
+                 "occurred_at", "metadata", "payload", "partition_key")
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def is_unique_violation(exc: IntegrityError) -> bool:
@@ -93,6 +103,7 @@ class EventStore:
         partition_key: str | None = None,
     ) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
+        meta_json = meta.model_dump(mode="json")
         return [
             {
                 "event_id": uuid4(),
@@ -102,7 +113,7 @@ class EventStore:
                 "event_type": event.event_type,
                 "schema_version": event.schema_version,
                 "occurred_at": now,
-                "metadata": meta.model_dump(mode="json"),
+                "metadata": meta_json,
                 "payload": event.model_dump(mode="json"),
                 "partition_key": partition_key,
             }
@@ -136,7 +147,7 @@ class EventStore:
                 )
         try:
             stored = await self._insert(
-                conn, self._rows(stream_id, stream_type, expected_version, events, meta, partition_key))
+                conn, self._rows(stream_id, stream_type, expected_version, events, meta, partition_key), meta)
         except IntegrityError as exc:
             if not is_unique_violation(exc):
                 raise
@@ -154,7 +165,16 @@ class EventStore:
         rows = [r for s in streams for r in self._rows(s.stream_id, s.stream_type, 0, s.events, meta, s.partition_key)]
         if not rows:
             return [], set()
-        stored = await self._insert(conn, rows, skip_existing=True)
+        stored = None
+        if len(rows) >= COPY_THRESHOLD:
+            try:
+                async with conn.begin_nested():
+                    stored = await self._copy(conn, rows, meta)
+            except (IntegrityError, asyncpg.UniqueViolationError):
+                # Someone created some of these streams meanwhile: let INSERT … ON CONFLICT sort them out.
+                stored = None
+        if stored is None:
+            stored = await self._insert(conn, rows, meta, skip_existing=True)
         created = {e.stream_id for e in stored}
         existing = {s.stream_id for s in streams} - created
         await self._after_append(conn, stored)
@@ -168,24 +188,50 @@ class EventStore:
             insert(ev).on_conflict_do_nothing(index_elements=[ev.c.stream_id, ev.c.version])
             .returning(ev.c.position, ev.c.event_id)
         )
-        self._insert_outbox = insert(self.tables.outbox)
 
     async def _insert(
-        self, conn: AsyncConnection, rows: list[dict[str, Any]], *, skip_existing: bool = False
+        self, conn: AsyncConnection, rows: list[dict[str, Any]], meta: EventMetadata, *, skip_existing: bool = False
     ) -> list[EventEnvelope]:
         stmt = self._insert_new_events if skip_existing else self._insert_events
         result = await conn.execute(stmt, rows)
         positions = {event_id: position for position, event_id in result.all()}
+        # Built from values this store made itself a moment ago: no need to validate them again.
         return [
-            EventEnvelope(**{**row, "metadata": EventMetadata(**row["metadata"])}, position=positions[row["event_id"]])
+            EventEnvelope.model_construct(**{**row, "metadata": meta}, position=positions[row["event_id"]])
             for row in rows
             if row["event_id"] in positions
         ]
 
+    async def _copy(self, conn: AsyncConnection, rows: list[dict[str, Any]], meta: EventMetadata
+                    ) -> list[EventEnvelope]:
+        """Many new streams at once through COPY: an order of magnitude faster than INSERT for imports.
+
+        Streams that exist already are left out first; one created concurrently makes the COPY
+        fail on the unique key, and the caller falls back to INSERT … ON CONFLICT.
+        """
+        raw = (await conn.get_raw_connection()).driver_connection
+        schema = self.tables.schema
+        new_ids = [r["stream_id"] for r in rows if r["version"] == 1]
+        existing = {r["stream_id"] for r in await raw.fetch(
+            f"SELECT stream_id FROM {schema}.events WHERE version = 1 AND stream_id = ANY($1::text[])", new_ids)}
+        rows = [r for r in rows if r["stream_id"] not in existing]
+        if not rows:
+            return []
+        positions = sorted(p for (p,) in await raw.fetch(
+            f"SELECT nextval(pg_get_serial_sequence('{schema}.events', 'position')) FROM generate_series(1, $1)",
+            len(rows)))
+        await raw.copy_records_to_table(
+            "events", schema_name=schema, columns=list(_COPY_COLUMNS),
+            records=[(pos, r["event_id"], r["stream_id"], r["stream_type"], r["version"], r["event_type"],
+                      r["schema_version"], r["occurred_at"], _json(r["metadata"]), _json(r["payload"]),
+                      r["partition_key"]) for pos, r in zip(positions, rows, strict=True)])
+        return [EventEnvelope.model_construct(**{**row, "metadata": meta}, position=pos)
+                for pos, row in zip(positions, rows, strict=True)]
+
     async def _after_append(self, conn: AsyncConnection, stored: list[EventEnvelope]) -> None:
         if not stored:
             return
-        await conn.execute(self._insert_outbox, [{"event_position": e.position} for e in stored])
+        await bulk_insert(conn, self.tables.outbox, [{"event_position": e.position} for e in stored])
         for projection in self.inline_projections:
             await projection(conn, stored)
 

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, Numer
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.db import bulk_insert
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from services.ledger.domain import Standing, typed_changes
@@ -59,9 +60,8 @@ async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnv
             # Every later event of the stream: the next command appends after this version.
             await conn.execute(update(indicators).where(indicators.c.indicator_id == env.payload["indicator_id"])
                                .values(version=env.version))
-    if rows:
-        # Parents before children: the foreign key wants the parent row first.
-        await conn.execute(indicators.insert(), rows)
+    # Parents before children: the foreign key wants the parent row first.
+    await bulk_insert(conn, indicators, rows)
 
 
 async def add_payment(conn: AsyncConnection, *, payment_id: str, indicator_id: str, amount: Decimal,

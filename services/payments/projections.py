@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import Column, DateTime, MetaData, Numeric, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.db import bulk_insert
 from contracts.envelope import EventEnvelope
 from contracts.payments import PaymentRecorded
 
@@ -29,8 +30,7 @@ async def project_payments(conn: AsyncConnection, envelopes: Sequence[EventEnvel
         for e in envelopes
         if e.event_type == PaymentRecorded.event_type
     ]
-    if rows:
-        await conn.execute(payments.insert(), rows)
+    await bulk_insert(conn, payments, rows)
 
 
 async def content_hashes(conn: AsyncConnection, payment_ids: Sequence[str]) -> dict[str, str]:

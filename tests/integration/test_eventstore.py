@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from backbone.errors import ConcurrencyConflict
-from backbone.eventstore import FeedCursor
+from backbone.eventstore import FeedCursor, NewStream
 from tests.integration.conftest import notes
 
 pytestmark = pytest.mark.integration
@@ -104,3 +104,24 @@ async def test_read_all_never_skips_an_event_whose_transaction_commits_late(engi
     assert sorted(seen) == ["early", "late"]
     await read_more()
     assert sorted(seen) == ["early", "late"]
+
+
+async def test_creating_many_streams_at_once_skips_existing_ones_and_survives_a_concurrent_twin(engine, kit):
+    meta = kit.store.metadata(actor="tester")
+    streams = [NewStream(f"bulk-{i}", "thing", notes(f"n{i}")) for i in range(2500)]
+    async with engine.begin() as conn:
+        await kit.store.create_streams(conn, streams[:10], meta)
+    # Two creators of the same 2,500 streams at once: every stream exists once, nothing fails.
+    results = []
+
+    async def create() -> None:
+        async with engine.begin() as conn:
+            results.append(await kit.store.create_streams(conn, streams, meta))
+
+    await asyncio.gather(create(), create())
+    created = sorted(len(stored) for stored, _ in results)
+    assert created == [0, 2490]
+    async with engine.connect() as conn:
+        count = await conn.scalar(text(f"select count(*) from {kit.schema}.events"))
+        outbox = await conn.scalar(text(f"select count(*) from {kit.schema}.outbox"))
+    assert count == outbox == 2500
