@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     document_dir: Path = Field(Path(".data/documents"), validation_alias="FUNDWATCH_DOCUMENT_DIR",
                                description="Where scanned documents are stored, by their SHA-256.")
     max_document_bytes: int = Field(20 * 1024 * 1024, validation_alias="FUNDWATCH_MAX_DOCUMENT_BYTES")
+    document_s3_bucket: str | None = Field(
+        None, validation_alias="FUNDWATCH_DOCUMENT_S3_BUCKET",
+        description="Keep scanned documents in this S3-compatible bucket instead of FUNDWATCH_DOCUMENT_DIR.")
+    document_s3_endpoint: str | None = Field(None, validation_alias="FUNDWATCH_DOCUMENT_S3_ENDPOINT",
+                                             description="e.g. https://oss-cn-beijing.aliyuncs.com; unset for AWS.")
+    document_s3_region: str = Field("us-east-1", validation_alias="FUNDWATCH_DOCUMENT_S3_REGION")
+    document_s3_prefix: str = Field("documents", validation_alias="FUNDWATCH_DOCUMENT_S3_PREFIX")
+    document_s3_access_key: SecretStr | None = Field(None, validation_alias="FUNDWATCH_DOCUMENT_S3_ACCESS_KEY")
+    document_s3_secret_key: SecretStr | None = Field(None, validation_alias="FUNDWATCH_DOCUMENT_S3_SECRET_KEY")
     max_import_bytes: int = Field(100 * 1024 * 1024, validation_alias="FUNDWATCH_MAX_IMPORT_BYTES")
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
     relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")

@@ -13,6 +13,9 @@ from pathlib import Path, PureWindowsPath
 from typing import Protocol
 from urllib.parse import quote
 
+import obstore
+from obstore.store import ObjectStore, S3Store
+
 from backbone.errors import DomainError, InvalidInput
 
 # Signature → (media type, extension) of the accepted scans.
@@ -97,8 +100,8 @@ def content_disposition(filename: str) -> str:
 class DocumentStore(Protocol):
     """Where the bytes of documents (指标文件扫描件) are kept, addressed by their sha256.
 
-    `LocalDocumentStore` is the only implementation; an S3-compatible store (object key
-    ab/cd/<sha256>) can be added behind this same protocol and chosen by configuration.
+    `LocalDocumentStore` keeps them on a file system, `ObjectDocumentStore` in an S3-compatible
+    bucket (key ab/cd/<sha256>); `document_store` chooses by configuration.
     """
 
     def put(self, data: bytes) -> str:
@@ -151,6 +154,35 @@ class LocalDocumentStore:
             raise KeyError(sha256) from None
 
 
+class ObjectDocumentStore:
+    """Documents in an S3-compatible bucket (AWS, MinIO, a cloud's OSS/COS/OBS), at ab/cd/<sha256>."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def key_of(sha256: str) -> str:
+        if not SHA256_HEX.fullmatch(sha256):
+            raise ValueError(f"not a sha256 address: {sha256!r}")
+        return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def put(self, data: bytes) -> str:
+        """Keep the bytes once: an object that exists already is the same bytes (its key is their hash)."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        try:
+            obstore.put(self.store, self.key_of(sha256), data, mode="create")
+        except obstore.exceptions.AlreadyExistsError:
+            pass
+        return sha256
+
+    def open(self, sha256: str) -> bytes:
+        """The bytes kept at an address."""
+        try:
+            return bytes(obstore.get(self.store, self.key_of(sha256)).bytes())
+        except FileNotFoundError:
+            raise KeyError(sha256) from None
+
+
 def _sync_directory(directory: Path) -> None:
     # The event naming a document is appended right after `put`: the rename must survive a crash too.
     if os.name != "posix":
@@ -160,3 +192,16 @@ def _sync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def document_store(*, directory: Path, bucket: str | None = None, endpoint: str | None = None,
+                   region: str = "us-east-1", prefix: str = "documents", access_key: str | None = None,
+                   secret_key: str | None = None) -> DocumentStore:
+    """The configured store: a bucket when one is named, else the directory."""
+    if not bucket:
+        return LocalDocumentStore(directory)
+    credentials = {"access_key_id": access_key, "secret_access_key": secret_key} if access_key else {}
+    return ObjectDocumentStore(S3Store(
+        bucket, prefix=prefix, region=region, **({"endpoint": endpoint} if endpoint else {}), **credentials,
+        # An in-house endpoint (MinIO in the machine room) may speak plain HTTP.
+        client_options={"allow_http": bool(endpoint and endpoint.startswith("http://"))}))

@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.errors import NotFound
 from backbone.identity import CurrentPrincipal, Principal, require_roles
 from backbone.service import RuntimeDep
+from backbone.settings import Settings
 from contracts.envelope import EventEnvelope
 from services.ledger.api import SHANGHAI, WRITERS
 from contracts.ledger import IndicatorDocumentAttached
-from services.ledger.documents import (DocumentStore, LocalDocumentStore, accept, clean_filename,
-                                       content_disposition)
+from services.ledger.documents import (DocumentStore, accept, clean_filename, content_disposition,
+                                       document_store)
 from services.ledger.projections import indicators, metadata
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
@@ -54,10 +55,19 @@ class ListedDocumentOut(DocumentOut):
     inherited_from: str | None = Field(description="The ancestor indicator it is attached to; null for its own.")
 
 
+def store_of(settings: Settings) -> DocumentStore:
+    """The document store the settings configure, built once per process."""
+    return _store(settings.document_dir, settings.document_s3_bucket, settings.document_s3_endpoint,
+                  settings.document_s3_region, settings.document_s3_prefix,
+                  settings.document_s3_access_key.get_secret_value() if settings.document_s3_access_key else None,
+                  settings.document_s3_secret_key.get_secret_value() if settings.document_s3_secret_key else None)
+
+
 @lru_cache
-def store_at(directory: Path) -> DocumentStore:
-    """The document store of a directory, built once per process."""
-    return LocalDocumentStore(directory)
+def _store(directory: Path, bucket: str | None, endpoint: str | None, region: str, prefix: str,
+           access_key: str | None, secret_key: str | None) -> DocumentStore:
+    return document_store(directory=directory, bucket=bucket, endpoint=endpoint, region=region, prefix=prefix,
+                          access_key=access_key, secret_key=secret_key)
 
 
 @router.post("/indicators/{indicator_id}/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentOut,
@@ -73,7 +83,7 @@ async def post_document(indicator_id: str, file: Annotated[UploadFile, File(desc
     async with runtime.engine.connect() as conn:
         # Checked before storing, so callers cannot leave bytes behind for indicators they cannot see.
         await _visible_indicator(conn, indicator_id, principal)
-    store = store_at(runtime.settings.document_dir)
+    store = store_of(runtime.settings)
     sha256 = await asyncio.to_thread(store.put, data)
     async with runtime.engine.begin() as conn:
         # The row lock serialises uploads to one indicator: the same file sent twice at once is attached once.
@@ -120,7 +130,7 @@ async def get_document(indicator_id: str, sha256: Sha256, principal: CurrentPrin
                                   .order_by(lineage.c.depth).limit(1))).first()
     if row is None:
         raise NotFound(f"document {sha256} is not attached to indicator {indicator_id} or its ancestors")
-    data = await asyncio.to_thread(store_at(runtime.settings.document_dir).open, sha256)
+    data = await asyncio.to_thread(store_of(runtime.settings).open, sha256)
     return Response(data, media_type=row.media_type, headers={
         "Content-Disposition": content_disposition(row.filename),
         # Served as what the bytes were found to be: browsers must not guess otherwise.
