@@ -21,7 +21,8 @@ from services.ledger.projections import indicators, payment_facts, spending
 
 ZERO = Decimal("0.00")
 FILTERS = ("fiscal_year", "org_unit", "owner_division", "level", "budget_project", "function_code")
-SORTS = {"registered_at", "amount", "available", "doc_no"}
+# Elements no event changes and every child shares with its parent: safe to filter before folding.
+FOLD_FILTERS = ("fiscal_year",)
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,21 @@ async def live_rows(conn: AsyncConnection, principal: Principal, filters: dict[s
 async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],
                      cutoff: datetime) -> list[LedgerRow]:
     """The ledger as it stood at `cutoff`, folded from events."""
-    events = await conn.execute(text("""
+    fixed = {k: str(v) for k, v in filters.items() if k in FOLD_FILTERS}
+    narrowing = "".join(f" AND (event_type <> :registered OR payload->>'{k}' = :{k})" for k in fixed)
+    events = await conn.execute(text(f"""
         SELECT event_type, payload, version, occurred_at, metadata->>'actor' AS actor FROM ledger.events
-        WHERE occurred_at < :cutoff AND event_type = ANY(:types) ORDER BY position"""),
-        {"cutoff": cutoff, "types": [IndicatorRegistered.event_type, IndicatorAdjusted.event_type,
-                                     IndicatorCorrected.event_type]})
+        WHERE occurred_at < :cutoff AND event_type = ANY(:types){narrowing} ORDER BY position"""),
+        {"cutoff": cutoff, "registered": IndicatorRegistered.event_type, **fixed,
+         "types": [IndicatorRegistered.event_type, IndicatorAdjusted.event_type, IndicatorCorrected.event_type]})
     fields: dict[str, dict[str, Any]] = {}
     for event_type, payload, version, occurred_at, actor in events:
         if event_type == IndicatorRegistered.event_type:
             e = IndicatorRegistered.model_validate(payload)
             fields[e.indicator_id] = {**e.model_dump(), "version": version, "registered_by": actor,
                                       "registered_at": occurred_at}
+        elif payload["indicator_id"] not in fields:
+            continue  # an indicator the filters left out
         elif event_type == IndicatorCorrected.event_type:
             c = IndicatorCorrected.model_validate(payload)
             fields[c.indicator_id] |= typed_changes(c.changes) | {"version": version}

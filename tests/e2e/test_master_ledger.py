@@ -88,6 +88,10 @@ def test_as_of_a_past_instant_equals_the_ledger_captured_then_and_replay_equals_
         replayed = ledger(c, admin, budget_project=project, sort="doc_no",
                           as_of=(datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(seconds=1)).isoformat())
         assert replayed["items"] == now["items"] and now["totals"]["available"] == "700.00"
+        # Narrowed to one unit and year, the city indicator still counts what it gave its children.
+        city = {"budget_project": project, "org_unit": "220100", "fiscal_year": 2026}
+        assert ledger(c, admin, **city, as_of=datetime.now(ZoneInfo("Asia/Shanghai")).isoformat())["items"] \
+            == ledger(c, admin, **city)["items"]
         yesterday = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=1)).date().isoformat()
         assert ledger(c, admin, budget_project=project, as_of=yesterday)["items"] == []
         bad = c.get("/ledger", params={"as_of": "31/03/2026"}, headers=admin)
