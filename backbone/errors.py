@@ -53,6 +53,20 @@ class Forbidden(DomainError):
     title = "Not allowed"
 
 
+class PayloadTooLarge(DomainError):
+    """A file or body above its configured limit."""
+
+    status = 413
+    type_name = "payload-too-large"
+    title = "Too large"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    type_name = "service-unavailable"
+    title = "Service unavailable"
+
+
 class InvalidInput(DomainError):
     """Input that passed the schema but breaks a rule; names the fields at fault."""
 

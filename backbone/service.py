@@ -19,7 +19,7 @@ import structlog
 from backbone.bus import create_producer, ensure_topics
 from backbone.consumer import ConsumerRunner, Handler
 from backbone.db import create_engine, wait_for_database
-from backbone.errors import DomainError, install_problem_handlers
+from backbone.errors import ServiceUnavailable, install_problem_handlers
 from backbone.eventstore import EventStore, InlineProjection
 from backbone.identity import require_roles
 from backbone.idempotency import IdempotencyMiddleware
@@ -31,12 +31,6 @@ from backbone.telemetry import configure_logging, configure_tracing, instrument_
 from contracts.catalog import topic_for
 
 log = structlog.get_logger(__name__)
-
-
-class ServiceNotReady(DomainError):
-    status = 503
-    type_name = "not-ready"
-    title = "Service not ready"
 
 
 @dataclass(frozen=True)
@@ -202,7 +196,7 @@ def _ops_router(spec: ServiceSpec) -> APIRouter:
         failing = [t.get_name() for t in runtime.tasks if t.done()]
         failing += [name for name, at in runtime.crashes.items() if now - at < CRASH_GRACE_SECONDS]
         if failing:
-            raise ServiceNotReady(f"background loops failing: {', '.join(failing)}")
+            raise ServiceUnavailable(f"background loops failing: {', '.join(failing)}")
         return {"status": "ready", "service": spec.name}
 
     @router.get("/api/v1/admin/dead-letters/" + spec.name, tags=["operations"],

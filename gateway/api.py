@@ -10,7 +10,7 @@ from starlette.responses import StreamingResponse
 
 import structlog
 
-from backbone.errors import DomainError
+from backbone.errors import DomainError, ServiceUnavailable
 from backbone.service import RuntimeDep
 from gateway.auth import login
 from gateway.routing import SERVICES, forward
@@ -72,9 +72,3 @@ async def proxy(path: str, request: Request, runtime: RuntimeDep) -> StreamingRe
     except Exception as exc:
         log.warning("gateway.upstream_failed", path=path, error=repr(exc))
         raise ServiceUnavailable(f"the service behind /api/v1/{path} is not reachable") from exc
-
-
-class ServiceUnavailable(DomainError):
-    status = 503
-    type_name = "service-unavailable"
-    title = "Service unavailable"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from backbone.errors import DomainError, Forbidden, InvalidInput
+from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
 from backbone.service import RuntimeDep
@@ -24,12 +24,6 @@ from services.ledger.ledger_view import live_rows
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 MAX_ERRORS_SHOWN = 1000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class ImportTooLarge(DomainError):
-    status = 413
-    type_name = "payload-too-large"
-    title = "File too large"
 
 
 class ImportResult(BaseModel):
@@ -45,7 +39,7 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV or
     limit = runtime.settings.max_import_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise ImportTooLarge(f"the file is larger than {limit} bytes",
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes",
                              errors=[{"field": "file", "message": f"at most {limit} bytes"}])
     parsed = await asyncio.to_thread(parse_indicator_file, data, file.filename or "")
     if parsed.errors:

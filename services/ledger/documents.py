@@ -16,7 +16,7 @@ from urllib.parse import quote
 import obstore
 from obstore.store import ObjectStore, S3Store
 
-from backbone.errors import DomainError, InvalidInput
+from backbone.errors import InvalidInput, PayloadTooLarge
 
 # Signature → (media type, extension) of the accepted scans.
 ACCEPTED: dict[bytes, tuple[str, str]] = {
@@ -39,13 +39,6 @@ MAX_FILENAME = 255
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
-class DocumentTooLarge(DomainError):
-    """A document above the configured size limit."""
-
-    status = 413
-    type_name = "document-too-large"
-    title = "Document too large"
-
 
 def detect(data: bytes) -> str:
     """The media type the bytes begin with, `empty`, or `application/octet-stream` when unknown."""
@@ -66,7 +59,7 @@ def detect(data: bytes) -> str:
 def accept(data: bytes, *, limit: int) -> str:
     """The media type of an acceptable document (指标文件扫描件); too large or of another type is refused."""
     if len(data) > limit:
-        raise DocumentTooLarge(f"the document is larger than {limit} bytes", limit=limit,
+        raise PayloadTooLarge(f"the document is larger than {limit} bytes", limit=limit,
                                errors=[{"field": "file", "message": f"at most {limit} bytes"}])
     detected = detect(data)
     if detected not in EXTENSIONS:

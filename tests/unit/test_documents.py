@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from backbone.errors import InvalidInput
-from services.ledger.documents import (DocumentTooLarge, LocalDocumentStore, accept, clean_filename,
+from backbone.errors import PayloadTooLarge
+from services.ledger.documents import (LocalDocumentStore, accept, clean_filename,
                                        content_disposition, detect)
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n"
@@ -57,14 +58,14 @@ def test_the_size_limit_is_inclusive(size, accepted):
     if accepted:
         assert accept(data, limit=LIMIT) == "application/pdf"
         return
-    with pytest.raises(DocumentTooLarge) as err:
+    with pytest.raises(PayloadTooLarge) as err:
         accept(data, limit=LIMIT)
     assert (err.value.status, err.value.extra["limit"]) == (413, LIMIT)
     assert err.value.extra["errors"] == [{"field": "file", "message": f"at most {LIMIT} bytes"}]
 
 
 def test_too_large_is_refused_before_the_type_is_asked():
-    with pytest.raises(DocumentTooLarge):
+    with pytest.raises(PayloadTooLarge):
         accept(ZIP * 200, limit=LIMIT)
 
 
