@@ -24,6 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 import structlog
 
 from backbone.bus import PoisonMessage, from_message, header_dict
+from backbone.db import is_transient
 from backbone.tables import PlumbingTables
 from contracts.catalog import DEAD_LETTER_TOPIC
 from contracts.envelope import EventEnvelope
@@ -33,15 +34,6 @@ tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[AsyncConnection, EventEnvelope], Awaitable[None]]
 
-# Deadlock and serialization failures: the transaction was sound, only unlucky.
-TRANSIENT_SQLSTATES = {"40P01", "40001"}
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A database error that a retry of the whole batch can get past, never a poison event."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    return exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 class ConsumerRunner:

@@ -7,6 +7,7 @@ import orjson
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
@@ -89,3 +90,14 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, 
     await raw.copy_records_to_table(
         table.name, schema_name=table.schema, columns=columns,
         records=[tuple(_json_dumps(row[c]) if c in as_json else row[c] for c in columns) for row in rows])
+
+
+# Deadlock and serialization failures: the transaction was sound, only unlucky.
+TRANSIENT_SQLSTATES = {"40P01", "40001"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error that running the whole transaction again can get past."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES

@@ -5,14 +5,14 @@ from contracts.envelope import DomainEvent
 from contracts.gateway import UserRegistered
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
-from contracts.payments import PaymentRecorded
+from contracts.payments import PaymentRecorded, PaymentRefunded
 
 CONTEXTS = ("ledger", "payments", "performance", "alerting", "sync", "gateway")
 DEAD_LETTER_TOPIC = "fundwatch.deadletter.v1"
 
 EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
-                  PaymentRecorded, AlertRaised, UserRegistered)
+                  PaymentRecorded, PaymentRefunded, AlertRaised, UserRegistered)
 }
 
 

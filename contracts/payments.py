@@ -1,7 +1,7 @@
 """Events of the payments context (资金支付), topic `fundwatch.payments.v1`."""
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -32,3 +32,20 @@ class PaymentRecorded(DomainEvent):
     )
     org_unit: str | None = None
     content_hash: str = Field(description="Digest of the submitted record, for duplicate checks.")
+
+
+class PaymentRefunded(DomainEvent):
+    """Money of a recorded payment came back (退回) or the payment was reversed (冲正)."""
+
+    event_type: ClassVar[str] = "payments.PaymentRefunded"
+    context: ClassVar[str] = "payments"
+
+    payment_id: str
+    refund_id: str = Field(description="The treasury's own id of the refund.")
+    indicator_id: str | None
+    kind: Literal["refund", "reversal"] = Field(description="refund 退回 (part or all), reversal 冲正 (all)")
+    amount: Money
+    refunded_total: Money = Field(description="Everything returned on the payment so far, this one included.")
+    refunded_at: datetime
+    reason: str
+    content_hash: str

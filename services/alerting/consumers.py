@@ -18,7 +18,7 @@ from backbone.service import Runtime
 from contracts.alerting import AlertSubject
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
-from contracts.payments import PaymentRecorded
+from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.alerting.domain import raise_alert
 from services.alerting.projections import (alerts, balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments)
@@ -57,6 +57,7 @@ class AlertingConsumers:
             IndicatorAdjusted.event_type: self.on_indicator_adjusted,
             IndicatorCorrected.event_type: self.on_indicator_corrected,
             PaymentRecorded.event_type: self.on_payment_recorded,
+            PaymentRefunded.event_type: self.on_payment_refunded,
         }
 
     async def on_indicator_registered(self, conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -109,6 +110,13 @@ class AlertingConsumers:
         if "owner_division" in e.changes:
             await conn.execute(update(balances).where(balances.c.indicator_id == e.indicator_id)
                                .values(owner_division=e.changes["owner_division"]))
+
+    async def on_payment_refunded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """Money back on the indicator: later payments are judged against the restored balance."""
+        e = PaymentRefunded.model_validate(env.payload)
+        if e.indicator_id:
+            await conn.execute(update(balances).where(balances.c.indicator_id == e.indicator_id)
+                               .values(refunded=balances.c.refunded + e.amount))
 
     async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Count the payment against its indicator and judge it, or keep it until the indicator is known."""

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.consumer import Handler
 from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
-from contracts.payments import PaymentRecorded
+from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.ledger import projections
 
 
@@ -20,6 +20,14 @@ async def on_payment_recorded(conn: AsyncConnection, envelope: EventEnvelope) ->
                                       recorded_at=envelope.occurred_at)
 
 
+async def on_payment_refunded(conn: AsyncConnection, envelope: EventEnvelope) -> None:
+    """A refund gives money back to the indicator the payment drew on."""
+    refund = PaymentRefunded.model_validate(envelope.payload)
+    if refund.indicator_id:
+        await projections.add_refund(conn, refund_id=refund.refund_id, indicator_id=refund.indicator_id,
+                                     amount=refund.amount, recorded_at=envelope.occurred_at)
+
+
 def handlers(_: Runtime) -> Mapping[str, Handler]:
     """What the ledger consumes, by event type."""
-    return {PaymentRecorded.event_type: on_payment_recorded}
+    return {PaymentRecorded.event_type: on_payment_recorded, PaymentRefunded.event_type: on_payment_refunded}

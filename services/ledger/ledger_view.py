@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.identity import Principal
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from services.ledger.domain import typed_changes
-from services.ledger.projections import indicators, payment_facts, spending
+from services.ledger.projections import indicators, payment_facts, refund_facts, spending
 
 ZERO = Decimal("0.00")
 FILTERS = ("fiscal_year", "org_unit", "owner_division", "level", "budget_project", "function_code")
@@ -113,11 +113,14 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     paid = dict((await conn.execute(
         select(payment_facts.c.indicator_id, func.sum(payment_facts.c.amount))
         .where(payment_facts.c.recorded_at < cutoff).group_by(payment_facts.c.indicator_id))).tuples().all())
+    refunded = dict((await conn.execute(
+        select(refund_facts.c.indicator_id, func.sum(refund_facts.c.amount))
+        .where(refund_facts.c.recorded_at < cutoff).group_by(refund_facts.c.indicator_id))).tuples().all())
     visible = {r.fields["indicator_id"] for r in await live_rows(conn, principal, {})} if not principal.citywide \
         else None
     return [
         LedgerRow({k: f.get(k) for k in indicators.c.keys()}, f["amount"], allocated.get(iid, ZERO),
-                  Decimal(paid.get(iid, ZERO)), ZERO)
+                  Decimal(paid.get(iid, ZERO)), Decimal(refunded.get(iid, ZERO)))
         for iid, f in fields.items()
         if _matches(f, filters) and (visible is None or iid in visible)
     ]

@@ -33,6 +33,12 @@ spending = Table(
     Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)), Column("payments", Integer),
 )
 
+refund_facts = Table(
+    "indicator_refunds", metadata,
+    Column("refund_id", Text, primary_key=True), Column("indicator_id", Text), Column("amount", Numeric(18, 2)),
+    Column("recorded_at", DateTime(timezone=True)),
+)
+
 payment_facts = Table(
     "indicator_payments", metadata,
     Column("payment_id", Text, primary_key=True), Column("indicator_id", Text), Column("amount", Numeric(18, 2)),
@@ -78,6 +84,19 @@ async def add_payment(conn: AsyncConnection, *, payment_id: str, indicator_id: s
         set_={"paid": spending.c.paid + stmt.excluded.paid, "payments": spending.c.payments + 1},
     )
     await conn.execute(stmt)
+
+
+async def add_refund(conn: AsyncConnection, *, refund_id: str, indicator_id: str, amount: Decimal,
+                     recorded_at: datetime) -> None:
+    """Money back on an indicator, once."""
+    fact = await conn.execute(pg_insert(refund_facts).values(
+        refund_id=refund_id, indicator_id=indicator_id, amount=amount, recorded_at=recorded_at,
+    ).on_conflict_do_nothing().returning(refund_facts.c.refund_id))
+    if fact.first() is None:
+        return
+    stmt = pg_insert(spending).values(indicator_id=indicator_id, paid=0, refunded=amount, payments=0)
+    await conn.execute(stmt.on_conflict_do_update(
+        index_elements=[spending.c.indicator_id], set_={"refunded": spending.c.refunded + stmt.excluded.refunded}))
 
 
 async def indicator_with_standing(conn: AsyncConnection, indicator_id: str, *, lock: bool = False

@@ -1,18 +1,22 @@
 """Payment intake from the treasury payment system (国库集中支付系统) and payment queries."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from backbone.errors import InvalidInput
+from backbone.db import is_transient
+from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
 from backbone.service import RuntimeDep
+from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.values import Money
-from services.payments.domain import PaymentIn, check_batch
+from services.payments.domain import PaymentIn, RefundIn, check_batch, refund
 from services.payments.projections import content_hashes, payments
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -58,15 +62,19 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
     for index, payment in checked.valid:
         (repeats.append((index, payment)) if payment.payment_id in firsts else firsts.setdefault(payment.payment_id, (index, payment)))
     key = runtime.settings.record_digest_key.get_secret_value().encode()
-    # Payments drawing on one indicator are consumed in the order they were recorded. Sorted by
-    # stream id, so that concurrent batches sharing ids lock them in the same order (no deadlock).
-    streams = sorted((NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(key)],
-                                partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
-                      for _, p in firsts.values()), key=lambda s: s.stream_id)
-    async with runtime.engine.begin() as conn:
-        stored, existing = await runtime.store.create_streams(
-            conn, streams, runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
-        stored_hashes = await content_hashes(conn, [s.removeprefix("payment-") for s in existing]) if existing else {}
+    # Payments drawing on one indicator are consumed in the order the treasury sent them.
+    streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(key)],
+                         partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
+               for _, p in firsts.values()]
+    meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
+    # Two batches sharing ids in different orders can deadlock; the loser simply runs again.
+    async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(3),
+                                       wait=wait_random_exponential(multiplier=0.05, max=1), reraise=True):
+        with attempt:
+            async with runtime.engine.begin() as conn:
+                stored, existing = await runtime.store.create_streams(conn, streams, meta)
+                stored_hashes = (await content_hashes(conn, [s.removeprefix("payment-") for s in existing])
+                                 if existing else {})
     duplicates, conflicts = 0, []
     seen = {p.payment_id: p.content_hash(key) for _, p in firsts.values()}
     for index, payment in [firsts[s.removeprefix("payment-")] for s in existing] + repeats:
@@ -81,6 +89,48 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
         accepted=len(stored), duplicates=duplicates, conflicts=conflicts,
         rejected=[RejectedOut(index=r.index, payment_id=r.payment_id, errors=r.errors) for r in checked.rejected],
     )
+
+
+class RefundOut(BaseModel):
+    refund_id: str
+    payment_id: str
+    kind: str
+    amount: Money
+    refunded_total: Money
+    payment_amount: Money
+
+
+@router.post("/payments/{payment_id}/refunds", status_code=201, response_model=RefundOut,
+             responses={200: {"model": RefundOut, "description": "This refund was recorded already: nothing new."}},
+             dependencies=[Depends(require_roles("treasury_system", "admin"))])
+async def post_refund(payment_id: str, body: RefundIn, response: Response, runtime: RuntimeDep,
+                      principal: CurrentPrincipal) -> RefundOut:
+    """Record a refund (退回) or reversal (冲正) of a payment; never more than was paid, each refund id once."""
+    key = runtime.settings.record_digest_key.get_secret_value().encode()
+    async with runtime.engine.begin() as conn:
+        history = await runtime.store.read_stream(conn, f"payment-{payment_id}")
+        if not history:
+            raise NotFound(f"payment {payment_id} is not recorded")
+        payment = PaymentRecorded.model_validate(history[0].payload)
+        earlier = [PaymentRefunded.model_validate(e.payload) for e in history[1:]
+                   if e.event_type == PaymentRefunded.event_type]
+        same = next((r for r in earlier if r.refund_id == body.refund_id), None)
+        if same is not None:
+            if same.content_hash != body.content_hash(key):
+                raise ConcurrencyConflict(f"refund {body.refund_id} was recorded with different content",
+                                          errors=[{"field": "refund_id", "message": "already used"}])
+            response.status_code = 200
+            return RefundOut(refund_id=same.refund_id, payment_id=payment_id, kind=same.kind, amount=same.amount,
+                             refunded_total=same.refunded_total, payment_amount=payment.amount)
+        event = refund(payment=payment, refunded_so_far=sum((r.amount for r in earlier), Decimal("0.00")),
+                       request=body, key=key)
+        await runtime.store.append(
+            conn, stream_id=f"payment-{payment_id}", stream_type="payment", expected_version=len(history),
+            events=[event], meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit),
+            # Refunds travel with their payment, keyed by its indicator.
+            partition_key=history[0].partition_key)
+    return RefundOut(refund_id=event.refund_id, payment_id=payment_id, kind=event.kind, amount=event.amount,
+                     refunded_total=event.refunded_total, payment_amount=payment.amount)
 
 
 class PaymentOut(BaseModel):
@@ -100,6 +150,7 @@ class PaymentOut(BaseModel):
     org_unit: str | None
     recorded_at: datetime
     recorded_by: str
+    refunded: Money
 
 
 @router.get("/payments", response_model=list[PaymentOut],

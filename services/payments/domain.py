@@ -5,14 +5,15 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from stdnum.cn import ric
 
-from backbone.errors import field_errors
-from contracts.payments import PaymentRecorded
+from backbone.errors import DomainError, InvalidInput, field_errors
+from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, SettlementMethod
 
 
@@ -120,3 +121,52 @@ def check_batch(records: list[Any]) -> CheckedBatch:
             pid = record.get("payment_id") if isinstance(record, dict) else None
             rejected.append(Rejected(index, pid if isinstance(pid, str) else None, errors))
     return CheckedBatch(valid, rejected)
+
+
+class RefundExceedsPayment(DomainError):
+    """A refund would return more than was paid."""
+
+    status = 422
+    type_name = "refund-exceeds-payment"
+    title = "More than was paid"
+
+
+class RefundIn(BaseModel):
+    """A refund (退回) or reversal (冲正) of a recorded payment, as the treasury reports it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    refund_id: str = Field(min_length=1, max_length=64, description="The treasury's own id of the refund.")
+    kind: Literal["refund", "reversal"] = Field("refund", description="refund 退回, reversal 冲正 (the whole rest)")
+    amount: Money | None = Field(None, description="Required for a refund; a reversal returns all that is left.")
+    refunded_at: datetime
+    reason: str = Field(min_length=1, max_length=500)
+
+    @field_validator("refunded_at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("refunded_at needs a UTC offset, e.g. 2026-03-05T10:00:00+08:00")
+        return v
+
+    def content_hash(self, key: bytes) -> str:
+        record = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        return hmac.new(key, record, hashlib.sha256).hexdigest()
+
+
+def refund(*, payment: PaymentRecorded, refunded_so_far: Decimal, request: RefundIn, key: bytes) -> PaymentRefunded:
+    """RefundPayment → PaymentRefunded, never returning more than was paid."""
+    left = payment.amount - refunded_so_far
+    amount = left if request.kind == "reversal" else request.amount
+    if amount is None or amount <= 0:
+        raise InvalidInput("a refund needs a positive amount",
+                           errors=[{"field": "amount", "message": "greater than 0 is required for a refund"}])
+    if amount > left:
+        raise RefundExceedsPayment(
+            f"payment {payment.payment_id} has {left} left to return, {amount} was asked",
+            payment_id=payment.payment_id, paid=format(payment.amount, "f"), left=format(left, "f"),
+            errors=[{"field": "amount", "message": f"at most {left}"}])
+    return PaymentRefunded(payment_id=payment.payment_id, refund_id=request.refund_id,
+                           indicator_id=payment.indicator_id, kind=request.kind, amount=amount,
+                           refunded_total=refunded_so_far + amount, refunded_at=request.refunded_at,
+                           reason=request.reason, content_hash=request.content_hash(key))

@@ -2,12 +2,12 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import Column, DateTime, MetaData, Numeric, Table, Text, select
+from sqlalchemy import Column, DateTime, MetaData, Numeric, Table, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.db import bulk_insert
 from contracts.envelope import EventEnvelope
-from contracts.payments import PaymentRecorded
+from contracts.payments import PaymentRecorded, PaymentRefunded
 
 metadata = MetaData(schema="payments")
 
@@ -19,18 +19,35 @@ payments = Table(
     Column("payment_method", Text), Column("payee_name", Text), Column("payee_account", Text),
     Column("payee_type", Text), Column("payee_id_masked", Text), Column("org_unit", Text),
     Column("content_hash", Text), Column("recorded_at", DateTime(timezone=True)), Column("recorded_by", Text),
+    Column("refunded", Numeric(18, 2)),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("refund_id", Text, primary_key=True), Column("payment_id", Text), Column("kind", Text),
+    Column("amount", Numeric(18, 2)), Column("refunded_at", DateTime(timezone=True)), Column("reason", Text),
+    Column("content_hash", Text), Column("recorded_at", DateTime(timezone=True)), Column("recorded_by", Text),
 )
 
 
 async def project_payments(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-    """Inline projection: one row per recorded payment."""
+    """Inline projection: one row per recorded payment, and its refunds."""
     rows = [
         {**PaymentRecorded.model_validate(e.payload).model_dump(), "recorded_at": e.occurred_at,
-         "recorded_by": e.metadata.actor}
+         "recorded_by": e.metadata.actor, "refunded": 0}
         for e in envelopes
         if e.event_type == PaymentRecorded.event_type
     ]
     await bulk_insert(conn, payments, rows)
+    for e in envelopes:
+        if e.event_type == PaymentRefunded.event_type:
+            r = PaymentRefunded.model_validate(e.payload)
+            await conn.execute(refunds.insert().values(
+                refund_id=r.refund_id, payment_id=r.payment_id, kind=r.kind, amount=r.amount,
+                refunded_at=r.refunded_at, reason=r.reason, content_hash=r.content_hash,
+                recorded_at=e.occurred_at, recorded_by=e.metadata.actor))
+            await conn.execute(update(payments).where(payments.c.payment_id == r.payment_id)
+                               .values(refunded=r.refunded_total))
 
 
 async def content_hashes(conn: AsyncConnection, payment_ids: Sequence[str]) -> dict[str, str]:

@@ -1,11 +1,15 @@
 """Payment records from the treasury: per-record validation, masking, duplicate digests."""
 
 import hashlib
+from decimal import Decimal
 
 import orjson
 import pytest
+from pydantic import ValidationError
 
-from services.payments.domain import check_batch, mask_id_number
+from backbone.errors import InvalidInput
+
+from services.payments.domain import RefundExceedsPayment, RefundIn, check_batch, mask_id_number, refund
 
 # A checksum-valid resident ID number (GB 11643) made up for tests.
 PERSON_ID = "11010519491231002X"
@@ -78,3 +82,38 @@ def test_the_digest_does_not_give_the_id_number_away():
 def test_a_batch_that_is_not_a_list_of_objects_is_reported_per_record():
     checked = check_batch(["not a record", 42])
     assert [r.index for r in checked.rejected] == [0, 1]
+
+
+def recorded(amount: str = "500.00"):
+    return check_batch([record(amount=amount)]).valid[0][1].to_event(KEY)
+
+
+def refund_request(**overrides) -> RefundIn:
+    return RefundIn.model_validate({"refund_id": "R-1", "amount": "200.00", "refunded_at": "2026-03-05T10:00:00+08:00",
+                                    "reason": "收款账户错误退回"} | overrides)
+
+
+@pytest.mark.parametrize("so_far,request_,returned,total", [
+    pytest.param("0.00", {}, "200.00", "200.00", id="partial-refund"),
+    pytest.param("300.00", {"amount": "200.00"}, "200.00", "500.00", id="refund-the-rest"),
+    pytest.param("150.00", {"kind": "reversal", "amount": None}, "350.00", "500.00", id="reversal-returns-the-rest"),
+])
+def test_refunds_return_at_most_what_was_paid(so_far, request_, returned, total):
+    event = refund(payment=recorded(), refunded_so_far=Decimal(so_far), request=refund_request(**request_), key=KEY)
+    assert (event.amount, event.refunded_total) == (Decimal(returned), Decimal(total))
+
+
+def test_a_refund_above_what_is_left_names_the_amount_and_what_is_left():
+    with pytest.raises(RefundExceedsPayment) as err:
+        refund(payment=recorded(), refunded_so_far=Decimal("300.00"), request=refund_request(amount="200.01"), key=KEY)
+    assert err.value.extra["left"] == "200.00" and err.value.extra["errors"][0]["field"] == "amount"
+
+
+@pytest.mark.parametrize("overrides,field", [
+    pytest.param({"amount": None}, "amount", id="refund-without-amount"),
+    pytest.param({"refunded_at": "2026-03-05T10:00:00"}, "refunded_at", id="naive-time"),
+])
+def test_a_malformed_refund_names_its_field(overrides, field):
+    with pytest.raises((InvalidInput, ValidationError)) as err:
+        refund(payment=recorded(), refunded_so_far=Decimal("0"), request=refund_request(**overrides), key=KEY)
+    assert field in str(err.value.extra if isinstance(err.value, InvalidInput) else err.value.errors())
