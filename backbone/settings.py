@@ -51,6 +51,14 @@ class Settings(BaseSettings):
         validation_alias="FUNDWATCH_RECORD_DIGEST_KEY",
         description="Keys the digests of submitted records (they may contain personal data).",
     )
+    pii_keys: SecretStr = Field(
+        SecretStr("k1:ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="), validation_alias="FUNDWATCH_PII_KEYS",
+        description="Keys that encrypt ID numbers at rest: `k1:<base64 32 bytes>,k2:…`; all decrypt.")
+    pii_current_key: str | None = Field(None, validation_alias="FUNDWATCH_PII_CURRENT_KEY",
+                                        description="The key id that encrypts new data (default: the last).")
+    blind_index_key: SecretStr = Field(
+        SecretStr("dev-only-blind-index-key-change-me"), validation_alias="FUNDWATCH_BLIND_INDEX_KEY",
+        description="Keys the blind index of ID numbers; changing it needs a re-index.")
     environment: str = Field(
         "production", validation_alias="FUNDWATCH_ENV",
         description="`development` allows the built-in development secrets; anything else refuses them.",
@@ -103,7 +111,8 @@ class Settings(BaseSettings):
         defaults = Settings.model_fields
         return [
             defaults[name].validation_alias  # type: ignore[misc]
-            for name in ("jwt_secret", "internal_secret", "record_digest_key", "admin_password", "treasury_api_key")
+            for name in ("jwt_secret", "internal_secret", "record_digest_key", "admin_password", "treasury_api_key",
+                         "pii_keys", "blind_index_key")
             if getattr(self, name).get_secret_value() == defaults[name].default.get_secret_value()
         ]
 

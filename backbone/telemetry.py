@@ -56,6 +56,8 @@ def configure_logging(level: str = "INFO", stream: TextIO = sys.stdout) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # One line per outgoing request is noise, and a URL is no place to trust with what it carries.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def configure_tracing(service: str, settings: Settings) -> None:

@@ -30,6 +30,9 @@ class PaymentRecorded(DomainEvent):
     payee_id_masked: str | None = Field(
         None, description="Masked ID number of a person payee (220102********1234)."
     )
+    payee_id_index: str | None = Field(
+        None, description="Keyed blind index of the payee's ID number: matches registries, reveals nothing."
+    )
     org_unit: str | None = None
     content_hash: str = Field(description="Digest of the submitted record, for duplicate checks.")
 

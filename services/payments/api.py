@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -13,11 +13,12 @@ from backbone.db import is_transient
 from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
+from backbone.pii import PersonalData
 from backbone.service import RuntimeDep
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.values import Money
 from services.payments.domain import PaymentIn, RefundIn, check_batch, refund
-from services.payments.projections import content_hashes, payments
+from services.payments.projections import content_hashes, keep_personal_data, payments
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -62,8 +63,9 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
     for index, payment in checked.valid:
         (repeats.append((index, payment)) if payment.payment_id in firsts else firsts.setdefault(payment.payment_id, (index, payment)))
     key = runtime.settings.record_digest_key.get_secret_value().encode()
+    personal = PersonalData.from_settings(runtime.settings)
     # Payments drawing on one indicator are consumed in the order the treasury sent them.
-    streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(key)],
+    streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(key, personal)],
                          partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
                for _, p in firsts.values()]
     meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
@@ -72,6 +74,8 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
                                        wait=wait_random_exponential(multiplier=0.05, max=1), reraise=True):
         with attempt:
             async with runtime.engine.begin() as conn:
+                await keep_personal_data(conn, personal, [p.payee_id_number for _, p in firsts.values()
+                                                          if p.payee_id_number])
                 stored, existing = await runtime.store.create_streams(conn, streams, meta)
                 stored_hashes = (await content_hashes(conn, [s.removeprefix("payment-") for s in existing])
                                  if existing else {})
@@ -147,15 +151,17 @@ class PaymentOut(BaseModel):
     payee_account: str
     payee_type: str
     payee_id_masked: str | None
+    payee_id_index: str | None
     org_unit: str | None
     recorded_at: datetime
     recorded_by: str
     refunded: Money
 
 
-@router.get("/payments", response_model=list[PaymentOut],
-            dependencies=[Depends(require_roles("admin", "treasury", "budget", "supervision", "poverty_office",
-                                                "info_center", "treasury_system"))])
+READERS = ("admin", "treasury", "budget", "supervision", "poverty_office", "info_center", "treasury_system")
+
+
+@router.get("/payments", response_model=list[PaymentOut], dependencies=[Depends(require_roles(*READERS))])
 async def list_payments(
     runtime: RuntimeDep,
     indicator_id: str | None = None,
@@ -164,7 +170,7 @@ async def list_payments(
     paid_to: datetime | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[PaymentOut]:
-    """Recorded payments, newest first."""
+    """Recorded payments, newest first (to find a payee by ID number, POST /payments/search)."""
     q = select(payments).order_by(payments.c.paid_at.desc()).limit(limit)
     if indicator_id:
         q = q.where(payments.c.indicator_id == indicator_id)
@@ -174,6 +180,25 @@ async def list_payments(
         q = q.where(payments.c.paid_at >= paid_from)
     if paid_to:
         q = q.where(payments.c.paid_at < paid_to)
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(q)).all()
+    return [PaymentOut(**r._mapping) for r in rows]
+
+
+class PaymentSearch(BaseModel):
+    """Filters that may carry personal data travel in a body, never in a URL (URLs end up in logs)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    payee_id_number: str = Field(min_length=15, max_length=18, description="Full ID number of the payee.")
+    limit: int = Field(100, ge=1, le=1000)
+
+
+@router.post("/payments/search", response_model=list[PaymentOut], dependencies=[Depends(require_roles(*READERS))])
+async def search_payments(body: PaymentSearch, runtime: RuntimeDep) -> list[PaymentOut]:
+    """Payments to a person, found through the blind index of the ID number."""
+    index = PersonalData.from_settings(runtime.settings).blind_index(body.payee_id_number)
+    q = select(payments).where(payments.c.payee_id_index == index).order_by(payments.c.paid_at.desc()).limit(body.limit)
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(q)).all()
     return [PaymentOut(**r._mapping) for r in rows]

@@ -13,13 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from stdnum.cn import ric
 
 from backbone.errors import DomainError, InvalidInput, field_errors
+from backbone.pii import PersonalData, mask_id_number
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, SettlementMethod
-
-
-def mask_id_number(id_number: str) -> str:
-    """220102********1234: region code and last four only."""
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
 class PaymentIn(BaseModel):
@@ -87,10 +83,12 @@ class PaymentIn(BaseModel):
         record = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
         return hmac.new(key, record, hashlib.sha256).hexdigest()
 
-    def to_event(self, key: bytes) -> PaymentRecorded:
+    def to_event(self, key: bytes, personal: PersonalData) -> PaymentRecorded:
         data = self.model_dump(exclude={"payee_id_number"})
-        masked = mask_id_number(self.payee_id_number) if self.payee_id_number else None
-        return PaymentRecorded(**data, payee_id_masked=masked, content_hash=self.content_hash(key))
+        number = self.payee_id_number
+        return PaymentRecorded(**data, payee_id_masked=mask_id_number(number) if number else None,
+                               payee_id_index=personal.blind_index(number) if number else None,
+                               content_hash=self.content_hash(key))
 
 
 @dataclass(frozen=True)

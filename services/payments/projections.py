@@ -3,9 +3,11 @@
 from collections.abc import Sequence
 
 from sqlalchemy import Column, DateTime, MetaData, Numeric, Table, Text, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.db import bulk_insert
+from backbone.pii import PersonalData
 from contracts.envelope import EventEnvelope
 from contracts.payments import PaymentRecorded, PaymentRefunded
 
@@ -19,7 +21,12 @@ payments = Table(
     Column("payment_method", Text), Column("payee_name", Text), Column("payee_account", Text),
     Column("payee_type", Text), Column("payee_id_masked", Text), Column("org_unit", Text),
     Column("content_hash", Text), Column("recorded_at", DateTime(timezone=True)), Column("recorded_by", Text),
-    Column("refunded", Numeric(18, 2)),
+    Column("refunded", Numeric(18, 2)), Column("payee_id_index", Text),
+)
+
+personal_data = Table(
+    "personal_data", metadata,
+    Column("blind_index", Text, primary_key=True), Column("cipher", Text),
 )
 
 refunds = Table(
@@ -56,3 +63,11 @@ async def content_hashes(conn: AsyncConnection, payment_ids: Sequence[str]) -> d
         select(payments.c.payment_id, payments.c.content_hash).where(payments.c.payment_id.in_(list(payment_ids)))
     )
     return dict(result.tuples().all())
+
+
+async def keep_personal_data(conn: AsyncConnection, personal: PersonalData, id_numbers: Sequence[str]) -> None:
+    """Each ID number once, encrypted, under its blind index (the vault events never carry)."""
+    rows = {personal.blind_index(n): n for n in id_numbers}
+    if rows:
+        await conn.execute(pg_insert(personal_data).on_conflict_do_nothing(),
+                           [{"blind_index": i, "cipher": personal.encrypt(n)} for i, n in rows.items()])

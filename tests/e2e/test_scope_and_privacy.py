@@ -1,12 +1,15 @@
 """Data scope on alerts (list and stream) and no ID number in any log line."""
 
+import asyncio
 import json
 import time
 from uuid import uuid4
 
+import asyncpg
 import httpx
 import pytest
 
+from backbone.db import asyncpg_dsn
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.settings import get_settings
 from tests.e2e.conftest import indicator_body, payment_body
@@ -82,7 +85,7 @@ def test_a_stream_resumes_after_last_event_id_without_repeating(stack):
     assert len(resumed) == len(everything), "resuming after the first event sends the rest, once"
 
 
-def test_no_id_number_reaches_a_log_line_an_event_or_a_response(stack):
+def test_no_id_number_reaches_a_log_line_an_event_or_a_response(stack, servers):
     admin, treasury = stack.admin_headers(), stack.treasury_headers()
     wrong = PERSON_ID[:-1] + "1"
     with stack.client() as c:
@@ -96,9 +99,31 @@ def test_no_id_number_reaches_a_log_line_an_event_or_a_response(stack):
         assert result.json()["accepted"] == 1 and wrong not in result.text
         listed = c.get("/payments", params={"indicator_id": indicator_id}, headers=admin)
         assert listed.json()[0]["payee_id_masked"] == "110105********002X" and PERSON_ID not in listed.text
+        # Found by the full number through the blind index, without the number being kept in the clear.
+        found = c.post("/payments/search", json={"payee_id_number": PERSON_ID}, headers=admin).json()
+        assert f"{tag}-ok" in {p["payment_id"] for p in found}
         # Let the event travel through the relay and every consumer.
         assert poll(lambda: c.get(f"/indicators/{indicator_id}", headers=admin).json()["balance"]["paid"] == "10.00")
     time.sleep(1)
     for log in stack.processes.log_dir.glob("*.log"):
         text = log.read_text(encoding="utf-8", errors="replace")
         assert PERSON_ID not in text and wrong not in text, f"an ID number is in {log.name}"
+    # Nor in any stored event or table of any service: only ciphertext, masks and blind indexes.
+    assert asyncio.run(database_mentions(servers.database_url, PERSON_ID)) == []
+
+
+async def database_mentions(database_url: str, needle: str) -> list[str]:
+    """Every table (schema.table) of the services whose rows contain the text."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        tables = await conn.fetch("SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema"
+                                  " IN ('ledger','payments','alerting','performance','sync','gateway')"
+                                  " AND table_type = 'BASE TABLE'")
+        found = []
+        for t in tables:
+            name = f'"{t["table_schema"]}"."{t["table_name"]}"'
+            if await conn.fetchval(f"SELECT count(*) FROM {name} x WHERE x::text ILIKE $1", f"%{needle}%"):
+                found.append(name)
+        return found
+    finally:
+        await conn.close()

@@ -9,11 +9,13 @@ from pydantic import ValidationError
 
 from backbone.errors import InvalidInput
 
-from services.payments.domain import RefundExceedsPayment, RefundIn, check_batch, mask_id_number, refund
+from backbone.pii import PersonalData, mask_id_number
+from services.payments.domain import RefundExceedsPayment, RefundIn, check_batch, refund
 
 # A checksum-valid resident ID number (GB 11643) made up for tests.
 PERSON_ID = "11010519491231002X"
 KEY = b"test-digest-key"
+PERSONAL = PersonalData(keys={"k1": b"k" * 32}, current="k1", index_key=b"test-index-key")
 
 
 def record(**overrides):
@@ -58,8 +60,9 @@ def test_an_invalid_id_number_is_refused_without_repeating_it():
 
 def test_a_person_payment_carries_only_the_masked_id_number():
     checked = check_batch([record(payee_type="person", payee_id_number=PERSON_ID)])
-    event = checked.valid[0][1].to_event(KEY)
+    event = checked.valid[0][1].to_event(KEY, PERSONAL)
     assert event.payee_id_masked == "110105********002X" == mask_id_number(PERSON_ID)
+    assert event.payee_id_index == PERSONAL.blind_index(PERSON_ID)
     assert PERSON_ID not in event.model_dump_json()
 
 
@@ -72,7 +75,7 @@ def test_the_digest_does_not_give_the_id_number_away():
     # Everything but the 8 birth-date digits is public in the event; without the key, trying
     # every birth date must not find a digest that matches.
     person = check_batch([record(payee_type="person", payee_id_number=PERSON_ID)]).valid[0][1]
-    event = person.to_event(KEY)
+    event = person.to_event(KEY, PERSONAL)
     guess = person.model_copy(update={"payee_id_number": PERSON_ID})
     assert event.content_hash != guess.content_hash(b"") and event.content_hash == guess.content_hash(KEY)
     assert hashlib.sha256(orjson.dumps(person.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest() \
@@ -85,7 +88,7 @@ def test_a_batch_that_is_not_a_list_of_objects_is_reported_per_record():
 
 
 def recorded(amount: str = "500.00"):
-    return check_batch([record(amount=amount)]).valid[0][1].to_event(KEY)
+    return check_batch([record(amount=amount)]).valid[0][1].to_event(KEY, PERSONAL)
 
 
 def refund_request(**overrides) -> RefundIn:
