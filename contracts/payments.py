@@ -33,6 +33,7 @@ class PaymentRecorded(DomainEvent):
     payee_id_index: str | None = Field(
         None, description="Keyed blind index of the payee's ID number: matches registries, reveals nothing."
     )
+    payee_credit_code: str | None = Field(None, description="统一社会信用代码 of an organisation payee.")
     org_unit: str | None = None
     content_hash: str = Field(description="Digest of the submitted record, for duplicate checks.")
 

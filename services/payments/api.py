@@ -152,6 +152,7 @@ class PaymentOut(BaseModel):
     payee_type: str
     payee_id_masked: str | None
     payee_id_index: str | None
+    payee_credit_code: str | None
     org_unit: str | None
     recorded_at: datetime
     recorded_by: str

@@ -3,19 +3,23 @@ No I/O. A payment that breaks a rule is still recorded; only malformed data is r
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 from backbone.errors import DomainError, InvalidInput, field_errors
 from backbone.pii import PersonalData, mask_id_number
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, SettlementMethod
+
+
+EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 class PaymentIn(BaseModel):
@@ -36,6 +40,7 @@ class PaymentIn(BaseModel):
     payee_account: str = Field(min_length=1, max_length=64, description="收款人账户")
     payee_type: PayeeType
     payee_id_number: str | None = Field(None, description="身份证号 of a person payee (到人到户)")
+    payee_credit_code: str | None = Field(None, description="统一社会信用代码 of an organisation payee")
     org_unit: str | None = None
 
     @field_validator("amount")
@@ -57,11 +62,34 @@ class PaymentIn(BaseModel):
     def _resident_id(cls, v: str | None) -> str | None:
         if v is None:
             return v
+        # The number itself never goes into an error message or a log line.
         try:
-            return ric.validate(v)
+            number = ric.validate(v)
+            born = ric.get_birth_date(number)
         except Exception as exc:  # noqa: BLE001 - stdnum raises several ValidationError kinds
-            # The number itself never goes into an error message or a log line.
             raise ValueError("not a valid resident ID number (GB 11643)") from exc
+        if not EARLIEST_BIRTH <= born <= date.today():
+            raise ValueError("the ID number's birth date is not plausible")
+        return number
+
+    @field_validator("payee_credit_code")
+    @classmethod
+    def _credit_code(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            return uscc.validate(v)
+        except Exception as exc:  # noqa: BLE001 - stdnum raises several ValidationError kinds
+            raise ValueError("not a valid unified social credit code (GB 32100)") from exc
+
+    @field_validator("payer_account", "payee_account")
+    @classmethod
+    def _account(cls, v: str) -> str:
+        # Bank accounts are written with spaces or dashes; what counts are 6 to 32 digits.
+        compact = re.sub(r"[\s-]", "", v)
+        if not compact.isdigit() or not 6 <= len(compact) <= 32:
+            raise ValueError("a bank account number has 6 to 32 digits")
+        return compact
 
     @field_validator("org_unit")
     @classmethod
@@ -74,6 +102,8 @@ class PaymentIn(BaseModel):
     def _person_has_id(self) -> "PaymentIn":
         if self.payee_type is PayeeType.PERSON and not self.payee_id_number:
             raise ValueError("payee_id_number is required when payee_type is person")
+        if self.payee_type is PayeeType.ORGANIZATION and self.payee_id_number:
+            raise ValueError("an organisation payee has no payee_id_number (use payee_credit_code)")
         return self
 
     def content_hash(self, key: bytes) -> str:

@@ -21,7 +21,7 @@ payments = Table(
     Column("payment_method", Text), Column("payee_name", Text), Column("payee_account", Text),
     Column("payee_type", Text), Column("payee_id_masked", Text), Column("org_unit", Text),
     Column("content_hash", Text), Column("recorded_at", DateTime(timezone=True)), Column("recorded_by", Text),
-    Column("refunded", Numeric(18, 2)), Column("payee_id_index", Text),
+    Column("refunded", Numeric(18, 2)), Column("payee_id_index", Text), Column("payee_credit_code", Text),
 )
 
 personal_data = Table(

@@ -44,6 +44,14 @@ def test_bad_records_are_reported_with_index_and_field_and_the_rest_pass():
     pytest.param({"org_unit": "999999"}, "payments[0].org_unit", id="unknown-org-unit"),
     pytest.param({"payee_type": "person"}, "payments[0]", id="person-without-id-number"),
     pytest.param({"unexpected": 1}, "payments[0].unexpected", id="unknown-field"),
+    pytest.param({"payee_account": "6222-abc"}, "payments[0].payee_account", id="account-not-digits"),
+    pytest.param({"payer_account": "123"}, "payments[0].payer_account", id="account-too-short"),
+    pytest.param({"payee_credit_code": "91110000600037341M"}, "payments[0].payee_credit_code", id="bad-credit-code"),
+    pytest.param({"payee_type": "person", "payee_id_number": "110105209912310029"}, "payments[0].payee_id_number",
+                 id="born-in-the-future"),
+    pytest.param({"payee_type": "person", "payee_id_number": "110105189912310023"}, "payments[0].payee_id_number",
+                 id="born-before-1900"),
+    pytest.param({"payee_id_number": "11010519491231002X"}, "payments[0]", id="organisation-with-id-number"),
 ])
 def test_each_kind_of_malformed_record_names_its_field(overrides, field):
     checked = check_batch([record(**overrides)])
@@ -80,6 +88,12 @@ def test_the_digest_does_not_give_the_id_number_away():
     assert event.content_hash != guess.content_hash(b"") and event.content_hash == guess.content_hash(KEY)
     assert hashlib.sha256(orjson.dumps(person.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest() \
         != event.content_hash
+
+
+def test_accounts_are_compacted_and_a_valid_credit_code_kept():
+    [(_, payment)] = check_batch([record(payee_account="6222 0000 1111 2222",
+                                         payee_credit_code="91110000600037341L")]).valid
+    assert (payment.payee_account, payment.payee_credit_code) == ("6222000011112222", "91110000600037341L")
 
 
 def test_a_batch_that_is_not_a_list_of_objects_is_reported_per_record():
