@@ -2,7 +2,7 @@
 
 from contracts.alerting import AlertRaised
 from contracts.envelope import DomainEvent
-from contracts.gateway import UserRegistered
+from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
@@ -12,7 +12,7 @@ DEAD_LETTER_TOPIC = "fundwatch.deadletter.v1"
 
 EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
-                  PaymentRecorded, PaymentRefunded, AlertRaised, UserRegistered)
+                  PaymentRecorded, PaymentRefunded, AlertRaised, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
 }
 
 

@@ -1,7 +1,7 @@
 """The API gateway: authentication, routing with forwarded identity, the merged OpenAPI."""
 
 from backbone.service import Runtime, ServiceSpec, create_service
-from gateway import api, projections
+from gateway import api, keys_api, projections
 from gateway.auth import Authenticator, bootstrap_accounts
 from gateway.routing import new_client
 
@@ -19,7 +19,7 @@ spec = ServiceSpec(
     name="gateway",
     title="FundWatch gateway",
     metadata=projections.metadata,
-    routers=[api.router],
+    routers=[keys_api.router, api.router],
     inline_projections=[projections.project_users],
     on_startup=[bootstrap_accounts, _edge],
     on_shutdown=[_close_edge],

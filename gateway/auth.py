@@ -100,7 +100,8 @@ class Authenticator:
             return cached[1]
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == digest))).first()
-        if row is None or (row.expires_at is not None and row.expires_at <= datetime.now(UTC)):
+        now = datetime.now(UTC)
+        if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             # Only valid keys are remembered: random keys cannot grow the cache.
             self._keys.pop(digest, None)
             raise Unauthorized("the API key is not valid")
@@ -109,6 +110,10 @@ class Authenticator:
             self._keys.clear()
         self._keys[digest] = (time.monotonic(), principal)
         return principal
+
+    def forget(self) -> None:
+        """Drop remembered keys (after a revocation here; other gateways follow within the cache time)."""
+        self._keys.clear()
 
 
 async def bootstrap_accounts(runtime: Runtime) -> None:
@@ -134,6 +139,6 @@ async def bootstrap_accounts(runtime: Runtime) -> None:
         await conn.execute(delete(api_keys).where(api_keys.c.subject == TREASURY_SYSTEM,
                                                   api_keys.c.key_hash != current))
         await conn.execute(pg_insert(api_keys).values(
-            key_hash=current, subject=TREASURY_SYSTEM, roles=["treasury_system"], org_unit=CITY_ORG_UNIT,
-            created_at=datetime.now(UTC),
+            key_hash=current, key_id=current[:12], subject=TREASURY_SYSTEM, roles=["treasury_system"],
+            org_unit=CITY_ORG_UNIT, created_at=datetime.now(UTC),
         ).on_conflict_do_nothing())
