@@ -135,10 +135,10 @@ async def bootstrap_accounts(runtime: Runtime) -> None:
         log.info("auth.bootstrap_admin_exists", username=settings.admin_user)
     async with runtime.engine.begin() as conn:
         current = key_digest(settings.treasury_api_key.get_secret_value())
-        # The configured key is the only bootstrap key: a changed setting revokes the old one.
-        await conn.execute(delete(api_keys).where(api_keys.c.subject == TREASURY_SYSTEM,
-                                                  api_keys.c.key_hash != current))
+        # The configured key is the only bootstrap key: a changed setting replaces the old one; keys
+        # issued through the API are left alone.
+        await conn.execute(delete(api_keys).where(api_keys.c.bootstrap.is_(True), api_keys.c.key_hash != current))
         await conn.execute(pg_insert(api_keys).values(
             key_hash=current, key_id=current[:12], subject=TREASURY_SYSTEM, roles=["treasury_system"],
-            org_unit=CITY_ORG_UNIT, created_at=datetime.now(UTC),
+            org_unit=CITY_ORG_UNIT, created_at=datetime.now(UTC), bootstrap=True,
         ).on_conflict_do_nothing())

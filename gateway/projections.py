@@ -26,6 +26,7 @@ api_keys = Table(
     Column("key_hash", Text, primary_key=True), Column("subject", Text), Column("roles", ARRAY(Text)),
     Column("org_unit", Text), Column("created_at", DateTime(timezone=True)),
     Column("expires_at", DateTime(timezone=True)), Column("key_id", Text), Column("revoked_at", DateTime(timezone=True)),
+    Column("bootstrap", Boolean),
 )
 
 

@@ -20,5 +20,8 @@ def upgrade() -> None:
         ALTER TABLE gateway.api_keys ALTER COLUMN key_id SET NOT NULL;
         CREATE UNIQUE INDEX api_keys_key_id ON gateway.api_keys (key_id);
         ALTER TABLE gateway.api_keys ADD COLUMN revoked_at timestamptz;
+        -- The key from FUNDWATCH_TREASURY_API_KEY; only it is replaced when that setting changes.
+        ALTER TABLE gateway.api_keys ADD COLUMN bootstrap boolean NOT NULL DEFAULT false;
+        UPDATE gateway.api_keys SET bootstrap = true WHERE subject = 'treasury-system';
         """
     )

@@ -142,6 +142,11 @@ class AllocationOut(BaseModel):
 async def post_allocations(indicator_id: str, body: AllocationIn, principal: CurrentPrincipal,
                            runtime: RuntimeDep) -> AllocationOut:
     """Allocate an indicator into child indicators (分配下达); children never exceed the parent."""
+    outside = [{"field": f"allocations[{i}].org_unit", "message": "outside your org unit or division"}
+               for i, line in enumerate(body.allocations)
+               if not principal.can_see(org_unit=line.org_unit, owner_division=line.owner_division)]
+    if outside:
+        raise Forbidden("the allocation reaches outside your scope", errors=outside)
     today = _today()
     children = [ChildRequest(child_id=str(uuid4()), amount=line.amount, org_unit=line.org_unit,
                              owner_division=line.owner_division,

@@ -72,9 +72,11 @@ async def export_ledger(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal
                                  "owner_division": owner_division}.items() if v is not None}
     async with runtime.engine.connect() as conn:
         rows = await live_rows(conn, principal, filters)
+    # Only the caller's own indicators leave in an export, not the parents shown for context.
     content = await asyncio.to_thread(ledger_xlsx, [
         {**r.fields, "amount": r.amount, "allocated": r.allocated, "paid": r.paid, "refunded": r.refunded,
-         "available": r.available} for r in rows])
+         "available": r.available} for r in rows
+        if principal.can_see(org_unit=r.fields["org_unit"], owner_division=r.fields["owner_division"])])
     stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")
     return Response(content, media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"ledger-{stamp}.xlsx\"; "

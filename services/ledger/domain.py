@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from backbone.errors import DomainError, InvalidInput
 from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorRegistered
@@ -152,7 +152,14 @@ def correct(*, indicator: IndicatorRegistered, changes: dict[str, Any], reason: 
     if not reason.strip():
         errors.append({"field": "reason", "message": "must not be empty"})
     current = indicator.model_dump()
-    changed = {k: v for k, v in changes.items() if k in CORRECTABLE and v != current[k]}
+    for k, v in changes.items():
+        if k in CORRECTABLE:
+            try:
+                typed_changes({k: v})
+            except ValidationError:
+                errors.append({"field": f"changes.{k}", "message": "a value of this element's type is required"})
+    changed = {k: v for k, v in changes.items()
+               if k in CORRECTABLE and v != current[k] and not any(e["field"] == f"changes.{k}" for e in errors)}
     if not changed and not errors:
         errors.append({"field": "changes", "message": "nothing differs from the indicator as it stands"})
     merged = current | changed

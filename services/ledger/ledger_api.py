@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from backbone.errors import InvalidInput, NotFound
-from backbone.identity import CurrentPrincipal
+from backbone.identity import CurrentPrincipal, Principal
 from backbone.service import RuntimeDep
 from contracts.values import Level, Money
 from services.ledger.api import SHANGHAI, IndicatorIn
@@ -29,6 +29,8 @@ class LedgerItem(IndicatorIn):
     paid: Money
     refunded: Money
     available: Money
+    context_only: bool = Field(False, description="A parent shown because the caller's indicators came from it; "
+                               "outside the caller's scope, so not in the totals.")
     allocation_progress: Decimal = Field(description="allocated ÷ amount, 4 places")
     payment_progress: Decimal = Field(description="(paid − refunded) ÷ amount, 4 places")
 
@@ -59,13 +61,18 @@ def _ratio(part: Decimal, whole: Decimal) -> Decimal:
     return (part / whole).quantize(Decimal("0.0001")) if whole else Decimal("0")
 
 
-def _item(row: LedgerRow) -> LedgerItem:
+def _item(row: LedgerRow, principal: Principal) -> LedgerItem:
     f = row.fields
     return LedgerItem(**{k: f[k] for k in IndicatorIn.model_fields if k in f}, id=f["indicator_id"],
+                      context_only=not _own(row, principal),
                       registered_on=f["registered_on"], allocated=row.allocated, paid=row.paid,
                       refunded=row.refunded, available=row.available,
                       allocation_progress=_ratio(row.allocated, row.amount),
                       payment_progress=_ratio(row.paid - row.refunded, row.amount))
+
+
+def _own(row: LedgerRow, principal: Principal) -> bool:
+    return principal.can_see(org_unit=row.fields["org_unit"], owner_division=row.fields["owner_division"])
 
 
 def _cursor(key: Any, indicator_id: str) -> str:
@@ -82,13 +89,13 @@ def _after(rows: list[LedgerRow], sort: str, cursor: str | None) -> list[LedgerR
         value, last_id = orjson.loads(base64.urlsafe_b64decode(cursor))
         key: Any = (Decimal(value) if field in ("amount", "available")
                     else datetime.fromisoformat(value) if field == "registered_at" else value)
-    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        descending = sort.startswith("-")
+        for i, row in enumerate(rows):
+            here = (row.sort_key(field), row.fields["indicator_id"])
+            if (here < (key, last_id)) if descending else (here > (key, last_id)):
+                return rows[i:]
+    except (ValueError, TypeError, ArithmeticError, orjson.JSONDecodeError) as exc:
         raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
-    descending = sort.startswith("-")
-    for i, row in enumerate(rows):
-        here = (row.sort_key(field), row.fields["indicator_id"])
-        if (here < (key, last_id)) if descending else (here > (key, last_id)):
-            return rows[i:]
     return []
 
 
@@ -98,7 +105,7 @@ def _cutoff(as_of: str) -> datetime:
         if len(as_of) == 10:
             return datetime.combine(date.fromisoformat(as_of) + timedelta(days=1), time.min, tzinfo=SHANGHAI)
         instant = datetime.fromisoformat(as_of)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise InvalidInput("as_of is not a date or an instant",
                            errors=[{"field": "as_of", "message": "use 2026-03-31 or 2026-03-31T18:00:00+08:00"}]) from exc
     if instant.tzinfo is None:
@@ -135,15 +142,17 @@ async def get_ledger(
     rows.sort(key=lambda r: (r.sort_key(field), r.fields["indicator_id"]), reverse=sort.startswith("-"))
     page = _after(rows, sort, cursor)[:limit]
     more = len(_after(rows, sort, cursor)) > limit
+    # The parents a district's indicators came from are shown, but their money is not the district's.
+    own = [r for r in rows if _own(r, principal)]
     groups = None
     if group_by:
         by_key: dict[Any, list[LedgerRow]] = {}
-        for r in rows:
+        for r in own:
             by_key.setdefault(r.fields[group_by], []).append(r)
         groups = [LedgerGroup(key=k, totals=LedgerTotals(**totals(v)))
                   for k, v in sorted(by_key.items(), key=lambda kv: str(kv[0]))]
     return LedgerPage(
-        items=[_item(r) for r in page], totals=LedgerTotals(**totals(rows)), as_of=cutoff, groups=groups,
+        items=[_item(r, principal) for r in page], totals=LedgerTotals(**totals(own)), as_of=cutoff, groups=groups,
         next_cursor=_cursor(page[-1].sort_key(field), page[-1].fields["indicator_id"]) if more else None,
     )
 

@@ -153,6 +153,9 @@ async def flow(conn: AsyncConnection, indicator_id: str) -> dict[str, Any] | Non
     ids = [r.indicator_id for r in tree]
     paid_rows = (await conn.execute(select(payment_facts).where(payment_facts.c.indicator_id.in_(ids))
                                     .order_by(payment_facts.c.paid_at))).all()
+    returned = dict((await conn.execute(
+        select(refund_facts.c.indicator_id, func.sum(refund_facts.c.amount))
+        .where(refund_facts.c.indicator_id.in_(ids)).group_by(refund_facts.c.indicator_id))).tuples().all())
     nodes = {r.indicator_id: {**r._mapping, "children": [], "payments": []} for r in tree}
     for p in paid_rows:
         nodes[p.indicator_id]["payments"].append({"payment_id": p.payment_id, "amount": p.amount,
@@ -163,6 +166,7 @@ async def flow(conn: AsyncConnection, indicator_id: str) -> dict[str, Any] | Non
     for node in nodes.values():
         node["allocated"] = sum((c["amount"] for c in node["children"]), ZERO)
         node["paid"] = sum((p["amount"] for p in node["payments"]), ZERO)
-        node["available"] = node["amount"] - node["allocated"] - node["paid"]
+        node["refunded"] = Decimal(returned.get(node["indicator_id"], ZERO))
+        node["available"] = node["amount"] - node["allocated"] - node["paid"] + node["refunded"]
     return nodes[indicator_id]
 

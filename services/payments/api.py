@@ -18,7 +18,7 @@ from backbone.service import RuntimeDep
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.values import Money
 from services.payments.domain import PaymentIn, RefundIn, check_batch, refund
-from services.payments.projections import content_hashes, keep_personal_data, payments
+from services.payments.projections import content_hashes, keep_personal_data, payments, refunds
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -119,6 +119,11 @@ async def post_refund(payment_id: str, body: RefundIn, response: Response, runti
         earlier = [PaymentRefunded.model_validate(e.payload) for e in history[1:]
                    if e.event_type == PaymentRefunded.event_type]
         same = next((r for r in earlier if r.refund_id == body.refund_id), None)
+        elsewhere = await conn.scalar(select(refunds.c.payment_id).where(refunds.c.refund_id == body.refund_id,
+                                                                         refunds.c.payment_id != payment_id))
+        if elsewhere is not None:
+            raise ConcurrencyConflict(f"refund {body.refund_id} belongs to payment {elsewhere}",
+                                      errors=[{"field": "refund_id", "message": "already used for another payment"}])
         if same is not None:
             if same.content_hash != body.content_hash(key):
                 raise ConcurrencyConflict(f"refund {body.refund_id} was recorded with different content",

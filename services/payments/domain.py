@@ -110,7 +110,8 @@ class PaymentIn(BaseModel):
         """Keyed digest of the record as submitted, to tell a re-send from a conflicting re-use
         of an id. Keyed, because a plain hash of a record whose other fields are public would
         let anyone recover the ID number by trying the few thousand possible birth dates."""
-        record = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        # Unset optional elements are left out, so that a field added later keeps old digests valid.
+        record = orjson.dumps(self.model_dump(mode="json", exclude_none=True), option=orjson.OPT_SORT_KEYS)
         return hmac.new(key, record, hashlib.sha256).hexdigest()
 
     def to_event(self, key: bytes, personal: PersonalData) -> PaymentRecorded:

@@ -78,6 +78,9 @@ def test_as_of_a_past_instant_equals_the_ledger_captured_then_and_replay_equals_
         wrong = c.post(f"/indicators/{nanguan}/corrections", headers=admin,
                        json={"changes": {"amount": "1.00"}, "reason": "改金额"})
         assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "body.changes.amount"
+        emptied = c.post(f"/indicators/{nanguan}/corrections", headers=admin,
+                         json={"changes": {"doc_no": None}, "reason": "清空文号"})
+        assert emptied.status_code == 422 and emptied.json()["errors"][0]["field"] == "changes.doc_no"
         c.post("/payments/batch", headers=treasury, json={"payments": [
             payment_body(f"{uuid4().hex[:8]}-2", nanguan, "50.00")]})
         assert poll(lambda: c.get(f"/indicators/{nanguan}", headers=admin).json()["balance"]["paid"] == "300.00")
@@ -111,7 +114,16 @@ def test_fund_flow_and_district_scope(stack):
     # 南关区 sees its indicator and the city indicator it came from, never 宽城区's.
     ledger_url = f"{stack.processes.url('ledger')}/api/v1"
     mine = httpx.get(f"{ledger_url}/ledger", params={"budget_project": project}, headers=as_district("220102")).json()
-    assert {i["id"] for i in mine["items"]} == {root, nanguan}
+    assert {i["id"]: i["context_only"] for i in mine["items"]} == {root: True, nanguan: False}
+    # The city's money is shown for context, not counted as the district's.
+    assert (mine["totals"]["received"], mine["totals"]["available"]) == ("600.00", "350.00")
+    # A district allocates only within itself.
+    r = httpx.post(f"{ledger_url}/indicators/{nanguan}/allocations", headers=as_district("220102"), json={
+        "allocations": [{"amount": "10.00", "org_unit": "220103", "owner_division": "agriculture"}]})
+    assert r.status_code == 403 and r.json()["errors"][0]["field"] == "allocations[0].org_unit"
+    bad = httpx.get(f"{ledger_url}/ledger", params={"sort": "amount", "cursor": "WyJhYmMiLCJ4Il0="},
+                    headers=as_district("220102"))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
     assert httpx.get(f"{ledger_url}/indicators/{root}", headers=as_district("220102")).status_code == 200
     assert httpx.get(f"{ledger_url}/indicators/{kuancheng}", headers=as_district("220102")).status_code == 404
     assert httpx.get(f"{ledger_url}/indicators/{root}/flow", headers=as_district("220102")).status_code == 404

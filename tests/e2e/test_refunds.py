@@ -31,10 +31,14 @@ def test_refunds_restore_the_balance_once_and_never_exceed_the_payment(stack):
                       json=refund | {"refund_id": f"{pid}-R2", "amount": "600.01"})
         assert over.status_code == 422 and over.json()["left"] == "600.00"
         assert c.post("/payments/none-such/refunds", headers=treasury, json=refund).status_code == 404
+        other = f"{uuid4().hex[:8]}-9"
+        c.post("/payments/batch", headers=treasury, json={"payments": [payment_body(other, indicator, "1.00")]})
+        reused = c.post(f"/payments/{other}/refunds", headers=treasury, json=refund | {"amount": "1.00"})
+        assert reused.status_code == 409 and reused.json()["errors"][0]["field"] == "refund_id"
 
         balance = poll(lambda: (b := c.get(f"/indicators/{indicator}", headers=admin).json()["balance"])
                        ["refunded"] == "300.00" and b)
-        assert (balance["paid"], balance["available"]) == ("900.00", "400.00")
+        assert (balance["paid"], balance["available"]) == ("901.00", "399.00")
         # With 300.00 back, 350.00 fits and raises nothing; the next 100.00 overdraws by 50.00. Alerting
         # judges one indicator's payments in order, so once the second is judged, so is the first.
         fits, over = f"{uuid4().hex[:8]}-2", f"{uuid4().hex[:8]}-3"
