@@ -46,14 +46,16 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV or
         raise InvalidInput(f"{len(parsed.errors)} errors: nothing was imported", error_count=len(parsed.errors),
                            errors=parsed.errors[:MAX_ERRORS_SHOWN])
     outside = [{"row": n, "column": "单位", "message": "outside your org unit or division"}
-               for n, row in enumerate(parsed.rows, start=2)
+               for n, row in zip(parsed.line_numbers, parsed.rows, strict=True)
                if not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division)]
     if outside:
         raise Forbidden(f"{len(outside)} rows are outside your scope: nothing was imported", errors=outside[:100])
-    # The same file imported twice creates nothing new: a row's id follows from the file and the row.
+    # The same file imported twice creates nothing new: a row's id follows from the file and the row,
+    # and a row that names its indicator (an export imported back) is that indicator.
     digest = hashlib.sha256(data).hexdigest()
     today = datetime.now(SHANGHAI).date()
-    ids = [str(uuid5(NAMESPACE_URL, f"fundwatch:import:{digest}:{n}")) for n in range(len(parsed.rows))]
+    ids = [given or str(uuid5(NAMESPACE_URL, f"fundwatch:import:{digest}:{n}"))
+           for n, given in enumerate(parsed.indicator_ids)]
     streams = [NewStream(f"indicator-{iid}", "indicator",
                          [register_indicator(indicator_id=iid, fields=row.model_dump(), today=today)])
                for iid, row in zip(ids, parsed.rows, strict=True)]

@@ -85,6 +85,9 @@ class ParsedImport:
 
     rows: list[IndicatorIn] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)
+    # Each row's 指标编号 when the file carries one (an export): that indicator, never a new one.
+    indicator_ids: list[str | None] = field(default_factory=list)
 
 
 def parse_indicator_file(data: bytes, filename: str) -> ParsedImport:
@@ -105,15 +108,21 @@ def parse_indicator_file(data: bytes, filename: str) -> ParsedImport:
     if errors:
         return ParsedImport(errors=errors)
     today = date.today()  # only the discarded event's registration date depends on it
-    rows = []
+    id_column = next((i for i, cell in enumerate(table[0])
+                      if not _blank(cell) and _header_key(_text(cell)) == _header_key(LEDGER_COLUMNS["indicator_id"])),
+                     None)
+    parsed = ParsedImport()
     for number, cells in enumerate(table[1:], start=2):
         if all(_blank(cell) for cell in cells):
             continue  # Excel keeps formatted empty rows below the data
         row, problems = _validate(number, cells, columns, today)
         if row is not None:
-            rows.append(row)
+            parsed.rows.append(row)
+            parsed.line_numbers.append(number)
+            given = cells[id_column] if id_column is not None and id_column < len(cells) else None
+            parsed.indicator_ids.append(None if _blank(given) else _text(given))
         errors += problems
-    return ParsedImport(errors=errors) if errors else ParsedImport(rows=rows)
+    return ParsedImport(errors=errors) if errors else parsed
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
