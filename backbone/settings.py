@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     document_s3_access_key: SecretStr | None = Field(None, validation_alias="FUNDWATCH_DOCUMENT_S3_ACCESS_KEY")
     document_s3_secret_key: SecretStr | None = Field(None, validation_alias="FUNDWATCH_DOCUMENT_S3_SECRET_KEY")
     max_import_bytes: int = Field(100 * 1024 * 1024, validation_alias="FUNDWATCH_MAX_IMPORT_BYTES")
+    max_request_bytes: int = Field(
+        110 * 1024 * 1024, validation_alias="FUNDWATCH_MAX_REQUEST_BYTES",
+        description="The largest request body the gateway accepts (an import file and its envelope).")
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
     relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")
     relay_poll_seconds: float = Field(0.5, validation_alias="FUNDWATCH_RELAY_POLL_SECONDS")

@@ -1,5 +1,10 @@
 """The API gateway: authentication, routing with forwarded identity, the merged OpenAPI."""
 
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
 from backbone.service import Runtime, ServiceSpec, create_service
 from gateway import api, keys_api, projections
 from gateway.auth import Authenticator, bootstrap_accounts
@@ -27,3 +32,21 @@ spec = ServiceSpec(
     idempotency_keys=False,
 )
 app = create_service(spec)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+@app.middleware("http")
+async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Every answer of the public edge says how browsers must treat it; API answers are never cached."""
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

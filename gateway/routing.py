@@ -6,7 +6,7 @@ from starlette.responses import StreamingResponse
 
 import httpx
 
-from backbone.errors import NotFound
+from backbone.errors import NotFound, PayloadTooLarge
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.settings import Settings
 
@@ -43,6 +43,20 @@ def service_for(path: str) -> str:
     return service
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it passes the limit (announced or not)."""
+    announced = request.headers.get("content-length")
+    if announced and announced.isdigit() and int(announced) > limit:
+        raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def new_client() -> httpx.AsyncClient:
     """One pooled client per gateway process."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -58,7 +72,7 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
     streaming = path.rstrip("/").endswith("/stream")
     outgoing = client.build_request(
         request.method, f"{settings.service_url(service)}/api/v1/{path}", params=request.query_params,
-        headers=headers, content=await request.body(),
+        headers=headers, content=await read_body(request, settings.max_request_bytes),
         timeout=httpx.Timeout(None, connect=5.0) if streaming else httpx.USE_CLIENT_DEFAULT,
     )
     upstream = await client.send(outgoing, stream=True)

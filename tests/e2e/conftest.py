@@ -14,6 +14,7 @@ from deploy.local.servers import free_port
 
 pytestmark = pytest.mark.e2e
 MAX_DOCUMENT_BYTES = 64 * 1024
+MAX_REQUEST_BYTES = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,7 +51,8 @@ def stack(servers) -> Iterator[Stack]:
                       extra={"FUNDWATCH_TRACE_FILE": str(trace_dir / "{service}.jsonl"),
                              "FUNDWATCH_RELAY_POLL_SECONDS": "0.2",
                              "FUNDWATCH_DOCUMENT_DIR": str(run_dir / "documents"),
-                             "FUNDWATCH_MAX_DOCUMENT_BYTES": str(MAX_DOCUMENT_BYTES)})
+                             "FUNDWATCH_MAX_DOCUMENT_BYTES": str(MAX_DOCUMENT_BYTES),
+                             "FUNDWATCH_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES)})
     procs = ServiceProcesses(env=env, log_dir=run_dir / "logs", ports=ports)
     procs.start_all()
     try:

@@ -1,0 +1,21 @@
+"""The public edge: oversized bodies refused before they reach a service; security headers."""
+
+import pytest
+
+from tests.e2e.conftest import MAX_REQUEST_BYTES
+
+pytestmark = pytest.mark.e2e
+
+
+def test_an_oversized_body_is_refused_with_413_and_answers_carry_security_headers(stack):
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        big = c.post("/payments/batch", content=b"{" + b" " * MAX_REQUEST_BYTES + b"}",
+                     headers=admin | {"content-type": "application/json"})
+        assert big.status_code == 413 and big.headers["content-type"] == "application/problem+json"
+        ok = c.get("/alerts", headers=admin)
+        assert ok.status_code == 200
+        assert ok.headers["x-content-type-options"] == "nosniff" and ok.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in ok.headers["content-security-policy"]
+        # Not signed in: refused before the body is even read.
+        assert c.post("/payments/batch", content=b"x" * 10).status_code == 401
