@@ -19,7 +19,8 @@ log = structlog.get_logger(__name__)
 TRANSIENT_CONNECT_ERRORS = (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
 
 
-def _json_dumps(value: Any) -> str:
+def json_dumps(value: Any) -> str:
+    """JSON text for jsonb values (orjson: Decimal-free payloads, fast)."""
     return orjson.dumps(value).decode()
 
 
@@ -42,7 +43,7 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        json_serializer=_json_dumps,
+        json_serializer=json_dumps,
         json_deserializer=orjson.loads,
     )
 
@@ -89,7 +90,7 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, 
     raw = (await conn.get_raw_connection()).driver_connection
     await raw.copy_records_to_table(
         table.name, schema_name=table.schema, columns=columns,
-        records=[tuple(_json_dumps(row[c]) if c in as_json else row[c] for c in columns) for row in rows])
+        records=[tuple(json_dumps(row[c]) if c in as_json else row[c] for c in columns) for row in rows])
 
 
 # Deadlock and serialization failures: the transaction was sound, only unlucky.

@@ -11,7 +11,6 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg
-import orjson
 
 from opentelemetry import propagate
 from sqlalchemy import func, select, text
@@ -19,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.db import COPY_THRESHOLD, bulk_insert
+from backbone.db import COPY_THRESHOLD, bulk_insert, json_dumps
 from backbone.errors import ConcurrencyConflict
 from backbone.tables import PlumbingTables
 from contracts.envelope import DomainEvent, EventEnvelope, EventMetadata
@@ -30,9 +29,6 @@ UNIQUE_VIOLATION = "23505"
 _COPY_COLUMNS = ("position", "event_id", "stream_id", "stream_type", "version", "event_type", "schema_version",
                  "occurred_at", "metadata", "payload", "partition_key")
 
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 def is_unique_violation(exc: IntegrityError) -> bool:
@@ -223,7 +219,7 @@ class EventStore:
         await raw.copy_records_to_table(
             "events", schema_name=schema, columns=list(_COPY_COLUMNS),
             records=[(pos, r["event_id"], r["stream_id"], r["stream_type"], r["version"], r["event_type"],
-                      r["schema_version"], r["occurred_at"], _json(r["metadata"]), _json(r["payload"]),
+                      r["schema_version"], r["occurred_at"], json_dumps(r["metadata"]), json_dumps(r["payload"]),
                       r["partition_key"]) for pos, r in zip(positions, rows, strict=True)])
         return [EventEnvelope.model_construct(**{**row, "metadata": meta}, position=pos)
                 for pos, row in zip(positions, rows, strict=True)]

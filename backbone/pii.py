@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -45,11 +46,9 @@ class PersonalData:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "PersonalData":
-        keys = parse_keys(settings.pii_keys.get_secret_value())
-        current = settings.pii_current_key or next(reversed(keys))
-        if current not in keys:
-            raise ValueError(f"FUNDWATCH_PII_CURRENT_KEY {current!r} is not among FUNDWATCH_PII_KEYS")
-        return cls(keys, current, settings.blind_index_key.get_secret_value().encode())
+        """The configured keys, parsed once per process."""
+        return _from_secrets(settings.pii_keys.get_secret_value(), settings.pii_current_key,
+                             settings.blind_index_key.get_secret_value())
 
     def blind_index(self, id_number: str) -> str:
         """A keyed digest to find and match a person without the number itself."""
@@ -66,3 +65,14 @@ class PersonalData:
         key_id, _, encoded = token.partition(":")
         raw = base64.b64decode(encoded)
         return AESGCM(self.keys[key_id]).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode()).decode()
+
+
+@lru_cache(maxsize=4)
+def _from_secrets(spec: str, current: str | None, index_key: str) -> PersonalData:
+    keys = parse_keys(spec)
+    if not keys:
+        raise ValueError("FUNDWATCH_PII_KEYS names no key")
+    chosen = current or next(reversed(keys))
+    if chosen not in keys:
+        raise ValueError(f"FUNDWATCH_PII_CURRENT_KEY {chosen!r} is not among FUNDWATCH_PII_KEYS")
+    return PersonalData(keys, chosen, index_key.encode())

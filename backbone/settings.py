@@ -65,7 +65,6 @@ class Settings(BaseSettings):
     )
     token_ttl_seconds: int = Field(3600, validation_alias="FUNDWATCH_TOKEN_TTL_SECONDS")
 
-    service_host: str = Field("127.0.0.1", validation_alias="FUNDWATCH_SERVICE_HOST")
     ledger_url: str = Field("http://127.0.0.1:8101", validation_alias="FUNDWATCH_LEDGER_URL")
     payments_url: str = Field("http://127.0.0.1:8102", validation_alias="FUNDWATCH_PAYMENTS_URL")
     performance_url: str = Field(

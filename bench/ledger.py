@@ -132,7 +132,7 @@ def main() -> None:
     args = parser.parse_args()
     with bench_stack() as stack:
         results = asyncio.run(run(stack.gateway, stack.database_url, args.rows, args.indicators, args.payments))
-    print(f"\nFundWatch ledger: import and reads (whole stack on this machine)\n")
+    print("\nFundWatch ledger: import and reads (whole stack on this machine)\n")
     print(f"| {'measure':<58} | {'value':>14} | {'note':>14} |")
     print(f"|{'-' * 60}|{'-' * 16}|{'-' * 16}|")
     for name, value, note in results:

@@ -6,7 +6,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 from backbone.settings import SERVICE_PORTS, Settings
 from deploy.local.processes import ROOT, ServiceProcesses, service_env

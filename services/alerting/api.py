@@ -17,7 +17,7 @@ from backbone.eventstore import FeedCursor
 from backbone.identity import CurrentPrincipal
 from backbone.service import RuntimeDep
 from contracts.alerting import AlertRaised
-from contracts.values import AlertLevel
+from contracts.values import AlertLevel, AlertStatus
 from services.alerting.projections import alerts, scope_filter
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
@@ -87,7 +87,8 @@ async def list_alerts(
             where.append(column == value)
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(alerts).where(*where).order_by(alerts.c.raised_at.desc()).limit(limit))).all()
-        counts = (await conn.execute(select(alerts.c.level, func.count()).where(*where, alerts.c.status == "open")
+        counts = (await conn.execute(select(alerts.c.level, func.count()).where(*where,
+                                                                                alerts.c.status == AlertStatus.OPEN)
                                      .group_by(alerts.c.level))).tuples().all()
     return AlertPage(items=[_alert_out(r) for r in rows], counts={lv.value: 0 for lv in AlertLevel} | dict(counts))
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.identity import Principal
 from contracts.alerting import AlertRaised
 from contracts.envelope import EventEnvelope
+from contracts.values import AlertStatus
 
 metadata = MetaData(schema="alerting")
 
@@ -49,7 +50,7 @@ async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
             e = AlertRaised.model_validate(env.payload)
             await conn.execute(_INSERT_ALERT, dict(
                 alert_id=e.alert_id, rule_id=e.rule_id, rule_number=e.rule_number, rule_name=e.rule_name,
-                level=e.level.value, status="open", subject_kind=e.subject.kind, subject_id=e.subject.id,
+                level=e.level.value, status=AlertStatus.OPEN.value, subject_kind=e.subject.kind, subject_id=e.subject.id,
                 indicator_id=e.subject.indicator_id, period=e.period, org_unit=e.org_unit,
                 owner_division=e.owner_division, explanation=e.explanation, raised_at=e.raised_at,
                 updated_at=env.occurred_at, version=env.version,

@@ -3,21 +3,21 @@
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal, require_roles
 from backbone.service import Runtime, RuntimeDep
+from backbone.workdays import SHANGHAI
 from contracts.values import FundNature, Level, Money
 from services.ledger.domain import ChildRequest, Standing, adjust, allocate, correct, register_indicator
 from services.ledger.ledger_view import scope_clause
 from services.ledger.projections import as_registered, indicator_with_standing, indicators
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 
 
@@ -155,8 +155,7 @@ async def post_allocations(indicator_id: str, body: AllocationIn, principal: Cur
                 for line in body.allocations]
     meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
     async with runtime.engine.begin() as conn:
-        row, standing = _visible(await indicator_with_standing(conn, indicator_id, lock=True), principal,
-                                 indicator_id)
+        row, standing = await visible_indicator(conn, principal, indicator_id, lock=True)
         allocated, registered = allocate(parent=as_registered(row), standing=standing, children=children,
                                          today=today)
         await runtime.store.append(conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator",
@@ -210,8 +209,7 @@ async def post_withdrawal(indicator_id: str, body: WithdrawalIn, principal: Curr
 async def _adjust(indicator_id: str, delta: Decimal, withdrawal: bool, reason: str, principal: Principal,
                   runtime: Runtime) -> IndicatorOut:
     async with runtime.engine.begin() as conn:
-        row, standing = _visible(await indicator_with_standing(conn, indicator_id, lock=True), principal,
-                                 indicator_id)
+        row, standing = await visible_indicator(conn, principal, indicator_id, lock=True)
         event = adjust(indicator=as_registered(row), standing=standing, delta=delta, withdrawal=withdrawal,
                        reason=reason, today=_today())
         await runtime.store.append(conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator",
@@ -252,7 +250,7 @@ async def post_correction(indicator_id: str, body: CorrectionIn, principal: Curr
     """Correct elements of an indicator (更正): a new event with the reason; nothing is edited in place."""
     changes = body.changes.model_dump(exclude_unset=True)
     async with runtime.engine.begin() as conn:
-        row, _ = _visible(await indicator_with_standing(conn, indicator_id, lock=True), principal, indicator_id)
+        row, _ = await visible_indicator(conn, principal, indicator_id, lock=True)
         if "owner_division" in changes and not principal.can_see(org_unit=row["org_unit"],
                                                                  owner_division=changes["owner_division"]):
             raise Forbidden("the indicator would move outside your scope")
@@ -268,8 +266,11 @@ def _today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
-def _visible(found: tuple[dict, Standing] | None, principal: Principal, indicator_id: str) -> tuple[dict, Standing]:
-    """The indicator, if it exists within the caller's scope (outside it, it does not exist)."""
+async def visible_indicator(conn: AsyncConnection, principal: Principal, indicator_id: str, *,
+                            lock: bool = False) -> tuple[dict, Standing]:
+    """The indicator and its standing, if it is within the caller's own scope (outside it, it does not
+    exist); `lock` holds its row, and so its stream, until the transaction ends."""
+    found = await indicator_with_standing(conn, indicator_id, lock=lock)
     if found is None or not principal.can_see(org_unit=found[0]["org_unit"], owner_division=found[0]["owner_division"]):
         raise NotFound(f"indicator {indicator_id} does not exist")
     return found

@@ -15,7 +15,8 @@ from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
 from backbone.service import RuntimeDep
-from services.ledger.api import SHANGHAI, WRITERS
+from backbone.workdays import SHANGHAI
+from services.ledger.api import WRITERS
 from services.ledger.domain import register_indicator
 from services.ledger.exports import ledger_xlsx
 from services.ledger.imports import parse_indicator_file
@@ -77,8 +78,7 @@ async def export_ledger(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal
     # Only the caller's own indicators leave in an export, not the parents shown for context.
     content = await asyncio.to_thread(ledger_xlsx, [
         {**r.fields, "amount": r.amount, "allocated": r.allocated, "paid": r.paid, "refunded": r.refunded,
-         "available": r.available} for r in rows
-        if principal.can_see(org_unit=r.fields["org_unit"], owner_division=r.fields["owner_division"])])
+         "available": r.available} for r in rows if r.owned_by(principal)])
     stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")
     return Response(content, media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"ledger-{stamp}.xlsx\"; "

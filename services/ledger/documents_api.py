@@ -16,11 +16,12 @@ from sqlalchemy import (CTE, BigInteger, Column, DateTime, Integer, Select, Tabl
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.errors import NotFound
-from backbone.identity import CurrentPrincipal, Principal, require_roles
+from backbone.identity import CurrentPrincipal, require_roles
 from backbone.service import RuntimeDep
 from backbone.settings import Settings
 from contracts.envelope import EventEnvelope
-from services.ledger.api import SHANGHAI, WRITERS
+from backbone.workdays import SHANGHAI
+from services.ledger.api import WRITERS, visible_indicator
 from contracts.ledger import IndicatorDocumentAttached
 from services.ledger.documents import (DocumentStore, accept, clean_filename, content_disposition,
                                        document_store)
@@ -82,12 +83,12 @@ async def post_document(indicator_id: str, file: Annotated[UploadFile, File(desc
     media_type = accept(data, limit=limit)
     async with runtime.engine.connect() as conn:
         # Checked before storing, so callers cannot leave bytes behind for indicators they cannot see.
-        await _visible_indicator(conn, indicator_id, principal)
+        await visible_indicator(conn, principal, indicator_id)
     store = store_of(runtime.settings)
     sha256 = await asyncio.to_thread(store.put, data)
     async with runtime.engine.begin() as conn:
         # The row lock serialises uploads to one indicator: the same file sent twice at once is attached once.
-        row = await _visible_indicator(conn, indicator_id, principal, lock=True)
+        row = (await visible_indicator(conn, principal, indicator_id, lock=True))[0]
         existing = (await conn.execute(select(documents).where(documents.c.indicator_id == indicator_id,
                                                                documents.c.sha256 == sha256))).first()
         if existing is not None:
@@ -108,7 +109,7 @@ async def post_document(indicator_id: str, file: Annotated[UploadFile, File(desc
 async def get_documents(indicator_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ListedDocumentOut]:
     """The documents of an indicator and of every indicator it was allocated from, its own first."""
     async with runtime.engine.connect() as conn:
-        await _visible_indicator(conn, indicator_id, principal)
+        await visible_indicator(conn, principal, indicator_id)
         lineage = _lineage(indicator_id)
         rows = await conn.execute(_documents_in(lineage)
                                   .order_by(lineage.c.depth, documents.c.attached_at, documents.c.document_id))
@@ -124,7 +125,7 @@ async def get_document(indicator_id: str, sha256: Sha256, principal: CurrentPrin
                        ) -> Response:
     """Download a document of an indicator or of one of its ancestors."""
     async with runtime.engine.connect() as conn:
-        await _visible_indicator(conn, indicator_id, principal)
+        await visible_indicator(conn, principal, indicator_id)
         lineage = _lineage(indicator_id)
         row = (await conn.execute(_documents_in(lineage).where(documents.c.sha256 == sha256)
                                   .order_by(lineage.c.depth).limit(1))).first()
@@ -150,17 +151,6 @@ async def project_documents(conn: AsyncConnection, envelopes: Sequence[EventEnve
             media_type=event.media_type, size=event.size, filename=event.filename,
             attached_by=env.metadata.actor, attached_at=env.occurred_at,
         ))
-
-
-async def _visible_indicator(conn: AsyncConnection, indicator_id: str, principal: Principal, *,
-                             lock: bool = False) -> dict:
-    """The indicator's scope and version, if it exists within the caller's scope (outside it, it does not exist)."""
-    query = (select(indicators.c.org_unit, indicators.c.owner_division, indicators.c.version)
-             .where(indicators.c.indicator_id == indicator_id))
-    row = (await conn.execute(query.with_for_update() if lock else query)).first()
-    if row is None or not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
-        raise NotFound(f"indicator {indicator_id} does not exist")
-    return dict(row._mapping)
 
 
 def _lineage(indicator_id: str) -> CTE:

@@ -13,7 +13,8 @@ from backbone.errors import InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.service import RuntimeDep
 from contracts.values import Level, Money
-from services.ledger.api import SHANGHAI, IndicatorIn
+from backbone.workdays import SHANGHAI
+from services.ledger.api import IndicatorIn
 from services.ledger.ledger_view import LedgerRow, flow, live_rows, rows_as_of, totals
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
@@ -64,15 +65,11 @@ def _ratio(part: Decimal, whole: Decimal) -> Decimal:
 def _item(row: LedgerRow, principal: Principal) -> LedgerItem:
     f = row.fields
     return LedgerItem(**{k: f[k] for k in IndicatorIn.model_fields if k in f}, id=f["indicator_id"],
-                      context_only=not _own(row, principal),
+                      context_only=not row.owned_by(principal),
                       registered_on=f["registered_on"], allocated=row.allocated, paid=row.paid,
                       refunded=row.refunded, available=row.available,
                       allocation_progress=_ratio(row.allocated, row.amount),
                       payment_progress=_ratio(row.paid - row.refunded, row.amount))
-
-
-def _own(row: LedgerRow, principal: Principal) -> bool:
-    return principal.can_see(org_unit=row.fields["org_unit"], owner_division=row.fields["owner_division"])
 
 
 def _cursor(key: Any, indicator_id: str) -> str:
@@ -143,7 +140,7 @@ async def get_ledger(
     page = _after(rows, sort, cursor)[:limit]
     more = len(_after(rows, sort, cursor)) > limit
     # The parents a district's indicators came from are shown, but their money is not the district's.
-    own = [r for r in rows if _own(r, principal)]
+    own = [r for r in rows if r.owned_by(principal)]
     groups = None
     if group_by:
         by_key: dict[Any, list[LedgerRow]] = {}

@@ -39,6 +39,10 @@ class LedgerRow:
     def available(self) -> Decimal:
         return self.amount - self.allocated - self.paid + self.refunded
 
+    def owned_by(self, principal: Principal) -> bool:
+        """Within the caller's own scope, not only shown as a parent its indicators came from."""
+        return principal.can_see(org_unit=self.fields["org_unit"], owner_division=self.fields["owner_division"])
+
     def sort_key(self, sort: str) -> Any:
         return self.available if sort == "available" else self.fields[sort] if sort != "amount" else self.amount
 

@@ -5,12 +5,12 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from stdnum.cn import ric, uscc
 
 from backbone.errors import DomainError, InvalidInput, field_errors
@@ -20,6 +20,17 @@ from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, Settlem
 
 
 EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def keyed_digest(record: BaseModel, key: bytes) -> str:
+    """Keyed digest of a record as submitted, to tell a re-send from a conflicting re-use of its id.
+
+    Keyed, because a plain hash of a record whose other fields are public would let anyone
+    recover an ID number by trying the few thousand possible birth dates. Unset optional
+    elements are left out, so that a field added later keeps earlier digests valid.
+    """
+    text = orjson.dumps(record.model_dump(mode="json", exclude_none=True), option=orjson.OPT_SORT_KEYS)
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
 class PaymentIn(BaseModel):
@@ -32,7 +43,7 @@ class PaymentIn(BaseModel):
     payer_name: str = Field(min_length=1, max_length=200, description="付款人名称")
     payer_account: str = Field(min_length=1, max_length=64, description="付款账户")
     amount: Money = Field(description="支付金额")
-    paid_at: datetime = Field(description="支付时间, with its UTC offset")
+    paid_at: AwareDatetime = Field(description="支付时间, with its UTC offset (e.g. +08:00)")
     purpose: str = Field(min_length=1, max_length=500, description="用途")
     settlement_method: SettlementMethod = Field(description="结算方式")
     payment_method: PaymentMethod = Field(description="支付方式")
@@ -50,12 +61,6 @@ class PaymentIn(BaseModel):
             raise ValueError("amount must be greater than 0")
         return v
 
-    @field_validator("paid_at")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("paid_at needs a UTC offset, e.g. 2026-03-01T10:00:00+08:00")
-        return v
 
     @field_validator("payee_id_number")
     @classmethod
@@ -107,12 +112,7 @@ class PaymentIn(BaseModel):
         return self
 
     def content_hash(self, key: bytes) -> str:
-        """Keyed digest of the record as submitted, to tell a re-send from a conflicting re-use
-        of an id. Keyed, because a plain hash of a record whose other fields are public would
-        let anyone recover the ID number by trying the few thousand possible birth dates."""
-        # Unset optional elements are left out, so that a field added later keeps old digests valid.
-        record = orjson.dumps(self.model_dump(mode="json", exclude_none=True), option=orjson.OPT_SORT_KEYS)
-        return hmac.new(key, record, hashlib.sha256).hexdigest()
+        return keyed_digest(self, key)
 
     def to_event(self, key: bytes, personal: PersonalData) -> PaymentRecorded:
         data = self.model_dump(exclude={"payee_id_number"})
@@ -168,19 +168,11 @@ class RefundIn(BaseModel):
     refund_id: str = Field(min_length=1, max_length=64, description="The treasury's own id of the refund.")
     kind: Literal["refund", "reversal"] = Field("refund", description="refund 退回, reversal 冲正 (the whole rest)")
     amount: Money | None = Field(None, description="Required for a refund; a reversal returns all that is left.")
-    refunded_at: datetime
+    refunded_at: AwareDatetime = Field(description="退回时间, with its UTC offset")
     reason: str = Field(min_length=1, max_length=500)
 
-    @field_validator("refunded_at")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("refunded_at needs a UTC offset, e.g. 2026-03-05T10:00:00+08:00")
-        return v
-
     def content_hash(self, key: bytes) -> str:
-        record = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-        return hmac.new(key, record, hashlib.sha256).hexdigest()
+        return keyed_digest(self, key)
 
 
 def refund(*, payment: PaymentRecorded, refunded_so_far: Decimal, request: RefundIn, key: bytes) -> PaymentRefunded:

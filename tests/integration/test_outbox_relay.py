@@ -13,7 +13,6 @@ from sqlalchemy import text
 from backbone.bus import create_producer, ensure_topics
 from backbone.eventstore import NewStream
 from backbone.outbox import OutboxRelay
-from deploy.local.servers import EmbeddedBroker
 from tests.integration.conftest import consume_all, notes, wait_until
 
 pytestmark = pytest.mark.integration
