@@ -137,8 +137,8 @@ async def get_ledger(
         rows = await (rows_as_of(conn, principal, filters, cutoff) if cutoff else live_rows(conn, principal, filters))
     field = sort.lstrip("-")
     rows.sort(key=lambda r: (r.sort_key(field), r.fields["indicator_id"]), reverse=sort.startswith("-"))
-    page = _after(rows, sort, cursor)[:limit]
-    more = len(_after(rows, sort, cursor)) > limit
+    rest = _after(rows, sort, cursor)
+    page, more = rest[:limit], len(rest) > limit
     # The parents a district's indicators came from are shown, but their money is not the district's.
     own = [r for r in rows if r.owned_by(principal)]
     groups = None

@@ -120,8 +120,9 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     refunded = dict((await conn.execute(
         select(refund_facts.c.indicator_id, func.sum(refund_facts.c.amount))
         .where(refund_facts.c.recorded_at < cutoff).group_by(refund_facts.c.indicator_id))).tuples().all())
-    visible = {r.fields["indicator_id"] for r in await live_rows(conn, principal, {})} if not principal.citywide \
-        else None
+    scope = scope_clause(principal)
+    visible = None if scope is None else set(
+        (await conn.execute(select(indicators.c.indicator_id).where(scope))).scalars())
     return [
         LedgerRow({k: f.get(k) for k in indicators.c.keys()}, f["amount"], allocated.get(iid, ZERO),
                   Decimal(paid.get(iid, ZERO)), Decimal(refunded.get(iid, ZERO)))

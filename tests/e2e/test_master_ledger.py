@@ -117,6 +117,10 @@ def test_fund_flow_and_district_scope(stack):
     assert {i["id"]: i["context_only"] for i in mine["items"]} == {root: True, nanguan: False}
     # The city's money is shown for context, not counted as the district's.
     assert (mine["totals"]["received"], mine["totals"]["available"]) == ("600.00", "350.00")
+    # Rebuilt from events, the district's view is the same rows and totals.
+    rebuilt = httpx.get(f"{ledger_url}/ledger", headers=as_district("220102"), params={
+        "budget_project": project, "as_of": datetime.now(ZoneInfo("Asia/Shanghai")).isoformat()}).json()
+    assert (rebuilt["items"], rebuilt["totals"]) == (mine["items"], mine["totals"])
     # A district allocates only within itself.
     r = httpx.post(f"{ledger_url}/indicators/{nanguan}/allocations", headers=as_district("220102"), json={
         "allocations": [{"amount": "10.00", "org_unit": "220103", "owner_division": "agriculture"}]})
