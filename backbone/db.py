@@ -1,11 +1,13 @@
 """PostgreSQL connections: one async engine per process, retried at start-up."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 import orjson
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -91,6 +93,37 @@ async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, 
     await raw.copy_records_to_table(
         table.name, schema_name=table.schema, columns=columns,
         records=[tuple(json_dumps(row[c]) if c in as_json else row[c] for c in columns) for row in rows])
+
+
+async def bulk_upsert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], *,
+                      key: Sequence[str], replace: bool = True) -> None:
+    """Insert rows; a row whose key is present already replaces it (or, with `replace=False`, is dropped).
+
+    Many rows go through COPY into a temporary table and one INSERT … SELECT … ON CONFLICT: for a
+    registry of a million people that is several times faster than INSERT with many parameter sets.
+    The rows must not repeat a key.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    changing = [c for c in columns if c not in key]
+    if len(rows) < COPY_THRESHOLD:
+        stmt = pg_insert(table)
+        stmt = (stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in changing})
+                if replace and changing else stmt.on_conflict_do_nothing(index_elements=list(key)))
+        await conn.execute(stmt, rows)
+        return
+    raw = (await conn.get_raw_connection()).driver_connection
+    target, scratch = f"{table.schema}.{table.name}", f"upsert_{table.schema}_{table.name}"
+    await raw.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} "
+                      f"(LIKE {target} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    await raw.copy_records_to_table(scratch, columns=columns, records=[tuple(row[c] for c in columns) for row in rows])
+    listed = ", ".join(columns)
+    action = (f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in changing)}" if replace and changing
+              else "DO NOTHING")
+    await raw.execute(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {scratch} "
+                      f"ON CONFLICT ({', '.join(key)}) {action}")
+    await raw.execute(f"TRUNCATE {scratch}")
 
 
 # Deadlock and serialization failures: the transaction was sound, only unlucky.

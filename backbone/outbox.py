@@ -37,7 +37,7 @@ _HEADER_SETTER = _HeaderSetter()
 
 
 class OutboxRelay:
-    """Moves events from one service's outbox to its topic."""
+    """Moves events from one service's outbox to the topic of each event's context."""
 
     def __init__(
         self,
@@ -45,7 +45,7 @@ class OutboxRelay:
         engine: AsyncEngine,
         store: EventStore,
         producer: AIOKafkaProducer,
-        topic: str,
+        topic_of: Callable[[str], str],
         notifier: Notifier | None = None,
         batch_size: int = 1000,
         poll_seconds: float = 0.5,
@@ -54,7 +54,7 @@ class OutboxRelay:
         self.engine = engine
         self.store = store
         self.producer = producer
-        self.topic = topic
+        self.topic_of = topic_of
         self.notifier = notifier
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -96,11 +96,12 @@ class OutboxRelay:
             ):
                 if self._inject_trace:
                     propagate.inject(headers, setter=_HEADER_SETTER)
-                futures.append(await self.producer.send(self.topic, value=value, key=key, headers=headers))
+                futures.append(await self.producer.send(self.topic_of(envelope.event_type), value=value, key=key,
+                                                        headers=headers))
         await asyncio.gather(*futures)
         async with self.engine.begin() as conn:
             await conn.execute(self._delete, {"ids": [row.outbox_id for row in rows]})
-        log.debug("outbox.published", topic=self.topic, count=len(rows))
+        log.debug("outbox.published", schema=self.store.tables.schema, count=len(rows))
         return len(rows)
 
     async def _lead(self) -> bool:
@@ -155,7 +156,7 @@ class OutboxRelay:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - broker/database down: retry later
-                    log.warning("outbox.publish_failed", topic=self.topic, error=repr(exc), retry_in=backoff)
+                    log.warning("outbox.publish_failed", schema=self.store.tables.schema, error=repr(exc), retry_in=backoff)
                     check_topic = self.ensure_topic is not None
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)

@@ -28,7 +28,7 @@ from backbone.outbox import OutboxRelay
 from backbone.settings import Settings, get_settings
 from backbone.tables import PlumbingTables, plumbing_tables
 from backbone.telemetry import configure_logging, configure_tracing, instrument_app, shutdown_tracing
-from contracts.catalog import topic_for
+from contracts.catalog import ALL_TOPICS, topic_of_event
 
 log = structlog.get_logger(__name__)
 
@@ -137,11 +137,10 @@ def create_service(spec: ServiceSpec) -> FastAPI:
         for hook in spec.on_startup:
             await hook(runtime)
         if settings.run_background:
-            topic = topic_for(spec.name)
             relay = OutboxRelay(
-                engine=engine, store=store, producer=producer, topic=topic, notifier=notifier,
+                engine=engine, store=store, producer=producer, topic_of=topic_of_event, notifier=notifier,
                 batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
-                ensure_topic=lambda: ensure_topics(settings, (topic,), seconds=5),
+                ensure_topic=lambda: ensure_topics(settings, ALL_TOPICS, seconds=5),
             )
             runtime.tasks.append(_supervise(relay.run, f"relay:{spec.name}", runtime.crashes))
             for cs in spec.consumers:

@@ -6,13 +6,16 @@ from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
+from contracts.registry import (PersonalDataRevealed, PoorPopulationRecorded, PublicEmployeesRecorded,
+                                RegistryImportCompleted, RegistryPersonsRemoved)
 
-CONTEXTS = ("ledger", "payments", "performance", "alerting", "sync", "gateway")
+CONTEXTS = ("ledger", "payments", "registry", "performance", "alerting", "sync", "gateway")
 DEAD_LETTER_TOPIC = "fundwatch.deadletter.v1"
 
 EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
-                  PaymentRecorded, PaymentRefunded, AlertRaised, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
+                  PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
+                  RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
 }
 
 
@@ -22,3 +25,8 @@ def topic_for(context: str) -> str:
 
 
 ALL_TOPICS = tuple(topic_for(c) for c in CONTEXTS) + (DEAD_LETTER_TOPIC,)
+
+
+def topic_of_event(event_type: str) -> str:
+    """The topic an event is published to: its context's."""
+    return topic_for(EVENT_MODELS[event_type].context)

@@ -3,10 +3,24 @@
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import DomainEvent
-from contracts.values import Money, PayeeType, PaymentMethod, SettlementMethod
+from contracts.values import Money, PayeeType, PaymentMethod, PovertyStatus, SettlementMethod
+
+
+class PayeeRegistryFacts(BaseModel):
+    """What the registries said about a person payee when the payment was recorded (到人到户 checks)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    poor_status: PovertyStatus | None = Field(description="建档立卡 status; null: not on the 建档立卡 list.")
+    poor_org_unit: str | None = Field(None, description="The district the person is registered in.")
+    public_employee: bool = Field(description="On the 财政供养人员 list.")
+    employer: str | None = Field(None, description="工作单位, for a person on the 财政供养人员 list.")
+    name_matches: bool | None = Field(
+        description="Whether the payee name is the registered name of that ID number; null: on no registry.")
+    registered_name: str | None = Field(None, description="The registered name, when it differs.")
 
 
 class PaymentRecorded(DomainEvent):
@@ -34,6 +48,8 @@ class PaymentRecorded(DomainEvent):
         None, description="Keyed blind index of the payee's ID number: matches registries, reveals nothing."
     )
     payee_credit_code: str | None = Field(None, description="统一社会信用代码 of an organisation payee.")
+    payee_registry: PayeeRegistryFacts | None = Field(
+        None, description="The registries' facts about a person payee, as of recording; null for organisations.")
     org_unit: str | None = None
     content_hash: str = Field(description="Digest of the submitted record, for duplicate checks.")
 

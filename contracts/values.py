@@ -80,6 +80,21 @@ class PayeeType(StrEnum):
     ORGANIZATION = "organization"
 
 
+class Registry(StrEnum):
+    """The registries of people (外部信息) payments are matched against."""
+
+    POOR_POPULATION = "poor_population"  # 建档立卡贫困人口
+    PUBLIC_EMPLOYEES = "public_employees"  # 财政供养人员
+
+
+class PovertyStatus(StrEnum):
+    """Status of a registered poor person (建档立卡)."""
+
+    NOT_LIFTED = "not_lifted"  # 未脱贫
+    LIFTED = "lifted"  # 已脱贫
+    MONITORED = "monitored"  # 返贫监测 / 防止返贫监测对象
+
+
 class AlertLevel(StrEnum):
     """The three warning levels of 第十九条."""
 

@@ -1,26 +1,19 @@
 """Bulk import of budget indicators (预算指标) from CSV or XLSX: parsing and validation, no database."""
 
-import codecs
-import csv
-import io
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import PurePath
 from typing import Any
 
 from pydantic import ValidationError
-from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from backbone.errors import InvalidInput
+from backbone.spreadsheets import Cell, first_filled, blank, header_key, normal, read_sheets, text
 from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, FundNature, Level, money
 from services.ledger.api import IndicatorIn
 from services.ledger.domain import register_indicator
-
-Cell = str | int | float | bool | date | datetime | time | timedelta | None
 
 # Header as finance staff write it → IndicatorIn field; the first header of a field is the one exports write.
 HEADERS: dict[str, str] = {
@@ -62,7 +55,6 @@ LEVELS: dict[str, Level] = {"中央": Level.CENTRAL, "省级": Level.PROVINCE, "
 FLAGS: dict[str, bool] = {"是": True, "否": False, "y": True, "n": False, "1": True, "0": False,
                           "true": True, "false": False}
 REQUIRED = frozenset(name for name, info in IndicatorIn.model_fields.items() if info.is_required())
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 LEADING_DIGITS = re.compile(r"[0-9]+")
 AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
@@ -92,92 +84,60 @@ class ParsedImport:
 
 def parse_indicator_file(data: bytes, filename: str) -> ParsedImport:
     """Rows and every error of an indicator file; the caller imports nothing unless `errors` is empty."""
-    suffix = PurePath(filename).suffix.lower()
     try:
-        if suffix == ".csv":
-            table = _csv_rows(data)
-        elif suffix in WORKBOOK_SUFFIXES:
-            table = _workbook_rows(data)
-        else:
-            raise ValueError(f"expected a .csv or .xlsx file, got {filename!r}")
+        rows = read_sheets(data, filename)[0].rows
+        first = first_filled(rows)
     except ValueError as exc:
         return ParsedImport(errors=[{"row": 1, "column": None, "message": str(exc)}])
-    if not table:
+    if first is None:
         return ParsedImport(errors=[{"row": 1, "column": None, "message": "the file is empty"}])
-    columns, errors = _columns(table[0])
+    header_line, header = first
+    columns, errors = _columns(header_line, header)
     if errors:
         return ParsedImport(errors=errors)
     today = date.today()  # only the discarded event's registration date depends on it
-    id_column = next((i for i, cell in enumerate(table[0])
-                      if not _blank(cell) and _header_key(_text(cell)) == _header_key(LEDGER_COLUMNS["indicator_id"])),
+    id_column = next((i for i, cell in enumerate(header)
+                      if not blank(cell) and header_key(text(cell)) == header_key(LEDGER_COLUMNS["indicator_id"])),
                      None)
     parsed = ParsedImport()
-    for number, cells in enumerate(table[1:], start=2):
-        if all(_blank(cell) for cell in cells):
-            continue  # Excel keeps formatted empty rows below the data
-        row, problems = _validate(number, cells, columns, today)
-        if row is not None:
-            parsed.rows.append(row)
-            parsed.line_numbers.append(number)
-            given = cells[id_column] if id_column is not None and id_column < len(cells) else None
-            parsed.indicator_ids.append(None if _blank(given) else _text(given))
-        errors += problems
+    try:
+        for number, cells in rows:
+            if all(blank(cell) for cell in cells):
+                continue  # Excel keeps formatted empty rows below the data
+            row, problems = _validate(number, cells, columns, today)
+            if row is not None:
+                parsed.rows.append(row)
+                parsed.line_numbers.append(number)
+                given = cells[id_column] if id_column is not None and id_column < len(cells) else None
+                parsed.indicator_ids.append(None if blank(given) else text(given))
+            errors += problems
+    except ValueError as exc:
+        errors.append({"row": None, "column": None, "message": str(exc)})
     return ParsedImport(errors=errors) if errors else parsed
 
 
-def _csv_rows(data: bytes) -> list[list[str]]:
-    """CSV records, read as UTF-8 (BOM or not) or else as GB18030, which Excel on Chinese Windows saves."""
-    encodings = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError("the file is neither UTF-8 nor GB18030 text")
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise ValueError(f"the file is not valid CSV: {exc}") from exc
-
-
-def _workbook_rows(data: bytes) -> list[list[Cell]]:
-    """The cells of the first visible worksheet, row 1 first, including empty leading rows and columns."""
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        name = next((sheet.name for sheet in workbook.sheets_metadata
-                     if sheet.typ == SheetTypeEnum.WorkSheet and sheet.visible == SheetVisibleEnum.Visible), None)
-        if name is None:
-            raise ValueError("the workbook has no visible worksheet")
-        # skip_empty_area=False keeps list positions equal to spreadsheet row and column numbers.
-        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except CalamineError as exc:
-        raise ValueError(f"the file is not a readable workbook: {exc}") from exc
-
-
-def _columns(header: Sequence[Cell]) -> tuple[list[tuple[int, str, str]], list[dict[str, Any]]]:
+def _columns(line: int, header: Sequence[Cell]) -> tuple[list[tuple[int, str, str]], list[dict[str, Any]]]:
     """(position, header as written, field) of each known column, and the errors of the header row."""
     columns: list[tuple[int, str, str]] = []
     errors: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
-    known = {_header_key(h): name for h, name in HEADERS.items()}
-    skipped = {_header_key(h) for h in LEDGER_COLUMNS.values()}
+    known = {header_key(h): name for h, name in HEADERS.items()}
+    skipped = {header_key(h) for h in LEDGER_COLUMNS.values()}
     for position, cell in enumerate(header):
-        if _blank(cell):
+        if blank(cell):
             continue  # Excel keeps formatted empty columns to the right of the data
-        written = _text(cell)
-        name = known.get(_header_key(written))
+        written = text(cell)
+        name = known.get(header_key(written))
         if name is None:
-            if _header_key(written) not in skipped:
-                errors.append({"row": 1, "column": written,
+            if header_key(written) not in skipped:
+                errors.append({"row": line, "column": written,
                                "message": "unknown column; the columns are " + "、".join(COLUMN_OF.values())})
         elif name in seen:
-            errors.append({"row": 1, "column": written, "message": f"the same column as {seen[name]!r}"})
+            errors.append({"row": line, "column": written, "message": f"the same column as {seen[name]!r}"})
         else:
             seen[name] = written
             columns.append((position, written, name))
-    errors += [{"row": 1, "column": COLUMN_OF[name], "message": "required column is missing"}
+    errors += [{"row": line, "column": COLUMN_OF[name], "message": "required column is missing"}
                for name in sorted(REQUIRED - seen.keys(), key=list(COLUMN_OF).index)]
     return columns, errors
 
@@ -189,7 +149,7 @@ def _validate(number: int, cells: Sequence[Cell], columns: list[tuple[int, str, 
     problems: dict[str, str] = {}
     for position, _, name in columns:
         cell = cells[position] if position < len(cells) else None
-        if _blank(cell):
+        if blank(cell):
             continue
         try:
             values[name] = CONVERTERS[name](cell)
@@ -216,31 +176,11 @@ def _validate(number: int, cells: Sequence[Cell], columns: list[tuple[int, str, 
     return None, [{"row": number, "column": written, "message": message} for (_, written), message in located]
 
 
-def _blank(cell: Cell) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def _header_key(header: str) -> str:
-    # NFKC folds full-width brackets and letters, so 金额(元) and 金额（元） are one header.
-    return "".join(unicodedata.normalize("NFKC", header).split())
-
-
-def _text(cell: Cell) -> str:
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))  # workbooks store every number as a float: 220102.0 is the code 220102
-    return str(cell).strip()
-
-
-def _normal(cell: Cell) -> str:
-    # NFKC turns full-width digits and punctuation typed with a Chinese IME into ASCII.
-    return unicodedata.normalize("NFKC", _text(cell))
-
-
 def _code(cell: Cell) -> str:
     """The leading digits of a classification code, as in "2130504 农村基础设施建设"."""
-    found = LEADING_DIGITS.match(_normal(cell))
+    found = LEADING_DIGITS.match(normal(cell))
     if found is None:
-        raise ValueError(f"expected a code such as 2130504, got {_text(cell)!r}")
+        raise ValueError(f"expected a code such as 2130504, got {text(cell)!r}")
     return found.group()
 
 
@@ -249,23 +189,23 @@ def _amount(cell: Cell) -> Decimal:
     if isinstance(cell, bool):
         raise ValueError(f"expected an amount, got {cell!r}")
     if isinstance(cell, int | float):
-        text = repr(cell)
+        written = repr(cell)
     else:
-        text = _normal(cell).replace(" ", "")
-        if not AMOUNT.fullmatch(text):
-            raise ValueError(f"expected an amount such as 1,234.56, got {_text(cell)!r}")
-        text = text.replace(",", "")
+        written = normal(cell).replace(" ", "")
+        if not AMOUNT.fullmatch(written):
+            raise ValueError(f"expected an amount such as 1,234.56, got {text(cell)!r}")
+        written = written.replace(",", "")
     try:
-        return money(text)
+        return money(written)
     except InvalidOperation as exc:
-        raise ValueError(f"amount {text} is out of range") from exc
+        raise ValueError(f"amount {written} is out of range") from exc
 
 
 def _year(cell: Cell) -> int:
-    text = _normal(cell).removesuffix("年")
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"expected a year such as 2026, got {_text(cell)!r}")
-    return int(text)
+    written = normal(cell).removesuffix("年")
+    if not (written.isascii() and written.isdigit()):
+        raise ValueError(f"expected a year such as 2026, got {text(cell)!r}")
+    return int(written)
 
 
 def _date(cell: Cell) -> date:
@@ -274,21 +214,21 @@ def _date(cell: Cell) -> date:
         return cell.date()
     if isinstance(cell, date):
         return cell
-    found = DATE.fullmatch(_normal(cell))
+    found = DATE.fullmatch(normal(cell))
     if found is None:
-        raise ValueError(f"expected a date such as 2026-02-10, got {_text(cell)!r}")
+        raise ValueError(f"expected a date such as 2026-02-10, got {text(cell)!r}")
     try:
         return date(*map(int, found.groups()))
     except ValueError as exc:
-        raise ValueError(f"{_text(cell)!r} is not a date: {exc}") from exc
+        raise ValueError(f"{text(cell)!r} is not a date: {exc}") from exc
 
 
 def _flag(cell: Cell) -> bool:
     if isinstance(cell, bool):
         return cell
-    flag = FLAGS.get(_text(cell).lower())
+    flag = FLAGS.get(text(cell).lower())
     if flag is None:
-        raise ValueError(f"expected 是 or 否, got {_text(cell)!r}")
+        raise ValueError(f"expected 是 or 否, got {text(cell)!r}")
     return flag
 
 
@@ -297,12 +237,12 @@ def _choice(labels: dict[str, Any], what: str) -> Callable[[Cell], Any]:
     codes = {str(code): code for code in labels.values()}
 
     def convert(cell: Cell) -> Any:
-        text = _text(cell)
-        if text in labels:
-            return labels[text]
-        if text in codes:
-            return codes[text]
-        raise ValueError(f"unknown {what} {text!r}: expected {'、'.join(labels)}")
+        written = text(cell)
+        if written in labels:
+            return labels[written]
+        if written in codes:
+            return codes[written]
+        raise ValueError(f"unknown {what} {written!r}: expected {'、'.join(labels)}")
 
     return convert
 
@@ -312,14 +252,14 @@ def _named(names: dict[str, str]) -> Callable[[Cell], str]:
     codes = {name: code for code, name in names.items()}
 
     def convert(cell: Cell) -> str:
-        text = _text(cell)
-        return codes.get(text, text)
+        written = text(cell)
+        return codes.get(written, written)
 
     return convert
 
 
 CONVERTERS: dict[str, Callable[[Cell], Any]] = {
-    "doc_no": _text, "fund_name": _text, "budget_project": _text,
+    "doc_no": text, "fund_name": text, "budget_project": text,
     "fund_nature": _choice(FUND_NATURES, "资金性质"), "level": _choice(LEVELS, "指标来源"),
     "function_code": _code, "economic_code": _code, "amount": _amount, "fiscal_year": _year,
     "issued_on": _date, "received_on": _date, "owner_division": _named(DIVISIONS), "org_unit": _named(ORG_UNITS),

@@ -1,12 +1,15 @@
 """Payment intake from the treasury payment system (国库集中支付系统) and payment queries."""
 
+import base64
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from fastapi import APIRouter, Body, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select, tuple_
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from backbone.db import is_transient
@@ -15,10 +18,11 @@ from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
 from backbone.pii import PersonalData
 from backbone.service import RuntimeDep
-from contracts.payments import PaymentRecorded, PaymentRefunded
-from contracts.values import Money
+from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
+from contracts.values import Money, SettlementMethod
 from services.payments.domain import PaymentIn, RefundIn, check_batch, refund
 from services.payments.projections import content_hashes, keep_personal_data, payments, refunds
+from services.payments.registry_projections import registry_entries
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -64,18 +68,24 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
         (repeats.append((index, payment)) if payment.payment_id in firsts else firsts.setdefault(payment.payment_id, (index, payment)))
     key = runtime.settings.record_digest_key.get_secret_value().encode()
     personal = PersonalData.from_settings(runtime.settings)
-    # Payments drawing on one indicator are consumed in the order the treasury sent them.
-    streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(key, personal)],
-                         partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
-               for _, p in firsts.values()]
+    payees = {p.payee_id_number: personal.blind_index(p.payee_id_number)
+              for _, p in firsts.values() if p.payee_id_number}
+    vault = [(index, personal.encrypt(number)) for number, index in payees.items()]
     meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
     # Two batches sharing ids in different orders can deadlock; the loser simply runs again.
     async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(3),
                                        wait=wait_random_exponential(multiplier=0.05, max=1), reraise=True):
         with attempt:
             async with runtime.engine.begin() as conn:
-                await keep_personal_data(conn, personal, [p.payee_id_number for _, p in firsts.values()
-                                                          if p.payee_id_number])
+                entries: dict[str, list[dict[str, Any]]] = {}
+                for entry in await registry_entries(conn, None, list(payees.values())):
+                    entries.setdefault(entry["id_index"], []).append(entry)
+                # Payments drawing on one indicator are consumed in the order the treasury sent them.
+                streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(
+                    key, personal, entries.get(payees[p.payee_id_number], []) if p.payee_id_number else None)],
+                    partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
+                    for _, p in firsts.values()]
+                await keep_personal_data(conn, vault)
                 stored, existing = await runtime.store.create_streams(conn, streams, meta)
                 stored_hashes = (await content_hashes(conn, [s.removeprefix("payment-") for s in existing])
                                  if existing else {})
@@ -158,6 +168,7 @@ class PaymentOut(BaseModel):
     payee_id_masked: str | None
     payee_id_index: str | None
     payee_credit_code: str | None
+    payee_registry: PayeeRegistryFacts | None = None
     org_unit: str | None
     recorded_at: datetime
     recorded_by: str
@@ -167,28 +178,59 @@ class PaymentOut(BaseModel):
 READERS = ("admin", "treasury", "budget", "supervision", "poverty_office", "info_center", "treasury_system")
 
 
-@router.get("/payments", response_model=list[PaymentOut], dependencies=[Depends(require_roles(*READERS))])
+class PaymentPage(BaseModel):
+    items: list[PaymentOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+@router.get("/payments", response_model=PaymentPage, dependencies=[Depends(require_roles(*READERS))])
 async def list_payments(
     runtime: RuntimeDep,
     indicator_id: str | None = None,
     payee: str | None = Query(None, description="Payee name, exact."),
-    paid_from: datetime | None = None,
-    paid_to: datetime | None = None,
+    paid_from: AwareDatetime | None = Query(None, description="Paid at or after this instant."),
+    paid_to: AwareDatetime | None = Query(None, description="Paid before this instant."),
+    amount_min: Decimal | None = Query(None, description="At least this amount (元)."),
+    amount_max: Decimal | None = Query(None, description="At most this amount (元)."),
+    settlement_method: SettlementMethod | None = None,
+    cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
     limit: int = Query(100, ge=1, le=1000),
-) -> list[PaymentOut]:
+) -> PaymentPage:
     """Recorded payments, newest first (to find a payee by ID number, POST /payments/search)."""
-    q = select(payments).order_by(payments.c.paid_at.desc()).limit(limit)
-    if indicator_id:
-        q = q.where(payments.c.indicator_id == indicator_id)
-    if payee:
-        q = q.where(payments.c.payee_name == payee)
-    if paid_from:
-        q = q.where(payments.c.paid_at >= paid_from)
-    if paid_to:
-        q = q.where(payments.c.paid_at < paid_to)
+    return await _page(runtime, _filters(indicator_id=indicator_id, payee=payee, paid_from=paid_from,
+                                         paid_to=paid_to, amount_min=amount_min, amount_max=amount_max,
+                                         settlement_method=settlement_method), cursor, limit)
+
+
+def _filters(*, indicator_id: str | None = None, payee: str | None = None, paid_from: datetime | None = None,
+             paid_to: datetime | None = None, amount_min: Decimal | None = None, amount_max: Decimal | None = None,
+             settlement_method: SettlementMethod | None = None, payee_id_index: str | None = None) -> list[Any]:
+    c = payments.c
+    wanted = [(indicator_id, lambda v: c.indicator_id == v), (payee, lambda v: c.payee_name == v),
+              (paid_from, lambda v: c.paid_at >= v), (paid_to, lambda v: c.paid_at < v),
+              (amount_min, lambda v: c.amount >= v), (amount_max, lambda v: c.amount <= v),
+              (settlement_method, lambda v: c.settlement_method == v),
+              (payee_id_index, lambda v: c.payee_id_index == v)]
+    return [condition(value) for value, condition in wanted if value is not None]
+
+
+async def _page(runtime: Any, conditions: list[Any], cursor: str | None, limit: int) -> PaymentPage:
+    """One page newest first; the cursor is the last row's (paid_at, payment_id), stable as payments arrive."""
+    c = payments.c
+    if cursor:
+        try:
+            paid_at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor))
+            conditions = [*conditions, tuple_(c.paid_at, c.payment_id) < (datetime.fromisoformat(paid_at),
+                                                                          str(payment_id))]
+        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+            raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
+    q = select(payments).where(*conditions).order_by(c.paid_at.desc(), c.payment_id.desc()).limit(limit + 1)
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(q)).all()
-    return [PaymentOut(**r._mapping) for r in rows]
+    items = [PaymentOut(**r._mapping) for r in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
+    return PaymentPage(items=items, next_cursor=base64.urlsafe_b64encode(orjson.dumps(
+        [last.paid_at.isoformat(), last.payment_id])).decode() if last else None)
 
 
 class PaymentSearch(BaseModel):
@@ -197,14 +239,15 @@ class PaymentSearch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     payee_id_number: str = Field(min_length=15, max_length=18, description="Full ID number of the payee.")
+    paid_from: AwareDatetime | None = None
+    paid_to: AwareDatetime | None = None
+    cursor: str | None = None
     limit: int = Field(100, ge=1, le=1000)
 
 
-@router.post("/payments/search", response_model=list[PaymentOut], dependencies=[Depends(require_roles(*READERS))])
-async def search_payments(body: PaymentSearch, runtime: RuntimeDep) -> list[PaymentOut]:
-    """Payments to a person, found through the blind index of the ID number."""
+@router.post("/payments/search", response_model=PaymentPage, dependencies=[Depends(require_roles(*READERS))])
+async def search_payments(body: PaymentSearch, runtime: RuntimeDep) -> PaymentPage:
+    """Payments to a person, found through the blind index of the ID number (shown masked)."""
     index = PersonalData.from_settings(runtime.settings).blind_index(body.payee_id_number)
-    q = select(payments).where(payments.c.payee_id_index == index).order_by(payments.c.paid_at.desc()).limit(body.limit)
-    async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(q)).all()
-    return [PaymentOut(**r._mapping) for r in rows]
+    return await _page(runtime, _filters(payee_id_index=index, paid_from=body.paid_from, paid_to=body.paid_to),
+                       body.cursor, body.limit)

@@ -1,8 +1,8 @@
-"""The payments service (资金支付): wiring."""
+"""The payments service (资金支付, and the registries 建档立卡 / 财政供养人员): wiring."""
 
 from backbone.pii import PersonalData
 from backbone.service import Runtime, ServiceSpec, create_service
-from services.payments import api, projections
+from services.payments import api, projections, registry_api, registry_projections
 
 
 async def _check_personal_data_keys(runtime: Runtime) -> None:
@@ -12,10 +12,10 @@ async def _check_personal_data_keys(runtime: Runtime) -> None:
 
 spec = ServiceSpec(
     name="payments",
-    title="FundWatch payments (资金支付)",
+    title="FundWatch payments (资金支付) and registries (建档立卡, 财政供养人员)",
     metadata=projections.metadata,
-    routers=[api.router],
-    inline_projections=[projections.project_payments],
+    routers=[api.router, registry_api.router],
+    inline_projections=[projections.project_payments, registry_projections.project_registries],
     on_startup=[_check_personal_data_keys],
 )
 app = create_service(spec)

@@ -4,6 +4,7 @@ No I/O. A payment that breaks a rule is still recorded; only malformed data is r
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,25 +12,24 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 from backbone.errors import DomainError, InvalidInput, field_errors
-from backbone.pii import PersonalData, mask_id_number
-from contracts.payments import PaymentRecorded, PaymentRefunded
-from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, SettlementMethod
+from backbone.pii import PersonalData, check_id_number, mask_id_number
+from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
+from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, Registry, SettlementMethod
 
 
-EARLIEST_BIRTH = date(1900, 1, 1)
-
-
-def keyed_digest(record: BaseModel, key: bytes) -> str:
+def keyed_digest(record: BaseModel | dict[str, Any], key: bytes) -> str:
     """Keyed digest of a record as submitted, to tell a re-send from a conflicting re-use of its id.
 
     Keyed, because a plain hash of a record whose other fields are public would let anyone
     recover an ID number by trying the few thousand possible birth dates. Unset optional
-    elements are left out, so that a field added later keeps earlier digests valid.
+    elements of a model are left out, so that a field added later keeps earlier digests valid;
+    a plain JSON body is digested as sent.
     """
-    text = orjson.dumps(record.model_dump(mode="json", exclude_none=True), option=orjson.OPT_SORT_KEYS)
+    data = record.model_dump(mode="json", exclude_none=True) if isinstance(record, BaseModel) else record
+    text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
@@ -67,15 +67,7 @@ class PaymentIn(BaseModel):
     def _resident_id(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        # The number itself never goes into an error message or a log line.
-        try:
-            number = ric.validate(v)
-            born = ric.get_birth_date(number)
-        except Exception as exc:  # noqa: BLE001 - stdnum raises several ValidationError kinds
-            raise ValueError("not a valid resident ID number (GB 11643)") from exc
-        if not EARLIEST_BIRTH <= born <= date.today():
-            raise ValueError("the ID number's birth date is not plausible")
-        return number
+        return check_id_number(v, date.today())
 
     @field_validator("payee_credit_code")
     @classmethod
@@ -114,12 +106,35 @@ class PaymentIn(BaseModel):
     def content_hash(self, key: bytes) -> str:
         return keyed_digest(self, key)
 
-    def to_event(self, key: bytes, personal: PersonalData) -> PaymentRecorded:
+    def to_event(self, key: bytes, personal: PersonalData,
+                 registry: list[dict[str, Any]] | None = None) -> PaymentRecorded:
+        """The event, with the payee's entries on the registries (as looked up by its blind index)."""
         data = self.model_dump(exclude={"payee_id_number"})
         number = self.payee_id_number
         return PaymentRecorded(**data, payee_id_masked=mask_id_number(number) if number else None,
                                payee_id_index=personal.blind_index(number) if number else None,
+                               payee_registry=registry_facts(self.payee_name, registry or []) if number else None,
                                content_hash=self.content_hash(key))
+
+
+def registry_facts(payee_name: str, entries: list[dict[str, Any]]) -> PayeeRegistryFacts:
+    """建档立卡 and 财政供养人员 facts about a payee from its registry entries (none: on no registry)."""
+    by_registry = {e["registry"]: e for e in entries}
+    poor = by_registry.get(Registry.POOR_POPULATION)
+    employee = by_registry.get(Registry.PUBLIC_EMPLOYEES)
+    names = {e["name"] for e in entries}
+    matches = same_name(payee_name, names) if names else None
+    return PayeeRegistryFacts(
+        poor_status=poor["status"] if poor else None, poor_org_unit=poor["org_unit"] if poor else None,
+        public_employee=employee is not None, employer=employee["employer"] if employee else None,
+        name_matches=matches, registered_name=None if matches in (True, None) else sorted(names)[0])
+
+
+def same_name(name: str, registered: set[str]) -> bool:
+    """Names compare without spaces and width differences (张 三, 张三 and full-width letters are one)."""
+    def plain(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).split())
+    return plain(name) in {plain(n) for n in registered}
 
 
 @dataclass(frozen=True)

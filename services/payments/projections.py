@@ -3,11 +3,10 @@
 from collections.abc import Sequence
 
 from sqlalchemy import Column, DateTime, MetaData, Numeric, Table, Text, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.db import bulk_insert
-from backbone.pii import PersonalData
+from backbone.db import bulk_insert, bulk_upsert
 from contracts.envelope import EventEnvelope
 from contracts.payments import PaymentRecorded, PaymentRefunded
 
@@ -22,6 +21,7 @@ payments = Table(
     Column("payee_type", Text), Column("payee_id_masked", Text), Column("org_unit", Text),
     Column("content_hash", Text), Column("recorded_at", DateTime(timezone=True)), Column("recorded_by", Text),
     Column("refunded", Numeric(18, 2)), Column("payee_id_index", Text), Column("payee_credit_code", Text),
+    Column("payee_registry", JSONB),
 )
 
 personal_data = Table(
@@ -65,9 +65,8 @@ async def content_hashes(conn: AsyncConnection, payment_ids: Sequence[str]) -> d
     return dict(result.tuples().all())
 
 
-async def keep_personal_data(conn: AsyncConnection, personal: PersonalData, id_numbers: Sequence[str]) -> None:
-    """Each ID number once, encrypted, under its blind index (the vault events never carry)."""
-    rows = {personal.blind_index(n): n for n in id_numbers}
-    if rows:
-        await conn.execute(pg_insert(personal_data).on_conflict_do_nothing(),
-                           [{"blind_index": i, "cipher": personal.encrypt(n)} for i, n in rows.items()])
+async def keep_personal_data(conn: AsyncConnection, vault: Sequence[tuple[str, str]]) -> None:
+    """Each ID number once, encrypted, under its blind index (the vault: events never carry the number)."""
+    rows = {index: cipher for index, cipher in vault}
+    await bulk_upsert(conn, personal_data, [{"blind_index": i, "cipher": c} for i, c in rows.items()],
+                      key=("blind_index",), replace=False)

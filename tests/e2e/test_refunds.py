@@ -53,5 +53,5 @@ def test_refunds_restore_the_balance_once_and_never_exceed_the_payment(stack):
                            "reason": "支付冲正"})
         assert (rev.json()["amount"], rev.json()["refunded_total"]) == ("600.00", "900.00")
         listed = {p["payment_id"]: p for p in c.get("/payments", params={"indicator_id": indicator},
-                                                      headers=admin).json()}
+                                                      headers=admin).json()["items"]}
         assert listed[pid]["refunded"] == "900.00"

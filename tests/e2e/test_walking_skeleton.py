@@ -112,7 +112,7 @@ def test_the_same_batch_twice_creates_nothing_new(stack):
         changed = {"payments": [payment_body(f"{tag}-0", indicator_id, "999.00")]}
         conflict = c.post("/payments/batch", json=changed, headers=treasury).json()
         assert conflict["accepted"] == 0 and conflict["conflicts"][0]["payment_id"] == f"{tag}-0"
-        listed = c.get("/payments", params={"indicator_id": indicator_id}, headers=admin).json()
+        listed = c.get("/payments", params={"indicator_id": indicator_id}, headers=admin).json()["items"]
         assert sorted(p["amount"] for p in listed) == ["100.00"] * 3
         paid = poll(lambda: (b := c.get(f"/indicators/{indicator_id}", headers=admin).json()["balance"])["paid"]
                     == "300.00" and b)

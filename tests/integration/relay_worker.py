@@ -22,7 +22,7 @@ async def main(schema: str, topic: str) -> None:
     producer = create_producer(settings)
     await producer.start()
     store = EventStore(plumbing_tables(MetaData(schema=schema)), source="testkit")
-    relay = OutboxRelay(engine=engine, store=store, producer=producer, topic=topic, batch_size=50, poll_seconds=0.1)
+    relay = OutboxRelay(engine=engine, store=store, producer=producer, topic_of=lambda _: topic, batch_size=50, poll_seconds=0.1)
     await relay.run()
 
 

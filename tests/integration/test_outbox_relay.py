@@ -20,7 +20,7 @@ WORKER = Path(__file__).with_name("relay_worker.py")
 
 
 def relay_for(kit, engine, producer, **kw):
-    return OutboxRelay(engine=engine, store=kit.store, producer=producer, topic=kit.topic, **kw)
+    return OutboxRelay(engine=engine, store=kit.store, producer=producer, topic_of=lambda _: kit.topic, **kw)
 
 
 async def outbox_size(engine, kit) -> int:

@@ -1,11 +1,16 @@
 """ID numbers at rest: encrypted with rotatable keys, found by a keyed blind index."""
 
 import base64
+from datetime import date
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum import numdb
+from stdnum.cn import ric
 
-from backbone.pii import PersonalData, mask_id_number, parse_keys
+from backbone.pii import PersonalData, check_id_number, mask_id_number, parse_keys
 
 PERSON_ID = "11010519491231002X"
 OLD, NEW = b"o" * 32, b"n" * 32
@@ -45,3 +50,61 @@ def test_keys_must_be_aes_256_and_numbers_are_masked():
     with pytest.raises(ValueError, match="32 bytes"):
         parse_keys(f"k1:{base64.b64encode(b'short').decode()}")
     assert mask_id_number(PERSON_ID) == "110105********002X"
+
+
+TODAY = date(2026, 11, 28)
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def with_check_character(body: str) -> str:
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+
+
+def stdnum_verdict(number: str) -> bool:
+    """python-stdnum's checks, with the region code known in any period (see check_id_number)."""
+    try:
+        number = ric.compact(number)
+        if len(number) != 18 or not number[:-1].isdigit() or ric.calc_check_digit(number) != number[-1]:
+            return False
+        born = ric.get_birth_date(number)
+    except Exception:  # noqa: BLE001 - stdnum raises several ValidationError kinds
+        return False
+    counties = {k for _, props in numdb.get("cn/loc").info(number[:6]) for k in props}
+    return date(1900, 1, 1) <= born <= TODAY and "county" in counties
+
+
+def our_verdict(number: str) -> bool:
+    try:
+        check_id_number(number, TODAY)
+    except ValueError:
+        return False
+    return True
+
+
+@given(region=st.one_of(st.sampled_from(["110105", "220102", "220112", "220183", "320102", "460300"]),
+                        st.from_regex(r"[1-8][0-9]{5}", fullmatch=True)),
+       born=st.dates(date(1880, 1, 1), date(2030, 12, 31)),
+       serial=st.from_regex(r"[0-9]{3}", fullmatch=True),
+       spoil=st.one_of(st.none(), st.integers(0, 17)))
+def test_the_id_number_check_agrees_with_python_stdnum(region, born, serial, spoil):
+    number = with_check_character(f"{region}{born:%Y%m%d}{serial}")
+    if spoil is not None:
+        number = number[:spoil] + ("1" if number[spoil] != "1" else "2") + number[spoil + 1:]
+    assert our_verdict(number) == stdnum_verdict(number)
+
+
+@pytest.mark.parametrize("bad", ["", "220102", "22010219900307123", "2201021990030712345", "22010219900307123Y",
+                                 "220102199002301230", with_check_character("22010221000101123")])
+def test_a_malformed_id_number_is_refused_without_quoting_it(bad):
+    with pytest.raises(ValueError) as refused:
+        check_id_number(bad, TODAY)
+    assert not bad or bad not in str(refused.value)
+
+
+def test_an_older_persons_number_names_a_district_created_after_their_birth():
+    # Numbers were issued from 1984 on with the district of residence: 220102 南关区 for someone born in 1940.
+    assert check_id_number(with_check_character("22010219400101123"), TODAY)
+
+
+def test_a_lower_case_check_character_is_read_as_x():
+    assert check_id_number(" 11010519491231002x ", TODAY) == "11010519491231002X"

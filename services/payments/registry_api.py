@@ -1,0 +1,316 @@
+"""The registries' API: bulk imports, incremental updates from the province, and a person's entries."""
+
+import asyncio
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from uuid import uuid4
+
+from fastapi import APIRouter, Body, Depends, File, UploadFile
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from backbone.eventstore import NewStream
+from backbone.identity import CurrentPrincipal, Principal, require_roles
+from backbone.pii import PersonalData, check_id_number, mask_id_number
+from backbone.service import Runtime, RuntimeDep
+from backbone.workdays import SHANGHAI
+from contracts.envelope import DomainEvent
+from contracts.registry import (PART_SIZE, PersonalDataRevealed, PersonRef, PoorPerson, PoorPopulationRecorded,
+                                PublicEmployee, PublicEmployeesRecorded, RegistryImportCompleted,
+                                RegistryPersonsRemoved, RegistrySource, RemovedPerson)
+from contracts.values import Registry
+from services.payments.domain import keyed_digest
+from services.payments.projections import keep_personal_data
+from services.payments.registries import (REQUIRED, ImportTally, Part, RowChecker, check_update, entry_values,
+                                          read_registry_file)
+from services.payments.registry_projections import registry_entries, registry_imports
+
+router = APIRouter(prefix="/api/v1", tags=["registries"])
+
+# 局脱贫办 keeps the 建档立卡 data, 信息中心 loads files for others, the province sends them.
+WRITERS = ("admin", "poverty_office", "info_center", "province_system")
+ERRORS_IN_RESPONSE = 1000
+PARTS_PER_TRANSACTION = 20
+RECORDED: dict[Registry, type[PoorPopulationRecorded] | type[PublicEmployeesRecorded]] = {
+    Registry.POOR_POPULATION: PoorPopulationRecorded, Registry.PUBLIC_EMPLOYEES: PublicEmployeesRecorded}
+
+
+class ImportReport(BaseModel):
+    """What an import did: rows read, accepted, and the fault of each refused row."""
+
+    import_id: str
+    registry: Registry
+    filename: str
+    duplicate: bool = Field(description="This file was imported before: nothing new was recorded now.")
+    rows: int
+    accepted: int
+    rejected: int
+    errors: list[dict[str, Any]] = Field(description="row, column, message (and sheet) of each fault; "
+                                                     "the first 1,000 here, all in GET /registry/imports/{id}.")
+    started_at: datetime
+    completed_at: datetime
+    imported_by: str
+
+
+def _import_route(path: str, registry: Registry, summary: str) -> None:
+    @router.post(path, response_model=ImportReport, summary=summary, dependencies=[Depends(require_roles(*WRITERS))],
+                 name=f"import_{registry.value}")
+    async def import_file(file: Annotated[UploadFile, File(description="CSV or XLSX with Chinese headers")],
+                          principal: CurrentPrincipal, runtime: RuntimeDep) -> ImportReport:
+        """Record every valid row of the file; each refused row is reported and the others still count.
+
+        The same file again records nothing new; a file whose import was cut short resumes where it stopped.
+        """
+        return await _import(registry, file, principal, runtime)
+
+
+_import_route("/registry/poor-population/import", Registry.POOR_POPULATION, "Import 建档立卡贫困人口")
+_import_route("/registry/public-employees/import", Registry.PUBLIC_EMPLOYEES, "Import 财政供养人员")
+
+
+async def _import(registry: Registry, file: UploadFile, principal: Principal, runtime: Runtime) -> ImportReport:
+    limit = runtime.settings.max_import_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes",
+                             errors=[{"field": "file", "message": f"at most {limit} bytes"}])
+    import_id = f"{registry.value}-{hashlib.sha256(data).hexdigest()[:32]}"
+    stream_id = f"registry-import-{import_id}"
+    async with runtime.engine.connect() as conn:
+        done = (await conn.execute(select(registry_imports).where(registry_imports.c.import_id == import_id))).first()
+        written = await _stream_version(runtime, conn, stream_id)
+    if done is not None:
+        return _report(dict(done._mapping), duplicate=True, shown=ERRORS_IN_RESPONSE)
+    started = datetime.now(UTC)
+    tally = ImportTally()
+    personal = PersonalData.from_settings(runtime.settings)
+    today = datetime.now(SHANGHAI).date()
+    groups = _event_groups(registry, import_id, read_registry_file(data, file.filename or "", registry, personal,
+                                                                   today, tally))
+    meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
+    version = 0
+    # Reading the next parts (CPU, in a thread) overlaps with writing these (mostly PostgreSQL's work).
+    pending = asyncio.create_task(asyncio.to_thread(next, groups, None))
+    while (group := await pending) is not None:
+        pending = asyncio.create_task(asyncio.to_thread(next, groups, None))
+        events, vault = group
+        fresh = [(e, v) for e, v in zip(events, vault, strict=True) if e.source.part > written]
+        if fresh:
+            async with runtime.engine.begin() as conn:
+                await keep_personal_data(conn, [row for _, rows in fresh for row in rows])
+                await runtime.store.append(conn, stream_id=stream_id, stream_type="registry-import",
+                                           expected_version=max(version, written), events=[e for e, _ in fresh],
+                                           meta=meta)
+        version = events[-1].source.part
+    completed = RegistryImportCompleted(
+        registry=registry, import_id=import_id, filename=file.filename or "", rows=tally.rows, accepted=tally.accepted,
+        rejected=tally.rejected, errors=tally.errors, started_at=started)
+    async with runtime.engine.begin() as conn:
+        stored = await runtime.store.append(conn, stream_id=stream_id, stream_type="registry-import",
+                                            expected_version=max(version, written), events=[completed], meta=meta)
+    return _report({**completed.model_dump(), "completed_at": stored[0].occurred_at,
+                    "imported_by": principal.subject}, duplicate=False, shown=ERRORS_IN_RESPONSE)
+
+
+def _event_groups(registry: Registry, import_id: str,
+                  parts: Iterator[Part]) -> Iterator[tuple[list[Any], list[list[tuple[str, str]]]]]:
+    """Parts as events, a transaction's worth at a time (validated here, in the reading thread)."""
+    model = RECORDED[registry]
+    events: list[Any] = []
+    vault: list[list[tuple[str, str]]] = []
+    for number, part in enumerate(parts, start=1):
+        events.append(model(source=RegistrySource(kind="import", id=import_id, part=number), persons=part.entries))
+        vault.append(part.vault)
+        if len(events) == PARTS_PER_TRANSACTION:
+            yield events, vault
+            events, vault = [], []
+    if events:
+        yield events, vault
+
+
+async def _stream_version(runtime: Runtime, conn: Any, stream_id: str) -> int:
+    ev = runtime.tables.events
+    return await conn.scalar(select(func.coalesce(func.max(ev.c.version), 0)).where(ev.c.stream_id == stream_id))
+
+
+def _report(row: dict[str, Any], *, duplicate: bool, shown: int | None) -> ImportReport:
+    errors = row["errors"] if shown is None else row["errors"][:shown]
+    return ImportReport(**{k: row[k] for k in ("import_id", "registry", "filename", "rows", "accepted", "rejected",
+                                               "started_at", "completed_at", "imported_by")},
+                        duplicate=duplicate, errors=errors)
+
+
+@router.get("/registry/imports/{import_id}", response_model=ImportReport,
+            dependencies=[Depends(require_roles(*WRITERS, "treasury", "supervision"))])
+async def get_import(import_id: str, runtime: RuntimeDep) -> ImportReport:
+    """The report of a finished import, with every fault kept (up to 100,000)."""
+    async with runtime.engine.connect() as conn:
+        row = (await conn.execute(select(registry_imports).where(registry_imports.c.import_id == import_id))).first()
+    if row is None:
+        raise NotFound(f"no finished import {import_id}")
+    return _report(dict(row._mapping), duplicate=False, shown=None)
+
+
+class UpdateResult(BaseModel):
+    update_id: str
+    duplicate: bool = Field(description="This update was recorded before with the same content: nothing new.")
+    recorded: int = Field(description="People added or changed now.")
+    removed: int = Field(description="People taken off the registry now.")
+    rejected: list[dict[str, Any]] = Field(description="Records refused: list, index and the field of each fault.")
+
+
+class UpdateIn(BaseModel):
+    """For the schema only: records are checked one by one, so that one bad record spoils nothing else."""
+
+    update_id: str = Field(min_length=1, max_length=64, description="The sender's own id of this batch.")
+    persons: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "People added or changed: `id_number` and the fields that change (a new person needs all required ones)."))
+    removals: list[dict[str, Any]] = Field(default_factory=list,
+                                           description="`{id_number, reason}` of each person to take off.")
+
+
+def _update_route(path: str, registry: Registry, summary: str) -> None:
+    @router.post(path, response_model=UpdateResult, summary=summary, dependencies=[Depends(require_roles(*WRITERS))],
+                 name=f"update_{registry.value}",
+                 openapi_extra={"requestBody": {"content": {"application/json": {
+                     "schema": UpdateIn.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
+    async def post_update(principal: CurrentPrincipal, runtime: RuntimeDep,
+                          body: Any = Body(..., include_in_schema=False)) -> UpdateResult:
+        """Status changes, new people and removals, as events alerting learns from; the same update twice is one."""
+        return await _update(registry, body, principal, runtime)
+
+
+_update_route("/registry/poor-population/updates", Registry.POOR_POPULATION, "Update 建档立卡贫困人口")
+_update_route("/registry/public-employees/updates", Registry.PUBLIC_EMPLOYEES, "Update 财政供养人员")
+
+
+async def _update(registry: Registry, body: Any, principal: Principal, runtime: Runtime) -> UpdateResult:
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be an object", errors=[{"field": "", "message": "an object is required"}])
+    faults = [{"field": name, "message": "a list is required"} for name in ("persons", "removals")
+              if not isinstance(body.get(name, []), list)]
+    update_id = body.get("update_id")
+    if not isinstance(update_id, str) or not 0 < len(update_id.strip()) <= 64:
+        faults.append({"field": "update_id", "message": "1 to 64 characters are required"})
+    faults += [{"field": name, "message": "unknown field"} for name in body
+               if name not in ("update_id", "persons", "removals")]
+    if faults:
+        raise InvalidInput("the update is malformed", errors=faults)
+    count = len(body.get("persons", [])) + len(body.get("removals", []))
+    limit = runtime.settings.max_batch_records
+    if count > limit:
+        raise InvalidInput(f"at most {limit} records per update",
+                           errors=[{"field": "persons", "message": f"{count} records, at most {limit}"}])
+    update_id = update_id.strip()
+    today = datetime.now(SHANGHAI).date()
+    checked = check_update(registry, body, today)
+    personal = PersonalData.from_settings(runtime.settings)
+    digest = keyed_digest(body, runtime.settings.record_digest_key.get_secret_value().encode())
+    stream_id = f"registry-update-{registry.value}-{update_id}"
+    meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
+    async with runtime.engine.begin() as conn:
+        history = await runtime.store.read_stream(conn, stream_id)
+        if history:
+            if history[0].payload["source"].get("digest") != digest:
+                raise ConcurrencyConflict(f"update {update_id} was recorded with different content",
+                                          errors=[{"field": "update_id", "message": "already used"}])
+            return UpdateResult(update_id=update_id, duplicate=True, recorded=0, removed=0, rejected=checked.rejected)
+        indexes = {r.id_number: personal.blind_index(r.id_number) for r in checked.persons + checked.removals}
+        existing = {e["id_index"]: e for e in await registry_entries(conn, registry, list(indexes.values()))}
+        persons, removals, rejected, vault = _apply_update(registry, checked, indexes, existing, personal, today)
+        events: list[DomainEvent] = [
+            RECORDED[registry](source=RegistrySource(kind="update", id=update_id, part=n + 1, digest=digest),
+                               persons=persons[i:i + PART_SIZE])
+            for n, i in enumerate(range(0, len(persons), PART_SIZE))]
+        events += [RegistryPersonsRemoved(
+            registry=registry, persons=removals[i:i + PART_SIZE],
+            source=RegistrySource(kind="update", id=update_id, part=len(events) + n + 1, digest=digest))
+            for n, i in enumerate(range(0, len(removals), PART_SIZE))]
+        if events:
+            await keep_personal_data(conn, vault)
+            await runtime.store.create_streams(conn, [NewStream(stream_id, "registry-update", events)], meta)
+    return UpdateResult(update_id=update_id, duplicate=False, recorded=len(persons), removed=len(removals),
+                        rejected=checked.rejected + rejected)
+
+
+def _apply_update(registry: Registry, checked: Any, indexes: dict[str, str], existing: dict[str, dict[str, Any]],
+                  personal: PersonalData, today: date) -> tuple[list[Any], list[Any], list[dict[str, Any]],
+                                                                 list[tuple[str, str]]]:
+    """Each record merged onto the person's current entry and checked whole; a person once per update."""
+    checker = RowChecker(registry, personal, today)
+    model = PoorPerson if registry is Registry.POOR_POPULATION else PublicEmployee
+    persons, removals, rejected, vault = [], [], [], []
+    first_place: dict[str, str] = {}
+    for key, records in (("persons", checked.persons), ("removals", checked.removals)):
+        for record in records:
+            where = f"{key}[{record.index}]"
+            index = indexes[record.id_number]
+            if index in first_place:
+                rejected.append({"index": record.index, "list": key, "errors": [
+                    {"field": f"{where}.id_number", "message": f"the same person as {first_place[index]}"}]})
+                continue
+            first_place[index] = where
+            if key == "removals":
+                if index not in existing:
+                    rejected.append({"index": record.index, "list": key, "errors": [
+                        {"field": f"{where}.id_number", "message": "this person is not on the registry"}]})
+                    continue
+                removals.append(RemovedPerson(
+                    id_index=index, id_masked=mask_id_number(record.id_number),
+                    reason=record.values.get("reason") or None))
+                continue
+            current = entry_values(registry, existing[index]) if index in existing else {}
+            entry, problems = checker.entry({**current, **record.values, "id_number": record.id_number},
+                                            REQUIRED[registry])
+            if problems:
+                rejected.append({"index": record.index, "list": key, "errors": [
+                    {"field": f"{where}.{name}", "message": message} for name, message in problems.items()]})
+                continue
+            persons.append(model(**entry))
+            vault.append((index, personal.encrypt(record.id_number)))
+    return persons, removals, rejected, vault
+
+
+class RegistryEntryOut(BaseModel):
+    registry: Registry
+    name: str
+    org_unit: str | None
+    household: str | None = None
+    town: str | None = None
+    village: str | None = None
+    status: str | None = None
+    year: int | None = None
+    employer: str | None = None
+    updated_at: datetime
+
+
+class PersonOut(BaseModel):
+    id_number: str = Field(description="The full number: only for callers holding the PII permission.")
+    id_masked: str
+    entries: list[RegistryEntryOut] = Field(description="The person on each registry, within the caller's scope.")
+
+
+@router.get("/registry/persons/{id_number}", response_model=PersonOut)
+async def get_person(id_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> PersonOut:
+    """A person's registry entries, for callers with the PII permission; every such read is audited."""
+    if not principal.pii:
+        raise Forbidden("reading a person by ID number needs the PII permission")
+    try:
+        number = check_id_number(id_number, datetime.now(SHANGHAI).date())
+    except ValueError as exc:
+        raise InvalidInput(str(exc), errors=[{"field": "id_number", "message": str(exc)}]) from None
+    personal = PersonalData.from_settings(runtime.settings)
+    person = PersonRef(id_index=personal.blind_index(number), id_masked=mask_id_number(number))
+    async with runtime.engine.begin() as conn:
+        entries = [e for e in await registry_entries(conn, None, [person.id_index])
+                   if principal.citywide or e["org_unit"] == principal.org_unit]
+        # The read is recorded in the same transaction as it is answered: no unaudited read.
+        await runtime.store.create_streams(conn, [NewStream(
+            f"pii-read-{uuid4()}",
+            "pii-read", [PersonalDataRevealed(person=person, what="registry_person", found=bool(entries))])],
+            runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return PersonOut(id_number=number, id_masked=person.id_masked,
+                     entries=[RegistryEntryOut(**e) for e in entries])

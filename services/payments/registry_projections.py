@@ -1,0 +1,71 @@
+"""Read model of the registries: who is on them now, and what each import found."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Integer, Table, Text, delete, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbone.db import bulk_upsert
+from contracts.envelope import EventEnvelope
+from contracts.registry import (PoorPopulationRecorded, PublicEmployeesRecorded, RegistryImportCompleted,
+                                RegistryPersonsRemoved)
+from contracts.values import Registry
+from services.payments.projections import metadata
+
+registry_persons = Table(
+    "registry_persons", metadata,
+    Column("id_index", Text, primary_key=True), Column("registry", Text, primary_key=True),
+    Column("id_masked", Text), Column("name", Text), Column("org_unit", Text), Column("household", Text),
+    Column("town", Text), Column("village", Text), Column("status", Text), Column("year", Integer),
+    Column("employer", Text), Column("source_kind", Text), Column("source_id", Text),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+registry_imports = Table(
+    "registry_imports", metadata,
+    Column("import_id", Text, primary_key=True), Column("registry", Text), Column("filename", Text),
+    Column("rows", Integer), Column("accepted", Integer), Column("rejected", Integer), Column("errors", JSONB),
+    Column("started_at", DateTime(timezone=True)), Column("completed_at", DateTime(timezone=True)),
+    Column("imported_by", Text), Column("org_unit", Text),
+)
+
+ENTRY_COLUMNS = ("id_masked", "name", "org_unit", "household", "town", "village", "status", "year", "employer")
+RECORDED = {PoorPopulationRecorded.event_type: Registry.POOR_POPULATION,
+            PublicEmployeesRecorded.event_type: Registry.PUBLIC_EMPLOYEES}
+
+
+async def project_registries(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection: registry entries as they now are, and the report of each import."""
+    for e in envelopes:
+        registry = RECORDED.get(e.event_type)
+        if registry is not None:
+            # Read from the payload as stored: a part holds a thousand people, validated as it was written.
+            source = e.payload["source"]
+            await bulk_upsert(conn, registry_persons, [
+                {"id_index": p["id_index"], "registry": registry.value,
+                 **{c: p.get(c) for c in ENTRY_COLUMNS}, "source_kind": source["kind"], "source_id": source["id"],
+                 "updated_at": e.occurred_at}
+                for p in e.payload["persons"]], key=("id_index", "registry"))
+        elif e.event_type == RegistryPersonsRemoved.event_type:
+            await conn.execute(delete(registry_persons).where(
+                registry_persons.c.registry == e.payload["registry"],
+                registry_persons.c.id_index.in_([p["id_index"] for p in e.payload["persons"]])))
+        elif e.event_type == RegistryImportCompleted.event_type:
+            done = RegistryImportCompleted.model_validate(e.payload)
+            await conn.execute(registry_imports.insert().values(
+                **done.model_dump(include={"import_id", "registry", "filename", "rows", "accepted", "rejected",
+                                           "errors", "started_at"}),
+                completed_at=e.occurred_at, imported_by=e.metadata.actor, org_unit=e.metadata.org_unit))
+
+
+async def registry_entries(conn: AsyncConnection, registry: Registry | None,
+                           id_indexes: Sequence[str]) -> list[dict[str, Any]]:
+    """The entries of these people (on one registry or on all), each with its registry."""
+    query = select(registry_persons).where(registry_persons.c.id_index.in_(list(id_indexes)))
+    if registry is not None:
+        query = query.where(registry_persons.c.registry == registry.value)
+    return [dict(row._mapping) for row in await conn.execute(query)] if id_indexes else []
+
+

@@ -1,0 +1,196 @@
+"""The registries through the gateway: imports with a per-row report, updates as events, payee facts for
+alerting, a person's entries only with the PII permission (audited), and no ID number anywhere in clear."""
+
+import asyncio
+import json
+import time
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import pytest
+
+from backbone.db import asyncpg_dsn
+from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.settings import get_settings
+from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.test_scope_and_privacy import database_mentions
+from tests.e2e.test_walking_skeleton import poll
+from tests.people import id_number, name
+
+pytestmark = pytest.mark.e2e
+POOR_HEADER = "姓名,身份证号,户编号,区划,乡镇,行政村,贫困状态,年度"
+
+
+def person(offset: int) -> int:
+    """A person number no other test of this run uses (the registries outlive a test)."""
+    return offset + PERSON_BASE
+
+
+PERSON_BASE = int(uuid4().int % 10_000) * 100
+
+
+def identity(**fields) -> dict[str, str]:
+    """The identity the gateway would forward (no user administration API yet: issue 7)."""
+    principal = Principal(subject=fields.pop("subject", "tester"), **fields)
+    return {IDENTITY_HEADER: issue_internal_token(principal, get_settings().internal_secret.get_secret_value())}
+
+
+def poor_file(numbers: list[int], status: str = "未脱贫", extra: list[str] = ()) -> bytes:
+    rows = [f"{name(n)},{id_number(n)},H{n},南关区,幸福街道,永兴村,{status},2026" for n in numbers]
+    return ("\n".join([POOR_HEADER, *rows, *extra]) + "\n").encode()
+
+
+def events_of(database_url: str, stream_prefix: str) -> list[dict]:
+    async def fetch():
+        conn = await asyncpg.connect(asyncpg_dsn(database_url))
+        try:
+            rows = await conn.fetch("SELECT stream_id, version, event_type, payload::text AS payload, metadata::text"
+                                    " AS metadata FROM payments.events WHERE stream_id LIKE $1 ORDER BY position",
+                                    stream_prefix + "%")
+            return [dict(r) for r in rows]
+        finally:
+            await conn.close()
+    return asyncio.run(fetch())
+
+
+def test_an_import_keeps_good_rows_reports_bad_ones_and_the_same_file_twice_is_nothing_new(stack, servers):
+    admin = stack.admin_headers()
+    good = [person(n) for n in range(5)]
+    wrong = id_number(person(9))[:-1] + ("1" if id_number(person(9))[-1] != "1" else "2")
+    data = poor_file(good, extra=[f"坏人,{wrong},H9,南关区,,,未脱贫,2026", f"{name(1)},{id_number(person(6))},,火星区,,,未脱贫,2026"])
+    with stack.client() as c:
+        r = c.post("/registry/poor-population/import", files={"file": ("建档立卡.csv", data, "text/csv")}, headers=admin)
+        assert r.status_code == 200, r.text
+        report = r.json()
+        assert (report["rows"], report["accepted"], report["rejected"], report["duplicate"]) == (7, 5, 2, False)
+        assert {(e["row"], e["column"]) for e in report["errors"]} == {(7, "身份证号"), (8, "区划")}
+        assert wrong not in r.text
+        again = c.post("/registry/poor-population/import", files={"file": ("again.csv", data, "text/csv")},
+                       headers=admin).json()
+        assert again["duplicate"] is True and again["import_id"] == report["import_id"] and again["accepted"] == 5
+        stored = c.get(f"/registry/imports/{report['import_id']}", headers=admin).json()
+        assert stored["errors"] == report["errors"] and stored["imported_by"] == report["imported_by"]
+        # The treasury system may not load registries.
+        assert c.post("/registry/poor-population/import", files={"file": ("x.csv", data, "text/csv")},
+                      headers=stack.treasury_headers()).status_code == 403
+    events = events_of(servers.database_url, f"registry-import-{report['import_id']}")
+    assert [e["event_type"] for e in events] == ["registry.PoorPopulationRecorded", "registry.RegistryImportCompleted"]
+    assert all(id_number(n) not in e["payload"] for n in good for e in events)
+    assert all(id_number(n)[:6] + "********" + id_number(n)[-4:] in events[0]["payload"] for n in good)
+
+
+def test_payments_carry_what_the_registries_say_about_their_payee(stack, servers):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    poor, employee, stranger, renamed = person(10), person(11), person(12), person(13)
+    with stack.client() as c:
+        assert c.post("/registry/poor-population/import", headers=admin, files={
+            "file": ("poor.csv", poor_file([poor, renamed]), "text/csv")}).json()["accepted"] == 2
+        employees = f"姓名,身份证号,工作单位\n{name(employee)},{id_number(employee)},长春市某局\n".encode()
+        assert c.post("/registry/public-employees/import", headers=admin, files={
+            "file": ("供养.csv", employees, "text/csv")}).json()["accepted"] == 1
+        indicator = c.post("/indicators", json=indicator_body("1000.00"), headers=admin).json()["id"]
+        tag = uuid4().hex[:8]
+        payees = {"poor": (poor, name(poor)), "employee": (employee, name(employee)),
+                  "stranger": (stranger, name(stranger)), "renamed": (renamed, "冒名者")}
+        batch = [payment_body(f"{tag}-{k}", indicator, "10.00", payee_type="person", payee_name=payee_name,
+                              payee_id_number=id_number(n)) for k, (n, payee_name) in payees.items()]
+        batch.append(payment_body(f"{tag}-org", indicator, "10.00"))
+        assert c.post("/payments/batch", json={"payments": batch}, headers=treasury).json()["accepted"] == 5
+    recorded = {e["stream_id"].rsplit("-", 1)[1]: e for e in events_of(servers.database_url, f"payment-{tag}-")}
+    facts = {k: json.loads(e["payload"])["payee_registry"] for k, e in recorded.items()}
+    assert facts["poor"] == {"poor_status": "not_lifted", "poor_org_unit": "220102", "public_employee": False,
+                             "employer": None, "name_matches": True, "registered_name": None}
+    assert facts["employee"]["public_employee"] is True and facts["employee"]["employer"] == "长春市某局"
+    assert facts["employee"]["poor_status"] is None
+    assert facts["stranger"] == {"poor_status": None, "poor_org_unit": None, "public_employee": False,
+                                 "employer": None, "name_matches": None, "registered_name": None}
+    assert facts["renamed"]["name_matches"] is False and facts["renamed"]["registered_name"] == name(renamed)
+    assert facts["org"] is None
+    assert all(json.loads(e["payload"])["payee_id_index"] for k, e in recorded.items() if k != "org")
+
+
+def test_updates_change_and_remove_people_as_events_and_the_same_update_twice_is_one(stack, servers):
+    admin = stack.admin_headers()
+    a, b, c_, new = person(20), person(21), person(22), person(23)
+    with stack.client() as c:
+        c.post("/registry/poor-population/import", headers=admin,
+               files={"file": ("p.csv", poor_file([a, b, c_]), "text/csv")}).raise_for_status()
+        update_id = f"prov-{uuid4().hex[:8]}"
+        body = {"update_id": update_id,
+                "persons": [{"id_number": id_number(a), "status": "已脱贫"},
+                            {"id_number": id_number(new), "name": name(new), "org_unit": "220103",
+                             "status": "返贫监测", "year": 2026},
+                            {"id_number": id_number(person(24)), "status": "已脱贫"},
+                            {"id_number": id_number(b), "status": "小康"}],
+                "removals": [{"id_number": id_number(c_), "reason": "自然减员"},
+                             {"id_number": id_number(person(25)), "reason": "?"}]}
+        r = c.post("/registry/poor-population/updates", json=body, headers=admin)
+        assert r.status_code == 200, r.text
+        result = r.json()
+        assert (result["recorded"], result["removed"], result["duplicate"]) == (2, 1, False)
+        assert {e["field"] for rej in result["rejected"] for e in rej["errors"]} == {
+            "persons[2].name", "persons[2].org_unit", "persons[2].year", "persons[3].status", "removals[1].id_number"}
+        assert c.post("/registry/poor-population/updates", json=body, headers=admin).json()["duplicate"] is True
+        changed = dict(body, persons=body["persons"][:1])
+        conflict = c.post("/registry/poor-population/updates", json=changed, headers=admin)
+        assert conflict.status_code == 409 and conflict.json()["errors"][0]["field"] == "update_id"
+        bad = c.post("/registry/poor-population/updates", json={"persons": {}}, headers=admin)
+        assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"persons", "update_id"}
+        pii = identity(roles=["poverty_office"], org_unit="220100", pii=True)
+        payments_url = f"{stack.processes.url('payments')}/api/v1"
+        entries = httpx.get(f"{payments_url}/registry/persons/{id_number(a)}", headers=pii).json()["entries"]
+        assert [(e["registry"], e["status"], e["household"]) for e in entries] == [("poor_population", "lifted", f"H{a}")]
+        assert httpx.get(f"{payments_url}/registry/persons/{id_number(c_)}", headers=pii).json()["entries"] == []
+    events = events_of(servers.database_url, f"registry-update-poor_population-{update_id}")
+    assert [e["event_type"] for e in events] == ["registry.PoorPopulationRecorded", "registry.RegistryPersonsRemoved"]
+    assert '"status": "monitored"' in events[0]["payload"] and '"reason": "自然减员"' in events[1]["payload"]
+
+
+def test_a_persons_entries_need_the_pii_permission_and_every_read_is_audited(stack, servers):
+    admin = stack.admin_headers()
+    p = person(30)
+    with stack.client() as c:
+        c.post("/registry/poor-population/import", headers=admin,
+               files={"file": ("p.csv", poor_file([p]), "text/csv")}).raise_for_status()
+        # The bootstrap administrator holds no PII permission.
+        assert c.get(f"/registry/persons/{id_number(p)}", headers=admin).status_code == 403
+    payments_url = f"{stack.processes.url('payments')}/api/v1"
+    auditor = f"auditor-{uuid4().hex[:6]}"
+    reader = identity(subject=auditor, roles=["supervision"], org_unit="220100", pii=True)
+    r = httpx.get(f"{payments_url}/registry/persons/{id_number(p)}", headers=reader)
+    assert r.status_code == 200 and r.json()["id_number"] == id_number(p)
+    assert r.json()["entries"][0]["name"] == name(p)
+    other_district = identity(roles=["district"], org_unit="220103", pii=True)
+    assert httpx.get(f"{payments_url}/registry/persons/{id_number(p)}", headers=other_district).json()["entries"] == []
+    invalid = httpx.get(f"{payments_url}/registry/persons/123456", headers=reader)
+    assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "id_number"
+    mine = [json.loads(e["payload"]) for e in events_of(servers.database_url, "pii-read-")
+            if json.loads(e["metadata"])["actor"] == auditor]
+    assert len(mine) == 1, "one successful read, one audit record"
+    assert mine[0]["what"] == "registry_person" and mine[0]["found"] is True
+    assert mine[0]["person"]["id_masked"] == id_number(p)[:6] + "********" + id_number(p)[-4:]
+
+
+def test_no_id_number_of_an_import_and_payment_run_reaches_a_log_line_or_a_table(stack, servers):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    numbers = [person(40 + n) for n in range(30)]
+    wrong = id_number(person(99))[:-1] + ("1" if id_number(person(99))[-1] != "1" else "2")
+    with stack.client() as c:
+        c.post("/registry/poor-population/import", headers=admin, files={"file": ("p.csv", poor_file(
+            numbers, extra=[f"坏人,{wrong},,南关区,,,未脱贫,2026"]), "text/csv")}).raise_for_status()
+        c.post("/registry/public-employees/updates", headers=admin, json={"update_id": uuid4().hex, "persons": [
+            {"id_number": id_number(numbers[0]), "name": name(numbers[0]), "employer": "某局"}]}).raise_for_status()
+        indicator = c.post("/indicators", json=indicator_body("1000.00"), headers=admin).json()["id"]
+        tag = uuid4().hex[:8]
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(f"{tag}-{n}", indicator, "1.00", payee_type="person", payee_name=name(n),
+                         payee_id_number=id_number(n)) for n in numbers]}).raise_for_status()
+        assert poll(lambda: c.get(f"/indicators/{indicator}", headers=admin).json()["balance"]["paid"] == "30.00")
+    time.sleep(1)
+    secrets = [id_number(n) for n in numbers] + [wrong]
+    for log in stack.processes.log_dir.glob("*.log"):
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert not [s for s in secrets if s in text], f"an ID number is in {log.name}"
+    for number in (secrets[0], secrets[-2], wrong):
+        assert asyncio.run(database_mentions(servers.database_url, number)) == []
