@@ -123,7 +123,7 @@ async def bulk_upsert(conn: AsyncConnection, table: Table, rows: list[dict[str, 
               else "DO NOTHING")
     await raw.execute(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {scratch} "
                       f"ON CONFLICT ({', '.join(key)}) {action}")
-    await raw.execute(f"TRUNCATE {scratch}")
+    await raw.execute(f"DELETE FROM {scratch}")  # not TRUNCATE: that rewrites the catalog each time
 
 
 # Deadlock and serialization failures: the transaction was sound, only unlucky.

@@ -76,6 +76,20 @@ class NewStream:
     partition_key: str | None = None
 
 
+@dataclass(frozen=True)
+class PreparedEvent:
+    """An event already validated and turned into its JSON form, e.g. in a worker process that
+    reads a large file: the store writes it as it is instead of serialising it again."""
+
+    event_type: str
+    schema_version: int
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: DomainEvent) -> "PreparedEvent":
+        return cls(event.event_type, event.schema_version, event.model_dump(mode="json"))
+
+
 @dataclass
 class EventStore:
     """Append-only store of one service's events, in that service's schema."""
@@ -95,7 +109,8 @@ class EventStore:
                              traceparent=traceparent or current_traceparent(), **ids)
 
     def _rows(
-        self, stream_id: str, stream_type: str, start_version: int, events: Sequence[DomainEvent], meta: EventMetadata,
+        self, stream_id: str, stream_type: str, start_version: int, events: Sequence[DomainEvent | PreparedEvent],
+        meta: EventMetadata,
         partition_key: str | None = None,
     ) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
@@ -110,7 +125,7 @@ class EventStore:
                 "schema_version": event.schema_version,
                 "occurred_at": now,
                 "metadata": meta_json,
-                "payload": event.model_dump(mode="json"),
+                "payload": event.payload if isinstance(event, PreparedEvent) else event.model_dump(mode="json"),
                 "partition_key": partition_key,
             }
             for i, event in enumerate(events, start=1)
@@ -123,7 +138,7 @@ class EventStore:
         stream_id: str,
         stream_type: str,
         expected_version: int,
-        events: Sequence[DomainEvent],
+        events: Sequence[DomainEvent | PreparedEvent],
         meta: EventMetadata,
         partition_key: str | None = None,
     ) -> list[EventEnvelope]:

@@ -81,6 +81,10 @@ class PublicEmployeesRecorded(DomainEvent):
     persons: list[PublicEmployee] = Field(max_length=PART_SIZE)
 
 
+RECORDED: dict[Registry, type[PoorPopulationRecorded] | type[PublicEmployeesRecorded]] = {
+    Registry.POOR_POPULATION: PoorPopulationRecorded, Registry.PUBLIC_EMPLOYEES: PublicEmployeesRecorded}
+
+
 class RegistryPersonsRemoved(DomainEvent):
     """People taken off a registry (no longer registered poor, no longer paid from the budget)."""
 

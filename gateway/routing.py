@@ -1,5 +1,7 @@
 """Which service answers which public path, and the proxy that forwards to it."""
 
+from collections.abc import AsyncIterator
+
 from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
@@ -43,18 +45,18 @@ def service_for(path: str) -> str:
     return service
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused as soon as it passes the limit (announced or not)."""
+async def limited_body(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The request body streamed on to the service (an import file is never held whole here),
+    refused as soon as it passes the limit, announced or not."""
     announced = request.headers.get("content-length")
     if announced and announced.isdigit() and int(announced) > limit:
         raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
-    chunks, size = [], 0
+    size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        yield chunk
 
 
 def new_client() -> httpx.AsyncClient:
@@ -72,7 +74,7 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
     streaming = path.rstrip("/").endswith("/stream")
     outgoing = client.build_request(
         request.method, f"{settings.service_url(service)}/api/v1/{path}", params=request.query_params,
-        headers=headers, content=await read_body(request, settings.max_request_bytes),
+        headers=headers, content=limited_body(request, settings.body_limit(path)),
         timeout=httpx.Timeout(None, connect=5.0) if streaming else httpx.USE_CLIENT_DEFAULT,
     )
     upstream = await client.send(outgoing, stream=True)

@@ -1,8 +1,6 @@
 """The registries' API: bulk imports, incremental updates from the province, and a person's entries."""
 
-import asyncio
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import uuid4
@@ -18,14 +16,13 @@ from backbone.pii import PersonalData, check_id_number, mask_id_number
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.envelope import DomainEvent
-from contracts.registry import (PART_SIZE, PersonalDataRevealed, PersonRef, PoorPerson, PoorPopulationRecorded,
-                                PublicEmployee, PublicEmployeesRecorded, RegistryImportCompleted,
+from contracts.registry import (PART_SIZE, RECORDED, PersonalDataRevealed, PersonRef, PoorPerson, PublicEmployee, RegistryImportCompleted,
                                 RegistryPersonsRemoved, RegistrySource, RemovedPerson)
 from contracts.values import Registry
 from services.payments.domain import keyed_digest
 from services.payments.projections import keep_personal_data
-from services.payments.registries import (REQUIRED, ImportTally, Part, RowChecker, check_update, entry_values,
-                                          read_registry_file)
+from services.payments.registries import REQUIRED, RowChecker, check_update, entry_values
+from services.payments.registry_worker import RegistryReading
 from services.payments.registry_projections import registry_entries, registry_imports
 
 router = APIRouter(prefix="/api/v1", tags=["registries"])
@@ -34,8 +31,8 @@ router = APIRouter(prefix="/api/v1", tags=["registries"])
 WRITERS = ("admin", "poverty_office", "info_center", "province_system")
 ERRORS_IN_RESPONSE = 1000
 PARTS_PER_TRANSACTION = 20
-RECORDED: dict[Registry, type[PoorPopulationRecorded] | type[PublicEmployeesRecorded]] = {
-    Registry.POOR_POPULATION: PoorPopulationRecorded, Registry.PUBLIC_EMPLOYEES: PublicEmployeesRecorded}
+ENTRY: dict[Registry, type[PoorPerson] | type[PublicEmployee]] = {
+    Registry.POOR_POPULATION: PoorPerson, Registry.PUBLIC_EMPLOYEES: PublicEmployee}
 
 
 class ImportReport(BaseModel):
@@ -85,26 +82,23 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
     if done is not None:
         return _report(dict(done._mapping), duplicate=True, shown=ERRORS_IN_RESPONSE)
     started = datetime.now(UTC)
-    tally = ImportTally()
     personal = PersonalData.from_settings(runtime.settings)
     today = datetime.now(SHANGHAI).date()
-    groups = _event_groups(registry, import_id, read_registry_file(data, file.filename or "", registry, personal,
-                                                                   today, tally))
+    reading = RegistryReading(data, file.filename or "", registry, import_id, personal, today,
+                              PARTS_PER_TRANSACTION)
     meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
     version = 0
-    # Reading the next parts (CPU, in a thread) overlaps with writing these (mostly PostgreSQL's work).
-    pending = asyncio.create_task(asyncio.to_thread(next, groups, None))
-    while (group := await pending) is not None:
-        pending = asyncio.create_task(asyncio.to_thread(next, groups, None))
-        events, vault = group
-        fresh = [(e, v) for e, v in zip(events, vault, strict=True) if e.source.part > written]
+    async for parts in reading.groups():
+        # Parts stored by an earlier, interrupted import of the same file are not written again.
+        fresh = [(event, vault) for event, vault in parts if event.payload["source"]["part"] > written]
         if fresh:
             async with runtime.engine.begin() as conn:
-                await keep_personal_data(conn, [row for _, rows in fresh for row in rows])
+                await keep_personal_data(conn, [row for _, vault in fresh for row in vault])
                 await runtime.store.append(conn, stream_id=stream_id, stream_type="registry-import",
                                            expected_version=max(version, written), events=[e for e, _ in fresh],
                                            meta=meta)
-        version = events[-1].source.part
+        version = parts[-1][0].payload["source"]["part"]
+    tally = reading.outcome
     completed = RegistryImportCompleted(
         registry=registry, import_id=import_id, filename=file.filename or "", rows=tally.rows, accepted=tally.accepted,
         rejected=tally.rejected, errors=tally.errors, started_at=started)
@@ -113,22 +107,6 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
                                             expected_version=max(version, written), events=[completed], meta=meta)
     return _report({**completed.model_dump(), "completed_at": stored[0].occurred_at,
                     "imported_by": principal.subject}, duplicate=False, shown=ERRORS_IN_RESPONSE)
-
-
-def _event_groups(registry: Registry, import_id: str,
-                  parts: Iterator[Part]) -> Iterator[tuple[list[Any], list[list[tuple[str, str]]]]]:
-    """Parts as events, a transaction's worth at a time (validated here, in the reading thread)."""
-    model = RECORDED[registry]
-    events: list[Any] = []
-    vault: list[list[tuple[str, str]]] = []
-    for number, part in enumerate(parts, start=1):
-        events.append(model(source=RegistrySource(kind="import", id=import_id, part=number), persons=part.entries))
-        vault.append(part.vault)
-        if len(events) == PARTS_PER_TRANSACTION:
-            yield events, vault
-            events, vault = [], []
-    if events:
-        yield events, vault
 
 
 async def _stream_version(runtime: Runtime, conn: Any, stream_id: str) -> int:
@@ -241,7 +219,7 @@ def _apply_update(registry: Registry, checked: Any, indexes: dict[str, str], exi
                                                                  list[tuple[str, str]]]:
     """Each record merged onto the person's current entry and checked whole; a person once per update."""
     checker = RowChecker(registry, personal, today)
-    model = PoorPerson if registry is Registry.POOR_POPULATION else PublicEmployee
+    model = ENTRY[registry]
     persons, removals, rejected, vault = [], [], [], []
     first_place: dict[str, str] = {}
     for key, records in (("persons", checked.persons), ("removals", checked.removals)):

@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.db import bulk_upsert
 from contracts.envelope import EventEnvelope
-from contracts.registry import (PoorPopulationRecorded, PublicEmployeesRecorded, RegistryImportCompleted,
-                                RegistryPersonsRemoved)
+from contracts.registry import RECORDED, RegistryImportCompleted, RegistryPersonsRemoved
 from contracts.values import Registry
 from services.payments.projections import metadata
 
@@ -32,23 +31,27 @@ registry_imports = Table(
 )
 
 ENTRY_COLUMNS = ("id_masked", "name", "org_unit", "household", "town", "village", "status", "year", "employer")
-RECORDED = {PoorPopulationRecorded.event_type: Registry.POOR_POPULATION,
-            PublicEmployeesRecorded.event_type: Registry.PUBLIC_EMPLOYEES}
+REGISTRY_OF = {model.event_type: registry for registry, model in RECORDED.items()}
 
 
 async def project_registries(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
     """Inline projection: registry entries as they now are, and the report of each import."""
+    # The entries of a whole append go in one upsert, the later event's entry winning: one statement
+    # for twenty parts is several times faster than twenty.
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
     for e in envelopes:
-        registry = RECORDED.get(e.event_type)
+        registry = REGISTRY_OF.get(e.event_type)
         if registry is not None:
             # Read from the payload as stored: a part holds a thousand people, validated as it was written.
             source = e.payload["source"]
-            await bulk_upsert(conn, registry_persons, [
-                {"id_index": p["id_index"], "registry": registry.value,
-                 **{c: p.get(c) for c in ENTRY_COLUMNS}, "source_kind": source["kind"], "source_id": source["id"],
-                 "updated_at": e.occurred_at}
-                for p in e.payload["persons"]], key=("id_index", "registry"))
-        elif e.event_type == RegistryPersonsRemoved.event_type:
+            for p in e.payload["persons"]:
+                latest[(p["id_index"], registry.value)] = {
+                    "id_index": p["id_index"], "registry": registry.value, **{c: p.get(c) for c in ENTRY_COLUMNS},
+                    "source_kind": source["kind"], "source_id": source["id"], "updated_at": e.occurred_at}
+            continue
+        await bulk_upsert(conn, registry_persons, list(latest.values()), key=("id_index", "registry"))
+        latest.clear()
+        if e.event_type == RegistryPersonsRemoved.event_type:
             await conn.execute(delete(registry_persons).where(
                 registry_persons.c.registry == e.payload["registry"],
                 registry_persons.c.id_index.in_([p["id_index"] for p in e.payload["persons"]])))
@@ -58,6 +61,7 @@ async def project_registries(conn: AsyncConnection, envelopes: Sequence[EventEnv
                 **done.model_dump(include={"import_id", "registry", "filename", "rows", "accepted", "rejected",
                                            "errors", "started_at"}),
                 completed_at=e.occurred_at, imported_by=e.metadata.actor, org_unit=e.metadata.org_unit))
+    await bulk_upsert(conn, registry_persons, list(latest.values()), key=("id_index", "registry"))
 
 
 async def registry_entries(conn: AsyncConnection, registry: Registry | None,

@@ -13,6 +13,14 @@ def test_an_oversized_body_is_refused_with_413_and_answers_carry_security_header
         big = c.post("/payments/batch", content=b"{" + b" " * MAX_REQUEST_BYTES + b"}",
                      headers=admin | {"content-type": "application/json"})
         assert big.status_code == 413 and big.headers["content-type"] == "application/problem+json"
+
+        def unannounced():  # chunked: no content-length to refuse early, so the count as it streams decides
+            yield b"{"
+            for _ in range(MAX_REQUEST_BYTES // 65536 + 1):
+                yield b" " * 65536
+            yield b"}"
+        chunked = c.post("/payments/batch", content=unannounced(), headers=admin | {"content-type": "application/json"})
+        assert chunked.status_code == 413 and chunked.headers["content-type"] == "application/problem+json"
         ok = c.get("/alerts", headers=admin)
         assert ok.status_code == 200
         assert ok.headers["x-content-type-options"] == "nosniff" and ok.headers["cache-control"] == "no-store"
