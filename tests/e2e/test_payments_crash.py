@@ -14,7 +14,7 @@ from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_walking_skeleton import poll
 
 pytestmark = pytest.mark.e2e
-BATCHES, PER_BATCH = 30, 200
+BATCHES, PER_BATCH = 24, 100
 
 
 async def recorded_counts(database_url: str, prefix: str) -> dict[str, int]:
