@@ -27,6 +27,7 @@ contracts: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.payments_e2e
 	$(BIN)/python -m bench.ledger
+	$(BIN)/python -m bench.registry
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache
