@@ -15,24 +15,22 @@ import structlog
 from backbone.consumer import Handler
 from backbone.eventstore import EventStore
 from backbone.service import Runtime
-from contracts.alerting import AlertSubject
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.alerting.domain import raise_alert
 from services.alerting.projections import (alerts, balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments)
-from services.alerting.rules import starter_rules
-from services.alerting.rules.spending import PaymentAgainstBalance, payment_exceeds_available
+from services.alerting.rules import Rule, starter_rules
+from services.alerting.rules.engine import Breach, IndicatorBalance, indicator_facts, judge, needs_indicator, payment_facts
 
 log = structlog.get_logger(__name__)
-OVERDRAW_RULE = "spending.payment_exceeds_available"
 
 # Hot statements, built once (see EventStore for why).
 _OBSERVE_PAYMENT = pg_insert(observed_payments).values(
     payment_id=bindparam("b_payment"), indicator_id=bindparam("b_indicator"), amount=bindparam("b_amount"),
     paid_at=bindparam("b_paid_at"), org_unit=bindparam("b_org_unit"), event_id=bindparam("b_event"),
-    traceparent=bindparam("b_traceparent"),
+    traceparent=bindparam("b_traceparent"), payload=bindparam("b_payload"),
     # Judged on arrival when its indicator is known; otherwise when the indicator arrives.
     evaluated=func.coalesce(select(balances.c.amount.is_not(None))
                             .where(balances.c.indicator_id == bindparam("b_indicator")).scalar_subquery(), False),
@@ -43,6 +41,11 @@ _ADD_PAID = _new_balance.on_conflict_do_update(
     index_elements=[balances.c.indicator_id], set_={"paid": balances.c.paid + _new_balance.excluded.paid},
 ).returning(*balances.c)
 _ALERT_VERSION = select(alerts.c.version).where(alerts.c.alert_id == bindparam("b_alert"))
+
+
+def rules_in_force() -> list[Rule]:
+    """The rules that judge what arrives now."""
+    return list(starter_rules().values())
 
 
 class AlertingConsumers:
@@ -74,6 +77,9 @@ class AlertingConsumers:
             parent = pg_insert(balances).values(indicator_id=e.parent_id, allocated=e.amount, paid=0, refunded=0)
             await conn.execute(parent.on_conflict_do_update(
                 index_elements=[balances.c.indicator_id], set_={"allocated": balances.c.allocated + e.amount}))
+        await self._raise_all(conn, env.event_id, None, judge(
+            rules_in_force(), IndicatorRegistered.event_type, indicator_facts(e.model_dump()), e.org_unit),
+            period=str(e.fiscal_year), org_unit=e.org_unit, owner_division=e.owner_division)
         pending = await pending_payments(conn, e.indicator_id)
         if not pending:
             return
@@ -81,8 +87,8 @@ class AlertingConsumers:
         paid_before = balance.paid - sum((p.amount for p in pending), Decimal("0"))
         for p in pending:
             # The payment, not the indicator's arrival, is what the alert is about: keep its trace.
-            await self._judge_payment(conn, p.event_id, p.traceparent, balance, payment_id=p.payment_id,
-                                      amount=p.amount, paid_before=paid_before)
+            await self._judge_payment(conn, p.event_id, p.traceparent, _payment(p.payload),
+                                      _balance(balance, paid_before), indicator_rules_only=True)
             paid_before += p.amount
         await mark_evaluated(conn, [p.payment_id for p in pending])
 
@@ -101,8 +107,8 @@ class AlertingConsumers:
         if e.delta < 0 and available < 0 and last is not None:
             # Payments seen before this decrease, made after it: with the amount now known, the
             # latest of them is the one that overdraws.
-            await self._judge_payment(conn, last.event_id, last.traceparent, balance, payment_id=last.payment_id,
-                                      amount=last.amount, paid_before=balance.paid - last.amount)
+            await self._judge_payment(conn, last.event_id, last.traceparent, _payment(last.payload),
+                                      _balance(balance, balance.paid - last.amount), indicator_rules_only=True)
 
     async def on_indicator_corrected(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """A corrected owner division routes the indicator's future alerts to the right division."""
@@ -119,49 +125,67 @@ class AlertingConsumers:
                                .values(refunded=balances.c.refunded + e.amount))
 
     async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
-        """Count the payment against its indicator and judge it, or keep it until the indicator is known."""
+        """Count the payment against its indicator and judge it; rules that need the indicator wait for it."""
         e = PaymentRecorded.model_validate(env.payload)
         seen = await conn.execute(_OBSERVE_PAYMENT, {
             "b_payment": e.payment_id, "b_indicator": e.indicator_id, "b_amount": e.amount, "b_paid_at": e.paid_at,
-            "b_org_unit": e.org_unit, "b_event": env.event_id, "b_traceparent": env.metadata.traceparent})
+            "b_org_unit": e.org_unit, "b_event": env.event_id, "b_traceparent": env.metadata.traceparent,
+            "b_payload": env.payload})
         observed = seen.first()
-        if observed is None or not e.indicator_id:
+        if observed is None:
+            return
+        payment = e.model_dump()
+        if not e.indicator_id:
+            await self._judge_payment(conn, env.event_id, None, payment, None)
             return
         # The row lock of this upsert orders concurrent payments on one indicator.
-        balance = (await conn.execute(_ADD_PAID, {"b_indicator": e.indicator_id, "b_amount": e.amount})).one()
-        if balance.amount is None:
-            return
-        await self._judge_payment(conn, env.event_id, None, balance, payment_id=e.payment_id, amount=e.amount,
-                                  paid_before=balance.paid - e.amount)
-        if not observed.evaluated:
+        row = (await conn.execute(_ADD_PAID, {"b_indicator": e.indicator_id, "b_amount": e.amount})).one()
+        balance = _balance(row, row.paid - e.amount) if row.amount is not None else None
+        await self._judge_payment(conn, env.event_id, None, payment, balance)
+        if balance is not None and not observed.evaluated:
             # The indicator became known while this payment was on its way.
             await mark_evaluated(conn, [e.payment_id])
 
     async def _judge_payment(self, conn: AsyncConnection, cause_id: UUID, traceparent: str | None,
-                             balance: Row[Any], *, payment_id: str, amount: Decimal, paid_before: Decimal) -> None:
-        rule = starter_rules()[OVERDRAW_RULE]
-        if not rule.applies_to(balance.org_unit):
-            return
-        fact = PaymentAgainstBalance(
-            payment_id=payment_id, indicator_id=balance.indicator_id, amount=amount,
-            indicator_amount=balance.amount, allocated=balance.allocated,
-            paid_before=paid_before, refunded=balance.refunded)
-        breach = payment_exceeds_available(rule, fact)
-        if breach is None:
-            return
-        event = raise_alert(
-            breach=breach, subject=AlertSubject(kind="payment", id=payment_id, indicator_id=fact.indicator_id),
-            period=str(balance.fiscal_year), org_unit=balance.org_unit,
-            owner_division=balance.owner_division, now=datetime.now(UTC))
-        if await conn.scalar(_ALERT_VERSION, {"b_alert": event.alert_id}) is not None:
-            log.info("alert.already_raised", alert_id=event.alert_id, rule_id=rule.id)
-            return
-        meta = self.store.metadata(actor="system:alerting", traceparent=traceparent, causation_id=str(cause_id))
-        # Two consumers racing to raise the same alert: the loser's handler is retried and
-        # then finds the alert above.
-        await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
-                                expected_version=0, events=[event], meta=meta)
-        log.info("alert.raised", alert_id=event.alert_id, rule_id=rule.id, level=rule.level.value)
+                             payment: dict[str, Any], balance: IndicatorBalance | None, *,
+                             indicator_rules_only: bool = False) -> None:
+        """Judge a payment by the rules in force; while its indicator is unknown, by those that do not need it."""
+        rules = [r for r in rules_in_force()
+                 if needs_indicator(r) or not indicator_rules_only]
+        if balance is None:
+            rules = [r for r in rules if not needs_indicator(r)]
+        org_unit = balance.org_unit if balance else payment.get("org_unit")
+        year = balance.fiscal_year if balance and balance.fiscal_year else payment["paid_at"].year
+        await self._raise_all(conn, cause_id, traceparent,
+                              judge(rules, PaymentRecorded.event_type, payment_facts(payment, balance), org_unit),
+                              period=str(year), org_unit=org_unit,
+                              owner_division=balance.owner_division if balance else None)
+
+    async def _raise_all(self, conn: AsyncConnection, cause_id: UUID, traceparent: str | None,
+                         breaches: list[Breach], *, period: str, org_unit: str | None,
+                         owner_division: str | None) -> None:
+        for breach in breaches:
+            event = raise_alert(breach=breach, period=period, org_unit=org_unit, owner_division=owner_division,
+                                now=datetime.now(UTC))
+            if await conn.scalar(_ALERT_VERSION, {"b_alert": event.alert_id}) is not None:
+                log.info("alert.already_raised", alert_id=event.alert_id, rule_id=breach.rule.id)
+                continue
+            meta = self.store.metadata(actor="system:alerting", traceparent=traceparent, causation_id=str(cause_id))
+            # Two consumers racing to raise the same alert: the loser's handler is retried and
+            # then finds the alert above.
+            await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
+                                    expected_version=0, events=[event], meta=meta)
+            log.info("alert.raised", alert_id=event.alert_id, rule_id=breach.rule.id, level=breach.rule.level.value)
+
+
+def _balance(row: Row[Any], paid_before: Decimal) -> IndicatorBalance:
+    return IndicatorBalance(indicator_id=row.indicator_id, amount=row.amount, allocated=row.allocated,
+                            paid_before=paid_before, refunded=row.refunded, fiscal_year=row.fiscal_year,
+                            org_unit=row.org_unit, owner_division=row.owner_division)
+
+
+def _payment(payload: dict[str, Any]) -> dict[str, Any]:
+    return PaymentRecorded.model_validate(payload).model_dump()
 
 
 def handlers(runtime: Runtime) -> Mapping[str, Handler]:

@@ -4,7 +4,7 @@ from datetime import datetime
 from uuid import NAMESPACE_URL, uuid5
 
 from contracts.alerting import AlertRaised, AlertSubject
-from services.alerting.rules.spending import Breach
+from services.alerting.rules.engine import Breach
 
 
 def alert_id_for(rule_id: str, subject: AlertSubject, period: str) -> str:
@@ -12,16 +12,15 @@ def alert_id_for(rule_id: str, subject: AlertSubject, period: str) -> str:
     return str(uuid5(NAMESPACE_URL, f"fundwatch:alert:{rule_id}:{subject.kind}:{subject.id}:{period}"))
 
 
-def raise_alert(*, breach: Breach, subject: AlertSubject, period: str, org_unit: str | None,
-                owner_division: str | None, now: datetime) -> AlertRaised:
+def raise_alert(*, breach: Breach, period: str, org_unit: str | None, owner_division: str | None,
+                now: datetime) -> AlertRaised:
     """RaiseAlert → AlertRaised, with the explanation a finance official reads."""
     rule = breach.rule
     return AlertRaised(
-        alert_id=alert_id_for(rule.id, subject, period),
+        alert_id=alert_id_for(rule.id, breach.subject, period),
         rule_id=rule.id, rule_number=rule.number, rule_name=rule.name, level=rule.level,
-        subject=subject, period=period, org_unit=org_unit, owner_division=owner_division,
+        subject=breach.subject, period=period, org_unit=org_unit, owner_division=owner_division,
         explanation={"rule": rule.name, "category": rule.category.value, "basis": rule.basis,
                      "description": rule.description, "summary": breach.summary, "values": breach.values},
         raised_at=now,
     )
-

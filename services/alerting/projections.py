@@ -28,7 +28,7 @@ observed_payments = Table(
     Column("seq", BigInteger, primary_key=True, autoincrement=True), Column("payment_id", Text, unique=True),
     Column("indicator_id", Text), Column("amount", Numeric(18, 2)), Column("paid_at", DateTime(timezone=True)),
     Column("org_unit", Text), Column("evaluated", Boolean), Column("event_id", UUID(as_uuid=True)),
-    Column("traceparent", Text),
+    Column("traceparent", Text), Column("payload", JSONB),
 )
 
 alerts = Table(

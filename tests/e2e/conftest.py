@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from backbone.settings import get_settings
+from backbone.workdays import SHANGHAI
 from deploy.local.processes import APPS, ServiceProcesses, service_env
 from deploy.local.servers import free_port
 
@@ -63,11 +65,13 @@ def stack(servers) -> Iterator[Stack]:
 
 
 def indicator_body(amount: str = "1000.00", **overrides) -> dict:
+    """An indicator issued and received today, so that no registration-time rule fires unless a test wants it."""
+    today = datetime.now(SHANGHAI).date().isoformat()
     return {
         "doc_no": "长财农指〔2026〕12号", "fund_name": "中央财政衔接推进乡村振兴补助资金",
         "fund_nature": "general_budget", "function_code": "2130504", "economic_code": "50901",
         "budget_project": "产业发展", "amount": amount, "fiscal_year": 2026, "level": "central",
-        "issued_on": "2026-02-10", "received_on": "2026-02-12", "owner_division": "agriculture",
+        "issued_on": today, "received_on": today, "owner_division": "agriculture",
         "org_unit": "220102", "poverty_tag": True,
     } | overrides
 

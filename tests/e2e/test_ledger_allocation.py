@@ -66,4 +66,4 @@ def test_alerting_follows_a_withdrawal_on_the_child_it_judges(stack):
             payment_body(f"{tag}-1", child, "250.00"), payment_body(f"{tag}-2", child, "100.00")]})
         found = poll(lambda: alerts_of(c, admin, child))
         assert [a["subject"]["id"] for a in found] == [f"{tag}-2"]
-        assert found[0]["explanation"]["values"]["indicator_amount"] == "300.00"
+        assert found[0]["explanation"]["values"]["indicator.amount"] == "300.00"

@@ -64,7 +64,6 @@ def test_sigkill_of_payments_mid_stream_keeps_every_acknowledged_payment_exactly
     assert failures, "the kill came after the last batch: nothing was tested"
     # A batch whose answer was lost in the kill comes back as duplicates, never as conflicts or new records.
     assert all(r["accepted"] + r["duplicates"] == PER_BATCH and not r["conflicts"] for r in acked.values())
-    assert sum(r["accepted"] for r in acked.values()) == BATCHES * PER_BATCH
     counts = asyncio.run(recorded_counts(servers.database_url, f"payment-{tag}-"))
     assert len(counts) == BATCHES * PER_BATCH and set(counts.values()) == {1}
     with stack.client() as c:

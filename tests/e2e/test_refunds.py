@@ -47,7 +47,7 @@ def test_refunds_restore_the_balance_once_and_never_exceed_the_payment(stack):
             payment_body(fits, indicator, "350.00"), payment_body(over, indicator, "100.00")]})
         found = poll(lambda: alerts_of(c, admin, indicator))
         assert [a["subject"]["id"] for a in found] == [over], found[0]["explanation"]
-        assert found[0]["explanation"]["values"]["refunded"] == "300.00"
+        assert found[0]["explanation"]["values"]["indicator.refunded"] == "300.00"
         # A reversal returns all that is left of the first payment.
         rev = c.post(f"/payments/{pid}/refunds", headers=treasury,
                      json={"refund_id": f"{pid}-R3", "kind": "reversal", "refunded_at": "2026-03-06T09:00:00+08:00",

@@ -194,3 +194,29 @@ def test_no_id_number_of_an_import_and_payment_run_reaches_a_log_line_or_a_table
         assert not [s for s in secrets if s in text], f"an ID number is in {log.name}"
     for number in (secrets[0], secrets[-2], wrong):
         assert asyncio.run(database_mentions(servers.database_url, number)) == []
+
+
+def test_per_person_payments_raise_the_yellow_lights_of_the_registry_rules(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    poor, employee, stranger = person(150), person(151), person(152)
+    with stack.client() as c:
+        c.post("/registry/poor-population/import", headers=admin,
+               files={"file": ("p.csv", poor_file([poor, employee]), "text/csv")}).raise_for_status()
+        c.post("/registry/public-employees/updates", headers=admin, json={"update_id": uuid4().hex, "persons": [
+            {"id_number": id_number(employee), "name": name(employee), "employer": "某局"}]}).raise_for_status()
+        indicator = c.post("/indicators", json=indicator_body("1000.00"), headers=admin).json()["id"]
+        tag = uuid4().hex[:8]
+        paid = {"poor": (poor, name(poor)), "employee": (employee, name(employee)),
+                "stranger": (stranger, name(stranger)), "impostor": (poor, "冒名者")}
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(f"{tag}-{k}", indicator, "10.00", payee_type="person", payee_name=payee_name,
+                         payee_id_number=id_number(n)) for k, (n, payee_name) in paid.items()]}).raise_for_status()
+
+        def raised():
+            items = c.get("/alerts", params={"limit": 1000}, headers=admin).json()["items"]
+            return {(a["subject"]["id"].removeprefix(f"{tag}-"), a["rule_number"], a["level"]) for a in items
+                    if a["subject"]["id"].startswith(tag)}
+        expected = {("stranger", "DR-001", "yellow"), ("employee", "DR-002", "yellow"),
+                    ("impostor", "DR-004", "yellow")}
+        assert poll(lambda: raised() >= expected, timeout=30), raised()
+        assert raised() == expected, "the registered poor person paid under their own name raises nothing"

@@ -70,8 +70,8 @@ def test_an_overdrawn_indicator_raises_exactly_one_red_light_pushed_and_traced(s
         alert = found[0]
         assert alert["id"] == pushed["alert_id"] and alert["level"] == "red" and alert["status"] == "open"
         assert alert["subject"]["id"] == f"{tag}-2"
-        assert alert["explanation"]["values"]["available_before"] == "400.00"
-        assert alert["explanation"]["values"]["available_after"] == "-100.00"
+        assert alert["explanation"]["values"]["indicator.available_before"] == "400.00"
+        assert alert["explanation"]["values"]["indicator.available_after"] == "-100.00"
         assert "预算法" in alert["explanation"]["basis"]
 
         detail = c.get(f"/alerts/{alert['id']}", headers=admin).json()

@@ -1,41 +1,124 @@
-"""Warning rules (预警规则) as data, in the shape of the rule application form (附件2)."""
+"""Warning rules (预警规则) as data, in the shape of the rule application form (附件2).
+
+Three kinds (DESIGN §4): an **event** rule judges one record as it arrives; a **window** rule
+judges it together with earlier records of the same group (payee, indicator) in a period; a
+**deadline** rule expects one event within a time of another and rings a bell before the time
+runs out. What a rule tests is a condition in the expression language of `expressions`.
+"""
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from contracts.values import AlertLevel, RuleCategory
+from services.alerting.rules.expressions import Expression
 
 STARTER_LIBRARY = Path(__file__).with_name("starter.json")
 
 
-class Rule(BaseModel):
-    """One row of 附件2: 规则名称, 规则分类, 预警级别, 规则描述, 规则依据, 适用范围, 预警处理人."""
+class WindowSpec(BaseModel):
+    """Which earlier payments a window rule looks at together with the one arriving."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group_by: Literal["payee", "indicator"] = Field(description="Payments to the same payee, or on one indicator.")
+    where: dict[str, str] = Field(default_factory=dict, description="Only payments with these field values.")
+    same: list[str] = Field(default_factory=list, description="Only payments with the same value of these fields.")
+    period: Literal["month", "days"] = Field(description="The Beijing calendar month, or the last `days` days.")
+    days_parameter: str | None = Field(None, description="The parameter holding the number of days.")
+
+
+class DeadlineSpec(BaseModel):
+    """An expected event within a time of another: the bell before, the light after."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start_on: str = Field(description="The event type that starts the clock.")
+    start_when: str = Field("True", description="Only starts the clock when this holds.")
+    due_from: str = Field(description="The fact whose date the time counts from.")
+    days_parameter: str = Field(description="The parameter holding the number of days.")
+    calendar: Literal["working", "calendar"] = Field(description="Working days (the seed) or calendar days (the law).")
+    expect_on: list[str] = Field(description="Event types that can meet the expectation.")
+    expect_when: str = Field("True", description="The expectation is met when this holds.")
+    bell_parameter: str | None = Field(None, description="Working days before the deadline the bell rings; none: no bell.")
+    escalate_to: AlertLevel = Field(description="The level once the time has run out.")
+
+
+class Rule(BaseModel):
+    """One row of 附件2: 规则名称, 规则分类, 预警级别, 规则描述, 规则依据, 适用范围, 预警处理人, and how it is judged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
     number: str
     name: str = Field(description="规则名称")
     category: RuleCategory = Field(description="规则分类")
-    level: AlertLevel = Field(description="预警级别")
-    kind: str = Field(description="event, window or deadline")
+    level: AlertLevel = Field(description="预警级别 (for a deadline rule: the level once time has run out)")
+    kind: Literal["event", "window", "deadline"]
     description: str = Field(description="规则描述")
     basis: str = Field(description="规则依据")
     scope: list[str] = Field(description="适用范围: org units, * for all")
     handler: str = Field(description="预警处理人")
-    national: bool = Field(False, description="Level fixed by the Ministry (第二十条).")
+    action: str = Field("预警提示", description="控制方式")
+    national: bool = Field(False, description="Level fixed by the Ministry of Finance (第二十条): not changed locally.")
     parameters: dict[str, Any] = Field(default_factory=dict)
+    on: list[str] = Field(default_factory=list, description="Event types an event or window rule judges.")
+    subject: Literal["payment", "indicator", "payee"] = Field("payment", description="What the alert is about.")
+    when: str | None = Field(None, description="The condition of a breach (event and window rules).")
+    summary: str = Field(description="The explanation in plain words, with {fact.path} placeholders.")
+    values: list[str] = Field(default_factory=list, description="Facts shown with the alert, as dotted paths.")
+    window: WindowSpec | None = None
+    deadline: DeadlineSpec | None = None
+
+    _when: Expression | None = PrivateAttr(None)
+    _params: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kind_has_its_parts(self) -> "Rule":
+        if self.kind in ("event", "window") and not (self.on and self.when):
+            raise ValueError(f"an {self.kind} rule needs `on` and `when`")
+        if self.kind == "window" and self.window is None:
+            raise ValueError("a window rule needs `window`")
+        if self.kind == "deadline" and self.deadline is None:
+            raise ValueError("a deadline rule needs `deadline`")
+        return self
+
+    def model_post_init(self, _: Any) -> None:
+        # Parsed once: a condition that does not parse keeps the rule out of force.
+        self._when = Expression(self.when) if self.when else None
+        self._params = {name: _parameter(value) for name, value in self.parameters.items()}
+
+    @property
+    def condition(self) -> Expression | None:
+        return self._when
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Parameters as conditions see them: decimal strings as Decimal."""
+        return self._params
 
     def applies_to(self, org_unit: str | None) -> bool:
         return "*" in self.scope or org_unit in self.scope
 
     def decimal(self, name: str) -> Decimal:
         return Decimal(str(self.parameters[name]))
+
+
+def _parameter(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return Decimal(value) if value.replace(".", "", 1).lstrip("-").isdigit() else value
+        except InvalidOperation:
+            return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, list):
+        return [_parameter(v) for v in value]
+    return value
 
 
 @cache

@@ -1,0 +1,113 @@
+"""Judging records against the rules in force: facts in, breaches out. No I/O.
+
+Facts are what a condition can name: `payment`, `payee` (the registries' word on a person
+payee), `indicator` (its balance before the payment, or the registered indicator), `window`
+(for window rules) and `params` (the rule's parameters).
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from contracts.alerting import AlertSubject
+from services.alerting.rules import Rule
+from services.alerting.rules.expressions import fill, lookup
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A rule broken by a subject, with the values that broke it and the words that explain it."""
+
+    rule: Rule
+    subject: AlertSubject
+    values: dict[str, Any]
+    summary: str
+
+
+@dataclass(frozen=True)
+class IndicatorBalance:
+    """An indicator's balance as alerting has learned it, just before a payment."""
+
+    indicator_id: str
+    amount: Decimal
+    allocated: Decimal
+    paid_before: Decimal
+    refunded: Decimal
+    fiscal_year: int | None
+    org_unit: str | None
+    owner_division: str | None
+
+
+def payment_facts(payment: Mapping[str, Any], balance: IndicatorBalance | None) -> dict[str, Any]:
+    """The facts of a recorded payment (`PaymentRecorded` as a dict) and of its indicator, if known."""
+    registry = payment.get("payee_registry")
+    payee = {
+        "checked": registry is not None,
+        "on_poor_list": bool(registry and registry.get("poor_status")),
+        "poor_status": registry.get("poor_status") if registry else None,
+        "public_employee": bool(registry and registry.get("public_employee")),
+        "employer": registry.get("employer") if registry else None,
+        "name_differs": bool(registry and registry.get("name_matches") is False),
+        "registered_name": registry.get("registered_name") if registry else None,
+    }
+    indicator: dict[str, Any] = {"known": balance is not None, "indicator_id": payment.get("indicator_id")}
+    if balance is not None:
+        available_before = balance.amount - balance.allocated - balance.paid_before + balance.refunded
+        available_after = available_before - payment["amount"]
+        indicator |= {
+            "amount": balance.amount, "allocated": balance.allocated, "paid_before": balance.paid_before,
+            "refunded": balance.refunded, "available_before": available_before, "available_after": available_after,
+            "overdrawn": max(-available_after, Decimal("0.00")), "fiscal_year": balance.fiscal_year,
+            "org_unit": balance.org_unit, "owner_division": balance.owner_division,
+        }
+    return {"payment": dict(payment), "payee": payee, "indicator": indicator}
+
+
+def indicator_facts(indicator: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts of a registered indicator (`IndicatorRegistered` as a dict)."""
+    return {"indicator": dict(indicator)}
+
+
+def needs_indicator(rule: Rule) -> bool:
+    """Whether a payment rule can only be judged once the payment's indicator is known."""
+    return rule.condition is not None and "indicator" in rule.condition.facts
+
+
+def judge(rules: Iterable[Rule], event_type: str, facts: Mapping[str, Any], org_unit: str | None) -> list[Breach]:
+    """Every rule on `event_type` that the facts break, within the rule's scope."""
+    breaches = []
+    for rule in rules:
+        if event_type not in rule.on or rule.condition is None or not rule.applies_to(org_unit):
+            continue
+        seen = {**facts, "params": rule.params}
+        if rule.condition.evaluate(seen):
+            breaches.append(Breach(rule, subject_of(rule, seen), {path: shown(lookup(path, seen)) for path in rule.values},
+                                   fill(rule.summary, seen)))
+    return breaches
+
+
+def subject_of(rule: Rule, facts: Mapping[str, Any]) -> AlertSubject:
+    if rule.subject == "indicator":
+        indicator_id = facts["indicator"]["indicator_id"]
+        return AlertSubject(kind="indicator", id=indicator_id, indicator_id=indicator_id)
+    payment = facts["payment"]
+    if rule.subject == "payee":
+        return AlertSubject(kind="payee", id=payment["payee_id_index"] or payment["payee_account"],
+                            indicator_id=payment.get("indicator_id"))
+    return AlertSubject(kind="payment", id=payment["payment_id"], indicator_id=payment.get("indicator_id"))
+
+
+def shown(value: Any) -> Any:
+    """A fact as the explanation carries it: exact decimals and dates as text."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [shown(v) for v in value]
+    return value
