@@ -1,12 +1,12 @@
 """Events of the alerting context (预警), topic `fundwatch.alerting.v1`."""
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import DomainEvent
-from contracts.values import AlertLevel
+from contracts.values import AlertAction, AlertLevel, AlertStatus, Money
 
 
 class AlertSubject(BaseModel):
@@ -36,3 +36,59 @@ class AlertRaised(DomainEvent):
     owner_division: str | None
     explanation: dict[str, Any] = Field(description="Rule, basis and the values that triggered it.")
     raised_at: datetime
+    escalate_to: AlertLevel | None = Field(None, description="For a yellow bell: the level once its time runs out.")
+
+
+class DisposalSheet(BaseModel):
+    """处理单 (认定处理单): what a person found and decided at one step of an alert."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    number: str = Field(description="处理单编号, e.g. CLD-2026-000123: numbered per year without gaps.")
+    result: Literal["正常", "违规"] | None = Field(None, description="认定结果")
+    violation_type: str | None = Field(None, description="违规类型, from the national list")
+    method: str | None = Field(None, description="核实方式")
+    findings: str = Field(description="基本情况描述")
+    rectification: str | None = Field(None, description="整改要求")
+    returned_amount: Money | None = Field(None, description="退回金额")
+    adjusted_amount: Money | None = Field(None, description="调账金额")
+    other_amount: Money | None = Field(None, description="其他金额")
+    measures: list[str] = Field(default_factory=list, description="处理措施: 收回资金, 暂缓拨付, 通报, 移交…")
+    attachments: list[str] = Field(default_factory=list, description="Ids of attached documents.")
+    handler: str = Field(description="The person who made the sheet.")
+    handler_org_unit: str | None = None
+    handler_division: str | None = None
+
+
+class AlertTransitioned(DomainEvent):
+    """An alert moved along its lifecycle: automatically (clear, escalate) or by a person with a disposal sheet."""
+
+    event_type: ClassVar[str] = "alerting.AlertTransitioned"
+    context: ClassVar[str] = "alerting"
+
+    alert_id: str
+    rule_id: str
+    org_unit: str | None = Field(description="Routing: the district concerned.")
+    owner_division: str | None = Field(description="Routing: the division that owns the fund.")
+    action: AlertAction
+    from_level: AlertLevel
+    from_status: AlertStatus
+    to_level: AlertLevel
+    to_status: AlertStatus
+    sheet: DisposalSheet | None = Field(None, description="The disposal sheet of a person's step.")
+    reason: str | None = Field(None, description="Why an automatic step happened.")
+    at: datetime
+
+
+class AlertBreachRepeated(DomainEvent):
+    """The same rule broken again by the same subject in the same period: the alert is updated, not doubled."""
+
+    event_type: ClassVar[str] = "alerting.AlertBreachRepeated"
+    context: ClassVar[str] = "alerting"
+
+    alert_id: str
+    rule_id: str
+    org_unit: str | None
+    owner_division: str | None
+    explanation: dict[str, Any] = Field(description="The latest breach's explanation.")
+    at: datetime

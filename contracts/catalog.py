@@ -1,6 +1,6 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import AlertRaised
+from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
 from contracts.envelope import DomainEvent
 from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
@@ -15,7 +15,8 @@ DEAD_LETTER_TOPIC = "fundwatch.deadletter.v1"
 EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
                   PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
-                  RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
+                  RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
+                  AlertTransitioned, AlertBreachRepeated, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
 }
 
 

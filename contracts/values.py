@@ -111,6 +111,26 @@ class AlertStatus(StrEnum):
     CLEARED = "cleared"
 
 
+class AlertAction(StrEnum):
+    """What moves an alert (one transition table, `services.alerting.lifecycle`)."""
+
+    CLEAR = "clear"  # 黄色警铃自动消除: the expected work was done in time
+    ESCALATE = "escalate"  # 黄色警铃到期转为黄灯或红灯
+    VERIFY_NORMAL = "verify_normal"  # 黄灯核实为正常 → 绿灯
+    CONFIRM_VIOLATION = "confirm_violation"  # 黄灯确认为违规 → 红灯
+    RECORD_CORRECTION = "record_correction"  # 红灯已纠正 → 绿灯
+    TAKE_MEASURE = "take_measure"  # 严重违规的处理措施 (红灯不变)
+    REOPEN = "reopen"  # 监督局重新开启
+
+
+VIOLATION_TYPES: tuple[str, ...] = (
+    "预算下达不及时", "滞留闲置", "挤占挪用", "扩大开支范围、提高开支标准", "划转至财政专户、单位或乡镇实有资金账户",
+    "以拨代支、虚列支出", "虚报、冒领、套取", "违规发放工资、奖金、津补贴", "监控平台数据不完整、不真实", "其他",
+)
+VERIFICATION_METHODS: tuple[str, ...] = ("电话核实", "调阅材料", "实地核查", "系统比对", "其他")
+MEASURES: tuple[str, ...] = ("收回资金", "暂缓拨付", "通报", "移交监督局", "移交有关部门")
+
+
 class RuleCategory(StrEnum):
     """规则分类 of the rule application form (附件2)."""
 

@@ -16,12 +16,17 @@ from backbone.errors import NotFound
 from backbone.eventstore import FeedCursor
 from backbone.identity import CurrentPrincipal
 from backbone.service import RuntimeDep
-from contracts.alerting import AlertRaised
-from contracts.values import AlertLevel, AlertStatus
+from backbone.workdays import SHANGHAI, default_calendar
+from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
+from contracts.values import AlertAction, AlertLevel, AlertStatus
+from services.alerting.dispositions import relations
+from services.alerting.lifecycle import replay
 from services.alerting.projections import alerts, scope_filter
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
-ALERT_EVENTS = (AlertRaised.event_type,)
+ALERT_EVENTS = (AlertRaised.event_type, AlertTransitioned.event_type, AlertBreachRepeated.event_type)
+WAITING_FOR = {"yellow_bell": "the expected work (黄色警铃)", "yellow": "verification (核实)",
+               "red": "correction (纠正)"}
 STREAM_POLL_SECONDS = 1.0
 
 
@@ -40,12 +45,17 @@ class AlertOut(BaseModel):
     raised_at: datetime
     updated_at: datetime
     version: int
+    waiting_for: str | None = Field(description="The step an open alert waits at; null once closed.")
+    step_since: datetime | None
+    occurrences: int = Field(description="How often the rule was broken by this subject in this period.")
 
 
 class HistoryEntry(BaseModel):
     version: int
     event_type: str
     at: datetime
+    working_days: int = Field(description="Working days the alert stayed at the step this event began "
+                                          "(until the next step, or until now).")
     actor: str
     trace_id: str | None = Field(None, description="The trace of the request that caused this step.")
     payload: dict[str, Any]
@@ -53,6 +63,7 @@ class HistoryEntry(BaseModel):
 
 class AlertDetail(AlertOut):
     history: list[HistoryEntry]
+    allowed_actions: list[AlertAction] = Field(description="What the caller may do with the alert now.")
 
 
 class AlertPage(BaseModel):
@@ -64,7 +75,8 @@ def _alert_out(row: Any) -> AlertOut:
     m = row._mapping
     return AlertOut(
         id=m["alert_id"], subject={"kind": m["subject_kind"], "id": m["subject_id"], "indicator_id": m["indicator_id"]},
-        **{k: m[k] for k in AlertOut.model_fields if k in m and k not in ("id", "subject")},
+        waiting_for=WAITING_FOR[m["level"]] if m["status"] == AlertStatus.OPEN else None,
+        **{k: m[k] for k in AlertOut.model_fields if k in m and k not in ("id", "subject", "waiting_for")},
     )
 
 
@@ -139,7 +151,14 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
         if row is None:
             raise NotFound(f"alert {alert_id} does not exist")
         events = await runtime.store.read_stream(conn, f"alert-{alert_id}")
+    now = datetime.now(SHANGHAI)
+    calendar = default_calendar()
+    ends = [e.occurred_at for e in events[1:]] + [now]
     history = [HistoryEntry(version=e.version, event_type=e.event_type, at=e.occurred_at, actor=e.metadata.actor,
+                            working_days=calendar.workdays_between(e.occurred_at.astimezone(SHANGHAI).date(),
+                                                                   end.astimezone(SHANGHAI).date()),
                             trace_id=e.metadata.traceparent.split("-")[1] if e.metadata.traceparent else None,
-                            payload=e.payload) for e in events]
-    return AlertDetail(**_alert_out(row).model_dump(), history=history)
+                            payload=e.payload) for e, end in zip(events, ends, strict=True)]
+    alert = replay(events)
+    allowed = alert.allowed(relations(principal, alert)) if alert else []
+    return AlertDetail(**_alert_out(row).model_dump(), history=history, allowed_actions=allowed)

@@ -15,6 +15,7 @@ import structlog
 from backbone.consumer import Handler
 from backbone.eventstore import EventStore
 from backbone.service import Runtime
+from contracts.alerting import AlertBreachRepeated
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
@@ -40,7 +41,7 @@ _new_balance = pg_insert(balances).values(indicator_id=bindparam("b_indicator"),
 _ADD_PAID = _new_balance.on_conflict_do_update(
     index_elements=[balances.c.indicator_id], set_={"paid": balances.c.paid + _new_balance.excluded.paid},
 ).returning(*balances.c)
-_ALERT_VERSION = select(alerts.c.version).where(alerts.c.alert_id == bindparam("b_alert"))
+_ALERT_NOW = select(alerts.c.version, alerts.c.explanation).where(alerts.c.alert_id == bindparam("b_alert"))
 
 
 def rules_in_force() -> list[Rule]:
@@ -88,7 +89,7 @@ class AlertingConsumers:
         for p in pending:
             # The payment, not the indicator's arrival, is what the alert is about: keep its trace.
             await self._judge_payment(conn, p.event_id, p.traceparent, _payment(p.payload),
-                                      _balance(balance, paid_before), indicator_rules_only=True)
+                                      _balance(balance, paid_before))
             paid_before += p.amount
         await mark_evaluated(conn, [p.payment_id for p in pending])
 
@@ -125,7 +126,8 @@ class AlertingConsumers:
                                .values(refunded=balances.c.refunded + e.amount))
 
     async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
-        """Count the payment against its indicator and judge it; rules that need the indicator wait for it."""
+        """Count the payment against its indicator and judge it, or keep it until the indicator is known:
+        an alert is routed to the division that owns the fund, which only the indicator tells."""
         e = PaymentRecorded.model_validate(env.payload)
         seen = await conn.execute(_OBSERVE_PAYMENT, {
             "b_payment": e.payment_id, "b_indicator": e.indicator_id, "b_amount": e.amount, "b_paid_at": e.paid_at,
@@ -140,20 +142,18 @@ class AlertingConsumers:
             return
         # The row lock of this upsert orders concurrent payments on one indicator.
         row = (await conn.execute(_ADD_PAID, {"b_indicator": e.indicator_id, "b_amount": e.amount})).one()
-        balance = _balance(row, row.paid - e.amount) if row.amount is not None else None
-        await self._judge_payment(conn, env.event_id, None, payment, balance)
-        if balance is not None and not observed.evaluated:
+        if row.amount is None:
+            return
+        await self._judge_payment(conn, env.event_id, None, payment, _balance(row, row.paid - e.amount))
+        if not observed.evaluated:
             # The indicator became known while this payment was on its way.
             await mark_evaluated(conn, [e.payment_id])
 
     async def _judge_payment(self, conn: AsyncConnection, cause_id: UUID, traceparent: str | None,
                              payment: dict[str, Any], balance: IndicatorBalance | None, *,
                              indicator_rules_only: bool = False) -> None:
-        """Judge a payment by the rules in force; while its indicator is unknown, by those that do not need it."""
-        rules = [r for r in rules_in_force()
-                 if needs_indicator(r) or not indicator_rules_only]
-        if balance is None:
-            rules = [r for r in rules if not needs_indicator(r)]
+        """Judge a payment by the rules in force (after a change of its indicator, by those about the indicator)."""
+        rules = [r for r in rules_in_force() if needs_indicator(r) or not indicator_rules_only]
         org_unit = balance.org_unit if balance else payment.get("org_unit")
         year = balance.fiscal_year if balance and balance.fiscal_year else payment["paid_at"].year
         await self._raise_all(conn, cause_id, traceparent,
@@ -167,15 +167,22 @@ class AlertingConsumers:
         for breach in breaches:
             event = raise_alert(breach=breach, period=period, org_unit=org_unit, owner_division=owner_division,
                                 now=datetime.now(UTC))
-            if await conn.scalar(_ALERT_VERSION, {"b_alert": event.alert_id}) is not None:
-                log.info("alert.already_raised", alert_id=event.alert_id, rule_id=breach.rule.id)
-                continue
             meta = self.store.metadata(actor="system:alerting", traceparent=traceparent, causation_id=str(cause_id))
-            # Two consumers racing to raise the same alert: the loser's handler is retried and
-            # then finds the alert above.
-            await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
-                                    expected_version=0, events=[event], meta=meta)
-            log.info("alert.raised", alert_id=event.alert_id, rule_id=breach.rule.id, level=breach.rule.level.value)
+            current = (await conn.execute(_ALERT_NOW, {"b_alert": event.alert_id})).first()
+            if current is None:
+                # Two consumers racing to raise the same alert: the loser's handler is retried and
+                # then finds the alert here.
+                await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
+                                        expected_version=0, events=[event], meta=meta)
+                log.info("alert.raised", alert_id=event.alert_id, rule_id=breach.rule.id,
+                         level=breach.rule.level.value)
+            elif current.explanation != event.explanation:
+                # The same rule broken again by the same subject in the same period: one alert, updated.
+                await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
+                                        expected_version=current.version, meta=meta, events=[AlertBreachRepeated(
+                                            alert_id=event.alert_id, rule_id=event.rule_id, org_unit=org_unit,
+                                            owner_division=owner_division, explanation=event.explanation,
+                                            at=event.raised_at)])
 
 
 def _balance(row: Row[Any], paid_before: Decimal) -> IndicatorBalance:

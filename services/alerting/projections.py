@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
-from contracts.alerting import AlertRaised
+from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertStatus
 
@@ -38,6 +38,19 @@ alerts = Table(
     Column("subject_id", Text), Column("indicator_id", Text), Column("period", Text), Column("org_unit", Text),
     Column("owner_division", Text), Column("explanation", JSONB), Column("raised_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)), Column("version", Integer),
+    Column("step_since", DateTime(timezone=True)), Column("occurrences", Integer), Column("escalate_to", Text),
+)
+
+dispositions = Table(
+    "dispositions", metadata,
+    Column("number", Text, primary_key=True), Column("alert_id", Text), Column("action", Text),
+    Column("from_level", Text), Column("to_level", Text), Column("to_status", Text), Column("sheet", JSONB),
+    Column("handled_at", DateTime(timezone=True)), Column("org_unit", Text), Column("owner_division", Text),
+    Column("rule_number", Text),
+)
+
+sheet_counters = Table(
+    "sheet_counters", metadata, Column("year", Integer, primary_key=True), Column("last", Integer),
 )
 
 _INSERT_ALERT = alerts.insert()
@@ -53,8 +66,25 @@ async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
                 level=e.level.value, status=AlertStatus.OPEN.value, subject_kind=e.subject.kind, subject_id=e.subject.id,
                 indicator_id=e.subject.indicator_id, period=e.period, org_unit=e.org_unit,
                 owner_division=e.owner_division, explanation=e.explanation, raised_at=e.raised_at,
-                updated_at=env.occurred_at, version=env.version,
+                updated_at=env.occurred_at, version=env.version, step_since=env.occurred_at, occurrences=1,
+                escalate_to=e.escalate_to.value if e.escalate_to else None,
             ))
+        elif env.event_type == AlertTransitioned.event_type:
+            t = AlertTransitioned.model_validate(env.payload)
+            row = (await conn.execute(update(alerts).where(alerts.c.alert_id == t.alert_id).values(
+                level=t.to_level.value, status=t.to_status.value, updated_at=env.occurred_at, version=env.version,
+                step_since=env.occurred_at).returning(alerts.c.rule_number))).one()
+            if t.sheet is not None:
+                await conn.execute(dispositions.insert().values(
+                    number=t.sheet.number, alert_id=t.alert_id, action=t.action.value, from_level=t.from_level.value,
+                    to_level=t.to_level.value, to_status=t.to_status.value, sheet=t.sheet.model_dump(mode="json"),
+                    handled_at=env.occurred_at, org_unit=t.org_unit, owner_division=t.owner_division,
+                    rule_number=row.rule_number))
+        elif env.event_type == AlertBreachRepeated.event_type:
+            r = AlertBreachRepeated.model_validate(env.payload)
+            await conn.execute(update(alerts).where(alerts.c.alert_id == r.alert_id).values(
+                explanation=r.explanation, updated_at=env.occurred_at, version=env.version,
+                occurrences=alerts.c.occurrences + 1))
 
 
 def scope_filter(principal: Principal) -> list[Any]:

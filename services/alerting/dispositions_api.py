@@ -1,0 +1,145 @@
+"""Handling alerts: disposal sheets (处理单) at each human step, their list and their XLSX export."""
+
+import asyncio
+import io
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import xlsxwriter
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from backbone.errors import ConcurrencyConflict, NotFound
+from backbone.identity import CurrentPrincipal
+from backbone.service import RuntimeDep
+from backbone.workdays import SHANGHAI
+from contracts.alerting import DisposalSheet
+from contracts.values import AlertAction, AlertLevel, AlertStatus
+from services.alerting.dispositions import DispositionIn, relations, sheet_number
+from services.alerting.lifecycle import decide, replay
+from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
+
+router = APIRouter(prefix="/api/v1", tags=["alerting"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LEVEL_NAMES = {"yellow_bell": "黄色警铃", "yellow": "黄灯", "red": "红灯"}
+ACTION_NAMES = {"verify_normal": "核实为正常", "confirm_violation": "确认为违规", "record_correction": "已纠正",
+                "take_measure": "采取处理措施", "reopen": "重新开启"}
+
+
+class DispositionOut(BaseModel):
+    alert_id: str
+    sheet: DisposalSheet
+    level: AlertLevel
+    status: AlertStatus
+    version: int
+    allowed_actions: list[AlertAction]
+
+
+@router.post("/alerts/{alert_id}/dispositions", status_code=201, response_model=DispositionOut)
+async def post_disposition(alert_id: str, body: DispositionIn, principal: CurrentPrincipal,
+                           runtime: RuntimeDep) -> DispositionOut:
+    """Record a disposal sheet and take the alert's next step; an impossible step is a 409 naming the possible ones."""
+    now = datetime.now(SHANGHAI)
+    async with runtime.engine.begin() as conn:
+        visible = await conn.scalar(select(alerts.c.alert_id).where(alerts.c.alert_id == alert_id,
+                                                                    *scope_filter(principal)))
+        if visible is None:
+            raise NotFound(f"alert {alert_id} does not exist")
+        alert = replay(await runtime.store.read_stream(conn, f"alert-{alert_id}"))
+        if alert is None:
+            raise NotFound(f"alert {alert_id} does not exist")
+        if body.expected_version is not None and body.expected_version != alert.version:
+            raise ConcurrencyConflict(
+                f"the alert changed since version {body.expected_version}: it is at {alert.version}",
+                errors=[{"field": "expected_version", "message": f"the alert is at version {alert.version}"}],
+                allowed=[a.value for a in alert.allowed(relations(principal, alert))])
+        # The counter row is taken in this transaction: a refused step gives its number back.
+        serial = await conn.scalar(pg_insert(sheet_counters).values(year=now.year, last=1).on_conflict_do_update(
+            index_elements=[sheet_counters.c.year], set_={"last": sheet_counters.c.last + 1})
+            .returning(sheet_counters.c.last))
+        sheet = body.sheet(sheet_number(now.year, serial), principal)
+        event = decide(alert, AlertAction(body.action), by=relations(principal, alert), now=now, sheet=sheet)
+        await runtime.store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert",
+                                   expected_version=alert.version, events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    after = replace(alert, level=event.to_level, status=event.to_status, version=alert.version + 1)
+    return DispositionOut(alert_id=alert_id, sheet=sheet, level=event.to_level, status=event.to_status,
+                          version=after.version, allowed_actions=after.allowed(relations(principal, after)))
+
+
+class DispositionRow(BaseModel):
+    number: str
+    alert_id: str
+    rule_number: str | None
+    action: str
+    from_level: str
+    to_level: str
+    to_status: str
+    handled_at: datetime
+    org_unit: str | None
+    owner_division: str | None
+    sheet: dict[str, Any]
+
+
+async def _rows(runtime: Any, principal: Any, alert_id: str | None, handled_from: datetime | None,
+                handled_to: datetime | None, limit: int) -> list[DispositionRow]:
+    q = (select(dispositions).join(alerts, alerts.c.alert_id == dispositions.c.alert_id)
+         .where(*scope_filter(principal)).order_by(dispositions.c.handled_at.desc()).limit(limit))
+    if alert_id:
+        q = q.where(dispositions.c.alert_id == alert_id)
+    if handled_from:
+        q = q.where(dispositions.c.handled_at >= handled_from)
+    if handled_to:
+        q = q.where(dispositions.c.handled_at < handled_to)
+    async with runtime.engine.connect() as conn:
+        return [DispositionRow(**r._mapping) for r in await conn.execute(q)]
+
+
+@router.get("/dispositions", response_model=list[DispositionRow])
+async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, alert_id: str | None = None,
+                            handled_from: datetime | None = None, handled_to: datetime | None = None,
+                            limit: int = Query(200, ge=1, le=5000)) -> list[DispositionRow]:
+    """Disposal sheets on alerts the caller may see, newest first."""
+    return await _rows(runtime, principal, alert_id, handled_from, handled_to, limit)
+
+
+@router.get("/dispositions/export", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "处理单 within the caller's scope."}})
+async def export_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, handled_from: datetime | None = None,
+                              handled_to: datetime | None = None) -> Response:
+    """The disposal sheets as XLSX with the national fields as Chinese headers."""
+    rows = await _rows(runtime, principal, None, handled_from, handled_to, 100_000)
+    content = await asyncio.to_thread(_sheets_xlsx, rows)
+    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"dispositions-{stamp}.xlsx\"; "
+                               f"filename*=UTF-8''{quote(f'处理单-{stamp}.xlsx')}"})
+
+
+HEADERS = ["处理单编号", "预警编号", "规则编号", "处理环节", "原预警级别", "处理后级别", "处理后状态", "认定结果", "违规类型",
+           "核实方式", "基本情况描述", "整改要求", "退回金额", "调账金额", "其他金额", "处理措施", "附件", "处理人", "处理人单位",
+           "处理人处室", "处理时间", "区划", "主管处室"]
+
+
+def _sheets_xlsx(rows: list[DispositionRow]) -> bytes:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+        sheet = book.add_worksheet("处理单")
+        sheet.write_row(0, 0, HEADERS, book.add_format({"bold": True}))
+        for i, r in enumerate(rows, start=1):
+            s = r.sheet
+            sheet.write_row(i, 0, [
+                r.number, r.alert_id, r.rule_number or "", ACTION_NAMES.get(r.action, r.action),
+                LEVEL_NAMES.get(r.from_level, r.from_level), LEVEL_NAMES.get(r.to_level, r.to_level),
+                {"open": "处理中", "green": "绿灯"}.get(r.to_status, r.to_status), s.get("result") or "",
+                s.get("violation_type") or "", s.get("method") or "", s["findings"], s.get("rectification") or "",
+                s.get("returned_amount") or "", s.get("adjusted_amount") or "", s.get("other_amount") or "",
+                "、".join(s.get("measures") or []), "、".join(s.get("attachments") or []), s["handler"],
+                s.get("handler_org_unit") or "", s.get("handler_division") or "",
+                r.handled_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), r.org_unit or "", r.owner_division or ""])
+    return buffer.getvalue()
