@@ -70,6 +70,8 @@ class ServiceSpec:
     consumers: list[ConsumerSpec] = field(default_factory=list)
     on_startup: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    # Background loops besides the relay and consumers (e.g. alerting's deadline scheduler), supervised alike.
+    workers: dict[str, Callable[[Runtime], Awaitable[None]]] = field(default_factory=dict)
     openapi_url: str = "/api/v1/openapi.json"
     idempotency_keys: bool = True
     tables: PlumbingTables = field(init=False)
@@ -149,6 +151,8 @@ def create_service(spec: ServiceSpec) -> FastAPI:
                     bootstrap=settings.kafka_bootstrap, producer=producer, max_attempts=settings.consumer_max_attempts,
                 )
                 runtime.tasks.append(_supervise(runner.run, f"consumer:{cs.name}", runtime.crashes))
+            for worker_name, worker in spec.workers.items():
+                runtime.tasks.append(_supervise(lambda w=worker: w(runtime), worker_name, runtime.crashes))
         log.info("service.started", service=spec.name)
         try:
             yield

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")
     relay_poll_seconds: float = Field(0.5, validation_alias="FUNDWATCH_RELAY_POLL_SECONDS")
     consumer_max_attempts: int = Field(3, validation_alias="FUNDWATCH_CONSUMER_MAX_ATTEMPTS")
+    scheduler_seconds: float = Field(5.0, validation_alias="FUNDWATCH_SCHEDULER_SECONDS",
+                                     description="How often alerting looks for bells to ring and deadlines run out.")
     run_background: bool = Field(
         True,
         validation_alias="FUNDWATCH_RUN_BACKGROUND",

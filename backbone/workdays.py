@@ -89,6 +89,15 @@ class WorkdayCalendar:
             n -= self.is_workday(d)
         return d
 
+    def sub_workdays(self, d: date, n: int) -> date:
+        """The n-th working day before ``d`` (not counted): when a bell rings n working days ahead of ``d``."""
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        while n:
+            d -= _ONE_DAY
+            n -= self.is_workday(d)
+        return d
+
     def workdays_between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end``; 0 if ``end <= start``."""
         count = 0

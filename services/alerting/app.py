@@ -2,7 +2,7 @@
 
 from backbone.service import ConsumerSpec, ServiceSpec, create_service
 from contracts.catalog import topic_for
-from services.alerting import api, consumers, dispositions_api, projections
+from services.alerting import api, consumers, dispositions_api, projections, scheduler
 
 spec = ServiceSpec(
     name="alerting",
@@ -12,5 +12,6 @@ spec = ServiceSpec(
     inline_projections=[projections.project_alerts],
     consumers=[ConsumerSpec(name="alerting", topics=(topic_for("ledger"), topic_for("payments")),
                             handlers=consumers.handlers)],
+    workers={"deadlines": scheduler.run},
 )
 app = create_service(spec)

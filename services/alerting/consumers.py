@@ -22,7 +22,8 @@ from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.alerting.domain import raise_alert
 from services.alerting.projections import (alerts, balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments)
-from services.alerting.rules import Rule, starter_rules
+from services.alerting import scheduler
+from services.alerting.rules import rules_in_force
 from services.alerting.rules.engine import Breach, IndicatorBalance, indicator_facts, judge, needs_indicator, payment_facts
 
 log = structlog.get_logger(__name__)
@@ -44,11 +45,6 @@ _ADD_PAID = _new_balance.on_conflict_do_update(
 _ALERT_NOW = select(alerts.c.version, alerts.c.explanation).where(alerts.c.alert_id == bindparam("b_alert"))
 
 
-def rules_in_force() -> list[Rule]:
-    """The rules that judge what arrives now."""
-    return list(starter_rules().values())
-
-
 class AlertingConsumers:
     """Handlers of the alerting consumer group; alerts go to alerting's own event store."""
 
@@ -56,13 +52,24 @@ class AlertingConsumers:
         self.store = store
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {
+        own: dict[str, Handler] = {
             IndicatorRegistered.event_type: self.on_indicator_registered,
             IndicatorAdjusted.event_type: self.on_indicator_adjusted,
             IndicatorCorrected.event_type: self.on_indicator_corrected,
             PaymentRecorded.event_type: self.on_payment_recorded,
             PaymentRefunded.event_type: self.on_payment_refunded,
         }
+        # Every event a deadline rule starts or meets a clock with also goes by the clocks.
+        clocked = {t for r in rules_in_force() if r.deadline for t in (r.deadline.start_on, *r.deadline.expect_on)}
+        return {t: self._with_clocks(own.get(t)) for t in own.keys() | clocked}
+
+    def _with_clocks(self, handler: Handler | None) -> Handler:
+        async def handle(conn: AsyncConnection, env: EventEnvelope) -> None:
+            if handler is not None:
+                await handler(conn, env)
+            await scheduler.on_event(conn, self.store, [r for r in rules_in_force() if r.deadline],
+                                     env.event_type, env.payload, str(env.event_id))
+        return handle
 
     async def on_indicator_registered(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Learn the indicator's amount and scope; judge payments that arrived before it."""

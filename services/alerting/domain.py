@@ -4,6 +4,7 @@ from datetime import datetime
 from uuid import NAMESPACE_URL, uuid5
 
 from contracts.alerting import AlertRaised, AlertSubject
+from contracts.values import AlertLevel
 from services.alerting.rules.engine import Breach
 
 
@@ -13,12 +14,14 @@ def alert_id_for(rule_id: str, subject: AlertSubject, period: str) -> str:
 
 
 def raise_alert(*, breach: Breach, period: str, org_unit: str | None, owner_division: str | None,
-                now: datetime) -> AlertRaised:
-    """RaiseAlert → AlertRaised, with the explanation a finance official reads."""
+                now: datetime, bell: bool = False) -> AlertRaised:
+    """RaiseAlert → AlertRaised, with the explanation a finance official reads; a bell (黄色警铃) carries
+    the level it turns into when its time runs out."""
     rule = breach.rule
     return AlertRaised(
         alert_id=alert_id_for(rule.id, breach.subject, period),
-        rule_id=rule.id, rule_number=rule.number, rule_name=rule.name, level=rule.level,
+        rule_id=rule.id, rule_number=rule.number, rule_name=rule.name,
+        level=AlertLevel.YELLOW_BELL if bell else rule.level, escalate_to=rule.level if bell else None,
         subject=breach.subject, period=period, org_unit=org_unit, owner_division=owner_division,
         explanation={"rule": rule.name, "category": rule.category.value, "basis": rule.basis,
                      "description": rule.description, "summary": breach.summary, "values": breach.values},

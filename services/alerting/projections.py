@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Integer, MetaData, Numeric, Table, Text, false, or_,
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, false, or_,
                         select, update)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -47,6 +47,15 @@ dispositions = Table(
     Column("from_level", Text), Column("to_level", Text), Column("to_status", Text), Column("sheet", JSONB),
     Column("handled_at", DateTime(timezone=True)), Column("org_unit", Text), Column("owner_division", Text),
     Column("rule_number", Text),
+)
+
+watches = Table(
+    "watches", metadata,
+    Column("watch_id", Text, primary_key=True), Column("rule_id", Text), Column("subject_id", Text),
+    Column("state", Text), Column("counts_from", Date), Column("bell_at", DateTime(timezone=True)),
+    Column("due_at", DateTime(timezone=True)), Column("period", Text), Column("org_unit", Text),
+    Column("owner_division", Text), Column("facts", JSONB), Column("alert_id", Text),
+    Column("started_at", DateTime(timezone=True)), Column("settled_at", DateTime(timezone=True)),
 )
 
 sheet_counters = Table(

@@ -52,6 +52,7 @@ def stack(servers) -> Iterator[Stack]:
     env = service_env(database_url=servers.database_url, kafka_bootstrap=servers.kafka_bootstrap, ports=ports,
                       extra={"FUNDWATCH_TRACE_FILE": str(trace_dir / "{service}.jsonl"),
                              "FUNDWATCH_RELAY_POLL_SECONDS": "0.2",
+                             "FUNDWATCH_SCHEDULER_SECONDS": "0.5",
                              "FUNDWATCH_DOCUMENT_DIR": str(run_dir / "documents"),
                              "FUNDWATCH_MAX_DOCUMENT_BYTES": str(MAX_DOCUMENT_BYTES),
                              "FUNDWATCH_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES)})

@@ -38,14 +38,16 @@ class DeadlineSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     start_on: str = Field(description="The event type that starts the clock.")
-    start_when: str = Field("True", description="Only starts the clock when this holds.")
+    start_when: str = Field("True", description="Only starts the clock when this holds (facts: event, params).")
+    subject_path: str = Field("indicator_id", description="Where the starting event names the subject.")
     due_from: str = Field(description="The fact whose date the time counts from.")
     days_parameter: str = Field(description="The parameter holding the number of days.")
     calendar: Literal["working", "calendar"] = Field(description="Working days (the seed) or calendar days (the law).")
     expect_on: list[str] = Field(description="Event types that can meet the expectation.")
-    expect_when: str = Field("True", description="The expectation is met when this holds.")
-    bell_parameter: str | None = Field(None, description="Working days before the deadline the bell rings; none: no bell.")
-    escalate_to: AlertLevel = Field(description="The level once the time has run out.")
+    expect_path: str = Field("indicator_id", description="Where an expected event names the subject.")
+    expect_when: str = Field("True", description="The expectation is met when this holds (facts: event, params).")
+    bell_parameter: str | None = Field(None, description="The parameter holding how many working days before the "
+                                                        "deadline the bell rings; none: no bell.")
 
 
 class Rule(BaseModel):
@@ -75,6 +77,8 @@ class Rule(BaseModel):
     deadline: DeadlineSpec | None = None
 
     _when: Expression | None = PrivateAttr(None)
+    _start_when: Expression | None = PrivateAttr(None)
+    _expect_when: Expression | None = PrivateAttr(None)
     _params: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -90,11 +94,22 @@ class Rule(BaseModel):
     def model_post_init(self, _: Any) -> None:
         # Parsed once: a condition that does not parse keeps the rule out of force.
         self._when = Expression(self.when) if self.when else None
+        if self.deadline is not None:
+            self._start_when = Expression(self.deadline.start_when)
+            self._expect_when = Expression(self.deadline.expect_when)
         self._params = {name: _parameter(value) for name, value in self.parameters.items()}
 
     @property
     def condition(self) -> Expression | None:
         return self._when
+
+    @property
+    def start_condition(self) -> Expression | None:
+        return self._start_when
+
+    @property
+    def expect_condition(self) -> Expression | None:
+        return self._expect_when
 
     @property
     def params(self) -> dict[str, Any]:
@@ -109,11 +124,14 @@ class Rule(BaseModel):
 
 
 def _parameter(value: Any) -> Any:
+    # Amounts are written with their decimal point ("1000.00") and become Decimal; codes ("220100") stay text.
     if isinstance(value, str):
-        try:
-            return Decimal(value) if value.replace(".", "", 1).lstrip("-").isdigit() else value
-        except InvalidOperation:
-            return value
+        if "." in value and value.replace(".", "", 1).lstrip("-").isdigit():
+            try:
+                return Decimal(value)
+            except InvalidOperation:
+                return value
+        return value
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, list):
@@ -125,3 +143,8 @@ def _parameter(value: Any) -> Any:
 def starter_rules() -> dict[str, Rule]:
     """The rule library shipped with FundWatch, by rule id."""
     return {r["id"]: Rule(**r) for r in json.loads(STARTER_LIBRARY.read_text(encoding="utf-8"))}
+
+
+def rules_in_force() -> list[Rule]:
+    """The rules that judge what arrives now."""
+    return list(starter_rules().values())

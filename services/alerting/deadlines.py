@@ -1,0 +1,91 @@
+"""Deadline rules (工作时限): when a clock starts, when its bell rings, when its time runs out. No I/O.
+
+A watch is one running clock: a rule, a subject (an indicator), the day it counts from, the
+instant its bell rings and the instant its time runs out (the end of the due day in Beijing).
+Working days follow the shared calendar (holidays and 调休); calendar days follow the law.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from backbone.workdays import SHANGHAI, WorkdayCalendar
+from contracts.alerting import AlertSubject
+from services.alerting.rules import Rule
+from services.alerting.rules.engine import Breach, shown
+from services.alerting.rules.expressions import fill, lookup
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A running clock of a deadline rule on one subject."""
+
+    watch_id: str
+    rule_id: str
+    subject_id: str
+    counts_from: date
+    bell_at: datetime | None
+    due_at: datetime
+    facts: dict[str, Any]
+
+
+def watch_id_for(rule_id: str, subject_id: str) -> str:
+    """One clock per rule and subject: the same starting event twice starts nothing new."""
+    return str(uuid5(NAMESPACE_URL, f"fundwatch:watch:{rule_id}:{subject_id}"))
+
+
+def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: WorkdayCalendar) -> Watch | None:
+    """The watch an event starts under a deadline rule, if it starts one."""
+    spec = rule.deadline
+    if spec is None or spec.start_on != event_type or rule.start_condition is None:
+        return None
+    facts = {"event": payload, "params": rule.params}
+    if not rule.start_condition.evaluate(facts):
+        return None
+    counts_from = _as_date(lookup(spec.due_from, facts))
+    subject_id = lookup(spec.subject_path, payload)
+    if counts_from is None or not subject_id:
+        return None
+    days = int(rule.params[spec.days_parameter])
+    due_day = (calendar.add_workdays(counts_from, days) if spec.calendar == "working"
+               else counts_from + timedelta(days=days))
+    bell_at = None
+    if spec.bell_parameter is not None:
+        bell_day = calendar.sub_workdays(due_day, int(rule.params[spec.bell_parameter]))
+        bell_at = datetime.combine(bell_day, time.min, tzinfo=SHANGHAI)
+    return Watch(watch_id=watch_id_for(rule.id, subject_id), rule_id=rule.id, subject_id=subject_id,
+                 counts_from=counts_from, bell_at=bell_at,
+                 due_at=datetime.combine(due_day, time.max, tzinfo=SHANGHAI),
+                 facts={"event": {k: shown(v) for k, v in payload.items()}, "due_day": due_day.isoformat(),
+                        "counts_from": counts_from.isoformat()})
+
+
+def meets(rule: Rule, event_type: str, payload: dict[str, Any]) -> str | None:
+    """The subject whose expectation this event meets under the rule, if any."""
+    spec = rule.deadline
+    if spec is None or event_type not in spec.expect_on or rule.expect_condition is None:
+        return None
+    if not rule.expect_condition.evaluate({"event": payload, "params": rule.params}):
+        return None
+    return lookup(spec.expect_path, payload)
+
+
+def breach(rule: Rule, subject_id: str, facts: dict[str, Any], *, ringing: bool) -> Breach:
+    """The breach a watch raises: its bell ahead of the deadline, or the light once the time ran out."""
+    seen = {**facts, "params": rule.params}
+    summary = fill(rule.summary, seen)
+    if ringing:
+        summary = f"将于 {facts['due_day']} 到期：" + summary
+    return Breach(rule, AlertSubject(kind=rule.subject, id=subject_id, indicator_id=subject_id),
+                  {path: shown(lookup(path, seen)) for path in rule.values}, summary)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.astimezone(SHANGHAI).date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        return date.fromisoformat(value[:10])
+    return None

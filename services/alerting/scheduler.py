@@ -1,0 +1,122 @@
+"""Deadline clocks: started and met by events (consumers), rung and expired by time (the scheduler loop).
+
+Each change of a clock and the alert event it causes are written in one transaction, under the
+clock's row lock: a bell rings once and a deadline expires once, also when the process dies and
+another takes over (rows are taken with SKIP LOCKED, so replicas share the work).
+"""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbone.eventstore import EventStore
+from backbone.service import Runtime
+from backbone.workdays import default_calendar
+from contracts.values import AlertAction
+from services.alerting.deadlines import breach, meets, start, watch_id_for
+from services.alerting.domain import raise_alert
+from services.alerting.lifecycle import IllegalTransition, decide, replay
+from services.alerting.projections import alerts, watches
+from services.alerting.rules import Rule, rules_in_force
+
+log = structlog.get_logger(__name__)
+SYSTEM = frozenset({"system"})
+BATCH = 100
+
+
+async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], event_type: str,
+                   payload: dict[str, Any], cause: str) -> None:
+    """Start the clocks an event starts and stop those it meets (a ringing bell clears itself)."""
+    calendar = default_calendar()
+    now = datetime.now(UTC)
+    for rule in rules:
+        watch = start(rule, event_type, payload, calendar)
+        if watch is not None:
+            await conn.execute(pg_insert(watches).values(
+                watch_id=watch.watch_id, rule_id=rule.id, subject_id=watch.subject_id, state="waiting",
+                counts_from=watch.counts_from, bell_at=watch.bell_at, due_at=watch.due_at,
+                period=str(payload.get("fiscal_year") or watch.counts_from.year), org_unit=payload.get("org_unit"),
+                owner_division=payload.get("owner_division"), facts=watch.facts, started_at=now,
+            ).on_conflict_do_nothing())
+        subject = meets(rule, event_type, payload)
+        if subject is None:
+            continue
+        row = (await conn.execute(select(watches).where(
+            watches.c.watch_id == watch_id_for(rule.id, subject), watches.c.state.in_(("waiting", "ringing")))
+            .with_for_update())).first()
+        if row is None:
+            continue
+        if row.state == "ringing" and row.alert_id:
+            await _transition(conn, store, row.alert_id, AlertAction.CLEAR, "期限内已办理", cause)
+        await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
+                           .values(state="met", settled_at=now))
+
+
+async def tick(conn: AsyncConnection, store: EventStore, rules: dict[str, Rule], now: datetime) -> int:
+    """Ring the bells and expire the deadlines that are due; returns how many clocks moved."""
+    due = (await conn.execute(select(watches).where(or_(
+        and_(watches.c.state == "waiting", watches.c.bell_at <= now),
+        and_(watches.c.state.in_(("waiting", "ringing")), watches.c.due_at <= now)))
+        .order_by(func.least(watches.c.bell_at, watches.c.due_at)).limit(BATCH)
+        .with_for_update(skip_locked=True))).all()
+    for row in due:
+        rule = rules.get(row.rule_id)
+        if rule is None:
+            # The rule is no longer in force: its clocks stop without a word.
+            await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
+                               .values(state="met", settled_at=now))
+            continue
+        if row.due_at <= now:
+            if row.state == "ringing" and row.alert_id:
+                await _transition(conn, store, row.alert_id, AlertAction.ESCALATE, "工作时限已到期，未按期办理",
+                                  row.watch_id)
+                alert_id = row.alert_id
+            else:
+                alert_id = await _raise(conn, store, rule, row, bell=False)
+            state = "expired"
+        else:
+            alert_id = await _raise(conn, store, rule, row, bell=True)
+            state = "ringing"
+        await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
+                           .values(state=state, alert_id=alert_id, settled_at=now if state == "expired" else None))
+    return len(due)
+
+
+async def run(runtime: Runtime) -> None:
+    """The scheduler loop of the alerting service."""
+    while True:
+        async with runtime.engine.begin() as conn:
+            moved = await tick(conn, runtime.store, {r.id: r for r in rules_in_force()}, datetime.now(UTC))
+        if moved:
+            log.info("deadlines.moved", count=moved)
+        if moved < BATCH:
+            await asyncio.sleep(runtime.settings.scheduler_seconds)
+
+
+async def _raise(conn: AsyncConnection, store: EventStore, rule: Rule, row: Any, *, bell: bool) -> str:
+    event = raise_alert(breach=breach(rule, row.subject_id, row.facts, ringing=bell), period=row.period,
+                        org_unit=row.org_unit, owner_division=row.owner_division, now=datetime.now(UTC), bell=bell)
+    if await conn.scalar(select(alerts.c.version).where(alerts.c.alert_id == event.alert_id)) is None:
+        await store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert", expected_version=0,
+                           events=[event], meta=store.metadata(actor="system:alerting", causation_id=row.watch_id))
+        log.info("alert.raised", alert_id=event.alert_id, rule_id=rule.id, level=event.level.value)
+    return event.alert_id
+
+
+async def _transition(conn: AsyncConnection, store: EventStore, alert_id: str, action: AlertAction, reason: str,
+                      cause: str) -> None:
+    alert = replay(await store.read_stream(conn, f"alert-{alert_id}"))
+    if alert is None:
+        return
+    try:
+        event = decide(alert, action, by=SYSTEM, now=datetime.now(UTC), reason=reason)
+    except IllegalTransition:
+        return  # someone handled it meanwhile: nothing left for the clock to do
+    await store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert", expected_version=alert.version,
+                       events=[event], meta=store.metadata(actor="system:alerting", causation_id=cause))
+    log.info("alert.moved", alert_id=alert_id, action=action.value, level=event.to_level.value)

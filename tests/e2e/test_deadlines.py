@@ -1,0 +1,80 @@
+"""Deadline rules end to end: bells ring ahead of a deadline, clear when the work is done in time, and turn
+into lights when it is not, exactly once, also when alerting is killed while its clocks are running."""
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+
+import asyncpg
+import pytest
+
+from backbone.db import asyncpg_dsn
+from backbone.workdays import SHANGHAI
+from tests.e2e.conftest import indicator_body
+from tests.e2e.test_walking_skeleton import poll
+
+pytestmark = pytest.mark.e2e
+NOT_ALLOCATED = "indicator.not_allocated_in_time"
+
+
+def received_days_ago(days: int, amount: str = "900.00") -> dict:
+    """Central funds the city received `days` ago (the law gives it 30 days to pass them down)."""
+    day = (datetime.now(SHANGHAI).date() - timedelta(days=days)).isoformat()
+    return indicator_body(amount, org_unit="220100", level="central", issued_on=day, received_on=day)
+
+
+def not_allocated(c, admin, indicator_id: str) -> dict | None:
+    items = c.get("/alerts", params={"rule": NOT_ALLOCATED, "limit": 1000}, headers=admin).json()["items"]
+    return next((a for a in items if a["subject"]["id"] == indicator_id), None)
+
+
+def test_late_funds_turn_red_at_once_and_a_ringing_bell_clears_when_the_money_is_passed_down(stack):
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        overdue = c.post("/indicators", json=received_days_ago(40), headers=admin).json()["id"]
+        due_soon = c.post("/indicators", json=received_days_ago(29), headers=admin).json()["id"]
+        in_time = c.post("/indicators", json=received_days_ago(1), headers=admin).json()["id"]
+        red = poll(lambda: not_allocated(c, admin, overdue))
+        assert red and (red["level"], red["status"]) == ("red", "open")
+        assert "预算法" in red["explanation"]["basis"] and red["owner_division"] == "agriculture"
+        bell = poll(lambda: not_allocated(c, admin, due_soon))
+        assert bell and (bell["level"], bell["status"]) == ("yellow_bell", "open")
+        assert bell["explanation"]["summary"].startswith("将于")
+        c.post(f"/indicators/{due_soon}/allocations", headers=admin, json={"allocations": [
+            {"amount": "900.00", "org_unit": "220102", "owner_division": "agriculture"}]}).raise_for_status()
+        cleared = poll(lambda: (a := not_allocated(c, admin, due_soon)) and a["status"] == "cleared" and a)
+        assert cleared and cleared["level"] == "yellow_bell"
+        history = c.get(f"/alerts/{cleared['id']}", headers=admin).json()["history"]
+        assert [h["payload"].get("action") for h in history] == [None, "clear"]
+        assert history[1]["actor"] == "system:alerting"
+        time.sleep(1.5)  # a clock with a month to run rings nothing yet
+        assert not_allocated(c, admin, in_time) is None
+
+
+async def expire(database_url: str, indicator_ids: list[str]) -> int:
+    """Let the time run out for these clocks (as a month passing would)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        result = await conn.execute("UPDATE alerting.watches SET due_at = now() - interval '1 second' "
+                                    "WHERE subject_id = ANY($1) AND state = 'ringing'", indicator_ids)
+        return int(result.split()[-1])
+    finally:
+        await conn.close()
+
+
+def test_sigkill_with_ringing_bells_escalates_each_exactly_once(stack, servers):
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        ids = [c.post("/indicators", json=received_days_ago(29), headers=admin).json()["id"] for _ in range(6)]
+        assert poll(lambda: all(not_allocated(c, admin, i) for i in ids), timeout=30), "the bells did not ring"
+        assert asyncio.run(expire(servers.database_url, ids)) == 6
+        stack.processes.kill("alerting")
+        stack.processes.start("alerting")
+        stack.processes.wait_ready(["alerting"])
+        assert poll(lambda: all(not_allocated(c, admin, i)["level"] == "red" for i in ids), timeout=30)
+        time.sleep(1.5)  # another escalation would have happened by now
+        for i in ids:
+            alert = not_allocated(c, admin, i)
+            actions = [h["payload"].get("action") for h in c.get(f"/alerts/{alert['id']}", headers=admin)
+                       .json()["history"]]
+            assert actions == [None, "escalate"], actions

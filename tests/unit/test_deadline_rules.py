@@ -1,0 +1,67 @@
+"""Deadline rules: when a clock starts, when its bell rings and when its time runs out, on the real calendar."""
+
+from datetime import date, datetime
+
+import pytest
+
+from backbone.workdays import SHANGHAI, default_calendar
+from services.alerting.deadlines import breach, meets, start, watch_id_for
+from services.alerting.rules import starter_rules
+
+RULES = starter_rules()
+REGISTERED, ALLOCATED, DOCUMENT = "ledger.IndicatorRegistered", "ledger.IndicatorAllocated", "ledger.IndicatorDocumentAttached"
+CALENDAR = default_calendar()
+
+
+def registered(**overrides) -> dict:
+    return {"indicator_id": "ind-1", "doc_no": "吉财农指〔2026〕3号", "fund_name": "衔接资金", "amount": "5000000.00",
+            "fiscal_year": 2026, "level": "central", "org_unit": "220100", "owner_division": "agriculture",
+            "issued_on": "2026-09-15", "received_on": "2026-09-20", "registered_on": "2026-09-21",
+            "parent_id": None} | overrides
+
+
+@pytest.mark.parametrize("payload,starts", [
+    pytest.param(registered(), True, id="ZB-002-central-funds-received-by-the-city"),
+    pytest.param(registered(level="city"), False, id="ZB-002-near-miss-city-funds"),
+    pytest.param(registered(org_unit="220102"), False, id="ZB-002-near-miss-district-indicator"),
+])
+def test_zb002_starts_a_clock_for_central_and_provincial_funds_the_city_receives(payload, starts):
+    assert (start(RULES["indicator.not_allocated_in_time"], REGISTERED, payload, CALENDAR) is not None) is starts
+
+
+def test_zb002_counts_thirty_calendar_days_and_rings_three_working_days_before():
+    watch = start(RULES["indicator.not_allocated_in_time"], REGISTERED, registered(), CALENDAR)
+    # 2026-09-20 + 30 days = 2026-10-20; the National Day holidays before it are calendar days all the same.
+    assert watch.due_at == datetime(2026, 10, 20, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    bell_day = watch.bell_at.date()
+    assert CALENDAR.add_workdays(bell_day, 3) == date(2026, 10, 20) and CALENDAR.is_workday(bell_day)
+    assert watch.watch_id == watch_id_for("indicator.not_allocated_in_time", "ind-1")
+
+
+def test_zb002_is_met_by_an_allocation_of_the_same_indicator_only():
+    rule = RULES["indicator.not_allocated_in_time"]
+    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c-1"}) == "ind-1"
+    assert meets(rule, DOCUMENT, {"indicator_id": "ind-1"}) is None
+
+
+@pytest.mark.parametrize("payload,starts", [
+    pytest.param(registered(), True, id="ZB-003-a-received-indicator"),
+    pytest.param(registered(parent_id="ind-0"), False, id="ZB-003-near-miss-child-uses-its-parents-document"),
+])
+def test_zb003_starts_for_indicators_that_need_their_own_document(payload, starts):
+    assert (start(RULES["indicator.document_missing"], REGISTERED, payload, CALENDAR) is not None) is starts
+
+
+def test_zb003_counts_working_days_and_has_no_bell():
+    # Registered Friday 2026-09-25: three working days later, skipping the weekend, is Wednesday 09-30.
+    watch = start(RULES["indicator.document_missing"], REGISTERED, registered(registered_on="2026-09-25"), CALENDAR)
+    assert watch.bell_at is None and watch.due_at.date() == date(2026, 9, 30)
+    assert meets(RULES["indicator.document_missing"], DOCUMENT, {"indicator_id": "ind-1"}) == "ind-1"
+
+
+def test_a_bell_says_when_its_time_runs_out():
+    rule = RULES["indicator.not_allocated_in_time"]
+    watch = start(rule, REGISTERED, registered(), CALENDAR)
+    ringing = breach(rule, "ind-1", watch.facts, ringing=True)
+    assert ringing.summary.startswith("将于 2026-10-20 到期") and "吉财农指〔2026〕3号" in ringing.summary
+    assert ringing.values["due_day"] == "2026-10-20"
