@@ -21,7 +21,7 @@ from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorReg
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.alerting.domain import raise_alert
 from services.alerting.projections import (alerts, balances, latest_judged_payment, mark_evaluated, observed_payments,
-                                           pending_payments)
+                                           pending_payments, window_facts)
 from services.alerting import scheduler
 from services.alerting.rules import rules_in_force
 from services.alerting.rules.engine import Breach, IndicatorBalance, indicator_facts, judge, needs_indicator, payment_facts
@@ -32,7 +32,8 @@ log = structlog.get_logger(__name__)
 _OBSERVE_PAYMENT = pg_insert(observed_payments).values(
     payment_id=bindparam("b_payment"), indicator_id=bindparam("b_indicator"), amount=bindparam("b_amount"),
     paid_at=bindparam("b_paid_at"), org_unit=bindparam("b_org_unit"), event_id=bindparam("b_event"),
-    traceparent=bindparam("b_traceparent"), payload=bindparam("b_payload"),
+    traceparent=bindparam("b_traceparent"), payload=bindparam("b_payload"), payee_key=bindparam("b_payee"),
+    settlement_method=bindparam("b_settlement"), purpose=bindparam("b_purpose"),
     # Judged on arrival when its indicator is known; otherwise when the indicator arrives.
     evaluated=func.coalesce(select(balances.c.amount.is_not(None))
                             .where(balances.c.indicator_id == bindparam("b_indicator")).scalar_subquery(), False),
@@ -139,7 +140,8 @@ class AlertingConsumers:
         seen = await conn.execute(_OBSERVE_PAYMENT, {
             "b_payment": e.payment_id, "b_indicator": e.indicator_id, "b_amount": e.amount, "b_paid_at": e.paid_at,
             "b_org_unit": e.org_unit, "b_event": env.event_id, "b_traceparent": env.metadata.traceparent,
-            "b_payload": env.payload})
+            "b_payload": env.payload, "b_payee": e.payee_id_index or e.payee_account,
+            "b_settlement": e.settlement_method.value, "b_purpose": e.purpose})
         observed = seen.first()
         if observed is None:
             return
@@ -163,17 +165,20 @@ class AlertingConsumers:
         rules = [r for r in rules_in_force() if needs_indicator(r) or not indicator_rules_only]
         org_unit = balance.org_unit if balance else payment.get("org_unit")
         year = balance.fiscal_year if balance and balance.fiscal_year else payment["paid_at"].year
-        await self._raise_all(conn, cause_id, traceparent,
-                              judge(rules, PaymentRecorded.event_type, payment_facts(payment, balance), org_unit),
-                              period=str(year), org_unit=org_unit,
+        facts = payment_facts(payment, balance)
+        breaches = judge([r for r in rules if r.kind == "event"], PaymentRecorded.event_type, facts, org_unit)
+        for rule in (r for r in rules if r.kind == "window" and r.window is not None):
+            window = await window_facts(conn, rule.window, rule.params, payment)
+            breaches += judge([rule], PaymentRecorded.event_type, {**facts, "window": window}, org_unit)
+        await self._raise_all(conn, cause_id, traceparent, breaches, period=str(year), org_unit=org_unit,
                               owner_division=balance.owner_division if balance else None)
 
     async def _raise_all(self, conn: AsyncConnection, cause_id: UUID, traceparent: str | None,
                          breaches: list[Breach], *, period: str, org_unit: str | None,
                          owner_division: str | None) -> None:
         for breach in breaches:
-            event = raise_alert(breach=breach, period=period, org_unit=org_unit, owner_division=owner_division,
-                                now=datetime.now(UTC))
+            event = raise_alert(breach=breach, period=breach.period or period, org_unit=org_unit,
+                                owner_division=owner_division, now=datetime.now(UTC))
             meta = self.store.metadata(actor="system:alerting", traceparent=traceparent, causation_id=str(cause_id))
             current = (await conn.execute(_ALERT_NOW, {"b_alert": event.alert_id})).first()
             if current is None:

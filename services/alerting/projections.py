@@ -1,17 +1,20 @@
 """Alerting's read models: balances learned from events, observed payments, and alerts."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, false, or_,
-                        select, update)
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, false, func,
+                        or_, select, update)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
+from backbone.workdays import SHANGHAI
 from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertStatus
+from services.alerting.rules import WindowSpec
 
 metadata = MetaData(schema="alerting")
 
@@ -28,7 +31,8 @@ observed_payments = Table(
     Column("seq", BigInteger, primary_key=True, autoincrement=True), Column("payment_id", Text, unique=True),
     Column("indicator_id", Text), Column("amount", Numeric(18, 2)), Column("paid_at", DateTime(timezone=True)),
     Column("org_unit", Text), Column("evaluated", Boolean), Column("event_id", UUID(as_uuid=True)),
-    Column("traceparent", Text), Column("payload", JSONB),
+    Column("traceparent", Text), Column("payload", JSONB), Column("payee_key", Text),
+    Column("settlement_method", Text), Column("purpose", Text),
 )
 
 alerts = Table(
@@ -127,3 +131,29 @@ async def latest_judged_payment(conn: AsyncConnection, indicator_id: str) -> Any
         select(observed_payments).where(observed_payments.c.indicator_id == indicator_id,
                                         observed_payments.c.evaluated.is_(True))
         .order_by(observed_payments.c.seq.desc()).limit(1))).first()
+
+
+async def window_facts(conn: AsyncConnection, spec: WindowSpec, params: dict[str, Any],
+                       payment: dict[str, Any]) -> dict[str, Any]:
+    """The payments a window rule looks at beside this one: `count` of the others, `total` with this one,
+    and the `period` they fall in (the Beijing month, or the days around this payment)."""
+    c = observed_payments.c
+    paid_at = payment["paid_at"].astimezone(SHANGHAI)
+    if spec.period == "month":
+        start = paid_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=32)).replace(day=1)
+        period = f"{start:%Y-%m}"
+    else:
+        days = timedelta(days=int(params[spec.days_parameter or "days"]))
+        start, end, period = paid_at - days, paid_at + days, None
+    if spec.group_by == "payee":
+        group = c.payee_key == (payment.get("payee_id_index") or payment["payee_account"])
+    else:
+        group = c.indicator_id == payment.get("indicator_id")
+    where = [group,
+             c.paid_at >= start, c.paid_at < end, c.payment_id != payment["payment_id"]]
+    where += [getattr(c, name) == value for name, value in spec.where.items()]
+    where += [getattr(c, name) == payment[name] for name in spec.same]
+    count, total = (await conn.execute(select(func.count(), func.coalesce(func.sum(c.amount), 0)).where(*where))).one()
+    this_counts = all(str(payment.get(name)) == value for name, value in spec.where.items())
+    return {"count": count, "total": total + (payment["amount"] if this_counts else 0), "period": period}

@@ -101,3 +101,34 @@ def test_a_yellow_light_is_verified_then_corrected_with_numbered_sheets_by_those
     assert steps == [None, "confirm_violation", "record_correction", "reopen"]
     elsewhere = stream_events(f"{alerting}/alerts/stream", OTHER_DISTRICT | {"Last-Event-ID": "0-0"}, 2)
     assert alert_id not in {e.get("alert_id") for e in elsewhere}
+
+
+def test_window_rules_look_back_over_the_payees_month_and_update_one_alert(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    tag = uuid4().hex[:8]
+    payee_account = f"6222{uuid4().int % 10**12:012d}"
+    with stack.client() as c:
+        indicator = c.post("/indicators", json=indicator_body("100000.00"), headers=admin).json()["id"]
+
+        def cash(n: int, day: int) -> dict:
+            return payment_body(f"{tag}-{n}", indicator, "1800.00", settlement_method="cash",
+                                payee_account=payee_account, purpose=f"务工补助{n}",
+                                paid_at=f"2026-03-{day:02d}T10:00:00+08:00")
+        # 1,800.00 three times in March is 5,400.00: over the monthly 5,000.00 at the third; April starts afresh.
+        for n, day in enumerate((2, 10, 20)):
+            c.post("/payments/batch", headers=treasury, json={"payments": [cash(n, day)]}).raise_for_status()
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(f"{tag}-apr", indicator, "1800.00", settlement_method="cash", payee_account=payee_account,
+                         paid_at="2026-04-01T10:00:00+08:00")]}).raise_for_status()
+
+        def monthly():
+            items = c.get("/alerts", params={"rule": "spending.cash_monthly_total", "limit": 1000},
+                          headers=admin).json()["items"]
+            return [a for a in items if a["explanation"]["values"]["payment.payee_name"]
+                    and a["subject"]["id"] == payee_account]
+        found = poll(monthly)
+        assert [a["period"] for a in found] == ["2026-03"] and found[0]["explanation"]["values"]["window.total"] \
+            == "5400.00"
+        c.post("/payments/batch", headers=treasury, json={"payments": [cash(3, 25)]}).raise_for_status()
+        again = poll(lambda: (a := monthly()) and a[0]["occurrences"] == 2 and a)
+        assert again and len(again) == 1 and again[0]["explanation"]["values"]["window.total"] == "7200.00"

@@ -50,7 +50,8 @@ def indicator(**overrides) -> dict:
 
 
 def fired(rule_id: str, event_type: str, facts: dict) -> bool:
-    return any(b.rule.id == rule_id for b in judge(RULES.values(), event_type, facts, "220102"))
+    event_rules = [r for r in RULES.values() if r.kind == "event"]
+    return any(b.rule.id == rule_id for b in judge(event_rules, event_type, facts, "220102"))
 
 
 CASES = [
@@ -121,14 +122,39 @@ def test_each_indicator_rule_fires_on_its_case_and_not_on_the_near_miss(rule_id,
     assert fired(rule_id, REGISTERED, indicator_facts(registered)) is fires
 
 
+WINDOW_CASES = [
+    pytest.param("spending.cash_monthly_total", payment(settlement_method="cash", amount=Decimal("900.00")),
+                 {"count": 5, "total": Decimal("5000.01"), "period": "2026-03"}, True, id="ZC-004-month-over"),
+    pytest.param("spending.cash_monthly_total", payment(settlement_method="cash", amount=Decimal("900.00")),
+                 {"count": 5, "total": Decimal("5000.00"), "period": "2026-03"}, False, id="ZC-004-near-miss-at-limit"),
+    pytest.param("spending.cash_monthly_total", payment(amount=Decimal("900.00")),
+                 {"count": 5, "total": Decimal("9000.00"), "period": "2026-03"}, False,
+                 id="ZC-004-this-one-by-transfer"),
+    pytest.param("per_person.paid_twice_for_same_purpose", person(), {"count": 1, "total": Decimal("1000.00"),
+                                                                      "period": None}, True, id="DR-003-twice"),
+    pytest.param("per_person.paid_twice_for_same_purpose", person(), {"count": 0, "total": Decimal("500.00"),
+                                                                      "period": None}, False, id="DR-003-near-miss-once"),
+]
+
+
+@pytest.mark.parametrize("rule_id,paid,window,fires", WINDOW_CASES)
+def test_each_window_rule_fires_on_its_case_and_not_on_the_near_miss(rule_id, paid, window, fires):
+    breaches = judge([RULES[rule_id]], PAID, {**payment_facts(paid, balance("0")), "window": window}, "220102")
+    assert bool(breaches) is fires
+    if fires and window["period"]:
+        assert breaches[0].period == window["period"], "one alert per payee and month"
+
+
 def test_every_starter_rule_has_a_case():
-    covered = {p.values[0] for p in CASES} | {"indicator.registered_late", "indicator.elements_incomplete"}
+    covered = ({p.values[0] for p in CASES} | {p.values[0] for p in WINDOW_CASES}
+               | {"indicator.registered_late", "indicator.elements_incomplete"})
     deadline_rules = {"indicator.not_allocated_in_time", "indicator.document_missing"}  # test_deadline_rules.py
     assert covered | deadline_rules == set(RULES)
 
 
 def test_the_explanation_names_the_values_and_the_basis():
-    breach = next(b for b in judge(RULES.values(), PAID, payment_facts(payment(), balance("600.00")), "220102")
+    breach = next(b for b in judge([RULES["spending.payment_exceeds_available"]], PAID,
+                                   payment_facts(payment(), balance("600.00")), "220102")
                   if b.rule.id == "spending.payment_exceeds_available")
     event = raise_alert(breach=breach, period="2026", org_unit="220102", owner_division="agriculture",
                         now=datetime.now(UTC))

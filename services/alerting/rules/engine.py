@@ -25,6 +25,7 @@ class Breach:
     subject: AlertSubject
     values: dict[str, Any]
     summary: str
+    period: str | None = None  # a window rule's own period (e.g. the month), else the fiscal year
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def judge(rules: Iterable[Rule], event_type: str, facts: Mapping[str, Any], org_
         seen = {**facts, "params": rule.params}
         if rule.condition.evaluate(seen):
             breaches.append(Breach(rule, subject_of(rule, seen), {path: shown(lookup(path, seen)) for path in rule.values},
-                                   fill(rule.summary, seen)))
+                                   fill(rule.summary, seen), lookup("window.period", seen)))
     return breaches
 
 
