@@ -92,3 +92,54 @@ class AlertBreachRepeated(DomainEvent):
     owner_division: str | None
     explanation: dict[str, Any] = Field(description="The latest breach's explanation.")
     at: datetime
+
+
+class RuleProposed(DomainEvent):
+    """A division proposed a warning rule for a fiscal year (附件2, 第十五条); `definition` is the whole rule."""
+
+    event_type: ClassVar[str] = "alerting.RuleProposed"
+    context: ClassVar[str] = "alerting"
+
+    proposal_id: str
+    fiscal_year: int
+    definition: dict[str, Any] = Field(description="The rule as data: number, name, category, level, basis, …")
+    proposer_division: str | None
+    contact: str | None = Field(None, description="联系电话 of the person filling in the form.")
+
+
+class RuleProposalReviewed(DomainEvent):
+    """The treasury division consolidated (accepted) or turned down a proposal (第十六条)."""
+
+    event_type: ClassVar[str] = "alerting.RuleProposalReviewed"
+    context: ClassVar[str] = "alerting"
+
+    proposal_id: str
+    decision: Literal["accepted", "rejected"]
+    reason: str
+
+
+class RuleApproved(DomainEvent):
+    """An accepted rule is in force from the start of its fiscal year (after the province's feedback)."""
+
+    event_type: ClassVar[str] = "alerting.RuleApproved"
+    context: ClassVar[str] = "alerting"
+
+    proposal_id: str
+    rule_id: str
+    fiscal_year: int
+
+
+class RequirementProposed(DomainEvent):
+    """A division's business requirement for the platform (附件1, 第十五条)."""
+
+    event_type: ClassVar[str] = "alerting.RequirementProposed"
+    context: ClassVar[str] = "alerting"
+
+    requirement_id: str
+    fiscal_year: int
+    kind: Literal["预算分配下达", "资金支付", "绩效管理", "其他"] = Field(description="业务需求类型")
+    description: str = Field(description="业务需求描述")
+    basis: str = Field(description="依据")
+    scope: list[str] = Field(description="适用范围: org units")
+    proposer_division: str | None
+    contact: str | None = None

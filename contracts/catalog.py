@@ -1,6 +1,7 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
+from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, RequirementProposed, RuleApproved,
+                               RuleProposalReviewed, RuleProposed)
 from contracts.envelope import DomainEvent
 from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
@@ -16,7 +17,8 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
                   PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
-                  AlertTransitioned, AlertBreachRepeated, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
+                  AlertTransitioned, AlertBreachRepeated, RuleProposed, RuleProposalReviewed, RuleApproved,
+                  RequirementProposed, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
 }
 
 

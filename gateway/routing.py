@@ -21,6 +21,9 @@ ROUTES: dict[str, str] = {
     "performance-goals": "performance",
     "alerts": "alerting",
     "rules": "alerting",
+    "rule-proposals": "alerting",
+    "requirements": "alerting",
+    "dispositions": "alerting",
     "reports": "sync",
     "sync": "sync",
 }

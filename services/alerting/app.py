@@ -1,15 +1,22 @@
 """The alerting service (预警): wiring."""
 
-from backbone.service import ConsumerSpec, ServiceSpec, create_service
+from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from contracts.catalog import topic_for
-from services.alerting import api, consumers, dispositions_api, projections, scheduler
+from services.alerting import api, consumers, dispositions_api, projections, rules_api, scheduler
+from services.alerting.rules.book import RULEBOOK
+
+
+async def _load_rules(runtime: Runtime) -> None:
+    await RULEBOOK.refresh(runtime.engine)
+
 
 spec = ServiceSpec(
     name="alerting",
     title="FundWatch alerting (预警)",
     metadata=projections.metadata,
-    routers=[api.router, dispositions_api.router],
-    inline_projections=[projections.project_alerts],
+    routers=[api.router, dispositions_api.router, rules_api.router],
+    inline_projections=[projections.project_alerts, projections.project_rules],
+    on_startup=[_load_rules],
     consumers=[ConsumerSpec(name="alerting", topics=(topic_for("ledger"), topic_for("payments")),
                             handlers=consumers.handlers)],
     workers={"deadlines": scheduler.run},

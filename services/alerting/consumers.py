@@ -23,7 +23,7 @@ from services.alerting.domain import raise_alert
 from services.alerting.projections import (alerts, balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments, window_facts)
 from services.alerting import scheduler
-from services.alerting.rules import rules_in_force
+from services.alerting.rules.book import rules_in_force
 from services.alerting.rules.engine import Breach, IndicatorBalance, indicator_facts, judge, needs_indicator, payment_facts
 
 log = structlog.get_logger(__name__)
@@ -68,7 +68,8 @@ class AlertingConsumers:
         async def handle(conn: AsyncConnection, env: EventEnvelope) -> None:
             if handler is not None:
                 await handler(conn, env)
-            await scheduler.on_event(conn, self.store, [r for r in rules_in_force() if r.deadline],
+            year = env.payload.get("fiscal_year")
+            await scheduler.on_event(conn, self.store, [r for r in rules_in_force(year) if r.deadline],
                                      env.event_type, env.payload, str(env.event_id))
         return handle
 
@@ -77,9 +78,11 @@ class AlertingConsumers:
         e = IndicatorRegistered.model_validate(env.payload)
         stmt = pg_insert(balances).values(
             indicator_id=e.indicator_id, amount=e.amount, allocated=0, paid=0, refunded=0,
-            fiscal_year=e.fiscal_year, org_unit=e.org_unit, owner_division=e.owner_division, parent_id=e.parent_id)
+            fiscal_year=e.fiscal_year, org_unit=e.org_unit, owner_division=e.owner_division, parent_id=e.parent_id,
+            registered=env.payload)
         await conn.execute(stmt.on_conflict_do_update(index_elements=[balances.c.indicator_id], set_={
             "amount": stmt.excluded.amount, "fiscal_year": stmt.excluded.fiscal_year,
+            "registered": stmt.excluded.registered,
             "org_unit": stmt.excluded.org_unit, "owner_division": stmt.excluded.owner_division,
             "parent_id": stmt.excluded.parent_id}))
         if e.parent_id:
@@ -87,7 +90,7 @@ class AlertingConsumers:
             await conn.execute(parent.on_conflict_do_update(
                 index_elements=[balances.c.indicator_id], set_={"allocated": balances.c.allocated + e.amount}))
         await self._raise_all(conn, env.event_id, None, judge(
-            rules_in_force(), IndicatorRegistered.event_type, indicator_facts(e.model_dump()), e.org_unit),
+            rules_in_force(e.fiscal_year), IndicatorRegistered.event_type, indicator_facts(e.model_dump()), e.org_unit),
             period=str(e.fiscal_year), org_unit=e.org_unit, owner_division=e.owner_division)
         pending = await pending_payments(conn, e.indicator_id)
         if not pending:
@@ -162,9 +165,9 @@ class AlertingConsumers:
                              payment: dict[str, Any], balance: IndicatorBalance | None, *,
                              indicator_rules_only: bool = False) -> None:
         """Judge a payment by the rules in force (after a change of its indicator, by those about the indicator)."""
-        rules = [r for r in rules_in_force() if needs_indicator(r) or not indicator_rules_only]
-        org_unit = balance.org_unit if balance else payment.get("org_unit")
         year = balance.fiscal_year if balance and balance.fiscal_year else payment["paid_at"].year
+        rules = [r for r in rules_in_force(year) if needs_indicator(r) or not indicator_rules_only]
+        org_unit = balance.org_unit if balance else payment.get("org_unit")
         facts = payment_facts(payment, balance)
         breaches = judge([r for r in rules if r.kind == "event"], PaymentRecorded.event_type, facts, org_unit)
         for rule in (r for r in rules if r.kind == "window" and r.window is not None):

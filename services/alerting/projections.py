@@ -6,12 +6,13 @@ from typing import Any
 
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, false, func,
                         or_, select, update)
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
 from backbone.workdays import SHANGHAI
-from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
+from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, RequirementProposed, RuleApproved,
+                               RuleProposalReviewed, RuleProposed)
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertStatus
 from services.alerting.rules import WindowSpec
@@ -23,7 +24,7 @@ balances = Table(
     Column("indicator_id", Text, primary_key=True), Column("amount", Numeric(18, 2)),
     Column("allocated", Numeric(18, 2)), Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)),
     Column("fiscal_year", Integer), Column("org_unit", Text), Column("owner_division", Text),
-    Column("parent_id", Text),
+    Column("parent_id", Text), Column("registered", JSONB),
 )
 
 observed_payments = Table(
@@ -60,6 +61,22 @@ watches = Table(
     Column("due_at", DateTime(timezone=True)), Column("period", Text), Column("org_unit", Text),
     Column("owner_division", Text), Column("facts", JSONB), Column("alert_id", Text),
     Column("started_at", DateTime(timezone=True)), Column("settled_at", DateTime(timezone=True)),
+)
+
+rule_proposals = Table(
+    "rule_proposals", metadata,
+    Column("proposal_id", Text, primary_key=True), Column("fiscal_year", Integer), Column("rule_id", Text),
+    Column("number", Text), Column("name", Text), Column("status", Text), Column("definition", JSONB),
+    Column("proposed_by", Text), Column("proposer_division", Text), Column("contact", Text),
+    Column("proposed_at", DateTime(timezone=True)), Column("reviewed_by", Text), Column("review_reason", Text),
+    Column("decided_at", DateTime(timezone=True)),
+)
+
+requirements = Table(
+    "requirements", metadata,
+    Column("requirement_id", Text, primary_key=True), Column("fiscal_year", Integer), Column("kind", Text),
+    Column("description", Text), Column("basis", Text), Column("scope", ARRAY(Text)), Column("proposed_by", Text),
+    Column("proposer_division", Text), Column("contact", Text), Column("proposed_at", DateTime(timezone=True)),
 )
 
 sheet_counters = Table(
@@ -157,3 +174,27 @@ async def window_facts(conn: AsyncConnection, spec: WindowSpec, params: dict[str
     count, total = (await conn.execute(select(func.count(), func.coalesce(func.sum(c.amount), 0)).where(*where))).one()
     this_counts = all(str(payment.get(name)) == value for name, value in spec.where.items())
     return {"count": count, "total": total + (payment["amount"] if this_counts else 0), "period": period}
+
+
+async def project_rules(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection of rule proposals (附件2) and business requirements (附件1)."""
+    for env in envelopes:
+        p = env.payload
+        if env.event_type == RuleProposed.event_type:
+            d = p["definition"]
+            await conn.execute(rule_proposals.insert().values(
+                proposal_id=p["proposal_id"], fiscal_year=p["fiscal_year"], rule_id=d["id"], number=d["number"],
+                name=d["name"], status="proposed", definition=d, proposed_by=env.metadata.actor,
+                proposer_division=p["proposer_division"], contact=p.get("contact"), proposed_at=env.occurred_at))
+        elif env.event_type == RuleProposalReviewed.event_type:
+            await conn.execute(update(rule_proposals).where(rule_proposals.c.proposal_id == p["proposal_id"]).values(
+                status=p["decision"], reviewed_by=env.metadata.actor, review_reason=p["reason"],
+                decided_at=env.occurred_at))
+        elif env.event_type == RuleApproved.event_type:
+            await conn.execute(update(rule_proposals).where(rule_proposals.c.proposal_id == p["proposal_id"]).values(
+                status="approved", decided_at=env.occurred_at))
+        elif env.event_type == RequirementProposed.event_type:
+            await conn.execute(requirements.insert().values(
+                requirement_id=p["requirement_id"], fiscal_year=p["fiscal_year"], kind=p["kind"],
+                description=p["description"], basis=p["basis"], scope=p["scope"], proposed_by=env.metadata.actor,
+                proposer_division=p["proposer_division"], contact=p.get("contact"), proposed_at=env.occurred_at))

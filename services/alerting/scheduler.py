@@ -6,6 +6,7 @@ another takes over (rows are taken with SKIP LOCKED, so replicas share the work)
 """
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,11 +23,13 @@ from services.alerting.deadlines import breach, meets, start, watch_id_for
 from services.alerting.domain import raise_alert
 from services.alerting.lifecycle import IllegalTransition, decide, replay
 from services.alerting.projections import alerts, watches
-from services.alerting.rules import Rule, rules_in_force
+from services.alerting.rules import Rule
+from services.alerting.rules.book import RULEBOOK, RuleBook
 
 log = structlog.get_logger(__name__)
 SYSTEM = frozenset({"system"})
 BATCH = 100
+RULEBOOK_REFRESH_SECONDS = 30.0
 
 
 async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], event_type: str,
@@ -57,7 +60,7 @@ async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], 
                            .values(state="met", settled_at=now))
 
 
-async def tick(conn: AsyncConnection, store: EventStore, rules: dict[str, Rule], now: datetime) -> int:
+async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: datetime) -> int:
     """Ring the bells and expire the deadlines that are due; returns how many clocks moved."""
     due = (await conn.execute(select(watches).where(or_(
         and_(watches.c.state == "waiting", watches.c.bell_at <= now),
@@ -65,7 +68,7 @@ async def tick(conn: AsyncConnection, store: EventStore, rules: dict[str, Rule],
         .order_by(func.least(watches.c.bell_at, watches.c.due_at)).limit(BATCH)
         .with_for_update(skip_locked=True))).all()
     for row in due:
-        rule = rules.get(row.rule_id)
+        rule = book.by_id(int(row.period[:4])).get(row.rule_id)
         if rule is None:
             # The rule is no longer in force: its clocks stop without a word.
             await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
@@ -88,10 +91,14 @@ async def tick(conn: AsyncConnection, store: EventStore, rules: dict[str, Rule],
 
 
 async def run(runtime: Runtime) -> None:
-    """The scheduler loop of the alerting service."""
+    """The scheduler loop of the alerting service; it also keeps the rule book fresh for this process."""
+    refreshed = 0.0
     while True:
+        if time.monotonic() - refreshed > RULEBOOK_REFRESH_SECONDS:
+            await RULEBOOK.refresh(runtime.engine)
+            refreshed = time.monotonic()
         async with runtime.engine.begin() as conn:
-            moved = await tick(conn, runtime.store, {r.id: r for r in rules_in_force()}, datetime.now(UTC))
+            moved = await tick(conn, runtime.store, RULEBOOK, datetime.now(UTC))
         if moved:
             log.info("deadlines.moved", count=moved)
         if moved < BATCH:

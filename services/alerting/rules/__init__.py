@@ -143,8 +143,3 @@ def _parameter(value: Any) -> Any:
 def starter_rules() -> dict[str, Rule]:
     """The rule library shipped with FundWatch, by rule id."""
     return {r["id"]: Rule(**r) for r in json.loads(STARTER_LIBRARY.read_text(encoding="utf-8"))}
-
-
-def rules_in_force() -> list[Rule]:
-    """The rules that judge what arrives now."""
-    return list(starter_rules().values())

@@ -1,0 +1,44 @@
+"""The rules in force per fiscal year: the starter library, with the rules approved locally for that
+year laid over it (same id: replaced; new id: added). Approved rules take effect from their year."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backbone.workdays import SHANGHAI
+from services.alerting.rules import Rule, starter_rules
+
+
+class RuleBook:
+    def __init__(self) -> None:
+        self._approved: dict[int, dict[str, Rule]] = {}
+
+    def for_year(self, year: int | None = None) -> list[Rule]:
+        year = year or datetime.now(SHANGHAI).year
+        return list((starter_rules() | self._approved.get(year, {})).values())
+
+    def by_id(self, year: int | None = None) -> dict[str, Rule]:
+        return {r.id: r for r in self.for_year(year)}
+
+    async def refresh(self, engine: AsyncEngine) -> None:
+        """Reload the approved rules (after an approval here, and now and then for other replicas)."""
+        from services.alerting.projections import rule_proposals
+
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(rule_proposals.c.fiscal_year, rule_proposals.c.definition)
+                                       .where(rule_proposals.c.status == "approved")
+                                       .order_by(rule_proposals.c.decided_at))).all()
+        approved: dict[int, dict[str, Rule]] = {}
+        for year, definition in rows:
+            rule = Rule(**definition)
+            approved.setdefault(year, {})[rule.id] = rule
+        self._approved = approved
+
+
+RULEBOOK = RuleBook()
+
+
+def rules_in_force(year: int | None = None) -> list[Rule]:
+    """The rules that judge what belongs to a fiscal year (this year when not given)."""
+    return RULEBOOK.for_year(year)

@@ -1,0 +1,358 @@
+"""Rule management (第十五条, 第十六条, 第二十条): the rules in force, the yearly proposals (附件2) and business
+requirements (附件1) with their review, XLSX forms with exactly the seed's columns, and backtests."""
+
+import asyncio
+import io
+from collections import Counter
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, Literal
+from urllib.parse import quote
+from uuid import uuid4
+
+import xlsxwriter
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import func, select
+
+from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound, field_errors
+from backbone.eventstore import NewStream
+from backbone.identity import CurrentPrincipal, require_roles
+from backbone.service import RuntimeDep
+from backbone.workdays import SHANGHAI
+from contracts.alerting import RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposed
+from contracts.ledger import IndicatorRegistered
+from contracts.payments import PaymentRecorded
+from contracts.values import ORG_UNITS
+from services.alerting.projections import (alerts, balances, dispositions, observed_payments, requirements,
+                                           rule_proposals, window_facts)
+from services.alerting.rules import Rule, starter_rules
+from services.alerting.rules.book import RULEBOOK
+from services.alerting.rules.engine import IndicatorBalance, indicator_facts, judge, payment_facts
+
+router = APIRouter(prefix="/api/v1", tags=["rules"])
+PROPOSERS = ("division", "treasury", "budget", "poverty_office", "admin")
+REVIEWERS = ("treasury", "admin")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LEVEL_NAMES = {"yellow_bell": "黄色警铃", "yellow": "黄灯预警", "red": "红灯预警"}
+
+
+class Precision(BaseModel):
+    """How a rule's yellow lights ended: verified normal (a false alarm) or confirmed as violations."""
+
+    verified_normal: int
+    confirmed: int
+    precision: Decimal | None = Field(description="confirmed / (confirmed + verified normal); null before any.")
+
+
+class RuleOut(BaseModel):
+    rule: dict[str, Any]
+    source: Literal["starter", "local"] = Field(description="Shipped with FundWatch, or approved locally.")
+    precision: Precision
+
+
+@router.get("/rules", response_model=list[RuleOut])
+async def list_rules(runtime: RuntimeDep, principal: CurrentPrincipal,
+                     fiscal_year: int | None = Query(None, description="Default: this year.")) -> list[RuleOut]:
+    """The rules in force for a fiscal year, each with its precision from past verifications."""
+    precision = await _precision(runtime)
+    starter = starter_rules()
+    return [RuleOut(rule=r.model_dump(mode="json"), source="starter" if starter.get(r.id) == r else "local",
+                    precision=precision.get(r.id, Precision(verified_normal=0, confirmed=0, precision=None)))
+            for r in RULEBOOK.for_year(fiscal_year)]
+
+
+async def _precision(runtime: Any) -> dict[str, Precision]:
+    q = (select(alerts.c.rule_id,
+                func.count().filter(dispositions.c.action == "verify_normal"),
+                func.count().filter(dispositions.c.action == "confirm_violation"))
+         .join(dispositions, dispositions.c.alert_id == alerts.c.alert_id).group_by(alerts.c.rule_id))
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(q)).all()
+    return {rule_id: Precision(verified_normal=normal, confirmed=confirmed,
+                               precision=(Decimal(confirmed) / (confirmed + normal)).quantize(Decimal("0.0001"))
+                               if confirmed + normal else None)
+            for rule_id, normal, confirmed in rows}
+
+
+class ProposalIn(BaseModel):
+    fiscal_year: int = Field(description="The fiscal year the rule is for (a coming one).")
+    definition: dict[str, Any] = Field(description="The rule as data (the fields of GET /rules).")
+    contact: str | None = Field(None, max_length=40, description="联系电话")
+
+
+class ProposalOut(BaseModel):
+    proposal_id: str
+    fiscal_year: int
+    rule_id: str
+    number: str
+    name: str
+    status: str
+    definition: dict[str, Any]
+    proposed_by: str
+    proposer_division: str | None
+    proposed_at: datetime
+    reviewed_by: str | None
+    review_reason: str | None
+    decided_at: datetime | None
+
+
+@router.post("/rules", status_code=201, response_model=ProposalOut, dependencies=[Depends(require_roles(*PROPOSERS))])
+async def propose_rule(body: ProposalIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> ProposalOut:
+    """Propose a rule for a coming fiscal year (附件2); the condition must parse, national levels stay fixed."""
+    this_year = datetime.now(SHANGHAI).year
+    if body.fiscal_year <= this_year:
+        raise InvalidInput("rules are proposed for a coming fiscal year (第十五条)", errors=[
+            {"field": "fiscal_year", "message": f"from {this_year + 1} on"}])
+    rule = _rule(body.definition)
+    national = starter_rules().get(rule.id)
+    if national is not None and national.national and (rule.level != national.level or not rule.national):
+        raise InvalidInput("the level of a national rule is fixed by the Ministry of Finance (第二十条)", errors=[
+            {"field": "definition.level", "message": f"stays {national.level.value}"}])
+    proposal_id = str(uuid4())
+    event = RuleProposed(proposal_id=proposal_id, fiscal_year=body.fiscal_year,
+                         definition=rule.model_dump(mode="json"), proposer_division=principal.division,
+                         contact=body.contact)
+    async with runtime.engine.begin() as conn:
+        await runtime.store.create_streams(conn, [NewStream(f"rule-proposal-{proposal_id}", "rule-proposal", [event])],
+                                           runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        return await _proposal(conn, proposal_id)
+
+
+def _rule(definition: dict[str, Any]) -> Rule:
+    try:
+        return Rule(**definition)
+    except ValidationError as exc:
+        errors = field_errors(exc.errors(include_input=False))
+        for err in errors:
+            err["field"] = f"definition.{err['field']}" if err["field"] else "definition"
+        raise InvalidInput("the rule is not valid", errors=errors) from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"the rule is not valid: {exc}", errors=[{"field": "definition", "message": str(exc)}]
+                           ) from None
+
+
+async def _proposal(conn: Any, proposal_id: str) -> ProposalOut:
+    row = (await conn.execute(select(rule_proposals).where(rule_proposals.c.proposal_id == proposal_id))).first()
+    if row is None:
+        raise NotFound(f"no rule proposal {proposal_id}")
+    return ProposalOut(**{k: v for k, v in row._mapping.items() if k in ProposalOut.model_fields})
+
+
+@router.get("/rule-proposals", response_model=list[ProposalOut])
+async def list_proposals(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: int | None = None,
+                         status: str | None = None) -> list[ProposalOut]:
+    q = select(rule_proposals).order_by(rule_proposals.c.proposed_at)
+    if fiscal_year:
+        q = q.where(rule_proposals.c.fiscal_year == fiscal_year)
+    if status:
+        q = q.where(rule_proposals.c.status == status)
+    async with runtime.engine.connect() as conn:
+        return [ProposalOut(**{k: v for k, v in r._mapping.items() if k in ProposalOut.model_fields})
+                for r in await conn.execute(q)]
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["accepted", "rejected"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/rule-proposals/{proposal_id}/review", response_model=ProposalOut,
+             dependencies=[Depends(require_roles(*REVIEWERS))])
+async def review_proposal(proposal_id: str, body: ReviewIn, principal: CurrentPrincipal,
+                          runtime: RuntimeDep) -> ProposalOut:
+    """The treasury division consolidates a proposal into the city's list, or turns it down (第十六条)."""
+    return await _step(runtime, principal, proposal_id, "proposed",
+                       RuleProposalReviewed(proposal_id=proposal_id, decision=body.decision, reason=body.reason))
+
+
+@router.post("/rule-proposals/{proposal_id}/approval", response_model=ProposalOut,
+             dependencies=[Depends(require_roles(*REVIEWERS))])
+async def approve_proposal(proposal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> ProposalOut:
+    """An accepted rule goes into force from the start of its fiscal year."""
+    async with runtime.engine.connect() as conn:
+        current = await _proposal(conn, proposal_id)
+    out = await _step(runtime, principal, proposal_id, "accepted",
+                      RuleApproved(proposal_id=proposal_id, rule_id=current.rule_id, fiscal_year=current.fiscal_year))
+    await RULEBOOK.refresh(runtime.engine)
+    return out
+
+
+async def _step(runtime: Any, principal: Any, proposal_id: str, expected_status: str, event: Any) -> ProposalOut:
+    async with runtime.engine.begin() as conn:
+        current = await _proposal(conn, proposal_id)
+        if current.status != expected_status:
+            raise ConcurrencyConflict(f"the proposal is {current.status}, not {expected_status}",
+                                      proposal_status=current.status)
+        history = await runtime.store.read_stream(conn, f"rule-proposal-{proposal_id}")
+        await runtime.store.append(conn, stream_id=f"rule-proposal-{proposal_id}", stream_type="rule-proposal",
+                                   expected_version=len(history), events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        return await _proposal(conn, proposal_id)
+
+
+class RequirementIn(BaseModel):
+    fiscal_year: int
+    kind: Literal["预算分配下达", "资金支付", "绩效管理", "其他"] = Field(description="业务需求类型")
+    description: str = Field(min_length=1, max_length=4000, description="业务需求描述")
+    basis: str = Field(min_length=1, max_length=2000, description="依据")
+    scope: list[str] = Field(min_length=1, description="适用范围: org unit codes, * for all")
+    contact: str | None = Field(None, max_length=40)
+
+
+@router.post("/requirements", status_code=201, dependencies=[Depends(require_roles(*PROPOSERS))])
+async def propose_requirement(body: RequirementIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict[str, str]:
+    """A business requirement for the platform for a coming fiscal year (附件1)."""
+    unknown = [u for u in body.scope if u != "*" and u not in ORG_UNITS]
+    if unknown:
+        raise InvalidInput("unknown org units", errors=[{"field": "scope", "message": f"unknown: {unknown}"}])
+    requirement_id = str(uuid4())
+    event = RequirementProposed(requirement_id=requirement_id, proposer_division=principal.division,
+                                **body.model_dump())
+    async with runtime.engine.begin() as conn:
+        await runtime.store.create_streams(conn, [NewStream(f"requirement-{requirement_id}", "requirement", [event])],
+                                           runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return {"requirement_id": requirement_id}
+
+
+def _scope(scope: list[str]) -> str:
+    return "全市" if "*" in scope else "、".join(ORG_UNITS.get(u, u) for u in scope)
+
+
+def _form(title: str, headers: list[str], rows: list[list[Any]], notes: list[str]) -> bytes:
+    """A form as the seed prints it: title, 单位 and date, the table, 填报人 / 联系电话 and the notes."""
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+        sheet = book.add_worksheet("申请表")
+        bold = book.add_format({"bold": True})
+        sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
+        sheet.write(1, 0, "单位：（盖章）")
+        sheet.write(1, len(headers) - 1, datetime.now(SHANGHAI).strftime("%Y年%m月%d日"))
+        sheet.write_row(2, 0, headers, bold)
+        for i, row in enumerate(rows, start=3):
+            sheet.write_row(i, 0, row)
+        end = 3 + len(rows)
+        sheet.write(end + 1, 0, "填报人：")
+        sheet.write(end + 2, 0, "联系电话：")
+        for j, note in enumerate(notes):
+            sheet.write(end + 3 + j, 0, note)
+    return buffer.getvalue()
+
+
+def _xlsx(content: bytes, name: str) -> Response:
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"form.xlsx\"; filename*=UTF-8''{quote(name)}"})
+
+
+RULE_FORM_HEADERS = ["序号", "规则名称", "规则分类", "预警级别", "规则描述", "规则依据", "适用范围", "预警处理人"]
+REQUIREMENT_FORM_HEADERS = ["序号", "业务需求类型", "业务需求描述", "依据", "适用范围"]
+
+
+@router.get("/rule-proposals/export", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "附件2 with the proposals of a year."}})
+async def export_rule_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: int) -> Response:
+    """财政扶贫资金动态监控平台预警规则申请表 (附件2): the year's proposals not turned down."""
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(select(rule_proposals.c.definition).where(
+            rule_proposals.c.fiscal_year == fiscal_year, rule_proposals.c.status != "rejected")
+            .order_by(rule_proposals.c.proposed_at))).scalars().all()
+    table = [[i, d["name"], d["category"], LEVEL_NAMES[d["level"]], d["description"], d["basis"], _scope(d["scope"]),
+              d["handler"]] for i, d in enumerate(rows, start=1)]
+    content = await asyncio.to_thread(_form, "财政扶贫资金动态监控平台预警规则申请表", RULE_FORM_HEADERS, table, [
+        "注：1. 规则分类包括：指标管理、支出管理、绩效管理、到人到户等。", "2. 预警级别包括：黄色警铃、黄灯预警、红灯预警。"])
+    return _xlsx(content, f"预警规则申请表-{fiscal_year}.xlsx")
+
+
+@router.get("/requirements/export", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "附件1 with the requirements of a year."}})
+async def export_requirement_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: int) -> Response:
+    """财政扶贫资金动态监控平台业务需求申请表 (附件1)."""
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == fiscal_year)
+                                   .order_by(requirements.c.proposed_at))).all()
+    table = [[i, r.kind, r.description, r.basis, _scope(list(r.scope))] for i, r in enumerate(rows, start=1)]
+    content = await asyncio.to_thread(_form, "财政扶贫资金动态监控平台业务需求申请表", REQUIREMENT_FORM_HEADERS, table,
+                                      ["注：业务需求类型包括预算分配下达、资金支付、绩效管理等。"])
+    return _xlsx(content, f"业务需求申请表-{fiscal_year}.xlsx")
+
+
+class BacktestIn(BaseModel):
+    definition: dict[str, Any] = Field(default_factory=dict,
+                                       description="Changes to try on the rule (a draft); empty: the rule as it is.")
+    fiscal_year: int | None = Field(None, description="Whose rule to start from; default this year.")
+    since: date | None = Field(None, description="Records from this day (Beijing) on.")
+    until: date | None = Field(None, description="Records up to and including this day.")
+    limit: int = Field(20_000, ge=1, le=200_000, description="At most this many records are judged.")
+
+
+class BacktestOut(BaseModel):
+    rule_id: str
+    examined: int
+    would_raise: int
+    by_level: dict[str, int]
+    by_org_unit: dict[str, int]
+    samples: list[dict[str, Any]] = Field(description="Up to 10 alerts the rule would have raised.")
+
+
+@router.post("/rules/{rule_id}/backtest", response_model=BacktestOut)
+async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principal: CurrentPrincipal) -> BacktestOut:
+    """Run a rule, or a draft of it, over stored history: what it would have raised. It raises nothing.
+
+    Payment rules see each payment with its indicator's present amount and allocations and the
+    payments recorded before it; indicator rules see each registered indicator.
+    """
+    base = RULEBOOK.by_id(body.fiscal_year).get(rule_id)
+    if base is None and not body.definition:
+        raise NotFound(f"no rule {rule_id}")
+    rule = _rule({**(base.model_dump(mode="json") if base else {}), **body.definition, "id": rule_id})
+    if rule.kind == "deadline":
+        raise InvalidInput("a backtest judges event and window rules", errors=[
+            {"field": "definition.kind", "message": "deadline rules are judged by their clocks"}])
+    start = datetime.combine(body.since, time.min, tzinfo=SHANGHAI) if body.since else None
+    end = datetime.combine(body.until, time.max, tzinfo=SHANGHAI) if body.until else None
+    found: list[tuple[Any, str | None]] = []
+    examined = 0
+    async with runtime.engine.connect() as conn:
+        if PaymentRecorded.event_type in rule.on:
+            q = (select(observed_payments.c.payload, observed_payments.c.amount, observed_payments.c.indicator_id,
+                        balances.c.amount.label("b_amount"), balances.c.allocated, balances.c.refunded,
+                        balances.c.fiscal_year, balances.c.org_unit, balances.c.owner_division,
+                        func.coalesce(func.sum(observed_payments.c.amount).over(
+                            partition_by=observed_payments.c.indicator_id, order_by=observed_payments.c.seq), 0)
+                        .label("paid_through"))
+                 .outerjoin(balances, balances.c.indicator_id == observed_payments.c.indicator_id)
+                 .order_by(observed_payments.c.seq).limit(body.limit))
+            if start:
+                q = q.where(observed_payments.c.paid_at >= start)
+            if end:
+                q = q.where(observed_payments.c.paid_at <= end)
+            for row in await conn.execute(q):
+                examined += 1
+                payment = PaymentRecorded.model_validate(row.payload).model_dump()
+                balance = None if row.b_amount is None else IndicatorBalance(
+                    indicator_id=row.indicator_id, amount=row.b_amount, allocated=row.allocated,
+                    paid_before=row.paid_through - row.amount, refunded=row.refunded, fiscal_year=row.fiscal_year,
+                    org_unit=row.org_unit, owner_division=row.owner_division)
+                facts = payment_facts(payment, balance)
+                if rule.kind == "window" and rule.window is not None:
+                    facts["window"] = await window_facts(conn, rule.window, rule.params, payment)
+                org_unit = balance.org_unit if balance else payment.get("org_unit")
+                found += [(b, org_unit) for b in judge([rule], PaymentRecorded.event_type, facts, org_unit)]
+        if IndicatorRegistered.event_type in rule.on:
+            q = select(balances.c.registered).where(balances.c.registered.is_not(None)).limit(body.limit)
+            for (registered,) in await conn.execute(q):
+                indicator = IndicatorRegistered.model_validate(registered).model_dump()
+                if start and datetime.combine(indicator["registered_on"], time.min, tzinfo=SHANGHAI) < start:
+                    continue
+                examined += 1
+                found += [(b, indicator["org_unit"]) for b in judge(
+                    [rule], IndicatorRegistered.event_type, indicator_facts(indicator), indicator["org_unit"])]
+    return BacktestOut(
+        rule_id=rule_id, examined=examined, would_raise=len(found),
+        by_level=dict(Counter(b.rule.level.value for b, _ in found)),
+        by_org_unit=dict(Counter(org or "—" for _, org in found)),
+        samples=[{"subject": b.subject.model_dump(), "summary": b.summary, "values": b.values, "org_unit": org}
+                 for b, org in found[:10]])
+
+

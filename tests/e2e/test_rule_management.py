@@ -1,0 +1,106 @@
+"""Rule management: rules in force with their precision, the yearly proposal and review (附件1, 附件2), the
+national levels that stay fixed, and backtests that raise nothing."""
+
+import io
+from datetime import datetime
+
+import httpx
+import pytest
+from python_calamine import CalamineWorkbook
+
+from backbone.workdays import SHANGHAI
+from tests.e2e.test_alert_handling import OWNER, cash_alert, person
+from tests.e2e.test_walking_skeleton import poll
+
+pytestmark = pytest.mark.e2e
+TREASURY = person("国库处-周", ["treasury"])
+NEXT_YEAR = datetime.now(SHANGHAI).year + 1
+
+
+def rule_of(rules: list[dict], rule_id: str) -> dict:
+    return next(r for r in rules if r["rule"]["id"] == rule_id)
+
+
+def test_a_proposal_is_reviewed_approved_and_in_force_for_its_year_with_the_forms_exported(stack):
+    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        rules = c.get("/rules", headers=admin).json()
+    cash = rule_of(rules, "spending.cash_above_limit")
+    assert cash["source"] == "starter" and cash["rule"]["parameters"]["single_limit"] == "1000.00"
+    assert {r["rule"]["number"] for r in rules} >= {"ZC-001", "ZC-004", "DR-001", "DR-003", "ZB-002", "ZB-003"}
+
+    stricter = cash["rule"] | {"parameters": {"single_limit": "500.00"}}
+    national = rule_of(rules, "spending.payment_exceeds_available")["rule"] | {"level": "yellow"}
+    refused = httpx.post(f"{alerting}/rules", json={"fiscal_year": NEXT_YEAR, "definition": national}, headers=OWNER)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "definition.level"
+    broken = httpx.post(f"{alerting}/rules", json={"fiscal_year": NEXT_YEAR, "definition": stricter | {
+        "when": "payment.amount >"}}, headers=OWNER)
+    assert broken.status_code == 422 and "definition" in broken.text
+    too_late = httpx.post(f"{alerting}/rules", json={"fiscal_year": NEXT_YEAR - 1, "definition": stricter},
+                          headers=OWNER)
+    assert too_late.status_code == 422 and too_late.json()["errors"][0]["field"] == "fiscal_year"
+    assert httpx.post(f"{alerting}/rules", json={"fiscal_year": NEXT_YEAR, "definition": stricter},
+                      headers=person("南关区", ["district"], org_unit="220102")).status_code == 403
+
+    proposed = httpx.post(f"{alerting}/rules", json={"fiscal_year": NEXT_YEAR, "definition": stricter,
+                                                      "contact": "0431-88888888"}, headers=OWNER)
+    assert proposed.status_code == 201, proposed.text
+    proposal = proposed.json()
+    assert (proposal["status"], proposal["proposer_division"]) == ("proposed", "agriculture")
+    # Only what the treasury accepted can be approved; the owner division cannot review its own proposal.
+    url = f"{alerting}/rule-proposals/{proposal['proposal_id']}"
+    assert httpx.post(f"{url}/approval", headers=TREASURY).status_code == 409
+    assert httpx.post(f"{url}/review", json={"decision": "accepted", "reason": "同意"}, headers=OWNER).status_code == 403
+    accepted = httpx.post(f"{url}/review", json={"decision": "accepted", "reason": "汇总报省厅"}, headers=TREASURY)
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    approved = httpx.post(f"{url}/approval", headers=TREASURY)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+
+    with stack.client() as c:
+        next_year = rule_of(c.get("/rules", params={"fiscal_year": NEXT_YEAR}, headers=admin).json(),
+                            "spending.cash_above_limit")
+        this_year = rule_of(c.get("/rules", headers=admin).json(), "spending.cash_above_limit")
+    assert next_year["source"] == "local" and next_year["rule"]["parameters"]["single_limit"] == "500.00"
+    assert this_year["rule"]["parameters"]["single_limit"] == "1000.00", "in force from its own year only"
+
+    form = httpx.get(f"{alerting}/rule-proposals/export", params={"fiscal_year": NEXT_YEAR}, headers=OWNER)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(form.content)).get_sheet_by_name("申请表").to_python()
+    assert rows[0][0] == "财政扶贫资金动态监控平台预警规则申请表"
+    assert rows[2] == ["序号", "规则名称", "规则分类", "预警级别", "规则描述", "规则依据", "适用范围", "预警处理人"]
+    assert rows[3][1:4] == ["单笔现金结算超过限额", "支出管理", "黄灯预警"] and rows[3][6] == "全市"
+
+    requirement = httpx.post(f"{alerting}/requirements", headers=OWNER, json={
+        "fiscal_year": NEXT_YEAR, "kind": "资金支付", "description": "到人到户资金按月比对一卡通发放明细",
+        "basis": "本规程第七条（一）2", "scope": ["220102", "220103"]})
+    assert requirement.status_code == 201
+    form = httpx.get(f"{alerting}/requirements/export", params={"fiscal_year": NEXT_YEAR}, headers=OWNER)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(form.content)).get_sheet_by_name("申请表").to_python()
+    assert rows[2] == ["序号", "业务需求类型", "业务需求描述", "依据", "适用范围"]
+    assert rows[3][1:] == ["资金支付", "到人到户资金按月比对一卡通发放明细", "本规程第七条（一）2", "南关区、宽城区"]
+
+
+def test_a_backtest_counts_what_a_draft_would_raise_and_raises_nothing_and_precision_follows_verifications(stack):
+    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    with stack.client() as c:
+        alert_id = cash_alert(c, admin, treasury)
+
+        def cash_alerts() -> int:
+            return len(c.get("/alerts", params={"rule": "spending.cash_above_limit", "limit": 1000},
+                             headers=admin).json()["items"])
+        httpx.post(f"{alerting}/alerts/{alert_id}/dispositions", headers=OWNER, json={
+            "action": "verify_normal", "method": "电话核实", "findings": "系统外已补签转账凭证"}).raise_for_status()
+        before = cash_alerts()
+        draft = c.post("/rules/spending.cash_above_limit/backtest", headers=admin, json={
+            "definition": {"parameters": {"single_limit": "100.00"}}})
+        assert draft.status_code == 200, draft.text
+        result = draft.json()
+        assert result["examined"] >= 1 and result["would_raise"] >= 1 and result["by_level"]["yellow"] >= 1
+        assert result["samples"][0]["summary"].startswith("支付") and "100.00" in result["samples"][0]["summary"]
+        assert c.post("/rules/indicator.not_allocated_in_time/backtest", headers=admin,
+                      json={}).status_code == 422
+        assert cash_alerts() == before, "a backtest raises nothing"
+        precision = poll(lambda: (p := rule_of(c.get("/rules", headers=admin).json(), "spending.cash_above_limit")
+                                  ["precision"])["verified_normal"] >= 1 and p)
+        assert precision and precision["precision"] is not None
