@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.payments_e2e
 	$(BIN)/python -m bench.ledger
 	$(BIN)/python -m bench.registry
+	$(BIN)/python -m bench.alerting
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

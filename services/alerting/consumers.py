@@ -24,7 +24,8 @@ from services.alerting.projections import (alerts, balances, latest_judged_payme
                                            pending_payments, window_facts)
 from services.alerting import scheduler
 from services.alerting.rules.book import rules_in_force
-from services.alerting.rules.engine import Breach, IndicatorBalance, indicator_facts, judge, needs_indicator, payment_facts
+from services.alerting.rules.engine import (Breach, IndicatorBalance, in_window, indicator_facts, judge, needs_indicator,
+                                           payment_facts)
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +34,7 @@ _OBSERVE_PAYMENT = pg_insert(observed_payments).values(
     payment_id=bindparam("b_payment"), indicator_id=bindparam("b_indicator"), amount=bindparam("b_amount"),
     paid_at=bindparam("b_paid_at"), org_unit=bindparam("b_org_unit"), event_id=bindparam("b_event"),
     traceparent=bindparam("b_traceparent"), payload=bindparam("b_payload"), payee_key=bindparam("b_payee"),
-    settlement_method=bindparam("b_settlement"), purpose=bindparam("b_purpose"),
+    settlement_method=bindparam("b_settlement"), purpose=bindparam("b_purpose"), payee_type=bindparam("b_payee_type"),
     # Judged on arrival when its indicator is known; otherwise when the indicator arrives.
     evaluated=func.coalesce(select(balances.c.amount.is_not(None))
                             .where(balances.c.indicator_id == bindparam("b_indicator")).scalar_subquery(), False),
@@ -144,7 +145,7 @@ class AlertingConsumers:
             "b_payment": e.payment_id, "b_indicator": e.indicator_id, "b_amount": e.amount, "b_paid_at": e.paid_at,
             "b_org_unit": e.org_unit, "b_event": env.event_id, "b_traceparent": env.metadata.traceparent,
             "b_payload": env.payload, "b_payee": e.payee_id_index or e.payee_account,
-            "b_settlement": e.settlement_method.value, "b_purpose": e.purpose})
+            "b_settlement": e.settlement_method.value, "b_purpose": e.purpose, "b_payee_type": e.payee_type.value})
         observed = seen.first()
         if observed is None:
             return
@@ -171,6 +172,8 @@ class AlertingConsumers:
         facts = payment_facts(payment, balance)
         breaches = judge([r for r in rules if r.kind == "event"], PaymentRecorded.event_type, facts, org_unit)
         for rule in (r for r in rules if r.kind == "window" and r.window is not None):
+            if not in_window(rule.window, payment):
+                continue
             window = await window_facts(conn, rule.window, rule.params, payment)
             breaches += judge([rule], PaymentRecorded.event_type, {**facts, "window": window}, org_unit)
         await self._raise_all(conn, cause_id, traceparent, breaches, period=str(year), org_unit=org_unit,

@@ -33,7 +33,7 @@ observed_payments = Table(
     Column("indicator_id", Text), Column("amount", Numeric(18, 2)), Column("paid_at", DateTime(timezone=True)),
     Column("org_unit", Text), Column("evaluated", Boolean), Column("event_id", UUID(as_uuid=True)),
     Column("traceparent", Text), Column("payload", JSONB), Column("payee_key", Text),
-    Column("settlement_method", Text), Column("purpose", Text),
+    Column("settlement_method", Text), Column("purpose", Text), Column("payee_type", Text),
 )
 
 alerts = Table(
@@ -152,8 +152,8 @@ async def latest_judged_payment(conn: AsyncConnection, indicator_id: str) -> Any
 
 async def window_facts(conn: AsyncConnection, spec: WindowSpec, params: dict[str, Any],
                        payment: dict[str, Any]) -> dict[str, Any]:
-    """The payments a window rule looks at beside this one: `count` of the others, `total` with this one,
-    and the `period` they fall in (the Beijing month, or the days around this payment)."""
+    """The payments a window rule looks at beside this one (of the kind `in_window` admits): `count` of the
+    others, `total` with this one, and the `period` they fall in (the Beijing month, or the days around it)."""
     c = observed_payments.c
     paid_at = payment["paid_at"].astimezone(SHANGHAI)
     if spec.period == "month":
@@ -172,8 +172,7 @@ async def window_facts(conn: AsyncConnection, spec: WindowSpec, params: dict[str
     where += [getattr(c, name) == value for name, value in spec.where.items()]
     where += [getattr(c, name) == payment[name] for name in spec.same]
     count, total = (await conn.execute(select(func.count(), func.coalesce(func.sum(c.amount), 0)).where(*where))).one()
-    this_counts = all(str(payment.get(name)) == value for name, value in spec.where.items())
-    return {"count": count, "total": total + (payment["amount"] if this_counts else 0), "period": period}
+    return {"count": count, "total": total + payment["amount"], "period": period}
 
 
 async def project_rules(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:

@@ -26,7 +26,8 @@ class WindowSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     group_by: Literal["payee", "indicator"] = Field(description="Payments to the same payee, or on one indicator.")
-    where: dict[str, str] = Field(default_factory=dict, description="Only payments with these field values.")
+    where: dict[str, str] = Field(default_factory=dict, description=(
+        "Only payments with these field values: the rule judges such a payment, looking back at the others like it."))
     same: list[str] = Field(default_factory=list, description="Only payments with the same value of these fields.")
     period: Literal["month", "days"] = Field(description="The Beijing calendar month, or the last `days` days.")
     days_parameter: str | None = Field(None, description="The parameter holding the number of days.")

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 
 from contracts.alerting import AlertSubject
-from services.alerting.rules import Rule
+from services.alerting.rules import Rule, WindowSpec
 from services.alerting.rules.expressions import fill, lookup
 
 
@@ -70,6 +70,11 @@ def payment_facts(payment: Mapping[str, Any], balance: IndicatorBalance | None) 
 def indicator_facts(indicator: Mapping[str, Any]) -> dict[str, Any]:
     """The facts of a registered indicator (`IndicatorRegistered` as a dict)."""
     return {"indicator": dict(indicator)}
+
+
+def in_window(spec: WindowSpec, payment: Mapping[str, Any]) -> bool:
+    """Whether a window rule judges this payment at all (it is of the kind the window counts)."""
+    return all(str(payment.get(name)) == value for name, value in spec.where.items())
 
 
 def needs_indicator(rule: Rule) -> bool:
