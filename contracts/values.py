@@ -138,6 +138,7 @@ class RuleCategory(StrEnum):
     SPENDING = "支出管理"
     PERFORMANCE = "绩效管理"
     PER_PERSON = "到人到户"
+    WORKFLOW = "工作流程"  # 附件2 lists its classes with 等: handling of alerts and the yearly cycle
 
 
 ORG_UNITS: dict[str, str] = {

@@ -10,13 +10,16 @@ async def _load_rules(runtime: Runtime) -> None:
     await RULEBOOK.refresh(runtime.engine)
 
 
+clocks = scheduler.AlertClocks()
+
+
 spec = ServiceSpec(
     name="alerting",
     title="FundWatch alerting (预警)",
     metadata=projections.metadata,
     routers=[api.router, dispositions_api.router, rules_api.router],
-    inline_projections=[projections.project_alerts, projections.project_rules],
-    on_startup=[_load_rules],
+    inline_projections=[projections.project_alerts, projections.project_rules, clocks.project],
+    on_startup=[_load_rules, clocks.attach],
     consumers=[ConsumerSpec(name="alerting", topics=(topic_for("ledger"), topic_for("payments")),
                             handlers=consumers.handlers)],
     workers={"deadlines": scheduler.run},

@@ -62,7 +62,8 @@ class AlertingConsumers:
             PaymentRefunded.event_type: self.on_payment_refunded,
         }
         # Every event a deadline rule starts or meets a clock with also goes by the clocks.
-        clocked = {t for r in rules_in_force() if r.deadline for t in (r.deadline.start_on, *r.deadline.expect_on)}
+        clocked = {t for r in rules_in_force() if r.deadline for t in (*r.deadline.start_on, *r.deadline.expect_on)
+                   if not t.startswith("alerting.")}  # alerting's own events go by AlertClocks
         return {t: self._with_clocks(own.get(t)) for t in own.keys() | clocked}
 
     def _with_clocks(self, handler: Handler | None) -> Handler:

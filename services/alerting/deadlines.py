@@ -30,20 +30,22 @@ class Watch:
     facts: dict[str, Any]
 
 
-def watch_id_for(rule_id: str, subject_id: str) -> str:
-    """One clock per rule and subject: the same starting event twice starts nothing new."""
-    return str(uuid5(NAMESPACE_URL, f"fundwatch:watch:{rule_id}:{subject_id}"))
+def watch_id_for(rule_id: str, subject_id: str, step: str | None = None) -> str:
+    """One clock per rule and subject (per step too, for a per-step rule): the same starting event twice
+    starts nothing new."""
+    return str(uuid5(NAMESPACE_URL, f"fundwatch:watch:{rule_id}:{subject_id}" + (f":{step}" if step else "")))
 
 
-def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: WorkdayCalendar) -> Watch | None:
-    """The watch an event starts under a deadline rule, if it starts one."""
+def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: WorkdayCalendar,
+          cause: str = "") -> Watch | None:
+    """The watch an event (whose id is `cause`) starts under a deadline rule, if it starts one."""
     spec = rule.deadline
-    if spec is None or spec.start_on != event_type or rule.start_condition is None:
+    if spec is None or event_type not in spec.start_on or rule.start_condition is None:
         return None
-    facts = {"event": payload, "params": rule.params}
+    facts = {"event": payload, "event_type": event_type, "params": rule.params}
     if not rule.start_condition.evaluate(facts):
         return None
-    counts_from = _as_date(lookup(spec.due_from, facts))
+    counts_from = next((d for d in (_as_date(lookup(path, facts)) for path in spec.due_from) if d), None)
     subject_id = lookup(spec.subject_path, payload)
     if counts_from is None or not subject_id:
         return None
@@ -54,7 +56,8 @@ def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: Workda
     if spec.bell_parameter is not None:
         bell_day = calendar.sub_workdays(due_day, int(rule.params[spec.bell_parameter]))
         bell_at = datetime.combine(bell_day, time.min, tzinfo=SHANGHAI)
-    return Watch(watch_id=watch_id_for(rule.id, subject_id), rule_id=rule.id, subject_id=subject_id,
+    return Watch(watch_id=watch_id_for(rule.id, subject_id, cause if spec.per_step else None), rule_id=rule.id,
+                 subject_id=subject_id,
                  counts_from=counts_from, bell_at=bell_at,
                  due_at=datetime.combine(due_day, time.max, tzinfo=SHANGHAI),
                  facts={"event": {k: shown(v) for k, v in payload.items()}, "due_day": due_day.isoformat(),
@@ -66,7 +69,7 @@ def meets(rule: Rule, event_type: str, payload: dict[str, Any]) -> str | None:
     spec = rule.deadline
     if spec is None or event_type not in spec.expect_on or rule.expect_condition is None:
         return None
-    if not rule.expect_condition.evaluate({"event": payload, "params": rule.params}):
+    if not rule.expect_condition.evaluate({"event": payload, "event_type": event_type, "params": rule.params}):
         return None
     return lookup(spec.expect_path, payload)
 
@@ -77,7 +80,8 @@ def breach(rule: Rule, subject_id: str, facts: dict[str, Any], *, ringing: bool)
     summary = fill(rule.summary, seen)
     if ringing:
         summary = f"将于 {facts['due_day']} 到期：" + summary
-    return Breach(rule, AlertSubject(kind=rule.subject, id=subject_id, indicator_id=subject_id),
+    indicator_id = subject_id if rule.subject == "indicator" else facts["event"].get("indicator_id")
+    return Breach(rule, AlertSubject(kind=rule.subject, id=subject_id, indicator_id=indicator_id),
                   {path: shown(lookup(path, seen)) for path in rule.values}, summary)
 
 

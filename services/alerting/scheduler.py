@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.eventstore import EventStore
 from backbone.service import Runtime
 from backbone.workdays import default_calendar
-from contracts.values import AlertAction
-from services.alerting.deadlines import breach, meets, start, watch_id_for
+from contracts.alerting import AlertRaised, AlertTransitioned
+from contracts.values import AlertAction, AlertLevel
+from services.alerting.deadlines import breach, meets, start
 from services.alerting.domain import raise_alert
 from services.alerting.lifecycle import IllegalTransition, decide, replay
 from services.alerting.projections import alerts, watches
@@ -29,16 +30,18 @@ from services.alerting.rules.book import RULEBOOK, RuleBook
 log = structlog.get_logger(__name__)
 SYSTEM = frozenset({"system"})
 BATCH = 100
+ALERT_STEPS = (AlertRaised.event_type, AlertTransitioned.event_type)
 RULEBOOK_REFRESH_SECONDS = 30.0
 
 
 async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], event_type: str,
                    payload: dict[str, Any], cause: str) -> None:
-    """Start the clocks an event starts and stop those it meets (a ringing bell clears itself)."""
+    """Start the clocks an event starts and stop those it meets: a ringing bell clears itself, and so
+    does a bell raised when its time ran out (a reminder, like LC-001's) once the work is done."""
     calendar = default_calendar()
     now = datetime.now(UTC)
     for rule in rules:
-        watch = start(rule, event_type, payload, calendar)
+        watch = start(rule, event_type, payload, calendar, cause)
         if watch is not None:
             await conn.execute(pg_insert(watches).values(
                 watch_id=watch.watch_id, rule_id=rule.id, subject_id=watch.subject_id, state="waiting",
@@ -49,15 +52,35 @@ async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], 
         subject = meets(rule, event_type, payload)
         if subject is None:
             continue
-        row = (await conn.execute(select(watches).where(
-            watches.c.watch_id == watch_id_for(rule.id, subject), watches.c.state.in_(("waiting", "ringing")))
-            .with_for_update())).first()
-        if row is None:
-            continue
-        if row.state == "ringing" and row.alert_id:
-            await _transition(conn, store, row.alert_id, AlertAction.CLEAR, "期限内已办理", cause)
-        await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
-                           .values(state="met", settled_at=now))
+        rows = (await conn.execute(select(watches).where(
+            watches.c.rule_id == rule.id, watches.c.subject_id == subject,
+            watches.c.state.in_(("waiting", "ringing", "expired"))).with_for_update())).all()
+        for row in rows:
+            if row.state == "expired" and not (row.alert_id and rule.level is AlertLevel.YELLOW_BELL):
+                continue  # late work does not undo a light
+            if row.alert_id:
+                await _transition(conn, store, row.alert_id, AlertAction.CLEAR, "期限内已办理", cause)
+            await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
+                               .values(state="met", settled_at=now))
+
+
+class AlertClocks:
+    """Clocks on alerts themselves (LC-001), driven by alerting's own events as they are stored: an inline
+    projection, so that a clock starts and stops in the transaction of the step it watches."""
+
+    def __init__(self) -> None:
+        self.store: EventStore | None = None
+
+    async def attach(self, runtime: Runtime) -> None:
+        self.store = runtime.store
+
+    async def project(self, conn: AsyncConnection, envelopes: Any) -> None:
+        if self.store is None:
+            return
+        rules = [r for r in RULEBOOK.for_year() if r.deadline]
+        for env in envelopes:
+            if env.event_type in ALERT_STEPS:
+                await on_event(conn, self.store, rules, env.event_type, env.payload, str(env.event_id))
 
 
 async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: datetime) -> int:
@@ -123,7 +146,7 @@ async def _transition(conn: AsyncConnection, store: EventStore, alert_id: str, a
     try:
         event = decide(alert, action, by=SYSTEM, now=datetime.now(UTC), reason=reason)
     except IllegalTransition:
-        return  # someone handled it meanwhile: nothing left for the clock to do
+        return  # it moved on meanwhile: nothing left for the clock to do
     await store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert", expected_version=alert.version,
                        events=[event], meta=store.metadata(actor="system:alerting", causation_id=cause))
     log.info("alert.moved", alert_id=alert_id, action=action.value, level=event.to_level.value)

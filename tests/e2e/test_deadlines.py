@@ -6,11 +6,13 @@ import time
 from datetime import datetime, timedelta
 
 import asyncpg
+import httpx
 import pytest
 
 from backbone.db import asyncpg_dsn
 from backbone.workdays import SHANGHAI
 from tests.e2e.conftest import indicator_body
+from tests.e2e.test_alert_handling import OWNER, cash_alert
 from tests.e2e.test_walking_skeleton import poll
 
 pytestmark = pytest.mark.e2e
@@ -78,3 +80,34 @@ def test_sigkill_with_ringing_bells_escalates_each_exactly_once(stack, servers):
             actions = [h["payload"].get("action") for h in c.get(f"/alerts/{alert['id']}", headers=admin)
                        .json()["history"]]
             assert actions == [None, "escalate"], actions
+
+
+async def run_out(database_url: str, rule_id: str, subject_id: str) -> int:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        result = await conn.execute("UPDATE alerting.watches SET due_at = now() - interval '1 second' "
+                                    "WHERE rule_id = $1 AND subject_id = $2 AND state = 'waiting'", rule_id, subject_id)
+        return int(result.split()[-1])
+    finally:
+        await conn.close()
+
+
+def test_an_alert_left_unhandled_rings_a_reminder_that_clears_when_it_is_handled(stack, servers):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    with stack.client() as c:
+        alert_id = cash_alert(c, admin, treasury)
+        # Three working days pass without a sheet.
+        assert asyncio.run(run_out(servers.database_url, "workflow.alert_not_handled", alert_id)) == 1
+
+        def reminder():
+            items = c.get("/alerts", params={"rule": "workflow.alert_not_handled", "limit": 1000},
+                          headers=admin).json()["items"]
+            return next((a for a in items if a["subject"]["id"] == alert_id), None)
+        bell = poll(reminder)
+        assert bell and (bell["level"], bell["status"], bell["subject"]["kind"]) == ("yellow_bell", "open", "alert")
+        assert bell["owner_division"] == "agriculture", "the reminder goes to whoever must handle the alert"
+        httpx.post(f"{alerting}/alerts/{alert_id}/dispositions", headers=OWNER, json={
+            "action": "confirm_violation", "method": "调阅材料", "findings": "现金发放", "violation_type": "其他",
+            "rectification": "改为转账"}).raise_for_status()
+        assert poll(lambda: reminder()["status"] == "cleared")

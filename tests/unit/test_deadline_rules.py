@@ -65,3 +65,36 @@ def test_a_bell_says_when_its_time_runs_out():
     ringing = breach(rule, "ind-1", watch.facts, ringing=True)
     assert ringing.summary.startswith("将于 2026-10-20 到期") and "吉财农指〔2026〕3号" in ringing.summary
     assert ringing.values["due_day"] == "2026-10-20"
+
+
+def test_zc007_funds_idle_ninety_days_unless_paid_or_passed_down():
+    rule = RULES["spending.funds_idle"]
+    watch = start(rule, REGISTERED, registered(), CALENDAR)
+    assert watch.due_at.date() == date(2026, 12, 20) and watch.bell_at is None
+    assert meets(rule, "payments.PaymentRecorded", {"payment_id": "p", "indicator_id": "ind-1"}) == "ind-1"
+    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c"}) == "ind-1"
+    assert meets(rule, DOCUMENT, {"indicator_id": "ind-1"}) is None
+
+
+def raised_alert(level: str) -> dict:
+    return {"alert_id": "a-1", "rule_id": "spending.cash_above_limit", "level": level,
+            "raised_at": "2026-09-25T10:00:00+08:00", "org_unit": "220102", "owner_division": "agriculture"}
+
+
+def test_lc001_starts_a_clock_at_each_human_step_and_stops_at_the_next_sheet():
+    rule = RULES["workflow.alert_not_handled"]
+    first = start(rule, "alerting.AlertRaised", raised_alert("yellow"), CALENDAR, cause="e-1")
+    # Friday 2026-09-25 + 3 working days = Wednesday 09-30; the alert itself is what the bell is about.
+    assert first.due_at.date() == date(2026, 9, 30) and first.subject_id == "a-1"
+    assert start(rule, "alerting.AlertRaised", raised_alert("yellow_bell"), CALENDAR, cause="e-0") is None
+    confirmed = {"alert_id": "a-1", "rule_id": "r", "to_level": "red", "to_status": "open",
+                 "at": "2026-10-09T09:00:00+08:00", "sheet": {"number": "CLD-2026-000001"}}
+    second = start(rule, "alerting.AlertTransitioned", confirmed, CALENDAR, cause="e-2")
+    assert second.watch_id != first.watch_id, "each step has its own clock"
+    assert meets(rule, "alerting.AlertTransitioned", confirmed) == "a-1"
+    closed = confirmed | {"to_status": "green"}
+    assert start(rule, "alerting.AlertTransitioned", closed, CALENDAR, cause="e-3") is None
+    cleared = {"alert_id": "a-1", "to_level": "yellow_bell", "to_status": "cleared", "sheet": None}
+    assert meets(rule, "alerting.AlertTransitioned", cleared) is None, "only a person's sheet handles an alert"
+    bell = breach(rule, "a-1", first.facts, ringing=False)
+    assert bell.subject.kind == "alert" and bell.subject.indicator_id is None

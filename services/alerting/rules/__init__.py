@@ -38,10 +38,13 @@ class DeadlineSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start_on: str = Field(description="The event type that starts the clock.")
-    start_when: str = Field("True", description="Only starts the clock when this holds (facts: event, params).")
+    start_on: list[str] = Field(description="The event types that start the clock.")
+    start_when: str = Field("True", description="Only starts the clock when this holds (facts: event, event_type, "
+                                                "params).")
+    per_step: bool = Field(False, description="A new clock for each starting event of the same subject "
+                                              "(e.g. each step of an alert), instead of one per subject.")
     subject_path: str = Field("indicator_id", description="Where the starting event names the subject.")
-    due_from: str = Field(description="The fact whose date the time counts from.")
+    due_from: list[str] = Field(description="The facts whose date the time counts from: the first one present.")
     days_parameter: str = Field(description="The parameter holding the number of days.")
     calendar: Literal["working", "calendar"] = Field(description="Working days (the seed) or calendar days (the law).")
     expect_on: list[str] = Field(description="Event types that can meet the expectation.")
@@ -70,7 +73,7 @@ class Rule(BaseModel):
     national: bool = Field(False, description="Level fixed by the Ministry of Finance (第二十条): not changed locally.")
     parameters: dict[str, Any] = Field(default_factory=dict)
     on: list[str] = Field(default_factory=list, description="Event types an event or window rule judges.")
-    subject: Literal["payment", "indicator", "payee"] = Field("payment", description="What the alert is about.")
+    subject: Literal["payment", "indicator", "payee", "alert"] = Field("payment", description="What the alert is about.")
     when: str | None = Field(None, description="The condition of a breach (event and window rules).")
     summary: str = Field(description="The explanation in plain words, with {fact.path} placeholders.")
     values: list[str] = Field(default_factory=list, description="Facts shown with the alert, as dotted paths.")
