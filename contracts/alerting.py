@@ -1,6 +1,6 @@
 """Events of the alerting context (预警), topic `fundwatch.alerting.v1`."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -105,6 +105,7 @@ class RuleProposed(DomainEvent):
     definition: dict[str, Any] = Field(description="The rule as data: number, name, category, level, basis, …")
     proposer_division: str | None
     contact: str | None = Field(None, description="联系电话 of the person filling in the form.")
+    cycle_id: str | None = Field(None, description="The proposing division's part of the yearly cycle.")
 
 
 class RuleProposalReviewed(DomainEvent):
@@ -143,3 +144,31 @@ class RequirementProposed(DomainEvent):
     scope: list[str] = Field(description="适用范围: org units")
     proposer_division: str | None
     contact: str | None = None
+    cycle_id: str | None = Field(None, description="The proposing division's part of the yearly cycle.")
+
+
+class RuleCycleOpened(DomainEvent):
+    """The yearly cycle of rules and requirements for a fiscal year began for one party (第十五条, 第十六条):
+    a division proposes by 10-15, the treasury division consolidates and reports to the province by 11-01."""
+
+    event_type: ClassVar[str] = "alerting.RuleCycleOpened"
+    context: ClassVar[str] = "alerting"
+
+    cycle_id: str = Field(description="<fiscal year>-<division>, e.g. 2028-agriculture")
+    fiscal_year: int
+    step: Literal["propose", "consolidate"]
+    owner_division: str = Field(description="The division whose step it is.")
+    org_unit: str
+    due_on: date
+
+
+class RuleProposalsSubmitted(DomainEvent):
+    """The treasury division reported the city's requirements and rules for a fiscal year to the province."""
+
+    event_type: ClassVar[str] = "alerting.RuleProposalsSubmitted"
+    context: ClassVar[str] = "alerting"
+
+    cycle_id: str
+    fiscal_year: int
+    proposal_ids: list[str]
+    requirement_ids: list[str]

@@ -21,7 +21,8 @@ from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
-from contracts.alerting import RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposed
+from contracts.alerting import (RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted,
+                               RuleProposed)
 from contracts.ledger import IndicatorRegistered
 from contracts.payments import PaymentRecorded
 from contracts.values import ORG_UNITS
@@ -113,11 +114,16 @@ async def propose_rule(body: ProposalIn, principal: CurrentPrincipal, runtime: R
     proposal_id = str(uuid4())
     event = RuleProposed(proposal_id=proposal_id, fiscal_year=body.fiscal_year,
                          definition=rule.model_dump(mode="json"), proposer_division=principal.division,
-                         contact=body.contact)
+                         contact=body.contact, cycle_id=_cycle(body.fiscal_year, principal.division))
     async with runtime.engine.begin() as conn:
         await runtime.store.create_streams(conn, [NewStream(f"rule-proposal-{proposal_id}", "rule-proposal", [event])],
                                            runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
         return await _proposal(conn, proposal_id)
+
+
+def _cycle(fiscal_year: int, division: str | None) -> str | None:
+    """The proposing division's part of the yearly cycle (what LC-002's clock waits for)."""
+    return f"{fiscal_year}-{division}" if division else None
 
 
 def _rule(definition: dict[str, Any]) -> Rule:
@@ -192,6 +198,35 @@ async def _step(runtime: Any, principal: Any, proposal_id: str, expected_status:
         return await _proposal(conn, proposal_id)
 
 
+class SubmissionIn(BaseModel):
+    fiscal_year: int
+
+
+class SubmissionOut(BaseModel):
+    fiscal_year: int
+    proposal_ids: list[str] = Field(description="The accepted and approved rule proposals reported.")
+    requirement_ids: list[str]
+
+
+@router.post("/rule-proposals/submission", status_code=201, response_model=SubmissionOut,
+             dependencies=[Depends(require_roles(*REVIEWERS))])
+async def submit_to_province(body: SubmissionIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> SubmissionOut:
+    """The treasury division reports the year's consolidated requirements and rules to the province (第十六条)."""
+    async with runtime.engine.begin() as conn:
+        proposal_ids = list((await conn.execute(select(rule_proposals.c.proposal_id).where(
+            rule_proposals.c.fiscal_year == body.fiscal_year,
+            rule_proposals.c.status.in_(("accepted", "approved"))))).scalars())
+        requirement_ids = list((await conn.execute(select(requirements.c.requirement_id).where(
+            requirements.c.fiscal_year == body.fiscal_year))).scalars())
+        event = RuleProposalsSubmitted(cycle_id=f"{body.fiscal_year}-treasury", fiscal_year=body.fiscal_year,
+                                       proposal_ids=proposal_ids, requirement_ids=requirement_ids)
+        history = await runtime.store.read_stream(conn, f"rule-submission-{body.fiscal_year}")
+        await runtime.store.append(conn, stream_id=f"rule-submission-{body.fiscal_year}",
+                                   stream_type="rule-submission", expected_version=len(history), events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return SubmissionOut(fiscal_year=body.fiscal_year, proposal_ids=proposal_ids, requirement_ids=requirement_ids)
+
+
 class RequirementIn(BaseModel):
     fiscal_year: int
     kind: Literal["预算分配下达", "资金支付", "绩效管理", "其他"] = Field(description="业务需求类型")
@@ -209,7 +244,7 @@ async def propose_requirement(body: RequirementIn, principal: CurrentPrincipal, 
         raise InvalidInput("unknown org units", errors=[{"field": "scope", "message": f"unknown: {unknown}"}])
     requirement_id = str(uuid4())
     event = RequirementProposed(requirement_id=requirement_id, proposer_division=principal.division,
-                                **body.model_dump())
+                                cycle_id=_cycle(body.fiscal_year, principal.division), **body.model_dump())
     async with runtime.engine.begin() as conn:
         await runtime.store.create_streams(conn, [NewStream(f"requirement-{requirement_id}", "requirement", [event])],
                                            runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))

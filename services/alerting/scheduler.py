@@ -7,7 +7,7 @@ another takes over (rows are taken with SKIP LOCKED, so replicas share the work)
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
@@ -15,11 +15,11 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.eventstore import EventStore
+from backbone.eventstore import EventStore, NewStream
 from backbone.service import Runtime
-from backbone.workdays import default_calendar
-from contracts.alerting import AlertRaised, AlertTransitioned
-from contracts.values import AlertAction, AlertLevel
+from backbone.workdays import SHANGHAI, default_calendar
+from contracts.alerting import RuleCycleOpened
+from contracts.values import CITY_ORG_UNIT, AlertAction, AlertLevel
 from services.alerting.deadlines import breach, meets, start
 from services.alerting.domain import raise_alert
 from services.alerting.lifecycle import IllegalTransition, decide, replay
@@ -30,7 +30,7 @@ from services.alerting.rules.book import RULEBOOK, RuleBook
 log = structlog.get_logger(__name__)
 SYSTEM = frozenset({"system"})
 BATCH = 100
-ALERT_STEPS = (AlertRaised.event_type, AlertTransitioned.event_type)
+PROPOSE_BY, REPORT_BY = (10, 15), (11, 1)  # 第十五条, 第十六条
 RULEBOOK_REFRESH_SECONDS = 30.0
 
 
@@ -78,8 +78,9 @@ class AlertClocks:
         if self.store is None:
             return
         rules = [r for r in RULEBOOK.for_year() if r.deadline]
+        clocked = {t for r in rules for t in (*r.deadline.start_on, *r.deadline.expect_on)}  # type: ignore[union-attr]
         for env in envelopes:
-            if env.event_type in ALERT_STEPS:
+            if env.event_type in clocked:
                 await on_event(conn, self.store, rules, env.event_type, env.payload, str(env.event_id))
 
 
@@ -119,6 +120,8 @@ async def run(runtime: Runtime) -> None:
     while True:
         if time.monotonic() - refreshed > RULEBOOK_REFRESH_SECONDS:
             await RULEBOOK.refresh(runtime.engine)
+            async with runtime.engine.begin() as conn:
+                await open_rule_cycle(conn, runtime.store, datetime.now(SHANGHAI).date())
             refreshed = time.monotonic()
         async with runtime.engine.begin() as conn:
             moved = await tick(conn, runtime.store, RULEBOOK, datetime.now(UTC))
@@ -126,6 +129,26 @@ async def run(runtime: Runtime) -> None:
             log.info("deadlines.moved", count=moved)
         if moved < BATCH:
             await asyncio.sleep(runtime.settings.scheduler_seconds)
+
+
+def next_cycle_year(today: date) -> int:
+    """The fiscal year whose rules are to be proposed next: the coming one until 10-15, then the one after."""
+    return today.year + 1 if today < date(today.year, *PROPOSE_BY) else today.year + 2
+
+
+async def open_rule_cycle(conn: AsyncConnection, store: EventStore, today: date) -> None:
+    """Open the yearly cycle of the next fiscal year once (its clocks then ring the bells of LC-002/LC-003)."""
+    year = next_cycle_year(today)
+    rule = RULEBOOK.by_id(year - 1).get("workflow.rules_not_proposed")
+    divisions = rule.params.get("divisions", []) if rule else []
+    events = [RuleCycleOpened(cycle_id=f"{year}-{d}", fiscal_year=year, step="propose", owner_division=d,
+                              org_unit=CITY_ORG_UNIT, due_on=date(year - 1, *PROPOSE_BY)) for d in divisions]
+    events.append(RuleCycleOpened(cycle_id=f"{year}-treasury", fiscal_year=year, step="consolidate",
+                                  owner_division="treasury", org_unit=CITY_ORG_UNIT, due_on=date(year - 1, *REPORT_BY)))
+    _, existing = await store.create_streams(conn, [NewStream(f"rule-cycle-{year}", "rule-cycle", events)],
+                                             store.metadata(actor="system:alerting"))
+    if not existing:
+        log.info("rule_cycle.opened", fiscal_year=year, parties=len(events))
 
 
 async def _raise(conn: AsyncConnection, store: EventStore, rule: Rule, row: Any, *, bell: bool) -> str:

@@ -1,19 +1,24 @@
 """Rule management: rules in force with their precision, the yearly proposal and review (附件1, 附件2), the
 national levels that stay fixed, and backtests that raise nothing."""
 
+import asyncio
 import io
 from datetime import datetime
 
+import asyncpg
 import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
+from backbone.db import asyncpg_dsn
 from backbone.workdays import SHANGHAI
+from services.alerting.scheduler import next_cycle_year
 from tests.e2e.test_alert_handling import OWNER, cash_alert, person
 from tests.e2e.test_walking_skeleton import poll
 
 pytestmark = pytest.mark.e2e
 TREASURY = person("国库处-周", ["treasury"])
+SUPERVISION_ALL = person("监督局-郑", ["supervision"])
 NEXT_YEAR = datetime.now(SHANGHAI).year + 1
 
 
@@ -104,3 +109,51 @@ def test_a_backtest_counts_what_a_draft_would_raise_and_raises_nothing_and_preci
         precision = poll(lambda: (p := rule_of(c.get("/rules", headers=admin).json(), "spending.cash_above_limit")
                                   ["precision"])["verified_normal"] >= 1 and p)
         assert precision and precision["precision"] is not None
+
+
+async def cycle_watches(database_url: str, year: int) -> dict[str, str]:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        rows = await conn.fetch("SELECT subject_id, state FROM alerting.watches WHERE subject_id LIKE $1",
+                                f"{year}-%")
+        return {r["subject_id"]: r["state"] for r in rows}
+    finally:
+        await conn.close()
+
+
+async def move_clock(database_url: str, subject_id: str, column: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute(f"UPDATE alerting.watches SET {column} = now() - interval '1 second' WHERE subject_id = $1",
+                           subject_id)
+    finally:
+        await conn.close()
+
+
+def test_the_yearly_cycle_rings_for_divisions_that_have_not_proposed_and_for_the_report_to_the_province(
+        stack, servers):
+    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    year = next_cycle_year(datetime.now(SHANGHAI).date())
+    watches = poll(lambda: asyncio.run(cycle_watches(servers.database_url, year)))
+    assert {f"{year}-agriculture", f"{year}-education", f"{year}-treasury"} <= set(watches)
+    # 教科文处 is five working days from 10-15 without a proposal: its bell rings, and its proposal clears it.
+    asyncio.run(move_clock(servers.database_url, f"{year}-education", "bell_at"))
+
+    def cycle_alert(party: str, rule: str):
+        items = httpx.get(f"{alerting}/alerts", params={"rule": rule, "limit": 1000}, headers=SUPERVISION_ALL).json()
+        return next((a for a in items["items"] if a["subject"]["id"] == f"{year}-{party}"), None)
+    bell = poll(lambda: cycle_alert("education", "workflow.rules_not_proposed"))
+    assert bell and bell["level"] == "yellow_bell" and bell["owner_division"] == "education"
+    education = person("教科文处-吴", ["division"], division="education")
+    httpx.post(f"{alerting}/requirements", headers=education, json={
+        "fiscal_year": year, "kind": "绩效管理", "description": "教育扶贫项目绩效目标按学期监控",
+        "basis": "本规程第七条（一）3", "scope": ["*"]}).raise_for_status()
+    assert poll(lambda: cycle_alert("education", "workflow.rules_not_proposed")["status"] == "cleared")
+    # 经济建设处 lets 10-15 pass: a yellow light, routed to it.
+    asyncio.run(move_clock(servers.database_url, f"{year}-economic", "due_at"))
+    late = poll(lambda: cycle_alert("economic", "workflow.rules_not_proposed"))
+    assert late and (late["level"], late["owner_division"]) == ("yellow", "economic")
+    # The treasury's report to the province stops its clock.
+    assert httpx.post(f"{alerting}/rule-proposals/submission", json={"fiscal_year": year},
+                      headers=TREASURY).status_code == 201
+    assert poll(lambda: asyncio.run(cycle_watches(servers.database_url, year))[f"{year}-treasury"] == "met")

@@ -98,3 +98,31 @@ def test_lc001_starts_a_clock_at_each_human_step_and_stops_at_the_next_sheet():
     assert meets(rule, "alerting.AlertTransitioned", cleared) is None, "only a person's sheet handles an alert"
     bell = breach(rule, "a-1", first.facts, ringing=False)
     assert bell.subject.kind == "alert" and bell.subject.indicator_id is None
+
+
+@pytest.mark.parametrize("today,year", [
+    pytest.param(date(2026, 11, 28), 2028, id="after-10-15-the-year-after-next"),
+    pytest.param(date(2027, 3, 1), 2028, id="before-10-15-the-coming-year"),
+    pytest.param(date(2027, 10, 15), 2029, id="on-10-15-it-is-too-late-for-the-coming-year"),
+])
+def test_the_yearly_cycle_opened_is_the_one_whose_dates_are_still_ahead(today, year):
+    from services.alerting.scheduler import next_cycle_year
+    assert next_cycle_year(today) == year
+
+
+@pytest.mark.filterwarnings("ignore::backbone.workdays.UnpublishedHolidayArrangement")
+def test_lc002_and_lc003_ring_five_working_days_before_10_15_and_11_01_and_stop_at_the_divisions_work():
+    opened = {"cycle_id": "2028-agriculture", "fiscal_year": 2028, "step": "propose", "owner_division": "agriculture",
+              "org_unit": "220100", "due_on": "2027-10-15"}
+    proposing = start(RULES["workflow.rules_not_proposed"], "alerting.RuleCycleOpened", opened, CALENDAR, "e")
+    assert proposing.due_at.date() == date(2027, 10, 15)
+    assert CALENDAR.add_workdays(proposing.bell_at.date(), 5) == date(2027, 10, 15)
+    assert start(RULES["workflow.rules_not_reported"], "alerting.RuleCycleOpened", opened, CALENDAR, "e") is None
+    assert meets(RULES["workflow.rules_not_proposed"], "alerting.RequirementProposed",
+                 {"cycle_id": "2028-agriculture"}) == "2028-agriculture"
+    consolidating = opened | {"cycle_id": "2028-treasury", "step": "consolidate", "owner_division": "treasury",
+                              "due_on": "2027-11-01"}
+    reporting = start(RULES["workflow.rules_not_reported"], "alerting.RuleCycleOpened", consolidating, CALENDAR, "e")
+    assert reporting.due_at.date() == date(2027, 11, 1)
+    assert meets(RULES["workflow.rules_not_reported"], "alerting.RuleProposalsSubmitted",
+                 {"cycle_id": "2028-treasury"}) == "2028-treasury"

@@ -149,7 +149,8 @@ def test_every_starter_rule_has_a_case():
     covered = ({p.values[0] for p in CASES} | {p.values[0] for p in WINDOW_CASES}
                | {"indicator.registered_late", "indicator.elements_incomplete"})
     deadline_rules = {"indicator.not_allocated_in_time", "indicator.document_missing",
-                      "spending.funds_idle", "workflow.alert_not_handled"}  # test_deadline_rules.py
+                      "spending.funds_idle", "workflow.alert_not_handled", "workflow.rules_not_proposed",
+                      "workflow.rules_not_reported"}  # test_deadline_rules.py
     assert covered | deadline_rules == set(RULES)
 
 
