@@ -1,18 +1,20 @@
 """Alert routes: list with counts per level, detail with history, and the SSE push stream."""
 
 import asyncio
+import base64
 import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import func, select, tuple_
 
-from backbone.errors import NotFound
+from backbone.errors import InvalidInput, NotFound
 from backbone.eventstore import FeedCursor
 from backbone.identity import CurrentPrincipal
 from backbone.service import RuntimeDep
@@ -69,6 +71,7 @@ class AlertDetail(AlertOut):
 class AlertPage(BaseModel):
     items: list[AlertOut]
     counts: dict[str, int] = Field(description="Open alerts per level, within the caller's scope and filters.")
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last page.")
 
 
 def _alert_out(row: Any) -> AlertOut:
@@ -89,6 +92,9 @@ async def list_alerts(
     rule: str | None = Query(None, description="Rule id."),
     org_unit: str | None = None,
     owner_division: str | None = None,
+    raised_from: AwareDatetime | None = Query(None, description="Raised at or after this instant."),
+    raised_to: AwareDatetime | None = Query(None, description="Raised before this instant."),
+    cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
     limit: int = Query(100, ge=1, le=1000),
 ) -> AlertPage:
     """Alerts the caller may see, newest first, with counts per level for dashboards."""
@@ -97,12 +103,29 @@ async def list_alerts(
                           (alerts.c.org_unit, org_unit), (alerts.c.owner_division, owner_division)):
         if value is not None:
             where.append(column == value)
+    if raised_from is not None:
+        where.append(alerts.c.raised_at >= raised_from)
+    if raised_to is not None:
+        where.append(alerts.c.raised_at < raised_to)
+    page_where = list(where)
+    if cursor:
+        try:
+            raised_at, alert_id = orjson.loads(base64.urlsafe_b64decode(cursor))
+            page_where.append(tuple_(alerts.c.raised_at, alerts.c.alert_id) < (datetime.fromisoformat(raised_at),
+                                                                               str(alert_id)))
+        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+            raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(alerts).where(*where).order_by(alerts.c.raised_at.desc()).limit(limit))).all()
+        rows = (await conn.execute(select(alerts).where(*page_where)
+                                   .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc()).limit(limit + 1))).all()
         counts = (await conn.execute(select(alerts.c.level, func.count()).where(*where,
                                                                                 alerts.c.status == AlertStatus.OPEN)
                                      .group_by(alerts.c.level))).tuples().all()
-    return AlertPage(items=[_alert_out(r) for r in rows], counts={lv.value: 0 for lv in AlertLevel} | dict(counts))
+    last = rows[limit - 1]._mapping if len(rows) > limit else None
+    return AlertPage(items=[_alert_out(r) for r in rows[:limit]],
+                     counts={lv.value: 0 for lv in AlertLevel} | dict(counts),
+                     next_cursor=base64.urlsafe_b64encode(orjson.dumps(
+                         [last["raised_at"].isoformat(), last["alert_id"]])).decode() if last else None)
 
 
 @router.get("/alerts/stream", response_class=EventSourceResponse)

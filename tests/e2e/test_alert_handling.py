@@ -132,3 +132,24 @@ def test_window_rules_look_back_over_the_payees_month_and_update_one_alert(stack
         c.post("/payments/batch", headers=treasury, json={"payments": [cash(3, 25)]}).raise_for_status()
         again = poll(lambda: (a := monthly()) and a[0]["occurrences"] == 2 and a)
         assert again and len(again) == 1 and again[0]["explanation"]["values"]["window.total"] == "7200.00"
+
+
+def test_alerts_are_filtered_by_date_and_paged_by_cursor(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    with stack.client() as c:
+        alert_id = cash_alert(c, admin, treasury)
+        mine = c.get(f"/alerts/{alert_id}", headers=admin).json()
+        window = {"raised_from": mine["raised_at"], "raised_to": "2999-01-01T00:00:00+08:00"}
+        seen, cursor = [], None
+        while True:
+            page = c.get("/alerts", params={**window, "limit": 2, **({"cursor": cursor} if cursor else {})},
+                         headers=admin).json()
+            seen += [a["id"] for a in page["items"]]
+            if not (cursor := page["next_cursor"]):
+                break
+        assert alert_id in seen and len(seen) == len(set(seen))
+        everything = c.get("/alerts", params={**window, "limit": 1000}, headers=admin).json()["items"]
+        assert [a["id"] for a in everything] == seen, "pages add up to the whole list, newest first"
+        before = c.get("/alerts", params={"raised_to": mine["raised_at"], "limit": 1000}, headers=admin).json()
+        assert alert_id not in {a["id"] for a in before["items"]}
+        assert c.get("/alerts", params={"raised_from": "2026-03-01T00:00:00"}, headers=admin).status_code == 422
