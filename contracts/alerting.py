@@ -1,6 +1,7 @@
 """Events of the alerting context (预警), topic `fundwatch.alerting.v1`."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -172,3 +173,15 @@ class RuleProposalsSubmitted(DomainEvent):
     fiscal_year: int
     proposal_ids: list[str]
     requirement_ids: list[str]
+
+
+class MonthClosed(DomainEvent):
+    """A month ended: the month-end rules (序时进度, districts' progress) judge where the money stands."""
+
+    event_type: ClassVar[str] = "alerting.MonthClosed"
+    context: ClassVar[str] = "alerting"
+
+    month: str = Field(description="2026-11")
+    closed_on: date = Field(description="The month's last day.")
+    fiscal_year: int
+    time_progress: Decimal = Field(description="Share of the fiscal year gone by at the month's end (序时进度).")

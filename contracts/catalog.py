@@ -1,7 +1,7 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, RequirementProposed, RuleApproved,
-                               RuleCycleOpened, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
+from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, MonthClosed, RequirementProposed,
+                               RuleApproved, RuleCycleOpened, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
 from contracts.envelope import DomainEvent
 from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
@@ -18,7 +18,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
                   AlertTransitioned, AlertBreachRepeated, RuleProposed, RuleProposalReviewed, RuleApproved,
-                  RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
+                  RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
 }
 
 

@@ -1,7 +1,6 @@
 """What alerting reacts to: indicators and payments, evaluated against the rules in force."""
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -15,12 +14,11 @@ import structlog
 from backbone.consumer import Handler
 from backbone.eventstore import EventStore
 from backbone.service import Runtime
-from contracts.alerting import AlertBreachRepeated
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
-from services.alerting.domain import raise_alert
-from services.alerting.projections import (alerts, balances, latest_judged_payment, mark_evaluated, observed_payments,
+from services.alerting.raising import raise_or_update
+from services.alerting.projections import (balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments, window_facts)
 from services.alerting import scheduler
 from services.alerting.rules.book import rules_in_force
@@ -44,7 +42,6 @@ _new_balance = pg_insert(balances).values(indicator_id=bindparam("b_indicator"),
 _ADD_PAID = _new_balance.on_conflict_do_update(
     index_elements=[balances.c.indicator_id], set_={"paid": balances.c.paid + _new_balance.excluded.paid},
 ).returning(*balances.c)
-_ALERT_NOW = select(alerts.c.version, alerts.c.explanation).where(alerts.c.alert_id == bindparam("b_alert"))
 
 
 class AlertingConsumers:
@@ -184,24 +181,8 @@ class AlertingConsumers:
                          breaches: list[Breach], *, period: str, org_unit: str | None,
                          owner_division: str | None) -> None:
         for breach in breaches:
-            event = raise_alert(breach=breach, period=breach.period or period, org_unit=org_unit,
-                                owner_division=owner_division, now=datetime.now(UTC))
-            meta = self.store.metadata(actor="system:alerting", traceparent=traceparent, causation_id=str(cause_id))
-            current = (await conn.execute(_ALERT_NOW, {"b_alert": event.alert_id})).first()
-            if current is None:
-                # Two consumers racing to raise the same alert: the loser's handler is retried and
-                # then finds the alert here.
-                await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
-                                        expected_version=0, events=[event], meta=meta)
-                log.info("alert.raised", alert_id=event.alert_id, rule_id=breach.rule.id,
-                         level=breach.rule.level.value)
-            elif current.explanation != event.explanation:
-                # The same rule broken again by the same subject in the same period: one alert, updated.
-                await self.store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
-                                        expected_version=current.version, meta=meta, events=[AlertBreachRepeated(
-                                            alert_id=event.alert_id, rule_id=event.rule_id, org_unit=org_unit,
-                                            owner_division=owner_division, explanation=event.explanation,
-                                            at=event.raised_at)])
+            await raise_or_update(conn, self.store, breach, period=period, org_unit=org_unit,
+                                  owner_division=owner_division, cause=str(cause_id), traceparent=traceparent)
 
 
 def _balance(row: Row[Any], paid_before: Decimal) -> IndicatorBalance:

@@ -7,7 +7,8 @@ another takes over (rows are taken with SKIP LOCKED, so replicas share the work)
 
 import asyncio
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -18,17 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.eventstore import EventStore, NewStream
 from backbone.service import Runtime
 from backbone.workdays import SHANGHAI, default_calendar
-from contracts.alerting import RuleCycleOpened
-from contracts.values import CITY_ORG_UNIT, AlertAction, AlertLevel
+from contracts.alerting import MonthClosed, RuleCycleOpened
+from contracts.values import CITY_ORG_UNIT, ORG_UNITS, AlertAction, AlertLevel
 from services.alerting.deadlines import breach, meets, start
-from services.alerting.domain import raise_alert
-from services.alerting.lifecycle import IllegalTransition, decide, replay
-from services.alerting.projections import alerts, watches
+from services.alerting.projections import alerts, balances, watches
+from services.alerting.raising import move, raise_or_update
 from services.alerting.rules import Rule
+from services.alerting.rules.engine import Breach, judge, month_facts
 from services.alerting.rules.book import RULEBOOK, RuleBook
 
 log = structlog.get_logger(__name__)
-SYSTEM = frozenset({"system"})
 BATCH = 100
 PROPOSE_BY, REPORT_BY = (10, 15), (11, 1)  # 第十五条, 第十六条
 RULEBOOK_REFRESH_SECONDS = 30.0
@@ -59,7 +59,7 @@ async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], 
             if row.state == "expired" and not (row.alert_id and rule.level is AlertLevel.YELLOW_BELL):
                 continue  # late work does not undo a light
             if row.alert_id:
-                await _transition(conn, store, row.alert_id, AlertAction.CLEAR, "期限内已办理", cause)
+                await move(conn, store, row.alert_id, AlertAction.CLEAR, "期限内已办理", cause)
             await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
                                .values(state="met", settled_at=now))
 
@@ -100,8 +100,8 @@ async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: da
             continue
         if row.due_at <= now:
             if row.state == "ringing" and row.alert_id:
-                await _transition(conn, store, row.alert_id, AlertAction.ESCALATE, "工作时限已到期，未按期办理",
-                                  row.watch_id)
+                await move(conn, store, row.alert_id, AlertAction.ESCALATE, "工作时限已到期，未按期办理",
+                           row.watch_id)
                 alert_id = row.alert_id
             else:
                 alert_id = await _raise(conn, store, rule, row, bell=False)
@@ -122,6 +122,7 @@ async def run(runtime: Runtime) -> None:
             await RULEBOOK.refresh(runtime.engine)
             async with runtime.engine.begin() as conn:
                 await open_rule_cycle(conn, runtime.store, datetime.now(SHANGHAI).date())
+                await close_month(conn, runtime.store, RULEBOOK, datetime.now(SHANGHAI).date())
             refreshed = time.monotonic()
         async with runtime.engine.begin() as conn:
             moved = await tick(conn, runtime.store, RULEBOOK, datetime.now(UTC))
@@ -129,6 +130,62 @@ async def run(runtime: Runtime) -> None:
             log.info("deadlines.moved", count=moved)
         if moved < BATCH:
             await asyncio.sleep(runtime.settings.scheduler_seconds)
+
+
+def time_progress(day: date) -> Decimal:
+    """序时进度: the share of the (calendar) fiscal year gone by at the end of `day`."""
+    days = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
+    return (Decimal((day - date(day.year, 1, 1)).days + 1) / days).quantize(Decimal("0.0001"))
+
+
+async def close_month(conn: AsyncConnection, store: EventStore, book: RuleBook, today: date) -> bool:
+    """Once per month, for the month before `today`: judge the month-end rules. False if it was closed already."""
+    closed_on = today.replace(day=1) - timedelta(days=1)
+    month = MonthClosed(month=f"{closed_on:%Y-%m}", closed_on=closed_on, fiscal_year=closed_on.year,
+                        time_progress=time_progress(closed_on))
+    stored, _ = await store.create_streams(conn, [NewStream(f"month-closed-{month.month}", "month", [month])],
+                                           store.metadata(actor="system:alerting"))
+    if not stored:
+        return False
+    rules = [r for r in book.for_year(month.fiscal_year) if MonthClosed.event_type in r.on]
+    payload = month.model_dump()
+    cause = str(stored[0].event_id)
+    judged: list[tuple[Breach | None, Rule, str, str | None, str | None]] = []
+    indicator_rules = [r for r in rules if r.subject == "indicator"]
+    if indicator_rules:
+        for row in await conn.execute(select(balances).where(balances.c.fiscal_year == month.fiscal_year,
+                                                             balances.c.amount.is_not(None))):
+            money = {**(row.registered or {}), **{k: v for k, v in row._mapping.items() if k != "registered"}}
+            facts = month_facts(payload, indicator=money)
+            for rule in indicator_rules:
+                found = judge([rule], MonthClosed.event_type, facts, row.org_unit)
+                judged.append((found[0] if found else None, rule, row.indicator_id, row.org_unit, row.owner_division))
+    district_rules = [r for r in rules if r.subject == "org_unit"]
+    if district_rules:
+        b = balances.c
+        for row in await conn.execute(
+                select(b.org_unit, func.sum(b.amount).label("amount"), func.sum(b.allocated).label("allocated"),
+                       func.sum(b.paid).label("paid"), func.sum(b.refunded).label("refunded"))
+                .where(b.fiscal_year == month.fiscal_year, b.amount.is_not(None), b.org_unit != CITY_ORG_UNIT)
+                .group_by(b.org_unit)):
+            district = {**row._mapping, "name": ORG_UNITS.get(row.org_unit, row.org_unit)}
+            facts = month_facts(payload, district=district)
+            for rule in district_rules:
+                found = judge([rule], MonthClosed.event_type, facts, row.org_unit)
+                judged.append((found[0] if found else None, rule, row.org_unit, row.org_unit, None))
+    # This month's judgment takes over from the earlier months' bells: they clear, a new one rings if still behind.
+    earlier = {(r.rule_id, r.subject_id): r.alert_id for r in await conn.execute(
+        select(alerts.c.rule_id, alerts.c.subject_id, alerts.c.alert_id).where(
+            alerts.c.rule_id.in_([r.id for r in rules]), alerts.c.status == "open", alerts.c.period != month.month))}
+    for found, rule, subject_id, org_unit, owner_division in judged:
+        if (rule.id, subject_id) in earlier:
+            reason = f"由 {month.month} 月末的判断接续" if found else f"{month.month} 月末已赶上序时进度"
+            await move(conn, store, earlier[(rule.id, subject_id)], AlertAction.CLEAR, reason, cause)
+        if found is not None:
+            await raise_or_update(conn, store, found, period=month.month, org_unit=org_unit,
+                                  owner_division=owner_division, cause=cause)
+    log.info("month.closed", month=month.month, judged=len(judged))
+    return True
 
 
 def next_cycle_year(today: date) -> int:
@@ -152,24 +209,6 @@ async def open_rule_cycle(conn: AsyncConnection, store: EventStore, today: date)
 
 
 async def _raise(conn: AsyncConnection, store: EventStore, rule: Rule, row: Any, *, bell: bool) -> str:
-    event = raise_alert(breach=breach(rule, row.subject_id, row.facts, ringing=bell), period=row.period,
-                        org_unit=row.org_unit, owner_division=row.owner_division, now=datetime.now(UTC), bell=bell)
-    if await conn.scalar(select(alerts.c.version).where(alerts.c.alert_id == event.alert_id)) is None:
-        await store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert", expected_version=0,
-                           events=[event], meta=store.metadata(actor="system:alerting", causation_id=row.watch_id))
-        log.info("alert.raised", alert_id=event.alert_id, rule_id=rule.id, level=event.level.value)
-    return event.alert_id
-
-
-async def _transition(conn: AsyncConnection, store: EventStore, alert_id: str, action: AlertAction, reason: str,
-                      cause: str) -> None:
-    alert = replay(await store.read_stream(conn, f"alert-{alert_id}"))
-    if alert is None:
-        return
-    try:
-        event = decide(alert, action, by=SYSTEM, now=datetime.now(UTC), reason=reason)
-    except IllegalTransition:
-        return  # it moved on meanwhile: nothing left for the clock to do
-    await store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert", expected_version=alert.version,
-                       events=[event], meta=store.metadata(actor="system:alerting", causation_id=cause))
-    log.info("alert.moved", alert_id=alert_id, action=action.value, level=event.to_level.value)
+    return await raise_or_update(conn, store, breach(rule, row.subject_id, row.facts, ringing=bell), period=row.period,
+                                 org_unit=row.org_unit, owner_division=row.owner_division, cause=row.watch_id,
+                                 bell=bell)

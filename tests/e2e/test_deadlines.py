@@ -3,15 +3,19 @@ into lights when it is not, exactly once, also when alerting is killed while its
 
 import asyncio
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
-from backbone.db import asyncpg_dsn
+from backbone.db import asyncpg_dsn, create_engine
+from backbone.eventstore import EventStore
 from backbone.workdays import SHANGHAI
-from tests.e2e.conftest import indicator_body
+from services.alerting import app as alerting_app
+from services.alerting.rules.book import RuleBook
+from services.alerting.scheduler import close_month
+from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_alert_handling import OWNER, cash_alert
 from tests.e2e.test_walking_skeleton import poll
 
@@ -111,3 +115,43 @@ def test_an_alert_left_unhandled_rings_a_reminder_that_clears_when_it_is_handled
             "action": "confirm_violation", "method": "调阅材料", "findings": "现金发放", "violation_type": "其他",
             "rectification": "改为转账"}).raise_for_status()
         assert poll(lambda: reminder()["status"] == "cleared")
+
+
+async def close(database_url: str, today: date) -> bool:
+    """Run the scheduler's month close as of `today` (the month before it closes)."""
+    engine = create_engine(database_url)
+    store = EventStore(alerting_app.spec.tables, source="alerting",
+                       inline_projections=list(alerting_app.spec.inline_projections))
+    try:
+        async with engine.begin() as conn:
+            return await close_month(conn, store, RuleBook(), today)
+    finally:
+        await engine.dispose()
+
+
+def test_month_end_rings_for_indicators_and_districts_behind_schedule_and_the_next_month_takes_over(stack, servers):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    with stack.client() as c:
+        slow = c.post("/indicators", json=indicator_body("1000.00", org_unit="220104"), headers=admin).json()["id"]
+        fine = c.post("/indicators", json=indicator_body("100.00", org_unit="220104"), headers=admin).json()["id"]
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(f"{slow}-p", slow, "100.00", org_unit="220104"),
+            payment_body(f"{fine}-p", fine, "100.00", org_unit="220104")]}).raise_for_status()
+        assert poll(lambda: c.get(f"/indicators/{slow}", headers=admin).json()["balance"]["paid"] == "100.00")
+        time.sleep(1)  # alerting has counted both payments by now
+        assert asyncio.run(close(servers.database_url, date(2026, 12, 1)))
+        assert not asyncio.run(close(servers.database_url, date(2026, 12, 2))), "a month closes once"
+
+        def bells(rule: str, subject: str) -> list[dict]:
+            items = c.get("/alerts", params={"rule": rule, "limit": 1000}, headers=admin).json()["items"]
+            return [a for a in items if a["subject"]["id"] == subject]
+        november = bells("spending.behind_schedule", slow)
+        assert [(a["period"], a["level"], a["status"]) for a in november] == [("2026-11", "yellow_bell", "open")]
+        assert november[0]["explanation"]["values"]["indicator.payment_progress"] == "0.1000"
+        assert bells("spending.behind_schedule", fine) == [], "fully spent"
+        district = bells("workflow.district_behind", "220104")
+        assert [(a["period"], a["org_unit"]) for a in district] == [("2026-11", "220104")]
+        # December closes with the indicator still behind: November's bell clears, December's rings.
+        assert asyncio.run(close(servers.database_url, date(2027, 1, 1)))
+        both = {a["period"]: a["status"] for a in bells("spending.behind_schedule", slow)}
+        assert both == {"2026-11": "cleared", "2026-12": "open"}

@@ -9,7 +9,7 @@ from contracts.alerting import AlertSubject
 from contracts.values import AlertLevel
 from services.alerting.domain import alert_id_for, raise_alert
 from services.alerting.rules import Rule, starter_rules
-from services.alerting.rules.engine import IndicatorBalance, indicator_facts, judge, payment_facts
+from services.alerting.rules.engine import IndicatorBalance, indicator_facts, judge, month_facts, payment_facts
 from services.alerting.rules.expressions import Expression, ExpressionError
 
 RULES = starter_rules()
@@ -147,7 +147,8 @@ def test_each_window_rule_fires_on_its_case_and_not_on_the_near_miss(rule_id, pa
 
 def test_every_starter_rule_has_a_case():
     covered = ({p.values[0] for p in CASES} | {p.values[0] for p in WINDOW_CASES}
-               | {"indicator.registered_late", "indicator.elements_incomplete"})
+               | {"indicator.registered_late", "indicator.elements_incomplete", "spending.behind_schedule",
+                  "workflow.district_behind"})
     deadline_rules = {"indicator.not_allocated_in_time", "indicator.document_missing",
                       "spending.funds_idle", "workflow.alert_not_handled", "workflow.rules_not_proposed",
                       "workflow.rules_not_reported"}  # test_deadline_rules.py
@@ -194,3 +195,37 @@ def test_decimal_literals_in_conditions_stay_exact():
 def test_a_rule_whose_condition_does_not_parse_is_refused():
     with pytest.raises(ValueError):
         Rule(**{**RULES["spending.cash_above_limit"].model_dump(), "when": "payment.amount >"})
+
+
+MONTH = {"month": "2026-11", "closed_on": date(2026, 11, 30), "fiscal_year": 2026, "time_progress": Decimal("0.9151")}
+
+
+def money(paid: str, amount: str = "1000.00", allocated: str = "0.00", **extra) -> dict:
+    return {"amount": Decimal(amount), "allocated": Decimal(allocated), "paid": Decimal(paid),
+            "refunded": Decimal("0.00"), **extra}
+
+
+@pytest.mark.parametrize("rule_id,facts,fires", [
+    pytest.param("spending.behind_schedule", month_facts(MONTH, indicator=money("800.00", indicator_id="i")), True,
+                 id="ZC-008-80-percent-at-92-percent-of-the-year"),
+    pytest.param("spending.behind_schedule", month_facts(MONTH, indicator=money("820.00", indicator_id="i")), False,
+                 id="ZC-008-near-miss-within-tolerance"),
+    pytest.param("spending.behind_schedule", month_facts(MONTH, indicator=money("0.00", allocated="1000.00",
+                                                                                 indicator_id="i")),
+                 False, id="ZC-008-all-passed-down-nothing-to-spend-here"),
+    pytest.param("workflow.district_behind", month_facts(MONTH, district=money("700.00", org_unit="220104",
+                                                                              name="朝阳区")), True,
+                 id="LC-004-district-at-70-percent"),
+    pytest.param("workflow.district_behind", month_facts(MONTH, district=money("770.00", org_unit="220104",
+                                                                              name="朝阳区")), False,
+                 id="LC-004-near-miss"),
+])
+def test_each_month_end_rule_fires_on_its_case_and_not_on_the_near_miss(rule_id, facts, fires):
+    assert bool(judge([RULES[rule_id]], "alerting.MonthClosed", facts, "220104")) is fires
+
+
+def test_the_time_schedule_is_the_share_of_the_year_gone_by():
+    from services.alerting.scheduler import time_progress
+    assert time_progress(date(2026, 12, 31)) == Decimal("1.0000")
+    assert time_progress(date(2026, 6, 30)) == Decimal("0.4959")  # 181 of 365 days
+    assert time_progress(date(2028, 2, 29)) == Decimal("0.1639")  # 60 of 366 days

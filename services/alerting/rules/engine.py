@@ -99,6 +99,8 @@ def subject_of(rule: Rule, facts: Mapping[str, Any]) -> AlertSubject:
     if rule.subject == "indicator":
         indicator_id = facts["indicator"]["indicator_id"]
         return AlertSubject(kind="indicator", id=indicator_id, indicator_id=indicator_id)
+    if rule.subject == "org_unit":
+        return AlertSubject(kind="org_unit", id=facts["district"]["org_unit"])
     payment = facts["payment"]
     if rule.subject == "payee":
         return AlertSubject(kind="payee", id=payment["payee_id_index"] or payment["payee_account"],
@@ -117,3 +119,20 @@ def shown(value: Any) -> Any:
     if isinstance(value, list):
         return [shown(v) for v in value]
     return value
+
+
+def month_facts(month: Mapping[str, Any], *, indicator: Mapping[str, Any] | None = None,
+                district: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The facts of a month-end judgment: the month, the time gone by, and an indicator's or a district's money
+    (`own`: what it keeps for itself, not passed down; `spent`: paid less refunded; progress as shares)."""
+    facts: dict[str, Any] = {"month": dict(month), "progress": {"time": month["time_progress"]}}
+    for name, money in (("indicator", indicator), ("district", district)):
+        if money is None:
+            continue
+        own = money["amount"] - money["allocated"]
+        spent = money["paid"] - money["refunded"]
+        facts[name] = {**money, "own": own, "spent": spent,
+                       "payment_progress": (spent / own).quantize(Decimal("0.0001")) if own > 0 else None,
+                       "allocation_progress": ((money["allocated"] / money["amount"]).quantize(Decimal("0.0001"))
+                                               if money["amount"] > 0 else None)}
+    return facts
