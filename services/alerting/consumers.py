@@ -36,7 +36,7 @@ _OBSERVE_PAYMENT = pg_insert(observed_payments).values(
     # Judged on arrival when its indicator is known; otherwise when the indicator arrives.
     evaluated=func.coalesce(select(balances.c.amount.is_not(None))
                             .where(balances.c.indicator_id == bindparam("b_indicator")).scalar_subquery(), False),
-).on_conflict_do_nothing().returning(observed_payments.c.evaluated)
+).on_conflict_do_nothing().returning(observed_payments.c.evaluated, observed_payments.c.seq)
 _new_balance = pg_insert(balances).values(indicator_id=bindparam("b_indicator"), paid=bindparam("b_amount"),
                                           allocated=0, refunded=0)
 _ADD_PAID = _new_balance.on_conflict_do_update(
@@ -99,7 +99,7 @@ class AlertingConsumers:
         for p in pending:
             # The payment, not the indicator's arrival, is what the alert is about: keep its trace.
             await self._judge_payment(conn, p.event_id, p.traceparent, _payment(p.payload),
-                                      _balance(balance, paid_before))
+                                      _balance(balance, paid_before), seq=p.seq)
             paid_before += p.amount
         await mark_evaluated(conn, [p.payment_id for p in pending])
 
@@ -119,7 +119,8 @@ class AlertingConsumers:
             # Payments seen before this decrease, made after it: with the amount now known, the
             # latest of them is the one that overdraws.
             await self._judge_payment(conn, last.event_id, last.traceparent, _payment(last.payload),
-                                      _balance(balance, balance.paid - last.amount), indicator_rules_only=True)
+                                      _balance(balance, balance.paid - last.amount), seq=last.seq,
+                                      indicator_rules_only=True)
 
     async def on_indicator_corrected(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """A corrected owner division routes the indicator's future alerts to the right division."""
@@ -149,19 +150,20 @@ class AlertingConsumers:
             return
         payment = e.model_dump()
         if not e.indicator_id:
-            await self._judge_payment(conn, env.event_id, None, payment, None)
+            await self._judge_payment(conn, env.event_id, None, payment, None, seq=observed.seq)
             return
         # The row lock of this upsert orders concurrent payments on one indicator.
         row = (await conn.execute(_ADD_PAID, {"b_indicator": e.indicator_id, "b_amount": e.amount})).one()
         if row.amount is None:
             return
-        await self._judge_payment(conn, env.event_id, None, payment, _balance(row, row.paid - e.amount))
+        await self._judge_payment(conn, env.event_id, None, payment, _balance(row, row.paid - e.amount),
+                                  seq=observed.seq)
         if not observed.evaluated:
             # The indicator became known while this payment was on its way.
             await mark_evaluated(conn, [e.payment_id])
 
     async def _judge_payment(self, conn: AsyncConnection, cause_id: UUID, traceparent: str | None,
-                             payment: dict[str, Any], balance: IndicatorBalance | None, *,
+                             payment: dict[str, Any], balance: IndicatorBalance | None, *, seq: int,
                              indicator_rules_only: bool = False) -> None:
         """Judge a payment by the rules in force (after a change of its indicator, by those about the indicator)."""
         year = balance.fiscal_year if balance and balance.fiscal_year else payment["paid_at"].year
@@ -172,7 +174,7 @@ class AlertingConsumers:
         for rule in (r for r in rules if r.kind == "window" and r.window is not None):
             if not in_window(rule.window, payment):
                 continue
-            window = await window_facts(conn, rule.window, rule.params, payment)
+            window = await window_facts(conn, rule.window, rule.params, payment, seq)
             breaches += judge([rule], PaymentRecorded.event_type, {**facts, "window": window}, org_unit)
         await self._raise_all(conn, cause_id, traceparent, breaches, period=str(year), org_unit=org_unit,
                               owner_division=balance.owner_division if balance else None)

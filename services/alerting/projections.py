@@ -151,9 +151,12 @@ async def latest_judged_payment(conn: AsyncConnection, indicator_id: str) -> Any
 
 
 async def window_facts(conn: AsyncConnection, spec: WindowSpec, params: dict[str, Any],
-                       payment: dict[str, Any]) -> dict[str, Any]:
+                       payment: dict[str, Any], seq: int) -> dict[str, Any]:
     """The payments a window rule looks at beside this one (of the kind `in_window` admits): `count` of the
-    others, `total` with this one, and the `period` they fall in (the Beijing month, or the days around it)."""
+    others, `total` with this one, and the `period` they fall in (the Beijing month, or the days around it).
+
+    Only payments observed before this one (`seq`) count: of a pair, the one observed second breaks the rule,
+    whatever order they were paid or judged in (a payment may wait for its indicator)."""
     c = observed_payments.c
     paid_at = payment["paid_at"].astimezone(SHANGHAI)
     if spec.period == "month":
@@ -168,7 +171,7 @@ async def window_facts(conn: AsyncConnection, spec: WindowSpec, params: dict[str
     else:
         group = c.indicator_id == payment.get("indicator_id")
     where = [group,
-             c.paid_at >= start, c.paid_at < end, c.payment_id != payment["payment_id"]]
+             c.paid_at >= start, c.paid_at < end, c.seq < seq]
     where += [getattr(c, name) == value for name, value in spec.where.items()]
     where += [getattr(c, name) == payment[name] for name in spec.same]
     count, total = (await conn.execute(select(func.count(), func.coalesce(func.sum(c.amount), 0)).where(*where))).one()

@@ -30,7 +30,7 @@ from services.alerting.projections import (alerts, balances, dispositions, obser
                                            rule_proposals, window_facts)
 from services.alerting.rules import Rule, starter_rules
 from services.alerting.rules.book import RULEBOOK
-from services.alerting.rules.engine import IndicatorBalance, indicator_facts, judge, payment_facts
+from services.alerting.rules.engine import IndicatorBalance, in_window, indicator_facts, judge, payment_facts
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 PROPOSERS = ("division", "treasury", "budget", "poverty_office", "admin")
@@ -350,7 +350,8 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
     examined = 0
     async with runtime.engine.connect() as conn:
         if PaymentRecorded.event_type in rule.on:
-            q = (select(observed_payments.c.payload, observed_payments.c.amount, observed_payments.c.indicator_id,
+            q = (select(observed_payments.c.seq, observed_payments.c.payload, observed_payments.c.amount,
+                        observed_payments.c.indicator_id,
                         balances.c.amount.label("b_amount"), balances.c.allocated, balances.c.refunded,
                         balances.c.fiscal_year, balances.c.org_unit, balances.c.owner_division,
                         func.coalesce(func.sum(observed_payments.c.amount).over(
@@ -371,7 +372,9 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
                     org_unit=row.org_unit, owner_division=row.owner_division)
                 facts = payment_facts(payment, balance)
                 if rule.kind == "window" and rule.window is not None:
-                    facts["window"] = await window_facts(conn, rule.window, rule.params, payment)
+                    if not in_window(rule.window, payment):
+                        continue
+                    facts["window"] = await window_facts(conn, rule.window, rule.params, payment, row.seq)
                 org_unit = balance.org_unit if balance else payment.get("org_unit")
                 found += [(b, org_unit) for b in judge([rule], PaymentRecorded.event_type, facts, org_unit)]
         if IndicatorRegistered.event_type in rule.on:
