@@ -11,6 +11,7 @@ import json
 import os
 import warnings
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -130,6 +131,12 @@ class WorkdayCalendar:
             status = {d: fallback.is_working_day(d) for d in days}
         status.update((d, w) for d, w in self._overrides.items() if d.year == year)
         return frozenset(d for d, is_workday in status.items() if is_workday != (d.weekday() < 5))
+
+
+def year_progress(day: date) -> Decimal:
+    """序时进度: the share of the (calendar) fiscal year gone by at the end of ``day``, to four places."""
+    days = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
+    return (Decimal((day - date(day.year, 1, 1)).days + 1) / days).quantize(Decimal("0.0001"))
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
+from contracts.performance import FilingReviewed, GoalsSet, ProgressReported
 from contracts.registry import (PersonalDataRevealed, PoorPopulationRecorded, PublicEmployeesRecorded,
                                 RegistryImportCompleted, RegistryPersonsRemoved)
 
@@ -18,7 +19,8 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
                   AlertTransitioned, AlertBreachRepeated, RuleProposed, RuleProposalReviewed, RuleApproved,
-                  RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
+                  RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
+                  ProgressReported, FilingReviewed, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
 }
 
 

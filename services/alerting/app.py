@@ -20,7 +20,7 @@ spec = ServiceSpec(
     routers=[api.router, dispositions_api.router, rules_api.router],
     inline_projections=[projections.project_alerts, projections.project_rules, clocks.project],
     on_startup=[_load_rules, clocks.attach],
-    consumers=[ConsumerSpec(name="alerting", topics=(topic_for("ledger"), topic_for("payments")),
+    consumers=[ConsumerSpec(name="alerting", topics=(topic_for("ledger"), topic_for("payments"), topic_for("performance")),
                             handlers=consumers.handlers)],
     workers={"deadlines": scheduler.run},
 )

@@ -17,6 +17,7 @@ from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
+from contracts.performance import ProgressReported
 from services.alerting.raising import raise_or_update
 from services.alerting.projections import (balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments, window_facts)
@@ -57,6 +58,7 @@ class AlertingConsumers:
             IndicatorCorrected.event_type: self.on_indicator_corrected,
             PaymentRecorded.event_type: self.on_payment_recorded,
             PaymentRefunded.event_type: self.on_payment_refunded,
+            ProgressReported.event_type: self.on_progress_reported,
         }
         # Every event a deadline rule starts or meets a clock with also goes by the clocks.
         clocked = {t for r in rules_in_force() if r.deadline for t in (*r.deadline.start_on, *r.deadline.expect_on)
@@ -102,6 +104,14 @@ class AlertingConsumers:
                                       _balance(balance, paid_before), seq=p.seq)
             paid_before += p.amount
         await mark_evaluated(conn, [p.payment_id for p in pending])
+
+    async def on_progress_reported(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """An execution report with its deviations measured: the 绩效管理 event rules judge it."""
+        report = ProgressReported.model_validate(env.payload)
+        facts = {"report": report.model_dump(), "indicator": {"indicator_id": report.indicator_id}}
+        await self._raise_all(conn, env.event_id, env.metadata.traceparent, judge(
+            rules_in_force(report.fiscal_year), ProgressReported.event_type, facts, report.org_unit),
+            period=str(report.fiscal_year), org_unit=report.org_unit, owner_division=report.owner_division)
 
     async def on_indicator_adjusted(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """A new amount (调增 / 调减 / 收回); what a child gives up goes back to its parent."""

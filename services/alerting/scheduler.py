@@ -8,7 +8,6 @@ another takes over (rows are taken with SKIP LOCKED, so replicas share the work)
 import asyncio
 import time
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.eventstore import EventStore, NewStream
 from backbone.service import Runtime
-from backbone.workdays import SHANGHAI, default_calendar
+from backbone.workdays import SHANGHAI, default_calendar, year_progress
 from contracts.alerting import MonthClosed, RuleCycleOpened
 from contracts.values import CITY_ORG_UNIT, ORG_UNITS, AlertAction, AlertLevel
 from services.alerting.deadlines import breach, meets, start
@@ -132,17 +131,11 @@ async def run(runtime: Runtime) -> None:
             await asyncio.sleep(runtime.settings.scheduler_seconds)
 
 
-def time_progress(day: date) -> Decimal:
-    """序时进度: the share of the (calendar) fiscal year gone by at the end of `day`."""
-    days = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
-    return (Decimal((day - date(day.year, 1, 1)).days + 1) / days).quantize(Decimal("0.0001"))
-
-
 async def close_month(conn: AsyncConnection, store: EventStore, book: RuleBook, today: date) -> bool:
     """Once per month, for the month before `today`: judge the month-end rules. False if it was closed already."""
     closed_on = today.replace(day=1) - timedelta(days=1)
     month = MonthClosed(month=f"{closed_on:%Y-%m}", closed_on=closed_on, fiscal_year=closed_on.year,
-                        time_progress=time_progress(closed_on))
+                        time_progress=year_progress(closed_on))
     stored, _ = await store.create_streams(conn, [NewStream(f"month-closed-{month.month}", "month", [month])],
                                            store.metadata(actor="system:alerting"))
     if not stored:

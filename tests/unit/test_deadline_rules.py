@@ -126,3 +126,14 @@ def test_lc002_and_lc003_ring_five_working_days_before_10_15_and_11_01_and_stop_
     assert reporting.due_at.date() == date(2027, 11, 1)
     assert meets(RULES["workflow.rules_not_reported"], "alerting.RuleProposalsSubmitted",
                  {"cycle_id": "2028-treasury"}) == "2028-treasury"
+
+
+def test_jx001_gives_five_working_days_to_set_goals_or_pass_the_money_down():
+    rule = RULES["performance.goals_missing"]
+    watch = start(rule, REGISTERED, registered(registered_on="2026-09-25", poverty_tag=True), CALENDAR)
+    # 09-28, 09-29, 09-30, then the National Day holidays, then 10-08 and 10-09.
+    assert watch.due_at.date() == date(2026, 10, 9), "five working days across the National Day holidays"
+    assert CALENDAR.add_workdays(watch.bell_at.date(), 2) == date(2026, 10, 9)
+    assert start(rule, REGISTERED, registered(poverty_tag=False), CALENDAR) is None
+    assert meets(rule, "performance.GoalsSet", {"goal_id": "g", "indicator_id": "ind-1"}) == "ind-1"
+    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c"}) == "ind-1"

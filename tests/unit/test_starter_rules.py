@@ -148,10 +148,10 @@ def test_each_window_rule_fires_on_its_case_and_not_on_the_near_miss(rule_id, pa
 def test_every_starter_rule_has_a_case():
     covered = ({p.values[0] for p in CASES} | {p.values[0] for p in WINDOW_CASES}
                | {"indicator.registered_late", "indicator.elements_incomplete", "spending.behind_schedule",
-                  "workflow.district_behind"})
+                  "workflow.district_behind", "performance.severe_deviation"})
     deadline_rules = {"indicator.not_allocated_in_time", "indicator.document_missing",
                       "spending.funds_idle", "workflow.alert_not_handled", "workflow.rules_not_proposed",
-                      "workflow.rules_not_reported"}  # test_deadline_rules.py
+                      "workflow.rules_not_reported", "performance.goals_missing"}  # test_deadline_rules.py
     assert covered | deadline_rules == set(RULES)
 
 
@@ -225,7 +225,16 @@ def test_each_month_end_rule_fires_on_its_case_and_not_on_the_near_miss(rule_id,
 
 
 def test_the_time_schedule_is_the_share_of_the_year_gone_by():
-    from services.alerting.scheduler import time_progress
-    assert time_progress(date(2026, 12, 31)) == Decimal("1.0000")
-    assert time_progress(date(2026, 6, 30)) == Decimal("0.4959")  # 181 of 365 days
-    assert time_progress(date(2028, 2, 29)) == Decimal("0.1639")  # 60 of 366 days
+    from backbone.workdays import year_progress
+    assert year_progress(date(2026, 12, 31)) == Decimal("1.0000")
+    assert year_progress(date(2026, 6, 30)) == Decimal("0.4959")  # 181 of 365 days
+    assert year_progress(date(2028, 2, 29)) == Decimal("0.1639")  # 60 of 366 days
+
+
+@pytest.mark.parametrize("severe,fires", [pytest.param(1, True, id="JX-002-one-severe"),
+                                          pytest.param(0, False, id="JX-002-near-miss-none-severe")])
+def test_jx002_fires_on_a_report_with_a_severe_deviation(severe, fires):
+    facts = {"report": {"period": "2026-H1", "severe_count": severe, "time_progress": Decimal("0.4959"),
+                        "money_progress": Decimal("0.3000")}, "indicator": {"indicator_id": "i"}}
+    assert bool(judge([RULES["performance.severe_deviation"]], "performance.ProgressReported", facts,
+                      "220102")) is fires

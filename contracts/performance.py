@@ -1,0 +1,74 @@
+"""Events of the performance context (绩效), topic `fundwatch.performance.v1`.
+
+Each event names the budget indicator, its org unit and owner division, so that alerting can route
+and judge without asking (JX rules: goals missing, severe deviation, report missing).
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.envelope import DomainEvent
+
+
+class GoalScope(BaseModel):
+    """Where a goal belongs: the indicator it is set for, and who answers for it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    goal_id: str
+    indicator_id: str
+    fiscal_year: int
+    org_unit: str
+    owner_division: str
+
+
+class GoalsSet(DomainEvent, GoalScope):
+    """Performance goals and indicators (绩效目标, 绩效指标) were set, or set again after a return."""
+
+    event_type: ClassVar[str] = "performance.GoalsSet"
+    context: ClassVar[str] = "performance"
+
+    goal: str = Field(description="绩效目标 in words")
+    indicators: list[dict[str, Any]] = Field(description="绩效指标: level1, level2, name, comparison, target, unit, weight")
+    resubmission: bool = Field(False, description="Filed again after the budget division returned it.")
+
+
+class IndicatorOutcome(BaseModel):
+    name: str
+    actual: str
+    met: bool
+    deviation: Decimal | None
+    severe: bool
+
+
+class ProgressReported(DomainEvent, GoalScope):
+    """An execution report (执行情况) for a period, with the deviation of each indicator measured."""
+
+    event_type: ClassVar[str] = "performance.ProgressReported"
+    context: ClassVar[str] = "performance"
+
+    report_id: str = Field(description="<goal>-<period>: one report per goal and period")
+    period: str = Field(description="e.g. 2026-06, 2026-Q2, 2026-H1 (双监控)")
+    period_end: date
+    outcomes: list[IndicatorOutcome]
+    severe_count: int
+    explanation: str = Field(description="偏差原因")
+    measures: str = Field(description="纠偏措施")
+    time_progress: Decimal = Field(description="Share of the year gone by at the period's end.")
+    money_progress: Decimal | None = Field(description="Paid less refunded over the indicator's amount, as known.")
+    resubmission: bool = False
+
+
+class FilingReviewed(DomainEvent, GoalScope):
+    """The budget division (预算绩效管理办公室) accepted a filing or returned it with reasons (第十一条(五))."""
+
+    event_type: ClassVar[str] = "performance.FilingReviewed"
+    context: ClassVar[str] = "performance"
+
+    filing: str = Field(description="goals, or the report_id of an execution report")
+    decision: Literal["accepted", "returned"]
+    reasons: str
+    rectify_by: date | None = Field(None, description="限期整改: the date a returned filing is due again.")

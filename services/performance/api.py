@@ -1,0 +1,265 @@
+"""Performance goals API (绩效目标): set goals for an indicator, report execution, and the budget division's review."""
+
+import calendar
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import NAMESPACE_URL, uuid5
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+
+from backbone.errors import Forbidden, InvalidInput, NotFound
+from backbone.identity import CurrentPrincipal, Principal, require_roles
+from backbone.service import Runtime, RuntimeDep
+from backbone.workdays import SHANGHAI, year_progress
+from contracts.performance import FilingReviewed, GoalsSet, IndicatorOutcome, ProgressReported
+from services.performance.domain import (IndicatorTarget, check_filing, check_review, check_weights, compare,
+                                         parse_actual)
+from services.performance.projections import goals, indicators, reports
+
+router = APIRouter(prefix="/api/v1", tags=["performance"])
+FILERS = ("division", "district", "admin")
+REVIEWERS = ("budget", "admin")  # 预算处 (预算绩效管理办公室)
+SEVERE_SHARE = Decimal("0.20")  # a deviation beyond a fifth of the target is 严重偏离
+PERIOD = re.compile(r"^(?P<year>\d{4})-(?:(?P<month>0[1-9]|1[0-2])|Q(?P<quarter>[1-4])|H(?P<half>[12]))$")
+
+
+class GoalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    indicator_id: str = Field(description="The budget indicator the goals are set for.")
+    goal: str = Field(min_length=1, max_length=4000, description="绩效目标 in words")
+    indicators: list[IndicatorTarget] = Field(min_length=1, max_length=100, description="绩效指标")
+
+
+class GoalOut(BaseModel):
+    id: str
+    indicator_id: str
+    fiscal_year: int
+    org_unit: str
+    owner_division: str
+    goal: str
+    indicators: list[dict[str, Any]]
+    status: str = Field(description="filed, accepted or returned")
+    review_reasons: str | None
+    rectify_by: date | None
+    reports: list[dict[str, Any]] = Field(default_factory=list, description="Execution reports with deviations.")
+    money_progress: Decimal | None = Field(None, description="Paid less refunded over the amount, as known now.")
+    time_progress: Decimal | None = Field(None, description="Share of the fiscal year gone by today (序时进度).")
+
+
+def goal_id_for(indicator_id: str) -> str:
+    """One goal per indicator: setting goals again revises them."""
+    return str(uuid5(NAMESPACE_URL, f"fundwatch:goal:{indicator_id}"))
+
+
+async def _indicator(runtime: Runtime, principal: Principal, indicator_id: str) -> Any:
+    async with runtime.engine.connect() as conn:
+        row = (await conn.execute(select(indicators).where(indicators.c.indicator_id == indicator_id))).first()
+    if row is None or row.fiscal_year is None:
+        raise InvalidInput(f"indicator {indicator_id} is not known to performance (yet)",
+                           errors=[{"field": "indicator_id", "message": "unknown indicator"}])
+    if not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
+        raise Forbidden("the indicator is outside your org unit or division")
+    return row
+
+
+@router.post("/performance-goals", status_code=201, response_model=GoalOut,
+             dependencies=[Depends(require_roles(*FILERS))])
+async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
+    """Set the goals and indicators of a budget indicator; setting them again after a return resubmits them."""
+    ind = await _indicator(runtime, principal, body.indicator_id)
+    faults = check_weights(body.indicators)
+    if faults:
+        raise InvalidInput("the indicators do not make a goal", errors=faults)
+    goal_id = goal_id_for(body.indicator_id)
+    async with runtime.engine.begin() as conn:
+        current = (await conn.execute(select(goals.c.status).where(goals.c.goal_id == goal_id))).scalar()
+        resubmission = check_filing(current)
+        history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
+        event = GoalsSet(goal_id=goal_id, indicator_id=ind.indicator_id, fiscal_year=ind.fiscal_year,
+                         org_unit=ind.org_unit, owner_division=ind.owner_division, goal=body.goal,
+                         indicators=[i.model_dump(mode="json") for i in body.indicators], resubmission=resubmission)
+        await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal",
+                                   expected_version=len(history), events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return await _goal(runtime, principal, goal_id)
+
+
+@router.get("/performance-goals", response_model=list[GoalOut])
+async def list_goals(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: int | None = None,
+                     org_unit: str | None = None, owner_division: str | None = None,
+                     status: str | None = None) -> list[GoalOut]:
+    """Goals within the caller's scope."""
+    q = select(goals).order_by(goals.c.set_at.desc())
+    for column, value in ((goals.c.fiscal_year, fiscal_year), (goals.c.org_unit, org_unit),
+                          (goals.c.owner_division, owner_division), (goals.c.status, status)):
+        if value is not None:
+            q = q.where(column == value)
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(q)).all()
+    return [_out(r, []) for r in rows if principal.can_see(org_unit=r.org_unit, owner_division=r.owner_division)]
+
+
+@router.get("/performance-goals/{goal_id}", response_model=GoalOut)
+async def get_goal(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
+    """A goal with its indicators and every execution report with the deviation of each indicator."""
+    return await _goal(runtime, principal, goal_id)
+
+
+async def _goal(runtime: Runtime, principal: Principal, goal_id: str) -> GoalOut:
+    async with runtime.engine.connect() as conn:
+        row = (await conn.execute(select(goals).where(goals.c.goal_id == goal_id))).first()
+        if row is None or not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
+            raise NotFound(f"goal {goal_id} does not exist")
+        filed = (await conn.execute(select(reports).where(reports.c.goal_id == goal_id)
+                                    .order_by(reports.c.period_end))).all()
+        money = (await conn.execute(select(indicators).where(indicators.c.indicator_id == row.indicator_id))).first()
+    out = _out(row, [{k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in r._mapping.items()}
+                     for r in filed])
+    today = datetime.now(SHANGHAI).date()
+    out.money_progress = _money_progress(money)
+    out.time_progress = year_progress(today) if today.year == row.fiscal_year else None
+    return out
+
+
+def _money_progress(money: Any) -> Decimal | None:
+    return (((money.paid - money.refunded) / money.amount).quantize(Decimal("0.0001"))
+            if money is not None and money.amount else None)
+
+
+def _out(row: Any, filed: list[dict[str, Any]]) -> GoalOut:
+    m = row._mapping
+    return GoalOut(id=m["goal_id"], reports=filed, **{k: m[k] for k in GoalOut.model_fields if k in m})
+
+
+class ActualIn(BaseModel):
+    name: str = Field(description="The 三级指标 it reports on.")
+    actual: str | int = Field(description="A number as text (exact), or for a qualitative indicator: "
+                                          "achieved, partly or not_achieved.")
+
+
+class ProgressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    period: str = Field(description="2026-06 (month), 2026-Q2 (quarter) or 2026-H1 (the mid-year 双监控 point)")
+    actuals: list[ActualIn] = Field(min_length=1)
+    explanation: str = Field("", max_length=4000, description="偏差原因")
+    measures: str = Field("", max_length=4000, description="纠偏措施")
+
+
+def period_end(period: str, fiscal_year: int) -> date:
+    """The last day of a reporting period of the goal's fiscal year; ValueError naming the fault."""
+    found = PERIOD.match(period)
+    if found is None:
+        raise ValueError("expected 2026-06, 2026-Q2 or 2026-H1")
+    year = int(found["year"])
+    if year != fiscal_year:
+        raise ValueError(f"the goal is for {fiscal_year}")
+    month = (int(found["month"]) if found["month"] else int(found["quarter"]) * 3 if found["quarter"]
+             else int(found["half"]) * 6)
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@router.post("/performance-goals/{goal_id}/progress", status_code=201, response_model=GoalOut,
+             dependencies=[Depends(require_roles(*FILERS))])
+async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrincipal,
+                          runtime: RuntimeDep) -> GoalOut:
+    """File an execution report: the deviation of each indicator is measured, next to time and money progress."""
+    current = await _goal(runtime, principal, goal_id)
+    try:
+        end = period_end(body.period, current.fiscal_year)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), errors=[{"field": "period", "message": str(exc)}]) from None
+    targets = {i["name"]: IndicatorTarget(**i) for i in current.indicators}
+    outcomes, faults = [], []
+    for n, item in enumerate(body.actuals):
+        target = targets.get(item.name)
+        if target is None:
+            faults.append({"field": f"actuals[{n}].name", "message": "not an indicator of this goal"})
+            continue
+        try:
+            outcome = compare(target, parse_actual(target, item.actual), SEVERE_SHARE)
+        except (ValueError, ArithmeticError, ValidationError) as exc:
+            faults.append({"field": f"actuals[{n}].actual", "message": str(exc).splitlines()[0]})
+            continue
+        outcomes.append(IndicatorOutcome(name=item.name, actual=str(item.actual), met=outcome.met,
+                                         deviation=outcome.deviation, severe=outcome.severe))
+    if faults:
+        raise InvalidInput("the report has faults", errors=faults)
+    report_id = f"{goal_id}-{body.period}"
+    async with runtime.engine.begin() as conn:
+        status = (await conn.execute(select(reports.c.status).where(reports.c.report_id == report_id))).scalar()
+        resubmission = check_filing(status)
+        money = (await conn.execute(select(indicators).where(indicators.c.indicator_id == current.indicator_id))).one()
+        history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
+        event = ProgressReported(
+            goal_id=goal_id, indicator_id=current.indicator_id, fiscal_year=current.fiscal_year,
+            org_unit=current.org_unit, owner_division=current.owner_division, report_id=report_id,
+            period=body.period, period_end=end, outcomes=outcomes, severe_count=sum(o.severe for o in outcomes),
+            explanation=body.explanation, measures=body.measures, time_progress=year_progress(end),
+            money_progress=_money_progress(money), resubmission=resubmission)
+        await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal",
+                                   expected_version=len(history), events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return await _goal(runtime, principal, goal_id)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    filing: str = Field("goals", description="goals, or the report_id of an execution report")
+    decision: Literal["accepted", "returned"]
+    reasons: str = Field(min_length=1, max_length=4000)
+    rectify_by: date | None = Field(None, description="限期整改: required when returning")
+
+
+@router.post("/performance-goals/{goal_id}/reviews", response_model=GoalOut,
+             dependencies=[Depends(require_roles(*REVIEWERS))])
+async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
+    """The budget division accepts a filing or returns it with reasons and a date (第十一条(五))."""
+    if body.decision == "returned" and body.rectify_by is None:
+        raise InvalidInput("a return sets the date to rectify by", errors=[
+            {"field": "rectify_by", "message": "required when returning"}])
+    current = await _goal(runtime, principal, goal_id)
+    async with runtime.engine.begin() as conn:
+        if body.filing == "goals":
+            status = (await conn.execute(select(goals.c.status).where(goals.c.goal_id == goal_id))).scalar()
+        else:
+            status = (await conn.execute(select(reports.c.status).where(
+                reports.c.report_id == body.filing, reports.c.goal_id == goal_id))).scalar()
+            if status is None:
+                raise InvalidInput("no such report of this goal", errors=[
+                    {"field": "filing", "message": "goals or a report_id of this goal"}])
+        check_review(status)
+        history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
+        event = FilingReviewed(goal_id=goal_id, indicator_id=current.indicator_id, fiscal_year=current.fiscal_year,
+                               org_unit=current.org_unit, owner_division=current.owner_division, filing=body.filing,
+                               decision=body.decision, reasons=body.reasons, rectify_by=body.rectify_by)
+        await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal",
+                                   expected_version=len(history), events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return await _goal(runtime, principal, goal_id)
+
+
+class StepOut(BaseModel):
+    version: int
+    event_type: str
+    actor: str
+    at: datetime
+    payload: dict[str, Any]
+
+
+@router.get("/performance-goals/{goal_id}/history", response_model=list[StepOut])
+async def history(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[StepOut]:
+    """Every step of a goal (set, reported, reviewed, resubmitted), each with its actor."""
+    await _goal(runtime, principal, goal_id)
+    async with runtime.engine.connect() as conn:
+        events = await runtime.store.read_stream(conn, f"goal-{goal_id}")
+    return [StepOut(version=e.version, event_type=e.event_type, actor=e.metadata.actor,
+                    at=e.occurred_at.astimezone(SHANGHAI), payload=e.payload) for e in events]
+
+

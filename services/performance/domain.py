@@ -1,0 +1,180 @@
+"""Performance goals (绩效目标) and their indicators (绩效指标): the national three-level frame, comparison
+of actual against target, deviation, and the year-end self-evaluation score. No I/O.
+
+Deviation is a signed share of the target, exact to four places: negative when an indicator falls
+short (≥ and the lower bound of a range), positive when it overruns (≤ and the upper bound). A
+target of zero has no share: the deviation is then None and any difference counts as severe.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from backbone.errors import DomainError
+
+FOUR = Decimal("0.0001")
+ONE, ZERO = Decimal("1"), Decimal("0")
+
+# 一级指标 → 二级指标 (the national frame)
+FRAME: dict[str, tuple[str, ...]] = {
+    "产出指标": ("数量指标", "质量指标", "时效指标", "成本指标"),
+    "效益指标": ("经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"),
+    "满意度指标": ("服务对象满意度指标",),
+}
+
+
+class Comparison(StrEnum):
+    AT_LEAST = "gte"  # ≥
+    AT_MOST = "lte"  # ≤
+    EQUAL = "eq"  # =
+    RANGE = "range"  # 区间
+    QUALITATIVE = "qualitative"  # 定性
+
+
+class Grade(StrEnum):
+    """A qualitative indicator's result."""
+
+    ACHIEVED = "achieved"  # 达成
+    PARTLY = "partly"  # 部分达成
+    NOT_ACHIEVED = "not_achieved"  # 未达成
+
+
+GRADE_SHARE = {Grade.ACHIEVED: ONE, Grade.PARTLY: Decimal("0.5"), Grade.NOT_ACHIEVED: ZERO}
+
+
+class IndicatorTarget(BaseModel):
+    """One 绩效指标: its place in the frame, how it is compared, its target, unit and weight."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    level1: str = Field(description="一级指标: " + "、".join(FRAME))
+    level2: str = Field(description="二级指标")
+    name: str = Field(min_length=1, max_length=200, description="三级指标")
+    comparison: Comparison
+    target: Decimal | None = Field(None, description="The target for ≥, ≤ and =.")
+    target_low: Decimal | None = Field(None, description="Lower bound of a range.")
+    target_high: Decimal | None = Field(None, description="Upper bound of a range.")
+    target_text: str | None = Field(None, max_length=500, description="The target in words, for a qualitative one.")
+    unit: str = Field("", max_length=20, description="计量单位")
+    weight: Decimal = Field(gt=0, le=100, description="分值权重; a goal's weights add up to 100.")
+
+    @field_validator("level1")
+    @classmethod
+    def _level1(cls, v: str) -> str:
+        if v not in FRAME:
+            raise ValueError("expected one of " + "、".join(FRAME))
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "IndicatorTarget":
+        if self.level2 not in FRAME[self.level1]:
+            raise ValueError(f"level2 of {self.level1} is one of " + "、".join(FRAME[self.level1]))
+        needs = {Comparison.RANGE: ("target_low", "target_high"), Comparison.QUALITATIVE: ("target_text",)}.get(
+            self.comparison, ("target",))
+        missing = [n for n in needs if getattr(self, n) in (None, "")]
+        if missing:
+            raise ValueError(f"a {self.comparison.value} indicator needs {', '.join(missing)}")
+        if self.comparison is Comparison.RANGE and self.target_low > self.target_high:  # type: ignore[operator]
+            raise ValueError("target_low is above target_high")
+        return self
+
+
+class Outcome(BaseModel):
+    """How an actual value compares with its target."""
+
+    met: bool
+    deviation: Decimal | None = Field(description="Signed share of the target; None for a zero target.")
+    severe: bool = Field(description="Beyond the tolerated deviation (a zero target: any difference).")
+    achievement: Decimal = Field(description="Share of the indicator's weight earned, 0 to 1.")
+
+
+def _share(diff: Decimal, base: Decimal) -> Decimal | None:
+    return None if base == 0 else (diff / abs(base)).quantize(FOUR, ROUND_HALF_UP)
+
+
+def compare(indicator: IndicatorTarget, actual: Decimal | Grade, tolerance: Decimal) -> Outcome:
+    """An actual value against its indicator's target; `tolerance` is the share beyond which it is severe."""
+    if indicator.comparison is Comparison.QUALITATIVE:
+        grade = Grade(actual)
+        share = GRADE_SHARE[grade]
+        return Outcome(met=grade is Grade.ACHIEVED, deviation=(share - ONE).quantize(FOUR),
+                       severe=grade is Grade.NOT_ACHIEVED, achievement=share)
+    if not isinstance(actual, Decimal):
+        raise ValueError("a quantitative indicator needs a number")
+    if indicator.comparison is Comparison.RANGE:
+        low, high = indicator.target_low, indicator.target_high
+        assert low is not None and high is not None
+        if low <= actual <= high:
+            return Outcome(met=True, deviation=ZERO.quantize(FOUR), severe=False, achievement=ONE)
+        bound = low if actual < low else high
+        return _off(actual - bound, bound, tolerance)
+    target = indicator.target
+    assert target is not None
+    met = {Comparison.AT_LEAST: actual >= target, Comparison.AT_MOST: actual <= target,
+           Comparison.EQUAL: actual == target}[indicator.comparison]
+    if met:
+        return Outcome(met=True, deviation=ZERO.quantize(FOUR), severe=False, achievement=ONE)
+    return _off(actual - target, target, tolerance)
+
+
+def _off(diff: Decimal, base: Decimal, tolerance: Decimal) -> Outcome:
+    deviation = _share(diff, base)
+    if deviation is None:
+        return Outcome(met=False, deviation=None, severe=True, achievement=ZERO)
+    achievement = max(ZERO, ONE - abs(deviation)).quantize(FOUR)
+    return Outcome(met=False, deviation=deviation, severe=abs(deviation) > tolerance, achievement=achievement)
+
+
+def check_weights(indicators: list[IndicatorTarget]) -> list[dict[str, Any]]:
+    """Faults of a goal's indicators as a whole: weights add up to 100, names are unique."""
+    faults = []
+    total = sum((i.weight for i in indicators), ZERO)
+    if total != 100:
+        faults.append({"field": "indicators", "message": f"the weights add up to {total}, not 100"})
+    names = [i.name for i in indicators]
+    faults += [{"field": f"indicators[{n}].name", "message": "the same name twice"}
+               for n, name in enumerate(names) if name in names[:n]]
+    if not any(i.level1 == "产出指标" for i in indicators):
+        faults.append({"field": "indicators", "message": "at least one 产出指标 is required"})
+    return faults
+
+
+def score(indicators: list[IndicatorTarget], outcomes: list[Outcome]) -> tuple[Decimal, str]:
+    """Self-evaluation (自评): the points earned out of 100 and the grade 优 (≥90), 良 (≥80), 中 (≥60), 差."""
+    total = sum((i.weight * o.achievement for i, o in zip(indicators, outcomes, strict=True)), ZERO)
+    total = total.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    grade = "优" if total >= 90 else "良" if total >= 80 else "中" if total >= 60 else "差"
+    return total, grade
+
+
+class FilingOutOfTurn(DomainError):
+    """A filing reviewed or filed again at the wrong time (e.g. a returned one accepted before it is resubmitted)."""
+
+    status = 409
+    type_name = "filing-out-of-turn"
+    title = "Not possible at this step"
+
+
+def check_filing(status: str | None) -> bool:
+    """Whether a filing (goals or a report) may be filed now; True when it is a resubmission after a return."""
+    if status == "accepted":
+        raise FilingOutOfTurn("an accepted filing is final", filing_status=status)
+    return status == "returned"
+
+
+def check_review(status: str | None) -> None:
+    """Only a filing waiting for review can be accepted or returned: a returned one must be resubmitted first."""
+    if status != "filed":
+        raise FilingOutOfTurn(f"the filing is {status or 'not filed'}; only a filed one is reviewed",
+                              filing_status=status)
+
+
+def parse_actual(indicator: IndicatorTarget, value: Any) -> Decimal | Grade:
+    """An actual value as the indicator compares it: a grade for a qualitative one, else an exact number."""
+    if indicator.comparison is Comparison.QUALITATIVE:
+        return Grade(value)
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError("a number written as text, e.g. '120' or '0.95'")
+    return Decimal(str(value))

@@ -1,0 +1,151 @@
+"""Performance goals end to end: filing, the budget division's review, deviations, scope, and the alerts."""
+
+import asyncio
+from datetime import datetime
+
+import asyncpg
+import httpx
+import pytest
+
+from backbone.db import asyncpg_dsn
+from backbone.workdays import SHANGHAI
+from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.test_alert_handling import OWNER, person
+from tests.e2e.test_walking_skeleton import poll
+
+pytestmark = pytest.mark.e2e
+BUDGET = person("预算处-冯", ["budget"])
+NANGUAN = person("南关区财政局-陈", ["district"], org_unit="220102")
+KUANCHENG = person("宽城区财政局-褚", ["district"], org_unit="220103")
+YEAR = datetime.now(SHANGHAI).year
+
+GOALS = {"goal": "完成200户危房改造，群众满意度不低于90%", "indicators": [
+    {"level1": "产出指标", "level2": "数量指标", "name": "危房改造户数", "comparison": "gte", "target": "200", "unit": "户",
+     "weight": "40"},
+    {"level1": "产出指标", "level2": "成本指标", "name": "户均补助", "comparison": "lte", "target": "25000", "unit": "元",
+     "weight": "20"},
+    {"level1": "效益指标", "level2": "社会效益指标", "name": "住房安全保障", "comparison": "qualitative",
+     "target_text": "全部达到安全标准", "weight": "20"},
+    {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "comparison": "range",
+     "target_low": "90", "target_high": "100", "unit": "%", "weight": "20"}]}
+
+
+async def move_clock(database_url: str, indicator: str, column: str) -> None:
+    """Let time pass for the goals clock of an indicator (JX-001 only)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute(f"UPDATE alerting.watches SET {column} = now() - interval '1 second' "
+                           "WHERE rule_id = 'performance.goals_missing' AND subject_id = $1", indicator)
+    finally:
+        await conn.close()
+
+
+def known(stack, admin, indicator: str) -> bool:
+    """Performance has learned the indicator from the ledger's events."""
+    # Half the weights: refused either way, but only a known indicator gets as far as the weights.
+    r = httpx.post(f"{stack.processes.url('performance')}/api/v1/performance-goals", headers=OWNER,
+                   json={"indicator_id": indicator, "goal": "probe", "indicators": [
+                       GOALS["indicators"][0] | {"weight": "50"}]})
+    return "the weights add up to 50" in r.text
+
+
+def test_goals_are_filed_returned_resubmitted_and_accepted_with_every_step_an_event(stack):
+    performance = f"{stack.processes.url('performance')}/api/v1"
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        indicator = c.post("/indicators", json=indicator_body("5000000.00"), headers=admin).json()["id"]
+    assert poll(lambda: known(stack, admin, indicator))
+    bad = httpx.post(f"{performance}/performance-goals", headers=OWNER, json={
+        "indicator_id": indicator, **GOALS, "indicators": GOALS["indicators"][:2]})
+    assert bad.status_code == 422 and "the weights add up to 60, not 100" in bad.text
+    assert httpx.post(f"{performance}/performance-goals", headers=KUANCHENG,
+                      json={"indicator_id": indicator, **GOALS}).status_code == 403
+    filed = httpx.post(f"{performance}/performance-goals", headers=NANGUAN, json={"indicator_id": indicator, **GOALS})
+    assert filed.status_code == 201, filed.text
+    goal = filed.json()
+    assert (goal["status"], goal["org_unit"], goal["owner_division"]) == ("filed", "220102", "agriculture")
+    url = f"{performance}/performance-goals/{goal['id']}"
+    assert httpx.get(url, headers=KUANCHENG).status_code == 404, "another district does not see it"
+    assert httpx.post(f"{url}/reviews", headers=OWNER, json={"decision": "accepted", "reasons": "x"}).status_code == 403
+    no_date = httpx.post(f"{url}/reviews", headers=BUDGET, json={"decision": "returned", "reasons": "指标不够细化"})
+    assert no_date.status_code == 422 and no_date.json()["errors"][0]["field"] == "rectify_by"
+    returned = httpx.post(f"{url}/reviews", headers=BUDGET, json={
+        "decision": "returned", "reasons": "满意度目标偏低，请细化", "rectify_by": f"{YEAR}-12-15"})
+    assert returned.status_code == 200 and returned.json()["status"] == "returned"
+    # A returned filing cannot be accepted until it is filed again.
+    early = httpx.post(f"{url}/reviews", headers=BUDGET, json={"decision": "accepted", "reasons": "同意"})
+    assert early.status_code == 409
+    again = httpx.post(f"{performance}/performance-goals", headers=OWNER, json={"indicator_id": indicator, **GOALS})
+    assert again.status_code == 201 and again.json()["status"] == "filed"
+    accepted = httpx.post(f"{url}/reviews", headers=BUDGET, json={"decision": "accepted", "reasons": "同意"})
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    assert httpx.post(f"{performance}/performance-goals", headers=OWNER,
+                      json={"indicator_id": indicator, **GOALS}).status_code == 409, "an accepted filing is final"
+    steps = httpx.get(f"{url}/history", headers=OWNER).json()
+    assert [(s["event_type"].split(".")[1], s["actor"]) for s in steps] == [
+        ("GoalsSet", "南关区财政局-陈"), ("FilingReviewed", "预算处-冯"), ("GoalsSet", "农业处-王科长"),
+        ("FilingReviewed", "预算处-冯")]
+    assert steps[2]["payload"]["resubmission"] is True
+    listed = httpx.get(f"{performance}/performance-goals", headers=KUANCHENG, params={"fiscal_year": YEAR}).json()
+    assert goal["id"] not in {g["id"] for g in listed}
+
+
+def test_an_execution_report_measures_deviations_and_a_severe_one_raises_a_yellow_light(stack):
+    performance = f"{stack.processes.url('performance')}/api/v1"
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    with stack.client() as c:
+        indicator = c.post("/indicators", json=indicator_body("1000.00"), headers=admin).json()["id"]
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(f"{indicator}-p", indicator, "250.00")]}).raise_for_status()
+    assert poll(lambda: known(stack, admin, indicator))
+    goal = httpx.post(f"{performance}/performance-goals", headers=OWNER,
+                      json={"indicator_id": indicator, **GOALS}).json()
+    url = f"{performance}/performance-goals/{goal['id']}"
+    assert poll(lambda: httpx.get(url, headers=OWNER).json()["money_progress"] == "0.2500"), "the payment counted"
+    wrong = httpx.post(f"{url}/progress", headers=OWNER, json={"period": f"{YEAR}-H1", "actuals": [
+        {"name": "不存在", "actual": "1"}, {"name": "危房改造户数", "actual": "很多"}]})
+    assert wrong.status_code == 422 and {e["field"] for e in wrong.json()["errors"]} == {
+        "actuals[0].name", "actuals[1].actual"}
+    assert httpx.post(f"{url}/progress", headers=OWNER, json={"period": f"{YEAR - 1}-H1", "actuals": [
+        {"name": "危房改造户数", "actual": "1"}]}).status_code == 422
+    report = httpx.post(f"{url}/progress", headers=OWNER, json={
+        "period": f"{YEAR}-H1", "explanation": "施工季节推迟", "measures": "增加施工队伍", "actuals": [
+            {"name": "危房改造户数", "actual": "120"}, {"name": "户均补助", "actual": "24000"},
+            {"name": "住房安全保障", "actual": "partly"}, {"name": "群众满意度", "actual": "95"}]})
+    assert report.status_code == 201, report.text
+    h1 = report.json()["reports"][0]
+    outcomes = {o["name"]: o for o in h1["outcomes"]}
+    assert (outcomes["危房改造户数"]["deviation"], outcomes["危房改造户数"]["severe"]) == ("-0.4000", True)
+    assert outcomes["户均补助"]["met"] and outcomes["群众满意度"]["met"]
+    assert (h1["time_progress"], h1["money_progress"]) == (f"{0.4959:.4f}", "0.2500")
+
+    def deviation_alert():
+        items = httpx.get(f"{stack.processes.url('alerting')}/api/v1/alerts", headers=OWNER,
+                          params={"rule": "performance.severe_deviation", "limit": 1000}).json()["items"]
+        return next((a for a in items if a["subject"]["id"] == indicator), None)
+    alert = poll(deviation_alert)
+    assert alert and alert["level"] == "yellow" and alert["explanation"]["values"]["report.severe_count"] == 1
+
+
+def test_an_indicator_without_goals_rings_a_bell_and_then_turns_yellow_and_goals_clear_it(stack, servers):
+    admin = stack.admin_headers()
+    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    with stack.client() as c:
+        late, on_time = (c.post("/indicators", json=indicator_body("800.00"), headers=admin).json()["id"]
+                         for _ in range(2))
+
+    def goals_alert(indicator: str):
+        items = httpx.get(f"{alerting}/alerts", headers=OWNER,
+                          params={"rule": "performance.goals_missing", "limit": 1000}).json()["items"]
+        return next((a for a in items if a["subject"]["id"] == indicator), None)
+    assert poll(lambda: known(stack, admin, on_time))
+    for indicator in (late, on_time):
+        asyncio.run(move_clock(servers.database_url, indicator, "bell_at"))  # two working days before the due day
+    assert poll(lambda: all(goals_alert(i) for i in (late, on_time)))
+    assert {goals_alert(i)["level"] for i in (late, on_time)} == {"yellow_bell"}
+    httpx.post(f"{stack.processes.url('performance')}/api/v1/performance-goals", headers=OWNER,
+               json={"indicator_id": on_time, **GOALS}).raise_for_status()
+    assert poll(lambda: goals_alert(on_time)["status"] == "cleared")
+    asyncio.run(move_clock(servers.database_url, late, "due_at"))  # the five working days have passed
+    assert poll(lambda: goals_alert(late)["level"] == "yellow")
+    assert goals_alert(late)["status"] == "open" and goals_alert(on_time)["status"] == "cleared"

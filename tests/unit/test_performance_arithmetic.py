@@ -1,0 +1,95 @@
+"""Target comparison, deviation and scoring of 绩效指标: every comparison kind, zero targets, exact decimals."""
+
+from decimal import Decimal as D
+
+import pytest
+from pydantic import ValidationError
+
+from services.performance.domain import Grade, IndicatorTarget, check_weights, compare, score
+
+TOLERANCE = D("0.20")
+
+
+def indicator(comparison: str, **fields) -> IndicatorTarget:
+    return IndicatorTarget(level1="产出指标", level2="数量指标", name=fields.pop("name", "帮扶户数"),
+                           comparison=comparison, unit="户", weight=fields.pop("weight", D("100")), **fields)
+
+
+@pytest.mark.parametrize("target,actual,met,deviation,severe,achievement", [
+    pytest.param(indicator("gte", target=D("120")), D("150"), True, D("0"), False, D("1"), id="gte-exceeded"),
+    pytest.param(indicator("gte", target=D("120")), D("100"), False, D("-0.1667"), False, D("0.8333"),
+                 id="gte-short-within-tolerance"),
+    pytest.param(indicator("gte", target=D("120")), D("60"), False, D("-0.5000"), True, D("0.5000"),
+                 id="gte-severely-short"),
+    pytest.param(indicator("gte", target=D("0")), D("0"), True, D("0"), False, D("1"), id="gte-zero-target-met"),
+    pytest.param(indicator("lte", target=D("3")), D("3"), True, D("0"), False, D("1"), id="lte-at-target"),
+    pytest.param(indicator("lte", target=D("3")), D("4"), False, D("0.3333"), True, D("0.6667"), id="lte-overrun"),
+    pytest.param(indicator("lte", target=D("0")), D("1"), False, None, True, D("0"), id="lte-zero-target-any-overrun"),
+    pytest.param(indicator("eq", target=D("100")), D("100.00"), True, D("0"), False, D("1"), id="eq-met"),
+    pytest.param(indicator("eq", target=D("100")), D("110"), False, D("0.1000"), False, D("0.9000"), id="eq-over"),
+    pytest.param(indicator("eq", target=D("0")), D("0.01"), False, None, True, D("0"), id="eq-zero-target-missed"),
+    pytest.param(indicator("range", target_low=D("0.95"), target_high=D("1.00")), D("0.97"), True, D("0"), False,
+                 D("1"), id="range-inside"),
+    pytest.param(indicator("range", target_low=D("0.95"), target_high=D("1.00")), D("0.76"), False, D("-0.2000"),
+                 False, D("0.8000"), id="range-below-at-tolerance"),
+    pytest.param(indicator("range", target_low=D("10"), target_high=D("20")), D("25"), False, D("0.2500"), True,
+                 D("0.7500"), id="range-above"),
+    pytest.param(indicator("range", target_low=D("0"), target_high=D("0")), D("-1"), False, None, True, D("0"),
+                 id="range-zero-bounds"),
+])
+def test_quantitative_indicators(target, actual, met, deviation, severe, achievement):
+    outcome = compare(target, actual, TOLERANCE)
+    assert (outcome.met, outcome.deviation, outcome.severe, outcome.achievement) == (met, deviation, severe,
+                                                                                     achievement)
+    assert outcome.deviation is None or outcome.deviation.as_tuple().exponent == -4, "exact to four places"
+
+
+@pytest.mark.parametrize("grade,met,deviation,severe,achievement", [
+    pytest.param(Grade.ACHIEVED, True, D("0.0000"), False, D("1"), id="achieved"),
+    pytest.param(Grade.PARTLY, False, D("-0.5000"), False, D("0.5"), id="partly"),
+    pytest.param(Grade.NOT_ACHIEVED, False, D("-1.0000"), True, D("0"), id="not-achieved"),
+])
+def test_qualitative_indicators(grade, met, deviation, severe, achievement):
+    qualitative = IndicatorTarget(level1="效益指标", level2="社会效益指标", name="群众生产生活条件", comparison="qualitative",
+                                  target_text="明显改善", weight=D("100"))
+    outcome = compare(qualitative, grade, TOLERANCE)
+    assert (outcome.met, outcome.deviation, outcome.severe, outcome.achievement) == (met, deviation, severe,
+                                                                                     achievement)
+
+
+def test_a_third_is_never_a_float():
+    outcome = compare(indicator("gte", target=D("3")), D("2"), TOLERANCE)
+    assert outcome.deviation == D("-0.3333") and isinstance(outcome.achievement, D)
+
+
+@pytest.mark.parametrize("fields,message", [
+    pytest.param({"level1": "产出指标", "level2": "社会效益指标"}, "level2", id="level2-outside-its-level1"),
+    pytest.param({"level1": "过程指标"}, "expected one of", id="unknown-level1"),
+    pytest.param({"comparison": "range", "target_low": D("5")}, "target_high", id="range-needs-both-bounds"),
+    pytest.param({"comparison": "range", "target_low": D("5"), "target_high": D("1")}, "above",
+                 id="range-upside-down"),
+    pytest.param({"comparison": "qualitative"}, "target_text", id="qualitative-needs-words"),
+    pytest.param({"comparison": "gte"}, "target", id="gte-needs-a-target"),
+])
+def test_a_malformed_indicator_is_refused_with_the_reason(fields, message):
+    base = {"level1": "产出指标", "level2": "数量指标", "name": "x", "comparison": "gte", "target": None, "weight": 100}
+    with pytest.raises(ValidationError) as refused:
+        IndicatorTarget(**(base | fields))
+    assert message in str(refused.value)
+
+
+def test_weights_add_up_to_100_and_a_goal_has_an_output_indicator():
+    satisfaction = IndicatorTarget(level1="满意度指标", level2="服务对象满意度指标", name="满意度", comparison="gte",
+                                   target=D("90"), unit="%", weight=D("30"))
+    assert [f["message"] for f in check_weights([satisfaction])] == [
+        "the weights add up to 30, not 100", "at least one 产出指标 is required"]
+    assert check_weights([indicator("gte", target=D("1"), weight=D("70")), satisfaction]) == []
+
+
+def test_self_evaluation_scores_by_weight_and_grades():
+    items = [indicator("gte", target=D("120"), weight=D("60"), name="a"),
+             indicator("lte", target=D("3"), weight=D("40"), name="b")]
+    outcomes = [compare(items[0], D("100"), TOLERANCE), compare(items[1], D("3"), TOLERANCE)]
+    total, grade = score(items, outcomes)
+    assert (total, grade) == (D("90.00"), "优")  # 60 × 0.8333 + 40 = 89.998 → 90.00
+    assert score(items, [compare(items[0], D("60"), TOLERANCE), outcomes[1]]) == (D("70.00"), "中")
