@@ -7,7 +7,7 @@ from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
-from contracts.performance import FilingReviewed, GoalsSet, ProgressReported
+from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
 from contracts.registry import (PersonalDataRevealed, PoorPopulationRecorded, PublicEmployeesRecorded,
                                 RegistryImportCompleted, RegistryPersonsRemoved)
 
@@ -20,7 +20,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
                   AlertTransitioned, AlertBreachRepeated, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
-                  ProgressReported, FilingReviewed, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
+                  ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
 }
 
 

@@ -68,7 +68,25 @@ class FilingReviewed(DomainEvent, GoalScope):
     event_type: ClassVar[str] = "performance.FilingReviewed"
     context: ClassVar[str] = "performance"
 
-    filing: str = Field(description="goals, or the report_id of an execution report")
+    filing: str = Field(description="goals, evaluation, or the report_id of an execution report")
     decision: Literal["accepted", "returned"]
     reasons: str
     rectify_by: date | None = Field(None, description="限期整改: the date a returned filing is due again.")
+
+
+class IndicatorScore(IndicatorOutcome):
+    weight: Decimal
+    score: Decimal = Field(description="weight × achievement")
+
+
+class SelfEvaluated(DomainEvent, GoalScope):
+    """The year-end self-evaluation (绩效自评): a score per indicator, the total out of 100, grade and conclusion."""
+
+    event_type: ClassVar[str] = "performance.SelfEvaluated"
+    context: ClassVar[str] = "performance"
+
+    scores: list[IndicatorScore]
+    total: Decimal
+    grade: Literal["优", "良", "中", "差"]
+    conclusion: str
+    resubmission: bool = False

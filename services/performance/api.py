@@ -9,16 +9,17 @@ from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal, require_roles
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI, year_progress
-from contracts.performance import FilingReviewed, GoalsSet, IndicatorOutcome, ProgressReported
-from services.performance.domain import (IndicatorTarget, check_filing, check_review, check_weights, compare,
-                                         parse_actual)
-from services.performance.projections import goals, indicators, reports
+from contracts.performance import (FilingReviewed, GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported,
+                                   SelfEvaluated)
+from services.performance.domain import (IndicatorTarget, Outcome, check_filing, check_review, check_weights, compare,
+                                         parse_actual, score)
+from services.performance.projections import evaluations, goals, indicators, reports
 
 router = APIRouter(prefix="/api/v1", tags=["performance"])
 FILERS = ("division", "district", "admin")
@@ -47,6 +48,7 @@ class GoalOut(BaseModel):
     review_reasons: str | None
     rectify_by: date | None
     reports: list[dict[str, Any]] = Field(default_factory=list, description="Execution reports with deviations.")
+    evaluation: dict[str, Any] | None = Field(None, description="The year-end self-evaluation (绩效自评).")
     money_progress: Decimal | None = Field(None, description="Paid less refunded over the amount, as known now.")
     time_progress: Decimal | None = Field(None, description="Share of the fiscal year gone by today (序时进度).")
 
@@ -104,12 +106,6 @@ async def list_goals(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_ye
     return [_out(r, []) for r in rows if principal.can_see(org_unit=r.org_unit, owner_division=r.owner_division)]
 
 
-@router.get("/performance-goals/{goal_id}", response_model=GoalOut)
-async def get_goal(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
-    """A goal with its indicators and every execution report with the deviation of each indicator."""
-    return await _goal(runtime, principal, goal_id)
-
-
 async def _goal(runtime: Runtime, principal: Principal, goal_id: str) -> GoalOut:
     async with runtime.engine.connect() as conn:
         row = (await conn.execute(select(goals).where(goals.c.goal_id == goal_id))).first()
@@ -118,12 +114,17 @@ async def _goal(runtime: Runtime, principal: Principal, goal_id: str) -> GoalOut
         filed = (await conn.execute(select(reports).where(reports.c.goal_id == goal_id)
                                     .order_by(reports.c.period_end))).all()
         money = (await conn.execute(select(indicators).where(indicators.c.indicator_id == row.indicator_id))).first()
-    out = _out(row, [{k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in r._mapping.items()}
-                     for r in filed])
+        evaluated = (await conn.execute(select(evaluations).where(evaluations.c.goal_id == goal_id))).first()
+    out = _out(row, [_plain(r) for r in filed])
+    out.evaluation = _plain(evaluated) if evaluated else None
     today = datetime.now(SHANGHAI).date()
     out.money_progress = _money_progress(money)
     out.time_progress = year_progress(today) if today.year == row.fiscal_year else None
     return out
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in row._mapping.items()}
 
 
 def _money_progress(money: Any) -> Decimal | None:
@@ -151,6 +152,24 @@ class ProgressIn(BaseModel):
     measures: str = Field("", max_length=4000, description="纠偏措施")
 
 
+def _measure(current: GoalOut, actuals: list[ActualIn]) -> list[tuple[IndicatorTarget, Outcome, ActualIn]]:
+    """Each actual against its indicator; every fault reported at once, by the actual's index."""
+    targets = {i["name"]: IndicatorTarget(**i) for i in current.indicators}
+    measured, faults = [], []
+    for n, item in enumerate(actuals):
+        target = targets.get(item.name)
+        if target is None:
+            faults.append({"field": f"actuals[{n}].name", "message": "not an indicator of this goal"})
+            continue
+        try:
+            measured.append((target, compare(target, parse_actual(target, item.actual), SEVERE_SHARE), item))
+        except (ValueError, ArithmeticError, ValidationError) as exc:
+            faults.append({"field": f"actuals[{n}].actual", "message": str(exc).splitlines()[0]})
+    if faults:
+        raise InvalidInput("the actuals have faults", errors=faults)
+    return measured
+
+
 def period_end(period: str, fiscal_year: int) -> date:
     """The last day of a reporting period of the goal's fiscal year; ValueError naming the fault."""
     found = PERIOD.match(period)
@@ -174,22 +193,9 @@ async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrin
         end = period_end(body.period, current.fiscal_year)
     except ValueError as exc:
         raise InvalidInput(str(exc), errors=[{"field": "period", "message": str(exc)}]) from None
-    targets = {i["name"]: IndicatorTarget(**i) for i in current.indicators}
-    outcomes, faults = [], []
-    for n, item in enumerate(body.actuals):
-        target = targets.get(item.name)
-        if target is None:
-            faults.append({"field": f"actuals[{n}].name", "message": "not an indicator of this goal"})
-            continue
-        try:
-            outcome = compare(target, parse_actual(target, item.actual), SEVERE_SHARE)
-        except (ValueError, ArithmeticError, ValidationError) as exc:
-            faults.append({"field": f"actuals[{n}].actual", "message": str(exc).splitlines()[0]})
-            continue
-        outcomes.append(IndicatorOutcome(name=item.name, actual=str(item.actual), met=outcome.met,
-                                         deviation=outcome.deviation, severe=outcome.severe))
-    if faults:
-        raise InvalidInput("the report has faults", errors=faults)
+    measured = _measure(current, body.actuals)
+    outcomes = [IndicatorOutcome(name=item.name, actual=str(item.actual), met=o.met, deviation=o.deviation,
+                                 severe=o.severe) for _, o, item in measured]
     report_id = f"{goal_id}-{body.period}"
     async with runtime.engine.begin() as conn:
         status = (await conn.execute(select(reports.c.status).where(reports.c.report_id == report_id))).scalar()
@@ -211,7 +217,7 @@ async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrin
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    filing: str = Field("goals", description="goals, or the report_id of an execution report")
+    filing: str = Field("goals", description="goals, evaluation, or the report_id of an execution report")
     decision: Literal["accepted", "returned"]
     reasons: str = Field(min_length=1, max_length=4000)
     rectify_by: date | None = Field(None, description="限期整改: required when returning")
@@ -228,12 +234,15 @@ async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runt
     async with runtime.engine.begin() as conn:
         if body.filing == "goals":
             status = (await conn.execute(select(goals.c.status).where(goals.c.goal_id == goal_id))).scalar()
+        elif body.filing == "evaluation":
+            status = (await conn.execute(select(evaluations.c.status).where(evaluations.c.goal_id == goal_id))
+                      ).scalar()
         else:
             status = (await conn.execute(select(reports.c.status).where(
                 reports.c.report_id == body.filing, reports.c.goal_id == goal_id))).scalar()
             if status is None:
                 raise InvalidInput("no such report of this goal", errors=[
-                    {"field": "filing", "message": "goals or a report_id of this goal"}])
+                    {"field": "filing", "message": "goals, evaluation or a report_id of this goal"}])
         check_review(status)
         history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
         event = FilingReviewed(goal_id=goal_id, indicator_id=current.indicator_id, fiscal_year=current.fiscal_year,
@@ -243,6 +252,74 @@ async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runt
                                    expected_version=len(history), events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
     return await _goal(runtime, principal, goal_id)
+
+
+class EvaluationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    actuals: list[ActualIn] = Field(min_length=1, description="The year's actual value of every indicator.")
+    conclusion: str = Field(min_length=1, max_length=4000, description="自评结论")
+
+
+@router.post("/performance-goals/{goal_id}/evaluation", status_code=201, response_model=GoalOut,
+             dependencies=[Depends(require_roles(*FILERS))])
+async def evaluate(goal_id: str, body: EvaluationIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
+    """The year-end self-evaluation: each indicator scored by its weight, a total out of 100 and a grade."""
+    current = await _goal(runtime, principal, goal_id)
+    measured = _measure(current, body.actuals)
+    missing = sorted({i["name"] for i in current.indicators} - {item.name for _, _, item in measured})
+    if missing:
+        raise InvalidInput("a self-evaluation covers every indicator", errors=[
+            {"field": "actuals", "message": f"missing: {'、'.join(missing)}"}])
+    total, grade = score([t for t, _, _ in measured], [o for _, o, _ in measured])
+    async with runtime.engine.begin() as conn:
+        status = (await conn.execute(select(evaluations.c.status).where(evaluations.c.goal_id == goal_id))).scalar()
+        resubmission = check_filing(status)
+        history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
+        event = SelfEvaluated(
+            goal_id=goal_id, indicator_id=current.indicator_id, fiscal_year=current.fiscal_year,
+            org_unit=current.org_unit, owner_division=current.owner_division, total=total, grade=grade,
+            conclusion=body.conclusion, resubmission=resubmission,
+            scores=[IndicatorScore(name=item.name, actual=str(item.actual), met=o.met, deviation=o.deviation,
+                                   severe=o.severe, weight=t.weight, score=(t.weight * o.achievement).quantize(
+                                       Decimal("0.01"))) for t, o, item in measured])
+        await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal",
+                                   expected_version=len(history), events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return await _goal(runtime, principal, goal_id)
+
+
+class UnitSummary(BaseModel):
+    """One org unit's filing and review status (第七条(二)3)."""
+
+    org_unit: str
+    goals: dict[str, int] = Field(description="Goals by status: filed, accepted, returned.")
+    reports: dict[str, int] = Field(description="Execution reports by status.")
+    evaluations: dict[str, int] = Field(description="Self-evaluations by status.")
+    severe_reports: int = Field(description="Reports with at least one severe deviation.")
+
+
+@router.get("/performance-goals/summary", response_model=list[UnitSummary])
+async def summary(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: int) -> list[UnitSummary]:
+    """Per org unit: how many goals, reports and self-evaluations are filed, accepted or returned."""
+    async with runtime.engine.connect() as conn:
+        counts: dict[str, UnitSummary] = {}
+
+        def unit(org_unit: str) -> UnitSummary:
+            return counts.setdefault(org_unit, UnitSummary(org_unit=org_unit, goals={}, reports={}, evaluations={},
+                                                           severe_reports=0))
+        for table, field in ((goals, "goals"), (reports, "reports"), (evaluations, "evaluations")):
+            q = select(goals.c.org_unit, table.c.status, func.count()).where(goals.c.fiscal_year == fiscal_year)
+            if table is not goals:
+                q = q.join_from(table, goals, goals.c.goal_id == table.c.goal_id)
+            for org_unit, status, n in await conn.execute(q.group_by(goals.c.org_unit, table.c.status)):
+                getattr(unit(org_unit), field)[status] = n
+        for org_unit, n in await conn.execute(
+                select(goals.c.org_unit, func.count()).join_from(reports, goals, goals.c.goal_id == reports.c.goal_id)
+                .where(goals.c.fiscal_year == fiscal_year, reports.c.severe_count > 0).group_by(goals.c.org_unit)):
+            unit(org_unit).severe_reports = n
+    # A division's goals span districts: the summary is for those who oversee units (citywide, or the district).
+    return [s for org, s in sorted(counts.items()) if principal.citywide or org == principal.org_unit]
 
 
 class StepOut(BaseModel):
@@ -263,3 +340,8 @@ async def history(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep
                     at=e.occurred_at.astimezone(SHANGHAI), payload=e.payload) for e in events]
 
 
+# Registered last: /performance-goals/summary and the other fixed paths come first.
+@router.get("/performance-goals/{goal_id}", response_model=GoalOut)
+async def get_goal(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
+    """A goal with its indicators and every execution report with the deviation of each indicator."""
+    return await _goal(runtime, principal, goal_id)

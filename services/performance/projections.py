@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
-from contracts.performance import FilingReviewed, GoalsSet, ProgressReported
+from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
 
 metadata = MetaData(schema="performance")
 
@@ -36,6 +36,14 @@ reports = Table(
 )
 
 
+evaluations = Table(
+    "evaluations", metadata,
+    Column("goal_id", Text, primary_key=True), Column("scores", JSONB), Column("total", Numeric(6, 2)),
+    Column("grade", Text), Column("conclusion", Text), Column("status", Text), Column("review_reasons", Text),
+    Column("rectify_by", Date), Column("filed_at", DateTime(timezone=True)),
+)
+
+
 async def project_goals(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
     """Inline projection: each goal and report as it stands, with its review status."""
     for env in envelopes:
@@ -58,9 +66,18 @@ async def project_goals(conn: AsyncConnection, envelopes: Sequence[EventEnvelope
             stmt = insert(reports).values(row)
             await conn.execute(stmt.on_conflict_do_update(index_elements=[reports.c.report_id], set_={
                 k: stmt.excluded[k] for k in row if k not in ("report_id", "goal_id")}))
+        elif env.event_type == SelfEvaluated.event_type:
+            e = SelfEvaluated.model_validate(env.payload)
+            row = {"goal_id": e.goal_id, "scores": env.payload["scores"], "total": e.total, "grade": e.grade,
+                   "conclusion": e.conclusion, "status": "filed", "review_reasons": None, "rectify_by": None,
+                   "filed_at": env.occurred_at}
+            stmt = insert(evaluations).values(row)
+            await conn.execute(stmt.on_conflict_do_update(index_elements=[evaluations.c.goal_id], set_={
+                k: stmt.excluded[k] for k in row if k != "goal_id"}))
         elif env.event_type == FilingReviewed.event_type:
             e = FilingReviewed.model_validate(env.payload)
-            table, key = (goals, goals.c.goal_id == e.goal_id) if e.filing == "goals" else (
-                reports, reports.c.report_id == e.filing)
+            table, key = {"goals": (goals, goals.c.goal_id == e.goal_id),
+                          "evaluation": (evaluations, evaluations.c.goal_id == e.goal_id)}.get(
+                e.filing, (reports, reports.c.report_id == e.filing))
             await conn.execute(update(table).where(key).values(
                 status=e.decision, review_reasons=e.reasons, rectify_by=e.rectify_by))

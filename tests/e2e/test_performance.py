@@ -149,3 +149,39 @@ def test_an_indicator_without_goals_rings_a_bell_and_then_turns_yellow_and_goals
     asyncio.run(move_clock(servers.database_url, late, "due_at"))  # the five working days have passed
     assert poll(lambda: goals_alert(late)["level"] == "yellow")
     assert goals_alert(late)["status"] == "open" and goals_alert(on_time)["status"] == "cleared"
+
+
+def test_the_year_end_self_evaluation_scores_every_indicator_and_the_city_sees_each_districts_status(stack):
+    performance = f"{stack.processes.url('performance')}/api/v1"
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        indicator = c.post("/indicators", json=indicator_body("1000.00", org_unit="220112", owner_division="education"),
+                           headers=admin).json()["id"]
+    education = person("教科文处-卫", ["division"], division="education")
+    shuangyang = person("双阳区财政局-蒋", ["district"], org_unit="220112")
+    probe = {"indicator_id": indicator, "goal": "probe", "indicators": [GOALS["indicators"][0] | {"weight": "50"}]}
+    assert poll(lambda: "the weights add up to 50" in httpx.post(f"{performance}/performance-goals", headers=education,
+                                                                  json=probe).text)
+    goal = httpx.post(f"{performance}/performance-goals", headers=education,
+                      json={"indicator_id": indicator, **GOALS}).json()
+    url = f"{performance}/performance-goals/{goal['id']}"
+    partial = httpx.post(f"{url}/evaluation", headers=education, json={
+        "conclusion": "x", "actuals": [{"name": "危房改造户数", "actual": "200"}]})
+    assert partial.status_code == 422 and "户均补助" in partial.text
+    evaluated = httpx.post(f"{url}/evaluation", headers=shuangyang, json={"conclusion": "目标基本完成", "actuals": [
+        {"name": "危房改造户数", "actual": "180"}, {"name": "户均补助", "actual": "24000"},
+        {"name": "住房安全保障", "actual": "achieved"}, {"name": "群众满意度", "actual": "88"}]})
+    assert evaluated.status_code == 201, evaluated.text
+    result = evaluated.json()["evaluation"]
+    # 40 × 0.9 + 20 + 20 + 20 × (1 − 2/90) = 36 + 40 + 19.5556 → 95.56
+    assert (result["total"], result["grade"]) == ("95.56", "优")
+    scores = {s["name"]: s["score"] for s in result["scores"]}
+    assert scores == {"危房改造户数": "36.00", "户均补助": "20.00", "住房安全保障": "20.00", "群众满意度": "19.56"}
+    returned = httpx.post(f"{url}/reviews", headers=BUDGET, json={
+        "filing": "evaluation", "decision": "returned", "reasons": "满意度调查样本不足", "rectify_by": f"{YEAR + 1}-01-31"})
+    assert returned.status_code == 200 and returned.json()["evaluation"]["status"] == "returned"
+    city = httpx.get(f"{performance}/performance-goals/summary", params={"fiscal_year": YEAR}, headers=BUDGET).json()
+    mine = next(u for u in city if u["org_unit"] == "220112")
+    assert mine["goals"] == {"filed": 1} and mine["evaluations"] == {"returned": 1}
+    assert [u["org_unit"] for u in httpx.get(f"{performance}/performance-goals/summary", headers=KUANCHENG,
+                                             params={"fiscal_year": YEAR}).json()] in ([], ["220103"])
