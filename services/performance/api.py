@@ -1,13 +1,18 @@
 """Performance goals API (绩效目标): set goals for an indicator, report execution, and the budget division's review."""
 
+import asyncio
 import calendar
+import io
 import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 from uuid import NAMESPACE_URL, uuid5
 
+import xlsxwriter
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 
@@ -17,6 +22,7 @@ from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI, year_progress
 from contracts.performance import (FilingReviewed, GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported,
                                    SelfEvaluated)
+from contracts.values import DIVISIONS, ORG_UNITS
 from services.performance.domain import (IndicatorTarget, Outcome, check_filing, check_review, check_weights, compare,
                                          parse_actual, score)
 from services.performance.projections import evaluations, goals, indicators, reports
@@ -338,6 +344,77 @@ async def history(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep
         events = await runtime.store.read_stream(conn, f"goal-{goal_id}")
     return [StepOut(version=e.version, event_type=e.event_type, actor=e.metadata.actor,
                     at=e.occurred_at.astimezone(SHANGHAI), payload=e.payload) for e in events]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COMPARISON_SIGNS = {"gte": "≥", "lte": "≤", "eq": "=", "range": "区间", "qualitative": "定性"}
+STATUS_NAMES = {"filed": "待审核", "accepted": "审核通过", "returned": "退回整改"}
+GOAL_HEADERS = ["预算指标编号", "区划", "主管处室", "绩效目标", "一级指标", "二级指标", "三级指标", "指标值", "计量单位", "权重",
+                "审核状态"]
+REPORT_HEADERS = ["预算指标编号", "区划", "主管处室", "报告期", "三级指标", "实际值", "是否达成", "偏差率", "严重偏离", "支出进度",
+                  "序时进度", "偏差原因", "纠偏措施", "审核状态"]
+
+
+def _target_text(i: dict[str, Any]) -> str:
+    if i["comparison"] == "range":
+        return f"{i['target_low']}–{i['target_high']}"
+    if i["comparison"] == "qualitative":
+        return i["target_text"]
+    return f"{COMPARISON_SIGNS[i['comparison']]}{i['target']}"
+
+
+@router.get("/performance-goals/export", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "Goals and execution within the caller's scope."}})
+async def export(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: int, org_unit: str | None = None,
+                 owner_division: str | None = None) -> Response:
+    """Goals and execution reports as XLSX with Chinese headers, per division or per district by filter."""
+    q = select(goals).where(goals.c.fiscal_year == fiscal_year).order_by(goals.c.org_unit, goals.c.owner_division)
+    if org_unit:
+        q = q.where(goals.c.org_unit == org_unit)
+    if owner_division:
+        q = q.where(goals.c.owner_division == owner_division)
+    async with runtime.engine.connect() as conn:
+        rows = [r for r in await conn.execute(q)
+                if principal.can_see(org_unit=r.org_unit, owner_division=r.owner_division)]
+        filed = (await conn.execute(select(reports).where(reports.c.goal_id.in_([r.goal_id for r in rows]))
+                                    .order_by(reports.c.period_end))).all() if rows else []
+    content = await asyncio.to_thread(_goals_xlsx, rows, filed)
+    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"performance-{stamp}.xlsx\"; "
+                               f"filename*=UTF-8''{quote(f'绩效目标与执行-{fiscal_year}-{stamp}.xlsx')}"})
+
+
+def _goals_xlsx(rows: list[Any], filed: list[Any]) -> bytes:
+    by_goal = {r.goal_id: r for r in rows}
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+        bold = book.add_format({"bold": True})
+        sheet = book.add_worksheet("绩效目标")
+        sheet.write_row(0, 0, GOAL_HEADERS, bold)
+        line = 1
+        for r in rows:
+            for i in r.indicators:
+                sheet.write_row(line, 0, [r.indicator_id, ORG_UNITS.get(r.org_unit, r.org_unit),
+                                          DIVISIONS.get(r.owner_division, r.owner_division), r.goal, i["level1"],
+                                          i["level2"], i["name"], _target_text(i), i.get("unit", ""), i["weight"],
+                                          STATUS_NAMES.get(r.status, r.status)])
+                line += 1
+        sheet = book.add_worksheet("执行情况")
+        sheet.write_row(0, 0, REPORT_HEADERS, bold)
+        line = 1
+        for report in filed:
+            goal = by_goal[report.goal_id]
+            for o in report.outcomes:
+                sheet.write_row(line, 0, [
+                    goal.indicator_id, ORG_UNITS.get(goal.org_unit, goal.org_unit),
+                    DIVISIONS.get(goal.owner_division, goal.owner_division), report.period, o["name"], o["actual"],
+                    "是" if o["met"] else "否", o["deviation"] or "", "是" if o["severe"] else "否",
+                    format(report.money_progress, "f") if report.money_progress is not None else "",
+                    format(report.time_progress, "f"), report.explanation, report.measures,
+                    STATUS_NAMES.get(report.status, report.status)])
+                line += 1
+    return buffer.getvalue()
 
 
 # Registered last: /performance-goals/summary and the other fixed paths come first.

@@ -1,6 +1,7 @@
 """Handling alerts with disposal sheets: who may act, which steps are possible, numbering, export, push."""
 
 import io
+from collections.abc import Iterator, Mapping
 from uuid import uuid4
 
 import httpx
@@ -16,9 +17,32 @@ from tests.e2e.test_walking_skeleton import poll
 pytestmark = pytest.mark.e2e
 
 
-def person(subject: str, roles: list[str], org_unit: str = "220100", division: str | None = None) -> dict:
-    principal = Principal(subject=subject, roles=roles, org_unit=org_unit, division=division)
-    return {IDENTITY_HEADER: issue_internal_token(principal, get_settings().internal_secret.get_secret_value())}
+class Person(Mapping[str, str]):
+    """The identity the gateway would forward for a person (no user administration API yet: issue 7), signed
+    afresh each time it is sent: a forwarded identity lives two minutes, a test module longer."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    def _headers(self) -> dict[str, str]:
+        return {IDENTITY_HEADER: issue_internal_token(self.principal,
+                                                      get_settings().internal_secret.get_secret_value())}
+
+    def __getitem__(self, key: str) -> str:
+        return self._headers()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers())
+
+    def __len__(self) -> int:
+        return 1
+
+    def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
+        return self._headers() | dict(other)
+
+
+def person(subject: str, roles: list[str], org_unit: str = "220100", division: str | None = None) -> Person:
+    return Person(Principal(subject=subject, roles=roles, org_unit=org_unit, division=division))
 
 
 OWNER = person("农业处-王科长", ["division"], division="agriculture")

@@ -1,11 +1,13 @@
 """Performance goals end to end: filing, the budget division's review, deviations, scope, and the alerts."""
 
 import asyncio
+import io
 from datetime import datetime
 
 import asyncpg
 import httpx
 import pytest
+from python_calamine import CalamineWorkbook
 
 from backbone.db import asyncpg_dsn
 from backbone.workdays import SHANGHAI
@@ -185,3 +187,28 @@ def test_the_year_end_self_evaluation_scores_every_indicator_and_the_city_sees_e
     assert mine["goals"] == {"filed": 1} and mine["evaluations"] == {"returned": 1}
     assert [u["org_unit"] for u in httpx.get(f"{performance}/performance-goals/summary", headers=KUANCHENG,
                                              params={"fiscal_year": YEAR}).json()] in ([], ["220103"])
+
+
+def test_goals_and_execution_export_as_xlsx_with_chinese_headers_within_scope(stack):
+    performance = f"{stack.processes.url('performance')}/api/v1"
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        indicator = c.post("/indicators", json=indicator_body("600.00", org_unit="220113"), headers=admin).json()["id"]
+    jiutai = person("九台区财政局-沈", ["district"], org_unit="220113")
+    probe = {"indicator_id": indicator, "goal": "probe", "indicators": [GOALS["indicators"][0] | {"weight": "50"}]}
+    assert poll(lambda: "the weights add up to 50" in httpx.post(f"{performance}/performance-goals", headers=jiutai,
+                                                                  json=probe).text)
+    goal = httpx.post(f"{performance}/performance-goals", headers=jiutai, json={"indicator_id": indicator, **GOALS}).json()
+    httpx.post(f"{performance}/performance-goals/{goal['id']}/progress", headers=jiutai, json={
+        "period": f"{YEAR}-Q3", "actuals": [{"name": "危房改造户数", "actual": "150"}]}).raise_for_status()
+    export = httpx.get(f"{performance}/performance-goals/export", params={"fiscal_year": YEAR}, headers=jiutai)
+    assert export.status_code == 200
+    book = CalamineWorkbook.from_filelike(io.BytesIO(export.content))
+    goals_sheet = book.get_sheet_by_name("绩效目标").to_python()
+    assert goals_sheet[0][:4] == ["预算指标编号", "区划", "主管处室", "绩效目标"]
+    assert {r[1] for r in goals_sheet[1:]} == {"九台区"}, "only the district's own goals"
+    assert [r[7] for r in goals_sheet[1:] if r[0] == indicator] == ["≥200", "≤25000", "全部达到安全标准", "90–100"]
+    execution = book.get_sheet_by_name("执行情况").to_python()
+    assert execution[0][3:9] == ["报告期", "三级指标", "实际值", "是否达成", "偏差率", "严重偏离"]
+    assert [r[3:9] for r in execution[1:] if r[0] == indicator] == [[f"{YEAR}-Q3", "危房改造户数", "150", "否", "-0.2500",
+                                                                     "是"]]
