@@ -87,13 +87,10 @@ async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeD
     async with runtime.engine.begin() as conn:
         current = (await conn.execute(select(goals.c.status).where(goals.c.goal_id == goal_id))).scalar()
         resubmission = check_filing(current)
-        history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
         event = GoalsSet(goal_id=goal_id, indicator_id=ind.indicator_id, fiscal_year=ind.fiscal_year,
                          org_unit=ind.org_unit, owner_division=ind.owner_division, goal=body.goal,
                          indicators=[i.model_dump(mode="json") for i in body.indicators], resubmission=resubmission)
-        await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal",
-                                   expected_version=len(history), events=[event],
-                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        await _append(conn, runtime, principal, goal_id, event)
     return await _goal(runtime, principal, goal_id)
 
 
@@ -131,6 +128,20 @@ async def _goal(runtime: Runtime, principal: Principal, goal_id: str) -> GoalOut
 
 def _plain(row: Any) -> dict[str, Any]:
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in row._mapping.items()}
+
+
+async def _append(conn: Any, runtime: Runtime, principal: Principal, goal_id: str, event: Any) -> None:
+    """Add a step to a goal's stream; someone else's step first is a 409 (re-read and try again)."""
+    history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
+    await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal", expected_version=len(history),
+                               events=[event],
+                               meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+
+
+def _scope(goal: GoalOut) -> dict[str, Any]:
+    """The fields every goal event carries to route it."""
+    return {"goal_id": goal.id, "indicator_id": goal.indicator_id, "fiscal_year": goal.fiscal_year,
+            "org_unit": goal.org_unit, "owner_division": goal.owner_division}
 
 
 def _money_progress(money: Any) -> Decimal | None:
@@ -207,16 +218,12 @@ async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrin
         status = (await conn.execute(select(reports.c.status).where(reports.c.report_id == report_id))).scalar()
         resubmission = check_filing(status)
         money = (await conn.execute(select(indicators).where(indicators.c.indicator_id == current.indicator_id))).one()
-        history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
         event = ProgressReported(
-            goal_id=goal_id, indicator_id=current.indicator_id, fiscal_year=current.fiscal_year,
-            org_unit=current.org_unit, owner_division=current.owner_division, report_id=report_id,
+            **_scope(current), report_id=report_id,
             period=body.period, period_end=end, outcomes=outcomes, severe_count=sum(o.severe for o in outcomes),
             explanation=body.explanation, measures=body.measures, time_progress=year_progress(end),
             money_progress=_money_progress(money), resubmission=resubmission)
-        await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal",
-                                   expected_version=len(history), events=[event],
-                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        await _append(conn, runtime, principal, goal_id, event)
     return await _goal(runtime, principal, goal_id)
 
 
@@ -250,13 +257,9 @@ async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runt
                 raise InvalidInput("no such report of this goal", errors=[
                     {"field": "filing", "message": "goals, evaluation or a report_id of this goal"}])
         check_review(status)
-        history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
-        event = FilingReviewed(goal_id=goal_id, indicator_id=current.indicator_id, fiscal_year=current.fiscal_year,
-                               org_unit=current.org_unit, owner_division=current.owner_division, filing=body.filing,
-                               decision=body.decision, reasons=body.reasons, rectify_by=body.rectify_by)
-        await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal",
-                                   expected_version=len(history), events=[event],
-                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        event = FilingReviewed(**_scope(current), filing=body.filing, decision=body.decision, reasons=body.reasons,
+                               rectify_by=body.rectify_by)
+        await _append(conn, runtime, principal, goal_id, event)
     return await _goal(runtime, principal, goal_id)
 
 
@@ -281,17 +284,13 @@ async def evaluate(goal_id: str, body: EvaluationIn, principal: CurrentPrincipal
     async with runtime.engine.begin() as conn:
         status = (await conn.execute(select(evaluations.c.status).where(evaluations.c.goal_id == goal_id))).scalar()
         resubmission = check_filing(status)
-        history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
         event = SelfEvaluated(
-            goal_id=goal_id, indicator_id=current.indicator_id, fiscal_year=current.fiscal_year,
-            org_unit=current.org_unit, owner_division=current.owner_division, total=total, grade=grade,
+            **_scope(current), total=total, grade=grade,
             conclusion=body.conclusion, resubmission=resubmission,
             scores=[IndicatorScore(name=item.name, actual=str(item.actual), met=o.met, deviation=o.deviation,
                                    severe=o.severe, weight=t.weight, score=(t.weight * o.achievement).quantize(
                                        Decimal("0.01"))) for t, o, item in measured])
-        await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal",
-                                   expected_version=len(history), events=[event],
-                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        await _append(conn, runtime, principal, goal_id, event)
     return await _goal(runtime, principal, goal_id)
 
 
