@@ -146,11 +146,9 @@ class EventStore:
 
         A conflict aborts the caller's transaction: retry the whole command on fresh state.
         """
-        ev = self.tables.events
         if expected_version > 0:
             # A new stream needs no lookup: an existing one collides on (stream_id, version 1).
-            current = await conn.scalar(
-                select(func.coalesce(func.max(ev.c.version), 0)).where(ev.c.stream_id == stream_id))
+            current = await self.version(conn, stream_id)
             if current != expected_version:
                 raise ConcurrencyConflict(
                     f"stream {stream_id} is at version {current}, not {expected_version}",
@@ -245,6 +243,11 @@ class EventStore:
         await bulk_insert(conn, self.tables.outbox, [{"event_position": e.position} for e in stored])
         for projection in self.inline_projections:
             await projection(conn, stored)
+
+    async def version(self, conn: AsyncConnection, stream_id: str) -> int:
+        """The version a stream stands at (0: it does not exist)."""
+        ev = self.tables.events
+        return await conn.scalar(select(func.coalesce(func.max(ev.c.version), 0)).where(ev.c.stream_id == stream_id))
 
     async def read_stream(self, conn: AsyncConnection, stream_id: str) -> list[EventEnvelope]:
         """Every event of one stream, in version order."""

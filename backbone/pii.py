@@ -58,6 +58,17 @@ def region_known(region: str) -> bool:
     return "county" in {k for _, props in numdb.get("cn/loc").info(region) for k in props}
 
 
+# A resident ID number as it may stand inside other text (a URL path, an error): 6 region digits, a birth
+# date of the 1900s or 2000s, a serial and a check character, not part of a longer run of digits.
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+                         r"[0-9]{3}[0-9Xx](?![0-9])")
+
+
+def redact_id_numbers(text: str) -> str:
+    """The text with every ID number in it masked: for telemetry and logs, which may quote URLs."""
+    return _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+
+
 def mask_id_number(id_number: str) -> str:
     """220102********1234: region code and last four only."""
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]

@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 import structlog
@@ -12,10 +13,11 @@ from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ParentBased, ALWAYS_ON
 
+from backbone.pii import redact_id_numbers
 from backbone.settings import Settings
 
 _configured = False
@@ -39,7 +41,8 @@ def configure_logging(level: str = "INFO", stream: TextIO = sys.stdout) -> None:
         _add_trace_ids,
     ]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(ensure_ascii=False)],
+        processors=[*shared, structlog.processors.format_exc_info, _redact,
+                    structlog.processors.JSONRenderer(ensure_ascii=False)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
@@ -48,7 +51,7 @@ def configure_logging(level: str = "INFO", stream: TextIO = sys.stdout) -> None:
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, structlog.processors.JSONRenderer(ensure_ascii=False)],
+                    structlog.processors.format_exc_info, _redact, structlog.processors.JSONRenderer(ensure_ascii=False)],
     ))
     root = logging.getLogger()
     root.handlers = [handler]
@@ -58,6 +61,31 @@ def configure_logging(level: str = "INFO", stream: TextIO = sys.stdout) -> None:
         logging.getLogger(name).propagate = True
     # One line per outgoing request is noise, and a URL is no place to trust with what it carries.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    # A URL or an error may quote an ID number (GET /registry/persons/{id}); no log line carries one.
+    return {k: redact_id_numbers(v) if isinstance(v, str) else v for k, v in event.items()}
+
+
+class RedactingExporter(SpanExporter):
+    """Exports spans with every ID number in their name and attributes masked (a span records the URL)."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.inner.export([ReadableSpan(
+            name=redact_id_numbers(s.name), context=s.context, parent=s.parent, resource=s.resource,
+            attributes={k: redact_id_numbers(v) if isinstance(v, str) else v for k, v in (s.attributes or {}).items()},
+            events=s.events, links=s.links, kind=s.kind, status=s.status, start_time=s.start_time,
+            end_time=s.end_time, instrumentation_scope=s.instrumentation_scope) for s in spans])
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.inner.force_flush(timeout_millis)
 
 
 def configure_tracing(service: str, settings: Settings) -> None:
@@ -78,12 +106,12 @@ def configure_tracing(service: str, settings: Settings) -> None:
     if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(RedactingExporter(OTLPSpanExporter())))
     if settings.trace_file:
         path = settings.trace_file.format(service=service)
         out = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with the process
         exporter = ConsoleSpanExporter(out=out, formatter=lambda span: span.to_json(indent=None) + "\n")
-        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=200))
+        provider.add_span_processor(BatchSpanProcessor(RedactingExporter(exporter), schedule_delay_millis=200))
     trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument()
     AsyncPGInstrumentor().instrument()

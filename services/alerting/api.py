@@ -1,22 +1,21 @@
 """Alert routes: list with counts per level, detail with history, and the SSE push stream."""
 
 import asyncio
-import base64
 import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, select, tuple_
 
-from backbone.errors import InvalidInput, NotFound
+from backbone.errors import NotFound
 from backbone.eventstore import FeedCursor
 from backbone.identity import CurrentPrincipal
+from backbone.paging import cursor_instant, decode_cursor, encode_cursor
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI, default_calendar
 from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
@@ -109,12 +108,8 @@ async def list_alerts(
         where.append(alerts.c.raised_at < raised_to)
     page_where = list(where)
     if cursor:
-        try:
-            raised_at, alert_id = orjson.loads(base64.urlsafe_b64decode(cursor))
-            page_where.append(tuple_(alerts.c.raised_at, alerts.c.alert_id) < (datetime.fromisoformat(raised_at),
-                                                                               str(alert_id)))
-        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-            raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
+        raised_at, alert_id = decode_cursor(cursor)
+        page_where.append(tuple_(alerts.c.raised_at, alerts.c.alert_id) < (cursor_instant(raised_at), alert_id))
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(alerts).where(*page_where)
                                    .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc()).limit(limit + 1))).all()
@@ -124,8 +119,7 @@ async def list_alerts(
     last = rows[limit - 1]._mapping if len(rows) > limit else None
     return AlertPage(items=[_alert_out(r) for r in rows[:limit]],
                      counts={lv.value: 0 for lv in AlertLevel} | dict(counts),
-                     next_cursor=base64.urlsafe_b64encode(orjson.dumps(
-                         [last["raised_at"].isoformat(), last["alert_id"]])).decode() if last else None)
+                     next_cursor=encode_cursor(last["raised_at"], last["alert_id"]) if last else None)
 
 
 @router.get("/alerts/stream", response_class=EventSourceResponse)

@@ -5,7 +5,6 @@ import io
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import xlsxwriter
 from fastapi import APIRouter, Query
@@ -16,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backbone.errors import ConcurrencyConflict, NotFound
 from backbone.identity import CurrentPrincipal
+from backbone.paging import XLSX, xlsx_download
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.alerting import DisposalSheet
@@ -25,7 +25,6 @@ from services.alerting.lifecycle import decide, replay
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEVEL_NAMES = {"yellow_bell": "黄色警铃", "yellow": "黄灯", "red": "红灯"}
 ACTION_NAMES = {"verify_normal": "核实为正常", "confirm_violation": "确认为违规", "record_correction": "已纠正",
                 "take_measure": "采取处理措施", "reopen": "重新开启"}
@@ -115,10 +114,7 @@ async def export_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, 
     """The disposal sheets as XLSX with the national fields as Chinese headers."""
     rows = await _rows(runtime, principal, None, handled_from, handled_to, 100_000)
     content = await asyncio.to_thread(_sheets_xlsx, rows)
-    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")
-    return Response(content, media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"dispositions-{stamp}.xlsx\"; "
-                               f"filename*=UTF-8''{quote(f'处理单-{stamp}.xlsx')}"})
+    return xlsx_download(content, "dispositions", "处理单")
 
 
 HEADERS = ["处理单编号", "预警编号", "规则编号", "处理环节", "原预警级别", "处理后级别", "处理后状态", "认定结果", "违规类型",

@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import quote
 from uuid import uuid4
 
 import xlsxwriter
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound, field_errors
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
+from backbone.paging import XLSX, xlsx_download
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.alerting import (RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted,
@@ -35,7 +35,6 @@ from services.alerting.rules.engine import IndicatorBalance, in_window, indicato
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 PROPOSERS = ("division", "treasury", "budget", "poverty_office", "admin")
 REVIEWERS = ("treasury", "admin")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEVEL_NAMES = {"yellow_bell": "黄色警铃", "yellow": "黄灯预警", "red": "红灯预警"}
 
 
@@ -191,9 +190,9 @@ async def _step(runtime: Any, principal: Any, proposal_id: str, expected_status:
         if current.status != expected_status:
             raise ConcurrencyConflict(f"the proposal is {current.status}, not {expected_status}",
                                       proposal_status=current.status)
-        history = await runtime.store.read_stream(conn, f"rule-proposal-{proposal_id}")
+        version = await runtime.store.version(conn, f"rule-proposal-{proposal_id}")
         await runtime.store.append(conn, stream_id=f"rule-proposal-{proposal_id}", stream_type="rule-proposal",
-                                   expected_version=len(history), events=[event],
+                                   expected_version=version, events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
         return await _proposal(conn, proposal_id)
 
@@ -220,9 +219,9 @@ async def submit_to_province(body: SubmissionIn, principal: CurrentPrincipal, ru
             requirements.c.fiscal_year == body.fiscal_year))).scalars())
         event = RuleProposalsSubmitted(cycle_id=f"{body.fiscal_year}-treasury", fiscal_year=body.fiscal_year,
                                        proposal_ids=proposal_ids, requirement_ids=requirement_ids)
-        history = await runtime.store.read_stream(conn, f"rule-submission-{body.fiscal_year}")
+        version = await runtime.store.version(conn, f"rule-submission-{body.fiscal_year}")
         await runtime.store.append(conn, stream_id=f"rule-submission-{body.fiscal_year}",
-                                   stream_type="rule-submission", expected_version=len(history), events=[event],
+                                   stream_type="rule-submission", expected_version=version, events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
     return SubmissionOut(fiscal_year=body.fiscal_year, proposal_ids=proposal_ids, requirement_ids=requirement_ids)
 
@@ -275,11 +274,6 @@ def _form(title: str, headers: list[str], rows: list[list[Any]], notes: list[str
     return buffer.getvalue()
 
 
-def _xlsx(content: bytes, name: str) -> Response:
-    return Response(content, media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"form.xlsx\"; filename*=UTF-8''{quote(name)}"})
-
-
 RULE_FORM_HEADERS = ["序号", "规则名称", "规则分类", "预警级别", "规则描述", "规则依据", "适用范围", "预警处理人"]
 REQUIREMENT_FORM_HEADERS = ["序号", "业务需求类型", "业务需求描述", "依据", "适用范围"]
 
@@ -296,7 +290,7 @@ async def export_rule_form(runtime: RuntimeDep, principal: CurrentPrincipal, fis
               d["handler"]] for i, d in enumerate(rows, start=1)]
     content = await asyncio.to_thread(_form, "财政扶贫资金动态监控平台预警规则申请表", RULE_FORM_HEADERS, table, [
         "注：1. 规则分类包括：指标管理、支出管理、绩效管理、到人到户等。", "2. 预警级别包括：黄色警铃、黄灯预警、红灯预警。"])
-    return _xlsx(content, f"预警规则申请表-{fiscal_year}.xlsx")
+    return xlsx_download(content, f"rule-form-{fiscal_year}", f"预警规则申请表-{fiscal_year}")
 
 
 @router.get("/requirements/export", response_class=Response,
@@ -309,7 +303,7 @@ async def export_requirement_form(runtime: RuntimeDep, principal: CurrentPrincip
     table = [[i, r.kind, r.description, r.basis, _scope(list(r.scope))] for i, r in enumerate(rows, start=1)]
     content = await asyncio.to_thread(_form, "财政扶贫资金动态监控平台业务需求申请表", REQUIREMENT_FORM_HEADERS, table,
                                       ["注：业务需求类型包括预算分配下达、资金支付、绩效管理等。"])
-    return _xlsx(content, f"业务需求申请表-{fiscal_year}.xlsx")
+    return xlsx_download(content, f"requirement-form-{fiscal_year}", f"业务需求申请表-{fiscal_year}")
 
 
 class BacktestIn(BaseModel):
@@ -381,7 +375,8 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
             q = select(balances.c.registered).where(balances.c.registered.is_not(None)).limit(body.limit)
             for (registered,) in await conn.execute(q):
                 indicator = IndicatorRegistered.model_validate(registered).model_dump()
-                if start and datetime.combine(indicator["registered_on"], time.min, tzinfo=SHANGHAI) < start:
+                if (body.since and indicator["registered_on"] < body.since) or (
+                        body.until and indicator["registered_on"] > body.until):
                     continue
                 examined += 1
                 found += [(b, indicator["org_unit"]) for b in judge(

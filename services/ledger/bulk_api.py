@@ -4,7 +4,6 @@ import asyncio
 import hashlib
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import APIRouter, Depends, File, UploadFile
@@ -14,6 +13,7 @@ from pydantic import BaseModel, Field
 from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
+from backbone.paging import XLSX, xlsx_download
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
 from services.ledger.api import WRITERS
@@ -24,7 +24,6 @@ from services.ledger.ledger_view import live_rows
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 MAX_ERRORS_SHOWN = 1000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ImportResult(BaseModel):
@@ -79,7 +78,4 @@ async def export_ledger(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal
     content = await asyncio.to_thread(ledger_xlsx, [
         {**r.fields, "amount": r.amount, "allocated": r.allocated, "paid": r.paid, "refunded": r.refunded,
          "available": r.available} for r in rows if r.owned_by(principal)])
-    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")
-    return Response(content, media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"ledger-{stamp}.xlsx\"; "
-                               f"filename*=UTF-8''{quote(f'总台账-{stamp}.xlsx')}"})
+    return xlsx_download(content, "ledger", "总台账")

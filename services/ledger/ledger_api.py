@@ -1,16 +1,15 @@
 """Routes of the master ledger (总台账) and the fund flow (穿透)."""
 
-import base64
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-import orjson
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from backbone.errors import InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal
+from backbone.paging import cursor_instant, decode_cursor, encode_cursor
 from backbone.service import RuntimeDep
 from contracts.values import Level, Money
 from backbone.workdays import SHANGHAI
@@ -72,26 +71,25 @@ def _item(row: LedgerRow, principal: Principal) -> LedgerItem:
                       payment_progress=_ratio(row.paid - row.refunded, row.amount))
 
 
-def _cursor(key: Any, indicator_id: str) -> str:
-    value = key.isoformat() if isinstance(key, datetime) else str(key)
-    return base64.urlsafe_b64encode(orjson.dumps([value, indicator_id])).decode()
-
-
 def _after(rows: list[LedgerRow], sort: str, cursor: str | None) -> list[LedgerRow]:
     """The rows after a cursor in sort order (a keyset cursor: stable while rows are added)."""
     field = sort.lstrip("-")
     if not cursor:
         return rows
+    value, last_id = decode_cursor(cursor)
     try:
-        value, last_id = orjson.loads(base64.urlsafe_b64decode(cursor))
-        key: Any = (Decimal(value) if field in ("amount", "available")
-                    else datetime.fromisoformat(value) if field == "registered_at" else value)
-        descending = sort.startswith("-")
+        key: Any = Decimal(value) if field in ("amount", "available") else value
+    except ArithmeticError as exc:
+        raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
+    if field == "registered_at":
+        key = cursor_instant(value)
+    descending = sort.startswith("-")
+    try:
         for i, row in enumerate(rows):
             here = (row.sort_key(field), row.fields["indicator_id"])
             if (here < (key, last_id)) if descending else (here > (key, last_id)):
                 return rows[i:]
-    except (ValueError, TypeError, ArithmeticError, orjson.JSONDecodeError) as exc:
+    except TypeError as exc:  # a cursor made for another sort order
         raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
     return []
 
@@ -150,7 +148,7 @@ async def get_ledger(
                   for k, v in sorted(by_key.items(), key=lambda kv: str(kv[0]))]
     return LedgerPage(
         items=[_item(r, principal) for r in page], totals=LedgerTotals(**totals(own)), as_of=cutoff, groups=groups,
-        next_cursor=_cursor(page[-1].sort_key(field), page[-1].fields["indicator_id"]) if more else None,
+        next_cursor=encode_cursor(page[-1].sort_key(field), page[-1].fields["indicator_id"]) if more else None,
     )
 
 

@@ -1,11 +1,9 @@
 """Payment intake from the treasury payment system (国库集中支付系统) and payment queries."""
 
-import base64
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -17,6 +15,7 @@ from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, require_roles
 from backbone.pii import PersonalData
+from backbone.paging import cursor_instant, decode_cursor, encode_cursor
 from backbone.service import RuntimeDep
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
 from contracts.values import Money, SettlementMethod
@@ -218,19 +217,14 @@ async def _page(runtime: Any, conditions: list[Any], cursor: str | None, limit: 
     """One page newest first; the cursor is the last row's (paid_at, payment_id), stable as payments arrive."""
     c = payments.c
     if cursor:
-        try:
-            paid_at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor))
-            conditions = [*conditions, tuple_(c.paid_at, c.payment_id) < (datetime.fromisoformat(paid_at),
-                                                                          str(payment_id))]
-        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-            raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
+        paid_at, payment_id = decode_cursor(cursor)
+        conditions = [*conditions, tuple_(c.paid_at, c.payment_id) < (cursor_instant(paid_at), payment_id)]
     q = select(payments).where(*conditions).order_by(c.paid_at.desc(), c.payment_id.desc()).limit(limit + 1)
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(q)).all()
     items = [PaymentOut(**r._mapping) for r in rows[:limit]]
     last = items[-1] if len(rows) > limit else None
-    return PaymentPage(items=items, next_cursor=base64.urlsafe_b64encode(orjson.dumps(
-        [last.paid_at.isoformat(), last.payment_id])).decode() if last else None)
+    return PaymentPage(items=items, next_cursor=encode_cursor(last.paid_at, last.payment_id) if last else None)
 
 
 class PaymentSearch(BaseModel):

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Body, Depends, File, UploadFile
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from backbone.eventstore import NewStream
@@ -78,7 +78,7 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
     stream_id = f"registry-import-{import_id}"
     async with runtime.engine.connect() as conn:
         done = (await conn.execute(select(registry_imports).where(registry_imports.c.import_id == import_id))).first()
-        written = await _stream_version(runtime, conn, stream_id)
+        written = await runtime.store.version(conn, stream_id)
     if done is not None:
         return _report(dict(done._mapping), duplicate=True, shown=ERRORS_IN_RESPONSE)
     started = datetime.now(UTC)
@@ -107,11 +107,6 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
                                             expected_version=max(version, written), events=[completed], meta=meta)
     return _report({**completed.model_dump(), "completed_at": stored[0].occurred_at,
                     "imported_by": principal.subject}, duplicate=False, shown=ERRORS_IN_RESPONSE)
-
-
-async def _stream_version(runtime: Runtime, conn: Any, stream_id: str) -> int:
-    ev = runtime.tables.events
-    return await conn.scalar(select(func.coalesce(func.max(ev.c.version), 0)).where(ev.c.stream_id == stream_id))
 
 
 def _report(row: dict[str, Any], *, duplicate: bool, shown: int | None) -> ImportReport:

@@ -7,7 +7,6 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import quote
 from uuid import NAMESPACE_URL, uuid5
 
 import xlsxwriter
@@ -18,6 +17,7 @@ from sqlalchemy import func, select
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal, require_roles
+from backbone.paging import XLSX, xlsx_download
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI, year_progress
 from contracts.performance import (FilingReviewed, GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported,
@@ -132,8 +132,8 @@ def _plain(row: Any) -> dict[str, Any]:
 
 async def _append(conn: Any, runtime: Runtime, principal: Principal, goal_id: str, event: Any) -> None:
     """Add a step to a goal's stream; someone else's step first is a 409 (re-read and try again)."""
-    history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
-    await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal", expected_version=len(history),
+    version = await runtime.store.version(conn, f"goal-{goal_id}")
+    await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal", expected_version=version,
                                events=[event],
                                meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
 
@@ -345,7 +345,6 @@ async def history(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep
                     at=e.occurred_at.astimezone(SHANGHAI), payload=e.payload) for e in events]
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COMPARISON_SIGNS = {"gte": "≥", "lte": "≤", "eq": "=", "range": "区间", "qualitative": "定性"}
 STATUS_NAMES = {"filed": "待审核", "accepted": "审核通过", "returned": "退回整改"}
 GOAL_HEADERS = ["预算指标编号", "区划", "主管处室", "绩效目标", "一级指标", "二级指标", "三级指标", "指标值", "计量单位", "权重",
@@ -378,10 +377,7 @@ async def export(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: 
         filed = (await conn.execute(select(reports).where(reports.c.goal_id.in_([r.goal_id for r in rows]))
                                     .order_by(reports.c.period_end))).all() if rows else []
     content = await asyncio.to_thread(_goals_xlsx, rows, filed)
-    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M%S")
-    return Response(content, media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"performance-{stamp}.xlsx\"; "
-                               f"filename*=UTF-8''{quote(f'绩效目标与执行-{fiscal_year}-{stamp}.xlsx')}"})
+    return xlsx_download(content, f"performance-{fiscal_year}", f"绩效目标与执行-{fiscal_year}")
 
 
 def _goals_xlsx(rows: list[Any], filed: list[Any]) -> bytes:

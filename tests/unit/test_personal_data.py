@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from stdnum import numdb
 from stdnum.cn import ric
 
-from backbone.pii import PersonalData, check_id_number, mask_id_number, parse_keys
+from backbone.pii import PersonalData, check_id_number, mask_id_number, parse_keys, redact_id_numbers
 
 PERSON_ID = "11010519491231002X"
 OLD, NEW = b"o" * 32, b"n" * 32
@@ -108,3 +108,9 @@ def test_an_older_persons_number_names_a_district_created_after_their_birth():
 
 def test_a_lower_case_check_character_is_read_as_x():
     assert check_id_number(" 11010519491231002x ", TODAY) == "11010519491231002X"
+
+
+def test_id_numbers_inside_text_are_masked_and_other_long_numbers_left_alone():
+    text = "GET /registry/persons/11010519491231002X?x=1; account 622200001111222233334444; id 22010219900307123x"
+    assert redact_id_numbers(text) == ("GET /registry/persons/110105********002X?x=1; account 622200001111222233334444;"
+                                       " id 220102********123x")

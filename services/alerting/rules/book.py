@@ -13,10 +13,15 @@ from services.alerting.rules import Rule, starter_rules
 class RuleBook:
     def __init__(self) -> None:
         self._approved: dict[int, dict[str, Rule]] = {}
+        # Asked for on every event: built once per year until the next refresh.
+        self._years: dict[int, list[Rule]] = {}
 
     def for_year(self, year: int | None = None) -> list[Rule]:
         year = year or datetime.now(SHANGHAI).year
-        return list((starter_rules() | self._approved.get(year, {})).values())
+        rules = self._years.get(year)
+        if rules is None:
+            rules = self._years[year] = list((starter_rules() | self._approved.get(year, {})).values())
+        return rules
 
     def by_id(self, year: int | None = None) -> dict[str, Rule]:
         return {r.id: r for r in self.for_year(year)}
@@ -34,6 +39,7 @@ class RuleBook:
             rule = Rule(**definition)
             approved.setdefault(year, {})[rule.id] = rule
         self._approved = approved
+        self._years = {}
 
 
 RULEBOOK = RuleBook()

@@ -63,9 +63,9 @@ class Expression:
             self._tree = _Evaluator.parse(source)
         except (SyntaxError, InvalidExpression) as exc:
             raise ExpressionError(f"{source!r} is not a valid expression: {exc}") from exc
-        self._names = {node.id for node in ast.walk(self._tree) if isinstance(node, ast.Name)}
-        unknown = {n for n in self._names if n not in FUNCTIONS and n not in ("True", "False", "None")}
-        self.facts = frozenset(unknown)
+        # The facts a condition names (a payment rule naming `indicator` waits for the indicator).
+        self.facts = frozenset(node.id for node in ast.walk(self._tree)
+                               if isinstance(node, ast.Name) and node.id not in FUNCTIONS)
 
     def evaluate(self, facts: Mapping[str, Any]) -> Any:
         evaluator = _Evaluator(functions=FUNCTIONS, names=dict(facts))
@@ -84,9 +84,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\}")
 def fill(template: str, facts: Mapping[str, Any]) -> str:
     """A plain-words summary: `{payment.amount}` replaced by the fact, decimals written out in full."""
     def value(match: re.Match[str]) -> str:
-        found: Any = facts
-        for part in match.group(1).split("."):
-            found = found.get(part) if isinstance(found, Mapping) else None
+        found = lookup(match.group(1), facts)
         if isinstance(found, Decimal):
             return format(found, "f")
         return "" if found is None else str(found)
