@@ -7,8 +7,10 @@ by a 调休 day. An override file (JSON, see `load_overrides`) corrects either s
 its years as published, e.g. once the State Council publishes a year that `chinesecalendar` lacks.
 """
 
+import calendar
 import json
 import os
+import re
 import warnings
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,6 +30,8 @@ _OFFICIAL_YEARS = range(
     min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1
 )
 _ONE_DAY = timedelta(days=1)
+# A reporting period of a fiscal year: a month (2026-06), a quarter (2026-Q2) or a half (2026-H1, 双监控).
+PERIOD = re.compile(r"^(?P<year>\d{4})-(?:(?P<month>0[1-9]|1[0-2])|Q(?P<quarter>[1-4])|H(?P<half>[12]))$")
 
 
 class UnpublishedHolidayArrangement(UserWarning):
@@ -137,6 +141,17 @@ def year_progress(day: date) -> Decimal:
     """序时进度: the share of the (calendar) fiscal year gone by at the end of ``day``, to four places."""
     days = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
     return (Decimal((day - date(day.year, 1, 1)).days + 1) / days).quantize(Decimal("0.0001"))
+
+
+def period_end(period: str) -> date:
+    """The last day of a reporting period written as 2026-06, 2026-Q2 or 2026-H1; ValueError otherwise."""
+    found = PERIOD.match(period)
+    if found is None:
+        raise ValueError("expected a period like 2026-06, 2026-Q2 or 2026-H1")
+    year = int(found["year"])
+    month = (int(found["month"]) if found["month"] else int(found["quarter"]) * 3 if found["quarter"]
+             else int(found["half"]) * 6)
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 @lru_cache(maxsize=1)

@@ -70,8 +70,7 @@ class AlertingConsumers:
             if handler is not None:
                 await handler(conn, env)
             year = env.payload.get("fiscal_year")
-            await scheduler.on_event(conn, self.store, [r for r in rules_in_force(year) if r.deadline],
-                                     env.event_type, env.payload, str(env.event_id))
+            await scheduler.on_event(conn, self.store, [r for r in rules_in_force(year) if r.deadline], env)
         return handle
 
     async def on_indicator_registered(self, conn: AsyncConnection, env: EventEnvelope) -> None:

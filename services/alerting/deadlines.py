@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from backbone.workdays import SHANGHAI, WorkdayCalendar
+from backbone.workdays import SHANGHAI, WorkdayCalendar, period_end
 from contracts.alerting import AlertSubject
 from services.alerting.rules import Rule
 from services.alerting.rules.engine import Breach, shown
@@ -37,18 +37,32 @@ def watch_id_for(rule_id: str, subject_id: str, step: str | None = None) -> str:
 
 
 def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: WorkdayCalendar,
-          cause: str = "") -> Watch | None:
-    """The watch an event (whose id is `cause`) starts under a deadline rule, if it starts one."""
+          cause: str = "", occurred_on: date | None = None) -> list[Watch]:
+    """The watches an event (whose id is `cause`, stored on `occurred_on`) starts under a deadline rule: none,
+    one, or one per reporting point still ahead for a rule with points."""
     spec = rule.deadline
     if spec is None or event_type not in spec.start_on or rule.start_condition is None:
-        return None
-    facts = {"event": payload, "event_type": event_type, "params": rule.params}
+        return []
+    facts = {"event": payload, "event_type": event_type, "params": rule.params, "occurred_on": occurred_on}
     if not rule.start_condition.evaluate(facts):
-        return None
+        return []
     counts_from = next((d for d in (_as_date(lookup(path, facts)) for path in spec.due_from) if d), None)
     subject_id = lookup(spec.subject_path, payload)
     if counts_from is None or not subject_id:
-        return None
+        return []
+    if spec.points_parameter is None:
+        return [_watch(rule, subject_id, counts_from, payload, calendar, cause if spec.per_step else None)]
+    year = payload.get("fiscal_year") or counts_from.year
+    ends = sorted({period_end(f"{year}-{point}") for point in rule.params[spec.points_parameter]})
+    # Each point's alert is its own (its period is the point's month): a bell for June leaves March's alone.
+    return [_watch(rule, subject_id, end, payload, calendar, end.isoformat(), period=f"{end:%Y-%m}")
+            for end in ends if end >= counts_from]
+
+
+def _watch(rule: Rule, subject_id: str, counts_from: date, payload: dict[str, Any], calendar: WorkdayCalendar,
+           step: str | None, period: str | None = None) -> Watch:
+    spec = rule.deadline
+    assert spec is not None
     days = int(rule.params[spec.days_parameter])
     due_day = (calendar.add_workdays(counts_from, days) if spec.calendar == "working"
                else counts_from + timedelta(days=days))
@@ -56,22 +70,28 @@ def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: Workda
     if spec.bell_parameter is not None:
         bell_day = calendar.sub_workdays(due_day, int(rule.params[spec.bell_parameter]))
         bell_at = datetime.combine(bell_day, time.min, tzinfo=SHANGHAI)
-    return Watch(watch_id=watch_id_for(rule.id, subject_id, cause if spec.per_step else None), rule_id=rule.id,
-                 subject_id=subject_id,
+    return Watch(watch_id=watch_id_for(rule.id, subject_id, step), rule_id=rule.id, subject_id=subject_id,
                  counts_from=counts_from, bell_at=bell_at,
                  due_at=datetime.combine(due_day, time.max, tzinfo=SHANGHAI),
                  facts={"event": {k: shown(v) for k, v in payload.items()}, "due_day": due_day.isoformat(),
-                        "counts_from": counts_from.isoformat()})
+                        "counts_from": counts_from.isoformat()} | ({"period": period} if period else {}))
 
 
-def meets(rule: Rule, event_type: str, payload: dict[str, Any]) -> str | None:
-    """The subject whose expectation this event meets under the rule, if any."""
+def meets(rule: Rule, event_type: str, payload: dict[str, Any]) -> tuple[str, date | None] | None:
+    """The subject whose expectation this event meets under the rule, if any, and for a rule with reporting
+    points, the end of the period it reports on (it meets only that point's clock)."""
     spec = rule.deadline
     if spec is None or event_type not in spec.expect_on or rule.expect_condition is None:
         return None
     if not rule.expect_condition.evaluate({"event": payload, "event_type": event_type, "params": rule.params}):
         return None
-    return lookup(spec.expect_path, payload)
+    subject = lookup(spec.expect_path, payload)
+    if not subject:
+        return None
+    if spec.points_parameter is None:
+        return subject, None
+    point = _as_date(lookup(spec.expect_point_path, payload))
+    return (subject, point) if point else None
 
 
 def breach(rule: Rule, subject_id: str, facts: dict[str, Any], *, ringing: bool) -> Breach:
@@ -82,7 +102,7 @@ def breach(rule: Rule, subject_id: str, facts: dict[str, Any], *, ringing: bool)
         summary = f"将于 {facts['due_day']} 到期：" + summary
     indicator_id = subject_id if rule.subject == "indicator" else facts["event"].get("indicator_id")
     return Breach(rule, AlertSubject(kind=rule.subject, id=subject_id, indicator_id=indicator_id),
-                  {path: shown(lookup(path, seen)) for path in rule.values}, summary)
+                  {path: shown(lookup(path, seen)) for path in rule.values}, summary, period=facts.get("period"))
 
 
 def _as_date(value: Any) -> date | None:

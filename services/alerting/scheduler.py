@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.eventstore import EventStore, NewStream
 from backbone.service import Runtime
+from contracts.envelope import EventEnvelope
 from backbone.workdays import SHANGHAI, default_calendar, year_progress
 from contracts.alerting import MonthClosed, RuleCycleOpened
 from contracts.values import CITY_ORG_UNIT, ORG_UNITS, AlertAction, AlertLevel
@@ -33,32 +34,36 @@ PROPOSE_BY, REPORT_BY = (10, 15), (11, 1)  # 第十五条, 第十六条
 RULEBOOK_REFRESH_SECONDS = 30.0
 
 
-async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], event_type: str,
-                   payload: dict[str, Any], cause: str) -> None:
+async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], env: EventEnvelope) -> None:
     """Start the clocks an event starts and stop those it meets: a ringing bell clears itself, and so
-    does a bell raised when its time ran out (a reminder, like LC-001's) once the work is done."""
+    does a bell raised when its time ran out (a reminder, like LC-001's or JX-003's) once the work is done."""
     calendar = default_calendar()
     now = datetime.now(UTC)
+    cause, payload = str(env.event_id), env.payload
+    occurred_on = env.occurred_at.astimezone(SHANGHAI).date()
     for rule in rules:
-        watch = start(rule, event_type, payload, calendar, cause)
-        if watch is not None:
+        for watch in start(rule, env.event_type, payload, calendar, cause, occurred_on):
             await conn.execute(pg_insert(watches).values(
                 watch_id=watch.watch_id, rule_id=rule.id, subject_id=watch.subject_id, state="waiting",
                 counts_from=watch.counts_from, bell_at=watch.bell_at, due_at=watch.due_at,
                 period=str(payload.get("fiscal_year") or watch.counts_from.year), org_unit=payload.get("org_unit"),
                 owner_division=payload.get("owner_division"), facts=watch.facts, started_at=now,
             ).on_conflict_do_nothing())
-        subject = meets(rule, event_type, payload)
-        if subject is None:
+        met = meets(rule, env.event_type, payload)
+        if met is None:
             continue
-        rows = (await conn.execute(select(watches).where(
-            watches.c.rule_id == rule.id, watches.c.subject_id == subject,
-            watches.c.state.in_(("waiting", "ringing", "expired"))).with_for_update())).all()
+        subject, point = met
+        which = [watches.c.rule_id == rule.id, watches.c.subject_id == subject,
+                 watches.c.state.in_(("waiting", "ringing", "expired"))]
+        if point is not None:
+            which.append(watches.c.counts_from == point)
+        rows = (await conn.execute(select(watches).where(*which).with_for_update())).all()
         for row in rows:
             if row.state == "expired" and not (row.alert_id and rule.level is AlertLevel.YELLOW_BELL):
                 continue  # late work does not undo a light
             if row.alert_id:
-                await move(conn, store, row.alert_id, AlertAction.CLEAR, "期限内已办理", cause)
+                await move(conn, store, row.alert_id, AlertAction.CLEAR, "期限内已办理" if row.state != "expired"
+                           else "已补办", cause)
             await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
                                .values(state="met", settled_at=now))
 
@@ -80,7 +85,7 @@ class AlertClocks:
         clocked = {t for r in rules for t in (*r.deadline.start_on, *r.deadline.expect_on)}  # type: ignore[union-attr]
         for env in envelopes:
             if env.event_type in clocked:
-                await on_event(conn, self.store, rules, env.event_type, env.payload, str(env.event_id))
+                await on_event(conn, self.store, rules, env)
 
 
 async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: datetime) -> int:

@@ -1,9 +1,7 @@
 """Performance goals API (绩效目标): set goals for an indicator, report execution, and the budget division's review."""
 
 import asyncio
-import calendar
 import io
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -19,7 +17,7 @@ from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal, require_roles
 from backbone.paging import XLSX, xlsx_download
 from backbone.service import Runtime, RuntimeDep
-from backbone.workdays import SHANGHAI, year_progress
+from backbone.workdays import SHANGHAI, period_end, year_progress
 from contracts.performance import (FilingReviewed, GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported,
                                    SelfEvaluated)
 from contracts.values import DIVISIONS, ORG_UNITS
@@ -31,7 +29,6 @@ router = APIRouter(prefix="/api/v1", tags=["performance"])
 FILERS = ("division", "district", "admin")
 REVIEWERS = ("budget", "admin")  # 预算处 (预算绩效管理办公室)
 SEVERE_SHARE = Decimal("0.20")  # a deviation beyond a fifth of the target is 严重偏离
-PERIOD = re.compile(r"^(?P<year>\d{4})-(?:(?P<month>0[1-9]|1[0-2])|Q(?P<quarter>[1-4])|H(?P<half>[12]))$")
 
 
 class GoalIn(BaseModel):
@@ -187,17 +184,12 @@ def _measure(current: GoalOut, actuals: list[ActualIn]) -> list[tuple[IndicatorT
     return measured
 
 
-def period_end(period: str, fiscal_year: int) -> date:
+def fiscal_period_end(period: str, fiscal_year: int) -> date:
     """The last day of a reporting period of the goal's fiscal year; ValueError naming the fault."""
-    found = PERIOD.match(period)
-    if found is None:
-        raise ValueError("expected 2026-06, 2026-Q2 or 2026-H1")
-    year = int(found["year"])
-    if year != fiscal_year:
+    end = period_end(period)
+    if end.year != fiscal_year:
         raise ValueError(f"the goal is for {fiscal_year}")
-    month = (int(found["month"]) if found["month"] else int(found["quarter"]) * 3 if found["quarter"]
-             else int(found["half"]) * 6)
-    return date(year, month, calendar.monthrange(year, month)[1])
+    return end
 
 
 @router.post("/performance-goals/{goal_id}/progress", status_code=201, response_model=GoalOut,
@@ -207,7 +199,7 @@ async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrin
     """File an execution report: the deviation of each indicator is measured, next to time and money progress."""
     current = await _goal(runtime, principal, goal_id)
     try:
-        end = period_end(body.period, current.fiscal_year)
+        end = fiscal_period_end(body.period, current.fiscal_year)
     except ValueError as exc:
         raise InvalidInput(str(exc), errors=[{"field": "period", "message": str(exc)}]) from None
     measured = _measure(current, body.actuals)

@@ -32,12 +32,13 @@ GOALS = {"goal": "完成200户危房改造，群众满意度不低于90%", "indi
      "target_low": "90", "target_high": "100", "unit": "%", "weight": "20"}]}
 
 
-async def move_clock(database_url: str, indicator: str, column: str) -> None:
-    """Let time pass for the goals clock of an indicator (JX-001 only)."""
+async def move_clock(database_url: str, indicator: str, column: str, rule: str = "performance.goals_missing") -> int:
+    """Let time pass for an indicator's clocks of a rule; returns how many clocks there are."""
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        await conn.execute(f"UPDATE alerting.watches SET {column} = now() - interval '1 second' "
-                           "WHERE rule_id = 'performance.goals_missing' AND subject_id = $1", indicator)
+        moved = await conn.execute(f"UPDATE alerting.watches SET {column} = now() - interval '1 second' "
+                                   "WHERE rule_id = $2 AND subject_id = $1", indicator, rule)
+        return int(moved.split()[-1])
     finally:
         await conn.close()
 
@@ -141,8 +142,8 @@ def test_an_indicator_without_goals_rings_a_bell_and_then_turns_yellow_and_goals
                           params={"rule": "performance.goals_missing", "limit": 1000}).json()["items"]
         return next((a for a in items if a["subject"]["id"] == indicator), None)
     assert poll(lambda: known(stack, admin, on_time))
-    for indicator in (late, on_time):
-        asyncio.run(move_clock(servers.database_url, indicator, "bell_at"))  # two working days before the due day
+    for indicator in (late, on_time):  # two working days before the due day, once alerting has started the clock
+        assert poll(lambda: asyncio.run(move_clock(servers.database_url, indicator, "bell_at")) == 1)
     assert poll(lambda: all(goals_alert(i) for i in (late, on_time)))
     assert {goals_alert(i)["level"] for i in (late, on_time)} == {"yellow_bell"}
     httpx.post(f"{stack.processes.url('performance')}/api/v1/performance-goals", headers=OWNER,
@@ -151,6 +152,33 @@ def test_an_indicator_without_goals_rings_a_bell_and_then_turns_yellow_and_goals
     asyncio.run(move_clock(servers.database_url, late, "due_at"))  # the five working days have passed
     assert poll(lambda: goals_alert(late)["level"] == "yellow")
     assert goals_alert(late)["status"] == "open" and goals_alert(on_time)["status"] == "cleared"
+
+
+def test_a_missing_mid_year_report_rings_a_bell_at_its_deadline_and_the_late_report_clears_it(stack, servers):
+    # An indicator of next year's budget issued early (提前下达): its mid-year point is still ahead.
+    performance = f"{stack.processes.url('performance')}/api/v1"
+    admin, year = stack.admin_headers(), YEAR + 1
+    with stack.client() as c:
+        indicator = c.post("/indicators", json=indicator_body("900.00", fiscal_year=year), headers=admin).json()["id"]
+    assert poll(lambda: known(stack, admin, indicator))
+    goal = httpx.post(f"{performance}/performance-goals", headers=OWNER, json={"indicator_id": indicator, **GOALS})
+    assert goal.status_code == 201, goal.text
+
+    def report_alert():
+        items = httpx.get(f"{stack.processes.url('alerting')}/api/v1/alerts", headers=OWNER,
+                          params={"rule": "performance.report_missing", "limit": 1000}).json()["items"]
+        return next((a for a in items if a["subject"]["id"] == indicator), None)
+    assert poll(lambda: asyncio.run(move_clock(servers.database_url, indicator, "bell_at",
+                                               "performance.report_missing")) == 1), "one clock: 双监控 at 06-30"
+    assert report_alert() is None, "no bell before the time is up"
+    asyncio.run(move_clock(servers.database_url, indicator, "due_at", "performance.report_missing"))
+    alert = poll(report_alert)
+    assert alert and (alert["level"], alert["status"], alert["owner_division"]) == ("yellow_bell", "open", "agriculture")
+    assert f"截至 {year}-06-30" in alert["explanation"]["summary"]
+    filed = httpx.post(f"{performance}/performance-goals/{goal.json()['id']}/progress", headers=OWNER, json={
+        "period": f"{year}-Q2", "actuals": [{"name": "危房改造户数", "actual": "200"}]})
+    assert filed.status_code == 201, filed.text
+    assert poll(lambda: report_alert()["status"] == "cleared"), "a report for the quarter ending 06-30 is the one due"
 
 
 def test_the_year_end_self_evaluation_scores_every_indicator_and_the_city_sees_each_districts_status(stack):

@@ -5,12 +5,19 @@ from datetime import date, datetime
 import pytest
 
 from backbone.workdays import SHANGHAI, default_calendar
-from services.alerting.deadlines import breach, meets, start, watch_id_for
-from services.alerting.rules import starter_rules
+from services.alerting.deadlines import breach, meets, start as start_all, watch_id_for
+from services.alerting.rules import Rule, starter_rules
 
 RULES = starter_rules()
 REGISTERED, ALLOCATED, DOCUMENT = "ledger.IndicatorRegistered", "ledger.IndicatorAllocated", "ledger.IndicatorDocumentAttached"
 CALENDAR = default_calendar()
+
+
+def start(*args, **kwargs):
+    """The one watch a rule without reporting points starts, or None."""
+    watches = start_all(*args, **kwargs)
+    assert len(watches) <= 1
+    return watches[0] if watches else None
 
 
 def registered(**overrides) -> dict:
@@ -40,7 +47,7 @@ def test_zb002_counts_thirty_calendar_days_and_rings_three_working_days_before()
 
 def test_zb002_is_met_by_an_allocation_of_the_same_indicator_only():
     rule = RULES["indicator.not_allocated_in_time"]
-    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c-1"}) == "ind-1"
+    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c-1"}) == ("ind-1", None)
     assert meets(rule, DOCUMENT, {"indicator_id": "ind-1"}) is None
 
 
@@ -56,7 +63,7 @@ def test_zb003_counts_working_days_and_has_no_bell():
     # Registered Friday 2026-09-25: three working days later, skipping the weekend, is Wednesday 09-30.
     watch = start(RULES["indicator.document_missing"], REGISTERED, registered(registered_on="2026-09-25"), CALENDAR)
     assert watch.bell_at is None and watch.due_at.date() == date(2026, 9, 30)
-    assert meets(RULES["indicator.document_missing"], DOCUMENT, {"indicator_id": "ind-1"}) == "ind-1"
+    assert meets(RULES["indicator.document_missing"], DOCUMENT, {"indicator_id": "ind-1"}) == ("ind-1", None)
 
 
 def test_a_bell_says_when_its_time_runs_out():
@@ -71,8 +78,8 @@ def test_zc007_funds_idle_ninety_days_unless_paid_or_passed_down():
     rule = RULES["spending.funds_idle"]
     watch = start(rule, REGISTERED, registered(), CALENDAR)
     assert watch.due_at.date() == date(2026, 12, 20) and watch.bell_at is None
-    assert meets(rule, "payments.PaymentRecorded", {"payment_id": "p", "indicator_id": "ind-1"}) == "ind-1"
-    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c"}) == "ind-1"
+    assert meets(rule, "payments.PaymentRecorded", {"payment_id": "p", "indicator_id": "ind-1"}) == ("ind-1", None)
+    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c"}) == ("ind-1", None)
     assert meets(rule, DOCUMENT, {"indicator_id": "ind-1"}) is None
 
 
@@ -91,7 +98,7 @@ def test_lc001_starts_a_clock_at_each_human_step_and_stops_at_the_next_sheet():
                  "at": "2026-10-09T09:00:00+08:00", "sheet": {"number": "CLD-2026-000001"}}
     second = start(rule, "alerting.AlertTransitioned", confirmed, CALENDAR, cause="e-2")
     assert second.watch_id != first.watch_id, "each step has its own clock"
-    assert meets(rule, "alerting.AlertTransitioned", confirmed) == "a-1"
+    assert meets(rule, "alerting.AlertTransitioned", confirmed) == ("a-1", None)
     closed = confirmed | {"to_status": "green"}
     assert start(rule, "alerting.AlertTransitioned", closed, CALENDAR, cause="e-3") is None
     cleared = {"alert_id": "a-1", "to_level": "yellow_bell", "to_status": "cleared", "sheet": None}
@@ -119,13 +126,13 @@ def test_lc002_and_lc003_ring_five_working_days_before_10_15_and_11_01_and_stop_
     assert CALENDAR.add_workdays(proposing.bell_at.date(), 5) == date(2027, 10, 15)
     assert start(RULES["workflow.rules_not_reported"], "alerting.RuleCycleOpened", opened, CALENDAR, "e") is None
     assert meets(RULES["workflow.rules_not_proposed"], "alerting.RequirementProposed",
-                 {"cycle_id": "2028-agriculture"}) == "2028-agriculture"
+                 {"cycle_id": "2028-agriculture"}) == ("2028-agriculture", None)
     consolidating = opened | {"cycle_id": "2028-treasury", "step": "consolidate", "owner_division": "treasury",
                               "due_on": "2027-11-01"}
     reporting = start(RULES["workflow.rules_not_reported"], "alerting.RuleCycleOpened", consolidating, CALENDAR, "e")
     assert reporting.due_at.date() == date(2027, 11, 1)
     assert meets(RULES["workflow.rules_not_reported"], "alerting.RuleProposalsSubmitted",
-                 {"cycle_id": "2028-treasury"}) == "2028-treasury"
+                 {"cycle_id": "2028-treasury"}) == ("2028-treasury", None)
 
 
 def test_jx001_gives_five_working_days_to_set_goals_or_pass_the_money_down():
@@ -135,5 +142,49 @@ def test_jx001_gives_five_working_days_to_set_goals_or_pass_the_money_down():
     assert watch.due_at.date() == date(2026, 10, 9), "five working days across the National Day holidays"
     assert CALENDAR.add_workdays(watch.bell_at.date(), 2) == date(2026, 10, 9)
     assert start(rule, REGISTERED, registered(poverty_tag=False), CALENDAR) is None
-    assert meets(rule, "performance.GoalsSet", {"goal_id": "g", "indicator_id": "ind-1"}) == "ind-1"
-    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c"}) == "ind-1"
+    assert meets(rule, "performance.GoalsSet", {"goal_id": "g", "indicator_id": "ind-1"}) == ("ind-1", None)
+    assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c"}) == ("ind-1", None)
+
+
+def goals_set(**overrides) -> dict:
+    return {"goal_id": "g-1", "indicator_id": "ind-1", "fiscal_year": 2026, "org_unit": "220102",
+            "owner_division": "agriculture", "goal": "完成200户危房改造", "indicators": []} | overrides
+
+
+def test_jx003_expects_a_report_at_each_reporting_point_still_ahead_when_the_goals_are_set():
+    rule = Rule(**RULES["performance.report_missing"].model_dump() | {"parameters": {"points": ["Q1", "H1", "Q3"],
+                                                                                     "days": 10}})
+    watches = start_all(rule, "performance.GoalsSet", goals_set(), CALENDAR, "e", occurred_on=date(2026, 5, 6))
+    # March has passed when the goals are set in May: only June and September are expected.
+    assert [w.counts_from for w in watches] == [date(2026, 6, 30), date(2026, 9, 30)]
+    assert len({w.watch_id for w in watches}) == 2
+    # 2026-06-30 + 10 working days: 07-14; 2026-09-30 + 10 after the National Day holidays (10-10 is a
+    # 调休 working Saturday): 10-20.
+    assert [w.due_at.date() for w in watches] == [date(2026, 7, 14), date(2026, 10, 20)]
+    assert all(w.bell_at is None for w in watches), "the bell is the alert itself, once the time has run out"
+    # A report for the half year, the quarter or the month of June meets June's clock, and only that one.
+    for period, end in (("2026-H1", "2026-06-30"), ("2026-Q2", "2026-06-30"), ("2026-06", "2026-06-30")):
+        assert meets(rule, "performance.ProgressReported",
+                     {"indicator_id": "ind-1", "period": period, "period_end": end}) == ("ind-1", date(2026, 6, 30))
+    bell = breach(rule, "ind-1", watches[0].facts, ringing=False)
+    assert bell.period == "2026-06" and "截至 2026-06-30" in bell.summary and "2026-07-14" in bell.summary
+    assert breach(rule, "ind-1", watches[1].facts, ringing=False).period == "2026-09"
+
+
+def test_jx003_starts_the_mid_year_point_by_default():
+    rule = RULES["performance.report_missing"]
+    watches = start_all(rule, "performance.GoalsSet", goals_set(), CALENDAR, "e", occurred_on=date(2026, 3, 2))
+    assert [w.counts_from for w in watches] == [date(2026, 6, 30)]
+    late = start_all(rule, "performance.GoalsSet", goals_set(), CALENDAR, "e", occurred_on=date(2026, 7, 1))
+    assert late == [], "goals set after the last point expect no report this year"
+
+
+@pytest.mark.parametrize("points,message", [
+    pytest.param([], "lists the reporting points", id="none"),
+    pytest.param(["H3"], "reporting point 'H3'", id="no-such-half"),
+    pytest.param(["13"], "reporting point '13'", id="no-such-month"),
+])
+def test_jx003_refuses_reporting_points_it_cannot_place_in_the_year(points, message):
+    definition = RULES["performance.report_missing"].model_dump() | {"parameters": {"points": points, "days": 10}}
+    with pytest.raises(ValueError, match=message):
+        Rule(**definition)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from backbone.workdays import period_end
 from contracts.values import AlertLevel, RuleCategory
 from services.alerting.rules.expressions import Expression
 
@@ -52,6 +53,11 @@ class DeadlineSpec(BaseModel):
     expect_when: str = Field("True", description="The expectation is met when this holds (facts: event, params).")
     bell_parameter: str | None = Field(None, description="The parameter holding how many working days before the "
                                                         "deadline the bell rings; none: no bell.")
+    points_parameter: str | None = Field(None, description=(
+        "The parameter listing reporting points of the fiscal year as periods without the year (06, Q2, H1): "
+        "one clock per point whose period ends on or after the `due_from` date, counting from the period's end, "
+        "and met only by an expected event whose `expect_point_path` is that period's end."))
+    expect_point_path: str = Field("period_end", description="Where an expected event names the end of its period.")
 
 
 class Rule(BaseModel):
@@ -94,6 +100,17 @@ class Rule(BaseModel):
             raise ValueError("a window rule needs `window`")
         if self.kind == "deadline" and self.deadline is None:
             raise ValueError("a deadline rule needs `deadline`")
+        if self.deadline is not None and self.deadline.points_parameter is not None:
+            points = self.parameters.get(self.deadline.points_parameter)
+            if not isinstance(points, list) or not points:
+                raise ValueError(f"parameter {self.deadline.points_parameter} lists the reporting points, e.g. "
+                                 '["H1"] or ["Q1", "H1", "Q3"]')
+            for point in points:
+                try:
+                    period_end(f"2000-{point}")
+                except ValueError:
+                    raise ValueError(f"reporting point {point!r}: expected a month (06), quarter (Q2) or half (H1)"
+                                     ) from None
         return self
 
     def model_post_init(self, _: Any) -> None:
