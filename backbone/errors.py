@@ -25,6 +25,7 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        self.headers: dict[str, str] = {}
 
 
 class NotFound(DomainError):
@@ -61,6 +62,18 @@ class PayloadTooLarge(DomainError):
     title = "Too large"
 
 
+class TooManyRequests(DomainError):
+    """Over the caller's rate limit; `retry_after` seconds until a request is admitted again."""
+
+    status = 429
+    type_name = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     type_name = "service-unavailable"
@@ -84,7 +97,8 @@ def field_errors(errors: list[dict[str, Any]], *, strip: int = 0) -> list[dict[s
     return out
 
 
-def problem(status: int, type_name: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, type_name: str, title: str, detail: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
     """A problem-details response."""
     body = {
         "type": f"https://fundwatch.changchun.gov.cn/problems/{type_name}",
@@ -93,7 +107,7 @@ def problem(status: int, type_name: str, title: str, detail: str, **extra: Any) 
         "detail": detail,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -101,7 +115,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.type_name, exc.title, exc.detail, **exc.extra)
+        return problem(exc.status, exc.type_name, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,7 +8,7 @@ import jwt
 from fastapi import Depends, Header
 from pydantic import BaseModel, Field
 
-from backbone.errors import Forbidden, Unauthorized
+from backbone.errors import Unauthorized
 from backbone.settings import get_settings
 
 IDENTITY_HEADER = "X-FundWatch-Identity"
@@ -70,17 +70,6 @@ async def current_principal(
     if not identity:
         raise Unauthorized("no identity: call FundWatch through the gateway")
     return read_internal_token(identity, get_settings().internal_secret.get_secret_value())
-
-
-def require_roles(*roles: str):
-    """A dependency that admits only callers holding one of `roles`."""
-
-    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.has_any(*roles):
-            raise Forbidden(f"this action needs one of the roles: {', '.join(roles)}")
-        return principal
-
-    return _check
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

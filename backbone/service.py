@@ -19,9 +19,9 @@ import structlog
 from backbone.bus import create_producer, ensure_topics
 from backbone.consumer import ConsumerRunner, Handler
 from backbone.db import create_engine, wait_for_database
+from backbone.access import authorize
 from backbone.errors import ServiceUnavailable, install_problem_handlers
 from backbone.eventstore import EventStore, InlineProjection
-from backbone.identity import require_roles
 from backbone.idempotency import IdempotencyMiddleware
 from backbone.notify import Notifier
 from backbone.outbox import OutboxRelay
@@ -74,6 +74,9 @@ class ServiceSpec:
     workers: dict[str, Callable[[Runtime], Awaitable[None]]] = field(default_factory=dict)
     openapi_url: str = "/api/v1/openapi.json"
     idempotency_keys: bool = True
+    # Runs before every /api/v1 route: the access table's check (the gateway brings its own, which also
+    # authenticates the caller).
+    guard: Callable[..., Awaitable[None]] = authorize
     tables: PlumbingTables = field(init=False)
 
     def __post_init__(self) -> None:
@@ -179,7 +182,7 @@ def create_service(spec: ServiceSpec) -> FastAPI:
         app.add_middleware(IdempotencyMiddleware, engine_factory=lambda: app.state.runtime.engine, tables=spec.tables)
     app.include_router(_ops_router(spec))
     for router in spec.routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(spec.guard)])
     instrument_app(app)
     return app
 
@@ -202,8 +205,7 @@ def _ops_router(spec: ServiceSpec) -> APIRouter:
             raise ServiceUnavailable(f"background loops failing: {', '.join(failing)}")
         return {"status": "ready", "service": spec.name}
 
-    @router.get("/api/v1/admin/dead-letters/" + spec.name, tags=["operations"],
-                dependencies=[Depends(require_roles("admin", "info_center"))])
+    @router.get("/api/v1/admin/dead-letters/" + spec.name, tags=["operations"], dependencies=[Depends(spec.guard)])
     async def dead_letters(runtime: RuntimeDep, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, object]]:
         """Events this service's consumers could not apply (operators' view)."""
         t = runtime.tables.dead_letters

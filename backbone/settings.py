@@ -63,7 +63,21 @@ class Settings(BaseSettings):
         "production", validation_alias="FUNDWATCH_ENV",
         description="`development` allows the built-in development secrets; anything else refuses them.",
     )
-    token_ttl_seconds: int = Field(3600, validation_alias="FUNDWATCH_TOKEN_TTL_SECONDS")
+    token_ttl_seconds: int = Field(3600, validation_alias="FUNDWATCH_TOKEN_TTL_SECONDS",
+                                   description="Longest life of a person's access token, however busy.")
+    session_idle_seconds: int = Field(1800, validation_alias="FUNDWATCH_SESSION_IDLE_SECONDS",
+                                      description="A session unused this long ends (等级保护: idle timeout).")
+    lockout_attempts: int = Field(5, validation_alias="FUNDWATCH_LOCKOUT_ATTEMPTS",
+                                  description="Wrong passwords in a row that lock an account.")
+    lockout_seconds: int = Field(900, validation_alias="FUNDWATCH_LOCKOUT_SECONDS")
+    rate_limit_person: str = Field("600/minute", validation_alias="FUNDWATCH_RATE_LIMIT_PERSON",
+                                   description="Requests a person may make at the gateway (`limits` notation).")
+    rate_limit_machine: str = Field("6000/minute", validation_alias="FUNDWATCH_RATE_LIMIT_MACHINE",
+                                    description="Requests a machine key may make, unless the key sets its own.")
+    cors_origins: list[str] = Field(
+        default_factory=list, validation_alias="FUNDWATCH_CORS_ORIGINS",
+        description="Web origins other than the gateway's own that browsers may call it from (JSON list); "
+                    "none by default.")
 
     ledger_url: str = Field("http://127.0.0.1:8101", validation_alias="FUNDWATCH_LEDGER_URL")
     payments_url: str = Field("http://127.0.0.1:8102", validation_alias="FUNDWATCH_PAYMENTS_URL")

@@ -33,6 +33,7 @@ class ApiKeyIssued(DomainEvent):
     roles: list[str]
     org_unit: str | None
     expires_at: datetime | None
+    rate_limit: str | None = Field(None, description="Its own rate limit, e.g. 20000/minute.")
 
 
 class ApiKeyRevoked(DomainEvent):
@@ -43,3 +44,37 @@ class ApiKeyRevoked(DomainEvent):
 
     key_id: str
     reason: str
+
+
+class PasswordChanged(DomainEvent):
+    """A person's password changed: by the person, or reset by an administrator (then it is a one-time
+    password to be changed at the next sign-in). Every open session of the person ended with it."""
+
+    event_type: ClassVar[str] = "gateway.PasswordChanged"
+    context: ClassVar[str] = "gateway"
+
+    username: str
+    reset: bool = Field(description="Set by an administrator, to be changed at the next sign-in.")
+
+
+class AccountLocked(DomainEvent):
+    """Too many wrong passwords in a row: the account refuses sign-in until `until`."""
+
+    event_type: ClassVar[str] = "gateway.AccountLocked"
+    context: ClassVar[str] = "gateway"
+
+    username: str
+    failures: int
+    until: datetime
+
+
+class ApiKeyRotated(DomainEvent):
+    """A machine's key was replaced: the old one keeps working until `old_expires_at`, so that both are valid
+    while the machine switches over."""
+
+    event_type: ClassVar[str] = "gateway.ApiKeyRotated"
+    context: ClassVar[str] = "gateway"
+
+    key_id: str
+    new_key_id: str
+    old_expires_at: datetime

@@ -1,5 +1,5 @@
 """Generate the checked-in contract snapshots: JSON Schema of the event envelope and of every
-event, and the OpenAPI document of every service. `make contracts` (or
+event, the OpenAPI document of every service and the merged public one. `make contracts` (or
 `python -m contracts.generate`); a test fails when the code drifts from the snapshots."""
 
 import importlib
@@ -36,8 +36,12 @@ def event_schemas() -> dict[str, dict[str, Any]]:
 
 
 def openapi_documents() -> dict[str, dict[str, Any]]:
-    """File name → OpenAPI document of each service, as its app describes itself."""
-    return {f"{name}.json": importlib.import_module(module).app.openapi() for name, module in SERVICE_APPS.items()}
+    """File name → OpenAPI document of each service, as its app describes itself, and `public.json`: the
+    whole public API as the gateway serves it at /api/v1/openapi.json."""
+    from gateway.openapi import merge
+
+    docs = {name: importlib.import_module(module).app.openapi() for name, module in SERVICE_APPS.items()}
+    return {**{f"{name}.json": doc for name, doc in docs.items()}, "public.json": merge(docs)}
 
 
 def render(doc: dict[str, Any]) -> str:

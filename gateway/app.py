@@ -2,12 +2,14 @@
 
 from collections.abc import Awaitable, Callable
 
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backbone.service import Runtime, ServiceSpec, create_service
-from gateway import api, keys_api, projections
-from gateway.auth import Authenticator, bootstrap_accounts
+from backbone.settings import get_settings
+from gateway import accounts_api, api, keys_api, projections
+from gateway.auth import Authenticator, bootstrap_accounts, guard
 from gateway.routing import new_client
 
 
@@ -24,14 +26,20 @@ spec = ServiceSpec(
     name="gateway",
     title="FundWatch gateway",
     metadata=projections.metadata,
-    routers=[keys_api.router, api.router],
+    routers=[accounts_api.router, keys_api.router, api.router],
     inline_projections=[projections.project_users],
     on_startup=[bootstrap_accounts, _edge],
     on_shutdown=[_close_edge],
     openapi_url="/api/v1/gateway/openapi.json",
     idempotency_keys=False,
+    guard=guard,
 )
 app = create_service(spec)
+# Strict CORS: only the origins an operator lists may call from a browser, and never with cookies (FundWatch
+# authenticates by bearer token); without a list, browsers keep to the gateway's own origin.
+app.add_middleware(CORSMiddleware, allow_origins=get_settings().cors_origins, allow_credentials=False,
+                   allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                   expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -1,36 +1,40 @@
-"""Identity at the edge: passwords (argon2), access tokens (JWT) and machine API keys."""
+"""Identity at the edge: access tokens bound to server-side sessions, machine API keys, rate limits."""
 
-import asyncio
 import hashlib
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import jwt
 from fastapi import Request
-from pwdlib import PasswordHash
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import structlog
 
-from backbone.errors import ConcurrencyConflict, Unauthorized
+from backbone.access import ACCESS, PUBLIC, admitted, template_of
+from backbone.errors import ConcurrencyConflict, Forbidden, NotFound, Unauthorized
 from backbone.identity import Principal
 from backbone.service import Runtime
 from backbone.settings import Settings
 from contracts.gateway import UserRegistered
 from contracts.values import CITY_ORG_UNIT
-from gateway.projections import api_keys, credentials, users
+from gateway.passwords import password_hash
+from gateway.projections import api_keys, credentials, sessions, users
+from gateway.ratelimit import RateLimits
 
 log = structlog.get_logger(__name__)
-password_hash = PasswordHash.recommended()
-_DUMMY_HASH = password_hash.hash("not a password of anyone")
 API_KEY_CACHE_SECONDS = 30.0
 API_KEY_CACHE_SIZE = 1000
 TOKEN_AUDIENCE = "fundwatch"
 TREASURY_SYSTEM = "treasury-system"
+# A session's last use is written at most this often: the idle limit is kept to within it.
+TOUCH_SECONDS = 30
+# All a person with a one-time password may do until it is changed.
+PASSWORD_CHANGE_ONLY = {("POST", "/api/v1/auth/password"), ("POST", "/api/v1/auth/logout")}
 
 
 def key_digest(api_key: str) -> str:
@@ -38,82 +42,126 @@ def key_digest(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-def issue_access_token(principal: Principal, settings: Settings) -> str:
-    """A signed access token for a person."""
-    now = datetime.now(UTC)
+def issue_access_token(principal: Principal, session_id: str, expires_at: datetime, settings: Settings) -> str:
+    """A signed access token for a person, valid only while its session is open."""
     claims = {"sub": principal.subject, "roles": principal.roles, "org_unit": principal.org_unit,
-              "division": principal.division, "pii": principal.pii, "aud": TOKEN_AUDIENCE, "iat": now,
-              "exp": now + timedelta(seconds=settings.token_ttl_seconds), "jti": str(uuid4())}
+              "division": principal.division, "pii": principal.pii, "aud": TOKEN_AUDIENCE,
+              "iat": datetime.now(UTC), "exp": expires_at, "sid": session_id, "jti": str(uuid4())}
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
-async def login(engine: AsyncEngine, settings: Settings, username: str, password: str) -> str:
-    """Check a person's password; a wrong name and a wrong password look the same."""
-    async with engine.connect() as conn:
-        row = (await conn.execute(
-            select(users, credentials.c.password_hash).join(credentials, credentials.c.username == users.c.username)
-            .where(users.c.username == username))).first()
-    # Verify against a dummy hash for unknown names too, so timing does not tell who exists;
-    # off the event loop, since argon2 is deliberately slow.
-    stored = row.password_hash if row is not None else _DUMMY_HASH
-    if not await asyncio.to_thread(password_hash.verify, password, stored) or row is None:
-        log.info("auth.login_failed", username=username)
-        raise Unauthorized("wrong user name or password")
-    log.info("auth.login", username=username)
-    principal = Principal(subject=row.username, roles=list(row.roles), org_unit=row.org_unit,
-                          division=row.division, pii=row.pii)
-    return issue_access_token(principal, settings)
+@dataclass(frozen=True)
+class Caller:
+    """Who a request comes from, and what the edge needs to know about it beyond the principal."""
+
+    principal: Principal
+    session_id: str | None = None
+    rate_limit: str | None = None
 
 
 class Authenticator:
-    """Turns a request's bearer token or API key into a principal."""
+    """Turns a request's bearer token or API key into a principal, and counts it against its rate limit."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
-        self._keys: dict[str, tuple[float, Principal]] = {}
+        self.limits = RateLimits(settings)
+        self._keys: dict[str, tuple[float, Caller, datetime | None]] = {}
 
     async def __call__(self, request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            return self._from_token(auth[7:].strip())
         api_key = request.headers.get("x-api-key")
-        if api_key:
-            return await self._from_api_key(api_key)
-        raise Unauthorized("sign in (POST /api/v1/auth/token) or send an X-Api-Key")
+        if auth.lower().startswith("bearer "):
+            caller = await self._from_token(auth[7:].strip(), request)
+        elif api_key:
+            caller = await self._from_api_key(api_key)
+        else:
+            raise Unauthorized("sign in (POST /api/v1/auth/token) or send an X-Api-Key")
+        request.state.principal = caller.principal
+        request.state.session_id = caller.session_id
+        await self.limits.admit(caller.principal.subject, self.limits.limit_of(caller.principal, caller.rate_limit))
+        return caller.principal
 
-    def _from_token(self, token: str) -> Principal:
+    async def _from_token(self, token: str, request: Request) -> Caller:
         try:
             claims: dict[str, Any] = jwt.decode(token, self.settings.jwt_secret.get_secret_value(),
-                                                algorithms=["HS256"], audience=TOKEN_AUDIENCE)
+                                                algorithms=["HS256"], audience=TOKEN_AUDIENCE,
+                                                options={"require": ["exp", "sid", "sub"]})
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("the access token has expired; sign in again") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("the access token is not valid") from exc
-        return Principal(subject=claims["sub"], roles=claims.get("roles", []), org_unit=claims.get("org_unit"),
-                         division=claims.get("division"), pii=bool(claims.get("pii")), session_expires=claims["exp"])
+        must_change = await self._open_session(claims["sid"])
+        if must_change and (request.method, request.url.path) not in PASSWORD_CHANGE_ONLY:
+            raise Forbidden("change the one-time password first: POST /api/v1/auth/password",
+                            reason="password_change_required")
+        principal = Principal(subject=claims["sub"], roles=claims.get("roles", []), org_unit=claims.get("org_unit"),
+                              division=claims.get("division"), pii=bool(claims.get("pii")),
+                              session_expires=claims["exp"])
+        return Caller(principal, session_id=claims["sid"])
 
-    async def _from_api_key(self, api_key: str) -> Principal:
+    async def _open_session(self, session_id: str) -> bool:
+        """Whether the session must change its password first; Unauthorized when it has ended or idled out."""
+        now = datetime.now(UTC)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(sessions.c.last_seen_at, sessions.c.ended_because,
+                                             sessions.c.must_change).where(sessions.c.session_id == session_id))).first()
+            if row is None or row.ended_because is not None:
+                reason = {"signed_out": "you signed out", "password_changed": "the password was changed",
+                          "idle": "it was idle too long"}.get(row.ended_because if row else "", "it has ended")
+                raise Unauthorized(f"the session is over ({reason}); sign in again")
+            idle = now - row.last_seen_at
+            if idle > timedelta(seconds=self.settings.session_idle_seconds):
+                await conn.execute(update(sessions).where(sessions.c.session_id == session_id)
+                                   .values(ended_at=now, ended_because="idle"))
+                await conn.commit()
+                minutes = self.settings.session_idle_seconds // 60
+                raise Unauthorized(f"the session was idle for more than {minutes} minutes; sign in again")
+            if idle > timedelta(seconds=TOUCH_SECONDS):
+                await conn.execute(update(sessions).where(sessions.c.session_id == session_id)
+                                   .values(last_seen_at=now))
+                await conn.commit()
+        return bool(row.must_change)
+
+    async def _from_api_key(self, api_key: str) -> Caller:
         digest = key_digest(api_key)
+        now = datetime.now(UTC)
         cached = self._keys.get(digest)
-        if cached is not None and time.monotonic() - cached[0] < API_KEY_CACHE_SECONDS:
+        if cached is not None and time.monotonic() - cached[0] < API_KEY_CACHE_SECONDS and (
+                cached[2] is None or cached[2] > now):
             return cached[1]
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == digest))).first()
-        now = datetime.now(UTC)
         if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             # Only valid keys are remembered: random keys cannot grow the cache.
             self._keys.pop(digest, None)
             raise Unauthorized("the API key is not valid")
-        principal = Principal(subject=row.subject, roles=list(row.roles), org_unit=row.org_unit)
+        caller = Caller(Principal(subject=row.subject, roles=list(row.roles), org_unit=row.org_unit),
+                        rate_limit=row.rate_limit)
         if len(self._keys) >= API_KEY_CACHE_SIZE:
             self._keys.clear()
-        self._keys[digest] = (time.monotonic(), principal)
-        return principal
+        self._keys[digest] = (time.monotonic(), caller, row.expires_at)
+        return caller
 
     def forget(self) -> None:
         """Drop remembered keys (after a revocation here; other gateways follow within the cache time)."""
         self._keys.clear()
+
+
+PROXY_ROUTE = "/api/v1/{path:path}"
+
+
+async def guard(request: Request) -> None:
+    """The gateway's check before any of its routes runs: authenticate (unless the endpoint is public),
+    then the access table, on the gateway's own endpoint or the service endpoint a proxied path belongs to."""
+    template = request.scope["route"].path
+    if template == PROXY_ROUTE:
+        template = template_of(request.method, request.url.path)
+        if template is None:
+            raise NotFound(f"no such endpoint: {request.method} {request.url.path}")
+    if ACCESS.get(f"{request.method} {template}") is PUBLIC:
+        return
+    admitted(await request.app.state.authenticate(request), request.method, template)
 
 
 async def bootstrap_accounts(runtime: Runtime) -> None:
@@ -130,7 +178,7 @@ async def bootstrap_accounts(runtime: Runtime) -> None:
                 await conn.execute(credentials.insert().values(
                     username=settings.admin_user,
                     password_hash=password_hash.hash(settings.admin_password.get_secret_value()),
-                    changed_at=datetime.now(UTC)))
+                    changed_at=datetime.now(UTC), must_change=False))
     except ConcurrencyConflict:
         log.info("auth.bootstrap_admin_exists", username=settings.admin_user)
     async with runtime.engine.begin() as conn:

@@ -1,8 +1,8 @@
-"""The gateway's tables: people (a projection of their events), credentials, machine keys."""
+"""The gateway's tables: people (a projection of their events), credentials, sessions, machine keys."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import ARRAY, Boolean, Column, DateTime, MetaData, Table, Text
+from sqlalchemy import ARRAY, Boolean, Column, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
@@ -19,14 +19,22 @@ users = Table(
 credentials = Table(
     "credentials", metadata,
     Column("username", Text, primary_key=True), Column("password_hash", Text),
-    Column("changed_at", DateTime(timezone=True)),
+    Column("changed_at", DateTime(timezone=True)), Column("must_change", Boolean), Column("failed_count", Integer),
+    Column("locked_until", DateTime(timezone=True)),
+)
+sessions = Table(
+    "sessions", metadata,
+    Column("session_id", Text, primary_key=True), Column("username", Text),
+    Column("issued_at", DateTime(timezone=True)), Column("last_seen_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)), Column("must_change", Boolean),
+    Column("ended_at", DateTime(timezone=True)), Column("ended_because", Text),
 )
 api_keys = Table(
     "api_keys", metadata,
     Column("key_hash", Text, primary_key=True), Column("subject", Text), Column("roles", ARRAY(Text)),
     Column("org_unit", Text), Column("created_at", DateTime(timezone=True)),
     Column("expires_at", DateTime(timezone=True)), Column("key_id", Text), Column("revoked_at", DateTime(timezone=True)),
-    Column("bootstrap", Boolean),
+    Column("bootstrap", Boolean), Column("rate_limit", Text),
 )
 
 

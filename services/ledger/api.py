@@ -4,13 +4,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
-from backbone.identity import CurrentPrincipal, Principal, require_roles
+from backbone.identity import CurrentPrincipal, Principal
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.values import FundNature, Level, Money
@@ -67,11 +67,7 @@ class Created(BaseModel):
     version: int
 
 
-WRITERS = ("admin", "treasury", "budget", "division", "district")
-
-
-@router.post("/indicators", status_code=status.HTTP_201_CREATED, response_model=Created,
-             dependencies=[Depends(require_roles(*WRITERS))])
+@router.post("/indicators", status_code=status.HTTP_201_CREATED, response_model=Created)
 async def post_indicator(body: IndicatorIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> Created:
     """Register an indicator on the platform (登记, 第二十六条)."""
     if body.parent_id:
@@ -138,7 +134,7 @@ class AllocationOut(BaseModel):
 
 
 @router.post("/indicators/{indicator_id}/allocations", status_code=status.HTTP_201_CREATED,
-             response_model=AllocationOut, dependencies=[Depends(require_roles(*WRITERS))])
+             response_model=AllocationOut)
 async def post_allocations(indicator_id: str, body: AllocationIn, principal: CurrentPrincipal,
                            runtime: RuntimeDep) -> AllocationOut:
     """Allocate an indicator into child indicators (分配下达); children never exceed the parent."""
@@ -187,16 +183,14 @@ class WithdrawalIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-@router.post("/indicators/{indicator_id}/adjustments", response_model=IndicatorOut,
-             dependencies=[Depends(require_roles(*WRITERS))])
+@router.post("/indicators/{indicator_id}/adjustments", response_model=IndicatorOut)
 async def post_adjustment(indicator_id: str, body: AdjustmentIn, principal: CurrentPrincipal,
                           runtime: RuntimeDep) -> IndicatorOut:
     """Increase or decrease an indicator (调增 / 调减)."""
     return await _adjust(indicator_id, body.amount, False, body.reason, principal, runtime)
 
 
-@router.post("/indicators/{indicator_id}/withdrawals", response_model=IndicatorOut,
-             dependencies=[Depends(require_roles(*WRITERS))])
+@router.post("/indicators/{indicator_id}/withdrawals", response_model=IndicatorOut)
 async def post_withdrawal(indicator_id: str, body: WithdrawalIn, principal: CurrentPrincipal,
                           runtime: RuntimeDep) -> IndicatorOut:
     """Take money back from an indicator (收回)."""
@@ -243,8 +237,7 @@ class CorrectionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-@router.post("/indicators/{indicator_id}/corrections", response_model=IndicatorOut,
-             dependencies=[Depends(require_roles(*WRITERS))])
+@router.post("/indicators/{indicator_id}/corrections", response_model=IndicatorOut)
 async def post_correction(indicator_id: str, body: CorrectionIn, principal: CurrentPrincipal,
                           runtime: RuntimeDep) -> IndicatorOut:
     """Correct elements of an indicator (更正): a new event with the reason; nothing is edited in place."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, File, Response, UploadFile, status
+from fastapi import APIRouter, File, Response, UploadFile, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from sqlalchemy import (CTE, BigInteger, Column, DateTime, Integer, Select, Table, Text, UniqueConstraint,
@@ -16,12 +16,12 @@ from sqlalchemy import (CTE, BigInteger, Column, DateTime, Integer, Select, Tabl
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.errors import NotFound
-from backbone.identity import CurrentPrincipal, require_roles
+from backbone.identity import CurrentPrincipal
 from backbone.service import RuntimeDep
 from backbone.settings import Settings
 from contracts.envelope import EventEnvelope
 from backbone.workdays import SHANGHAI
-from services.ledger.api import WRITERS, visible_indicator
+from services.ledger.api import visible_indicator
 from contracts.ledger import IndicatorDocumentAttached
 from services.ledger.documents import (DocumentStore, accept, clean_filename, content_disposition,
                                        document_store)
@@ -72,8 +72,7 @@ def _store(directory: Path, bucket: str | None, endpoint: str | None, region: st
 
 
 @router.post("/indicators/{indicator_id}/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentOut,
-             responses={200: {"model": DocumentOut, "description": "This file was attached already: nothing new."}},
-             dependencies=[Depends(require_roles(*WRITERS))])
+             responses={200: {"model": DocumentOut, "description": "This file was attached already: nothing new."}})
 async def post_document(indicator_id: str, file: Annotated[UploadFile, File(description="PDF, JPEG or PNG scan")],
                         response: Response, principal: CurrentPrincipal, runtime: RuntimeDep) -> DocumentOut:
     """Attach a scanned document (指标文件扫描件) to an indicator; the same file twice is attached once."""

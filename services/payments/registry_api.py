@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Body, Depends, File, UploadFile
+from fastapi import APIRouter, Body, File, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from backbone.eventstore import NewStream
-from backbone.identity import CurrentPrincipal, Principal, require_roles
+from backbone.identity import CurrentPrincipal, Principal
 from backbone.pii import PersonalData, check_id_number, mask_id_number
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI
@@ -28,7 +28,6 @@ from services.payments.registry_projections import registry_entries, registry_im
 router = APIRouter(prefix="/api/v1", tags=["registries"])
 
 # 局脱贫办 keeps the 建档立卡 data, 信息中心 loads files for others, the province sends them.
-WRITERS = ("admin", "poverty_office", "info_center", "province_system")
 ERRORS_IN_RESPONSE = 1000
 PARTS_PER_TRANSACTION = 20
 ENTRY: dict[Registry, type[PoorPerson] | type[PublicEmployee]] = {
@@ -53,7 +52,7 @@ class ImportReport(BaseModel):
 
 
 def _import_route(path: str, registry: Registry, summary: str) -> None:
-    @router.post(path, response_model=ImportReport, summary=summary, dependencies=[Depends(require_roles(*WRITERS))],
+    @router.post(path, response_model=ImportReport, summary=summary,
                  name=f"import_{registry.value}")
     async def import_file(file: Annotated[UploadFile, File(description="CSV or XLSX with Chinese headers")],
                           principal: CurrentPrincipal, runtime: RuntimeDep) -> ImportReport:
@@ -116,8 +115,7 @@ def _report(row: dict[str, Any], *, duplicate: bool, shown: int | None) -> Impor
                         duplicate=duplicate, errors=errors)
 
 
-@router.get("/registry/imports/{import_id}", response_model=ImportReport,
-            dependencies=[Depends(require_roles(*WRITERS, "treasury", "supervision"))])
+@router.get("/registry/imports/{import_id}", response_model=ImportReport)
 async def get_import(import_id: str, runtime: RuntimeDep) -> ImportReport:
     """The report of a finished import, with every fault kept (up to 100,000)."""
     async with runtime.engine.connect() as conn:
@@ -146,7 +144,7 @@ class UpdateIn(BaseModel):
 
 
 def _update_route(path: str, registry: Registry, summary: str) -> None:
-    @router.post(path, response_model=UpdateResult, summary=summary, dependencies=[Depends(require_roles(*WRITERS))],
+    @router.post(path, response_model=UpdateResult, summary=summary,
                  name=f"update_{registry.value}",
                  openapi_extra={"requestBody": {"content": {"application/json": {
                      "schema": UpdateIn.model_json_schema(ref_template="#/components/schemas/{model}")}}}})

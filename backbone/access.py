@@ -1,0 +1,138 @@
+"""Who may do what: the one table of every public endpoint and the roles admitted to it.
+
+The gateway checks it before forwarding, and each service checks it again from the forwarded
+identity (defence in depth): an endpoint missing from the table is refused to everyone. The
+table decides by role only; which records a caller may see or change within an endpoint (its
+data scope: a district its org unit, a division its own funds) is decided by the service.
+"""
+
+import re
+from functools import cache
+
+from fastapi import Request
+
+from backbone.errors import Forbidden
+from backbone.identity import CurrentPrincipal, Principal
+
+ADMIN, TREASURY, BUDGET, DIVISION = "admin", "treasury", "budget", "division"
+SUPERVISION, INFO_CENTER, POVERTY_OFFICE, DISTRICT = "supervision", "info_center", "poverty_office", "district"
+TREASURY_SYSTEM, PROVINCE_SYSTEM = "treasury_system", "province_system"
+
+PEOPLE = frozenset({ADMIN, TREASURY, BUDGET, DIVISION, SUPERVISION, INFO_CENTER, POVERTY_OFFICE, DISTRICT})
+MACHINES = frozenset({TREASURY_SYSTEM, PROVINCE_SYSTEM})
+ROLES = PEOPLE | MACHINES
+PUBLIC = frozenset({"*"})  # no identity needed
+
+# Those who keep the ledger: the divisions that receive and allocate money, and the districts.
+LEDGER_KEEPERS = frozenset({ADMIN, TREASURY, BUDGET, DIVISION, DISTRICT})
+# Those who see payments one by one (district and division reading comes with the payments' scope).
+PAYMENT_READERS = frozenset({ADMIN, TREASURY, BUDGET, SUPERVISION, POVERTY_OFFICE, INFO_CENTER, TREASURY_SYSTEM})
+REGISTRY_KEEPERS = frozenset({ADMIN, POVERTY_OFFICE, INFO_CENTER, PROVINCE_SYSTEM})
+GOAL_FILERS = frozenset({DIVISION, DISTRICT, ADMIN})
+GOAL_REVIEWERS = frozenset({BUDGET, ADMIN})  # 预算处 (预算绩效管理办公室)
+ALERT_HANDLERS = frozenset({DIVISION, DISTRICT, SUPERVISION})  # 谁主管、谁负责; the bureau co-verifies
+RULE_PROPOSERS = frozenset({DIVISION, TREASURY, BUDGET, POVERTY_OFFICE, ADMIN})
+RULE_KEEPERS = frozenset({TREASURY, ADMIN})
+OPERATORS = frozenset({ADMIN, INFO_CENTER})
+
+ACCESS: dict[str, frozenset[str]] = {
+    # gateway: signing in and out, machine keys
+    "GET /api/v1/openapi.json": PUBLIC,
+    "POST /api/v1/auth/token": PUBLIC,
+    "POST /api/v1/auth/logout": PEOPLE,
+    "POST /api/v1/auth/password": PEOPLE,
+    "POST /api/v1/users/{username}/password-reset": frozenset({ADMIN}),
+    "GET /api/v1/api-keys": frozenset({ADMIN}),
+    "POST /api/v1/api-keys": frozenset({ADMIN}),
+    "POST /api/v1/api-keys/{key_id}/revocation": frozenset({ADMIN}),
+    "POST /api/v1/api-keys/{key_id}/rotation": frozenset({ADMIN}),
+    # ledger
+    "POST /api/v1/indicators": LEDGER_KEEPERS,
+    "POST /api/v1/indicators/import": LEDGER_KEEPERS,
+    "GET /api/v1/indicators/{indicator_id}": ROLES,  # the treasury system looks up what it pays against
+    "POST /api/v1/indicators/{indicator_id}/adjustments": LEDGER_KEEPERS,
+    "POST /api/v1/indicators/{indicator_id}/allocations": LEDGER_KEEPERS,
+    "POST /api/v1/indicators/{indicator_id}/corrections": LEDGER_KEEPERS,
+    "POST /api/v1/indicators/{indicator_id}/withdrawals": LEDGER_KEEPERS,
+    "GET /api/v1/indicators/{indicator_id}/documents": PEOPLE,
+    "POST /api/v1/indicators/{indicator_id}/documents": LEDGER_KEEPERS,
+    "GET /api/v1/indicators/{indicator_id}/documents/{sha256}": PEOPLE,
+    "GET /api/v1/indicators/{indicator_id}/flow": PEOPLE,
+    "GET /api/v1/ledger": PEOPLE,
+    "GET /api/v1/ledger/export": PEOPLE,
+    # payments and the registries
+    "POST /api/v1/payments/batch": frozenset({TREASURY_SYSTEM, ADMIN}),
+    "POST /api/v1/payments/{payment_id}/refunds": frozenset({TREASURY_SYSTEM, ADMIN}),
+    "GET /api/v1/payments": PAYMENT_READERS,
+    "POST /api/v1/payments/search": PAYMENT_READERS,
+    "POST /api/v1/registry/poor-population/import": REGISTRY_KEEPERS,
+    "POST /api/v1/registry/public-employees/import": REGISTRY_KEEPERS,
+    "POST /api/v1/registry/poor-population/updates": REGISTRY_KEEPERS,
+    "POST /api/v1/registry/public-employees/updates": REGISTRY_KEEPERS,
+    "GET /api/v1/registry/imports/{import_id}": REGISTRY_KEEPERS | {TREASURY, SUPERVISION},
+    # and the PII permission besides (checked by the service)
+    "GET /api/v1/registry/persons/{id_number}": REGISTRY_KEEPERS | {TREASURY, SUPERVISION},
+    # performance
+    "POST /api/v1/performance-goals": GOAL_FILERS,
+    "GET /api/v1/performance-goals": PEOPLE,
+    "GET /api/v1/performance-goals/summary": PEOPLE,
+    "GET /api/v1/performance-goals/export": PEOPLE,
+    "GET /api/v1/performance-goals/{goal_id}": PEOPLE,
+    "GET /api/v1/performance-goals/{goal_id}/history": PEOPLE,
+    "POST /api/v1/performance-goals/{goal_id}/progress": GOAL_FILERS,
+    "POST /api/v1/performance-goals/{goal_id}/evaluation": GOAL_FILERS,
+    "POST /api/v1/performance-goals/{goal_id}/reviews": GOAL_REVIEWERS,
+    # alerting
+    "GET /api/v1/alerts": PEOPLE,
+    "GET /api/v1/alerts/stream": PEOPLE,
+    "GET /api/v1/alerts/{alert_id}": PEOPLE,
+    "POST /api/v1/alerts/{alert_id}/dispositions": ALERT_HANDLERS,
+    "GET /api/v1/dispositions": PEOPLE,
+    "GET /api/v1/dispositions/export": PEOPLE,
+    "GET /api/v1/rules": PEOPLE,
+    "POST /api/v1/rules": RULE_PROPOSERS,
+    "POST /api/v1/rules/{rule_id}/backtest": RULE_PROPOSERS,
+    "GET /api/v1/rule-proposals": PEOPLE,
+    "GET /api/v1/rule-proposals/export": PEOPLE,
+    "POST /api/v1/rule-proposals/{proposal_id}/review": RULE_KEEPERS,
+    "POST /api/v1/rule-proposals/{proposal_id}/approval": RULE_KEEPERS,
+    "POST /api/v1/rule-proposals/submission": RULE_KEEPERS,
+    "POST /api/v1/requirements": RULE_PROPOSERS,
+    "GET /api/v1/requirements/export": PEOPLE,
+    # operations
+    **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS
+       for service in ("gateway", "ledger", "payments", "performance", "alerting", "sync")},
+}
+
+
+def admitted(principal: Principal | None, method: str, template: str) -> None:
+    """Refuse a caller whose roles the table does not admit to the endpoint (or an endpoint not in it)."""
+    roles = ACCESS.get(f"{method} {template}")
+    if roles is PUBLIC:
+        return
+    if roles is None:
+        raise Forbidden(f"{method} {template} is not in the access table")
+    if principal is None or not roles & set(principal.roles):
+        raise Forbidden(f"{method} {template} is for: {', '.join(sorted(roles))}")
+
+
+@cache
+def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
+    patterns = []
+    for key in ACCESS:
+        method, template = key.split(" ", 1)
+        parts = ("[^/]+" if part.startswith("{") else re.escape(part) for part in template.split("/"))
+        patterns.append((method, template, re.compile("/".join(parts) + "$")))
+    # Literal segments before parameters: /rule-proposals/submission is not /rule-proposals/{proposal_id}.
+    patterns.sort(key=lambda p: p[1].count("{"))
+    return patterns
+
+
+def template_of(method: str, path: str) -> str | None:
+    """The table's endpoint a concrete path belongs to (the gateway does not know the services' routes)."""
+    return next((template for m, template, pattern in _patterns() if m == method and pattern.match(path)), None)
+
+
+async def authorize(request: Request, principal: CurrentPrincipal) -> None:
+    """The table's check in a service, on the route the request matched."""
+    admitted(principal, request.method, request.scope["route"].path)

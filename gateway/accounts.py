@@ -1,0 +1,144 @@
+"""Signing in and out, and passwords: lockout after repeated failures, one-time passwords that must be
+changed, and sessions that end when the person signs out or the password changes (等级保护 2.0 三级).
+
+A credential row is locked while a sign-in is judged, so concurrent attempts on one account are
+counted one after the other; argon2 runs off the event loop (it is deliberately slow).
+"""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from backbone.errors import InvalidInput, NotFound, Unauthorized
+from backbone.eventstore import EventStore
+from backbone.identity import Principal
+from backbone.settings import Settings
+from backbone.workdays import SHANGHAI
+from contracts.gateway import AccountLocked, PasswordChanged
+from gateway.auth import issue_access_token
+from gateway.passwords import one_time_password, password_hash, policy_faults
+from gateway.projections import credentials, sessions, users
+
+log = structlog.get_logger(__name__)
+_DUMMY_HASH = password_hash.hash("not a password of anyone")
+WRONG = "wrong user name or password"
+
+
+async def sign_in(engine: AsyncEngine, store: EventStore, settings: Settings, username: str,
+                  password: str) -> tuple[str, bool]:
+    """A new session's access token for a person, and whether the password must be changed first.
+    A wrong name and a wrong password look the same; a locked account says until when."""
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        row = (await conn.execute(
+            select(users, credentials.c.password_hash, credentials.c.must_change, credentials.c.failed_count,
+                   credentials.c.locked_until)
+            .join(credentials, credentials.c.username == users.c.username)
+            .where(users.c.username == username).with_for_update(of=credentials))).first()
+        if row is not None and row.locked_until is not None and row.locked_until > now:
+            until = row.locked_until.astimezone(SHANGHAI)
+            raise Unauthorized(f"the account is locked after {settings.lockout_attempts} wrong passwords; "
+                               f"try again after {until:%H:%M} (Beijing time) or ask an administrator to reset it")
+        # A dummy hash for unknown names too, so timing does not tell who exists.
+        stored = row.password_hash if row is not None else _DUMMY_HASH
+        good = await asyncio.to_thread(password_hash.verify, password, stored) and row is not None
+        if not good:
+            if row is not None:
+                await _count_failure(conn, store, settings, username, row.failed_count + 1, now)
+            failed = True
+        else:
+            failed = False
+            await conn.execute(update(credentials).where(credentials.c.username == username)
+                               .values(failed_count=0, locked_until=None))
+            session_id = str(uuid4())
+            expires = now + timedelta(seconds=settings.token_ttl_seconds)
+            await conn.execute(sessions.insert().values(
+                session_id=session_id, username=username, issued_at=now, last_seen_at=now, expires_at=expires,
+                must_change=row.must_change))
+    # Outside the transaction: the failure count above must be kept, not rolled back with the refusal.
+    if failed:
+        log.info("auth.login_failed", username=username)
+        raise Unauthorized(WRONG)
+    log.info("auth.login", username=username)
+    principal = Principal(subject=row.username, roles=list(row.roles), org_unit=row.org_unit,
+                          division=row.division, pii=row.pii)
+    return issue_access_token(principal, session_id, expires, settings), bool(row.must_change)
+
+
+async def _count_failure(conn: AsyncConnection, store: EventStore, settings: Settings, username: str,
+                         failures: int, now: datetime) -> None:
+    if failures < settings.lockout_attempts:
+        await conn.execute(update(credentials).where(credentials.c.username == username)
+                           .values(failed_count=failures))
+        return
+    until = now + timedelta(seconds=settings.lockout_seconds)
+    await conn.execute(update(credentials).where(credentials.c.username == username)
+                       .values(failed_count=0, locked_until=until))
+    await _append(conn, store, username, AccountLocked(username=username, failures=failures, until=until),
+                  actor=username)
+    log.warning("auth.account_locked", username=username, until=until.isoformat())
+
+
+async def sign_out(engine: AsyncEngine, session_id: str) -> None:
+    """End one session: its token stops working at once."""
+    async with engine.begin() as conn:
+        await conn.execute(update(sessions).where(sessions.c.session_id == session_id, sessions.c.ended_at.is_(None))
+                           .values(ended_at=datetime.now(UTC), ended_because="signed_out"))
+
+
+async def change_password(engine: AsyncEngine, store: EventStore, username: str, current: str, new: str) -> None:
+    """The person's own change: the current password proves it is them; every open session ends."""
+    faults = policy_faults(new, username)
+    if new == current:
+        faults.append("different from the current password")
+    if faults:
+        raise InvalidInput("the new password does not meet the password policy",
+                           errors=[{"field": "new_password", "message": "needs " + m} for m in faults])
+    async with engine.begin() as conn:
+        stored = await conn.scalar(select(credentials.c.password_hash)
+                                   .where(credentials.c.username == username).with_for_update())
+    if stored is None or not await asyncio.to_thread(password_hash.verify, current, stored):
+        raise InvalidInput("the current password is wrong",
+                           errors=[{"field": "current_password", "message": "not the current password"}])
+    hashed = await asyncio.to_thread(password_hash.hash, new)
+    async with engine.begin() as conn:
+        await _set_password(conn, store, username, hashed, reset=False, actor=username)
+
+
+async def reset_password(engine: AsyncEngine, store: EventStore, username: str, actor: str) -> str:
+    """An administrator's reset: a one-time password to hand over, to be changed at the next sign-in;
+    the account is unlocked and every open session ends."""
+    password = one_time_password()
+    hashed = await asyncio.to_thread(password_hash.hash, password)
+    async with engine.begin() as conn:
+        found = await conn.scalar(select(credentials.c.username).where(credentials.c.username == username))
+        if found is None:
+            raise NotFound(f"no user {username} with a password")
+        await _set_password(conn, store, username, hashed, reset=True, actor=actor)
+    return password
+
+
+async def _set_password(conn: AsyncConnection, store: EventStore, username: str, hashed: str, *, reset: bool,
+                        actor: str) -> None:
+    now = datetime.now(UTC)
+    await conn.execute(update(credentials).where(credentials.c.username == username).values(
+        password_hash=hashed, changed_at=now, must_change=reset, failed_count=0, locked_until=None))
+    await end_sessions(conn, username, "password_changed")
+    await _append(conn, store, username, PasswordChanged(username=username, reset=reset), actor=actor)
+
+
+async def end_sessions(conn: AsyncConnection, username: str, because: str) -> None:
+    """End every open session of a person (password changed, account revoked)."""
+    await conn.execute(update(sessions).where(sessions.c.username == username, sessions.c.ended_at.is_(None))
+                       .values(ended_at=datetime.now(UTC), ended_because=because))
+
+
+async def _append(conn: AsyncConnection, store: EventStore, username: str, event: PasswordChanged | AccountLocked,
+                  *, actor: str) -> None:
+    stream = f"user-{username}"
+    await store.append(conn, stream_id=stream, stream_type="user", expected_version=await store.version(conn, stream),
+                       events=[event], meta=store.metadata(actor=actor))

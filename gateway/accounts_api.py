@@ -1,0 +1,78 @@
+"""Routes of signing in and out and of passwords."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from backbone.errors import Forbidden
+from backbone.identity import Principal
+from backbone.service import RuntimeDep
+from gateway.accounts import change_password, reset_password, sign_in, sign_out
+from gateway.keys_api import caller
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+Caller = Annotated[Principal, Depends(caller)]
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires at the latest; a session idle for "
+                                        "FUNDWATCH_SESSION_IDLE_SECONDS ends sooner.")
+    password_change_required: bool = Field(
+        description="A one-time password: nothing but POST /auth/password is allowed until it is changed.")
+
+
+@router.post("/auth/token", response_model=TokenResponse)
+async def token(body: TokenRequest, request: Request, runtime: RuntimeDep) -> TokenResponse:
+    """Sign in with user name and password; machines send `X-Api-Key` instead. Five wrong passwords in a
+    row lock the account for 15 minutes."""
+    request.state.audit_actor = body.username
+    access, must_change = await sign_in(runtime.engine, runtime.store, runtime.settings, body.username,
+                                        body.password)
+    return TokenResponse(access_token=access, expires_in=runtime.settings.token_ttl_seconds,
+                         password_change_required=must_change)
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response)
+async def logout(principal: Caller, request: Request, runtime: RuntimeDep) -> Response:
+    """End this session: its token stops working at once."""
+    if request.state.session_id is None:
+        raise Forbidden("machine keys have no session; an administrator revokes a key instead")
+    await sign_out(runtime.engine, request.state.session_id)
+    return Response(status_code=204)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200, description=(
+        "At least 8 characters of at least three kinds (lower case, upper case, digits, other), "
+        "not containing the user name."))
+
+
+@router.post("/auth/password", status_code=204, response_class=Response)
+async def new_password(body: PasswordChange, principal: Caller, request: Request, runtime: RuntimeDep) -> Response:
+    """Change one's own password; every session of the person ends, so sign in again with the new one."""
+    if request.state.session_id is None:
+        raise Forbidden("machine keys have no password")
+    await change_password(runtime.engine, runtime.store, principal.subject, body.current_password,
+                          body.new_password)
+    return Response(status_code=204)
+
+
+class PasswordReset(BaseModel):
+    username: str
+    one_time_password: str = Field(description="Shown this once; to be changed at the next sign-in.")
+
+
+@router.post("/users/{username}/password-reset", response_model=PasswordReset)
+async def reset(username: str, principal: Caller, runtime: RuntimeDep) -> PasswordReset:
+    """An administrator gives a person a one-time password (forgotten password, locked account)."""
+    password = await reset_password(runtime.engine, runtime.store, username, actor=principal.subject)
+    return PasswordReset(username=username, one_time_password=password)

@@ -1,0 +1,42 @@
+"""The password policy (口令复杂度, 等级保护 2.0 三级) and one-time passwords. No I/O.
+
+A password has at least 8 characters from at least three of four classes (lower case, upper
+case, digits, other characters), and is not the user name. Hashing is argon2 (`pwdlib`).
+"""
+
+import secrets
+import string
+
+from pwdlib import PasswordHash
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+CLASSES = (("lower case letters", str.islower), ("upper case letters", str.isupper), ("digits", str.isdigit),
+           ("other characters", lambda c: not c.isalnum()))
+password_hash = PasswordHash.recommended()
+
+
+def policy_faults(password: str, username: str) -> list[str]:
+    """What keeps a new password from being accepted; empty when it is acceptable."""
+    faults = []
+    if len(password) < MIN_LENGTH:
+        faults.append(f"at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        faults.append(f"at most {MAX_LENGTH} characters")
+    present = [name for name, test in CLASSES if any(test(c) for c in password)]
+    if len(present) < 3:
+        faults.append("characters of at least three kinds: lower case, upper case, digits, other characters "
+                      f"(it has {len(present)})")
+    if username and username.casefold() in password.casefold():
+        faults.append("not containing the user name")
+    return faults
+
+
+def one_time_password() -> str:
+    """A random password handed to a person once (first sign-in, reset); it must be changed at first use."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(12)) + secrets.choice("#%+=@") + \
+            secrets.choice(string.digits)
+        if not policy_faults(candidate, ""):
+            return candidate
