@@ -94,10 +94,10 @@ async def change_password(engine: AsyncEngine, store: EventStore, username: str,
     """The person's own change: the current password proves it is them; every open session ends."""
     faults = policy_faults(new, username)
     if new == current:
-        faults.append("different from the current password")
+        faults.append("must differ from the current password")
     if faults:
         raise InvalidInput("the new password does not meet the password policy",
-                           errors=[{"field": "new_password", "message": "needs " + m} for m in faults])
+                           errors=[{"field": "new_password", "message": m} for m in faults])
     async with engine.begin() as conn:
         stored = await conn.scalar(select(credentials.c.password_hash)
                                    .where(credentials.c.username == username).with_for_update())

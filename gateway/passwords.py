@@ -20,15 +20,15 @@ def policy_faults(password: str, username: str) -> list[str]:
     """What keeps a new password from being accepted; empty when it is acceptable."""
     faults = []
     if len(password) < MIN_LENGTH:
-        faults.append(f"at least {MIN_LENGTH} characters")
+        faults.append(f"must have at least {MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
-        faults.append(f"at most {MAX_LENGTH} characters")
+        faults.append(f"must have at most {MAX_LENGTH} characters")
     present = [name for name, test in CLASSES if any(test(c) for c in password)]
     if len(present) < 3:
-        faults.append("characters of at least three kinds: lower case, upper case, digits, other characters "
+        faults.append("must mix at least three kinds of characters: lower case, upper case, digits, other "
                       f"(it has {len(present)})")
     if username and username.casefold() in password.casefold():
-        faults.append("not containing the user name")
+        faults.append("must not contain the user name")
     return faults
 
 

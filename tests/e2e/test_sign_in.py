@@ -1,0 +1,101 @@
+"""Signing in at protection level 3: one-time passwords changed first, the password policy, lockout after
+five wrong passwords, sessions that end when idle, at sign-out and when the password changes."""
+
+import asyncio
+
+import asyncpg
+import httpx
+import pytest
+
+from backbone.db import asyncpg_dsn
+from tests.e2e.people import PASSWORD, account, bearer, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+async def _sql(database_url: str, statement: str, *args) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute(statement, *args)
+    finally:
+        await conn.close()
+
+
+def sql(servers, statement: str, *args) -> None:
+    asyncio.run(_sql(servers.database_url, statement, *args))
+
+
+def test_a_one_time_password_must_be_changed_first_and_the_change_ends_the_session(stack, servers):
+    gw = stack.gateway
+    user = account(servers.database_url, "nanguan.chen", ["district"], org_unit="220102", must_change=True)
+    first = sign_in(gw, user)
+    assert first.status_code == 200 and first.json()["password_change_required"] is True
+    headers = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    blocked = httpx.get(f"{gw}/api/v1/alerts", headers=headers)
+    assert blocked.status_code == 403 and blocked.json()["reason"] == "password_change_required"
+    weak = httpx.post(f"{gw}/api/v1/auth/password", headers=headers,
+                      json={"current_password": PASSWORD, "new_password": "abcnanguan.chen"})
+    assert weak.status_code == 422
+    assert {e["field"] for e in weak.json()["errors"]} == {"new_password"}
+    assert "three kinds" in weak.text and "must not contain the user name" in weak.text
+    wrong = httpx.post(f"{gw}/api/v1/auth/password", headers=headers,
+                       json={"current_password": "Not#TheOne1", "new_password": "Changed#2026x"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "current_password"
+    changed = httpx.post(f"{gw}/api/v1/auth/password", headers=headers,
+                         json={"current_password": PASSWORD, "new_password": "Changed#2026x"})
+    assert changed.status_code == 204
+    ended = httpx.get(f"{gw}/api/v1/alerts", headers=headers)
+    assert ended.status_code == 401 and "password was changed" in ended.json()["detail"]
+    assert sign_in(gw, user).status_code == 401, "the old password is gone"
+    again = sign_in(gw, user, "Changed#2026x")
+    assert again.status_code == 200 and again.json()["password_change_required"] is False
+    assert httpx.get(f"{gw}/api/v1/alerts", headers={
+        "Authorization": f"Bearer {again.json()['access_token']}"}).status_code == 200
+
+
+def test_five_wrong_passwords_lock_the_account_until_the_time_passes_or_an_administrator_resets_it(stack, servers):
+    gw = stack.gateway
+    user = account(servers.database_url, "kuancheng.chu", ["district"], org_unit="220103")
+    for _ in range(5):
+        refused = sign_in(gw, user, "Wrong#Pass2026")
+        assert refused.status_code == 401 and refused.json()["detail"] == "wrong user name or password"
+    locked = sign_in(gw, user)
+    assert locked.status_code == 401 and "locked after 5 wrong passwords" in locked.json()["detail"]
+    sql(servers, "UPDATE gateway.credentials SET locked_until = now() - interval '1 second' WHERE username = $1",
+        user)
+    assert sign_in(gw, user).status_code == 200, "fifteen minutes later it opens again"
+    own = bearer(gw, user)
+    for _ in range(5):
+        sign_in(gw, user, "Wrong#Pass2026")
+    assert "locked" in sign_in(gw, user).json()["detail"]
+    admin = stack.admin_headers()
+    assert httpx.post(f"{gw}/api/v1/users/{user}/password-reset", headers=own).status_code == 403, "admins only"
+    reset = httpx.post(f"{gw}/api/v1/users/{user}/password-reset", headers=admin)
+    assert reset.status_code == 200
+    fresh = sign_in(gw, user, reset.json()["one_time_password"])
+    assert fresh.status_code == 200 and fresh.json()["password_change_required"] is True
+    assert httpx.post(f"{gw}/api/v1/users/nobody/password-reset", headers=admin).status_code == 404
+
+
+def test_a_session_ends_at_sign_out_and_after_thirty_idle_minutes(stack, servers):
+    gw = stack.gateway
+    user = account(servers.database_url, "budget.feng", ["budget"])
+    headers = bearer(gw, user)
+    assert httpx.get(f"{gw}/api/v1/alerts", headers=headers).status_code == 200
+    assert httpx.post(f"{gw}/api/v1/auth/logout", headers=headers).status_code == 204
+    after = httpx.get(f"{gw}/api/v1/alerts", headers=headers)
+    assert after.status_code == 401 and "signed out" in after.json()["detail"]
+
+    idle = bearer(gw, user)
+    busy = bearer(gw, user)
+    sql(servers, "UPDATE gateway.sessions SET last_seen_at = now() - interval '31 minutes' "
+                 "WHERE username = $1 AND ended_at IS NULL AND session_id = (SELECT session_id FROM gateway.sessions "
+                 "WHERE username = $1 AND ended_at IS NULL ORDER BY issued_at LIMIT 1)", user)
+    gone = httpx.get(f"{gw}/api/v1/alerts", headers=idle)
+    assert gone.status_code == 401 and "idle for more than 30 minutes" in gone.json()["detail"]
+    assert httpx.get(f"{gw}/api/v1/alerts", headers=busy).status_code == 200, "other sessions go on"
+
+
+def test_the_bootstrap_administrator_needs_no_password_change(stack):
+    with stack.client() as c:
+        assert c.get("/api-keys", headers=stack.admin_headers()).status_code == 200
