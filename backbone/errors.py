@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import structlog
@@ -86,6 +87,52 @@ class InvalidInput(DomainError):
     status = 422
     type_name = "invalid-input"
     title = "Invalid input"
+
+
+class FieldFault(BaseModel):
+    """One fault of the input: a field by its dotted path (e.g. payments.3.amount), or a file's row and column."""
+
+    model_config = ConfigDict(extra="allow")
+
+    field: str | None = None
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details: the one shape of every error FundWatch answers with."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldFault] | None = Field(None, description="Each field at fault, for invalid input.")
+
+
+ERROR_STATUSES = {"400": "Bad request", "401": "Not signed in, or the session is over",
+                  "403": "Not allowed for the caller's roles or data scope", "404": "Not found",
+                  "409": "Conflicts with the record's state", "410": "Gone", "413": "Too large",
+                  "422": "Invalid input, with each field at fault", "429": "Over the rate limit (see Retry-After)",
+                  "503": "A service or background loop is unavailable"}
+
+
+def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Every operation of an OpenAPI document answers its errors as problem details (FastAPI would
+    describe its own validation error instead)."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs", {}))
+    schemas["Problem"] = problem_schema
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_STATUSES.items():
+                responses[status] = {"description": description, "content": content}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return openapi
 
 
 def field_errors(errors: list[dict[str, Any]], *, strip: int = 0) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -16,16 +16,17 @@ from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
 import structlog
 
+from backbone.access import authorize
 from backbone.bus import create_producer, ensure_topics
 from backbone.consumer import ConsumerRunner, Handler
 from backbone.db import create_engine, wait_for_database
-from backbone.access import authorize
-from backbone.errors import ServiceUnavailable, install_problem_handlers
+from backbone.errors import ServiceUnavailable, document_problems, install_problem_handlers
 from backbone.eventstore import EventStore, InlineProjection
 from backbone.idempotency import IdempotencyMiddleware
 from backbone.notify import Notifier
 from backbone.outbox import OutboxRelay
 from backbone.settings import Settings, get_settings
+from backbone.storable_text import StorableTextMiddleware
 from backbone.tables import PlumbingTables, plumbing_tables
 from backbone.telemetry import configure_logging, configure_tracing, instrument_app, shutdown_tracing
 from contracts.catalog import ALL_TOPICS, topic_of_event
@@ -178,6 +179,8 @@ def create_service(spec: ServiceSpec) -> FastAPI:
     app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan, openapi_url=spec.openapi_url,
                   docs_url=None, redoc_url=None)
     install_problem_handlers(app)
+    _describe_errors_as_problems(app)
+    app.add_middleware(StorableTextMiddleware)
     if spec.idempotency_keys:
         app.add_middleware(IdempotencyMiddleware, engine_factory=lambda: app.state.runtime.engine, tables=spec.tables)
     app.include_router(_ops_router(spec))
@@ -185,6 +188,17 @@ def create_service(spec: ServiceSpec) -> FastAPI:
         app.include_router(router, dependencies=[Depends(spec.guard)])
     instrument_app(app)
     return app
+
+
+def _describe_errors_as_problems(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _ops_router(spec: ServiceSpec) -> APIRouter:

@@ -4,7 +4,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
+from annotated_types import Interval
 from pydantic import AfterValidator, Field, PlainSerializer
+
+# 财政年度: the platform's years (a query or body with another is refused before it reaches a query).
+FiscalYear = Annotated[int, Interval(ge=2000, le=2100)]
 
 YUAN = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000000")

@@ -75,8 +75,10 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
     headers[IDENTITY_HEADER] = issue_internal_token(principal, settings.internal_secret.get_secret_value())
     streaming = path.rstrip("/").endswith("/stream")
+    # The path goes on as the caller encoded it: decoded, odd characters would not make a valid URL.
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1") or f"/api/v1/{path}"
     outgoing = client.build_request(
-        request.method, f"{settings.service_url(service)}/api/v1/{path}", params=request.query_params,
+        request.method, f"{settings.service_url(service)}{raw_path}", params=request.query_params,
         headers=headers, content=limited_body(request, settings.body_limit(path)),
         timeout=httpx.Timeout(None, connect=5.0) if streaming else httpx.USE_CLIENT_DEFAULT,
     )

@@ -25,7 +25,7 @@ from contracts.alerting import (RequirementProposed, RuleApproved, RuleProposalR
                                RuleProposed)
 from contracts.ledger import IndicatorRegistered
 from contracts.payments import PaymentRecorded
-from contracts.values import ORG_UNITS
+from contracts.values import ORG_UNITS, FiscalYear
 from services.alerting.projections import (alerts, balances, dispositions, observed_payments, requirements,
                                            rule_proposals, window_facts)
 from services.alerting.rules import Rule, starter_rules
@@ -52,7 +52,7 @@ class RuleOut(BaseModel):
 
 @router.get("/rules", response_model=list[RuleOut])
 async def list_rules(runtime: RuntimeDep, principal: CurrentPrincipal,
-                     fiscal_year: int | None = Query(None, description="Default: this year.")) -> list[RuleOut]:
+                     fiscal_year: FiscalYear | None = Query(None, description="Default: this year.")) -> list[RuleOut]:
     """The rules in force for a fiscal year, each with its precision from past verifications."""
     precision = await _precision(runtime)
     starter = starter_rules()
@@ -75,7 +75,7 @@ async def _precision(runtime: Any) -> dict[str, Precision]:
 
 
 class ProposalIn(BaseModel):
-    fiscal_year: int = Field(description="The fiscal year the rule is for (a coming one).")
+    fiscal_year: FiscalYear = Field(description="The fiscal year the rule is for (a coming one).")
     definition: dict[str, Any] = Field(description="The rule as data (the fields of GET /rules).")
     contact: str | None = Field(None, max_length=40, description="联系电话")
 
@@ -144,7 +144,7 @@ async def _proposal(conn: Any, proposal_id: str) -> ProposalOut:
 
 
 @router.get("/rule-proposals", response_model=list[ProposalOut])
-async def list_proposals(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: int | None = None,
+async def list_proposals(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: FiscalYear | None = None,
                          status: str | None = None) -> list[ProposalOut]:
     q = select(rule_proposals).order_by(rule_proposals.c.proposed_at)
     if fiscal_year:
@@ -194,7 +194,7 @@ async def _step(runtime: Any, principal: Any, proposal_id: str, expected_status:
 
 
 class SubmissionIn(BaseModel):
-    fiscal_year: int
+    fiscal_year: FiscalYear
 
 
 class SubmissionOut(BaseModel):
@@ -222,7 +222,7 @@ async def submit_to_province(body: SubmissionIn, principal: CurrentPrincipal, ru
 
 
 class RequirementIn(BaseModel):
-    fiscal_year: int
+    fiscal_year: FiscalYear
     kind: Literal["预算分配下达", "资金支付", "绩效管理", "其他"] = Field(description="业务需求类型")
     description: str = Field(min_length=1, max_length=4000, description="业务需求描述")
     basis: str = Field(min_length=1, max_length=2000, description="依据")
@@ -275,7 +275,7 @@ REQUIREMENT_FORM_HEADERS = ["序号", "业务需求类型", "业务需求描述"
 
 @router.get("/rule-proposals/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "附件2 with the proposals of a year."}})
-async def export_rule_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: int) -> Response:
+async def export_rule_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: FiscalYear) -> Response:
     """财政扶贫资金动态监控平台预警规则申请表 (附件2): the year's proposals not turned down."""
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(rule_proposals.c.definition).where(
@@ -290,7 +290,7 @@ async def export_rule_form(runtime: RuntimeDep, principal: CurrentPrincipal, fis
 
 @router.get("/requirements/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "附件1 with the requirements of a year."}})
-async def export_requirement_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: int) -> Response:
+async def export_requirement_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: FiscalYear) -> Response:
     """财政扶贫资金动态监控平台业务需求申请表 (附件1)."""
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == fiscal_year)
@@ -304,7 +304,7 @@ async def export_requirement_form(runtime: RuntimeDep, principal: CurrentPrincip
 class BacktestIn(BaseModel):
     definition: dict[str, Any] = Field(default_factory=dict,
                                        description="Changes to try on the rule (a draft); empty: the rule as it is.")
-    fiscal_year: int | None = Field(None, description="Whose rule to start from; default this year.")
+    fiscal_year: FiscalYear | None = Field(None, description="Whose rule to start from; default this year.")
     since: date | None = Field(None, description="Records from this day (Beijing) on.")
     until: date | None = Field(None, description="Records up to and including this day.")
     limit: int = Field(20_000, ge=1, le=200_000, description="At most this many records are judged.")

@@ -16,6 +16,7 @@ from backbone.identity import CurrentPrincipal
 from backbone.paging import XLSX, xlsx_download
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
+from contracts.values import FiscalYear
 from services.ledger.domain import register_indicator
 from services.ledger.exports import ledger_xlsx
 from services.ledger.imports import parse_indicator_file
@@ -66,7 +67,7 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV or
 
 @router.get("/ledger/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "The ledger within the caller's scope."}})
-async def export_ledger(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: int | None = None,
+async def export_ledger(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear | None = None,
                         org_unit: str | None = None, owner_division: str | None = None) -> Response:
     """The master ledger as XLSX with Chinese headers (re-importable)."""
     filters = {k: v for k, v in {"fiscal_year": fiscal_year, "org_unit": org_unit,

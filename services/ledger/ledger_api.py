@@ -11,7 +11,7 @@ from backbone.errors import InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.paging import cursor_instant, decode_cursor, encode_cursor
 from backbone.service import RuntimeDep
-from contracts.values import Level, Money
+from contracts.values import FiscalYear, Level, Money
 from backbone.workdays import SHANGHAI
 from services.ledger.api import IndicatorIn
 from services.ledger.ledger_view import LedgerRow, flow, live_rows, rows_as_of, totals
@@ -112,7 +112,7 @@ def _cutoff(as_of: str) -> datetime:
 async def get_ledger(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    fiscal_year: int | None = None,
+    fiscal_year: FiscalYear | None = None,
     org_unit: str | None = None,
     owner_division: str | None = None,
     level: Level | None = None,

@@ -20,7 +20,7 @@ from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI, period_end, year_progress
 from contracts.performance import (FilingReviewed, GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported,
                                    SelfEvaluated)
-from contracts.values import DIVISIONS, ORG_UNITS
+from contracts.values import DIVISIONS, ORG_UNITS, FiscalYear
 from services.performance.domain import (IndicatorTarget, Outcome, check_filing, check_review, check_weights, compare,
                                          parse_actual, score)
 from services.performance.projections import evaluations, goals, indicators, reports
@@ -40,7 +40,7 @@ class GoalIn(BaseModel):
 class GoalOut(BaseModel):
     id: str
     indicator_id: str
-    fiscal_year: int
+    fiscal_year: FiscalYear
     org_unit: str
     owner_division: str
     goal: str
@@ -89,7 +89,7 @@ async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeD
 
 
 @router.get("/performance-goals", response_model=list[GoalOut])
-async def list_goals(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: int | None = None,
+async def list_goals(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear | None = None,
                      org_unit: str | None = None, owner_division: str | None = None,
                      status: str | None = None) -> list[GoalOut]:
     """Goals within the caller's scope."""
@@ -291,7 +291,7 @@ class UnitSummary(BaseModel):
 
 
 @router.get("/performance-goals/summary", response_model=list[UnitSummary])
-async def summary(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: int) -> list[UnitSummary]:
+async def summary(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear) -> list[UnitSummary]:
     """Per org unit: how many goals, reports and self-evaluations are filed, accepted or returned."""
     async with runtime.engine.connect() as conn:
         counts: dict[str, UnitSummary] = {}
@@ -349,7 +349,7 @@ def _target_text(i: dict[str, Any]) -> str:
 
 @router.get("/performance-goals/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "Goals and execution within the caller's scope."}})
-async def export(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: int, org_unit: str | None = None,
+async def export(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear, org_unit: str | None = None,
                  owner_division: str | None = None) -> Response:
     """Goals and execution reports as XLSX with Chinese headers, per division or per district by filter."""
     q = select(goals).where(goals.c.fiscal_year == fiscal_year).order_by(goals.c.org_unit, goals.c.owner_division)

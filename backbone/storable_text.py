@@ -1,0 +1,93 @@
+"""Refuses text PostgreSQL cannot store, before any handler sees it: the NUL character, and the
+unpaired UTF-16 surrogates that JSON escapes (\\ud800) let through. Without this, such a request
+would end as a server error deep in a query; with it, the caller gets a 422 naming the field.
+
+The raw bytes are scanned first (cheap); only a request that contains such an escape is parsed
+to find the field.
+"""
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backbone.errors import problem
+
+_ESCAPES = re.compile(rb"\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MESSAGE = "contains a NUL character or an unpaired surrogate, which cannot be stored"
+
+
+def unstorable(text: str) -> bool:
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
+
+def faults_in(value: Any, path: str = "") -> list[dict[str, str]]:
+    """Every string (or key) in a JSON value that cannot be stored, by dotted path."""
+    if isinstance(value, str):
+        return [{"field": path or "body", "message": MESSAGE}] if unstorable(value) else []
+    if isinstance(value, list):
+        return [f for n, item in enumerate(value) for f in faults_in(item, f"{path}.{n}" if path else str(n))]
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if unstorable(key):
+                found.append({"field": path or "body", "message": f"a key {MESSAGE}"})
+            found += faults_in(item, where)
+        return found
+    return []
+
+
+class StorableTextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        faults = [{"field": "path", "message": MESSAGE}] if unstorable(unquote(scope["path"])) else []
+        faults += [{"field": f"query.{name}", "message": MESSAGE}
+                   for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                   if unstorable(name) or unstorable(value)]
+        headers = dict(scope["headers"])
+        if not faults and headers.get(b"content-type", b"").startswith(b"application/json"):
+            messages, body = await _drain(receive)
+            if _ESCAPES.search(body):
+                try:
+                    faults = faults_in(json.loads(body), "body")
+                except ValueError:
+                    faults = []  # not JSON at all: the route's own validation says so
+            receive = _replay(messages, receive)
+        if faults:
+            fields = ", ".join(f["field"] for f in faults)
+            await problem(422, "invalid-input", "Invalid input", f"Invalid fields: {fields}", errors=faults)(
+                scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _drain(receive: Receive) -> tuple[list[Message], bytes]:
+    messages, chunks = [], []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return messages, b"".join(chunks)
+
+
+def _replay(messages: list[Message], then: Receive) -> Receive:
+    """The body again, then the real channel (which tells when the client goes away)."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        return pending.pop(0) if pending else await then()
+
+    return receive
