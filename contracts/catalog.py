@@ -3,7 +3,10 @@
 from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, MonthClosed, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
 from contracts.envelope import DomainEvent
-from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
+from contracts.gateway import (ApiKeyIssued, ApiKeyRevoked, InitialPasswordIssued, PermissionApplicationDecided,
+                               PermissionApplicationForwarded, PermissionApplicationResubmitted,
+                               PermissionApplicationReturned, PermissionApplicationSubmitted, PermissionFormExported,
+                               UserChanged, UserRegistered, UserRevoked)
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
@@ -20,7 +23,10 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
                   AlertTransitioned, AlertBreachRepeated, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
-                  ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
+                  ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,
+                  PermissionApplicationSubmitted, PermissionApplicationReturned, PermissionApplicationResubmitted,
+                  PermissionApplicationForwarded, PermissionApplicationDecided, UserChanged, UserRevoked,
+                  InitialPasswordIssued, PermissionFormExported)
 }
 
 

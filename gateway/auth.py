@@ -56,7 +56,7 @@ async def login(engine: AsyncEngine, settings: Settings, username: str, password
     # Verify against a dummy hash for unknown names too, so timing does not tell who exists;
     # off the event loop, since argon2 is deliberately slow.
     stored = row.password_hash if row is not None else _DUMMY_HASH
-    if not await asyncio.to_thread(password_hash.verify, password, stored) or row is None:
+    if not await asyncio.to_thread(password_hash.verify, password, stored) or row is None or row.revoked_at:
         log.info("auth.login_failed", username=username)
         raise Unauthorized("wrong user name or password")
     log.info("auth.login", username=username)
