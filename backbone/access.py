@@ -34,6 +34,8 @@ ALERT_HANDLERS = frozenset({DIVISION, DISTRICT, SUPERVISION})  # 谁主管、谁
 RULE_PROPOSERS = frozenset({DIVISION, TREASURY, BUDGET, POVERTY_OFFICE, ADMIN})
 RULE_KEEPERS = frozenset({TREASURY, ADMIN})
 OPERATORS = frozenset({ADMIN, INFO_CENTER})
+APPLICANTS = frozenset({DIVISION, DISTRICT, TREASURY, ADMIN})  # 相关处室和区 apply, 国库处 reviews
+ACCOUNT_KEEPERS = frozenset({TREASURY, ADMIN})
 
 ACCESS: dict[str, frozenset[str]] = {
     # gateway: signing in and out, machine keys
@@ -46,6 +48,16 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/api-keys": frozenset({ADMIN}),
     "POST /api/v1/api-keys/{key_id}/revocation": frozenset({ADMIN}),
     "POST /api/v1/api-keys/{key_id}/rotation": frozenset({ADMIN}),
+    # accounts through permission applications (第二十五条, 附件3)
+    "POST /api/v1/permission-applications": APPLICANTS,
+    "GET /api/v1/permission-applications": PEOPLE | {PROVINCE_SYSTEM},
+    "GET /api/v1/permission-applications/form": ACCOUNT_KEEPERS,
+    "GET /api/v1/permission-applications/{application_id}": PEOPLE | {PROVINCE_SYSTEM},
+    "POST /api/v1/permission-applications/{application_id}/resubmission": APPLICANTS,
+    "POST /api/v1/permission-applications/{application_id}/review": ACCOUNT_KEEPERS,
+    "POST /api/v1/permission-applications/{application_id}/feedback": ACCOUNT_KEEPERS | {PROVINCE_SYSTEM},
+    "POST /api/v1/users": frozenset({ADMIN}),
+    "GET /api/v1/users": frozenset({ADMIN, TREASURY, SUPERVISION}),
     # ledger
     "POST /api/v1/indicators": LEDGER_KEEPERS,
     "POST /api/v1/indicators/import": LEDGER_KEEPERS,

@@ -13,8 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
+from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
 from stdnum import numdb
 
 from backbone.settings import Settings
@@ -56,6 +59,19 @@ def check_id_number(value: str, today: date) -> str:
 def region_known(region: str) -> bool:
     """Whether a six-digit code names a county (区县) in any period."""
     return "county" in {k for _, props in numdb.get("cn/loc").info(region) for k in props}
+
+
+def keyed_digest(record: BaseModel | dict[str, Any], key: bytes) -> str:
+    """Keyed digest of a record as submitted, to tell a re-send from a conflicting re-use of its id.
+
+    Keyed, because a plain hash of a record whose other fields are public would let anyone
+    recover an ID number by trying the few thousand possible birth dates. Unset optional
+    elements of a model are left out, so that a field added later keeps earlier digests valid;
+    a plain JSON body is digested as sent.
+    """
+    data = record.model_dump(mode="json", exclude_none=True) if isinstance(record, BaseModel) else record
+    text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
 # A resident ID number as it may stand inside other text (a URL path, an error): 6 region digits, a birth

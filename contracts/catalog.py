@@ -3,7 +3,11 @@
 from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, MonthClosed, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
 from contracts.envelope import DomainEvent
-from contracts.gateway import AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, PasswordChanged, UserRegistered
+from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, InitialPasswordIssued,
+                               PasswordChanged, PermissionApplicationDecided, PermissionApplicationForwarded,
+                               PermissionApplicationResubmitted, PermissionApplicationReturned,
+                               PermissionApplicationSubmitted, PermissionFormExported, UserChanged, UserRegistered,
+                               UserRevoked)
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
@@ -21,7 +25,9 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   AlertTransitioned, AlertBreachRepeated, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
                   ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,
-                  ApiKeyRotated, PasswordChanged, AccountLocked)
+                  ApiKeyRotated, PasswordChanged, AccountLocked, PermissionApplicationSubmitted,
+                  PermissionApplicationReturned, PermissionApplicationResubmitted, PermissionApplicationForwarded,
+                  PermissionApplicationDecided, UserChanged, UserRevoked, InitialPasswordIssued, PermissionFormExported)
 }
 
 

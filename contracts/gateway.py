@@ -1,9 +1,9 @@
 """Events of the gateway context (people and machine accounts), topic `fundwatch.gateway.v1`."""
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import DomainEvent
 
@@ -20,6 +20,7 @@ class UserRegistered(DomainEvent):
     division: str | None = Field(None, description="主管处室 of a division user.")
     roles: list[str]
     pii: bool = Field(False, description="May see unmasked ID numbers.")
+    application_id: str | None = Field(None, description="The permission application (附件3) it was granted on.")
 
 
 class ApiKeyIssued(DomainEvent):
@@ -78,3 +79,123 @@ class ApiKeyRotated(DomainEvent):
     key_id: str
     new_key_id: str
     old_expires_at: datetime
+
+
+class PermissionForm(BaseModel):
+    """One row of 《财政扶贫资金动态监控平台用户权限申请表》 (附件3) as events carry it: the ID number masked."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    username: str = Field(description="The login name wanted (开通) or held (变更, 撤销).")
+    org_unit: str
+    division: str | None = Field(None, description="处室 of a division user.")
+    name: str = Field(description="姓名")
+    id_masked: str = Field(description="身份证号, masked: 220102********1234.")
+    title: str = Field(description="职务")
+    phone: str = Field(description="联系电话")
+    roles: list[str] = Field(description="权限: the roles asked for (撤销: the roles held).")
+    pii: bool = Field(description="权限: may see unmasked ID numbers (敏感信息查看).")
+    remarks: str | None = Field(None, description="备注")
+
+
+class PermissionApplicationSubmitted(DomainEvent):
+    """A division or district applied to open, change or revoke a person's account (第二十五条(一))."""
+
+    event_type: ClassVar[str] = "gateway.PermissionApplicationSubmitted"
+    context: ClassVar[str] = "gateway"
+
+    application_id: str
+    kind: Literal["grant", "change", "revoke"] = Field(description="开通, 变更 or 撤销.")
+    form: PermissionForm
+    content_digest: str = Field(description="Keyed digest of the form as submitted: the same form twice is one.")
+
+
+class PermissionApplicationReturned(DomainEvent):
+    """The treasury division sent an application back to the applicant for corrections."""
+
+    event_type: ClassVar[str] = "gateway.PermissionApplicationReturned"
+    context: ClassVar[str] = "gateway"
+
+    application_id: str
+    reason: str
+
+
+class PermissionApplicationResubmitted(DomainEvent):
+    """The applicant corrected a returned application and handed it in again."""
+
+    event_type: ClassVar[str] = "gateway.PermissionApplicationResubmitted"
+    context: ClassVar[str] = "gateway"
+
+    application_id: str
+    form: PermissionForm
+
+
+class PermissionApplicationForwarded(DomainEvent):
+    """The treasury division accepted an application and reports it to the provincial finance department
+    (第二十五条(二)); the provincial exchange sends it on."""
+
+    event_type: ClassVar[str] = "gateway.PermissionApplicationForwarded"
+    context: ClassVar[str] = "gateway"
+
+    application_id: str
+    kind: Literal["grant", "change", "revoke"]
+    form: PermissionForm
+
+
+class PermissionApplicationDecided(DomainEvent):
+    """The provincial finance department's answer (反馈) to a forwarded application was recorded."""
+
+    event_type: ClassVar[str] = "gateway.PermissionApplicationDecided"
+    context: ClassVar[str] = "gateway"
+
+    application_id: str
+    decision: Literal["approved", "rejected"]
+    remarks: str | None = None
+    channel: Literal["platform", "paper"] = Field(
+        description="Sent by the provincial platform, or a paper reply recorded by the treasury division.")
+
+
+class UserChanged(DomainEvent):
+    """A person's permissions changed on an approved application (变更): the account as it now stands."""
+
+    event_type: ClassVar[str] = "gateway.UserChanged"
+    context: ClassVar[str] = "gateway"
+
+    username: str
+    display_name: str
+    org_unit: str
+    division: str | None = None
+    roles: list[str]
+    pii: bool
+    application_id: str
+
+
+class UserRevoked(DomainEvent):
+    """A person's account was disabled on an approved application (撤销): no more sign-in."""
+
+    event_type: ClassVar[str] = "gateway.UserRevoked"
+    context: ClassVar[str] = "gateway"
+
+    username: str
+    application_id: str
+
+
+class InitialPasswordIssued(DomainEvent):
+    """An administrator gave a newly granted person a one-time password, to be changed at first sign-in
+    (第二十五条(二): 告知). The password never travels."""
+
+    event_type: ClassVar[str] = "gateway.InitialPasswordIssued"
+    context: ClassVar[str] = "gateway"
+
+    username: str
+    application_id: str
+
+
+class PermissionFormExported(DomainEvent):
+    """The treasury division exported applications as 附件3 (with full ID numbers when `unmasked`, 第二十八条)."""
+
+    event_type: ClassVar[str] = "gateway.PermissionFormExported"
+    context: ClassVar[str] = "gateway"
+
+    application_ids: list[str]
+    unmasked: bool

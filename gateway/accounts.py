@@ -38,7 +38,8 @@ async def sign_in(engine: AsyncEngine, store: EventStore, settings: Settings, us
             select(users, credentials.c.password_hash, credentials.c.must_change, credentials.c.failed_count,
                    credentials.c.locked_until)
             .join(credentials, credentials.c.username == users.c.username)
-            .where(users.c.username == username).with_for_update(of=credentials))).first()
+            .where(users.c.username == username, users.c.revoked_at.is_(None))
+            .with_for_update(of=credentials))).first()
         if row is not None and row.locked_until is not None and row.locked_until > now:
             until = row.locked_until.astimezone(SHANGHAI)
             raise Unauthorized(f"the account is locked after {settings.lockout_attempts} wrong passwords; "

@@ -9,6 +9,8 @@ from starlette.responses import Response
 from backbone.service import Runtime, ServiceSpec, create_service
 from backbone.settings import get_settings
 from gateway import accounts_api, api, keys_api, projections
+from gateway.applications import api as applications_api, projections as applications_projections
+from gateway.applications import review_api, users_api
 from gateway.auth import Authenticator, bootstrap_accounts, guard
 from gateway.routing import new_client
 
@@ -26,8 +28,9 @@ spec = ServiceSpec(
     name="gateway",
     title="FundWatch gateway",
     metadata=projections.metadata,
-    routers=[accounts_api.router, keys_api.router, api.router],
-    inline_projections=[projections.project_users],
+    routers=[accounts_api.router, keys_api.router, applications_api.router, review_api.router, users_api.router,
+             api.router],
+    inline_projections=[projections.project_users, applications_projections.project_applications],
     on_startup=[bootstrap_accounts, _edge],
     on_shutdown=[_close_edge],
     openapi_url="/api/v1/gateway/openapi.json",

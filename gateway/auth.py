@@ -108,7 +108,9 @@ class Authenticator:
                                              sessions.c.must_change).where(sessions.c.session_id == session_id))).first()
             if row is None or row.ended_because is not None:
                 reason = {"signed_out": "you signed out", "password_changed": "the password was changed",
-                          "idle": "it was idle too long"}.get(row.ended_because if row else "", "it has ended")
+                          "idle": "it was idle too long", "account_changed": "the account's permissions changed",
+                          "account_revoked": "the account was revoked"}.get(row.ended_because if row else "",
+                                                                            "it has ended")
                 raise Unauthorized(f"the session is over ({reason}); sign in again")
             idle = now - row.last_seen_at
             if idle > timedelta(seconds=self.settings.session_idle_seconds):

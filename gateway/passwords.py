@@ -5,7 +5,6 @@ case, digits, other characters), and is not the user name. Hashing is argon2 (`p
 """
 
 import secrets
-import string
 
 from pwdlib import PasswordHash
 
@@ -32,11 +31,16 @@ def policy_faults(password: str, username: str) -> list[str]:
     return faults
 
 
+# Look-alike characters (0/O, 1/l/I) are left out: a one-time password is read out or copied from paper.
+ONE_TIME_CLASSES = ("abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "#%+-=@^_")
+ONE_TIME_LENGTH = 16
+
+
 def one_time_password() -> str:
-    """A random password handed to a person once (first sign-in, reset); it must be changed at first use."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(12)) + secrets.choice("#%+=@") + \
-            secrets.choice(string.digits)
-        if not policy_faults(candidate, ""):
-            return candidate
+    """A random password handed to a person once (a new account, a reset), with a character of every kind;
+    it must be changed at first use."""
+    everything = "".join(ONE_TIME_CLASSES)
+    chars = [secrets.choice(kind) for kind in ONE_TIME_CLASSES]
+    chars += [secrets.choice(everything) for _ in range(ONE_TIME_LENGTH - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)

@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import ARRAY, Boolean, Column, DateTime, Integer, MetaData, Table, Text
+from sqlalchemy import ARRAY, Boolean, Column, DateTime, Integer, MetaData, Table, Text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
-from contracts.gateway import UserRegistered
+from contracts.gateway import UserChanged, UserRegistered, UserRevoked
 
 metadata = MetaData(schema="gateway")
 
@@ -14,7 +14,7 @@ users = Table(
     "users", metadata,
     Column("username", Text, primary_key=True), Column("display_name", Text), Column("org_unit", Text),
     Column("division", Text), Column("roles", ARRAY(Text)), Column("pii", Boolean),
-    Column("created_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True)), Column("revoked_at", DateTime(timezone=True)),
 )
 credentials = Table(
     "credentials", metadata,
@@ -39,8 +39,15 @@ api_keys = Table(
 
 
 async def project_users(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-    """Inline projection: a users row per UserRegistered."""
+    """Inline projection: a users row per UserRegistered, changed and revoked by approved applications."""
     for env in envelopes:
         if env.event_type == UserRegistered.event_type:
             e = UserRegistered.model_validate(env.payload)
-            await conn.execute(users.insert().values(**e.model_dump(), created_at=env.occurred_at))
+            await conn.execute(users.insert().values(**e.model_dump(exclude={"application_id"}),
+                                                     created_at=env.occurred_at))
+        elif env.event_type == UserChanged.event_type:
+            changed = UserChanged.model_validate(env.payload).model_dump(exclude={"username", "application_id"})
+            await conn.execute(update(users).where(users.c.username == env.payload["username"]).values(**changed))
+        elif env.event_type == UserRevoked.event_type:
+            await conn.execute(update(users).where(users.c.username == env.payload["username"])
+                               .values(revoked_at=env.occurred_at))

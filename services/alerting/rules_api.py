@@ -2,14 +2,12 @@
 requirements (附件1) with their review, XLSX forms with exactly the seed's columns, and backtests."""
 
 import asyncio
-import io
 from collections import Counter
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import uuid4
 
-import xlsxwriter
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
@@ -20,6 +18,7 @@ from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
 from backbone.paging import XLSX, xlsx_download
 from backbone.service import RuntimeDep
+from backbone.spreadsheets import seed_form
 from backbone.workdays import SHANGHAI
 from contracts.alerting import (RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted,
                                RuleProposed)
@@ -249,26 +248,6 @@ def _scope(scope: list[str]) -> str:
     return "全市" if "*" in scope else "、".join(ORG_UNITS.get(u, u) for u in scope)
 
 
-def _form(title: str, headers: list[str], rows: list[list[Any]], notes: list[str]) -> bytes:
-    """A form as the seed prints it: title, 单位 and date, the table, 填报人 / 联系电话 and the notes."""
-    buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
-        sheet = book.add_worksheet("申请表")
-        bold = book.add_format({"bold": True})
-        sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
-        sheet.write(1, 0, "单位：（盖章）")
-        sheet.write(1, len(headers) - 1, datetime.now(SHANGHAI).strftime("%Y年%m月%d日"))
-        sheet.write_row(2, 0, headers, bold)
-        for i, row in enumerate(rows, start=3):
-            sheet.write_row(i, 0, row)
-        end = 3 + len(rows)
-        sheet.write(end + 1, 0, "填报人：")
-        sheet.write(end + 2, 0, "联系电话：")
-        for j, note in enumerate(notes):
-            sheet.write(end + 3 + j, 0, note)
-    return buffer.getvalue()
-
-
 RULE_FORM_HEADERS = ["序号", "规则名称", "规则分类", "预警级别", "规则描述", "规则依据", "适用范围", "预警处理人"]
 REQUIREMENT_FORM_HEADERS = ["序号", "业务需求类型", "业务需求描述", "依据", "适用范围"]
 
@@ -283,7 +262,7 @@ async def export_rule_form(runtime: RuntimeDep, principal: CurrentPrincipal, fis
             .order_by(rule_proposals.c.proposed_at))).scalars().all()
     table = [[i, d["name"], d["category"], LEVEL_NAMES[d["level"]], d["description"], d["basis"], _scope(d["scope"]),
               d["handler"]] for i, d in enumerate(rows, start=1)]
-    content = await asyncio.to_thread(_form, "财政扶贫资金动态监控平台预警规则申请表", RULE_FORM_HEADERS, table, [
+    content = await asyncio.to_thread(seed_form, "财政扶贫资金动态监控平台预警规则申请表", RULE_FORM_HEADERS, table, [
         "注：1. 规则分类包括：指标管理、支出管理、绩效管理、到人到户等。", "2. 预警级别包括：黄色警铃、黄灯预警、红灯预警。"])
     return xlsx_download(content, f"rule-form-{fiscal_year}", f"预警规则申请表-{fiscal_year}")
 
@@ -296,7 +275,7 @@ async def export_requirement_form(runtime: RuntimeDep, principal: CurrentPrincip
         rows = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == fiscal_year)
                                    .order_by(requirements.c.proposed_at))).all()
     table = [[i, r.kind, r.description, r.basis, _scope(list(r.scope))] for i, r in enumerate(rows, start=1)]
-    content = await asyncio.to_thread(_form, "财政扶贫资金动态监控平台业务需求申请表", REQUIREMENT_FORM_HEADERS, table,
+    content = await asyncio.to_thread(seed_form, "财政扶贫资金动态监控平台业务需求申请表", REQUIREMENT_FORM_HEADERS, table,
                                       ["注：业务需求类型包括预算分配下达、资金支付、绩效管理等。"])
     return xlsx_download(content, f"requirement-form-{fiscal_year}", f"业务需求申请表-{fiscal_year}")
 

@@ -1,8 +1,6 @@
 """Payments (资金支付) as the treasury reports them: validation, masking, duplicate detection.
 No I/O. A payment that breaks a rule is still recorded; only malformed data is refused."""
 
-import hashlib
-import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -10,27 +8,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from stdnum.cn import uscc
 
 from backbone.errors import DomainError, InvalidInput, field_errors
-from backbone.pii import PersonalData, check_id_number, mask_id_number
+from backbone.pii import PersonalData, check_id_number, keyed_digest, mask_id_number
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
 from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, Registry, SettlementMethod
-
-
-def keyed_digest(record: BaseModel | dict[str, Any], key: bytes) -> str:
-    """Keyed digest of a record as submitted, to tell a re-send from a conflicting re-use of its id.
-
-    Keyed, because a plain hash of a record whose other fields are public would let anyone
-    recover an ID number by trying the few thousand possible birth dates. Unset optional
-    elements of a model are left out, so that a field added later keeps earlier digests valid;
-    a plain JSON body is digested as sent.
-    """
-    data = record.model_dump(mode="json", exclude_none=True) if isinstance(record, BaseModel) else record
-    text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
 class PaymentIn(BaseModel):

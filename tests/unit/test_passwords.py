@@ -23,3 +23,4 @@ def test_three_kinds_of_eight_characters_pass(password):
 def test_one_time_passwords_pass_the_policy_and_differ():
     passwords = {one_time_password() for _ in range(50)}
     assert len(passwords) == 50 and all(policy_faults(p, "someone") == [] for p in passwords)
+    assert not set("".join(passwords)) & set("0O1lI"), "nothing to misread on paper"

@@ -1,0 +1,97 @@
+"""The permission application lifecycle (第二十五条): one transition table, who may take which step, the
+account change an approval makes, and the one-time password of a new account. No I/O.
+
+    submitted ──accept──▶ forwarded ──approve──▶ approved ──issue──▶ issued   (开通 only)
+        │  ▲                   └──reject──▶ rejected
+     return│resubmit
+        ▼  │
+      returned
+"""
+
+from enum import StrEnum
+
+from backbone.errors import DomainError
+from backbone.identity import Principal
+from contracts.gateway import PermissionForm, UserChanged, UserRegistered, UserRevoked
+
+
+class Kind(StrEnum):
+    """What an application asks for."""
+
+    GRANT = "grant"  # 开通
+    CHANGE = "change"  # 变更
+    REVOKE = "revoke"  # 撤销
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"  # 已提交, waits for the treasury division
+    RETURNED = "returned"  # 退回修改
+    FORWARDED = "forwarded"  # 已报省财政厅, waits for its answer (the province queue)
+    APPROVED = "approved"  # 省财政厅同意: the account change has taken effect
+    REJECTED = "rejected"  # 省财政厅不同意
+    ISSUED = "issued"  # 开通: the initial password was issued to the applicant (告知)
+
+
+class Step(StrEnum):
+    ACCEPT = "accept"
+    RETURN = "return"
+    RESUBMIT = "resubmit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    ISSUE = "issue"
+
+
+TRANSITIONS: dict[tuple[Status, Step], Status] = {
+    (Status.SUBMITTED, Step.ACCEPT): Status.FORWARDED,
+    (Status.SUBMITTED, Step.RETURN): Status.RETURNED,
+    (Status.RETURNED, Step.RESUBMIT): Status.SUBMITTED,
+    (Status.FORWARDED, Step.APPROVE): Status.APPROVED,
+    (Status.FORWARDED, Step.REJECT): Status.REJECTED,
+    (Status.APPROVED, Step.ISSUE): Status.ISSUED,
+}
+OPEN_STATUSES = (Status.SUBMITTED, Status.RETURNED, Status.FORWARDED)
+
+# Who takes each step: competent divisions and districts apply (the treasury division and administrators
+# for anyone); the treasury division reviews; the provincial platform answers, or the treasury division
+# records a paper answer; administrators issue passwords. Supervision reads everything.
+READERS_OF_ALL = ("treasury", "admin", "supervision", "province_system")
+
+
+class StepOutOfTurn(DomainError):
+    """The step does not apply to the application where it stands."""
+
+    status = 409
+    type_name = "illegal-transition"
+    title = "Not possible at this step"
+
+
+def next_status(status: Status, step: Step, kind: Kind) -> Status:
+    """Where the application goes with `step`, or why it cannot go there."""
+    target = TRANSITIONS.get((status, step))
+    if target is None or (step is Step.ISSUE and kind is not Kind.GRANT):
+        allowed = [s.value for (at, s) in TRANSITIONS if at == status and (s is not Step.ISSUE or kind is Kind.GRANT)]
+        raise StepOutOfTurn(f"a {kind.value} application that is {status.value} cannot take the step {step.value}",
+                            application_status=status.value, allowed=allowed)
+    return target
+
+
+def may_apply(principal: Principal, org_unit: str, division: str | None) -> bool:
+    """Whether the caller may apply for a person placed there: a district for its own org unit, a division
+    for its own division, the treasury division and administrators for anyone."""
+    if principal.has_any("treasury", "admin"):
+        return True
+    if "district" in principal.roles and division is None and org_unit == principal.org_unit:
+        return True
+    return "division" in principal.roles and division is not None and division == principal.division
+
+
+def account_event(kind: Kind, application_id: str, form: PermissionForm
+                  ) -> UserRegistered | UserChanged | UserRevoked:
+    """What an approved application does to the account (第二十五条(二))."""
+    if kind is Kind.GRANT:
+        return UserRegistered(username=form.username, display_name=form.name, org_unit=form.org_unit,
+                              division=form.division, roles=form.roles, pii=form.pii, application_id=application_id)
+    if kind is Kind.CHANGE:
+        return UserChanged(username=form.username, display_name=form.name, org_unit=form.org_unit,
+                           division=form.division, roles=form.roles, pii=form.pii, application_id=application_id)
+    return UserRevoked(username=form.username, application_id=application_id)

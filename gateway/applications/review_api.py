@@ -1,0 +1,95 @@
+"""The treasury division's review of an application and the province's answer (第二十五条(二)); an approval
+opens, changes or revokes the account in the same transaction."""
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+import structlog
+
+from backbone.errors import ConcurrencyConflict, InvalidInput
+from backbone.identity import Principal
+from backbone.service import Runtime, RuntimeDep
+from contracts.envelope import DomainEvent
+from contracts.gateway import (PermissionApplicationDecided, PermissionApplicationForwarded,
+                               PermissionApplicationReturned, PermissionForm)
+from gateway.accounts import end_sessions
+from gateway.applications.api import (ApplicationOut, Caller, Reviewer, append_step, application_out, application_row,
+                                      visible_row)
+from gateway.applications.domain import Kind, Status, Step, account_event, next_status
+from gateway.projections import users
+
+log = structlog.get_logger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["permission applications"])
+Answerer = Caller
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accepted", "returned"] = Field(description="accepted: reported to the province.")
+    reason: str | None = Field(None, min_length=1, max_length=2000, description="Required when returned.")
+
+
+@router.post("/permission-applications/{application_id}/review", response_model=ApplicationOut)
+async def review(application_id: str, body: ReviewIn, principal: Reviewer, runtime: RuntimeDep) -> ApplicationOut:
+    """The treasury division accepts an application and reports it to the province, or sends it back."""
+    if body.decision == "returned" and not body.reason:
+        raise InvalidInput("say why it goes back", errors=[{"field": "reason", "message": "required when returned"}])
+    async with runtime.engine.begin() as conn:
+        row = await visible_row(conn, principal, application_id, lock=True)
+        kind = Kind(row.kind)
+        if body.decision == "accepted":
+            next_status(Status(row.status), Step.ACCEPT, kind)
+            event: DomainEvent = PermissionApplicationForwarded(
+                application_id=application_id, kind=kind, form=PermissionForm.model_validate(row.form))
+        else:
+            next_status(Status(row.status), Step.RETURN, kind)
+            event = PermissionApplicationReturned(application_id=application_id, reason=body.reason or "")
+        await append_step(conn, runtime, principal, application_id, row.version, event)
+        return application_out(await application_row(conn, application_id))
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approved", "rejected"]
+    remarks: str | None = Field(None, max_length=2000)
+
+
+@router.post("/permission-applications/{application_id}/feedback", response_model=ApplicationOut)
+async def feedback(application_id: str, body: FeedbackIn, principal: Answerer, runtime: RuntimeDep) -> ApplicationOut:
+    """The province's answer, from its platform or recorded from paper by the treasury division; an approval
+    opens, changes or revokes the account in the same transaction."""
+    async with runtime.engine.begin() as conn:
+        row = await visible_row(conn, principal, application_id, lock=True)
+        kind = Kind(row.kind)
+        next_status(Status(row.status), Step.APPROVE if body.decision == "approved" else Step.REJECT, kind)
+        channel = "platform" if principal.has_any("province_system") else "paper"
+        await append_step(conn, runtime, principal, application_id, row.version, PermissionApplicationDecided(
+            application_id=application_id, decision=body.decision, remarks=body.remarks, channel=channel))
+        if body.decision == "approved":
+            await _take_effect(conn, runtime, principal, kind, application_id, PermissionForm.model_validate(row.form))
+        out = application_out(await application_row(conn, application_id))
+    log.info("applications.decided", application_id=application_id, decision=body.decision, channel=channel)
+    return out
+
+
+async def _take_effect(conn: AsyncConnection, runtime: Runtime, principal: Principal, kind: Kind,
+                       application_id: str, form: PermissionForm) -> None:
+    """The account as the approved application says (第二十五条(二))."""
+    account = (await conn.execute(select(users).where(users.c.username == form.username).with_for_update())).first()
+    active = account is not None and account.revoked_at is None
+    if (kind is Kind.GRANT and account is not None) or (kind is not Kind.GRANT and not active):
+        raise ConcurrencyConflict(f"the account {form.username} changed since the application was made")
+    stream = f"user-{form.username}"
+    await runtime.store.append(conn, stream_id=stream, stream_type="user",
+                               expected_version=await runtime.store.version(conn, stream),
+                               events=[account_event(kind, application_id, form)],
+                               meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    if kind is not Kind.GRANT:
+        # Tokens carry the roles they were issued with: a changed or revoked account signs in afresh.
+        await end_sessions(conn, form.username, "account_changed" if kind is Kind.CHANGE else "account_revoked")
