@@ -3,7 +3,8 @@
 from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, MonthClosed, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
 from contracts.envelope import DomainEvent
-from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, UserRegistered
+from contracts.gateway import (ApiKeyIssued, ApiKeyRevoked, ExportCosigned, ExportDownloaded, ExportRequested,
+                              UserRegistered)
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
@@ -20,7 +21,8 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
                   AlertTransitioned, AlertBreachRepeated, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
-                  ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked)
+                  ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,
+                  ExportRequested, ExportCosigned, ExportDownloaded)
 }
 
 

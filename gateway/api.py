@@ -13,6 +13,7 @@ import structlog
 from backbone.errors import DomainError, ServiceUnavailable
 from backbone.service import RuntimeDep
 from gateway.auth import login
+from gateway.exports.domain import refuse_direct_export
 from gateway.routing import SERVICES, forward
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,7 @@ async def merge_openapi(request: Request, runtime: RuntimeDep) -> dict[str, Any]
 async def proxy(path: str, request: Request, runtime: RuntimeDep) -> StreamingResponse:
     """Everything else belongs to a service: authenticate, then forward."""
     principal = await request.app.state.authenticate(request)
+    refuse_direct_export(path)
     try:
         return await forward(request, path, principal, request.app.state.http, runtime.settings)
     except DomainError:

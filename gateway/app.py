@@ -8,6 +8,8 @@ from starlette.responses import Response
 from backbone.service import Runtime, ServiceSpec, create_service
 from gateway import api, keys_api, projections
 from gateway.auth import Authenticator, bootstrap_accounts
+from gateway.exports import api as exports_api
+from gateway.exports.projections import project_exports
 from gateway.routing import new_client
 
 
@@ -24,8 +26,8 @@ spec = ServiceSpec(
     name="gateway",
     title="FundWatch gateway",
     metadata=projections.metadata,
-    routers=[keys_api.router, api.router],
-    inline_projections=[projections.project_users],
+    routers=[keys_api.router, exports_api.router, api.router],
+    inline_projections=[projections.project_users, project_exports],
     on_startup=[bootstrap_accounts, _edge],
     on_shutdown=[_close_edge],
     openapi_url="/api/v1/gateway/openapi.json",

@@ -1,11 +1,10 @@
 """Rule management (第十五条, 第十六条, 第二十条): the rules in force, the yearly proposals (附件2) and business
 requirements (附件1) with their review, XLSX forms with exactly the seed's columns, and backtests."""
 
-import asyncio
-import io
 from collections import Counter
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 from uuid import uuid4
 
@@ -17,8 +16,8 @@ from sqlalchemy import func, select
 
 from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound, field_errors
 from backbone.eventstore import NewStream
-from backbone.identity import CurrentPrincipal, require_roles
-from backbone.paging import XLSX, xlsx_download
+from backbone.identity import CurrentPrincipal, ExportingPrincipal, require_roles
+from backbone.paging import XLSX, xlsx_export
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.alerting import (RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted,
@@ -254,24 +253,22 @@ def _scope(scope: list[str]) -> str:
     return "全市" if "*" in scope else "、".join(ORG_UNITS.get(u, u) for u in scope)
 
 
-def _form(title: str, headers: list[str], rows: list[list[Any]], notes: list[str]) -> bytes:
+def _write_form(book: xlsxwriter.Workbook, title: str, headers: list[str], rows: list[list[Any]],
+                notes: list[str]) -> None:
     """A form as the seed prints it: title, 单位 and date, the table, 填报人 / 联系电话 and the notes."""
-    buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
-        sheet = book.add_worksheet("申请表")
-        bold = book.add_format({"bold": True})
-        sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
-        sheet.write(1, 0, "单位：（盖章）")
-        sheet.write(1, len(headers) - 1, datetime.now(SHANGHAI).strftime("%Y年%m月%d日"))
-        sheet.write_row(2, 0, headers, bold)
-        for i, row in enumerate(rows, start=3):
-            sheet.write_row(i, 0, row)
-        end = 3 + len(rows)
-        sheet.write(end + 1, 0, "填报人：")
-        sheet.write(end + 2, 0, "联系电话：")
-        for j, note in enumerate(notes):
-            sheet.write(end + 3 + j, 0, note)
-    return buffer.getvalue()
+    sheet = book.add_worksheet("申请表")
+    bold = book.add_format({"bold": True})
+    sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
+    sheet.write(1, 0, "单位：（盖章）")
+    sheet.write(1, len(headers) - 1, datetime.now(SHANGHAI).strftime("%Y年%m月%d日"))
+    sheet.write_row(2, 0, headers, bold)
+    for i, row in enumerate(rows, start=3):
+        sheet.write_row(i, 0, row)
+    end = 3 + len(rows)
+    sheet.write(end + 1, 0, "填报人：")
+    sheet.write(end + 2, 0, "联系电话：")
+    for j, note in enumerate(notes):
+        sheet.write(end + 3 + j, 0, note)
 
 
 RULE_FORM_HEADERS = ["序号", "规则名称", "规则分类", "预警级别", "规则描述", "规则依据", "适用范围", "预警处理人"]
@@ -280,30 +277,31 @@ REQUIREMENT_FORM_HEADERS = ["序号", "业务需求类型", "业务需求描述"
 
 @router.get("/rule-proposals/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "附件2 with the proposals of a year."}})
-async def export_rule_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: int) -> Response:
-    """财政扶贫资金动态监控平台预警规则申请表 (附件2): the year's proposals not turned down."""
+async def export_rule_form(runtime: RuntimeDep, principal: ExportingPrincipal, fiscal_year: int) -> Response:
+    """财政扶贫资金动态监控平台预警规则申请表 (附件2): the year's proposals not turned down; only as a co-signed export
+    (it is reported to the province)."""
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(rule_proposals.c.definition).where(
             rule_proposals.c.fiscal_year == fiscal_year, rule_proposals.c.status != "rejected")
             .order_by(rule_proposals.c.proposed_at))).scalars().all()
     table = [[i, d["name"], d["category"], LEVEL_NAMES[d["level"]], d["description"], d["basis"], _scope(d["scope"]),
               d["handler"]] for i, d in enumerate(rows, start=1)]
-    content = await asyncio.to_thread(_form, "财政扶贫资金动态监控平台预警规则申请表", RULE_FORM_HEADERS, table, [
+    form = partial(_write_form, title="财政扶贫资金动态监控平台预警规则申请表", headers=RULE_FORM_HEADERS, rows=table, notes=[
         "注：1. 规则分类包括：指标管理、支出管理、绩效管理、到人到户等。", "2. 预警级别包括：黄色警铃、黄灯预警、红灯预警。"])
-    return xlsx_download(content, f"rule-form-{fiscal_year}", f"预警规则申请表-{fiscal_year}")
+    return await xlsx_export(principal, form, f"rule-form-{fiscal_year}", f"预警规则申请表-{fiscal_year}")
 
 
 @router.get("/requirements/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "附件1 with the requirements of a year."}})
-async def export_requirement_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: int) -> Response:
-    """财政扶贫资金动态监控平台业务需求申请表 (附件1)."""
+async def export_requirement_form(runtime: RuntimeDep, principal: ExportingPrincipal, fiscal_year: int) -> Response:
+    """财政扶贫资金动态监控平台业务需求申请表 (附件1); only as a co-signed export (it is reported to the province)."""
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == fiscal_year)
                                    .order_by(requirements.c.proposed_at))).all()
     table = [[i, r.kind, r.description, r.basis, _scope(list(r.scope))] for i, r in enumerate(rows, start=1)]
-    content = await asyncio.to_thread(_form, "财政扶贫资金动态监控平台业务需求申请表", REQUIREMENT_FORM_HEADERS, table,
-                                      ["注：业务需求类型包括预算分配下达、资金支付、绩效管理等。"])
-    return xlsx_download(content, f"requirement-form-{fiscal_year}", f"业务需求申请表-{fiscal_year}")
+    form = partial(_write_form, title="财政扶贫资金动态监控平台业务需求申请表", headers=REQUIREMENT_FORM_HEADERS,
+                   rows=table, notes=["注：业务需求类型包括预算分配下达、资金支付、绩效管理等。"])
+    return await xlsx_export(principal, form, f"requirement-form-{fiscal_year}", f"业务需求申请表-{fiscal_year}")
 
 
 class BacktestIn(BaseModel):
