@@ -58,6 +58,12 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/permission-applications/{application_id}/feedback": ACCOUNT_KEEPERS | {PROVINCE_SYSTEM},
     "POST /api/v1/users": frozenset({ADMIN}),
     "GET /api/v1/users": frozenset({ADMIN, TREASURY, SUPERVISION}),
+    # data leaving the platform: co-signed by the poverty office (第二十七条); people only
+    "POST /api/v1/exports": PEOPLE,
+    "GET /api/v1/exports": PEOPLE,
+    "GET /api/v1/exports/{export_id}": PEOPLE,
+    "POST /api/v1/exports/{export_id}/cosignature": frozenset({POVERTY_OFFICE}),
+    "GET /api/v1/exports/{export_id}/file": PEOPLE,
     # ledger
     "POST /api/v1/indicators": LEDGER_KEEPERS,
     "POST /api/v1/indicators/import": LEDGER_KEEPERS,
@@ -77,6 +83,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/payments/{payment_id}/refunds": frozenset({TREASURY_SYSTEM, ADMIN}),
     "GET /api/v1/payments": PAYMENT_READERS,
     "POST /api/v1/payments/search": PAYMENT_READERS,
+    # a district its own org unit's payments (payments do not know which division owns their fund)
+    "GET /api/v1/payments/export": (PAYMENT_READERS - MACHINES) | {DISTRICT},
     "POST /api/v1/registry/poor-population/import": REGISTRY_KEEPERS,
     "POST /api/v1/registry/public-employees/import": REGISTRY_KEEPERS,
     "POST /api/v1/registry/poor-population/updates": REGISTRY_KEEPERS,
@@ -98,6 +106,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/alerts": PEOPLE,
     "GET /api/v1/alerts/stream": PEOPLE,
     "GET /api/v1/alerts/{alert_id}": PEOPLE,
+    "GET /api/v1/alerts/export": PEOPLE,
     "POST /api/v1/alerts/{alert_id}/dispositions": ALERT_HANDLERS,
     "GET /api/v1/dispositions": PEOPLE,
     "GET /api/v1/dispositions/export": PEOPLE,

@@ -55,6 +55,14 @@ class Forbidden(DomainError):
     title = "Not allowed"
 
 
+class Gone(DomainError):
+    """What was there and will not be again: a co-signed export already downloaded, or past its time."""
+
+    status = 410
+    type_name = "gone"
+    title = "No longer available"
+
+
 class PayloadTooLarge(DomainError):
     """A file or body above its configured limit."""
 

@@ -5,19 +5,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from pydantic import BaseModel, Field
 
-from backbone.errors import Unauthorized
+from backbone.errors import Forbidden, Unauthorized
 from backbone.settings import get_settings
 
 IDENTITY_HEADER = "X-FundWatch-Identity"
+API_PREFIX = "/api/v1"
 INTERNAL_AUDIENCE = "fundwatch-internal"
 INTERNAL_TTL = timedelta(minutes=2)
 
 # Roles that see every org unit and every division's funds.
 CITYWIDE_ROLES = frozenset({"admin", "treasury", "budget", "supervision", "poverty_office", "info_center"})
 MACHINE_ROLES = frozenset({"treasury_system", "province_system"})
+
+
+class ExportGrant(BaseModel):
+    """The poverty office's co-signature (会签局脱贫办, 第二十七条) of one data export, carried in the identity the
+    gateway forwards when the requester downloads it; nobody else holds one."""
+
+    export_id: str
+    path: str = Field(description="The export route it is for, under /api/v1, e.g. /ledger/export.")
+    requester: str
+    cosigner: str = Field(description="Who co-signed it for the poverty office.")
+    cosigned_at: datetime
+    purpose: str = Field(description="用途")
+    recipient: str | None = Field(None, description="The outsider the data is given to (对外提供); null: internal use.")
 
 
 class Principal(BaseModel):
@@ -30,6 +44,8 @@ class Principal(BaseModel):
     pii: bool = False
     session_expires: int | None = Field(
         None, description="When the caller's credential expires (epoch seconds); None for machine keys.")
+    export: ExportGrant | None = Field(None, description="Set by the gateway only while a co-signed export is "
+                                                         "being downloaded.")
 
     def has_any(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
@@ -50,7 +66,7 @@ class Principal(BaseModel):
 def issue_internal_token(principal: Principal, secret: str) -> str:
     """The identity the gateway forwards to a service."""
     now = datetime.now(UTC)
-    claims = {**principal.model_dump(), "aud": INTERNAL_AUDIENCE, "iat": now, "exp": now + INTERNAL_TTL}
+    claims = {**principal.model_dump(mode="json"), "aud": INTERNAL_AUDIENCE, "iat": now, "exp": now + INTERNAL_TTL}
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -73,3 +89,24 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def check_export_grant(principal: Principal, path: str) -> ExportGrant:
+    """The co-signature that lets this caller run the export route at `path` (under /api/v1); a caller without
+    one, or with one for another route or person, is refused."""
+    grant = principal.export
+    if grant is None:
+        raise Forbidden("exporting data needs the poverty office's co-signature (第二十七条): request it with "
+                        "POST /api/v1/exports, then download it from GET /api/v1/exports/{id}/file")
+    if grant.path != path or grant.requester != principal.subject:
+        raise Forbidden(f"the co-signed export {grant.export_id} is {grant.path} for {grant.requester}")
+    return grant
+
+
+async def require_export_grant(request: Request, principal: CurrentPrincipal) -> Principal:
+    """The caller of an export route, who must carry a grant for it (the gateway's check, made again here)."""
+    check_export_grant(principal, request.url.path.removeprefix(API_PREFIX))
+    return principal
+
+
+ExportingPrincipal = Annotated[Principal, Depends(require_export_grant)]

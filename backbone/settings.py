@@ -106,6 +106,9 @@ class Settings(BaseSettings):
         16 * 1024 * 1024, validation_alias="FUNDWATCH_MAX_REQUEST_BYTES",
         description="The largest request body the gateway accepts, uploads aside (a batch of 10,000 payments "
                     "is about 6 MB).")
+    export_download_hours: int = Field(
+        24, ge=1, validation_alias="FUNDWATCH_EXPORT_DOWNLOAD_HOURS",
+        description="How long after the poverty office's co-signature the requester may download an export (once).")
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
     relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")
     relay_poll_seconds: float = Field(0.5, validation_alias="FUNDWATCH_RELAY_POLL_SECONDS")

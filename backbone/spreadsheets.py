@@ -115,21 +115,30 @@ def normal(cell: Cell) -> str:
     return unicodedata.normalize("NFKC", text(cell))
 
 
+def write_seed_form(book: xlsxwriter.Workbook, title: str, headers: list[str], rows: list[list[Cell]],
+                    notes: list[str]) -> None:
+    """A form as the seed prints it, on a sheet of `book`: title, 单位 and date, the table, 填报人 / 联系电话 and
+    the notes."""
+    sheet = book.add_worksheet("申请表")
+    bold = book.add_format({"bold": True})
+    sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
+    sheet.write(1, 0, "单位：（盖章）")
+    sheet.write(1, len(headers) - 1, datetime.now(SHANGHAI).strftime("%Y年%m月%d日"))
+    sheet.write_row(2, 0, headers, bold)
+    for i, row in enumerate(rows, start=3):
+        sheet.write_row(i, 0, row)
+    end = 3 + len(rows)
+    sheet.write(end + 1, 0, "填报人：")
+    sheet.write(end + 2, 0, "联系电话：")
+    for j, note in enumerate(notes):
+        sheet.write(end + 3 + j, 0, note)
+
+
 def seed_form(title: str, headers: list[str], rows: list[list[Cell]], notes: list[str]) -> bytes:
-    """A form as the seed prints it: title, 单位 and date, the table, 填报人 / 联系电话 and the notes."""
+    """The bytes of a workbook holding one seed form."""
     buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
-        sheet = book.add_worksheet("申请表")
-        bold = book.add_format({"bold": True})
-        sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
-        sheet.write(1, 0, "单位：（盖章）")
-        sheet.write(1, len(headers) - 1, datetime.now(SHANGHAI).strftime("%Y年%m月%d日"))
-        sheet.write_row(2, 0, headers, bold)
-        for i, row in enumerate(rows, start=3):
-            sheet.write_row(i, 0, row)
-        end = 3 + len(rows)
-        sheet.write(end + 1, 0, "填报人：")
-        sheet.write(end + 2, 0, "联系电话：")
-        for j, note in enumerate(notes):
-            sheet.write(end + 3 + j, 0, note)
+    # Typed-in text stays inert: a remark starting with "=" is no formula, "http…" no link.
+    with xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False}) as book:
+        write_seed_form(book, title, headers, rows, notes)
     return buffer.getvalue()

@@ -3,8 +3,9 @@
 from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, MonthClosed, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
 from contracts.envelope import DomainEvent
-from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, InitialPasswordIssued,
-                               PasswordChanged, PermissionApplicationDecided, PermissionApplicationForwarded,
+from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, ExportCosigned,
+                               ExportDownloaded, ExportRequested, InitialPasswordIssued, PasswordChanged,
+                               PermissionApplicationDecided, PermissionApplicationForwarded,
                                PermissionApplicationResubmitted, PermissionApplicationReturned,
                                PermissionApplicationSubmitted, PermissionFormExported, UserChanged, UserRegistered,
                                UserRevoked)
@@ -27,7 +28,8 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,
                   ApiKeyRotated, PasswordChanged, AccountLocked, PermissionApplicationSubmitted,
                   PermissionApplicationReturned, PermissionApplicationResubmitted, PermissionApplicationForwarded,
-                  PermissionApplicationDecided, UserChanged, UserRevoked, InitialPasswordIssued, PermissionFormExported)
+                  PermissionApplicationDecided, UserChanged, UserRevoked, InitialPasswordIssued, PermissionFormExported,
+                  ExportRequested, ExportCosigned, ExportDownloaded)
 }
 
 

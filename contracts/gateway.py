@@ -199,3 +199,44 @@ class PermissionFormExported(DomainEvent):
 
     application_ids: list[str]
     unmasked: bool
+
+
+class ExportRequested(DomainEvent):
+    """Someone asked to export platform data, or to give it to an outsider (对外提供); the poverty office co-signs
+    first (会签局脱贫办, 第二十七条)."""
+
+    event_type: ClassVar[str] = "gateway.ExportRequested"
+    context: ClassVar[str] = "gateway"
+
+    export_id: str
+    path: str = Field(description="The export route, under /api/v1, e.g. /ledger/export.")
+    params: dict[str, str | int | bool] = Field(description="Its query parameters (filters).")
+    purpose: str = Field(description="用途")
+    recipient: str | None = Field(None, description="The outsider the data is given to, e.g. 省财政厅; null: "
+                                                    "internal use.")
+    requester: str
+    requester_org_unit: str | None
+
+
+class ExportCosigned(DomainEvent):
+    """The poverty office co-signed (会签) an export request: approved, to be downloaded once until `download_until`,
+    or refused."""
+
+    event_type: ClassVar[str] = "gateway.ExportCosigned"
+    context: ClassVar[str] = "gateway"
+
+    export_id: str
+    decision: Literal["approved", "refused"]
+    opinion: str = Field(description="会签意见")
+    cosigner: str
+    download_until: datetime | None = Field(description="The end of the requester's one download; null if refused.")
+
+
+class ExportDownloaded(DomainEvent):
+    """The requester downloaded a co-signed export: the one time it can be."""
+
+    event_type: ClassVar[str] = "gateway.ExportDownloaded"
+    context: ClassVar[str] = "gateway"
+
+    export_id: str
+    downloaded_by: str

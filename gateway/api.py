@@ -11,6 +11,7 @@ import structlog
 
 from backbone.errors import DomainError, ServiceUnavailable
 from backbone.service import RuntimeDep
+from gateway.exports.domain import refuse_direct_export
 from gateway.openapi import merge
 from gateway.routing import SERVICES, forward
 
@@ -34,6 +35,7 @@ async def merge_openapi(request: Request, runtime: RuntimeDep) -> dict[str, Any]
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 async def proxy(path: str, request: Request, runtime: RuntimeDep) -> StreamingResponse:
     """Everything else belongs to a service: authenticate, then forward."""
+    refuse_direct_export(path)
     try:
         return await forward(request, path, request.state.principal, request.app.state.http, runtime.settings)
     except DomainError:

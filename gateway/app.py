@@ -12,6 +12,8 @@ from gateway import accounts_api, api, keys_api, projections
 from gateway.applications import api as applications_api, projections as applications_projections
 from gateway.applications import review_api, users_api
 from gateway.auth import Authenticator, bootstrap_accounts, guard
+from gateway.exports import api as exports_api
+from gateway.exports.projections import project_exports
 from gateway.routing import new_client
 
 
@@ -29,8 +31,8 @@ spec = ServiceSpec(
     title="FundWatch gateway",
     metadata=projections.metadata,
     routers=[accounts_api.router, keys_api.router, applications_api.router, review_api.router, users_api.router,
-             api.router],
-    inline_projections=[projections.project_users, applications_projections.project_applications],
+             exports_api.router, api.router],
+    inline_projections=[projections.project_users, applications_projections.project_applications, project_exports],
     on_startup=[bootstrap_accounts, _edge],
     on_shutdown=[_close_edge],
     openapi_url="/api/v1/gateway/openapi.json",

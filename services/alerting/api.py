@@ -14,7 +14,7 @@ from sqlalchemy import func, select, tuple_
 
 from backbone.errors import NotFound
 from backbone.eventstore import FeedCursor
-from backbone.identity import CurrentPrincipal
+from backbone.identity import CurrentPrincipal, Principal
 from backbone.paging import cursor_instant, decode_cursor, encode_cursor
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI, default_calendar
@@ -82,6 +82,22 @@ def _alert_out(row: Any) -> AlertOut:
     )
 
 
+def alert_filters(principal: Principal, *, level: AlertLevel | None, status: str | None, rule: str | None,
+                  org_unit: str | None, owner_division: str | None, raised_from: datetime | None,
+                  raised_to: datetime | None) -> list[Any]:
+    """WHERE clauses of the alert filters within the caller's scope (the list and the export share them)."""
+    where = scope_filter(principal)
+    for column, value in ((alerts.c.level, level), (alerts.c.status, status), (alerts.c.rule_id, rule),
+                          (alerts.c.org_unit, org_unit), (alerts.c.owner_division, owner_division)):
+        if value is not None:
+            where.append(column == value)
+    if raised_from is not None:
+        where.append(alerts.c.raised_at >= raised_from)
+    if raised_to is not None:
+        where.append(alerts.c.raised_at < raised_to)
+    return where
+
+
 @router.get("/alerts", response_model=AlertPage)
 async def list_alerts(
     principal: CurrentPrincipal,
@@ -97,15 +113,8 @@ async def list_alerts(
     limit: int = Query(100, ge=1, le=1000),
 ) -> AlertPage:
     """Alerts the caller may see, newest first, with counts per level for dashboards."""
-    where = scope_filter(principal)
-    for column, value in ((alerts.c.level, level), (alerts.c.status, status), (alerts.c.rule_id, rule),
-                          (alerts.c.org_unit, org_unit), (alerts.c.owner_division, owner_division)):
-        if value is not None:
-            where.append(column == value)
-    if raised_from is not None:
-        where.append(alerts.c.raised_at >= raised_from)
-    if raised_to is not None:
-        where.append(alerts.c.raised_at < raised_to)
+    where = alert_filters(principal, level=level, status=status, rule=rule, org_unit=org_unit,
+                          owner_division=owner_division, raised_from=raised_from, raised_to=raised_to)
     page_where = list(where)
     if cursor:
         raised_at, alert_id = decode_cursor(cursor)

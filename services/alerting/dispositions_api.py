@@ -1,9 +1,8 @@
 """Handling alerts: disposal sheets (处理单) at each human step, their list and their XLSX export."""
 
-import asyncio
-import io
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import xlsxwriter
@@ -14,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backbone.errors import ConcurrencyConflict, NotFound
-from backbone.identity import CurrentPrincipal
-from backbone.paging import XLSX, xlsx_download
+from backbone.identity import CurrentPrincipal, ExportingPrincipal
+from backbone.paging import XLSX, xlsx_export
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.alerting import DisposalSheet
@@ -109,12 +108,11 @@ async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, al
 
 @router.get("/dispositions/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "处理单 within the caller's scope."}})
-async def export_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, handled_from: datetime | None = None,
-                              handled_to: datetime | None = None) -> Response:
-    """The disposal sheets as XLSX with the national fields as Chinese headers."""
+async def export_dispositions(principal: ExportingPrincipal, runtime: RuntimeDep,
+                              handled_from: datetime | None = None, handled_to: datetime | None = None) -> Response:
+    """The disposal sheets as XLSX with the national fields as Chinese headers; only as a co-signed export."""
     rows = await _rows(runtime, principal, None, handled_from, handled_to, 100_000)
-    content = await asyncio.to_thread(_sheets_xlsx, rows)
-    return xlsx_download(content, "dispositions", "处理单")
+    return await xlsx_export(principal, partial(_write_sheets, rows=rows), "dispositions", "处理单")
 
 
 HEADERS = ["处理单编号", "预警编号", "规则编号", "处理环节", "原预警级别", "处理后级别", "处理后状态", "认定结果", "违规类型",
@@ -122,20 +120,17 @@ HEADERS = ["处理单编号", "预警编号", "规则编号", "处理环节", "�
            "处理人处室", "处理时间", "区划", "主管处室"]
 
 
-def _sheets_xlsx(rows: list[DispositionRow]) -> bytes:
-    buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
-        sheet = book.add_worksheet("处理单")
-        sheet.write_row(0, 0, HEADERS, book.add_format({"bold": True}))
-        for i, r in enumerate(rows, start=1):
-            s = r.sheet
-            sheet.write_row(i, 0, [
-                r.number, r.alert_id, r.rule_number or "", ACTION_NAMES.get(r.action, r.action),
-                LEVEL_NAMES.get(r.from_level, r.from_level), LEVEL_NAMES.get(r.to_level, r.to_level),
-                {"open": "处理中", "green": "绿灯"}.get(r.to_status, r.to_status), s.get("result") or "",
-                s.get("violation_type") or "", s.get("method") or "", s["findings"], s.get("rectification") or "",
-                s.get("returned_amount") or "", s.get("adjusted_amount") or "", s.get("other_amount") or "",
-                "、".join(s.get("measures") or []), "、".join(s.get("attachments") or []), s["handler"],
-                s.get("handler_org_unit") or "", s.get("handler_division") or "",
-                r.handled_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), r.org_unit or "", r.owner_division or ""])
-    return buffer.getvalue()
+def _write_sheets(book: xlsxwriter.Workbook, rows: list[DispositionRow]) -> None:
+    sheet = book.add_worksheet("处理单")
+    sheet.write_row(0, 0, HEADERS, book.add_format({"bold": True}))
+    for i, r in enumerate(rows, start=1):
+        s = r.sheet
+        sheet.write_row(i, 0, [
+            r.number, r.alert_id, r.rule_number or "", ACTION_NAMES.get(r.action, r.action),
+            LEVEL_NAMES.get(r.from_level, r.from_level), LEVEL_NAMES.get(r.to_level, r.to_level),
+            {"open": "处理中", "green": "绿灯"}.get(r.to_status, r.to_status), s.get("result") or "",
+            s.get("violation_type") or "", s.get("method") or "", s["findings"], s.get("rectification") or "",
+            s.get("returned_amount") or "", s.get("adjusted_amount") or "", s.get("other_amount") or "",
+            "、".join(s.get("measures") or []), "、".join(s.get("attachments") or []), s["handler"],
+            s.get("handler_org_unit") or "", s.get("handler_division") or "",
+            r.handled_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), r.org_unit or "", r.owner_division or ""])

@@ -1,10 +1,10 @@
 """Rule management (第十五条, 第十六条, 第二十条): the rules in force, the yearly proposals (附件2) and business
 requirements (附件1) with their review, XLSX forms with exactly the seed's columns, and backtests."""
 
-import asyncio
 from collections import Counter
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 from uuid import uuid4
 
@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound, field_errors
 from backbone.eventstore import NewStream
-from backbone.identity import CurrentPrincipal
-from backbone.paging import XLSX, xlsx_download
+from backbone.identity import CurrentPrincipal, ExportingPrincipal
+from backbone.paging import XLSX, xlsx_export
 from backbone.service import RuntimeDep
-from backbone.spreadsheets import seed_form
+from backbone.spreadsheets import write_seed_form
 from backbone.workdays import SHANGHAI
 from contracts.alerting import (RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted,
                                RuleProposed)
@@ -254,30 +254,31 @@ REQUIREMENT_FORM_HEADERS = ["序号", "业务需求类型", "业务需求描述"
 
 @router.get("/rule-proposals/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "附件2 with the proposals of a year."}})
-async def export_rule_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: FiscalYear) -> Response:
-    """财政扶贫资金动态监控平台预警规则申请表 (附件2): the year's proposals not turned down."""
+async def export_rule_form(runtime: RuntimeDep, principal: ExportingPrincipal, fiscal_year: FiscalYear) -> Response:
+    """财政扶贫资金动态监控平台预警规则申请表 (附件2): the year's proposals not turned down; only as a co-signed export
+    (it is reported to the province)."""
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(rule_proposals.c.definition).where(
             rule_proposals.c.fiscal_year == fiscal_year, rule_proposals.c.status != "rejected")
             .order_by(rule_proposals.c.proposed_at))).scalars().all()
     table = [[i, d["name"], d["category"], LEVEL_NAMES[d["level"]], d["description"], d["basis"], _scope(d["scope"]),
               d["handler"]] for i, d in enumerate(rows, start=1)]
-    content = await asyncio.to_thread(seed_form, "财政扶贫资金动态监控平台预警规则申请表", RULE_FORM_HEADERS, table, [
+    form = partial(write_seed_form, title="财政扶贫资金动态监控平台预警规则申请表", headers=RULE_FORM_HEADERS, rows=table, notes=[
         "注：1. 规则分类包括：指标管理、支出管理、绩效管理、到人到户等。", "2. 预警级别包括：黄色警铃、黄灯预警、红灯预警。"])
-    return xlsx_download(content, f"rule-form-{fiscal_year}", f"预警规则申请表-{fiscal_year}")
+    return await xlsx_export(principal, form, f"rule-form-{fiscal_year}", f"预警规则申请表-{fiscal_year}")
 
 
 @router.get("/requirements/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "附件1 with the requirements of a year."}})
-async def export_requirement_form(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: FiscalYear) -> Response:
-    """财政扶贫资金动态监控平台业务需求申请表 (附件1)."""
+async def export_requirement_form(runtime: RuntimeDep, principal: ExportingPrincipal, fiscal_year: FiscalYear) -> Response:
+    """财政扶贫资金动态监控平台业务需求申请表 (附件1); only as a co-signed export (it is reported to the province)."""
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == fiscal_year)
                                    .order_by(requirements.c.proposed_at))).all()
     table = [[i, r.kind, r.description, r.basis, _scope(list(r.scope))] for i, r in enumerate(rows, start=1)]
-    content = await asyncio.to_thread(seed_form, "财政扶贫资金动态监控平台业务需求申请表", REQUIREMENT_FORM_HEADERS, table,
-                                      ["注：业务需求类型包括预算分配下达、资金支付、绩效管理等。"])
-    return xlsx_download(content, f"requirement-form-{fiscal_year}", f"业务需求申请表-{fiscal_year}")
+    form = partial(write_seed_form, title="财政扶贫资金动态监控平台业务需求申请表", headers=REQUIREMENT_FORM_HEADERS,
+                   rows=table, notes=["注：业务需求类型包括预算分配下达、资金支付、绩效管理等。"])
+    return await xlsx_export(principal, form, f"requirement-form-{fiscal_year}", f"业务需求申请表-{fiscal_year}")
 
 
 class BacktestIn(BaseModel):

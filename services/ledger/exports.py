@@ -1,6 +1,5 @@
-"""The ledger (总台账) as an XLSX workbook, under the headers the indicator import reads back."""
+"""The ledger (总台账) as an XLSX sheet, under the headers the indicator import reads back."""
 
-import io
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -10,8 +9,9 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from backbone.paging import money_cell
 from contracts.reference import economic_code_name, function_code_name
-from contracts.values import DIVISIONS, ORG_UNITS, YUAN
+from contracts.values import DIVISIONS, ORG_UNITS
 from services.ledger.imports import COLUMN_OF, FUND_NATURES, LEDGER_COLUMNS, LEVELS
 
 NATURE_LABELS = {code: label for label, code in FUND_NATURES.items()}
@@ -43,13 +43,11 @@ def _coded(name_of: Callable[[str], str | None]) -> Writer:
 
 
 def _money(sheet: Worksheet, row: int, col: int, value: Any, formats: dict[str, Format]) -> None:
-    """A number when the float reads back as the same amount to the fen, else the exact text."""
-    amount = Decimal(value)
-    number = float(amount)
-    if Decimal(repr(number)).quantize(YUAN) == amount:
-        sheet.write_number(row, col, number, formats["money"])
+    cell = money_cell(Decimal(value))
+    if isinstance(cell, float):
+        sheet.write_number(row, col, cell, formats["money"])
     else:
-        sheet.write_string(row, col, format(amount, "f"), formats["text_right"])
+        sheet.write_string(row, col, cell, formats["text_right"])
 
 
 def _date(sheet: Worksheet, row: int, col: int, value: date, formats: dict[str, Format]) -> None:
@@ -88,11 +86,8 @@ COLUMNS: tuple[tuple[str, str, int, Writer], ...] = (
 )
 
 
-def ledger_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    """The ledger rows as an XLSX workbook with a frozen header row."""
-    output = io.BytesIO()
-    # constant_memory streams each row to a temporary file, so a large ledger is not held as cell objects.
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
+def write_ledger(workbook: xlsxwriter.Workbook, rows: list[dict[str, Any]]) -> None:
+    """The ledger rows as a sheet of the workbook, with a frozen header row."""
     formats = {
         "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
         "money": workbook.add_format({"num_format": "#,##0.00"}),
@@ -108,5 +103,3 @@ def ledger_xlsx(rows: list[dict[str, Any]]) -> bytes:
         for col, (name, _, _, write) in enumerate(COLUMNS):
             if row.get(name) is not None:
                 write(sheet, number, col, row[name], formats)
-    workbook.close()
-    return output.getvalue()

@@ -191,14 +191,15 @@ async def list_payments(
     limit: int = Query(100, ge=1, le=1000),
 ) -> PaymentPage:
     """Recorded payments, newest first (to find a payee by ID number, POST /payments/search)."""
-    return await _page(runtime, _filters(indicator_id=indicator_id, payee=payee, paid_from=paid_from,
-                                         paid_to=paid_to, amount_min=amount_min, amount_max=amount_max,
-                                         settlement_method=settlement_method), cursor, limit)
+    return await _page(runtime, filters(indicator_id=indicator_id, payee=payee, paid_from=paid_from,
+                                        paid_to=paid_to, amount_min=amount_min, amount_max=amount_max,
+                                        settlement_method=settlement_method), cursor, limit)
 
 
-def _filters(*, indicator_id: str | None = None, payee: str | None = None, paid_from: datetime | None = None,
-             paid_to: datetime | None = None, amount_min: Decimal | None = None, amount_max: Decimal | None = None,
-             settlement_method: SettlementMethod | None = None, payee_id_index: str | None = None) -> list[Any]:
+def filters(*, indicator_id: str | None = None, payee: str | None = None, paid_from: datetime | None = None,
+            paid_to: datetime | None = None, amount_min: Decimal | None = None, amount_max: Decimal | None = None,
+            settlement_method: SettlementMethod | None = None, payee_id_index: str | None = None) -> list[Any]:
+    """WHERE clauses of the payment filters (the list, the search and the export share them)."""
     c = payments.c
     wanted = [(indicator_id, lambda v: c.indicator_id == v), (payee, lambda v: c.payee_name == v),
               (paid_from, lambda v: c.paid_at >= v), (paid_to, lambda v: c.paid_at < v),
@@ -238,5 +239,5 @@ class PaymentSearch(BaseModel):
 async def search_payments(body: PaymentSearch, runtime: RuntimeDep) -> PaymentPage:
     """Payments to a person, found through the blind index of the ID number (shown masked)."""
     index = PersonalData.from_settings(runtime.settings).blind_index(body.payee_id_number)
-    return await _page(runtime, _filters(payee_id_index=index, paid_from=body.paid_from, paid_to=body.paid_to),
+    return await _page(runtime, filters(payee_id_index=index, paid_from=body.paid_from, paid_to=body.paid_to),
                        body.cursor, body.limit)

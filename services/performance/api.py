@@ -1,8 +1,7 @@
 """Performance goals API (绩效目标): set goals for an indicator, report execution, and the budget division's review."""
 
-import asyncio
-import io
 from datetime import date, datetime
+from functools import partial
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, uuid5
@@ -14,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
-from backbone.identity import CurrentPrincipal, Principal
-from backbone.paging import XLSX, xlsx_download
+from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
+from backbone.paging import XLSX, xlsx_export
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI, period_end, year_progress
 from contracts.performance import (FilingReviewed, GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported,
@@ -349,9 +348,10 @@ def _target_text(i: dict[str, Any]) -> str:
 
 @router.get("/performance-goals/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "Goals and execution within the caller's scope."}})
-async def export(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear, org_unit: str | None = None,
+async def export(principal: ExportingPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear, org_unit: str | None = None,
                  owner_division: str | None = None) -> Response:
-    """Goals and execution reports as XLSX with Chinese headers, per division or per district by filter."""
+    """Goals and execution reports as XLSX with Chinese headers, per division or per district by filter; only as a
+    co-signed export."""
     q = select(goals).where(goals.c.fiscal_year == fiscal_year).order_by(goals.c.org_unit, goals.c.owner_division)
     if org_unit:
         q = q.where(goals.c.org_unit == org_unit)
@@ -362,40 +362,37 @@ async def export(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: 
                 if principal.can_see(org_unit=r.org_unit, owner_division=r.owner_division)]
         filed = (await conn.execute(select(reports).where(reports.c.goal_id.in_([r.goal_id for r in rows]))
                                     .order_by(reports.c.period_end))).all() if rows else []
-    content = await asyncio.to_thread(_goals_xlsx, rows, filed)
-    return xlsx_download(content, f"performance-{fiscal_year}", f"绩效目标与执行-{fiscal_year}")
+    return await xlsx_export(principal, partial(_write_goals, rows=rows, filed=filed), f"performance-{fiscal_year}",
+                             f"绩效目标与执行-{fiscal_year}")
 
 
-def _goals_xlsx(rows: list[Any], filed: list[Any]) -> bytes:
+def _write_goals(book: xlsxwriter.Workbook, rows: list[Any], filed: list[Any]) -> None:
     by_goal = {r.goal_id: r for r in rows}
-    buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
-        bold = book.add_format({"bold": True})
-        sheet = book.add_worksheet("绩效目标")
-        sheet.write_row(0, 0, GOAL_HEADERS, bold)
-        line = 1
-        for r in rows:
-            for i in r.indicators:
-                sheet.write_row(line, 0, [r.indicator_id, ORG_UNITS.get(r.org_unit, r.org_unit),
-                                          DIVISIONS.get(r.owner_division, r.owner_division), r.goal, i["level1"],
-                                          i["level2"], i["name"], _target_text(i), i.get("unit", ""), i["weight"],
-                                          STATUS_NAMES.get(r.status, r.status)])
-                line += 1
-        sheet = book.add_worksheet("执行情况")
-        sheet.write_row(0, 0, REPORT_HEADERS, bold)
-        line = 1
-        for report in filed:
-            goal = by_goal[report.goal_id]
-            for o in report.outcomes:
-                sheet.write_row(line, 0, [
-                    goal.indicator_id, ORG_UNITS.get(goal.org_unit, goal.org_unit),
-                    DIVISIONS.get(goal.owner_division, goal.owner_division), report.period, o["name"], o["actual"],
-                    "是" if o["met"] else "否", o["deviation"] or "", "是" if o["severe"] else "否",
-                    format(report.money_progress, "f") if report.money_progress is not None else "",
-                    format(report.time_progress, "f"), report.explanation, report.measures,
-                    STATUS_NAMES.get(report.status, report.status)])
-                line += 1
-    return buffer.getvalue()
+    bold = book.add_format({"bold": True})
+    sheet = book.add_worksheet("绩效目标")
+    sheet.write_row(0, 0, GOAL_HEADERS, bold)
+    line = 1
+    for r in rows:
+        for i in r.indicators:
+            sheet.write_row(line, 0, [r.indicator_id, ORG_UNITS.get(r.org_unit, r.org_unit),
+                                      DIVISIONS.get(r.owner_division, r.owner_division), r.goal, i["level1"],
+                                      i["level2"], i["name"], _target_text(i), i.get("unit", ""), i["weight"],
+                                      STATUS_NAMES.get(r.status, r.status)])
+            line += 1
+    sheet = book.add_worksheet("执行情况")
+    sheet.write_row(0, 0, REPORT_HEADERS, bold)
+    line = 1
+    for report in filed:
+        goal = by_goal[report.goal_id]
+        for o in report.outcomes:
+            sheet.write_row(line, 0, [
+                goal.indicator_id, ORG_UNITS.get(goal.org_unit, goal.org_unit),
+                DIVISIONS.get(goal.owner_division, goal.owner_division), report.period, o["name"], o["actual"],
+                "是" if o["met"] else "否", o["deviation"] or "", "是" if o["severe"] else "否",
+                format(report.money_progress, "f") if report.money_progress is not None else "",
+                format(report.time_progress, "f"), report.explanation, report.measures,
+                STATUS_NAMES.get(report.status, report.status)])
+            line += 1
 
 
 # Registered last: /performance-goals/summary and the other fixed paths come first.

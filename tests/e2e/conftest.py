@@ -1,5 +1,6 @@
 """The whole platform as separate processes against the suite's PostgreSQL and broker."""
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,7 @@ from backbone.settings import get_settings
 from backbone.workdays import SHANGHAI
 from deploy.local.processes import APPS, ServiceProcesses, service_env
 from deploy.local.servers import free_port
+from tests.e2e.people import GATEWAY_ENV
 
 pytestmark = pytest.mark.e2e
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -67,6 +69,7 @@ def stack(servers) -> Iterator[Stack]:
     procs.start_all()
     try:
         procs.wait_ready()
+        os.environ[GATEWAY_ENV] = procs.url("gateway")
         yield Stack(procs, trace_dir)
     finally:
         procs.stop_all()

@@ -3,6 +3,7 @@ for tests of other things, `account` writes one straight into the gateway's tabl
 workflow would leave it."""
 
 import asyncio
+import os
 from datetime import UTC, datetime
 
 import asyncpg
@@ -12,6 +13,7 @@ from backbone.db import asyncpg_dsn
 from gateway.passwords import password_hash
 
 PASSWORD = "Test#Pass2026"
+GATEWAY_ENV = "FUNDWATCH_TEST_GATEWAY"
 
 
 async def _create(database_url: str, username: str, roles: list[str], org_unit: str, division: str | None,
@@ -47,3 +49,11 @@ def bearer(gateway: str, username: str, password: str = PASSWORD) -> dict[str, s
     r = sign_in(gateway, username, password)
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def signed_in(username: str, roles: list[str], org_unit: str = "220100", division: str | None = None,
+              pii: bool = False) -> dict[str, str]:
+    """Headers of a person signed in at the suite's gateway (the stack fixture names it), with an account
+    created on first use."""
+    account(os.environ["DATABASE_URL"], username, roles, org_unit=org_unit, division=division, pii=pii)
+    return bearer(os.environ[GATEWAY_ENV], username)

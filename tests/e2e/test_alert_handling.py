@@ -2,13 +2,14 @@
 
 import io
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.identity import IDENTITY_HEADER, ExportGrant, Principal, issue_internal_token
 from backbone.settings import get_settings
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_scope_and_privacy import stream_events
@@ -39,6 +40,12 @@ class Person(Mapping[str, str]):
 
     def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
         return self._headers() | dict(other)
+
+    def exporting(self, path: str) -> "Person":
+        """The person downloading a co-signed export of `path`, as the gateway forwards them then."""
+        grant = ExportGrant(export_id=str(uuid4()), path=path, requester=self.principal.subject, cosigner="局脱贫办-周",
+                            cosigned_at=datetime.now(UTC), purpose="测试")
+        return Person(self.principal.model_copy(update={"export": grant}))
 
 
 def person(subject: str, roles: list[str], org_unit: str = "220100", division: str | None = None) -> Person:
@@ -109,7 +116,7 @@ def test_a_yellow_light_is_verified_then_corrected_with_numbered_sheets_by_those
     assert detail["allowed_actions"] == ["record_correction", "take_measure"]
     assert detail["waiting_for"].startswith("correction")
 
-    export = httpx.get(f"{alerting}/dispositions/export", headers=OWNER)
+    export = httpx.get(f"{alerting}/dispositions/export", headers=OWNER.exporting("/dispositions/export"))
     assert export.status_code == 200
     book = CalamineWorkbook.from_filelike(io.BytesIO(export.content))
     rows = book.get_sheet_by_name("处理单").to_python()

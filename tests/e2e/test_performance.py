@@ -229,7 +229,8 @@ def test_goals_and_execution_export_as_xlsx_with_chinese_headers_within_scope(st
     goal = httpx.post(f"{performance}/performance-goals", headers=jiutai, json={"indicator_id": indicator, **GOALS}).json()
     httpx.post(f"{performance}/performance-goals/{goal['id']}/progress", headers=jiutai, json={
         "period": f"{YEAR}-Q3", "actuals": [{"name": "危房改造户数", "actual": "150"}]}).raise_for_status()
-    export = httpx.get(f"{performance}/performance-goals/export", params={"fiscal_year": YEAR}, headers=jiutai)
+    export = httpx.get(f"{performance}/performance-goals/export", params={"fiscal_year": YEAR},
+                       headers=jiutai.exporting("/performance-goals/export"))
     assert export.status_code == 200
     book = CalamineWorkbook.from_filelike(io.BytesIO(export.content))
     goals_sheet = book.get_sheet_by_name("绩效目标").to_python()

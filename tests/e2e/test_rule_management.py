@@ -69,7 +69,8 @@ def test_a_proposal_is_reviewed_approved_and_in_force_for_its_year_with_the_form
     assert next_year["source"] == "local" and next_year["rule"]["parameters"]["single_limit"] == "500.00"
     assert this_year["rule"]["parameters"]["single_limit"] == "1000.00", "in force from its own year only"
 
-    form = httpx.get(f"{alerting}/rule-proposals/export", params={"fiscal_year": NEXT_YEAR}, headers=OWNER)
+    form = httpx.get(f"{alerting}/rule-proposals/export", params={"fiscal_year": NEXT_YEAR},
+                     headers=OWNER.exporting("/rule-proposals/export"))
     rows = CalamineWorkbook.from_filelike(io.BytesIO(form.content)).get_sheet_by_name("申请表").to_python()
     assert rows[0][0] == "财政扶贫资金动态监控平台预警规则申请表"
     assert rows[2] == ["序号", "规则名称", "规则分类", "预警级别", "规则描述", "规则依据", "适用范围", "预警处理人"]
@@ -79,7 +80,8 @@ def test_a_proposal_is_reviewed_approved_and_in_force_for_its_year_with_the_form
         "fiscal_year": NEXT_YEAR, "kind": "资金支付", "description": "到人到户资金按月比对一卡通发放明细",
         "basis": "本规程第七条（一）2", "scope": ["220102", "220103"]})
     assert requirement.status_code == 201
-    form = httpx.get(f"{alerting}/requirements/export", params={"fiscal_year": NEXT_YEAR}, headers=OWNER)
+    form = httpx.get(f"{alerting}/requirements/export", params={"fiscal_year": NEXT_YEAR},
+                     headers=OWNER.exporting("/requirements/export"))
     rows = CalamineWorkbook.from_filelike(io.BytesIO(form.content)).get_sheet_by_name("申请表").to_python()
     assert rows[2] == ["序号", "业务需求类型", "业务需求描述", "依据", "适用范围"]
     assert rows[3][1:] == ["资金支付", "到人到户资金按月比对一卡通发放明细", "本规程第七条（一）2", "南关区、宽城区"]

@@ -2,14 +2,17 @@
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
 import xlsxwriter
 
+from backbone.identity import ExportGrant, Principal
+from backbone.paging import stamped_xlsx
 from services.ledger.api import IndicatorIn
-from services.ledger.exports import ledger_xlsx
+from services.ledger.exports import write_ledger
 from services.ledger.imports import parse_indicator_file
 
 HEADER = ["指标文件号", "资金名称", "资金性质", "支出功能分类科目", "政府支出经济分类科目", "预算项目", "金额（元）",
@@ -146,7 +149,13 @@ def test_an_export_imports_back_to_the_same_indicators():
     ledger = [row.model_dump() | {"indicator_id": f"id-{i}", "allocated": Decimal("0.01"),
                                   "paid": Decimal("12.30"), "refunded": Decimal("0.00"), "available": Decimal("1.00")}
               for i, row in enumerate(indicators)]
-    parsed = parse_indicator_file(ledger_xlsx(ledger), "台账.xlsx")
+    now = datetime.now(UTC)
+    exporter = Principal(subject="国库处-张", roles=["treasury"], export=ExportGrant(
+        export_id="e-1", path="/ledger/export", requester="国库处-张", cosigner="脱贫办-李", cosigned_at=now,
+        purpose="年度核对"))
+    # The stamp sheet of the export does not get in the way.
+    workbook = stamped_xlsx(exporter, partial(write_ledger, rows=ledger), now, constant_memory=True)
+    parsed = parse_indicator_file(workbook, "台账.xlsx")
     assert parsed.errors == []
     assert parsed.rows == indicators
 

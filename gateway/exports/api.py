@@ -1,0 +1,207 @@
+"""Export routes of the gateway: request an export, the poverty office co-signs it, the requester downloads it once."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import NAMESPACE_URL, uuid4, uuid5
+
+import httpx
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
+
+from backbone.errors import InvalidInput, NotFound, ServiceUnavailable
+from backbone.eventstore import NewStream
+from backbone.identity import Principal
+from backbone.paging import XLSX, cursor_instant, decode_cursor, encode_cursor
+from backbone.service import Runtime, RuntimeDep
+from contracts.envelope import EventMetadata
+from contracts.gateway import ExportDownloaded, ExportRequested
+from gateway.exports.domain import (COSIGNER_ROLE, ExportRequest, ExportStatus, check_cosigner, check_download,
+                                    check_request, cosign)
+from gateway.exports.download import fetch_export, passed_headers
+from gateway.exports.projections import export_requests
+from gateway.keys_api import caller
+
+router = APIRouter(prefix="/api/v1", tags=["exports"])
+Caller = Annotated[Principal, Depends(caller)]
+ex = export_requests.c
+
+
+class ExportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    path: str = Field(examples=["/ledger/export"], description="The export route, e.g. /ledger/export, "
+                      "/payments/export, /alerts/export, /performance-goals/export, /dispositions/export, "
+                      "/rule-proposals/export, /requirements/export.")
+    params: dict[str, str | int | bool] = Field(default_factory=dict, examples=[{"fiscal_year": 2026}],
+                                                description="The route's filters (query parameters).")
+    purpose: str = Field(min_length=1, max_length=500, description="用途")
+    recipient: str | None = Field(None, min_length=1, max_length=200, examples=["省财政厅"],
+                                  description="The outsider the data is given to (对外提供); null: internal use.")
+
+
+class CosignatureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Literal["approved", "refused"]
+    opinion: str = Field(min_length=1, max_length=2000, description="会签意见")
+
+
+class ExportOut(BaseModel):
+    id: str
+    path: str
+    params: dict[str, Any]
+    purpose: str
+    recipient: str | None
+    requester: str
+    requester_org_unit: str | None
+    requested_at: datetime
+    status: ExportStatus = Field(description="requested, approved, refused, downloaded, or expired (approved but "
+                                             "not downloaded in time).")
+    cosigner: str | None
+    opinion: str | None
+    cosigned_at: datetime | None
+    download_until: datetime | None = Field(description="The requester may download the file once until then.")
+    downloaded_at: datetime | None
+
+
+class ExportPage(BaseModel):
+    items: list[ExportOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+def _request(row: Any) -> ExportRequest:
+    return ExportRequest(**{k: v for k, v in row._mapping.items() if k != "status"}, status=ExportStatus(row.status))
+
+
+def _out(request: ExportRequest, now: datetime) -> ExportOut:
+    fields = {k: v for k, v in vars(request).items() if k not in ("export_id", "status")}
+    return ExportOut(id=request.export_id, status=request.status_at(now), **fields)
+
+
+def _listed(principal: Principal) -> Any:
+    """The requests a caller's list shows: its own, and for the poverty office those awaiting it and those it
+    co-signed."""
+    if not principal.has_any(COSIGNER_ROLE):
+        return ex.requester == principal.subject
+    return or_(ex.requester == principal.subject, ex.status == ExportStatus.REQUESTED, ex.cosigner == principal.subject)
+
+
+async def _load(conn: AsyncConnection, principal: Principal, export_id: str, *, lock: bool = False) -> ExportRequest:
+    """One request, as its requester and the poverty office see it; to anyone else it does not exist."""
+    q = select(export_requests).where(ex.export_id == export_id)
+    row = (await conn.execute(q.with_for_update() if lock else q)).first()
+    if row is None or not (row.requester == principal.subject or principal.has_any(COSIGNER_ROLE)):
+        raise NotFound(f"export request {export_id} does not exist")
+    return _request(row)
+
+
+def _meta(runtime: Runtime, principal: Principal) -> EventMetadata:
+    return runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
+
+
+@router.post("/exports", status_code=201, response_model=ExportOut)
+async def request_export(body: ExportIn, principal: Caller, runtime: RuntimeDep, response: Response,
+                         idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> ExportOut:
+    """Ask to export data (or to give it to an outsider); the poverty office co-signs before it can be downloaded.
+    The same `Idempotency-Key` twice asks once."""
+    path = check_request(requester=principal, path=body.path, params=body.params)
+    export_id = str(uuid5(NAMESPACE_URL, f"fundwatch:export:{principal.subject}:{idempotency_key}")
+                    if idempotency_key else uuid4())
+    event = ExportRequested(export_id=export_id, path=path, params=body.params, purpose=body.purpose,
+                            recipient=body.recipient, requester=principal.subject,
+                            requester_org_unit=principal.org_unit)
+    async with runtime.engine.begin() as conn:
+        _, existing = await runtime.store.create_streams(
+            conn, [NewStream(f"export-{export_id}", "export", [event])], _meta(runtime, principal))
+        request = await _load(conn, principal, export_id)
+    if existing:
+        if (request.path, request.params, request.purpose, request.recipient) != (
+                path, body.params, body.purpose, body.recipient):
+            raise InvalidInput("Idempotency-Key reused for another export request", errors=[
+                {"field": "Idempotency-Key", "message": "reused with a different request"}])
+        response.status_code = 200
+    return _out(request, datetime.now(UTC))
+
+
+@router.get("/exports", response_model=ExportPage)
+async def list_exports(principal: Caller, runtime: RuntimeDep, status: ExportStatus | None = None,
+                       cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
+                       limit: int = Query(100, ge=1, le=1000)) -> ExportPage:
+    """The caller's own export requests, newest first; the poverty office also sees every one awaiting it."""
+    now = datetime.now(UTC)
+    where = [_listed(principal)]
+    if status == ExportStatus.EXPIRED:
+        where += [ex.status == ExportStatus.APPROVED, ex.download_until <= now]
+    elif status == ExportStatus.APPROVED:
+        where += [ex.status == ExportStatus.APPROVED, ex.download_until > now]
+    elif status is not None:
+        where.append(ex.status == status)
+    if cursor:
+        requested_at, export_id = decode_cursor(cursor)
+        where.append(tuple_(ex.requested_at, ex.export_id) < (cursor_instant(requested_at), export_id))
+    async with runtime.engine.connect() as conn:
+        found = (await conn.execute(select(export_requests).where(and_(*where))
+                                    .order_by(ex.requested_at.desc(), ex.export_id.desc()).limit(limit + 1))).all()
+    page = [_request(r) for r in found[:limit]]
+    last = page[-1] if len(found) > limit else None
+    return ExportPage(items=[_out(r, now) for r in page],
+                      next_cursor=encode_cursor(last.requested_at, last.export_id) if last else None)
+
+
+@router.get("/exports/{export_id}", response_model=ExportOut)
+async def get_export(export_id: str, principal: Caller, runtime: RuntimeDep) -> ExportOut:
+    """One export request, to its requester and to the poverty office."""
+    async with runtime.engine.connect() as conn:
+        return _out(await _load(conn, principal, export_id), datetime.now(UTC))
+
+
+@router.post("/exports/{export_id}/cosignature", response_model=ExportOut)
+async def cosign_export(export_id: str, body: CosignatureIn, principal: Caller, runtime: RuntimeDep) -> ExportOut:
+    """The poverty office (局脱贫办) approves or refuses an export (会签); never the requester's own."""
+    check_cosigner(principal)
+    now = datetime.now(UTC)
+    async with runtime.engine.begin() as conn:
+        request = await _load(conn, principal, export_id, lock=True)
+        event = cosign(request, by=principal, decision=body.decision, opinion=body.opinion, now=now,
+                       download_hours=runtime.settings.export_download_hours)
+        if event is not None:
+            await runtime.store.append(conn, stream_id=f"export-{export_id}", stream_type="export",
+                                       expected_version=await runtime.store.version(conn, f"export-{export_id}"),
+                                       events=[event], meta=_meta(runtime, principal))
+            request = await _load(conn, principal, export_id)
+    return _out(request, now)
+
+
+@router.get("/exports/{export_id}/file", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "The co-signed export, stamped with its requester."},
+                       410: {"description": "Downloaded already, or past its time."}})
+async def download_export(export_id: str, request: Request, principal: Caller, runtime: RuntimeDep) -> Response:
+    """The file of an approved export, to its requester, once, within the time limit; the service builds it within
+    the requester's data scope."""
+    upstream: httpx.Response | None = None
+    try:
+        async with runtime.engine.begin() as conn:
+            # The row stays locked until the download is recorded: a second download waits, then finds it taken.
+            export = await _load(conn, principal, export_id, lock=True)
+            grant = check_download(export, by=principal, now=datetime.now(UTC))
+            upstream = await fetch_export(request.app.state.http, runtime.settings, principal, grant, export.params)
+            if upstream.status_code != 200:
+                # The service refused (scope, parameters): the download is not used up.
+                return Response(await upstream.aread(), status_code=upstream.status_code,
+                                headers=passed_headers(upstream))
+            await runtime.store.append(conn, stream_id=f"export-{export_id}", stream_type="export",
+                                       expected_version=await runtime.store.version(conn, f"export-{export_id}"),
+                                       events=[ExportDownloaded(export_id=export_id, downloaded_by=principal.subject)],
+                                       meta=_meta(runtime, principal))
+    except BaseException as exc:
+        if upstream is not None:
+            await upstream.aclose()
+        if isinstance(exc, httpx.HTTPError):
+            raise ServiceUnavailable(f"the service that exports {export_id} is not reachable") from exc
+        raise
+    return StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code, headers=passed_headers(upstream),
+                             background=BackgroundTask(upstream.aclose))

@@ -1,0 +1,155 @@
+"""An export request's lifecycle, pure: requested → approved or refused by the poverty office; an approved one is
+downloaded by its requester once, within the time limit after the co-signature."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from backbone.errors import DomainError, Forbidden, Gone, InvalidInput
+from backbone.identity import API_PREFIX, MACHINE_ROLES, ExportGrant, Principal
+from backbone.workdays import SHANGHAI
+from contracts.gateway import ExportCosigned
+
+COSIGNER_ROLE = "poverty_office"  # 局脱贫办
+
+
+@dataclass(frozen=True)
+class ExportRoute:
+    """An export route of a service and the query parameters it reads."""
+
+    params: frozenset[str]
+    required: frozenset[str] = frozenset()
+
+
+# Every route that lets data leave the platform as a file, under /api/v1.
+EXPORT_ROUTES: dict[str, ExportRoute] = {
+    "/ledger/export": ExportRoute(frozenset({"fiscal_year", "org_unit", "owner_division"})),
+    "/payments/export": ExportRoute(frozenset({"indicator_id", "payee", "paid_from", "paid_to", "amount_min",
+                                               "amount_max", "settlement_method"})),
+    "/alerts/export": ExportRoute(frozenset({"level", "status", "rule", "org_unit", "owner_division", "raised_from",
+                                             "raised_to"})),
+    "/performance-goals/export": ExportRoute(frozenset({"fiscal_year", "org_unit", "owner_division"}),
+                                             frozenset({"fiscal_year"})),
+    "/dispositions/export": ExportRoute(frozenset({"handled_from", "handled_to"})),
+    "/rule-proposals/export": ExportRoute(frozenset({"fiscal_year"}), frozenset({"fiscal_year"})),
+    "/requirements/export": ExportRoute(frozenset({"fiscal_year"}), frozenset({"fiscal_year"})),
+}
+
+
+class ExportStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    DOWNLOADED = "downloaded"
+    EXPIRED = "expired"
+
+
+class ExportOutOfTurn(DomainError):
+    """A step the export request is not at (downloaded before the co-signature, co-signed twice differently)."""
+
+    status = 409
+    type_name = "export-out-of-turn"
+    title = "Not possible at this step"
+
+
+def export_path(path: str) -> str | None:
+    """The export route a path is (under /api/v1, with or without the prefix and slashes); None if it is none."""
+    normal = "/" + "/".join(part for part in path.split("/") if part)
+    normal = normal.removeprefix(API_PREFIX) or "/"
+    return normal if normal in EXPORT_ROUTES else None
+
+
+def refuse_direct_export(path: str) -> None:
+    """Data leaves only through a co-signed export: a direct call of an export route is refused at the edge."""
+    route = export_path(path)
+    if route is not None:
+        raise Forbidden(f"exports need the poverty office's co-signature (第二十七条): POST /api/v1/exports with "
+                        f"{{\"path\": \"{route}\", \"params\": …, \"purpose\": …}}, then, once it is co-signed, "
+                        "GET /api/v1/exports/{id}/file")
+
+
+def check_request(*, requester: Principal, path: str, params: dict[str, Any]) -> str:
+    """The export route asked for, if a person asks for it with parameters that route reads."""
+    if requester.has_any(*MACHINE_ROLES):
+        raise Forbidden("exports are requested by people, not by machine accounts")
+    route = export_path(path)
+    if route is None:
+        raise InvalidInput(f"{path!r} is no export route", errors=[
+            {"field": "path", "message": f"one of: {', '.join(EXPORT_ROUTES)}"}])
+    spec = EXPORT_ROUTES[route]
+    errors = [{"field": f"params.{name}", "message": f"{route} has no parameter {name!r}"}
+              for name in sorted(set(params) - spec.params)]
+    errors += [{"field": f"params.{name}", "message": f"{route} needs it"}
+               for name in sorted(spec.required - set(params))]
+    if errors:
+        raise InvalidInput(f"the parameters do not fit {route}", errors=errors)
+    return route
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """An export request where it stands (the read model's row)."""
+
+    export_id: str
+    path: str
+    params: dict[str, Any]
+    purpose: str
+    recipient: str | None
+    requester: str
+    requester_org_unit: str | None
+    requested_at: datetime
+    status: ExportStatus
+    cosigner: str | None = None
+    opinion: str | None = None
+    cosigned_at: datetime | None = None
+    download_until: datetime | None = None
+    downloaded_at: datetime | None = None
+
+    def status_at(self, now: datetime) -> ExportStatus:
+        """The status as the requester meets it: an approved export not taken in time has expired."""
+        if self.status == ExportStatus.APPROVED and self.download_until is not None and now >= self.download_until:
+            return ExportStatus.EXPIRED
+        return self.status
+
+
+def check_cosigner(by: Principal) -> None:
+    """Only the poverty office co-signs exports."""
+    if not by.has_any(COSIGNER_ROLE):
+        raise Forbidden("exports are co-signed by the poverty office (局脱贫办)")
+
+
+def cosign(request: ExportRequest, *, by: Principal, decision: Literal["approved", "refused"], opinion: str,
+           now: datetime, download_hours: int) -> ExportCosigned | None:
+    """The poverty office's decision on a request (never the requester's own); the same decision again is no new
+    step (None)."""
+    check_cosigner(by)
+    if by.subject == request.requester:
+        raise Forbidden("nobody co-signs their own export request")
+    if request.status != ExportStatus.REQUESTED:
+        if ExportStatus(decision) == request.status or (
+                decision == "approved" and request.status == ExportStatus.DOWNLOADED):
+            return None
+        raise ExportOutOfTurn(f"export {request.export_id} was co-signed already: {request.status}")
+    until = now + timedelta(hours=download_hours) if decision == "approved" else None
+    return ExportCosigned(export_id=request.export_id, decision=decision, opinion=opinion, cosigner=by.subject,
+                          download_until=until)
+
+
+def check_download(request: ExportRequest, *, by: Principal, now: datetime) -> ExportGrant:
+    """The grant the requester downloads with: only the requester, only once, only in time, only if approved."""
+    if by.subject != request.requester:
+        raise Forbidden("only the requester downloads a co-signed export")
+    match request.status_at(now):
+        case ExportStatus.REQUESTED:
+            raise ExportOutOfTurn(f"export {request.export_id} awaits the poverty office's co-signature")
+        case ExportStatus.REFUSED:
+            raise Forbidden(f"the poverty office refused export {request.export_id}: {request.opinion}")
+        case ExportStatus.DOWNLOADED:
+            raise Gone(f"export {request.export_id} was downloaded already; request it again")
+        case ExportStatus.EXPIRED:
+            raise Gone(f"export {request.export_id} could be downloaded until "
+                       f"{request.download_until.astimezone(SHANGHAI):%Y-%m-%d %H:%M}; request it again")
+    return ExportGrant(export_id=request.export_id, path=request.path, requester=request.requester,
+                       cosigner=request.cosigner, cosigned_at=request.cosigned_at, purpose=request.purpose,
+                       recipient=request.recipient)

@@ -1,0 +1,110 @@
+"""Payments as XLSX with Chinese headers (资金支付明细), within the requester's scope; only as a co-signed export."""
+
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any
+from uuid import uuid4
+
+import xlsxwriter
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import AwareDatetime
+from sqlalchemy import select
+
+from backbone.errors import Forbidden, InvalidInput
+from backbone.eventstore import NewStream
+from backbone.identity import ExportingPrincipal, Principal
+from backbone.paging import XLSX, money_cell, xlsx_export
+from backbone.pii import PersonalData
+from backbone.service import RuntimeDep
+from backbone.workdays import SHANGHAI
+from contracts.registry import PersonalDataRevealed, PersonRef
+from contracts.values import ORG_UNITS, SettlementMethod
+from services.payments.api import filters
+from services.payments.projections import payments, personal_data
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+HEADERS = ["支付编号", "指标编号", "付款人名称", "付款账户", "支付金额", "支付时间", "用途", "结算方式", "支付方式", "收款人名称",
+           "收款人账户", "收款人类型", "收款人身份证号", "统一社会信用代码", "区划", "已退回金额", "登记时间"]
+SETTLEMENT_NAMES = {"transfer": "转账", "cash": "现金", "check": "支票", "official_card": "公务卡", "other": "其他"}
+PAYMENT_METHOD_NAMES = {"direct": "直接支付", "authorized": "授权支付", "allocated": "实拨"}
+PAYEE_TYPE_NAMES = {"person": "个人", "organization": "单位"}
+MAX_ROWS = 200_000  # beyond this a workbook is no way to read payments: narrow the filters
+
+
+def scope_conditions(principal: Principal) -> list[Any]:
+    """The payments a requester may export: all for the city-wide roles, its own org unit's for a district."""
+    if principal.citywide:
+        return []
+    if "district" in principal.roles and principal.org_unit:
+        return [payments.c.org_unit == principal.org_unit]
+    # A payment records its org unit but not the division owning the fund: a division's payments are in the ledger
+    # export (paid and refunded per indicator).
+    raise Forbidden("payments can be exported by the city-wide roles and by a district for its own org unit")
+
+
+@router.get("/payments/export", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "Payments within the requester's scope."}})
+async def export_payments(
+    principal: ExportingPrincipal,
+    runtime: RuntimeDep,
+    indicator_id: str | None = None,
+    payee: str | None = Query(None, description="Payee name, exact."),
+    paid_from: AwareDatetime | None = Query(None, description="Paid at or after this instant."),
+    paid_to: AwareDatetime | None = Query(None, description="Paid before this instant."),
+    amount_min: Decimal | None = Query(None, description="At least this amount (元)."),
+    amount_max: Decimal | None = Query(None, description="At most this amount (元)."),
+    settlement_method: SettlementMethod | None = None,
+) -> Response:
+    """Payments, newest first, with the filters of GET /payments; ID numbers masked unless the requester holds the
+    PII permission (each person then revealed is an audit event)."""
+    where = scope_conditions(principal) + filters(
+        indicator_id=indicator_id, payee=payee, paid_from=paid_from, paid_to=paid_to, amount_min=amount_min,
+        amount_max=amount_max, settlement_method=settlement_method)
+    q = (select(payments, personal_data.c.cipher).outerjoin(personal_data,
+                                                             personal_data.c.blind_index == payments.c.payee_id_index)
+         .where(*where).order_by(payments.c.paid_at.desc(), payments.c.payment_id.desc()).limit(MAX_ROWS + 1))
+    async with runtime.engine.begin() as conn:
+        rows = [dict(r._mapping) for r in await conn.execute(q)]
+        if len(rows) > MAX_ROWS:
+            raise InvalidInput(f"more than {MAX_ROWS} payments match: narrow the filters",
+                               errors=[{"field": "paid_from", "message": f"more than {MAX_ROWS} payments match"}])
+        if principal.pii:
+            rows = await _reveal(conn, runtime, principal, rows)
+    return await xlsx_export(principal, partial(_write_payments, rows=rows), "payments", "资金支付明细",
+                             constant_memory=True)
+
+
+async def _reveal(conn: Any, runtime: Any, principal: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The full ID numbers, each person's read recorded in the transaction that reads them (no unaudited read)."""
+    personal = PersonalData.from_settings(runtime.settings)
+    people = {r["payee_id_index"]: PersonRef(id_index=r["payee_id_index"], id_masked=r["payee_id_masked"])
+              for r in rows if r["cipher"]}
+    await runtime.store.create_streams(conn, [
+        NewStream(f"pii-read-{uuid4()}", "pii-read", [PersonalDataRevealed(person=p, what="payments_export",
+                                                                           found=True)])
+        for p in people.values()], runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return [{**r, "payee_id_masked": personal.decrypt(r["cipher"])} if r["cipher"] else r for r in rows]
+
+
+def _beijing(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _write_payments(book: xlsxwriter.Workbook, rows: list[dict[str, Any]]) -> None:
+    sheet = book.add_worksheet("资金支付明细")
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, HEADERS, book.add_format({"bold": True}))
+    money = book.add_format({"num_format": "#,##0.00"})
+    for line, r in enumerate(rows, start=1):
+        sheet.write_row(line, 0, [
+            r["payment_id"], r["indicator_id"] or "", r["payer_name"], r["payer_account"]])
+        sheet.write(line, 4, money_cell(r["amount"]), money)
+        sheet.write_row(line, 5, [
+            _beijing(r["paid_at"]), r["purpose"], SETTLEMENT_NAMES.get(r["settlement_method"], r["settlement_method"]),
+            PAYMENT_METHOD_NAMES.get(r["payment_method"], r["payment_method"]), r["payee_name"], r["payee_account"],
+            PAYEE_TYPE_NAMES.get(r["payee_type"], r["payee_type"]), r["payee_id_masked"] or "",
+            r["payee_credit_code"] or "", ORG_UNITS.get(r["org_unit"] or "", r["org_unit"] or "")])
+        sheet.write(line, 15, money_cell(r["refunded"]), money)
+        sheet.write(line, 16, _beijing(r["recorded_at"]))
