@@ -31,8 +31,9 @@ class TokenResponse(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenResponse, tags=["auth"])
-async def token(body: TokenRequest, runtime: RuntimeDep) -> TokenResponse:
+async def token(body: TokenRequest, request: Request, runtime: RuntimeDep) -> TokenResponse:
     """Sign in with user name and password; machines send `X-Api-Key` instead."""
+    request.state.audit_actor = body.username
     access = await login(runtime.engine, runtime.settings, body.username, body.password)
     return TokenResponse(access_token=access, expires_in=runtime.settings.token_ttl_seconds)
 
@@ -64,7 +65,7 @@ async def merge_openapi(request: Request, runtime: RuntimeDep) -> dict[str, Any]
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 async def proxy(path: str, request: Request, runtime: RuntimeDep) -> StreamingResponse:
     """Everything else belongs to a service: authenticate, then forward."""
-    principal = await request.app.state.authenticate(request)
+    principal = request.state.principal = await request.app.state.authenticate(request)
     try:
         return await forward(request, path, principal, request.app.state.http, runtime.settings)
     except DomainError:

@@ -5,8 +5,13 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backbone.service import Runtime, ServiceSpec, create_service
+from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
+from backbone.settings import get_settings
+from contracts.catalog import topic_for
 from gateway import api, keys_api, projections
+from gateway.audit import api as audit_api, consumers as audit_consumers
+from gateway.audit.recording import AuditMiddleware
+from gateway.audit.trail import AuditTrail
 from gateway.auth import Authenticator, bootstrap_accounts
 from gateway.routing import new_client
 
@@ -20,18 +25,29 @@ async def _close_edge(_: Runtime) -> None:
     await app.state.http.aclose()
 
 
+async def _start_audit(runtime: Runtime) -> None:
+    app.state.audit = AuditTrail(runtime.engine)
+    runtime.tasks.append(app.state.audit.start())
+
+
+async def _stop_audit(_: Runtime) -> None:
+    await app.state.audit.stop()
+
+
 spec = ServiceSpec(
     name="gateway",
     title="FundWatch gateway",
     metadata=projections.metadata,
-    routers=[keys_api.router, api.router],
+    routers=[keys_api.router, audit_api.router, api.router],
     inline_projections=[projections.project_users],
-    on_startup=[bootstrap_accounts, _edge],
-    on_shutdown=[_close_edge],
+    consumers=[ConsumerSpec(name="gateway-audit", topics=(topic_for("registry"),), handlers=audit_consumers.handlers)],
+    on_startup=[bootstrap_accounts, _edge, _start_audit],
+    on_shutdown=[_close_edge, _stop_audit],
     openapi_url="/api/v1/gateway/openapi.json",
     idempotency_keys=False,
 )
 app = create_service(spec)
+app.add_middleware(AuditMiddleware, trusted_proxies=get_settings().trusted_proxies)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -21,7 +21,8 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 async def caller(request: Request) -> Principal:
     """The authenticated caller of a route the gateway answers itself."""
-    return await request.app.state.authenticate(request)
+    principal = request.state.principal = await request.app.state.authenticate(request)
+    return principal
 
 
 async def administrator(principal: Annotated[Principal, Depends(caller)]) -> Principal:
