@@ -58,6 +58,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/permission-applications/{application_id}/feedback": ACCOUNT_KEEPERS | {PROVINCE_SYSTEM},
     "POST /api/v1/users": frozenset({ADMIN}),
     "GET /api/v1/users": frozenset({ADMIN, TREASURY, SUPERVISION}),
+    # the audit trail (第二十八条): the administrators and the supervision bureau
+    "GET /api/v1/audit": frozenset({ADMIN, SUPERVISION}),
+    "GET /api/v1/audit/verification": frozenset({ADMIN}),
     # data leaving the platform: co-signed by the poverty office (第二十七条); people only
     "POST /api/v1/exports": PEOPLE,
     "GET /api/v1/exports": PEOPLE,

@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SERVICE_PORTS = {
     "gateway": 8000,
@@ -78,6 +79,10 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias="FUNDWATCH_CORS_ORIGINS",
         description="Web origins other than the gateway's own that browsers may call it from (JSON list); "
                     "none by default.")
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list, validation_alias="FUNDWATCH_TRUSTED_PROXIES",
+        description="Reverse proxies in front of the gateway (addresses or CIDR networks, comma-separated): only "
+                    "from them is X-Forwarded-For believed for the client address of the audit trail.")
 
     ledger_url: str = Field("http://127.0.0.1:8101", validation_alias="FUNDWATCH_LEDGER_URL")
     payments_url: str = Field("http://127.0.0.1:8102", validation_alias="FUNDWATCH_PAYMENTS_URL")
@@ -129,6 +134,11 @@ class Settings(BaseSettings):
         description="Append finished spans as JSON lines to this file; `{service}` is replaced by the "
         "service name (tests, local debugging).",
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     def insecure_defaults(self) -> list[str]:
         """The secrets still at their published development values."""

@@ -6,11 +6,15 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backbone.service import Runtime, ServiceSpec, create_service
+from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from backbone.settings import get_settings
+from contracts.catalog import topic_for
 from gateway import accounts_api, api, keys_api, projections
 from gateway.applications import api as applications_api, projections as applications_projections
 from gateway.applications import review_api, users_api
+from gateway.audit import api as audit_api, consumers as audit_consumers
+from gateway.audit.recording import AuditMiddleware
+from gateway.audit.trail import AuditTrail
 from gateway.auth import Authenticator, bootstrap_accounts, guard
 from gateway.exports import api as exports_api
 from gateway.exports.projections import project_exports
@@ -26,15 +30,25 @@ async def _close_edge(_: Runtime) -> None:
     await app.state.http.aclose()
 
 
+async def _start_audit(runtime: Runtime) -> None:
+    app.state.audit = AuditTrail(runtime.engine)
+    runtime.tasks.append(app.state.audit.start())
+
+
+async def _stop_audit(_: Runtime) -> None:
+    await app.state.audit.stop()
+
+
 spec = ServiceSpec(
     name="gateway",
     title="FundWatch gateway",
     metadata=projections.metadata,
     routers=[accounts_api.router, keys_api.router, applications_api.router, review_api.router, users_api.router,
-             exports_api.router, api.router],
+             exports_api.router, audit_api.router, api.router],
     inline_projections=[projections.project_users, applications_projections.project_applications, project_exports],
-    on_startup=[bootstrap_accounts, _edge],
-    on_shutdown=[_close_edge],
+    consumers=[ConsumerSpec(name="gateway-audit", topics=(topic_for("registry"),), handlers=audit_consumers.handlers)],
+    on_startup=[bootstrap_accounts, _edge, _start_audit],
+    on_shutdown=[_close_edge, _stop_audit],
     openapi_url="/api/v1/gateway/openapi.json",
     idempotency_keys=False,
     guard=guard,
@@ -45,6 +59,7 @@ app = create_service(spec)
 app.add_middleware(CORSMiddleware, allow_origins=get_settings().cors_origins, allow_credentials=False,
                    allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
                    expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
+app.add_middleware(AuditMiddleware, trusted_proxies=get_settings().trusted_proxies)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -53,7 +53,8 @@ class ServiceProcesses:
         log = (self.log_dir / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", APPS[name], "--host", "127.0.0.1", "--port", str(self.ports[name]),
-             "--no-access-log", "--timeout-graceful-shutdown", "5"],
+             # The client address is the gateway's to judge (FUNDWATCH_TRUSTED_PROXIES), not uvicorn's.
+             "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "5"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 

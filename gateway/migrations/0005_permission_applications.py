@@ -1,13 +1,13 @@
 """Permission applications (附件3) with their encrypted ID numbers; revoked accounts.
 
 Revision ID: gateway_0005
-Revises: gateway_0003
+Revises: gateway_0004
 """
 
 from backbone.migration_ops import execute_script
 
 revision = "gateway_0005"
-down_revision = "gateway_0003"
+down_revision = "gateway_0004"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """Export requests co-signed by the poverty office (第二十七条).
 
 Revision ID: gateway_0006
-Revises: gateway_0002
+Revises: gateway_0005
 """
 
 from backbone.migration_ops import execute_script
 
 revision = "gateway_0006"
-down_revision = "gateway_0002"
+down_revision = "gateway_0005"
 branch_labels = None
 depends_on = None
 

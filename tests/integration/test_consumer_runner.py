@@ -97,6 +97,20 @@ async def test_poison_and_failing_events_go_to_dead_letters_and_the_partition_mo
     assert await _dlq_errors(servers, kit) >= {"cannot apply boom-1"}
 
 
+async def test_events_no_handler_wants_are_passed_over_unread(engine, kit, producer, servers):
+    key, _, headers = to_message(event("other").model_copy(update={"event_type": "test.SomethingElse"}))
+    # Told by its type header alone: even a body that is not JSON is never read, so no dead letter.
+    await producer.send_and_wait(kit.topic, value=b"\x00 not JSON", key=key, headers=headers)
+    await send(producer, kit.topic, event("wanted"))
+    task = asyncio.create_task(runner_for(kit, engine, producer, servers, recording(kit)).run())
+    try:
+        await wait_until(lambda: _has(engine, kit, 1))
+    finally:
+        task.cancel()
+    assert await effect_notes(engine, kit) == ["wanted"]
+    assert await count(engine, kit.tables.dead_letters) == 0
+
+
 async def _has(engine, kit, n: int) -> bool:
     return len(await effect_notes(engine, kit)) >= n
 

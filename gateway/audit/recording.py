@@ -1,0 +1,120 @@
+"""What the gateway writes into the audit trail as requests pass (第二十八条; 等级保护 2.0 安全审计):
+every write under /api/v1 whatever its outcome, every sign-in attempt, every export. Reads of
+unmasked personal data happen in the payments service and arrive as events (consumers.py).
+
+Nothing of a request's body is kept, and ID numbers in a path are masked.
+"""
+
+import ipaddress
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import trace
+from pydantic import IPvAnyNetwork
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backbone.access import template_of
+from backbone.pii import redact_id_numbers
+from gateway.audit.chain import AuditEntry
+
+API = "/api/v1/"
+SIGN_IN = "/api/v1/auth/token"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+LOGIN, LOGIN_FAILED = "auth.login", "auth.login_failed"
+ANONYMOUS = "anonymous"
+MAX_TEXT = 1000
+
+
+def audited(method: str, path: str) -> bool:
+    """Whether a request goes into the trail: writes and exports (any GET of a path with `/export`)."""
+    return path.startswith(API) and (method in WRITES or (method == "GET" and "/export" in path))
+
+
+def action_of(method: str, path: str, status: int) -> str:
+    """The endpoint as the access table names it (`POST /api/v1/indicators/{indicator_id}/allocations`; the
+    concrete path is the target), or `auth.login` / `auth.login_failed` for a sign-in."""
+    if method == "POST" and path.rstrip("/") == SIGN_IN:
+        return LOGIN if status < 400 else LOGIN_FAILED
+    return storable(f"{method} {template_of(method, path) or path}")
+
+
+def target_of(path: str, query: str) -> str:
+    """The path with its query (what an export selected)."""
+    return storable(f"{path}?{query}" if query else path)
+
+
+def storable(text: str) -> str:
+    """Text a caller chose, as it may be kept: ID numbers masked, no NUL (PostgreSQL refuses it in text,
+    and one refused entry would hold up its whole batch), not longer than MAX_TEXT."""
+    return redact_id_numbers(text.replace("\x00", "\ufffd"))[:MAX_TEXT]
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[IPvAnyNetwork]) -> str | None:
+    """The caller's address: the first hop of X-Forwarded-For when the peer is a trusted proxy, else the
+    peer (anyone else can write any X-Forwarded-For)."""
+    if peer is None or not forwarded_for or not _within(peer, trusted):
+        return peer
+    first = forwarded_for.split(",")[0].strip()
+    try:
+        return str(ipaddress.ip_address(first))
+    except ValueError:
+        return peer
+
+
+def _within(address: str, networks: Sequence[IPvAnyNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def current_trace_id() -> str | None:
+    """The W3C trace id of the request being answered."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+def actor_of(state: dict[str, Any]) -> tuple[str, str | None]:
+    """Who made the request: the authenticated caller, else the user name a sign-in tried."""
+    principal = state.get("principal")
+    if principal is not None:
+        return principal.subject, principal.org_unit
+    return storable(state.get("audit_actor") or ANONYMOUS), None
+
+
+class AuditMiddleware:
+    """Records each audited request once it is answered; the request never waits for the database."""
+
+    def __init__(self, app: ASGIApp, *, trusted_proxies: Sequence[IPvAnyNetwork] = ()) -> None:
+        self.app = app
+        self.trusted_proxies = list(trusted_proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not audited(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        at = datetime.now(UTC)
+        # The routes below note the caller here (request.state is this dict).
+        state = scope.setdefault("state", {})
+        status = 500  # what the caller gets when the gateway fails before answering
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            actor, org_unit = actor_of(state)
+            peer = scope["client"][0] if scope.get("client") else None
+            await scope["app"].state.audit.record(AuditEntry(
+                at=at, actor=actor, org_unit=org_unit,
+                client_ip=client_ip(peer, Headers(scope=scope).get("x-forwarded-for"), self.trusted_proxies),
+                action=action_of(scope["method"], scope["path"], status),
+                target=target_of(scope["path"], scope.get("query_string", b"").decode("latin-1")),
+                outcome=str(status), trace_id=current_trace_id()))

@@ -1,0 +1,56 @@
+"""The audit trail's writer against real PostgreSQL: gateways on several replicas keep one chain,
+what is queued at shutdown is written, and an event recorded twice is one entry."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import func, select
+
+from backbone.db import create_engine
+from gateway.audit.chain import AuditEntry
+from gateway.audit.trail import AuditTrail, append_entries, audit_log, verify_stored
+
+pytestmark = pytest.mark.integration
+
+
+def entry(actor: str, n: int, event_id=None) -> AuditEntry:
+    return AuditEntry(at=datetime.now(UTC), actor=actor, org_unit="220100", client_ip="10.0.0.1",
+                      action="POST /api/v1/indicators", target="/api/v1/indicators", outcome=str(200 + n % 3),
+                      trace_id=None, event_id=event_id)
+
+
+async def test_two_gateways_writing_at_once_keep_one_gapless_chain_and_write_all_they_queued(servers):
+    # Small batches, so that the two writers take turns many times.
+    engines = [create_engine(servers.database_url, pool_size=2) for _ in range(2)]
+    trails = [AuditTrail(e, batch_size=7, interval=0.01) for e in engines]
+    actor = f"replica-test-{uuid4().hex[:6]}"
+    try:
+        for trail in trails:
+            trail.start()
+        for n in range(300):
+            await trails[n % 2].record(entry(actor, n))
+        # Stopping writes whatever is still queued.
+        for trail in trails:
+            await trail.stop()
+        async with engines[0].connect() as conn:
+            mine = await conn.scalar(select(func.count()).where(audit_log.c.actor == actor))
+            total, last = (await conn.execute(select(func.count(), func.max(audit_log.c.seq)))).one()
+        verdict = await verify_stored(engines[0], chunk=50)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert mine == 300
+    assert last == total, "sequence numbers without gaps"
+    assert verdict.intact and verdict.entries == total
+
+
+async def test_an_event_recorded_twice_is_one_entry(engine):
+    event_id = uuid4()
+    actor = f"reveal-test-{uuid4().hex[:6]}"
+    async with engine.begin() as conn:
+        assert await append_entries(conn, [entry(actor, 0, event_id)]) == 1
+    async with engine.begin() as conn:
+        assert await append_entries(conn, [entry(actor, 0, event_id)]) == 0
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).where(audit_log.c.actor == actor)) == 1
