@@ -42,8 +42,11 @@ def faults_in(value: Any, path: str = "") -> list[dict[str, str]]:
 
 
 class StorableTextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Holds a JSON body to scan it, never more than `max_bytes` of it (413 beyond)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +58,11 @@ class StorableTextMiddleware:
                    if unstorable(name) or unstorable(value)]
         headers = dict(scope["headers"])
         if not faults and headers.get(b"content-type", b"").startswith(b"application/json"):
-            messages, body = await _drain(receive)
+            messages, body = await _drain(receive, self.max_bytes)
+            if body is None:
+                await problem(413, "payload-too-large", "Too large",
+                              f"the request body is larger than {self.max_bytes} bytes")(scope, receive, send)
+                return
             if _ESCAPES.search(body):
                 try:
                     faults = faults_in(json.loads(body), "body")
@@ -70,14 +77,18 @@ class StorableTextMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _drain(receive: Receive) -> tuple[list[Message], bytes]:
-    messages, chunks = [], []
+async def _drain(receive: Receive, max_bytes: int) -> tuple[list[Message], bytes | None]:
+    """The body's messages and bytes; None for the bytes once there are more than `max_bytes`."""
+    messages, chunks, size = [], [], 0
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
             break
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > max_bytes:
+            return messages, None
         if not message.get("more_body", False):
             break
     return messages, b"".join(chunks)

@@ -29,7 +29,8 @@ async def merge_openapi(request: Request, runtime: RuntimeDep) -> dict[str, Any]
     client = request.app.state.http
     answers = await asyncio.gather(
         *(client.get(f"{runtime.settings.service_url(s)}/api/v1/openapi.json") for s in SERVICES))
-    return merge({"gateway": request.app.openapi(), **{s: r.json() for s, r in zip(SERVICES, answers, strict=True)}})
+    # The order of contracts/generate.py, so that a renamed schema gets the same name in both.
+    return merge({**{s: r.json() for s, r in zip(SERVICES, answers, strict=True)}, "gateway": request.app.openapi()})
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

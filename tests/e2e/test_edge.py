@@ -1,4 +1,8 @@
-"""The public edge: oversized bodies refused before they reach a service; security headers."""
+"""The public edge: oversized bodies refused before they reach a service; security headers; strict CORS;
+the one OpenAPI document as checked in."""
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +31,19 @@ def test_an_oversized_body_is_refused_with_413_and_answers_carry_security_header
         assert "frame-ancestors 'none'" in ok.headers["content-security-policy"]
         # Not signed in: refused before the body is even read.
         assert c.post("/payments/batch", content=b"x" * 10).status_code == 401
+
+
+def test_browsers_of_other_origins_get_no_cors_grant(stack):
+    with stack.client() as c:
+        preflight = c.options("/alerts", headers={"Origin": "https://evil.example", "Access-Control-Request-Method":
+                                                  "GET", "Access-Control-Request-Headers": "authorization"})
+        assert "access-control-allow-origin" not in preflight.headers
+        plain = c.get("/alerts", headers=stack.admin_headers() | {"Origin": "https://evil.example"})
+        assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
+
+
+def test_the_gateway_serves_the_checked_in_public_openapi(stack):
+    with stack.client() as c:
+        served = c.get("/openapi.json").json()
+    checked_in = json.loads((Path(__file__).parents[2] / "contracts" / "openapi" / "public.json").read_text())
+    assert served == checked_in
