@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ledger
 	$(BIN)/python -m bench.registry
 	$(BIN)/python -m bench.alerting
+	$(BIN)/python -m bench.gateway
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

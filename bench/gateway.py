@@ -1,0 +1,88 @@
+"""Benchmark: what the gateway costs a request — sign-in, session check, access table, rate limit,
+audit trail, proxy — next to the same request sent straight to the service in the same run.
+
+    make bench                      # or: python -m bench.gateway --requests 2000 --concurrency 8
+
+Reads: GET /alerts?limit=1 by a signed-in person (a session looked up per request). Writes:
+POST /indicators, each one audited. The baseline sends the same requests to the service with a
+forwarded identity, as the gateway would. Sign-in is argon2 by design: its rate is shown alone.
+"""
+
+import argparse
+import asyncio
+import statistics
+import time
+
+import httpx
+
+from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.settings import Settings
+from bench.stack import bench_stack, percentile
+
+
+def indicator(n: int) -> dict:
+    return {"doc_no": f"bench-{n}", "fund_name": "bench", "fund_nature": "general_budget", "function_code": "2130504",
+            "economic_code": "50901", "budget_project": "bench-gateway", "amount": "1000.00", "fiscal_year": 2026,
+            "level": "central", "owner_division": "agriculture", "org_unit": "220102"}
+
+
+async def timed(client: httpx.AsyncClient, n: int, concurrency: int, call) -> dict:
+    """n calls, `concurrency` at a time: throughput and latency quantiles (ms)."""
+    latencies: list[float] = []
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for i in queue:
+            started = time.perf_counter()
+            response = await call(client, i)
+            latencies.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {"rate": n / elapsed, "p50": statistics.median(latencies), "p99": percentile(latencies, 0.99)}
+
+
+async def run(gateway: str, alerting: str, ledger: str, n: int, concurrency: int) -> list[tuple[str, dict]]:
+    settings = Settings()
+    credentials = {"username": settings.admin_user, "password": settings.admin_password.get_secret_value()}
+    forwarded = {IDENTITY_HEADER: issue_internal_token(Principal(subject=settings.admin_user, roles=["admin"],
+                                                                 org_unit="220100"),
+                                                       settings.internal_secret.get_secret_value())}
+    async with httpx.AsyncClient(timeout=60) as c:
+        token = (await c.post(f"{gateway}/api/v1/auth/token", json=credentials)).json()["access_token"]
+        person = {"Authorization": f"Bearer {token}"}
+        rows = [
+            ("read via gateway", await timed(c, n, concurrency, lambda cl, i: cl.get(
+                f"{gateway}/api/v1/alerts", params={"limit": 1}, headers=person))),
+            ("read straight to alerting (baseline)", await timed(c, n, concurrency, lambda cl, i: cl.get(
+                f"{alerting}/api/v1/alerts", params={"limit": 1}, headers=forwarded))),
+            ("write via gateway (audited)", await timed(c, n // 4, concurrency, lambda cl, i: cl.post(
+                f"{gateway}/api/v1/indicators", json=indicator(i), headers=person))),
+            ("write straight to ledger (baseline)", await timed(c, n // 4, concurrency, lambda cl, i: cl.post(
+                f"{ledger}/api/v1/indicators", json=indicator(i), headers=forwarded))),
+            ("sign-in (argon2)", await timed(c, 40, 2, lambda cl, i: cl.post(
+                f"{gateway}/api/v1/auth/token", json=credentials))),
+        ]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    with bench_stack() as stack:
+        rows = asyncio.run(run(stack.gateway, stack.processes.url("alerting"), stack.processes.url("ledger"),
+                               args.requests, args.concurrency))
+    base = {"read": rows[1][1]["rate"], "write": rows[3][1]["rate"]}
+    print(f"\n{'what':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
+    for name, r in rows:
+        kind = name.split()[0]
+        ratio = f"{r['rate'] / base[kind]:.2f}×" if kind in base and "baseline" not in name else ""
+        print(f"{name:40} {r['rate']:9.0f} {r['p50']:8.1f} {r['p99']:8.1f} {ratio:>12}")
+
+
+if __name__ == "__main__":
+    main()
