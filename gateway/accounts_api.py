@@ -46,6 +46,7 @@ async def logout(principal: Caller, request: Request, runtime: RuntimeDep) -> Re
     if request.state.session_id is None:
         raise Forbidden("machine keys have no session; an administrator revokes a key instead")
     await sign_out(runtime.engine, request.state.session_id)
+    request.app.state.authenticate.forget_sessions(principal.subject)
     return Response(status_code=204)
 
 
@@ -63,6 +64,7 @@ async def new_password(body: PasswordChange, principal: Caller, request: Request
         raise Forbidden("machine keys have no password")
     await change_password(runtime.engine, runtime.store, principal.subject, body.current_password,
                           body.new_password)
+    request.app.state.authenticate.forget_sessions(principal.subject)
     return Response(status_code=204)
 
 
@@ -72,7 +74,8 @@ class PasswordReset(BaseModel):
 
 
 @router.post("/users/{username}/password-reset", response_model=PasswordReset)
-async def reset(username: str, principal: Caller, runtime: RuntimeDep) -> PasswordReset:
+async def reset(username: str, principal: Caller, request: Request, runtime: RuntimeDep) -> PasswordReset:
     """An administrator gives a person a one-time password (forgotten password, locked account)."""
     password = await reset_password(runtime.engine, runtime.store, username, actor=principal.subject)
+    request.app.state.authenticate.forget_sessions(username)
     return PasswordReset(username=username, one_time_password=password)

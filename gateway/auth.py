@@ -33,6 +33,10 @@ TOKEN_AUDIENCE = "fundwatch"
 TREASURY_SYSTEM = "treasury-system"
 # A session's last use is written at most this often: the idle limit is kept to within it.
 TOUCH_SECONDS = 30
+# How long a gateway process trusts what it last read of a session. The process that ends a session (sign-out,
+# password change, account change) forgets it at once; other replicas follow within this time.
+SESSION_CACHE_SECONDS = 5.0
+SESSION_CACHE_SIZE = 10_000
 # All a person with a one-time password may do until it is changed.
 PASSWORD_CHANGE_ONLY = {("POST", "/api/v1/auth/password"), ("POST", "/api/v1/auth/logout")}
 
@@ -67,6 +71,7 @@ class Authenticator:
         self.settings = settings
         self.limits = RateLimits(settings)
         self._keys: dict[str, tuple[float, Caller, datetime | None]] = {}
+        self._sessions: dict[str, tuple[float, str, datetime, bool]] = {}
 
     async def __call__(self, request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
@@ -91,7 +96,7 @@ class Authenticator:
             raise Unauthorized("the access token has expired; sign in again") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("the access token is not valid") from exc
-        must_change = await self._open_session(claims["sid"])
+        must_change = await self._open_session(claims["sid"], claims["sub"])
         if must_change and (request.method, request.url.path) not in PASSWORD_CHANGE_ONLY:
             raise Forbidden("change the one-time password first: POST /api/v1/auth/password",
                             reason="password_change_required")
@@ -100,9 +105,14 @@ class Authenticator:
                               session_expires=claims["exp"])
         return Caller(principal, session_id=claims["sid"])
 
-    async def _open_session(self, session_id: str) -> bool:
+    async def _open_session(self, session_id: str, username: str) -> bool:
         """Whether the session must change its password first; Unauthorized when it has ended or idled out."""
         now = datetime.now(UTC)
+        cached = self._sessions.get(session_id)
+        if cached is not None and time.monotonic() - cached[0] < SESSION_CACHE_SECONDS and \
+                now - cached[2] <= timedelta(seconds=self.settings.session_idle_seconds):
+            return cached[3]
+        self._sessions.pop(session_id, None)
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(sessions.c.last_seen_at, sessions.c.ended_because,
                                              sessions.c.must_change).where(sessions.c.session_id == session_id))).first()
@@ -119,10 +129,15 @@ class Authenticator:
                 await conn.commit()
                 minutes = self.settings.session_idle_seconds // 60
                 raise Unauthorized(f"the session was idle for more than {minutes} minutes; sign in again")
+            last_seen = row.last_seen_at
             if idle > timedelta(seconds=TOUCH_SECONDS):
                 await conn.execute(update(sessions).where(sessions.c.session_id == session_id)
                                    .values(last_seen_at=now))
                 await conn.commit()
+                last_seen = now
+        if len(self._sessions) >= SESSION_CACHE_SIZE:
+            self._sessions.clear()
+        self._sessions[session_id] = (time.monotonic(), username, last_seen, bool(row.must_change))
         return bool(row.must_change)
 
     async def _from_api_key(self, api_key: str) -> Caller:
@@ -148,6 +163,11 @@ class Authenticator:
     def forget(self) -> None:
         """Drop remembered keys (after a revocation here; other gateways follow within the cache time)."""
         self._keys.clear()
+
+    def forget_sessions(self, username: str) -> None:
+        """Drop what this process remembers of a person's sessions, after one or all of them ended here."""
+        for session_id in [sid for sid, entry in self._sessions.items() if entry[1] == username]:
+            self._sessions.pop(session_id, None)
 
 
 PROXY_ROUTE = "/api/v1/{path:path}"

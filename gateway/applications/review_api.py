@@ -3,7 +3,7 @@ opens, changes or revokes the account in the same transaction."""
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -61,7 +61,8 @@ class FeedbackIn(BaseModel):
 
 
 @router.post("/permission-applications/{application_id}/feedback", response_model=ApplicationOut)
-async def feedback(application_id: str, body: FeedbackIn, principal: Answerer, runtime: RuntimeDep) -> ApplicationOut:
+async def feedback(application_id: str, body: FeedbackIn, principal: Answerer, request: Request,
+                   runtime: RuntimeDep) -> ApplicationOut:
     """The province's answer, from its platform or recorded from paper by the treasury division; an approval
     opens, changes or revokes the account in the same transaction."""
     async with runtime.engine.begin() as conn:
@@ -74,6 +75,8 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Answerer, r
         if body.decision == "approved":
             await _take_effect(conn, runtime, principal, kind, application_id, PermissionForm.model_validate(row.form))
         out = application_out(await application_row(conn, application_id))
+    if body.decision == "approved" and kind is not Kind.GRANT:
+        request.app.state.authenticate.forget_sessions(out.username)
     log.info("applications.decided", application_id=application_id, decision=body.decision, channel=channel)
     return out
 

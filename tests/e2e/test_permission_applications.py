@@ -153,12 +153,15 @@ def test_a_change_alters_roles_and_a_revoke_stops_sign_in(stack):
         approved(c, admin, form(username, 108, kind="change", **treasurer | {"roles": ["treasury", "admin"]}))
         users = {u["username"]: u for u in c.get("/users", headers=admin).json()}
         assert users[username]["roles"] == ["admin", "treasury"]
-        assert c.get("/api-keys", headers=bearer(sign_in(c, username, password))).status_code == 200
-        # 撤销: no more sign-in.
+        signed_in = bearer(sign_in(c, username, password))
+        assert c.get("/api-keys", headers=signed_in).status_code == 200
+        # 撤销: no more sign-in, and the session open at that moment ends with it.
         revoke = form(username, 108, kind="revoke", roles=[], org_unit=None, division=None)
         application = approved(c, admin, revoke)
         assert application["roles"] == ["admin", "treasury"], "a revoke names the roles the person held"
         assert sign_in(c, username, password).status_code == 401
+        ended = c.get("/api-keys", headers=signed_in)
+        assert ended.status_code == 401 and "the account was revoked" in ended.json()["detail"]
         users = {u["username"]: u for u in c.get("/users", headers=admin).json()}
         assert users[username]["status"] == "revoked" and users[username]["revoked_at"]
         issue = c.post("/users", json={"application_id": application["application_id"]}, headers=admin)
