@@ -2,20 +2,19 @@
 
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import xlsxwriter
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from backbone.identity import ExportingPrincipal
 from backbone.paging import XLSX, xlsx_export
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
-from contracts.values import DIVISIONS, ORG_UNITS, AlertLevel
-from services.alerting.api import alert_filters
+from contracts.values import DIVISIONS, ORG_UNITS
+from services.alerting.api import AlertFilters
 from services.alerting.projections import alerts
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
@@ -32,17 +31,10 @@ SUBJECT_NAMES = {"indicator": "预算指标", "payment": "资金支付", "payee"
 async def export_alerts(
     principal: ExportingPrincipal,
     runtime: RuntimeDep,
-    level: AlertLevel | None = None,
-    status: str | None = None,
-    rule: str | None = Query(None, description="Rule id."),
-    org_unit: str | None = None,
-    owner_division: str | None = None,
-    raised_from: AwareDatetime | None = Query(None, description="Raised at or after this instant."),
-    raised_to: AwareDatetime | None = Query(None, description="Raised before this instant."),
+    wanted: Annotated[AlertFilters, Depends()],
 ) -> Response:
     """Alerts, newest first, with the filters of GET /alerts."""
-    where = alert_filters(principal, level=level, status=status, rule=rule, org_unit=org_unit,
-                          owner_division=owner_division, raised_from=raised_from, raised_to=raised_to)
+    where = wanted.conditions(principal)
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(alerts).where(*where)
                                    .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc()))).all()

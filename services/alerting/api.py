@@ -3,11 +3,12 @@
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, select, tuple_
@@ -82,39 +83,43 @@ def _alert_out(row: Any) -> AlertOut:
     )
 
 
-def alert_filters(principal: Principal, *, level: AlertLevel | None, status: str | None, rule: str | None,
-                  org_unit: str | None, owner_division: str | None, raised_from: datetime | None,
-                  raised_to: datetime | None) -> list[Any]:
-    """WHERE clauses of the alert filters within the caller's scope (the list and the export share them)."""
-    where = scope_filter(principal)
-    for column, value in ((alerts.c.level, level), (alerts.c.status, status), (alerts.c.rule_id, rule),
-                          (alerts.c.org_unit, org_unit), (alerts.c.owner_division, owner_division)):
-        if value is not None:
-            where.append(column == value)
-    if raised_from is not None:
-        where.append(alerts.c.raised_at >= raised_from)
-    if raised_to is not None:
-        where.append(alerts.c.raised_at < raised_to)
-    return where
+@dataclass
+class AlertFilters:
+    """The query filters of GET /alerts and of its export."""
+
+    level: AlertLevel | None = None
+    status: str | None = None
+    rule: str | None = Query(None, description="Rule id.")
+    org_unit: str | None = None
+    owner_division: str | None = None
+    raised_from: AwareDatetime | None = Query(None, description="Raised at or after this instant.")
+    raised_to: AwareDatetime | None = Query(None, description="Raised before this instant.")
+
+    def conditions(self, principal: Principal) -> list[Any]:
+        """WHERE clauses of the filters within the caller's scope."""
+        where = scope_filter(principal)
+        for column, value in ((alerts.c.level, self.level), (alerts.c.status, self.status),
+                              (alerts.c.rule_id, self.rule), (alerts.c.org_unit, self.org_unit),
+                              (alerts.c.owner_division, self.owner_division)):
+            if value is not None:
+                where.append(column == value)
+        if self.raised_from is not None:
+            where.append(alerts.c.raised_at >= self.raised_from)
+        if self.raised_to is not None:
+            where.append(alerts.c.raised_at < self.raised_to)
+        return where
 
 
 @router.get("/alerts", response_model=AlertPage)
 async def list_alerts(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    level: AlertLevel | None = None,
-    status: str | None = None,
-    rule: str | None = Query(None, description="Rule id."),
-    org_unit: str | None = None,
-    owner_division: str | None = None,
-    raised_from: AwareDatetime | None = Query(None, description="Raised at or after this instant."),
-    raised_to: AwareDatetime | None = Query(None, description="Raised before this instant."),
+    wanted: Annotated[AlertFilters, Depends()],
     cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
     limit: int = Query(100, ge=1, le=1000),
 ) -> AlertPage:
     """Alerts the caller may see, newest first, with counts per level for dashboards."""
-    where = alert_filters(principal, level=level, status=status, rule=rule, org_unit=org_unit,
-                          owner_division=owner_division, raised_from=raised_from, raised_to=raised_to)
+    where = wanted.conditions(principal)
     page_where = list(where)
     if cursor:
         raised_at, alert_id = decode_cursor(cursor)

@@ -1,11 +1,12 @@
 """Payment intake from the treasury payment system (国库集中支付系统) and payment queries."""
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select, tuple_
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -177,23 +178,31 @@ class PaymentPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
+@dataclass
+class PaymentFilters:
+    """The query filters of GET /payments and of its export."""
+
+    indicator_id: str | None = None
+    payee: str | None = Query(None, description="Payee name, exact.")
+    paid_from: AwareDatetime | None = Query(None, description="Paid at or after this instant.")
+    paid_to: AwareDatetime | None = Query(None, description="Paid before this instant.")
+    amount_min: Decimal | None = Query(None, description="At least this amount (元).")
+    amount_max: Decimal | None = Query(None, description="At most this amount (元).")
+    settlement_method: SettlementMethod | None = None
+
+    def conditions(self) -> list[Any]:
+        return filters(**asdict(self))
+
+
 @router.get("/payments", response_model=PaymentPage)
 async def list_payments(
     runtime: RuntimeDep,
-    indicator_id: str | None = None,
-    payee: str | None = Query(None, description="Payee name, exact."),
-    paid_from: AwareDatetime | None = Query(None, description="Paid at or after this instant."),
-    paid_to: AwareDatetime | None = Query(None, description="Paid before this instant."),
-    amount_min: Decimal | None = Query(None, description="At least this amount (元)."),
-    amount_max: Decimal | None = Query(None, description="At most this amount (元)."),
-    settlement_method: SettlementMethod | None = None,
+    wanted: Annotated[PaymentFilters, Depends()],
     cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
     limit: int = Query(100, ge=1, le=1000),
 ) -> PaymentPage:
     """Recorded payments, newest first (to find a payee by ID number, POST /payments/search)."""
-    return await _page(runtime, filters(indicator_id=indicator_id, payee=payee, paid_from=paid_from,
-                                        paid_to=paid_to, amount_min=amount_min, amount_max=amount_max,
-                                        settlement_method=settlement_method), cursor, limit)
+    return await _page(runtime, wanted.conditions(), cursor, limit)
 
 
 def filters(*, indicator_id: str | None = None, payee: str | None = None, paid_from: datetime | None = None,

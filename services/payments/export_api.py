@@ -1,15 +1,13 @@
 """Payments as XLSX with Chinese headers (资金支付明细), within the requester's scope; only as a co-signed export."""
 
 from datetime import datetime
-from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 from uuid import uuid4
 
 import xlsxwriter
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from backbone.errors import Forbidden, InvalidInput
@@ -20,8 +18,8 @@ from backbone.pii import PersonalData
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.registry import PersonalDataRevealed, PersonRef
-from contracts.values import ORG_UNITS, SettlementMethod
-from services.payments.api import filters
+from contracts.values import ORG_UNITS
+from services.payments.api import PaymentFilters
 from services.payments.projections import payments, personal_data
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -49,19 +47,11 @@ def scope_conditions(principal: Principal) -> list[Any]:
 async def export_payments(
     principal: ExportingPrincipal,
     runtime: RuntimeDep,
-    indicator_id: str | None = None,
-    payee: str | None = Query(None, description="Payee name, exact."),
-    paid_from: AwareDatetime | None = Query(None, description="Paid at or after this instant."),
-    paid_to: AwareDatetime | None = Query(None, description="Paid before this instant."),
-    amount_min: Decimal | None = Query(None, description="At least this amount (元)."),
-    amount_max: Decimal | None = Query(None, description="At most this amount (元)."),
-    settlement_method: SettlementMethod | None = None,
+    wanted: Annotated[PaymentFilters, Depends()],
 ) -> Response:
     """Payments, newest first, with the filters of GET /payments; ID numbers masked unless the requester holds the
     PII permission (each person then revealed is an audit event)."""
-    where = scope_conditions(principal) + filters(
-        indicator_id=indicator_id, payee=payee, paid_from=paid_from, paid_to=paid_to, amount_min=amount_min,
-        amount_max=amount_max, settlement_method=settlement_method)
+    where = scope_conditions(principal) + wanted.conditions()
     q = (select(payments, personal_data.c.cipher).outerjoin(personal_data,
                                                              personal_data.c.blind_index == payments.c.payee_id_index)
          .where(*where).order_by(payments.c.paid_at.desc(), payments.c.payment_id.desc()).limit(MAX_ROWS + 1))
