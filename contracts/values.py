@@ -173,3 +173,20 @@ DIVISIONS: dict[str, str] = {
 }
 
 CITY_ORG_UNIT = "220100"
+
+
+def _org_unit(code: str) -> str:
+    if code not in ORG_UNITS:
+        raise ValueError("unknown org unit")
+    return code
+
+
+def _division(code: str) -> str:
+    if code not in DIVISIONS:
+        raise ValueError("unknown division; one of " + ", ".join(DIVISIONS))
+    return code
+
+
+# Codes of the seeded reference data, checked where they come in.
+OrgUnitCode = Annotated[str, AfterValidator(_org_unit)]
+DivisionCode = Annotated[str, AfterValidator(_division)]

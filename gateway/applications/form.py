@@ -11,7 +11,7 @@ from backbone.errors import InvalidInput
 from backbone.pii import check_id_number
 from backbone.workdays import SHANGHAI
 from contracts.gateway import PermissionForm
-from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS
+from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, DivisionCode, OrgUnitCode
 from gateway.applications.domain import Kind
 
 FORM_TITLE = "财政扶贫资金动态监控平台用户权限申请表"
@@ -36,8 +36,8 @@ class ApplicationForm(BaseModel):
 
     username: str = Field(pattern=USERNAME, description="Login name wanted (开通) or held (变更, 撤销).",
                           examples=["zhangwei.ngq"])
-    division: str | None = Field(None, description="处室 of a division user: " + ", ".join(DIVISIONS))
-    org_unit: str | None = Field(None, description="The person's org unit; a division's people are the city's "
+    division: DivisionCode | None = Field(None, description="处室 of a division user: " + ", ".join(DIVISIONS))
+    org_unit: OrgUnitCode | None = Field(None, description="The person's org unit; a division's people are the city's "
                                                    f"({CITY_ORG_UNIT}). 撤销: may be left out.")
     name: str = Field(min_length=1, max_length=50, description="姓名")
     id_number: str = Field(description="身份证号 (GB 11643); kept encrypted, shown masked.")
@@ -47,20 +47,6 @@ class ApplicationForm(BaseModel):
                                                                       "taken from the account.")
     pii: bool = Field(False, description="权限: may see unmasked ID numbers (敏感信息查看).")
     remarks: str | None = Field(None, max_length=500, description="备注")
-
-    @field_validator("division")
-    @classmethod
-    def _division(cls, v: str | None) -> str | None:
-        if v is not None and v not in DIVISIONS:
-            raise ValueError("unknown division; one of " + ", ".join(DIVISIONS))
-        return v
-
-    @field_validator("org_unit")
-    @classmethod
-    def _org_unit(cls, v: str | None) -> str | None:
-        if v is not None and v not in ORG_UNITS:
-            raise ValueError("unknown org unit")
-        return v
 
     @field_validator("id_number")
     @classmethod

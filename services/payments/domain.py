@@ -14,7 +14,7 @@ from stdnum.cn import uscc
 from backbone.errors import DomainError, InvalidInput, field_errors
 from backbone.pii import PersonalData, check_id_number, keyed_digest, mask_id_number
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
-from contracts.values import ORG_UNITS, Money, PayeeType, PaymentMethod, Registry, SettlementMethod
+from contracts.values import Money, OrgUnitCode, PayeeType, PaymentMethod, Registry, SettlementMethod
 
 
 class PaymentIn(BaseModel):
@@ -36,7 +36,7 @@ class PaymentIn(BaseModel):
     payee_type: PayeeType
     payee_id_number: str | None = Field(None, description="身份证号 of a person payee (到人到户)")
     payee_credit_code: str | None = Field(None, description="统一社会信用代码 of an organisation payee")
-    org_unit: str | None = None
+    org_unit: OrgUnitCode | None = None
 
     @field_validator("amount")
     @classmethod
@@ -71,13 +71,6 @@ class PaymentIn(BaseModel):
         if not compact.isdigit() or not 6 <= len(compact) <= 32:
             raise ValueError("a bank account number has 6 to 32 digits")
         return compact
-
-    @field_validator("org_unit")
-    @classmethod
-    def _org_unit(cls, v: str | None) -> str | None:
-        if v is not None and v not in ORG_UNITS:
-            raise ValueError("unknown org unit")
-        return v
 
     @model_validator(mode="after")
     def _person_has_id(self) -> "PaymentIn":
