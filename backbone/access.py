@@ -94,7 +94,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/registry/public-employees/updates": REGISTRY_KEEPERS,
     "GET /api/v1/registry/imports/{import_id}": REGISTRY_KEEPERS | {TREASURY, SUPERVISION},
     # and the PII permission besides, and a district sees its own org unit's entries (checked by the service)
-    "GET /api/v1/registry/persons/{id_number}": PEOPLE,
+    "POST /api/v1/registry/persons/lookup": PEOPLE,
     # performance
     "POST /api/v1/performance-goals": GOAL_FILERS,
     "GET /api/v1/performance-goals": PEOPLE,

@@ -64,7 +64,7 @@ def configure_logging(level: str = "INFO", stream: TextIO = sys.stdout) -> None:
 
 
 def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    # A URL or an error may quote an ID number (GET /registry/persons/{id}); no log line carries one.
+    # A URL or an error may quote an ID number (a mistyped path, a caller's message); no log line carries one.
     return {k: redact_id_numbers(v) if isinstance(v, str) else v for k, v in event.items()}
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Body, File, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
@@ -258,19 +258,27 @@ class RegistryEntryOut(BaseModel):
     updated_at: datetime
 
 
+class PersonLookup(BaseModel):
+    """The ID number travels in a body, never in a URL: URLs end up in the logs of proxies and browsers."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id_number: str = Field(min_length=1, max_length=40, description="The full ID number (GB 11643).")
+
+
 class PersonOut(BaseModel):
-    id_number: str = Field(description="The full number: only for callers holding the PII permission.")
+    # The caller sent the number; the answer does not repeat it (answers may be kept, e.g. for Idempotency-Key).
     id_masked: str
     entries: list[RegistryEntryOut] = Field(description="The person on each registry, within the caller's scope.")
 
 
-@router.get("/registry/persons/{id_number}", response_model=PersonOut)
-async def get_person(id_number: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> PersonOut:
-    """A person's registry entries, for callers with the PII permission; every such read is audited."""
+@router.post("/registry/persons/lookup", response_model=PersonOut)
+async def look_up_person(body: PersonLookup, principal: CurrentPrincipal, runtime: RuntimeDep) -> PersonOut:
+    """A person's registry entries by ID number, for callers with the PII permission; every such read is audited."""
     if not principal.pii:
         raise Forbidden("reading a person by ID number needs the PII permission")
     try:
-        number = check_id_number(id_number, datetime.now(SHANGHAI).date())
+        number = check_id_number(body.id_number, datetime.now(SHANGHAI).date())
     except ValueError as exc:
         raise InvalidInput(str(exc), errors=[{"field": "id_number", "message": str(exc)}]) from None
     personal = PersonalData.from_settings(runtime.settings)
@@ -283,5 +291,4 @@ async def get_person(id_number: str, principal: CurrentPrincipal, runtime: Runti
             f"pii-read-{uuid4()}",
             "pii-read", [PersonalDataRevealed(person=person, what="registry_person", found=bool(entries))])],
             runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
-    return PersonOut(id_number=number, id_masked=person.id_masked,
-                     entries=[RegistryEntryOut(**e) for e in entries])
+    return PersonOut(id_masked=person.id_masked, entries=[RegistryEntryOut(**e) for e in entries])

@@ -20,6 +20,7 @@ from backbone.settings import get_settings
 from contracts.catalog import topic_for
 from contracts.envelope import EventEnvelope, EventMetadata
 from tests.e2e import people
+from tests.e2e.test_registries import lookup
 from tests.e2e.exporting import cosign, request_export
 from tests.e2e.conftest import ROOT, indicator_body
 from tests.e2e.test_registries import identity, person, poor_file
@@ -126,9 +127,9 @@ def test_every_write_sign_in_export_and_reveal_is_recorded_and_an_altered_entry_
     pii = identity(subject=reader, roles=["supervision"], org_unit="220100", pii=True)
     payments = f"{stack.processes.url('payments')}/api/v1"
     trace["reveal"], h = traced()
-    assert httpx.get(f"{payments}/registry/persons/{id_number(known)}", headers=pii | h).status_code == 200
+    assert lookup(payments, id_number(known), pii | h).status_code == 200
     trace["unknown"], h = traced()
-    assert httpx.get(f"{payments}/registry/persons/{id_number(stranger)}", headers=pii | h).json()["entries"] == []
+    assert lookup(payments, id_number(stranger), pii | h).json()["entries"] == []
 
     with stack.client() as c:
         def recorded() -> dict[str, dict] | None:

@@ -12,6 +12,7 @@ import pytest
 
 from backbone.db import asyncpg_dsn
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.pii import mask_id_number
 from backbone.settings import get_settings
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_scope_and_privacy import database_mentions
@@ -53,6 +54,11 @@ def events_of(database_url: str, stream_prefix: str) -> list[dict]:
             await conn.close()
     return asyncio.run(fetch())
 
+
+
+def lookup(payments_url: str, number: str, headers: dict[str, str]) -> httpx.Response:
+    """A person's entries by ID number: the number in the body, never in the URL."""
+    return httpx.post(f"{payments_url}/registry/persons/lookup", json={"id_number": number}, headers=headers)
 
 def test_an_import_keeps_good_rows_reports_bad_ones_and_the_same_file_twice_is_nothing_new(stack, servers):
     admin = stack.admin_headers()
@@ -139,9 +145,9 @@ def test_updates_change_and_remove_people_as_events_and_the_same_update_twice_is
         assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"persons", "update_id"}
         pii = identity(roles=["poverty_office"], org_unit="220100", pii=True)
         payments_url = f"{stack.processes.url('payments')}/api/v1"
-        entries = httpx.get(f"{payments_url}/registry/persons/{id_number(a)}", headers=pii).json()["entries"]
+        entries = lookup(payments_url, id_number(a), pii).json()["entries"]
         assert [(e["registry"], e["status"], e["household"]) for e in entries] == [("poor_population", "lifted", f"H{a}")]
-        assert httpx.get(f"{payments_url}/registry/persons/{id_number(c_)}", headers=pii).json()["entries"] == []
+        assert lookup(payments_url, id_number(c_), pii).json()["entries"] == []
     events = events_of(servers.database_url, f"registry-update-poor_population-{update_id}")
     assert [e["event_type"] for e in events] == ["registry.PoorPopulationRecorded", "registry.RegistryPersonsRemoved"]
     assert '"status": "monitored"' in events[0]["payload"] and '"reason": "自然减员"' in events[1]["payload"]
@@ -154,16 +160,16 @@ def test_a_persons_entries_need_the_pii_permission_and_every_read_is_audited(sta
         c.post("/registry/poor-population/import", headers=admin,
                files={"file": ("p.csv", poor_file([p]), "text/csv")}).raise_for_status()
         # The bootstrap administrator holds no PII permission.
-        assert c.get(f"/registry/persons/{id_number(p)}", headers=admin).status_code == 403
+        assert c.post("/registry/persons/lookup", json={"id_number": id_number(p)}, headers=admin).status_code == 403
     payments_url = f"{stack.processes.url('payments')}/api/v1"
     auditor = f"auditor-{uuid4().hex[:6]}"
     reader = identity(subject=auditor, roles=["supervision"], org_unit="220100", pii=True)
-    r = httpx.get(f"{payments_url}/registry/persons/{id_number(p)}", headers=reader)
-    assert r.status_code == 200 and r.json()["id_number"] == id_number(p)
+    r = lookup(payments_url, id_number(p), reader)
+    assert r.status_code == 200 and r.json()["id_masked"] == mask_id_number(id_number(p)) and id_number(p) not in r.text
     assert r.json()["entries"][0]["name"] == name(p)
     other_district = identity(roles=["district"], org_unit="220103", pii=True)
-    assert httpx.get(f"{payments_url}/registry/persons/{id_number(p)}", headers=other_district).json()["entries"] == []
-    invalid = httpx.get(f"{payments_url}/registry/persons/123456", headers=reader)
+    assert lookup(payments_url, id_number(p), other_district).json()["entries"] == []
+    invalid = lookup(payments_url, "123456", reader)
     assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "id_number"
     mine = [json.loads(e["payload"]) for e in events_of(servers.database_url, "pii-read-")
             if json.loads(e["metadata"])["actor"] == auditor]
