@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     lockout_attempts: int = Field(5, validation_alias="FUNDWATCH_LOCKOUT_ATTEMPTS",
                                   description="Wrong passwords in a row that lock an account.")
     lockout_seconds: int = Field(900, validation_alias="FUNDWATCH_LOCKOUT_SECONDS")
+    password_max_age_days: int = Field(90, validation_alias="FUNDWATCH_PASSWORD_MAX_AGE_DAYS",
+                                       description="A password older than this must be changed at the next "
+                                                   "sign-in (the bootstrap administrator's comes from the "
+                                                   "environment and is exempt).")
+    rate_limit_sign_in: str = Field("30/minute", validation_alias="FUNDWATCH_RATE_LIMIT_SIGN_IN",
+                                    description="Sign-in attempts one client address may make.")
     rate_limit_person: str = Field("600/minute", validation_alias="FUNDWATCH_RATE_LIMIT_PERSON",
                                    description="Requests a person may make at the gateway (`limits` notation).")
     rate_limit_machine: str = Field("6000/minute", validation_alias="FUNDWATCH_RATE_LIMIT_MACHINE",

@@ -50,7 +50,8 @@ def bench_stack() -> Iterator[BenchStack]:
                                              extra={"FUNDWATCH_DOCUMENT_DIR": str(DATA / "documents"),
                                                     # Counted as ever, never reached: a benchmark is one busy
                                                     # person.
-                                                    "FUNDWATCH_RATE_LIMIT_PERSON": "1000000/minute"}),
+                                                    "FUNDWATCH_RATE_LIMIT_PERSON": "1000000/minute",
+                                                    "FUNDWATCH_RATE_LIMIT_SIGN_IN": "1000000/minute"}),
                              log_dir=DATA / "logs", ports=ports)
     try:
         asyncio.run(prepare(Settings(_env_file=None, DATABASE_URL=db_url, KAFKA_BOOTSTRAP=kafka)))  # type: ignore[call-arg]

@@ -6,7 +6,9 @@ counted one after the other; argon2 runs off the event loop (it is deliberately 
 """
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import structlog
@@ -28,60 +30,90 @@ _DUMMY_HASH = password_hash.hash("not a password of anyone")
 WRONG = "wrong user name or password"
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A new session: its access token, and whether the password must be changed before anything else."""
+
+    access_token: str
+    must_change: bool
+
+
 async def sign_in(engine: AsyncEngine, store: EventStore, settings: Settings, username: str,
-                  password: str) -> tuple[str, bool]:
-    """A new session's access token for a person, and whether the password must be changed first.
-    A wrong name and a wrong password look the same; a locked account says until when."""
+                  password: str) -> SignedIn:
+    """A new session for a person. A wrong name and a wrong password look the same; a locked account says
+    until when. argon2 runs with no database connection held (it is slow on purpose: holding one would let
+    a flood of sign-ins empty the pool)."""
+    async with engine.connect() as conn:
+        row = await _credential(conn, username)
+    _refuse_locked(row, settings)
+    # A dummy hash for unknown names too, so timing does not tell who exists.
+    stored = row.password_hash if row is not None else _DUMMY_HASH
+    good = await asyncio.to_thread(password_hash.verify, password, stored) and row is not None
     now = datetime.now(UTC)
     async with engine.begin() as conn:
-        row = (await conn.execute(
-            select(users, credentials.c.password_hash, credentials.c.must_change, credentials.c.failed_count,
-                   credentials.c.locked_until)
-            .join(credentials, credentials.c.username == users.c.username)
-            .where(users.c.username == username, users.c.revoked_at.is_(None))
-            .with_for_update(of=credentials))).first()
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            until = row.locked_until.astimezone(SHANGHAI)
-            raise Unauthorized(f"the account is locked after {settings.lockout_attempts} wrong passwords; "
-                               f"try again after {until:%H:%M} (Beijing time) or ask an administrator to reset it")
-        # A dummy hash for unknown names too, so timing does not tell who exists.
-        stored = row.password_hash if row is not None else _DUMMY_HASH
-        good = await asyncio.to_thread(password_hash.verify, password, stored) and row is not None
+        if row is not None:
+            row = await _credential(conn, username, lock=True)
+        _refuse_locked(row, settings)  # locked meanwhile by attempts running beside this one
         if not good:
             if row is not None:
                 await _count_failure(conn, store, settings, username, row.failed_count + 1, now)
-            failed = True
         else:
-            failed = False
+            assert row is not None
             await conn.execute(update(credentials).where(credentials.c.username == username)
                                .values(failed_count=0, locked_until=None))
+            expired = (username != settings.admin_user
+                       and now - row.changed_at > timedelta(days=settings.password_max_age_days))
+            must_change = bool(row.must_change) or expired
             session_id = str(uuid4())
             expires = now + timedelta(seconds=settings.token_ttl_seconds)
             await conn.execute(sessions.insert().values(
                 session_id=session_id, username=username, issued_at=now, last_seen_at=now, expires_at=expires,
-                must_change=row.must_change))
+                must_change=must_change))
     # Outside the transaction: the failure count above must be kept, not rolled back with the refusal.
-    if failed:
-        log.info("auth.login_failed", username=username)
+    if not good:
+        log.info("auth.login_failed")
         raise Unauthorized(WRONG)
     log.info("auth.login", username=username)
     principal = Principal(subject=row.username, roles=list(row.roles), org_unit=row.org_unit,
                           division=row.division, pii=row.pii)
-    return issue_access_token(principal, session_id, expires, settings), bool(row.must_change)
+    return SignedIn(issue_access_token(principal, session_id, expires, settings), must_change)
+
+
+async def known_person(engine: AsyncEngine, username: str) -> bool:
+    """Whether a name is an account's (so that a password typed into the name field is never kept)."""
+    async with engine.connect() as conn:
+        return await conn.scalar(select(users.c.username).where(users.c.username == username)) is not None
+
+
+async def _credential(conn: AsyncConnection, username: str, *, lock: bool = False) -> Any:
+    q = (select(users, credentials.c.password_hash, credentials.c.must_change, credentials.c.failed_count,
+                credentials.c.locked_until, credentials.c.changed_at)
+         .join(credentials, credentials.c.username == users.c.username)
+         .where(users.c.username == username, users.c.revoked_at.is_(None)))
+    return (await conn.execute(q.with_for_update(of=credentials) if lock else q)).first()
+
+
+def _refuse_locked(row: Any, settings: Settings) -> None:
+    if row is not None and row.locked_until is not None and row.locked_until > datetime.now(UTC):
+        until = row.locked_until.astimezone(SHANGHAI)
+        raise Unauthorized(f"the account is locked after {settings.lockout_attempts} wrong passwords; "
+                           f"try again after {until:%H:%M} (Beijing time) or ask an administrator to reset it")
 
 
 async def _count_failure(conn: AsyncConnection, store: EventStore, settings: Settings, username: str,
-                         failures: int, now: datetime) -> None:
+                         failures: int, now: datetime) -> bool:
+    """Count a wrong password; True when it locks the account."""
     if failures < settings.lockout_attempts:
         await conn.execute(update(credentials).where(credentials.c.username == username)
                            .values(failed_count=failures))
-        return
+        return False
     until = now + timedelta(seconds=settings.lockout_seconds)
     await conn.execute(update(credentials).where(credentials.c.username == username)
                        .values(failed_count=0, locked_until=until))
     await _append(conn, store, username, AccountLocked(username=username, failures=failures, until=until),
                   actor=username)
     log.warning("auth.account_locked", username=username, until=until.isoformat())
+    return True
 
 
 async def sign_out(engine: AsyncEngine, session_id: str) -> None:
@@ -91,18 +123,29 @@ async def sign_out(engine: AsyncEngine, session_id: str) -> None:
                            .values(ended_at=datetime.now(UTC), ended_because="signed_out"))
 
 
-async def change_password(engine: AsyncEngine, store: EventStore, username: str, current: str, new: str) -> None:
-    """The person's own change: the current password proves it is them; every open session ends."""
+async def change_password(engine: AsyncEngine, store: EventStore, settings: Settings, username: str, current: str,
+                          new: str) -> None:
+    """The person's own change: the current password proves it is them, and a wrong one counts toward the
+    lockout like a wrong sign-in (a stolen token must not become a way to guess the password); every open
+    session ends."""
     faults = policy_faults(new, username)
     if new == current:
         faults.append("must differ from the current password")
     if faults:
         raise InvalidInput("the new password does not meet the password policy",
                            errors=[{"field": "new_password", "message": m} for m in faults])
-    async with engine.begin() as conn:
-        stored = await conn.scalar(select(credentials.c.password_hash)
-                                   .where(credentials.c.username == username).with_for_update())
-    if stored is None or not await asyncio.to_thread(password_hash.verify, current, stored):
+    async with engine.connect() as conn:
+        stored = await conn.scalar(select(credentials.c.password_hash).where(credentials.c.username == username))
+    if stored is None:
+        raise NotFound(f"no user {username} with a password")
+    if not await asyncio.to_thread(password_hash.verify, current, stored):
+        async with engine.begin() as conn:
+            row = await _credential(conn, username, lock=True)
+            if row is not None:
+                locked = await _count_failure(conn, store, settings, username, row.failed_count + 1,
+                                              datetime.now(UTC))
+                if locked:
+                    await end_sessions(conn, username, "locked")
         raise InvalidInput("the current password is wrong",
                            errors=[{"field": "current_password", "message": "not the current password"}])
     hashed = await asyncio.to_thread(password_hash.hash, new)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from backbone.errors import Forbidden
 from backbone.identity import Principal
 from backbone.service import RuntimeDep
-from gateway.accounts import change_password, reset_password, sign_in, sign_out
+from gateway.accounts import change_password, known_person, reset_password, sign_in, sign_out
 from gateway.keys_api import caller
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -32,12 +32,16 @@ class TokenResponse(BaseModel):
 @router.post("/auth/token", response_model=TokenResponse)
 async def token(body: TokenRequest, request: Request, runtime: RuntimeDep) -> TokenResponse:
     """Sign in with user name and password; machines send `X-Api-Key` instead. Five wrong passwords in a
-    row lock the account for 15 minutes."""
-    request.state.audit_actor = body.username
-    access, must_change = await sign_in(runtime.engine, runtime.store, runtime.settings, body.username,
-                                        body.password)
-    return TokenResponse(access_token=access, expires_in=runtime.settings.token_ttl_seconds,
-                         password_change_required=must_change)
+    row lock the account for 15 minutes; a password older than FUNDWATCH_PASSWORD_MAX_AGE_DAYS must be changed
+    first. Sign-ins from one address are rate limited (FUNDWATCH_RATE_LIMIT_SIGN_IN)."""
+    # The audit trail names who tried, but never keeps what was typed as a name unless it is one: a password
+    # typed into the name field would stay in the append-only trail for good.
+    known = await known_person(runtime.engine, body.username)
+    request.state.audit_actor = body.username if known else "(unknown user name)"
+    await request.app.state.authenticate.admit_sign_in(request)
+    signed_in = await sign_in(runtime.engine, runtime.store, runtime.settings, body.username, body.password)
+    return TokenResponse(access_token=signed_in.access_token, expires_in=runtime.settings.token_ttl_seconds,
+                         password_change_required=signed_in.must_change)
 
 
 @router.post("/auth/logout", status_code=204, response_class=Response)
@@ -62,8 +66,8 @@ async def new_password(body: PasswordChange, principal: Caller, request: Request
     """Change one's own password; every session of the person ends, so sign in again with the new one."""
     if request.state.session_id is None:
         raise Forbidden("machine keys have no password")
-    await change_password(runtime.engine, runtime.store, principal.subject, body.current_password,
-                          body.new_password)
+    await change_password(runtime.engine, runtime.store, runtime.settings, principal.subject,
+                          body.current_password, body.new_password)
     request.app.state.authenticate.forget_sessions(principal.subject)
     return Response(status_code=204)
 

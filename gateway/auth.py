@@ -22,6 +22,7 @@ from backbone.service import Runtime
 from backbone.settings import Settings
 from contracts.gateway import UserRegistered
 from contracts.values import CITY_ORG_UNIT
+from gateway.audit.recording import client_ip
 from gateway.passwords import password_hash
 from gateway.projections import api_keys, credentials, sessions, users
 from gateway.ratelimit import RateLimits
@@ -159,6 +160,13 @@ class Authenticator:
             self._keys.clear()
         self._keys[digest] = (time.monotonic(), caller, row.expires_at)
         return caller
+
+    async def admit_sign_in(self, request: Request) -> None:
+        """Count a sign-in attempt against its client address (the lockout guards each name; this guards the
+        gateway against floods of names)."""
+        peer = request.client.host if request.client else None
+        address = client_ip(peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies)
+        await self.limits.admit(f"sign-in:{address}", self.limits.sign_in)
 
     def forget(self) -> None:
         """Drop remembered keys (after a revocation here; other gateways follow within the cache time)."""

@@ -2,11 +2,11 @@
 history, and the form the treasury division sends to the province."""
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4, uuid5
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Row, and_, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -30,6 +30,10 @@ from gateway.applications.domain import (OPEN_STATUSES, READERS_OF_ALL, Kind, St
 from gateway.applications.form import (FORM_HEADERS, FORM_TITLE, ApplicationForm, ApplicationIn, event_form,
                                        form_row, permission_faults, placement)
 from gateway.applications.projections import applications, id_numbers, stream_of
+from gateway.audit.chain import AuditEntry
+from gateway.audit.consumers import REVEAL
+from gateway.audit.recording import client_ip, current_trace_id
+from gateway.audit.trail import append_entries
 from gateway.keys_api import caller
 from gateway.projections import users
 
@@ -225,7 +229,7 @@ async def list_applications(
 
 @router.get("/permission-applications/form", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "附件3 with the applications of a status."}})
-async def export_form(principal: Reviewer, runtime: RuntimeDep,
+async def export_form(principal: Reviewer, request: Request, runtime: RuntimeDep,
                       status: Status = Query(Status.FORWARDED, description="Default: those reported to the province.")
                       ) -> Response:
     """财政扶贫资金动态监控平台用户权限申请表 (附件3): full ID numbers for callers with the PII permission."""
@@ -238,6 +242,14 @@ async def export_form(principal: Reviewer, runtime: RuntimeDep,
         await runtime.store.create_streams(
             conn, [NewStream(f"permission-form-{uuid4()}", "permission-form", [exported])],
             runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        if principal.pii and rows:
+            # Full ID numbers leave in this file: a reveal in the audit trail, in the transaction of the answer.
+            await append_entries(conn, [AuditEntry(
+                at=datetime.now(UTC), actor=principal.subject, org_unit=principal.org_unit,
+                client_ip=client_ip(request.client.host if request.client else None,
+                                    request.headers.get("x-forwarded-for"), runtime.settings.trusted_proxies),
+                action=REVEAL, target=f"附件3 ({status.value}): {len(rows)} persons", outcome="shown",
+                trace_id=current_trace_id())])
     personal = PersonalData.from_settings(runtime.settings)
     table = [form_row(n, Kind(r.kind), form, personal.decrypt(r.id_cipher) if principal.pii else form.id_masked)
              for n, r in enumerate(rows, start=1) for form in [PermissionForm.model_validate(r.form)]]

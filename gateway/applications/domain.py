@@ -95,3 +95,26 @@ def account_event(kind: Kind, application_id: str, form: PermissionForm
         return UserChanged(username=form.username, display_name=form.name, org_unit=form.org_unit,
                            division=form.division, roles=form.roles, pii=form.pii, application_id=application_id)
     return UserRevoked(username=form.username, application_id=application_id)
+
+
+
+class StepByInvolvedPerson(DomainError):
+    status = 403
+    type_name = "separation-of-duties"
+    title = "Another person must take this step"
+
+
+def check_independent(actor: str, *, applicant: str, username: str, reviewer: str | None = None,
+                      bootstrap: str | None = None) -> None:
+    """Separation of duties (三员分立): nobody reviews an application they made or that is about themselves,
+    and nobody records the province's answer to one they made, reviewed or are the subject of; else one
+    person could give themselves, or a friend, any role alone. The one exception is `bootstrap`, the
+    administrator from the deployment's environment, who may review what it applied for (a new platform's
+    first staff have nobody else to review them); the province's answer then comes from its platform's key."""
+    involved = {username: "is the subject of"}
+    if actor != bootstrap or reviewer is not None:
+        involved[applicant] = "made"
+    if reviewer is not None:
+        involved[reviewer] = "reviewed"
+    if actor in involved:
+        raise StepByInvolvedPerson(f"{actor} {involved[actor]} this application: another person takes this step")

@@ -19,7 +19,8 @@ from contracts.gateway import (PermissionApplicationDecided, PermissionApplicati
 from gateway.accounts import end_sessions
 from gateway.applications.api import (ApplicationOut, Caller, Reviewer, append_step, application_out, application_row,
                                       visible_row)
-from gateway.applications.domain import Kind, Status, Step, account_event, next_status
+from gateway.applications.domain import Kind, Status, Step, account_event, check_independent, next_status
+from gateway.applications.projections import stream_of
 from gateway.projections import users
 
 log = structlog.get_logger(__name__)
@@ -41,6 +42,8 @@ async def review(application_id: str, body: ReviewIn, principal: Reviewer, runti
         raise InvalidInput("say why it goes back", errors=[{"field": "reason", "message": "required when returned"}])
     async with runtime.engine.begin() as conn:
         row = await visible_row(conn, principal, application_id, lock=True)
+        check_independent(principal.subject, applicant=row.applicant, username=row.username,
+                          bootstrap=runtime.settings.admin_user)
         kind = Kind(row.kind)
         if body.decision == "accepted":
             next_status(Status(row.status), Step.ACCEPT, kind)
@@ -70,6 +73,12 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Answerer, r
         kind = Kind(row.kind)
         next_status(Status(row.status), Step.APPROVE if body.decision == "approved" else Step.REJECT, kind)
         channel = "platform" if principal.has_any("province_system") else "paper"
+        if channel == "paper":
+            # Whoever records the province's paper answer made, reviewed and is the subject of none of it.
+            forwarded = [e for e in await runtime.store.read_stream(conn, stream_of(application_id))
+                         if e.event_type == PermissionApplicationForwarded.event_type]
+            check_independent(principal.subject, applicant=row.applicant, username=row.username,
+                              reviewer=forwarded[-1].metadata.actor if forwarded else None)
         await append_step(conn, runtime, principal, application_id, row.version, PermissionApplicationDecided(
             application_id=application_id, decision=body.decision, remarks=body.remarks, channel=channel))
         if body.decision == "approved":

@@ -55,7 +55,7 @@ async def search_audit(
     where = [condition(value) for value, condition in wanted if value is not None]
     if cursor:
         at, seq = decode_cursor(cursor)
-        if not seq.isdigit():
+        if not (seq.isascii() and seq.isdigit()):
             raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}])
         where.append(tuple_(c.at, c.seq) < (cursor_instant(at), int(seq)))
     async with runtime.engine.connect() as conn:

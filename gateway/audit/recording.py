@@ -28,8 +28,10 @@ MAX_TEXT = 1000
 
 
 def audited(method: str, path: str) -> bool:
-    """Whether a request goes into the trail: writes and exports (any GET of a path with `/export`)."""
-    return path.startswith(API) and (method in WRITES or (method == "GET" and "/export" in path))
+    """Whether a request goes into the trail: writes, and files leaving the platform (any GET of a path with
+    `/export`, and the seed's forms such as 附件3 at `…/form`)."""
+    leaves = method == "GET" and ("/export" in path or path.rstrip("/").endswith("/form"))
+    return path.startswith(API) and (method in WRITES or leaves)
 
 
 def action_of(method: str, path: str, status: int) -> str:
@@ -52,15 +54,19 @@ def storable(text: str) -> str:
 
 
 def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[IPvAnyNetwork]) -> str | None:
-    """The caller's address: the first hop of X-Forwarded-For when the peer is a trusted proxy, else the
-    peer (anyone else can write any X-Forwarded-For)."""
+    """The caller's address: walking X-Forwarded-For from the right (each proxy appends the address it saw),
+    the first hop that is not a trusted proxy; the peer itself when it is no trusted proxy (anyone else can
+    write any X-Forwarded-For, and what a client wrote stands on the left)."""
     if peer is None or not forwarded_for or not _within(peer, trusted):
         return peer
-    first = forwarded_for.split(",")[0].strip()
-    try:
-        return str(ipaddress.ip_address(first))
-    except ValueError:
-        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            return peer
+        if not _within(address, trusted):
+            return address
+    return peer
 
 
 def _within(address: str, networks: Sequence[IPvAnyNetwork]) -> bool:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
+from backbone.access import admitted
 from backbone.errors import DomainError, Forbidden, Gone, InvalidInput
 from backbone.identity import API_PREFIX, MACHINE_ROLES, ExportGrant, Principal
 from backbone.workdays import SHANGHAI
@@ -77,6 +78,8 @@ def check_request(*, requester: Principal, path: str, params: dict[str, Any]) ->
     if route is None:
         raise InvalidInput(f"{path!r} is no export route", errors=[
             {"field": "path", "message": f"one of: {', '.join(EXPORT_ROUTES)}"}])
+    # Nobody asks for what the access table would refuse them at download time.
+    admitted(requester, "GET", f"/api/v1{route}")
     spec = EXPORT_ROUTES[route]
     errors = [{"field": f"params.{name}", "message": f"{route} has no parameter {name!r}"}
               for name in sorted(set(params) - spec.params)]

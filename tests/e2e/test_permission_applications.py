@@ -9,6 +9,7 @@ import pytest
 
 from backbone.spreadsheets import read_sheets, text
 from tests.e2e.test_scope_and_privacy import database_mentions
+from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number
 
 pytestmark = pytest.mark.e2e
@@ -42,13 +43,15 @@ def first_sign_in(c, username: str, one_time: str) -> tuple[str, dict[str, str]]
 
 
 def approved(c, admin, body: dict, answerer: dict | None = None) -> dict:
-    """An application submitted by an administrator, accepted and approved (from paper, unless `answerer`)."""
+    """An application submitted by the bootstrap administrator, who reviews what it applied for (a platform's
+    first staff); approved by the province's platform, unless `answerer`."""
     r = c.post(APPLICATIONS, json=body, headers=admin)
     assert r.status_code == 201, r.text
     application_id = r.json()["application_id"]
     assert c.post(f"{APPLICATIONS}/{application_id}/review", json={"decision": "accepted"},
                   headers=admin).status_code == 200
-    r = c.post(f"{APPLICATIONS}/{application_id}/feedback", json={"decision": "approved"}, headers=answerer or admin)
+    r = c.post(f"{APPLICATIONS}/{application_id}/feedback", json={"decision": "approved"},
+               headers=answerer or province(c, admin))
     assert r.status_code == 200 and r.json()["status"] == "approved", r.text
     return r.json()
 
@@ -220,9 +223,13 @@ def test_the_form_has_the_seeds_columns_and_no_id_number_leaves_it(stack, server
         assert {n[:6] + "********" + n[-4:] for n in numbers} <= set(by_number)
         assert by_number[numbers[0][:6] + "********" + numbers[0][-4:]][1:3] == ["南关区", "王芳"]
         assert by_number[numbers[0][:6] + "********" + numbers[0][-4:]][6] == "开通：区（开发区）财政局"
-        # With the PII permission, the full numbers the province needs.
+        # With the PII permission, the full numbers the province needs; the audit trail names who took them.
         full = _rows(c.get(f"{APPLICATIONS}/form", headers=treasurer).content)
         assert set(numbers) <= {r[3] for r in full if len(r) > 3}
+        trail = c.get("/audit", params={"action": "personal_data.reveal", "limit": 1000}, headers=admin).json()
+        assert any(e["target"].startswith("附件3 (forwarded)") and e["outcome"] == "shown" for e in trail["items"])
+        assert poll(lambda: len(c.get("/audit", params={"action": "GET /api/v1/permission-applications/form"},
+                                      headers=admin).json()["items"]) >= 2), "each download of the form is on record"
         district = c.get(f"{APPLICATIONS}/form", headers=person(c, admin, 113)[2])
         assert district.status_code == 403
     time.sleep(1)
@@ -236,3 +243,24 @@ def test_the_form_has_the_seeds_columns_and_no_id_number_leaves_it(stack, server
 def _rows(content: bytes) -> list[list[str]]:
     return [[text(cell) for cell in cells if cell not in (None, "")]
             for _, cells in read_sheets(content, "form.xlsx")[0].rows]
+
+
+def test_nobody_grants_themselves_a_role_alone(stack):
+    admin = stack.admin_headers()
+    treasurer = dict(org_unit=None, division="treasury", roles=["treasury"])
+    with stack.client() as c:
+        me, _, mine = person(c, admin, 111, **treasurer)
+        _, _, colleague = person(c, admin, 112, **treasurer)
+        # A treasury person asks to become an administrator and tries to take the next steps alone.
+        r = c.post(APPLICATIONS, json=form(me, 111, kind="change", **treasurer | {"roles": ["treasury", "admin"]}),
+                   headers=mine)
+        assert r.status_code == 201, r.text
+        step = f"{APPLICATIONS}/{r.json()['application_id']}"
+        refused = c.post(f"{step}/review", json={"decision": "accepted"}, headers=mine)
+        assert refused.status_code == 403 and refused.json()["type"].endswith("/separation-of-duties")
+        # A colleague reviews; the province's paper answer is then for a third person, not for the two of them.
+        assert c.post(f"{step}/review", json={"decision": "accepted"}, headers=colleague).status_code == 200
+        for who in (mine, colleague):
+            assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=who).status_code == 403
+        assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=admin).status_code == 200
+        assert {u["username"]: u for u in c.get("/users", headers=admin).json()}[me]["roles"] == ["admin", "treasury"]

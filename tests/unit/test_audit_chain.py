@@ -145,6 +145,8 @@ def test_actions_name_sign_ins_and_endpoints_and_mask_id_numbers():
 def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy():
     proxies = [ip_network("10.0.0.0/8")]
     assert client_ip("10.0.0.7", "203.0.113.9, 10.0.0.7", proxies) == "203.0.113.9"
+    # A proxy appends what it saw: whatever the client wrote itself stands to the left and is not believed.
+    assert client_ip("10.0.0.5", "6.6.6.6, 203.0.113.9", proxies) == "203.0.113.9"
     assert client_ip("198.51.100.4", "203.0.113.9", proxies) == "198.51.100.4"
     assert client_ip("10.0.0.7", "not an address", proxies) == "10.0.0.7"
     assert client_ip("10.0.0.7", None, proxies) == "10.0.0.7"

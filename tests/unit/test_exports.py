@@ -80,6 +80,13 @@ def test_a_route_is_recognised_however_it_is_spelled_and_machines_request_nothin
                       path="/ledger/export", params={})
 
 
+def test_nobody_requests_an_export_the_access_table_would_refuse_them_at_download():
+    division = Principal(subject="农业处-王", roles=["division"], division="agriculture")
+    with pytest.raises(Forbidden, match="is for"):
+        check_request(requester=division, path="/payments/export", params={})
+    assert check_request(requester=division, path="/ledger/export", params={}) == "/ledger/export"
+
+
 @pytest.mark.parametrize("path", ["ledger/export", "ledger/export/", "payments//export", "requirements/export"])
 def test_the_gateway_refuses_a_direct_export(path):
     with pytest.raises(Forbidden, match="POST /api/v1/exports"):

@@ -175,3 +175,22 @@ def test_an_approval_opens_changes_or_revokes_the_account():
     changed = account_event(Kind.CHANGE, "a-2", FORM)
     assert isinstance(changed, UserChanged) and changed.roles == ["district"] and changed.pii
     assert account_event(Kind.REVOKE, "a-3", FORM) == UserRevoked(username="wangfang.ngq", application_id="a-3")
+
+
+def test_nobody_reviews_or_answers_an_application_they_made_reviewed_or_are_the_subject_of():
+    from gateway.applications.domain import StepByInvolvedPerson, check_independent
+    check_independent("treasury-zhou", applicant="agri-wang", username="new.person")
+    for actor in ("agri-wang", "new.person"):
+        with pytest.raises(StepByInvolvedPerson):
+            check_independent(actor, applicant="agri-wang", username="new.person")
+    # The province's paper answer: nobody who made, reviewed or is the subject of the application records it.
+    for actor in ("agri-wang", "treasury-zhou", "new.person"):
+        with pytest.raises(StepByInvolvedPerson):
+            check_independent(actor, applicant="agri-wang", username="new.person", reviewer="treasury-zhou")
+    check_independent("treasury-li", applicant="agri-wang", username="new.person", reviewer="treasury-zhou")
+    # The bootstrap administrator reviews what it applied for (a new platform's first staff), never more.
+    check_independent("admin", applicant="admin", username="first.staff", bootstrap="admin")
+    with pytest.raises(StepByInvolvedPerson):
+        check_independent("admin", applicant="admin", username="first.staff", reviewer="admin", bootstrap="admin")
+    with pytest.raises(StepByInvolvedPerson):
+        check_independent("admin", applicant="x", username="admin", bootstrap="admin")
