@@ -1,12 +1,14 @@
 """Gateway routes: the merged OpenAPI document, and the proxy to the services."""
 
 import asyncio
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import StreamingResponse
 
+import httpx
 import structlog
 
 from backbone.errors import DomainError, ServiceUnavailable
@@ -19,18 +21,29 @@ log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1")
 
 
+# The document is public and costs a call to every service: it is merged at most this often per process.
+OPENAPI_CACHE_SECONDS = 60.0
+
+
 @router.get("/openapi.json", include_in_schema=False)
 async def merged_openapi(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """The whole public API in one document: the gateway's own routes and every service's."""
-    return JSONResponse(await merge_openapi(request, runtime))
+    cached = getattr(request.app.state, "openapi", None)
+    if cached is None or time.monotonic() - cached[0] > OPENAPI_CACHE_SECONDS:
+        cached = request.app.state.openapi = (time.monotonic(), await merge_openapi(request, runtime))
+    return JSONResponse(cached[1])
 
 
 async def merge_openapi(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     client = request.app.state.http
-    answers = await asyncio.gather(
-        *(client.get(f"{runtime.settings.service_url(s)}/api/v1/openapi.json") for s in SERVICES))
+    try:
+        answers = await asyncio.gather(
+            *(client.get(f"{runtime.settings.service_url(s)}/api/v1/openapi.json") for s in SERVICES))
+        docs = {s: r.raise_for_status().json() for s, r in zip(SERVICES, answers, strict=True)}
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable("a service did not give its part of the API document; try again") from exc
     # The order of contracts/generate.py, so that a renamed schema gets the same name in both.
-    return merge({**{s: r.json() for s, r in zip(SERVICES, answers, strict=True)}, "gateway": request.app.openapi()})
+    return merge({**docs, "gateway": request.app.openapi()})
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

@@ -161,6 +161,16 @@ class Authenticator:
         self._keys[digest] = (time.monotonic(), caller, row.expires_at)
         return caller
 
+    async def session_open(self, session_id: str) -> bool:
+        """Whether a session still holds, asked by a long-lived stream: not ended, not idle, not expired. A
+        stream is no activity of the person: it does not keep the session alive."""
+        now = datetime.now(UTC)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(sessions.c.last_seen_at, sessions.c.ended_at, sessions.c.expires_at)
+                                      .where(sessions.c.session_id == session_id))).first()
+        return (row is not None and row.ended_at is None and row.expires_at > now
+                and now - row.last_seen_at <= timedelta(seconds=self.settings.session_idle_seconds))
+
     async def admit_sign_in(self, request: Request) -> None:
         """Count a sign-in attempt against its client address (the lockout guards each name; this guards the
         gateway against floods of names)."""

@@ -1,6 +1,7 @@
 """Which service answers which public path, and the proxy that forwards to it."""
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import Request
 from starlette.background import BackgroundTask
@@ -68,6 +69,23 @@ def new_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0, connect=5.0))
 
 
+# How often an open stream asks whether its session still holds (between chunks; the services' streams send a
+# keep-alive at least every 15 s).
+STREAM_SESSION_CHECK_SECONDS = 5.0
+
+
+async def while_open(chunks: AsyncIterator[bytes], still_open: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
+    """A stream that ends once its session does (sign-out, password change, revocation, idle time), instead of
+    flowing on with the roles it started with until the token expires."""
+    checked = time.monotonic()
+    async for chunk in chunks:
+        if time.monotonic() - checked >= STREAM_SESSION_CHECK_SECONDS:
+            if not await still_open():
+                return
+            checked = time.monotonic()
+        yield chunk
+
+
 async def forward(request: Request, path: str, principal: Principal, client: httpx.AsyncClient,
                   settings: Settings) -> StreamingResponse:
     """Forward a request to its service with the caller's identity, streaming the answer back."""
@@ -83,8 +101,12 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
         timeout=httpx.Timeout(None, connect=5.0) if streaming else httpx.USE_CLIENT_DEFAULT,
     )
     upstream = await client.send(outgoing, stream=True)
+    body = upstream.aiter_raw()
+    session_id = getattr(request.state, "session_id", None)
+    if streaming and session_id:
+        body = while_open(body, lambda: request.app.state.authenticate.session_open(session_id))
     return StreamingResponse(
-        upstream.aiter_raw(), status_code=upstream.status_code,
+        body, status_code=upstream.status_code,
         headers={k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE},
         background=BackgroundTask(upstream.aclose),
     )

@@ -2,6 +2,7 @@
 five wrong passwords, sessions that end when idle, at sign-out and when the password changes."""
 
 import asyncio
+import time
 
 import asyncpg
 import httpx
@@ -99,3 +100,17 @@ def test_a_session_ends_at_sign_out_and_after_thirty_idle_minutes(stack, servers
 def test_the_bootstrap_administrator_needs_no_password_change(stack):
     with stack.client() as c:
         assert c.get("/api-keys", headers=stack.admin_headers()).status_code == 200
+
+
+def test_an_open_alert_stream_ends_with_its_session(stack, servers):
+    gw = stack.gateway
+    headers = bearer(gw, account(servers.database_url, "dashboard.zhou", ["treasury"]))
+    started = time.monotonic()
+    with httpx.stream("GET", f"{gw}/api/v1/alerts/stream", headers=headers,
+                      timeout=httpx.Timeout(5.0, read=40.0)) as stream:
+        assert stream.status_code == 200
+        assert httpx.post(f"{gw}/api/v1/auth/logout", headers=headers).status_code == 204
+        for _ in stream.iter_raw():
+            assert time.monotonic() - started < 40
+    # Ended by the gateway at the first keep-alive after the check interval, not at the token's expiry.
+    assert time.monotonic() - started < 40
