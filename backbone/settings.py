@@ -75,6 +75,10 @@ class Settings(BaseSettings):
                                        description="A password older than this must be changed at the next "
                                                    "sign-in (the bootstrap administrator's comes from the "
                                                    "environment and is exempt).")
+    second_factor_roles: list[str] = Field(
+        default_factory=lambda: ["admin"], validation_alias="FUNDWATCH_SECOND_FACTOR_ROLES",
+        description="Roles whose people must sign in with a second factor (TOTP) too (JSON list); until they "
+                    "have one, a session allows nothing but enrolling it. FUNDWATCH_ENV=development waives it.")
     rate_limit_sign_in: str = Field("30/minute", validation_alias="FUNDWATCH_RATE_LIMIT_SIGN_IN",
                                     description="Sign-in attempts one client address may make.")
     rate_limit_person: str = Field("600/minute", validation_alias="FUNDWATCH_RATE_LIMIT_PERSON",

@@ -7,8 +7,8 @@ from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKe
                                ExportDownloaded, ExportRequested, InitialPasswordIssued, PasswordChanged,
                                PermissionApplicationDecided, PermissionApplicationForwarded,
                                PermissionApplicationResubmitted, PermissionApplicationReturned,
-                               PermissionApplicationSubmitted, PermissionFormExported, UserChanged, UserRegistered,
-                               UserRevoked)
+                               PermissionApplicationSubmitted, PermissionFormExported, SecondFactorChanged, UserChanged,
+                               UserRegistered, UserRevoked)
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
@@ -29,7 +29,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   ApiKeyRotated, PasswordChanged, AccountLocked, PermissionApplicationSubmitted,
                   PermissionApplicationReturned, PermissionApplicationResubmitted, PermissionApplicationForwarded,
                   PermissionApplicationDecided, UserChanged, UserRevoked, InitialPasswordIssued, PermissionFormExported,
-                  ExportRequested, ExportCosigned, ExportDownloaded)
+                  ExportRequested, ExportCosigned, ExportDownloaded, SecondFactorChanged)
 }
 
 

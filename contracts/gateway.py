@@ -58,6 +58,17 @@ class PasswordChanged(DomainEvent):
     reset: bool = Field(description="Set by an administrator, to be changed at the next sign-in.")
 
 
+class SecondFactorChanged(DomainEvent):
+    """A person's second sign-in factor (an authenticator app) was enrolled, or removed by an administrator
+    (then every open session of the person ended). The secret never travels."""
+
+    event_type: ClassVar[str] = "gateway.SecondFactorChanged"
+    context: ClassVar[str] = "gateway"
+
+    username: str
+    enabled: bool
+
+
 class AccountLocked(DomainEvent):
     """Too many wrong passwords in a row: the account refuses sign-in until `until`."""
 

@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from backbone.errors import InvalidInput, NotFound, Unauthorized
 from backbone.eventstore import EventStore
 from backbone.identity import Principal
+from backbone.pii import PersonalData
 from backbone.settings import Settings
 from backbone.workdays import SHANGHAI
-from contracts.gateway import AccountLocked, PasswordChanged
+from contracts.gateway import AccountLocked, PasswordChanged, SecondFactorChanged
 from gateway.auth import issue_access_token
 from gateway.passwords import one_time_password, password_hash, policy_faults
+from gateway.second_factor import accepted_step, new_secret, required
 from gateway.projections import credentials, sessions, users
 
 log = structlog.get_logger(__name__)
@@ -32,14 +34,22 @@ WRONG = "wrong user name or password"
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A new session: its access token, and whether the password must be changed before anything else."""
+    """A new session: its access token, whether the password must be changed and whether a second factor must
+    be enrolled before anything else."""
 
     access_token: str
     must_change: bool
+    needs_second_factor: bool
+
+
+class SecondFactorNeeded(Unauthorized):
+    """The password was right; the account signs in with a code from its authenticator app too."""
+
+    type_name = "second-factor-required"
 
 
 async def sign_in(engine: AsyncEngine, store: EventStore, settings: Settings, username: str,
-                  password: str) -> SignedIn:
+                  password: str, code: str | None = None) -> SignedIn:
     """A new session for a person. A wrong name and a wrong password look the same; a locked account says
     until when. argon2 runs with no database connection held (it is slow on purpose: holding one would let
     a flood of sign-ins empty the pool)."""
@@ -54,21 +64,31 @@ async def sign_in(engine: AsyncEngine, store: EventStore, settings: Settings, us
         if row is not None:
             row = await _credential(conn, username, lock=True)
         _refuse_locked(row, settings)  # locked meanwhile by attempts running beside this one
+        step = None
+        if good and row is not None and row.totp_cipher is not None:
+            if not code:
+                raise SecondFactorNeeded("this account signs in with a code from its authenticator app too",
+                                         second_factor_required=True)
+            secret = PersonalData.from_settings(settings).decrypt(row.totp_cipher)
+            step = accepted_step(secret, code, row.totp_last_step)
+            good = step is not None
         if not good:
             if row is not None:
                 await _count_failure(conn, store, settings, username, row.failed_count + 1, now)
         else:
             assert row is not None
-            await conn.execute(update(credentials).where(credentials.c.username == username)
-                               .values(failed_count=0, locked_until=None))
+            await conn.execute(update(credentials).where(credentials.c.username == username).values(
+                failed_count=0, locked_until=None, **({"totp_last_step": step} if step is not None else {})))
             expired = (username != settings.admin_user
                        and now - row.changed_at > timedelta(days=settings.password_max_age_days))
             must_change = bool(row.must_change) or expired
+            needs_factor = (row.totp_cipher is None and settings.environment != "development"
+                            and required(list(row.roles), settings.second_factor_roles))
             session_id = str(uuid4())
             expires = now + timedelta(seconds=settings.token_ttl_seconds)
             await conn.execute(sessions.insert().values(
                 session_id=session_id, username=username, issued_at=now, last_seen_at=now, expires_at=expires,
-                must_change=must_change))
+                must_change=must_change, needs_second_factor=needs_factor))
     # Outside the transaction: the failure count above must be kept, not rolled back with the refusal.
     if not good:
         log.info("auth.login_failed")
@@ -76,7 +96,7 @@ async def sign_in(engine: AsyncEngine, store: EventStore, settings: Settings, us
     log.info("auth.login", username=username)
     principal = Principal(subject=row.username, roles=list(row.roles), org_unit=row.org_unit,
                           division=row.division, pii=row.pii)
-    return SignedIn(issue_access_token(principal, session_id, expires, settings), must_change)
+    return SignedIn(issue_access_token(principal, session_id, expires, settings), must_change, needs_factor)
 
 
 async def known_person(engine: AsyncEngine, username: str) -> bool:
@@ -87,7 +107,8 @@ async def known_person(engine: AsyncEngine, username: str) -> bool:
 
 async def _credential(conn: AsyncConnection, username: str, *, lock: bool = False) -> Any:
     q = (select(users, credentials.c.password_hash, credentials.c.must_change, credentials.c.failed_count,
-                credentials.c.locked_until, credentials.c.changed_at)
+                credentials.c.locked_until, credentials.c.changed_at, credentials.c.totp_cipher,
+                credentials.c.totp_last_step)
          .join(credentials, credentials.c.username == users.c.username)
          .where(users.c.username == username, users.c.revoked_at.is_(None)))
     return (await conn.execute(q.with_for_update(of=credentials) if lock else q)).first()
@@ -181,8 +202,51 @@ async def end_sessions(conn: AsyncConnection, username: str, because: str) -> No
                        .values(ended_at=datetime.now(UTC), ended_because=because))
 
 
-async def _append(conn: AsyncConnection, store: EventStore, username: str, event: PasswordChanged | AccountLocked,
+async def _append(conn: AsyncConnection, store: EventStore, username: str,
+                  event: PasswordChanged | AccountLocked | SecondFactorChanged,
                   *, actor: str) -> None:
     stream = f"user-{username}"
     await store.append(conn, stream_id=stream, stream_type="user", expected_version=await store.version(conn, stream),
                        events=[event], meta=store.metadata(actor=actor))
+
+
+async def enrol_second_factor(engine: AsyncEngine, settings: Settings, username: str) -> str:
+    """A new TOTP secret for the person, pending until a code from it confirms it; returns the secret."""
+    secret = new_secret()
+    async with engine.begin() as conn:
+        await conn.execute(update(credentials).where(credentials.c.username == username).values(
+            totp_pending_cipher=PersonalData.from_settings(settings).encrypt(secret)))
+    return secret
+
+
+async def confirm_second_factor(engine: AsyncEngine, store: EventStore, settings: Settings, username: str,
+                                session_id: str, code: str) -> None:
+    """The first code from the app proves it holds the pending secret: from now on sign-in asks for a code.
+    The session that enrolled it is no longer held to enrolling."""
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(credentials.c.totp_pending_cipher).where(
+            credentials.c.username == username).with_for_update())).first()
+        if row is None or row.totp_pending_cipher is None:
+            raise InvalidInput("nothing to confirm: POST /api/v1/auth/second-factor/enrollment first",
+                               errors=[{"field": "code", "message": "no enrolment under way"}])
+        step = accepted_step(PersonalData.from_settings(settings).decrypt(row.totp_pending_cipher), code, None)
+        if step is None:
+            raise InvalidInput("the code does not match the new secret; check the app's clock",
+                               errors=[{"field": "code", "message": "not the current code"}])
+        await conn.execute(update(credentials).where(credentials.c.username == username).values(
+            totp_cipher=row.totp_pending_cipher, totp_pending_cipher=None, totp_last_step=step))
+        await conn.execute(update(sessions).where(sessions.c.session_id == session_id)
+                           .values(needs_second_factor=False))
+        await _append(conn, store, username, SecondFactorChanged(username=username, enabled=True), actor=username)
+
+
+async def reset_second_factor(engine: AsyncEngine, store: EventStore, username: str, actor: str) -> None:
+    """An administrator removes a person's second factor (a lost phone); every open session of the person
+    ends, and a person who must use one enrols a new one at the next sign-in."""
+    async with engine.begin() as conn:
+        found = (await conn.execute(update(credentials).where(credentials.c.username == username).values(
+            totp_cipher=None, totp_pending_cipher=None, totp_last_step=None).returning(credentials.c.username))).first()
+        if found is None:
+            raise NotFound(f"no user {username} with a password")
+        await end_sessions(conn, username, "second_factor_reset")
+        await _append(conn, store, username, SecondFactorChanged(username=username, enabled=False), actor=actor)

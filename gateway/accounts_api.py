@@ -8,8 +8,10 @@ from pydantic import BaseModel, Field
 from backbone.errors import Forbidden
 from backbone.identity import Principal
 from backbone.service import RuntimeDep
-from gateway.accounts import change_password, known_person, reset_password, sign_in, sign_out
+from gateway.accounts import (change_password, confirm_second_factor, enrol_second_factor, known_person,
+                              reset_password, reset_second_factor, sign_in, sign_out)
 from gateway.keys_api import caller
+from gateway.second_factor import provisioning_uri
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 Caller = Annotated[Principal, Depends(caller)]
@@ -18,6 +20,8 @@ Caller = Annotated[Principal, Depends(caller)]
 class TokenRequest(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(None, pattern=r"^[0-9]{6}$",
+                             description="The 6-digit code of the person's authenticator app, once one is enrolled.")
 
 
 class TokenResponse(BaseModel):
@@ -27,6 +31,9 @@ class TokenResponse(BaseModel):
                                         "FUNDWATCH_SESSION_IDLE_SECONDS ends sooner.")
     password_change_required: bool = Field(
         description="A one-time password: nothing but POST /auth/password is allowed until it is changed.")
+    second_factor_required: bool = Field(
+        description="The account's roles need a second factor it has not enrolled: nothing but "
+                    "POST /auth/second-factor/enrollment and …/confirmation is allowed until it has.")
 
 
 @router.post("/auth/token", response_model=TokenResponse)
@@ -39,9 +46,11 @@ async def token(body: TokenRequest, request: Request, runtime: RuntimeDep) -> To
     known = await known_person(runtime.engine, body.username)
     request.state.audit_actor = body.username if known else "(unknown user name)"
     await request.app.state.authenticate.admit_sign_in(request)
-    signed_in = await sign_in(runtime.engine, runtime.store, runtime.settings, body.username, body.password)
+    signed_in = await sign_in(runtime.engine, runtime.store, runtime.settings, body.username, body.password,
+                              body.code)
     return TokenResponse(access_token=signed_in.access_token, expires_in=runtime.settings.token_ttl_seconds,
-                         password_change_required=signed_in.must_change)
+                         password_change_required=signed_in.must_change,
+                         second_factor_required=signed_in.needs_second_factor)
 
 
 @router.post("/auth/logout", status_code=204, response_class=Response)
@@ -83,3 +92,41 @@ async def reset(username: str, principal: Caller, request: Request, runtime: Run
     password = await reset_password(runtime.engine, runtime.store, username, actor=principal.subject)
     request.app.state.authenticate.forget_sessions(username)
     return PasswordReset(username=username, one_time_password=password)
+
+
+class Enrolment(BaseModel):
+    secret: str = Field(description="Base32; shown this once. Type it into an authenticator app, or scan the URI.")
+    otpauth_uri: str
+
+
+@router.post("/auth/second-factor/enrollment", response_model=Enrolment)
+async def enrol(principal: Caller, request: Request, runtime: RuntimeDep) -> Enrolment:
+    """Start enrolling an authenticator app (TOTP) as one's second sign-in factor; it counts once a code from it
+    is confirmed. Required of the roles in FUNDWATCH_SECOND_FACTOR_ROLES (administrators)."""
+    if request.state.session_id is None:
+        raise Forbidden("machine keys have no second factor")
+    secret = await enrol_second_factor(runtime.engine, runtime.settings, principal.subject)
+    return Enrolment(secret=secret, otpauth_uri=provisioning_uri(secret, principal.subject))
+
+
+class Confirmation(BaseModel):
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The app's current 6-digit code.")
+
+
+@router.post("/auth/second-factor/confirmation", status_code=204, response_class=Response)
+async def confirm(body: Confirmation, principal: Caller, request: Request, runtime: RuntimeDep) -> Response:
+    """Confirm the app with its current code: from now on, signing in asks for a code too."""
+    if request.state.session_id is None:
+        raise Forbidden("machine keys have no second factor")
+    await confirm_second_factor(runtime.engine, runtime.store, runtime.settings, principal.subject,
+                                request.state.session_id, body.code)
+    request.app.state.authenticate.forget_sessions(principal.subject)
+    return Response(status_code=204)
+
+
+@router.post("/users/{username}/second-factor-reset", status_code=204, response_class=Response)
+async def reset_factor(username: str, principal: Caller, request: Request, runtime: RuntimeDep) -> Response:
+    """An administrator removes a person's second factor (a lost phone); the person enrols a new one."""
+    await reset_second_factor(runtime.engine, runtime.store, username, actor=principal.subject)
+    request.app.state.authenticate.forget_sessions(username)
+    return Response(status_code=204)

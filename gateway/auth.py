@@ -34,12 +34,20 @@ TOKEN_AUDIENCE = "fundwatch"
 TREASURY_SYSTEM = "treasury-system"
 # A session's last use is written at most this often: the idle limit is kept to within it.
 TOUCH_SECONDS = 30
+# Why a session ended, as the person is told.
+ENDED_BECAUSE = {"signed_out": "you signed out", "password_changed": "the password was changed",
+                 "idle": "it was idle too long", "account_changed": "the account's permissions changed",
+                 "account_revoked": "the account was revoked", "locked": "the account was locked",
+                 "second_factor_reset": "the second factor was reset"}
 # How long a gateway process trusts what it last read of a session. The process that ends a session (sign-out,
 # password change, account change) forgets it at once; other replicas follow within this time.
 SESSION_CACHE_SECONDS = 5.0
 SESSION_CACHE_SIZE = 10_000
 # All a person with a one-time password may do until it is changed.
 PASSWORD_CHANGE_ONLY = {("POST", "/api/v1/auth/password"), ("POST", "/api/v1/auth/logout")}
+# All a person who must use a second factor, and has none yet, may do until it is enrolled.
+SECOND_FACTOR_ONLY = {("POST", "/api/v1/auth/second-factor/enrollment"),
+                      ("POST", "/api/v1/auth/second-factor/confirmation"), ("POST", "/api/v1/auth/logout")}
 
 
 def key_digest(api_key: str) -> str:
@@ -72,7 +80,7 @@ class Authenticator:
         self.settings = settings
         self.limits = RateLimits(settings)
         self._keys: dict[str, tuple[float, Caller, datetime | None]] = {}
-        self._sessions: dict[str, tuple[float, str, datetime, bool]] = {}
+        self._sessions: dict[str, tuple[float, str, datetime, bool, bool]] = {}
 
     async def __call__(self, request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
@@ -97,31 +105,35 @@ class Authenticator:
             raise Unauthorized("the access token has expired; sign in again") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("the access token is not valid") from exc
-        must_change = await self._open_session(claims["sid"], claims["sub"])
-        if must_change and (request.method, request.url.path) not in PASSWORD_CHANGE_ONLY:
+        must_change, needs_factor = await self._open_session(claims["sid"], claims["sub"])
+        endpoint = (request.method, request.url.path)
+        if must_change and endpoint not in PASSWORD_CHANGE_ONLY:
             raise Forbidden("change the one-time password first: POST /api/v1/auth/password",
                             reason="password_change_required")
+        if needs_factor and endpoint not in SECOND_FACTOR_ONLY:
+            raise Forbidden("this account signs in with a second factor: enrol an authenticator app first "
+                            "(POST /api/v1/auth/second-factor/enrollment, then …/confirmation)",
+                            reason="second_factor_required")
         principal = Principal(subject=claims["sub"], roles=claims.get("roles", []), org_unit=claims.get("org_unit"),
                               division=claims.get("division"), pii=bool(claims.get("pii")),
                               session_expires=claims["exp"])
         return Caller(principal, session_id=claims["sid"])
 
-    async def _open_session(self, session_id: str, username: str) -> bool:
-        """Whether the session must change its password first; Unauthorized when it has ended or idled out."""
+    async def _open_session(self, session_id: str, username: str) -> tuple[bool, bool]:
+        """Whether the session must change its password, and enrol a second factor, before anything else;
+        Unauthorized when it has ended or idled out."""
         now = datetime.now(UTC)
         cached = self._sessions.get(session_id)
         if cached is not None and time.monotonic() - cached[0] < SESSION_CACHE_SECONDS and \
                 now - cached[2] <= timedelta(seconds=self.settings.session_idle_seconds):
-            return cached[3]
+            return cached[3], cached[4]
         self._sessions.pop(session_id, None)
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(sessions.c.last_seen_at, sessions.c.ended_because,
-                                             sessions.c.must_change).where(sessions.c.session_id == session_id))).first()
+            row = (await conn.execute(select(sessions.c.last_seen_at, sessions.c.ended_because, sessions.c.must_change,
+                                             sessions.c.needs_second_factor)
+                                      .where(sessions.c.session_id == session_id))).first()
             if row is None or row.ended_because is not None:
-                reason = {"signed_out": "you signed out", "password_changed": "the password was changed",
-                          "idle": "it was idle too long", "account_changed": "the account's permissions changed",
-                          "account_revoked": "the account was revoked"}.get(row.ended_because if row else "",
-                                                                            "it has ended")
+                reason = ENDED_BECAUSE.get(row.ended_because if row else "", "it has ended")
                 raise Unauthorized(f"the session is over ({reason}); sign in again")
             idle = now - row.last_seen_at
             if idle > timedelta(seconds=self.settings.session_idle_seconds):
@@ -138,8 +150,9 @@ class Authenticator:
                 last_seen = now
         if len(self._sessions) >= SESSION_CACHE_SIZE:
             self._sessions.clear()
-        self._sessions[session_id] = (time.monotonic(), username, last_seen, bool(row.must_change))
-        return bool(row.must_change)
+        restrictions = bool(row.must_change), bool(row.needs_second_factor)
+        self._sessions[session_id] = (time.monotonic(), username, last_seen, *restrictions)
+        return restrictions
 
     async def _from_api_key(self, api_key: str) -> Caller:
         digest = key_digest(api_key)

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import ARRAY, Boolean, Column, DateTime, Integer, MetaData, Table, Text, update
+from sqlalchemy import ARRAY, BigInteger, Boolean, Column, DateTime, Integer, MetaData, Table, Text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
@@ -20,7 +20,8 @@ credentials = Table(
     "credentials", metadata,
     Column("username", Text, primary_key=True), Column("password_hash", Text),
     Column("changed_at", DateTime(timezone=True)), Column("must_change", Boolean), Column("failed_count", Integer),
-    Column("locked_until", DateTime(timezone=True)),
+    Column("locked_until", DateTime(timezone=True)), Column("totp_cipher", Text), Column("totp_pending_cipher", Text),
+    Column("totp_last_step", BigInteger),
 )
 sessions = Table(
     "sessions", metadata,
@@ -28,6 +29,7 @@ sessions = Table(
     Column("issued_at", DateTime(timezone=True)), Column("last_seen_at", DateTime(timezone=True)),
     Column("expires_at", DateTime(timezone=True)), Column("must_change", Boolean),
     Column("ended_at", DateTime(timezone=True)), Column("ended_because", Text),
+    Column("needs_second_factor", Boolean),
 )
 api_keys = Table(
     "api_keys", metadata,

@@ -6,6 +6,7 @@ import time
 
 import asyncpg
 import httpx
+import pyotp
 import pytest
 
 from backbone.db import asyncpg_dsn
@@ -114,3 +115,30 @@ def test_an_open_alert_stream_ends_with_its_session(stack, servers):
             assert time.monotonic() - started < 40
     # Ended by the gateway at the first keep-alive after the check interval, not at the token's expiry.
     assert time.monotonic() - started < 40
+
+
+def test_a_second_factor_once_enrolled_is_asked_for_at_every_sign_in_and_each_code_works_once(stack, servers):
+    gw = stack.gateway
+    user = account(servers.database_url, "admin.two", ["admin"])
+    headers = bearer(gw, user)
+    enrolment = httpx.post(f"{gw}/api/v1/auth/second-factor/enrollment", headers=headers)
+    assert enrolment.status_code == 200 and enrolment.json()["otpauth_uri"].startswith("otpauth://totp/")
+    app = pyotp.TOTP(enrolment.json()["secret"])
+    wrong = httpx.post(f"{gw}/api/v1/auth/second-factor/confirmation", headers=headers, json={"code": "000000"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "code"
+    assert httpx.post(f"{gw}/api/v1/auth/second-factor/confirmation", headers=headers,
+                      json={"code": app.now()}).status_code == 204
+    # The password alone no longer signs in; with the app's code it does, and that code only once.
+    without = sign_in(gw, user)
+    assert without.status_code == 401 and without.json()["second_factor_required"] is True
+    code = app.at(time.time() + 30)  # the next step's code: the confirmation used this step's
+    with_code = httpx.post(f"{gw}/api/v1/auth/token", json={"username": user, "password": PASSWORD, "code": code})
+    assert with_code.status_code == 200
+    again = httpx.post(f"{gw}/api/v1/auth/token", json={"username": user, "password": PASSWORD, "code": code})
+    assert again.status_code == 401, "a code works once"
+    # A lost phone: an administrator removes the factor; the person's sessions end.
+    fresh = {"Authorization": f"Bearer {with_code.json()['access_token']}"}
+    assert httpx.post(f"{gw}/api/v1/users/{user}/second-factor-reset", headers=stack.admin_headers()).status_code == 204
+    ended = httpx.get(f"{gw}/api/v1/alerts", headers=fresh)
+    assert ended.status_code == 401 and "second factor was reset" in ended.json()["detail"]
+    assert sign_in(gw, user).status_code == 200
