@@ -129,6 +129,8 @@ ACCESS: dict[str, frozenset[str]] = {
     # operations
     **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS
        for service in ("gateway", "ledger", "payments", "performance", "alerting", "sync")},
+    **{f"POST /api/v1/admin/dead-letters/{service}/{{letter_id}}/replay": OPERATORS
+       for service in ("gateway", "ledger", "payments", "performance", "alerting", "sync")},
 }
 
 
@@ -161,5 +163,7 @@ def template_of(method: str, path: str) -> str | None:
 
 
 async def authorize(request: Request, principal: CurrentPrincipal) -> None:
-    """The table's check in a service, on the route the request matched."""
+    """The table's check in a service, on the route the request matched; the caller is then at hand as
+    `request.state.principal`, as at the gateway."""
     admitted(principal, request.method, request.scope["route"].path)
+    request.state.principal = principal

@@ -3,7 +3,7 @@
 from alembic import op
 from sqlalchemy.util import await_only
 
-from backbone.tables import PLUMBING_DDL
+from backbone.tables import DEAD_LETTER_REPLAY_DDL, PLUMBING_DDL
 
 
 def execute_script(sql: str) -> None:
@@ -14,3 +14,8 @@ def execute_script(sql: str) -> None:
 def create_plumbing(schema: str) -> None:
     """Create the event store, outbox, tracking, dead-letter and idempotency tables of a schema."""
     execute_script(PLUMBING_DDL.format(s=schema))
+
+
+def add_dead_letter_replay(schema: str) -> None:
+    """Let a schema's dead letters record their replay."""
+    execute_script(DEAD_LETTER_REPLAY_DDL.format(s=schema))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
@@ -20,6 +20,7 @@ from backbone.access import authorize
 from backbone.bus import create_producer, ensure_topics
 from backbone.consumer import ConsumerRunner, Handler
 from backbone.db import create_engine, wait_for_database
+from backbone.dead_letters import replay
 from backbone.errors import ServiceUnavailable, document_problems, install_problem_handlers
 from backbone.eventstore import EventStore, InlineProjection
 from backbone.idempotency import IdempotencyMiddleware
@@ -221,13 +222,23 @@ def _ops_router(spec: ServiceSpec) -> APIRouter:
 
     @router.get("/api/v1/admin/dead-letters/" + spec.name, tags=["operations"], dependencies=[Depends(spec.guard)])
     async def dead_letters(runtime: RuntimeDep, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, object]]:
-        """Events this service's consumers could not apply (operators' view)."""
+        """Events this service's consumers could not apply (operators' view), replayed ones included."""
         t = runtime.tables.dead_letters
         async with runtime.engine.connect() as conn:
             rows = await conn.execute(
                 select(t.c.id, t.c.consumer, t.c.topic, t.c.partition, t.c.offset, t.c.event_id, t.c.event_type,
-                       t.c.error, t.c.attempts, t.c.failed_at).order_by(t.c.id.desc()).limit(limit)
+                       t.c.error, t.c.attempts, t.c.failed_at, t.c.replayed_at, t.c.replayed_by)
+                .order_by(t.c.id.desc()).limit(limit)
             )
             return [dict(r._mapping) for r in rows]
+
+    @router.post("/api/v1/admin/dead-letters/" + spec.name + "/{letter_id}/replay", tags=["operations"],
+                 dependencies=[Depends(spec.guard)])
+    async def replay_dead_letter(request: Request, runtime: RuntimeDep,
+                                 letter_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> dict[str, object]:
+        """Apply a dead letter's event again, once its cause is fixed; a 409 says why it failed again."""
+        handlers = {cs.name: cs.handlers(runtime) for cs in spec.consumers}
+        return await replay(runtime.engine, runtime.tables, letter_id, handlers,
+                            actor=request.state.principal.subject)
 
     return router

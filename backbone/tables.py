@@ -74,6 +74,8 @@ def plumbing_tables(metadata: MetaData) -> PlumbingTables:
         Column("error", Text, nullable=False),
         Column("attempts", Integer, nullable=False),
         Column("failed_at", DateTime(timezone=True)),
+        Column("replayed_at", DateTime(timezone=True)),
+        Column("replayed_by", Text),
     )
     idempotency = Table(
         "idempotency_keys",
@@ -157,4 +159,11 @@ CREATE TABLE {s}.idempotency_keys (
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (principal, key)
 );
+"""
+
+# Added later (each service's migration): dead letters an operator replayed once the cause was fixed, when and
+# by whom (kept, not deleted).
+DEAD_LETTER_REPLAY_DDL = """
+ALTER TABLE {s}.dead_letters ADD COLUMN replayed_at timestamptz;
+ALTER TABLE {s}.dead_letters ADD COLUMN replayed_by text;
 """

@@ -41,7 +41,7 @@ _DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encodi
 def service_for(path: str) -> str:
     """The service behind a public path (without the /api/v1 prefix)."""
     parts = path.strip("/").split("/")
-    if parts[:2] == ["admin", "dead-letters"] and len(parts) == 3 and parts[2] in SERVICES:
+    if parts[:2] == ["admin", "dead-letters"] and len(parts) >= 3 and parts[2] in SERVICES:
         return parts[2]
     service = ROUTES.get(parts[0])
     if service is None:

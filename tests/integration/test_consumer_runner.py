@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from backbone.bus import ensure_topics, to_message
 from backbone.consumer import ConsumerRunner
+from backbone.dead_letters import ReplayRefused, replay
 from contracts.catalog import DEAD_LETTER_TOPIC
 from contracts.envelope import EventEnvelope, EventMetadata
 from tests.integration.conftest import wait_until
@@ -130,3 +131,33 @@ async def _dlq_errors(servers, kit) -> set[str]:
     finally:
         await consumer.stop()
     return found
+
+
+async def test_a_dead_letter_is_replayed_once_its_cause_is_fixed_and_only_once(engine, kit, producer, servers):
+    fixed = {"yet": False}
+    handler = recording(kit)
+
+    async def flaky(conn, env):
+        if fixed["yet"]:
+            env = env.model_copy(update={"payload": {"note": env.payload["note"].replace("boom", "fixed")}})
+        await handler(conn, env)
+    await send(producer, kit.topic, event("boom-replay"))
+    await send(producer, kit.topic, event("next", version=2))
+    task = asyncio.create_task(runner_for(kit, engine, producer, servers, flaky).run())
+    try:
+        await wait_until(lambda: _has(engine, kit, 1))
+    finally:
+        task.cancel()
+    async with engine.connect() as conn:
+        letter = (await conn.execute(select(kit.tables.dead_letters))).one()
+    handlers = {f"test-{kit.schema}": {"test.NoteAdded": flaky}}
+    # Replayed before the fix: it fails again, is counted, and stays.
+    with pytest.raises(ReplayRefused, match="cannot apply boom-replay"):
+        await replay(engine, kit.tables, letter.id, handlers, actor="运维-李")
+    fixed["yet"] = True
+    done = await replay(engine, kit.tables, letter.id, handlers, actor="运维-李")
+    assert (done["attempts"], done["replayed_by"]) == (3, "运维-李") and done["replayed_at"]
+    assert await effect_notes(engine, kit) == ["next", "fixed-replay"]
+    with pytest.raises(ReplayRefused, match="was replayed"):
+        await replay(engine, kit.tables, letter.id, handlers, actor="运维-李")
+    assert await effect_notes(engine, kit) == ["next", "fixed-replay"], "replayed once"
