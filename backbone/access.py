@@ -12,14 +12,14 @@ from functools import cache
 from fastapi import Request
 
 from backbone.errors import Forbidden
-from backbone.identity import CurrentPrincipal, Principal
+from backbone.identity import MACHINE_ROLES, CurrentPrincipal, Principal
 
 ADMIN, TREASURY, BUDGET, DIVISION = "admin", "treasury", "budget", "division"
 SUPERVISION, INFO_CENTER, POVERTY_OFFICE, DISTRICT = "supervision", "info_center", "poverty_office", "district"
 TREASURY_SYSTEM, PROVINCE_SYSTEM = "treasury_system", "province_system"
 
 PEOPLE = frozenset({ADMIN, TREASURY, BUDGET, DIVISION, SUPERVISION, INFO_CENTER, POVERTY_OFFICE, DISTRICT})
-MACHINES = frozenset({TREASURY_SYSTEM, PROVINCE_SYSTEM})
+MACHINES = MACHINE_ROLES
 ROLES = PEOPLE | MACHINES
 PUBLIC = frozenset({"*"})  # no identity needed
 

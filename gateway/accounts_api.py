@@ -1,20 +1,16 @@
 """Routes of signing in and out and of passwords."""
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from backbone.errors import Forbidden
-from backbone.identity import Principal
 from backbone.service import RuntimeDep
 from gateway.accounts import (change_password, confirm_second_factor, enrol_second_factor, known_person,
                               reset_password, reset_second_factor, sign_in, sign_out)
-from gateway.keys_api import caller
+from gateway.auth import Caller
 from gateway.second_factor import provisioning_uri
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
-Caller = Annotated[Principal, Depends(caller)]
 
 
 class TokenRequest(BaseModel):
@@ -43,9 +39,9 @@ async def token(body: TokenRequest, request: Request, runtime: RuntimeDep) -> To
     first. Sign-ins from one address are rate limited (FUNDWATCH_RATE_LIMIT_SIGN_IN)."""
     # The audit trail names who tried, but never keeps what was typed as a name unless it is one: a password
     # typed into the name field would stay in the append-only trail for good.
+    await request.app.state.authenticate.admit_sign_in(request)
     known = await known_person(runtime.engine, body.username)
     request.state.audit_actor = body.username if known else "(unknown user name)"
-    await request.app.state.authenticate.admit_sign_in(request)
     signed_in = await sign_in(runtime.engine, runtime.store, runtime.settings, body.username, body.password,
                               body.code)
     return TokenResponse(access_token=signed_in.access_token, expires_in=runtime.settings.token_ttl_seconds,
@@ -56,8 +52,6 @@ async def token(body: TokenRequest, request: Request, runtime: RuntimeDep) -> To
 @router.post("/auth/logout", status_code=204, response_class=Response)
 async def logout(principal: Caller, request: Request, runtime: RuntimeDep) -> Response:
     """End this session: its token stops working at once."""
-    if request.state.session_id is None:
-        raise Forbidden("machine keys have no session; an administrator revokes a key instead")
     await sign_out(runtime.engine, request.state.session_id)
     request.app.state.authenticate.forget_sessions(principal.subject)
     return Response(status_code=204)
@@ -73,11 +67,12 @@ class PasswordChange(BaseModel):
 @router.post("/auth/password", status_code=204, response_class=Response)
 async def new_password(body: PasswordChange, principal: Caller, request: Request, runtime: RuntimeDep) -> Response:
     """Change one's own password; every session of the person ends, so sign in again with the new one."""
-    if request.state.session_id is None:
-        raise Forbidden("machine keys have no password")
-    await change_password(runtime.engine, runtime.store, runtime.settings, principal.subject,
-                          body.current_password, body.new_password)
-    request.app.state.authenticate.forget_sessions(principal.subject)
+    try:
+        await change_password(runtime.engine, runtime.store, runtime.settings, principal.subject,
+                              body.current_password, body.new_password)
+    finally:
+        # Changed, or locked by a wrong current password: either way the person's sessions ended.
+        request.app.state.authenticate.forget_sessions(principal.subject)
     return Response(status_code=204)
 
 
@@ -103,8 +98,6 @@ class Enrolment(BaseModel):
 async def enrol(principal: Caller, request: Request, runtime: RuntimeDep) -> Enrolment:
     """Start enrolling an authenticator app (TOTP) as one's second sign-in factor; it counts once a code from it
     is confirmed. Required of the roles in FUNDWATCH_SECOND_FACTOR_ROLES (administrators)."""
-    if request.state.session_id is None:
-        raise Forbidden("machine keys have no second factor")
     secret = await enrol_second_factor(runtime.engine, runtime.settings, principal.subject)
     return Enrolment(secret=secret, otpauth_uri=provisioning_uri(secret, principal.subject))
 
@@ -116,8 +109,6 @@ class Confirmation(BaseModel):
 @router.post("/auth/second-factor/confirmation", status_code=204, response_class=Response)
 async def confirm(body: Confirmation, principal: Caller, request: Request, runtime: RuntimeDep) -> Response:
     """Confirm the app with its current code: from now on, signing in asks for a code too."""
-    if request.state.session_id is None:
-        raise Forbidden("machine keys have no second factor")
     await confirm_second_factor(runtime.engine, runtime.store, runtime.settings, principal.subject,
                                 request.state.session_id, body.code)
     request.app.state.authenticate.forget_sessions(principal.subject)

@@ -46,7 +46,7 @@ async def merge_openapi(request: Request, runtime: RuntimeDep) -> dict[str, Any]
     return merge({**docs, "gateway": request.app.openapi()})
 
 
-@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+@router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
 async def proxy(path: str, request: Request, runtime: RuntimeDep) -> StreamingResponse:
     """Everything else belongs to a service: authenticate, then forward."""
     refuse_direct_export(path)

@@ -4,11 +4,11 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import uuid4
 
 import jwt
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 API_KEY_CACHE_SECONDS = 30.0
 API_KEY_CACHE_SIZE = 1000
 TOKEN_AUDIENCE = "fundwatch"
-TREASURY_SYSTEM = "treasury-system"
+TREASURY_SYSTEM_SUBJECT = "treasury-system"  # the bootstrap key's machine
 # A session's last use is written at most this often: the idle limit is kept to within it.
 TOUCH_SECONDS = 30
 # Why a session ended, as the person is told.
@@ -46,8 +46,9 @@ SESSION_CACHE_SIZE = 10_000
 # All a person with a one-time password may do until it is changed.
 PASSWORD_CHANGE_ONLY = {("POST", "/api/v1/auth/password"), ("POST", "/api/v1/auth/logout")}
 # All a person who must use a second factor, and has none yet, may do until it is enrolled.
+# (The password change too: a one-time password comes first, and ends the session.)
 SECOND_FACTOR_ONLY = {("POST", "/api/v1/auth/second-factor/enrollment"),
-                      ("POST", "/api/v1/auth/second-factor/confirmation"), ("POST", "/api/v1/auth/logout")}
+                      ("POST", "/api/v1/auth/second-factor/confirmation"), *PASSWORD_CHANGE_ONLY}
 
 
 def key_digest(api_key: str) -> str:
@@ -64,7 +65,7 @@ def issue_access_token(principal: Principal, session_id: str, expires_at: dateti
 
 
 @dataclass(frozen=True)
-class Caller:
+class Authenticated:
     """Who a request comes from, and what the edge needs to know about it beyond the principal."""
 
     principal: Principal
@@ -79,7 +80,7 @@ class Authenticator:
         self.engine = engine
         self.settings = settings
         self.limits = RateLimits(settings)
-        self._keys: dict[str, tuple[float, Caller, datetime | None]] = {}
+        self._keys: dict[str, tuple[float, Authenticated, datetime | None]] = {}
         self._sessions: dict[str, tuple[float, str, datetime, bool, bool]] = {}
 
     async def __call__(self, request: Request) -> Principal:
@@ -96,7 +97,7 @@ class Authenticator:
         await self.limits.admit(caller.principal.subject, self.limits.limit_of(caller.principal, caller.rate_limit))
         return caller.principal
 
-    async def _from_token(self, token: str, request: Request) -> Caller:
+    async def _from_token(self, token: str, request: Request) -> Authenticated:
         try:
             claims: dict[str, Any] = jwt.decode(token, self.settings.jwt_secret.get_secret_value(),
                                                 algorithms=["HS256"], audience=TOKEN_AUDIENCE,
@@ -117,7 +118,7 @@ class Authenticator:
         principal = Principal(subject=claims["sub"], roles=claims.get("roles", []), org_unit=claims.get("org_unit"),
                               division=claims.get("division"), pii=bool(claims.get("pii")),
                               session_expires=claims["exp"])
-        return Caller(principal, session_id=claims["sid"])
+        return Authenticated(principal, session_id=claims["sid"])
 
     async def _open_session(self, session_id: str, username: str) -> tuple[bool, bool]:
         """Whether the session must change its password, and enrol a second factor, before anything else;
@@ -154,7 +155,7 @@ class Authenticator:
         self._sessions[session_id] = (time.monotonic(), username, last_seen, *restrictions)
         return restrictions
 
-    async def _from_api_key(self, api_key: str) -> Caller:
+    async def _from_api_key(self, api_key: str) -> Authenticated:
         digest = key_digest(api_key)
         now = datetime.now(UTC)
         cached = self._keys.get(digest)
@@ -167,7 +168,7 @@ class Authenticator:
             # Only valid keys are remembered: random keys cannot grow the cache.
             self._keys.pop(digest, None)
             raise Unauthorized("the API key is not valid")
-        caller = Caller(Principal(subject=row.subject, roles=list(row.roles), org_unit=row.org_unit),
+        caller = Authenticated(Principal(subject=row.subject, roles=list(row.roles), org_unit=row.org_unit),
                         rate_limit=row.rate_limit)
         if len(self._keys) >= API_KEY_CACHE_SIZE:
             self._keys.clear()
@@ -202,6 +203,15 @@ class Authenticator:
 
 
 PROXY_ROUTE = "/api/v1/{path:path}"
+
+
+async def caller(request: Request) -> Principal:
+    """The caller of a route the gateway answers itself, as the guard authenticated it (the access table has
+    decided its roles may use the route)."""
+    return request.state.principal
+
+
+Caller = Annotated[Principal, Depends(caller)]
 
 
 async def guard(request: Request) -> None:
@@ -240,6 +250,6 @@ async def bootstrap_accounts(runtime: Runtime) -> None:
         # issued through the API are left alone.
         await conn.execute(delete(api_keys).where(api_keys.c.bootstrap.is_(True), api_keys.c.key_hash != current))
         await conn.execute(pg_insert(api_keys).values(
-            key_hash=current, key_id=current[:12], subject=TREASURY_SYSTEM, roles=["treasury_system"],
+            key_hash=current, key_id=current[:12], subject=TREASURY_SYSTEM_SUBJECT, roles=["treasury_system"],
             org_unit=CITY_ORG_UNIT, created_at=datetime.now(UTC), bootstrap=True,
         ).on_conflict_do_nothing())

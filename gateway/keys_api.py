@@ -2,9 +2,9 @@
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 from limits import parse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select, update
@@ -15,18 +15,12 @@ from backbone.identity import Principal
 from backbone.service import Runtime, RuntimeDep
 from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated
 from contracts.values import ORG_UNITS
-from gateway.auth import key_digest
+from gateway.auth import Caller, key_digest
 from gateway.projections import api_keys
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-async def caller(request: Request) -> Principal:
-    """The caller of a route the gateway answers itself, as the guard authenticated it."""
-    return request.state.principal
-
-
-Administrator = Annotated[Principal, Depends(caller)]  # the access table admits administrators only
 
 
 class KeyRequest(BaseModel):
@@ -66,7 +60,7 @@ class IssuedKey(KeyOut):
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=IssuedKey)
-async def issue_key(body: KeyRequest, principal: Administrator, runtime: RuntimeDep) -> IssuedKey:
+async def issue_key(body: KeyRequest, principal: Caller, runtime: RuntimeDep) -> IssuedKey:
     """Issue a key for a machine; to replace one, rotate it."""
     if body.org_unit is not None and body.org_unit not in ORG_UNITS:
         raise InvalidInput("unknown org unit", errors=[{"field": "org_unit", "message": f"{body.org_unit!r}"}])
@@ -93,7 +87,7 @@ async def _issue(conn: AsyncConnection, runtime: Runtime, principal: Principal, 
 
 
 @router.get("/api-keys", response_model=list[KeyOut])
-async def list_keys(_: Administrator, runtime: RuntimeDep) -> list[KeyOut]:
+async def list_keys(_: Caller, runtime: RuntimeDep) -> list[KeyOut]:
     """Every key, without the keys themselves."""
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(select(api_keys).order_by(api_keys.c.created_at))).all()
@@ -107,7 +101,7 @@ class Revocation(BaseModel):
 
 
 @router.post("/api-keys/{key_id}/revocation", response_model=KeyOut)
-async def revoke_key(key_id: str, body: Revocation, request: Request, principal: Administrator,
+async def revoke_key(key_id: str, body: Revocation, request: Request, principal: Caller,
                      runtime: RuntimeDep) -> KeyOut:
     """Stop a key from working (at once here, within the cache time on other gateways)."""
     async with runtime.engine.begin() as conn:
@@ -137,7 +131,7 @@ class RotatedKey(BaseModel):
 
 
 @router.post("/api-keys/{key_id}/rotation", status_code=status.HTTP_201_CREATED, response_model=RotatedKey)
-async def rotate_key(key_id: str, body: Rotation, request: Request, principal: Administrator,
+async def rotate_key(key_id: str, body: Rotation, request: Request, principal: Caller,
                      runtime: RuntimeDep) -> RotatedKey:
     """Replace a key: a new one with the same machine, roles and org unit, while the old one stays valid for
     `overlap_hours` (both work during the switch), then expires by itself."""

@@ -1,7 +1,7 @@
 """The password policy (口令复杂度, 等级保护 2.0 三级) and one-time passwords. No I/O.
 
 A password has at least 8 characters from at least three of four classes (lower case, upper
-case, digits, other characters), and is not the user name. Hashing is argon2 (`pwdlib`).
+case, digits, other characters), and does not contain the user name. Hashing is argon2 (`pwdlib`).
 """
 
 import secrets

@@ -13,7 +13,8 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from backbone.errors import TooManyRequests
-from backbone.identity import MACHINE_ROLES, Principal
+from backbone.access import MACHINES
+from backbone.identity import Principal
 from backbone.settings import Settings
 
 
@@ -32,7 +33,7 @@ class RateLimits:
             if own not in self._parsed:
                 self._parsed[own] = parse(own)
             return self._parsed[own]
-        return self._machine if principal.has_any(*MACHINE_ROLES) else self._person
+        return self._machine if principal.has_any(*MACHINES) else self._person
 
     async def admit(self, key: str, limit: RateLimitItem) -> None:
         """Count one request of `key`; TooManyRequests, saying when to come back, when over the limit."""

@@ -25,8 +25,6 @@ ROUTES: dict[str, str] = {
     "rule-proposals": "alerting",
     "requirements": "alerting",
     "dispositions": "alerting",
-    "reports": "sync",
-    "sync": "sync",
 }
 SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
 

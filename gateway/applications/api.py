@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4, uuid5
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Row, and_, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -34,7 +34,7 @@ from gateway.audit.chain import AuditEntry
 from gateway.audit.consumers import REVEAL
 from gateway.audit.recording import client_ip, current_trace_id
 from gateway.audit.trail import append_entries
-from gateway.keys_api import caller
+from gateway.auth import Caller
 from gateway.projections import users
 
 log = structlog.get_logger(__name__)
@@ -43,9 +43,6 @@ router = APIRouter(prefix="/api/v1", tags=["permission applications"])
 KEYED_IDS = UUID("6f1c2b0e-25a3-4c8e-9d1f-3a5e7b9c0d21")
 
 
-Caller = Annotated[Principal, Depends(caller)]
-# Who may apply, review or answer is the access table's (backbone/access.py).
-Applicant = Reviewer = Caller
 
 
 class ApplicationOut(BaseModel):
@@ -95,7 +92,7 @@ def application_out(row: Row[Any]) -> ApplicationOut:
 
 
 @router.post("/permission-applications", status_code=201, response_model=ApplicationOut)
-async def submit(body: ApplicationIn, response: Response, principal: Applicant, runtime: RuntimeDep,
+async def submit(body: ApplicationIn, response: Response, principal: Caller, runtime: RuntimeDep,
                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None
                  ) -> ApplicationOut:
     """Apply to open, change or revoke a person's account (附件3, 第二十五条(一)).
@@ -229,7 +226,7 @@ async def list_applications(
 
 @router.get("/permission-applications/form", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "附件3 with the applications of a status."}})
-async def export_form(principal: Reviewer, request: Request, runtime: RuntimeDep,
+async def export_form(principal: Caller, request: Request, runtime: RuntimeDep,
                       status: Status = Query(Status.FORWARDED, description="Default: those reported to the province.")
                       ) -> Response:
     """财政扶贫资金动态监控平台用户权限申请表 (附件3): full ID numbers for callers with the PII permission."""
@@ -273,7 +270,7 @@ async def get_application(application_id: str, principal: Caller, runtime: Runti
 
 
 @router.post("/permission-applications/{application_id}/resubmission", response_model=ApplicationOut)
-async def resubmit(application_id: str, body: ApplicationForm, principal: Applicant,
+async def resubmit(application_id: str, body: ApplicationForm, principal: Caller,
                    runtime: RuntimeDep) -> ApplicationOut:
     """The applicant corrects a returned application and hands it in again (the whole form)."""
     async with runtime.engine.begin() as conn:

@@ -1,5 +1,5 @@
 """The permission application lifecycle (第二十五条): one transition table, who may take which step, the
-account change an approval makes, and the one-time password of a new account. No I/O.
+account change an approval makes, and the separation of duties between the steps. No I/O.
 
     submitted ──accept──▶ forwarded ──approve──▶ approved ──issue──▶ issued   (开通 only)
         │  ▲                   └──reject──▶ rejected

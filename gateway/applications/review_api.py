@@ -17,15 +17,15 @@ from contracts.envelope import DomainEvent
 from contracts.gateway import (PermissionApplicationDecided, PermissionApplicationForwarded,
                                PermissionApplicationReturned, PermissionForm)
 from gateway.accounts import end_sessions
-from gateway.applications.api import (ApplicationOut, Caller, Reviewer, append_step, application_out, application_row,
+from gateway.applications.api import (ApplicationOut, append_step, application_out, application_row,
                                       visible_row)
 from gateway.applications.domain import Kind, Status, Step, account_event, check_independent, next_status
 from gateway.applications.projections import stream_of
+from gateway.auth import Caller
 from gateway.projections import users
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["permission applications"])
-Answerer = Caller
 
 
 class ReviewIn(BaseModel):
@@ -36,7 +36,7 @@ class ReviewIn(BaseModel):
 
 
 @router.post("/permission-applications/{application_id}/review", response_model=ApplicationOut)
-async def review(application_id: str, body: ReviewIn, principal: Reviewer, runtime: RuntimeDep) -> ApplicationOut:
+async def review(application_id: str, body: ReviewIn, principal: Caller, runtime: RuntimeDep) -> ApplicationOut:
     """The treasury division accepts an application and reports it to the province, or sends it back."""
     if body.decision == "returned" and not body.reason:
         raise InvalidInput("say why it goes back", errors=[{"field": "reason", "message": "required when returned"}])
@@ -64,7 +64,7 @@ class FeedbackIn(BaseModel):
 
 
 @router.post("/permission-applications/{application_id}/feedback", response_model=ApplicationOut)
-async def feedback(application_id: str, body: FeedbackIn, principal: Answerer, request: Request,
+async def feedback(application_id: str, body: FeedbackIn, principal: Caller, request: Request,
                    runtime: RuntimeDep) -> ApplicationOut:
     """The province's answer, from its platform or recorded from paper by the treasury division; an approval
     opens, changes or revokes the account in the same transaction."""

@@ -14,9 +14,9 @@ import structlog
 from backbone.errors import ConcurrencyConflict, NotFound
 from backbone.service import RuntimeDep
 from contracts.gateway import InitialPasswordIssued
-from gateway.applications.api import Caller
 from gateway.applications.domain import Kind, Status, Step, next_status
 from gateway.applications.projections import applications
+from gateway.auth import Caller
 from gateway.passwords import one_time_password, password_hash
 from gateway.projections import credentials, users
 

@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     verdict = asyncio.run(verify())
     print(verdict.message())
+    if verdict.intact:
+        # Kept outside the database, the head shows a chain cut off at its end or rewritten whole.
+        print(f"head: {verdict.head}")
     return 0 if verdict.intact else 1
 
 

@@ -20,13 +20,16 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 class AuditEntryOut(BaseModel):
     seq: int = Field(description="Position in the chain, from 1, without gaps.")
     at: datetime
-    actor: str = Field(description="User name or machine account; for a sign-in the name tried; `anonymous`.")
+    actor: str = Field(description="User name or machine account; for a sign-in the name tried if it is an "
+                                   "account's, else `(unknown user name)`; `anonymous`.")
     org_unit: str | None
     client_ip: str | None = Field(description="The caller's address (none for reads reported by a service).")
-    action: str = Field(description="`METHOD /api/v1/…` of a request, or `auth.login`, `auth.login_failed`, "
-                                    "`personal_data.reveal`.")
-    target: str = Field(description="The path with its query, or the masked ID number that was read.")
-    outcome: str = Field(description="The HTTP status, or `found` / `not_found` for a read of personal data.")
+    action: str = Field(description="`METHOD /api/v1/…` (the endpoint as the access table names it), or "
+                                    "`auth.login`, `auth.login_failed`, `personal_data.reveal`.")
+    target: str = Field(description="The path with its query; for a read of personal data the masked ID number, "
+                                    "or `附件3 (status): N persons` for the permission form with full numbers.")
+    outcome: str = Field(description="The HTTP status; for a read of personal data `found` / `not_found`, or "
+                                     "`shown` for the permission form.")
     trace_id: str | None = Field(description="W3C trace id of the request.")
     hash: str
 
@@ -55,7 +58,7 @@ async def search_audit(
     where = [condition(value) for value, condition in wanted if value is not None]
     if cursor:
         at, seq = decode_cursor(cursor)
-        if not (seq.isascii() and seq.isdigit()):
+        if not (seq.isascii() and seq.isdigit()) or int(seq) > 2**63 - 1:
             raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}])
         where.append(tuple_(c.at, c.seq) < (cursor_instant(at), int(seq)))
     async with runtime.engine.connect() as conn:

@@ -1,5 +1,5 @@
 """Permission applications (第二十五条, 附件3): the transition table, who may apply, the form's checks and rows,
-and the one-time password of a new account."""
+and who may take which step."""
 
 import itertools
 
