@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.access import MACHINES
 from backbone.errors import InvalidInput, NotFound
 from backbone.identity import Principal
 from backbone.service import Runtime, RuntimeDep
@@ -27,7 +28,7 @@ class KeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: str = Field(min_length=1, max_length=100, examples=["treasury-system"])
-    roles: list[Literal["treasury_system", "province_system"]] = Field(min_length=1)
+    roles: list[Literal[tuple(sorted(MACHINES))]] = Field(min_length=1)  # type: ignore[valid-type]
     org_unit: str | None = Field(None, description="One of the seeded org units; the city by default.")
     expires_in_days: int | None = Field(365, ge=1, le=3650, description="None: until revoked.")
     rate_limit: str | None = Field(None, examples=["20000/minute"], description=(

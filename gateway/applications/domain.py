@@ -10,6 +10,7 @@ account change an approval makes, and the separation of duties between the steps
 
 from enum import StrEnum
 
+from backbone.access import ADMIN, PROVINCE_SYSTEM, SUPERVISION, TREASURY
 from backbone.errors import DomainError
 from backbone.identity import Principal
 from contracts.gateway import PermissionForm, UserChanged, UserRegistered, UserRevoked
@@ -54,7 +55,7 @@ OPEN_STATUSES = (Status.SUBMITTED, Status.RETURNED, Status.FORWARDED)
 # Who takes each step: competent divisions and districts apply (the treasury division and administrators
 # for anyone); the treasury division reviews; the provincial platform answers, or the treasury division
 # records a paper answer; administrators issue passwords. Supervision reads everything.
-READERS_OF_ALL = ("treasury", "admin", "supervision", "province_system")
+READERS_OF_ALL = (TREASURY, ADMIN, SUPERVISION, PROVINCE_SYSTEM)
 
 
 class StepOutOfTurn(DomainError):
@@ -78,7 +79,7 @@ def next_status(status: Status, step: Step, kind: Kind) -> Status:
 def may_apply(principal: Principal, org_unit: str, division: str | None) -> bool:
     """Whether the caller may apply for a person placed there: a district for its own org unit, a division
     for its own division, the treasury division and administrators for anyone."""
-    if principal.has_any("treasury", "admin"):
+    if principal.has_any(TREASURY, ADMIN):
         return True
     if "district" in principal.roles and division is None and org_unit == principal.org_unit:
         return True

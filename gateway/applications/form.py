@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from backbone.access import PEOPLE
 from backbone.errors import InvalidInput
 from backbone.pii import check_id_number
 from backbone.workdays import SHANGHAI
@@ -18,8 +19,7 @@ FORM_TITLE = "财政扶贫资金动态监控平台用户权限申请表"
 FORM_HEADERS = ["序号", "处室", "姓名", "身份证号", "职务", "联系电话", "权限", "备注"]
 KIND_NAMES = {Kind.GRANT: "开通", Kind.CHANGE: "变更", Kind.REVOKE: "撤销"}
 # The roles of people (DESIGN §5); machine roles come with API keys, never through this form.
-PersonRole = Literal["admin", "treasury", "budget", "division", "supervision", "info_center", "poverty_office",
-                     "district"]
+PersonRole = Literal[tuple(sorted(PEOPLE))]  # type: ignore[valid-type]
 ROLE_NAMES = {"admin": "系统管理员", "treasury": "国库处", "budget": "预算处", "division": "主管处室",
               "supervision": "监督局", "info_center": "信息中心", "poverty_office": "局脱贫办",
               "district": "区（开发区）财政局"}

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import structlog
 
+from backbone.access import PROVINCE_SYSTEM
 from backbone.errors import ConcurrencyConflict, InvalidInput
 from backbone.identity import Principal
 from backbone.service import Runtime, RuntimeDep
@@ -72,7 +73,7 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
         row = await visible_row(conn, principal, application_id, lock=True)
         kind = Kind(row.kind)
         next_status(Status(row.status), Step.APPROVE if body.decision == "approved" else Step.REJECT, kind)
-        channel = "platform" if principal.has_any("province_system") else "paper"
+        channel = "platform" if principal.has_any(PROVINCE_SYSTEM) else "paper"
         if channel == "paper":
             # Whoever records the province's paper answer made, reviewed and is the subject of none of it.
             forwarded = [e for e in await runtime.store.read_stream(conn, stream_of(application_id))
