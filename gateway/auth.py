@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import structlog
 
-from backbone.access import ACCESS, PUBLIC, admitted, template_of
+from backbone.access import ACCESS, ADMIN, PUBLIC, TREASURY_SYSTEM, admitted, template_of
 from backbone.errors import ConcurrencyConflict, Forbidden, NotFound, Unauthorized
 from backbone.identity import Principal
 from backbone.service import Runtime
@@ -235,7 +235,7 @@ async def bootstrap_accounts(runtime: Runtime) -> None:
             exists = await conn.scalar(select(users.c.username).where(users.c.username == settings.admin_user))
             if exists is None:
                 event = UserRegistered(username=settings.admin_user, display_name="系统管理员",
-                                       org_unit=CITY_ORG_UNIT, roles=["admin"], pii=False)
+                                       org_unit=CITY_ORG_UNIT, roles=[ADMIN], pii=False)
                 await store.append(conn, stream_id=f"user-{settings.admin_user}", stream_type="user",
                                    expected_version=0, events=[event], meta=store.metadata(actor="system:bootstrap"))
                 await conn.execute(credentials.insert().values(
@@ -250,6 +250,6 @@ async def bootstrap_accounts(runtime: Runtime) -> None:
         # issued through the API are left alone.
         await conn.execute(delete(api_keys).where(api_keys.c.bootstrap.is_(True), api_keys.c.key_hash != current))
         await conn.execute(pg_insert(api_keys).values(
-            key_hash=current, key_id=current[:12], subject=TREASURY_SYSTEM_SUBJECT, roles=["treasury_system"],
+            key_hash=current, key_id=current[:12], subject=TREASURY_SYSTEM_SUBJECT, roles=[TREASURY_SYSTEM],
             org_unit=CITY_ORG_UNIT, created_at=datetime.now(UTC), bootstrap=True,
         ).on_conflict_do_nothing())
