@@ -1,32 +1,35 @@
 """Export routes of the gateway: request an export, the poverty office co-signs it, the requester downloads it once."""
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import httpx
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from backbone.errors import InvalidInput, NotFound, ServiceUnavailable
 from backbone.eventstore import NewStream
-from backbone.identity import Principal
+from backbone.identity import ExportGrant, Principal
 from backbone.paging import XLSX, cursor_instant, decode_cursor, encode_cursor
 from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import EventMetadata
 from contracts.gateway import ExportDownloaded, ExportRequested
-from gateway.exports.domain import (COSIGNER_ROLE, ExportRequest, ExportStatus, check_download,
+from gateway.auth import Caller
+from gateway.exports.domain import (COSIGNER_ROLE, ExportOutOfTurn, ExportRequest, ExportStatus, check_download,
                                     check_request, cosign)
 from gateway.exports.download import fetch_export, passed_headers
 from gateway.exports.projections import export_requests
-from gateway.auth import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 ex = export_requests.c
+# Longer than any service takes to build a file: an older claim is a download that died on the way.
+CLAIM_LASTS = timedelta(minutes=10)
 
 
 class ExportIn(BaseModel):
@@ -73,7 +76,8 @@ class ExportPage(BaseModel):
 
 
 def _request(row: Any) -> ExportRequest:
-    return ExportRequest(**{k: v for k, v in row._mapping.items() if k != "status"}, status=ExportStatus(row.status))
+    fields = {f.name for f in dataclasses.fields(ExportRequest)} - {"status"}
+    return ExportRequest(**{k: v for k, v in row._mapping.items() if k in fields}, status=ExportStatus(row.status))
 
 
 def _out(request: ExportRequest, now: datetime) -> ExportOut:
@@ -180,26 +184,51 @@ async def cosign_export(export_id: str, body: CosignatureIn, principal: Caller, 
 async def download_export(export_id: str, request: Request, principal: Caller, runtime: RuntimeDep) -> Response:
     """The file of an approved export, to its requester, once, within the time limit; the service builds it within
     the requester's data scope."""
+    grant, params = await _claim(runtime, principal, export_id)
     upstream: httpx.Response | None = None
     try:
+        # No database connection is held while the service builds the file (it may take a while).
+        upstream = await fetch_export(request.app.state.http, runtime.settings, principal, grant, params)
         async with runtime.engine.begin() as conn:
-            # The row stays locked until the download is recorded: a second download waits, then finds it taken.
-            export = await _load(conn, principal, export_id, lock=True)
-            grant = check_download(export, by=principal, now=datetime.now(UTC))
-            upstream = await fetch_export(request.app.state.http, runtime.settings, principal, grant, export.params)
-            if upstream.status_code != 200:
-                # The service refused (scope, parameters): the download is not used up.
-                return Response(await upstream.aread(), status_code=upstream.status_code,
-                                headers=passed_headers(upstream))
-            await runtime.store.append(conn, stream_id=f"export-{export_id}", stream_type="export",
-                                       expected_version=await runtime.store.version(conn, f"export-{export_id}"),
-                                       events=[ExportDownloaded(export_id=export_id, downloaded_by=principal.subject)],
-                                       meta=_meta(runtime, principal))
+            await conn.execute(update(export_requests).where(export_requests.c.export_id == export_id)
+                               .values(download_claimed_at=None))
+            if upstream.status_code == 200:
+                await runtime.store.append(
+                    conn, stream_id=f"export-{export_id}", stream_type="export",
+                    expected_version=await runtime.store.version(conn, f"export-{export_id}"),
+                    events=[ExportDownloaded(export_id=export_id, downloaded_by=principal.subject)],
+                    meta=_meta(runtime, principal))
     except BaseException as exc:
         if upstream is not None:
             await upstream.aclose()
+        await _release(runtime, export_id)
         if isinstance(exc, httpx.HTTPError):
             raise ServiceUnavailable(f"the service that exports {export_id} is not reachable") from exc
         raise
+    if upstream.status_code != 200:
+        # The service refused (scope, parameters): the download is not used up.
+        return Response(await upstream.aread(), status_code=upstream.status_code, headers=passed_headers(upstream))
     return StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code, headers=passed_headers(upstream),
                              background=BackgroundTask(upstream.aclose))
+
+
+async def _claim(runtime: Runtime, principal: Principal, export_id: str) -> tuple[ExportGrant, dict[str, Any]]:
+    """The grant and the parameters, once the export is claimed for this download; a download under way is a
+    409 (a claim older than CLAIM_LASTS is taken to be a gateway that died on the way, and is taken over)."""
+    now = datetime.now(UTC)
+    async with runtime.engine.begin() as conn:
+        export = await _load(conn, principal, export_id, lock=True)
+        grant = check_download(export, by=principal, now=now)
+        claimed = (await conn.execute(select(export_requests.c.download_claimed_at)
+                                      .where(export_requests.c.export_id == export_id))).scalar()
+        if claimed is not None and now - claimed < CLAIM_LASTS:
+            raise ExportOutOfTurn(f"export {export_id} is being downloaded; it is downloaded once")
+        await conn.execute(update(export_requests).where(export_requests.c.export_id == export_id)
+                           .values(download_claimed_at=now))
+    return grant, export.params
+
+
+async def _release(runtime: Runtime, export_id: str) -> None:
+    async with runtime.engine.begin() as conn:
+        await conn.execute(update(export_requests).where(export_requests.c.export_id == export_id)
+                           .values(download_claimed_at=None))

@@ -18,6 +18,7 @@ export_requests = Table(
     Column("requested_at", DateTime(timezone=True)), Column("status", Text), Column("cosigner", Text),
     Column("opinion", Text), Column("cosigned_at", DateTime(timezone=True)),
     Column("download_until", DateTime(timezone=True)), Column("downloaded_at", DateTime(timezone=True)),
+    Column("download_claimed_at", DateTime(timezone=True)),
 )
 
 

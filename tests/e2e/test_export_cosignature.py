@@ -172,3 +172,19 @@ def test_a_service_refuses_its_export_routes_without_a_grant_for_them(stack):
     assert httpx.get(f"{ledger}/ledger/export", headers=treasury).status_code == 403
     assert httpx.get(f"{ledger}/ledger/export", headers=treasury.exporting("/payments/export")).status_code == 403
     assert httpx.get(f"{payments}/payments/export", headers=treasury.exporting("/payments/export")).status_code == 200
+
+
+def test_two_downloads_at_once_give_the_file_once(stack):
+    from concurrent.futures import ThreadPoolExecutor
+    district = signed_in("南关区财政局-赵", ["district"], org_unit="220102")
+    with stack.client() as c:
+        export_id = request_export(c, district, "/alerts/export")
+        cosign(c, export_id).raise_for_status()
+
+    def download(_: int) -> int:
+        with stack.client() as client:
+            return client.get(f"/exports/{export_id}/file", headers=district).status_code
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(download, range(2)))
+    # The second finds it being downloaded (409) or downloaded (410): never a second file.
+    assert statuses[0] == 200 and statuses[1] in (409, 410)
