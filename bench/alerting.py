@@ -27,7 +27,7 @@ from backbone.bus import to_message
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
 from bench.payments_e2e import raw_kafka
-from bench.stack import bench_stack, percentile
+from bench.stack import bench_stack, percentile, print_table
 from contracts.envelope import EventEnvelope, EventMetadata
 from contracts.payments import PaymentRecorded
 from services.alerting.rules import starter_rules
@@ -138,11 +138,7 @@ def main() -> None:
         paced = asyncio.run(through_alerting(stack.gateway, stack.database_url, stack.kafka_bootstrap, args.paced,
                                              args.rate))
         kafka = asyncio.run(raw_kafka(stack.kafka_bootstrap, args.events))
-    print(f"\nFundWatch alerting: {args.events} payment events against the starter library "
-          f"({alone['rules']} event rules on payments, plus window rules in the service)\n")
-    print(f"| {'measure':<58} | {'value':>14} | {'vs baseline':>14} |")
-    print(f"|{'-' * 60}|{'-' * 16}|{'-' * 16}|")
-    rows = [
+    rows: list[tuple[str, object, str]] = [
         ("raw aiokafka produce+consume, msgs/s (baseline)", f"{kafka['e2e_rate']:,.0f}", ""),
         ("rules alone, payments judged/s (one process, no I/O)", f"{alone['rate']:,.0f}", ""),
         ("rules alone, rule evaluations/s", f"{alone['evaluations']:,.0f}", ""),
@@ -155,8 +151,8 @@ def main() -> None:
         ("alerts raised", f"{service['alerts']:,}", ""),
         ("  by rule", ", ".join(f"{k} {v}" for k, v in sorted(service["by_rule"].items())), ""),
     ]
-    for name, value, ratio in rows:
-        print(f"| {name:<58} | {value:>14} | {ratio:>14} |")
+    print_table(f"FundWatch alerting: {args.events} payment events against the starter library "
+                f"({alone['rules']} event rules on payments, plus window rules in the service)", rows)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import httpx
 
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.settings import Settings
-from bench.stack import bench_stack, percentile
+from bench.stack import bench_stack, percentile, print_table
 
 
 def indicator(n: int) -> dict:
@@ -77,12 +77,14 @@ def main() -> None:
         rows = asyncio.run(run(stack.gateway, stack.processes.url("alerting"), stack.processes.url("ledger"),
                                args.requests, args.concurrency))
     base = {"read": rows[1][1]["rate"], "write": rows[3][1]["rate"]}
-    print(f"\n{'what':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
+    table: list[tuple[str, object, str]] = []
     for name, r in rows:
         kind = name.split()[0]
-        ratio = f"{r['rate'] / base[kind]:.2f}×" if kind in base and "baseline" not in name else ""
-        print(f"{name:40} {r['rate']:9.0f} {r['p50']:8.1f} {r['p99']:8.1f} {ratio:>12}")
-
+        ratio = f"{r['rate'] / base[kind]:.2f}× direct" if kind in base and "baseline" not in name else ""
+        table += [(f"{name}, req/s", r["rate"], ratio),
+                  ("  latency p50 / p99, ms", f"{r['p50']:,.1f} / {r['p99']:,.1f}", "")]
+    print_table(f"FundWatch gateway: {args.requests} reads, {args.requests // 4} writes, {args.concurrency} at a time",
+                table)
 
 if __name__ == "__main__":
     main()

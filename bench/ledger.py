@@ -24,7 +24,7 @@ import httpx
 
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
-from bench.stack import bench_stack, percentile
+from bench.stack import bench_stack, copy_baseline, percentile, print_table
 
 HEADER = ["指标文件号", "资金名称", "资金性质", "支出功能分类科目", "政府支出经济分类科目", "预算项目", "金额（元）",
           "预算年度", "指标来源", "发文日期", "接收日期", "主管处室", "单位", "扶贫资金标识"]
@@ -49,17 +49,6 @@ async def import_file(client: httpx.AsyncClient, headers: dict[str, str], data: 
     elapsed = time.perf_counter() - t0
     assert r.status_code == 200, r.text[:500]
     return elapsed, r.json()
-
-
-async def copy_rows(db_url: str, rows: list[list[str]]) -> float:
-    conn = await asyncpg.connect(asyncpg_dsn(db_url))
-    try:
-        await conn.execute("create temp table bench_indicators (" + ", ".join(f"c{i} text" for i in range(14)) + ")")
-        t0 = time.perf_counter()
-        await conn.copy_records_to_table("bench_indicators", records=[tuple(r) for r in rows])
-        return time.perf_counter() - t0
-    finally:
-        await conn.close()
 
 
 async def seed_payments(db_url: str, indicator_ids: list[str], n: int) -> float:
@@ -104,7 +93,7 @@ async def run(gateway: str, db_url: str, rows: int, indicators: int, payments: i
         admin = {"Authorization": f"Bearer {token['access_token']}"}
         big = indicator_rows(rows, 2030)
         import_s, _ = await import_file(client, admin, csv_bytes(big))
-        copy_s = await copy_rows(db_url, big)
+        copy_s = await copy_baseline(db_url, big)
         read_s, read = await import_file(client, admin, csv_bytes(indicator_rows(indicators, 2031)))
         seed_s = await seed_payments(db_url, read["ids"], payments)
         first = await latencies(client, admin, {"fiscal_year": "2031", "limit": "100"})
@@ -132,12 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     with bench_stack() as stack:
         results = asyncio.run(run(stack.gateway, stack.database_url, args.rows, args.indicators, args.payments))
-    print("\nFundWatch ledger: import and reads (whole stack on this machine)\n")
-    print(f"| {'measure':<58} | {'value':>14} | {'note':>14} |")
-    print(f"|{'-' * 60}|{'-' * 16}|{'-' * 16}|")
-    for name, value, note in results:
-        shown = value if isinstance(value, str) else f"{value:,.0f}"
-        print(f"| {name:<58} | {shown:>14} | {note:>14} |")
+    print_table("FundWatch ledger: import and reads (whole stack on this machine)", results, "note")
 
 
 if __name__ == "__main__":

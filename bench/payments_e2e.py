@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
-from bench.stack import DATA, bench_stack, percentile
+from bench.stack import DATA, bench_stack, percentile, print_table
 
 
 def payment(pid: str, indicator_id: str) -> dict:
@@ -167,11 +167,7 @@ def main() -> None:
         kafka_raw = asyncio.run(raw_kafka(stack.kafka_bootstrap, args.payments))
         copy_raw = asyncio.run(raw_copy(stack.database_url, args.payments))
     n = args.payments
-    print(f"\nFundWatch payments → alerts: {n} payments, batches of {args.batch}, {args.concurrency} posters, "
-          f"{os.cpu_count()} cores\n")
-    print(f"| {'measure':<56} | {'value':>12} | {'vs baseline':>13} |")
-    print(f"|{'-' * 58}|{'-' * 14}|{'-' * 15}|")
-    rows = [
+    rows: list[tuple[str, object, str]] = [
         ("raw PostgreSQL COPY, rows/s (baseline)", copy_raw["rate"], ""),
         ("raw aiokafka produce, msgs/s (baseline)", kafka_raw["produce_rate"], ""),
         ("raw aiokafka produce+consume, msgs/s (baseline)", kafka_raw["e2e_rate"], ""),
@@ -187,9 +183,8 @@ def main() -> None:
             ("  payment → alert latency p50 / p99, ms", f"{r['p50'] * 1000:,.0f} / {r['p99'] * 1000:,.0f}", ""),
             ("  alerts raised / expected", f"{r['alerts']} / {r['expected_alerts']}", ""),
         ]
-    for name, value, ratio in rows:
-        shown = "" if value is None else value if isinstance(value, str) else f"{value:,.1f}"
-        print(f"| {name:<56} | {shown:>12} | {ratio:>13} |")
+    print_table(f"FundWatch payments → alerts: {n} payments, batches of {args.batch}, {args.concurrency} posters, "
+                f"{os.cpu_count()} cores", rows)
 
 
 if __name__ == "__main__":

@@ -17,14 +17,12 @@ import statistics
 import time
 from datetime import date
 
-import asyncpg
 import httpx
 
-from backbone.db import asyncpg_dsn
 from backbone.eventstore import PreparedEvent
 from backbone.pii import PersonalData
 from backbone.settings import Settings
-from bench.stack import bench_stack
+from bench.stack import bench_stack, copy_baseline, print_table
 from contracts.registry import PoorPopulationRecorded, RegistrySource
 from contracts.values import Registry
 from services.payments.registries import ImportTally, read_registry_file
@@ -57,17 +55,6 @@ def read_alone(data: bytes) -> float:
     return elapsed
 
 
-async def copy_rows(db_url: str, table: list[list[str]]) -> float:
-    conn = await asyncpg.connect(asyncpg_dsn(db_url))
-    try:
-        await conn.execute("CREATE TEMP TABLE bench_registry (" + ", ".join(f"c{i} text" for i in range(8)) + ")")
-        t0 = time.perf_counter()
-        await conn.copy_records_to_table("bench_registry", records=[tuple(r) for r in table])
-        return time.perf_counter() - t0
-    finally:
-        await conn.close()
-
-
 async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes) -> tuple[float, dict]:
     t0 = time.perf_counter()
     r = await client.post("/registry/poor-population/import", headers=headers,
@@ -94,7 +81,7 @@ async def run(gateway: str, db_url: str, n: int, runs: int, payments_pid: int) -
             # Each run its own people: a first import, not an update of the previous run's.
             table = rows(n, offset=k * n)
             data = csv_bytes(table)
-            copies.append(await copy_rows(db_url, table))
+            copies.append(await copy_baseline(db_url, table))
             reads.append(await asyncio.to_thread(read_alone, data))
             seconds, report = await upload(client, admin, data)
             assert report["accepted"] == n, report
@@ -123,12 +110,7 @@ def main() -> None:
     with bench_stack() as stack:
         results = asyncio.run(run(stack.gateway, stack.database_url, args.rows, args.runs,
                                   stack.processes.procs["payments"].pid))
-    print("\nFundWatch registry import (建档立卡, whole stack on this machine)\n")
-    print(f"| {'measure':<58} | {'value':>14} | {'note':>14} |")
-    print(f"|{'-' * 60}|{'-' * 16}|{'-' * 16}|")
-    for measure, value, note in results:
-        shown = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
-        print(f"| {measure:<58} | {shown:>14} | {note:>14} |")
+    print_table("FundWatch registry import (建档立卡, whole stack on this machine)", results, "note")
 
 
 if __name__ == "__main__":

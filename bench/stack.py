@@ -5,10 +5,14 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+
+from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
 from deploy.local.processes import APPS, ROOT, ServiceProcesses, service_env
 from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database, free_port
@@ -64,6 +68,31 @@ def bench_stack() -> Iterator[BenchStack]:
             broker.stop()
         if postgres:
             postgres.stop()
+
+
+async def copy_baseline(database_url: str, rows: list[list[str]]) -> float:
+    """Seconds raw PostgreSQL COPY takes for the same rows as text, into a temporary table: the baseline."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute("CREATE TEMP TABLE bench_copy (" + ", ".join(f"c{i} text" for i in range(len(rows[0])))
+                           + ")")
+        t0 = time.perf_counter()
+        await conn.copy_records_to_table("bench_copy", records=[tuple(r) for r in rows])
+        return time.perf_counter() - t0
+    finally:
+        await conn.close()
+
+
+def print_table(title: str, rows: list[tuple[str, object, str]], third: str = "vs baseline") -> None:
+    """A benchmark's results as a Markdown table: measure, value (numbers with thousands separators), and a
+    ratio to its baseline or a note."""
+    print(f"\n{title}\n")
+    print(f"| {'measure':<58} | {'value':>16} | {third:>14} |")
+    print(f"|{'-' * 60}|{'-' * 18}|{'-' * 16}|")
+    for name, value, note in rows:
+        shown = ("" if value is None else value if isinstance(value, str)
+                 else f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}")  # type: ignore[arg-type]
+        print(f"| {name:<58} | {shown:>16} | {note:>14} |")
 
 
 def percentile(values: list[float], q: float) -> float:
