@@ -17,6 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from backbone.errors import InvalidInput
 from backbone.identity import ExportGrant, Principal
+from backbone.storable_text import unstorable
 from backbone.workdays import SHANGHAI
 from contracts.values import DIVISIONS, ORG_UNITS, YUAN
 
@@ -33,9 +34,13 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     """The sort key (as text) and id of a cursor; a bad one is a 422 naming `cursor`."""
     try:
         value, last_id = orjson.loads(base64.urlsafe_b64decode(cursor))
-        return str(value), str(last_id)
+        value, last_id = str(value), str(last_id)
     except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
         raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
+    # The storable-text guard cannot see inside base64: what goes into a query is checked here.
+    if unstorable(value) or unstorable(last_id):
+        raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}])
+    return value, last_id
 
 
 def cursor_instant(value: str) -> datetime:
@@ -65,7 +70,8 @@ STAMP_SHEET = "导出说明"
 BASIS = "《长春市财政扶贫资金动态监控工作规程》第二十七条：上报或对外提供监控平台数据信息时应会签局脱贫办"
 
 
-def _beijing(at: datetime) -> str:
+def beijing(at: datetime) -> str:
+    """An instant as Beijing time, to the second, for people reading a file."""
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -75,8 +81,8 @@ def export_stamp(requester: Principal, grant: ExportGrant, exported_at: datetime
     return [
         ("导出编号", grant.export_id),
         ("导出人", f"{grant.requester}（{unit}）" if unit else grant.requester),
-        ("导出时间", f"{_beijing(exported_at)}（北京时间）"),
-        ("会签", f"{grant.cosigner}（局脱贫办） {_beijing(grant.cosigned_at)}"),
+        ("导出时间", f"{beijing(exported_at)}（北京时间）"),
+        ("会签", f"{grant.cosigner}（局脱贫办） {beijing(grant.cosigned_at)}"),
         ("用途", grant.purpose),
         ("提供对象", grant.recipient or "内部使用"),
         ("依据", BASIS),

@@ -9,7 +9,7 @@ to find the field.
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,7 +52,7 @@ class StorableTextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        faults = [{"field": "path", "message": MESSAGE}] if unstorable(unquote(scope["path"])) else []
+        faults = [{"field": "path", "message": MESSAGE}] if unstorable(scope["path"]) else []
         faults += [{"field": f"query.{name}", "message": MESSAGE}
                    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
                    if unstorable(name) or unstorable(value)]

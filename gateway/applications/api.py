@@ -262,7 +262,8 @@ async def get_application(application_id: str, principal: Caller, runtime: Runti
         row = await visible_row(conn, principal, application_id)
         steps = (await conn.execute(select(ev).where(or_(
             ev.c.stream_id == stream_of(application_id),
-            and_(ev.c.stream_type == "user", ev.c.payload["application_id"].astext == application_id)))
+            # The account's steps this application made: in the person's own stream, found by its index.
+            and_(ev.c.stream_id == f"user-{row.username}", ev.c.payload["application_id"].astext == application_id)))
             .order_by(ev.c.position))).all()
     history = [HistoryEntry(event_type=s.event_type, occurred_at=s.occurred_at, actor=s.metadata["actor"],
                             payload=s.payload) for s in steps]

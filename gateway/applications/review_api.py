@@ -76,10 +76,13 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
         channel = "platform" if principal.has_any(PROVINCE_SYSTEM) else "paper"
         if channel == "paper":
             # Whoever records the province's paper answer made, reviewed and is the subject of none of it.
-            forwarded = [e for e in await runtime.store.read_stream(conn, stream_of(application_id))
-                         if e.event_type == PermissionApplicationForwarded.event_type]
-            check_independent(principal.subject, applicant=row.applicant, username=row.username,
-                              reviewer=forwarded[-1].metadata.actor if forwarded else None)
+            ev = runtime.tables.events
+            reviewer = await conn.scalar(
+                select(ev.c.metadata["actor"].astext).where(
+                    ev.c.stream_id == stream_of(application_id),
+                    ev.c.event_type == PermissionApplicationForwarded.event_type)
+                .order_by(ev.c.version.desc()).limit(1))
+            check_independent(principal.subject, applicant=row.applicant, username=row.username, reviewer=reviewer)
         await append_step(conn, runtime, principal, application_id, row.version, PermissionApplicationDecided(
             application_id=application_id, decision=body.decision, remarks=body.remarks, channel=channel))
         if body.decision == "approved":

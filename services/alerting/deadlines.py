@@ -44,7 +44,7 @@ def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: Workda
     if spec is None or event_type not in spec.start_on or rule.start_condition is None:
         return []
     facts = {"event": payload, "event_type": event_type, "params": rule.params, "occurred_on": occurred_on}
-    if not rule.start_condition.evaluate(facts):
+    if not rule.holds(rule.start_condition, facts):
         return []
     counts_from = next((d for d in (_as_date(lookup(path, facts)) for path in spec.due_from) if d), None)
     subject_id = lookup(spec.subject_path, payload)
@@ -83,7 +83,7 @@ def meets(rule: Rule, event_type: str, payload: dict[str, Any]) -> tuple[str, da
     spec = rule.deadline
     if spec is None or event_type not in spec.expect_on or rule.expect_condition is None:
         return None
-    if not rule.expect_condition.evaluate({"event": payload, "event_type": event_type, "params": rule.params}):
+    if not rule.holds(rule.expect_condition, {"event": payload, "event_type": event_type, "params": rule.params}):
         return None
     subject = lookup(spec.expect_path, payload)
     if not subject:

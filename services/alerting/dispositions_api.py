@@ -19,12 +19,12 @@ from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.alerting import DisposalSheet
 from contracts.values import AlertAction, AlertLevel, AlertStatus
+from services.alerting.domain import LEVEL_NAMES
 from services.alerting.dispositions import DispositionIn, relations, sheet_number
 from services.alerting.lifecycle import decide, replay
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
-LEVEL_NAMES = {"yellow_bell": "黄色警铃", "yellow": "黄灯", "red": "红灯"}
 ACTION_NAMES = {"verify_normal": "核实为正常", "confirm_violation": "确认为违规", "record_correction": "已纠正",
                 "take_measure": "采取处理措施", "reopen": "重新开启"}
 

@@ -27,3 +27,7 @@ def raise_alert(*, breach: Breach, period: str, org_unit: str | None, owner_divi
                      "description": rule.description, "summary": breach.summary, "values": breach.values},
         raised_at=now,
     )
+
+
+# The levels as the platform's people read them (the seed's 附件2 form says 黄灯预警, 红灯预警).
+LEVEL_NAMES = {"yellow_bell": "黄色警铃", "yellow": "黄灯", "red": "红灯"}

@@ -49,7 +49,6 @@ ACTORS: dict[AlertAction, frozenset[str]] = {
     A.TAKE_MEASURE: frozenset({OWNER, SUPERVISION}),
     A.REOPEN: frozenset({SUPERVISION}),
 }
-HUMAN_ACTIONS = tuple(a for a, who in ACTORS.items() if SYSTEM not in who)
 
 
 class IllegalTransition(DomainError):

@@ -29,7 +29,8 @@ from services.alerting.projections import (alerts, balances, dispositions, obser
                                            rule_proposals, window_facts)
 from services.alerting.rules import Rule, starter_rules
 from services.alerting.rules.book import RULEBOOK
-from services.alerting.rules.engine import IndicatorBalance, in_window, indicator_facts, judge, payment_facts
+from services.alerting.rules.engine import Breach, IndicatorBalance, in_window, indicator_facts, judge, payment_facts
+from services.alerting.rules.expressions import ExpressionError
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 LEVEL_NAMES = {"yellow_bell": "黄色警铃", "yellow": "黄灯预警", "red": "红灯预警"}
@@ -299,6 +300,18 @@ class BacktestOut(BaseModel):
     samples: list[dict[str, Any]] = Field(description="Up to 10 alerts the rule would have raised.")
 
 
+WINDOW_BACKTEST_LIMIT = 20_000
+
+
+def _judged(rule: Rule, event_type: str, facts: dict[str, Any], org_unit: str | None) -> list[Breach]:
+    """A draft's judgment, where a condition that cannot be evaluated is the proposer's to hear of."""
+    try:
+        return judge([rule], event_type, facts, org_unit, strict=True)
+    except ExpressionError as exc:
+        raise InvalidInput("the condition cannot be evaluated on stored history", errors=[
+            {"field": "definition.when", "message": str(exc)}]) from None
+
+
 @router.post("/rules/{rule_id}/backtest", response_model=BacktestOut)
 async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principal: CurrentPrincipal) -> BacktestOut:
     """Run a rule, or a draft of it, over stored history: what it would have raised. It raises nothing.
@@ -313,25 +326,29 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
     if rule.kind == "deadline":
         raise InvalidInput("a backtest judges event and window rules", errors=[
             {"field": "definition.kind", "message": "deadline rules are judged by their clocks"}])
+    if rule.kind == "window" and body.limit > WINDOW_BACKTEST_LIMIT:
+        # Each payment of a window rule looks back through the payments before it: one query each.
+        raise InvalidInput(f"a window rule is backtested on at most {WINDOW_BACKTEST_LIMIT} payments", errors=[
+            {"field": "limit", "message": f"at most {WINDOW_BACKTEST_LIMIT} for a window rule"}])
     start = datetime.combine(body.since, time.min, tzinfo=SHANGHAI) if body.since else None
     end = datetime.combine(body.until, time.max, tzinfo=SHANGHAI) if body.until else None
     found: list[tuple[Any, str | None]] = []
     examined = 0
     async with runtime.engine.connect() as conn:
         if PaymentRecorded.event_type in rule.on:
-            q = (select(observed_payments.c.seq, observed_payments.c.payload, observed_payments.c.amount,
-                        observed_payments.c.indicator_id,
-                        balances.c.amount.label("b_amount"), balances.c.allocated, balances.c.refunded,
-                        balances.c.fiscal_year, balances.c.org_unit, balances.c.owner_division,
-                        func.coalesce(func.sum(observed_payments.c.amount).over(
-                            partition_by=observed_payments.c.indicator_id, order_by=observed_payments.c.seq), 0)
-                        .label("paid_through"))
-                 .outerjoin(balances, balances.c.indicator_id == observed_payments.c.indicator_id)
-                 .order_by(observed_payments.c.seq).limit(body.limit))
+            op = observed_payments.c
+            # What was paid on the indicator before each payment counts every payment, also those before `since`.
+            history = (select(op.seq, op.payload, op.amount, op.indicator_id, op.paid_at,
+                              balances.c.amount.label("b_amount"), balances.c.allocated, balances.c.refunded,
+                              balances.c.fiscal_year, balances.c.org_unit, balances.c.owner_division,
+                              func.coalesce(func.sum(op.amount).over(partition_by=op.indicator_id, order_by=op.seq), 0)
+                              .label("paid_through"))
+                       .outerjoin(balances, balances.c.indicator_id == op.indicator_id).subquery())
+            q = select(history).order_by(history.c.seq).limit(body.limit)
             if start:
-                q = q.where(observed_payments.c.paid_at >= start)
+                q = q.where(history.c.paid_at >= start)
             if end:
-                q = q.where(observed_payments.c.paid_at <= end)
+                q = q.where(history.c.paid_at <= end)
             for row in await conn.execute(q):
                 examined += 1
                 payment = PaymentRecorded.model_validate(row.payload).model_dump()
@@ -345,7 +362,7 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
                         continue
                     facts["window"] = await window_facts(conn, rule.window, rule.params, payment, row.seq)
                 org_unit = balance.org_unit if balance else payment.get("org_unit")
-                found += [(b, org_unit) for b in judge([rule], PaymentRecorded.event_type, facts, org_unit)]
+                found += [(b, org_unit) for b in _judged(rule, PaymentRecorded.event_type, facts, org_unit)]
         if IndicatorRegistered.event_type in rule.on:
             q = select(balances.c.registered).where(balances.c.registered.is_not(None)).limit(body.limit)
             for (registered,) in await conn.execute(q):
@@ -354,8 +371,8 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
                         body.until and indicator["registered_on"] > body.until):
                     continue
                 examined += 1
-                found += [(b, indicator["org_unit"]) for b in judge(
-                    [rule], IndicatorRegistered.event_type, indicator_facts(indicator), indicator["org_unit"])]
+                found += [(b, indicator["org_unit"]) for b in _judged(
+                    rule, IndicatorRegistered.event_type, indicator_facts(indicator), indicator["org_unit"])]
     return BacktestOut(
         rule_id=rule_id, examined=examined, would_raise=len(found),
         by_level=dict(Counter(b.rule.level.value for b, _ in found)),

@@ -8,8 +8,7 @@ import hashlib
 import os
 import re
 import tempfile
-import unicodedata
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
@@ -17,6 +16,7 @@ import obstore
 from obstore.store import ObjectStore, S3Store
 
 from backbone.errors import InvalidInput, PayloadTooLarge
+from backbone.files import plain_filename
 
 # Signature → (media type, extension) of the accepted scans.
 ACCEPTED: dict[bytes, tuple[str, str]] = {
@@ -35,7 +35,6 @@ KNOWN_REFUSED: dict[bytes, str] = {
 }
 # Accepted media type → the extension a nameless document gets.
 EXTENSIONS: dict[str, str] = dict(ACCEPTED.values())
-MAX_FILENAME = 255
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -70,17 +69,8 @@ def accept(data: bytes, *, limit: int) -> str:
 
 
 def clean_filename(name: str | None, media_type: str) -> str:
-    """The uploader's file name without directories or control characters, bounded in length."""
-    # Some browsers send the full client path (C:\\Users\\…\\scan.pdf).
-    base = PureWindowsPath(name or "").name
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
-    if not base or base in {".", ".."}:
-        return "document" + EXTENSIONS[media_type]
-    if len(base) > MAX_FILENAME:
-        stem, _, ext = base.rpartition(".")
-        # Keep a short extension: the downloader's system opens the file by it.
-        base = stem[:MAX_FILENAME - len(ext) - 1] + "." + ext if stem and len(ext) < 16 else base[:MAX_FILENAME]
-    return base
+    """The uploader's file name as it may be kept, or `document.<ext>` when it gives none."""
+    return plain_filename(name, "document" + EXTENSIONS[media_type])
 
 
 def content_disposition(filename: str) -> str:

@@ -79,6 +79,8 @@ def _after(rows: list[LedgerRow], sort: str, cursor: str | None) -> list[LedgerR
     value, last_id = decode_cursor(cursor)
     try:
         key: Any = Decimal(value) if field in ("amount", "available") else value
+        if isinstance(key, Decimal) and not key.is_finite():
+            raise ArithmeticError("NaN and infinities compare with nothing")
     except ArithmeticError as exc:
         raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
     if field == "registered_at":

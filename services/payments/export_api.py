@@ -1,6 +1,5 @@
 """Payments as XLSX with Chinese headers (资金支付明细), within the requester's scope; only as a co-signed export."""
 
-from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 from uuid import uuid4
@@ -13,10 +12,9 @@ from sqlalchemy import select
 from backbone.errors import Forbidden, InvalidInput
 from backbone.eventstore import NewStream
 from backbone.identity import ExportingPrincipal, Principal
-from backbone.paging import XLSX, money_cell, xlsx_export
+from backbone.paging import XLSX, beijing, money_cell, xlsx_export
 from backbone.pii import PersonalData
 from backbone.service import RuntimeDep
-from backbone.workdays import SHANGHAI
 from contracts.registry import PersonalDataRevealed, PersonRef
 from contracts.values import ORG_UNITS
 from services.payments.api import PaymentFilters
@@ -78,9 +76,6 @@ async def _reveal(conn: Any, runtime: Any, principal: Principal, rows: list[dict
     return [{**r, "payee_id_masked": personal.decrypt(r["cipher"])} if r["cipher"] else r for r in rows]
 
 
-def _beijing(at: datetime) -> str:
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
-
 
 def _write_payments(book: xlsxwriter.Workbook, rows: list[dict[str, Any]]) -> None:
     sheet = book.add_worksheet("资金支付明细")
@@ -92,9 +87,9 @@ def _write_payments(book: xlsxwriter.Workbook, rows: list[dict[str, Any]]) -> No
             r["payment_id"], r["indicator_id"] or "", r["payer_name"], r["payer_account"]])
         sheet.write(line, 4, money_cell(r["amount"]), money)
         sheet.write_row(line, 5, [
-            _beijing(r["paid_at"]), r["purpose"], SETTLEMENT_NAMES.get(r["settlement_method"], r["settlement_method"]),
+            beijing(r["paid_at"]), r["purpose"], SETTLEMENT_NAMES.get(r["settlement_method"], r["settlement_method"]),
             PAYMENT_METHOD_NAMES.get(r["payment_method"], r["payment_method"]), r["payee_name"], r["payee_account"],
             PAYEE_TYPE_NAMES.get(r["payee_type"], r["payee_type"]), r["payee_id_masked"] or "",
             r["payee_credit_code"] or "", ORG_UNITS.get(r["org_unit"] or "", r["org_unit"] or "")])
         sheet.write(line, 15, money_cell(r["refunded"]), money)
-        sheet.write(line, 16, _beijing(r["recorded_at"]))
+        sheet.write(line, 16, beijing(r["recorded_at"]))

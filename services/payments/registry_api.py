@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from backbone.eventstore import NewStream
+from backbone.files import plain_filename
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.pii import PersonalData, check_id_number, mask_id_number
 from backbone.service import Runtime, RuntimeDep
@@ -83,7 +84,8 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
     started = datetime.now(UTC)
     personal = PersonalData.from_settings(runtime.settings)
     today = datetime.now(SHANGHAI).date()
-    reading = RegistryReading(data, file.filename or "", registry, import_id, personal, today,
+    filename = plain_filename(file.filename)
+    reading = RegistryReading(data, filename, registry, import_id, personal, today,
                               PARTS_PER_TRANSACTION)
     meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
     version = 0
@@ -99,7 +101,7 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
         version = parts[-1][0].payload["source"]["part"]
     tally = reading.outcome
     completed = RegistryImportCompleted(
-        registry=registry, import_id=import_id, filename=file.filename or "", rows=tally.rows, accepted=tally.accepted,
+        registry=registry, import_id=import_id, filename=filename, rows=tally.rows, accepted=tally.accepted,
         rejected=tally.rejected, errors=tally.errors, started_at=started)
     async with runtime.engine.begin() as conn:
         stored = await runtime.store.append(conn, stream_id=stream_id, stream_type="registry-import",

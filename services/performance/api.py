@@ -171,6 +171,10 @@ def _measure(current: GoalOut, actuals: list[ActualIn]) -> list[tuple[IndicatorT
         if target is None:
             faults.append({"field": f"actuals[{n}].name", "message": "not an indicator of this goal"})
             continue
+        if any(earlier.name == item.name for earlier in actuals[:n]):
+            # Counted twice, an indicator would earn its weight twice in the self-evaluation.
+            faults.append({"field": f"actuals[{n}].name", "message": "the same indicator twice"})
+            continue
         try:
             measured.append((target, compare(target, parse_actual(target, item.actual), SEVERE_SHARE), item))
         except (ValueError, ArithmeticError, ValidationError) as exc:

@@ -106,9 +106,10 @@ def test_an_execution_report_measures_deviations_and_a_severe_one_raises_a_yello
     url = f"{performance}/performance-goals/{goal['id']}"
     assert poll(lambda: httpx.get(url, headers=OWNER).json()["money_progress"] == "0.2500"), "the payment counted"
     wrong = httpx.post(f"{url}/progress", headers=OWNER, json={"period": f"{YEAR}-H1", "actuals": [
-        {"name": "不存在", "actual": "1"}, {"name": "危房改造户数", "actual": "很多"}]})
+        {"name": "不存在", "actual": "1"}, {"name": "危房改造户数", "actual": "很多"},
+        {"name": "户均补助", "actual": "1"}, {"name": "户均补助", "actual": "2"}]})
     assert wrong.status_code == 422 and {e["field"] for e in wrong.json()["errors"]} == {
-        "actuals[0].name", "actuals[1].actual"}
+        "actuals[0].name", "actuals[1].actual", "actuals[3].name"}
     assert httpx.post(f"{url}/progress", headers=OWNER, json={"period": f"{YEAR - 1}-H1", "actuals": [
         {"name": "危房改造户数", "actual": "1"}]}).status_code == 422
     report = httpx.post(f"{url}/progress", headers=OWNER, json={

@@ -239,3 +239,13 @@ def test_jx002_fires_on_a_report_with_a_severe_deviation(severe, fires):
                         "money_progress": Decimal("0.3000")}, "indicator": {"indicator_id": "i"}}
     assert bool(judge([RULES["performance.severe_deviation"]], "performance.ProgressReported", facts,
                       "220102")) is fires
+
+
+def test_a_rule_that_cannot_be_evaluated_on_the_facts_is_skipped_and_never_stops_the_payment():
+    cash = RULES["spending.cash_above_limit"]
+    broken = Rule(**cash.model_dump() | {"id": "local.broken", "when": "payment.purpose > 5"})
+    facts = payment_facts(payment(settlement_method="cash", amount=Decimal("5000.00")), None)
+    found = judge([broken, cash], "payments.PaymentRecorded", facts, "220102")
+    assert [b.rule.id for b in found] == ["spending.cash_above_limit"], "the other rules still judge"
+    with pytest.raises(ExpressionError, match="TypeError"):
+        judge([broken], "payments.PaymentRecorded", facts, "220102", strict=True)

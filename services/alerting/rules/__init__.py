@@ -10,15 +10,18 @@ import json
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Literal
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from backbone.workdays import period_end
 from contracts.values import AlertLevel, RuleCategory
-from services.alerting.rules.expressions import Expression
+from services.alerting.rules.expressions import Expression, ExpressionError
 
 STARTER_LIBRARY = Path(__file__).with_name("starter.json")
+log = structlog.get_logger(__name__)
 
 
 class WindowSpec(BaseModel):
@@ -138,11 +141,21 @@ class Rule(BaseModel):
         """Parameters as conditions see them: decimal strings as Decimal."""
         return self._params
 
+    def holds(self, condition: Expression, facts: Mapping[str, Any], *, strict: bool = False) -> bool:
+        """Whether one of this rule's conditions holds on the facts. A condition that cannot be evaluated on
+        them (an approved rule written against facts of another shape) holds for nobody and is logged: it must
+        never stop the events it judges. `strict` (a backtest) raises ExpressionError instead."""
+        try:
+            return bool(condition.evaluate(facts))
+        except ExpressionError as exc:
+            if strict:
+                raise
+            log.warning("rule.unevaluable", rule_id=self.id, number=self.number, error=str(exc))
+            return False
+
     def applies_to(self, org_unit: str | None) -> bool:
         return "*" in self.scope or org_unit in self.scope
 
-    def decimal(self, name: str) -> Decimal:
-        return Decimal(str(self.parameters[name]))
 
 
 def _parameter(value: Any) -> Any:

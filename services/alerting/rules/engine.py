@@ -82,14 +82,15 @@ def needs_indicator(rule: Rule) -> bool:
     return rule.condition is not None and "indicator" in rule.condition.facts
 
 
-def judge(rules: Iterable[Rule], event_type: str, facts: Mapping[str, Any], org_unit: str | None) -> list[Breach]:
-    """Every rule on `event_type` that the facts break, within the rule's scope."""
+def judge(rules: Iterable[Rule], event_type: str, facts: Mapping[str, Any], org_unit: str | None, *,
+          strict: bool = False) -> list[Breach]:
+    """Every rule on `event_type` that the facts break, within the rule's scope (`strict`: see Rule.holds)."""
     breaches = []
     for rule in rules:
         if event_type not in rule.on or rule.condition is None or not rule.applies_to(org_unit):
             continue
         seen = {**facts, "params": rule.params}
-        if rule.condition.evaluate(seen):
+        if rule.holds(rule.condition, seen, strict=strict):
             breaches.append(Breach(rule, subject_of(rule, seen), {path: shown(lookup(path, seen)) for path in rule.values},
                                    fill(rule.summary, seen), lookup("window.period", seen)))
     return breaches

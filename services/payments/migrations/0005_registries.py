@@ -32,6 +32,7 @@ def upgrade() -> None:
             updated_at      timestamptz NOT NULL,
             PRIMARY KEY (id_index, registry)
         );
+        CREATE INDEX registry_persons_scope ON payments.registry_persons (registry, org_unit, status);
 
         CREATE TABLE payments.registry_imports (
             import_id       text PRIMARY KEY,
