@@ -3,6 +3,7 @@
 import hashlib
 from datetime import timedelta
 from collections.abc import Callable
+from uuid import UUID, uuid4, uuid5
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,6 +18,14 @@ from backbone.settings import get_settings
 from backbone.tables import PlumbingTables
 
 HEADER = "Idempotency-Key"
+REPLAYED = "Idempotency-Replayed"
+# Ids of records created under an Idempotency-Key, where a route keeps its own (the gateway's routes).
+_KEYED_IDS = UUID("6f1c2b0e-25a3-4c8e-9d1f-3a5e7b9c0d21")
+
+
+def keyed_id(kind: str, caller: str, key: str | None) -> str:
+    """The id of a record a caller creates: the same for the same Idempotency-Key, else a new one."""
+    return str(uuid5(_KEYED_IDS, f"{kind}\n{caller}\n{key}") if key else uuid4())
 STALE_CLAIM = timedelta(minutes=5)
 
 
@@ -67,7 +76,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 if row.status is None:
                     return problem(409, "request-in-progress", "Request in progress",
                                    f"the request with {HEADER} {key!r} is still being processed")
-                return Response(row.body, status_code=row.status, headers={"Idempotency-Replayed": "true"},
+                return Response(row.body, status_code=row.status, headers={REPLAYED: "true"},
                                 media_type=PROBLEM_JSON if row.status >= 400 else "application/json")
         try:
             response = await call_next(request)

@@ -79,6 +79,8 @@ class ServiceSpec:
     # Runs before every /api/v1 route: the access table's check (the gateway brings its own, which also
     # authenticates the caller).
     guard: Callable[..., Awaitable[None]] = authorize
+    # Paths the app only forwards to another service, which checks their bodies (the gateway's proxy).
+    forwards: Callable[[str], bool] | None = None
     tables: PlumbingTables = field(init=False)
 
     def __post_init__(self) -> None:
@@ -181,7 +183,7 @@ def create_service(spec: ServiceSpec) -> FastAPI:
                   docs_url=None, redoc_url=None)
     install_problem_handlers(app)
     _describe_errors_as_problems(app)
-    app.add_middleware(StorableTextMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(StorableTextMiddleware, max_bytes=settings.max_request_bytes, forwards=spec.forwards)
     if spec.idempotency_keys:
         app.add_middleware(IdempotencyMiddleware, engine_factory=lambda: app.state.runtime.engine, tables=spec.tables)
     app.include_router(_ops_router(spec))

@@ -8,6 +8,7 @@ to find the field.
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -42,14 +43,16 @@ def faults_in(value: Any, path: str = "") -> list[dict[str, str]]:
 
 
 class StorableTextMiddleware:
-    """Holds a JSON body to scan it, never more than `max_bytes` of it (413 beyond)."""
+    """Holds a JSON body to scan it, never more than `max_bytes` of it (413 beyond). Paths the app only
+    `forwards` to another (the gateway's proxy) pass unscanned and streamed: the app behind scans them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, forwards: Callable[[str], bool] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.forwards = forwards
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.forwards is not None and self.forwards(scope["path"])):
             await self.app(scope, receive, send)
             return
         faults = [{"field": "path", "message": MESSAGE}] if unstorable(scope["path"]) else []

@@ -18,7 +18,7 @@ from gateway.audit.trail import AuditTrail
 from gateway.auth import Authenticator, bootstrap_accounts, guard
 from gateway.exports import api as exports_api
 from gateway.exports.projections import project_exports
-from gateway.routing import new_client
+from gateway.routing import forwarded, new_client
 
 
 async def _edge(runtime: Runtime) -> None:
@@ -52,6 +52,7 @@ spec = ServiceSpec(
     openapi_url="/api/v1/gateway/openapi.json",
     idempotency_keys=False,
     guard=guard,
+    forwards=forwarded,
 )
 app = create_service(spec)
 # Strict CORS: only the origins an operator lists may call from a browser, and never with cookies (FundWatch

@@ -36,6 +36,15 @@ _DROP_REQUEST = {"host", "content-length", "connection", "keep-alive", "transfer
 _DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encoding"}
 
 
+def forwarded(path: str) -> bool:
+    """Whether a request path (with its /api/v1 prefix) belongs to a service rather than to the gateway."""
+    try:
+        service_for(path.removeprefix("/api/v1/"))
+    except NotFound:
+        return False
+    return path.startswith("/api/v1/")
+
+
 def service_for(path: str) -> str:
     """The service behind a public path (without the /api/v1 prefix)."""
     parts = path.strip("/").split("/")

@@ -4,7 +4,7 @@ history, and the form the treasury division sends to the province."""
 import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from uuid import UUID, uuid4, uuid5
+from uuid import uuid4
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -17,6 +17,7 @@ import structlog
 
 from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound
 from backbone.eventstore import NewStream, is_unique_violation
+from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import Principal
 from backbone.paging import XLSX, cursor_instant, decode_cursor, encode_cursor, xlsx_download
 from backbone.pii import PersonalData, keyed_digest, mask_id_number
@@ -39,8 +40,6 @@ from gateway.projections import users
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["permission applications"])
-# Applications made with an Idempotency-Key get an id derived from the caller and the key.
-KEYED_IDS = UUID("6f1c2b0e-25a3-4c8e-9d1f-3a5e7b9c0d21")
 
 
 
@@ -99,11 +98,11 @@ async def submit(body: ApplicationIn, response: Response, principal: Caller, run
 
     The same application twice (by Idempotency-Key, or the same form while the first is open) is one."""
     digest = keyed_digest(body, runtime.settings.record_digest_key.get_secret_value().encode())
-    application_id = str(uuid5(KEYED_IDS, f"{principal.subject}\n{idempotency_key}") if idempotency_key else uuid4())
+    application_id = keyed_id("permission-application", principal.subject, idempotency_key)
     async with runtime.engine.begin() as conn:
         earlier = await _earlier(conn, principal, application_id if idempotency_key else None, digest)
         if earlier is not None:
-            response.headers["Idempotency-Replayed"] = "true"
+            response.headers[REPLAYED] = "true"
             return application_out(earlier)
         form = await _checked(conn, principal, body.kind, body)
         event = PermissionApplicationSubmitted(application_id=application_id, kind=body.kind, form=form,

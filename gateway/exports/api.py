@@ -1,9 +1,7 @@
 """Export routes of the gateway: request an export, the poverty office co-signs it, the requester downloads it once."""
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import httpx
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -15,6 +13,7 @@ from starlette.responses import StreamingResponse
 
 from backbone.errors import InvalidInput, NotFound, ServiceUnavailable
 from backbone.eventstore import NewStream
+from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import ExportGrant, Principal
 from backbone.paging import XLSX, cursor_instant, decode_cursor, encode_cursor
 from backbone.service import Runtime, RuntimeDep
@@ -76,12 +75,11 @@ class ExportPage(BaseModel):
 
 
 def _request(row: Any) -> ExportRequest:
-    fields = {f.name for f in dataclasses.fields(ExportRequest)} - {"status"}
-    return ExportRequest(**{k: v for k, v in row._mapping.items() if k in fields}, status=ExportStatus(row.status))
+    return ExportRequest(**{k: v for k, v in row._mapping.items() if k != "status"}, status=ExportStatus(row.status))
 
 
 def _out(request: ExportRequest, now: datetime) -> ExportOut:
-    fields = {k: v for k, v in vars(request).items() if k not in ("export_id", "status")}
+    fields = {k: v for k, v in vars(request).items() if k not in ("export_id", "status", "download_claimed_at")}
     return ExportOut(id=request.export_id, status=request.status_at(now), **fields)
 
 
@@ -112,8 +110,7 @@ async def request_export(body: ExportIn, principal: Caller, runtime: RuntimeDep,
     """Ask to export data (or to give it to an outsider); the poverty office co-signs before it can be downloaded.
     The same `Idempotency-Key` twice asks once."""
     path = check_request(requester=principal, path=body.path, params=body.params)
-    export_id = str(uuid5(NAMESPACE_URL, f"fundwatch:export:{principal.subject}:{idempotency_key}")
-                    if idempotency_key else uuid4())
+    export_id = keyed_id("export", principal.subject, idempotency_key)
     event = ExportRequested(export_id=export_id, path=path, params=body.params, purpose=body.purpose,
                             recipient=body.recipient, requester=principal.subject,
                             requester_org_unit=principal.org_unit)
@@ -126,7 +123,7 @@ async def request_export(body: ExportIn, principal: Caller, runtime: RuntimeDep,
                 path, body.params, body.purpose, body.recipient):
             raise InvalidInput("Idempotency-Key reused for another export request", errors=[
                 {"field": "Idempotency-Key", "message": "reused with a different request"}])
-        response.status_code = 200
+        response.headers[REPLAYED] = "true"
     return _out(request, datetime.now(UTC))
 
 
@@ -219,8 +216,7 @@ async def _claim(runtime: Runtime, principal: Principal, export_id: str) -> tupl
     async with runtime.engine.begin() as conn:
         export = await _load(conn, principal, export_id, lock=True)
         grant = check_download(export, by=principal, now=now)
-        claimed = (await conn.execute(select(export_requests.c.download_claimed_at)
-                                      .where(export_requests.c.export_id == export_id))).scalar()
+        claimed = export.download_claimed_at
         if claimed is not None and now - claimed < CLAIM_LASTS:
             raise ExportOutOfTurn(f"export {export_id} is being downloaded; it is downloaded once")
         await conn.execute(update(export_requests).where(export_requests.c.export_id == export_id)

@@ -106,6 +106,7 @@ class ExportRequest:
     cosigned_at: datetime | None = None
     download_until: datetime | None = None
     downloaded_at: datetime | None = None
+    download_claimed_at: datetime | None = None  # a download under way since then
 
     def status_at(self, now: datetime) -> ExportStatus:
         """The status as the requester meets it: an approved export not taken in time has expired."""

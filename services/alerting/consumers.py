@@ -22,7 +22,7 @@ from services.alerting.raising import raise_or_update
 from services.alerting.projections import (balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments, window_facts)
 from services.alerting import scheduler
-from services.alerting.rules.book import rules_in_force
+from services.alerting.rules.book import RULEBOOK, rules_in_force
 from services.alerting.rules.engine import (Breach, IndicatorBalance, in_window, indicator_facts, judge, needs_indicator,
                                            payment_facts)
 
@@ -61,8 +61,8 @@ class AlertingConsumers:
             ProgressReported.event_type: self.on_progress_reported,
         }
         # Every event a deadline rule starts or meets a clock with also goes by the clocks.
-        clocked = {t for r in rules_in_force() if r.deadline for t in (*r.deadline.start_on, *r.deadline.expect_on)
-                   if not t.startswith("alerting.")}  # alerting's own events go by AlertClocks
+        # (alerting's own events go by AlertClocks)
+        clocked = {t for t in RULEBOOK.year().clocked if not t.startswith("alerting.")}
         return {t: self._with_clocks(own.get(t)) for t in own.keys() | clocked}
 
     def _with_clocks(self, handler: Handler | None) -> Handler:
@@ -70,7 +70,7 @@ class AlertingConsumers:
             if handler is not None:
                 await handler(conn, env)
             year = env.payload.get("fiscal_year")
-            await scheduler.on_event(conn, self.store, [r for r in rules_in_force(year) if r.deadline], env)
+            await scheduler.on_event(conn, self.store, RULEBOOK.year(year).deadline, env)
         return handle
 
     async def on_indicator_registered(self, conn: AsyncConnection, env: EventEnvelope) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import xlsxwriter
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -100,7 +100,7 @@ async def _rows(runtime: Any, principal: Any, alert_id: str | None, handled_from
 
 @router.get("/dispositions", response_model=list[DispositionRow])
 async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, alert_id: str | None = None,
-                            handled_from: datetime | None = None, handled_to: datetime | None = None,
+                            handled_from: AwareDatetime | None = None, handled_to: AwareDatetime | None = None,
                             limit: int = Query(200, ge=1, le=5000)) -> list[DispositionRow]:
     """Disposal sheets on alerts the caller may see, newest first."""
     return await _rows(runtime, principal, alert_id, handled_from, handled_to, limit)
@@ -109,7 +109,7 @@ async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, al
 @router.get("/dispositions/export", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "处理单 within the caller's scope."}})
 async def export_dispositions(principal: ExportingPrincipal, runtime: RuntimeDep,
-                              handled_from: datetime | None = None, handled_to: datetime | None = None) -> Response:
+                              handled_from: AwareDatetime | None = None, handled_to: AwareDatetime | None = None) -> Response:
     """The disposal sheets as XLSX with the national fields as Chinese headers; only as a co-signed export."""
     rows = await _rows(runtime, principal, None, handled_from, handled_to, 100_000)
     return await xlsx_export(principal, partial(_write_sheets, rows=rows), "dispositions", "处理单")

@@ -81,11 +81,10 @@ class AlertClocks:
     async def project(self, conn: AsyncConnection, envelopes: Any) -> None:
         if self.store is None:
             return
-        rules = [r for r in RULEBOOK.for_year() if r.deadline]
-        clocked = {t for r in rules for t in (*r.deadline.start_on, *r.deadline.expect_on)}  # type: ignore[union-attr]
+        rules = RULEBOOK.year()
         for env in envelopes:
-            if env.event_type in clocked:
-                await on_event(conn, self.store, rules, env)
+            if env.event_type in rules.clocked:
+                await on_event(conn, self.store, rules.deadline, env)
 
 
 async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: datetime) -> int:

@@ -4,6 +4,7 @@ into lights when it is not, exactly once, also when alerting is killed while its
 import asyncio
 import time
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 import httpx
@@ -34,7 +35,7 @@ def not_allocated(c, admin, indicator_id: str) -> dict | None:
     return next((a for a in items if a["subject"]["id"] == indicator_id), None)
 
 
-def test_late_funds_turn_red_at_once_and_a_ringing_bell_clears_when_the_money_is_passed_down(stack):
+def test_late_funds_turn_red_at_once_and_a_ringing_bell_clears_when_the_money_is_passed_down(stack, servers):
     admin = stack.admin_headers()
     with stack.client() as c:
         overdue = c.post("/indicators", json=received_days_ago(40), headers=admin).json()["id"]
@@ -53,8 +54,32 @@ def test_late_funds_turn_red_at_once_and_a_ringing_bell_clears_when_the_money_is
         history = c.get(f"/alerts/{cleared['id']}", headers=admin).json()["history"]
         assert [h["payload"].get("action") for h in history] == [None, "clear"]
         assert history[1]["actor"] == "system:alerting"
-        time.sleep(1.5)  # a clock with a month to run rings nothing yet
+        # Its clock is running, with a month to go: nothing rings yet.
+        assert poll(lambda: asyncio.run(clock_of(servers.database_url, in_time)) == ("waiting", True))
         assert not_allocated(c, admin, in_time) is None
+
+
+async def alerting_paid(database_url: str, indicator_ids: list[str]) -> list[Decimal]:
+    """What alerting has counted as paid on these indicators, in their order."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        paid = dict(await conn.fetch("SELECT indicator_id, paid FROM alerting.balances WHERE indicator_id = ANY($1)",
+                                     indicator_ids))
+        return [paid.get(i) for i in indicator_ids]
+    finally:
+        await conn.close()
+
+
+async def clock_of(database_url: str, indicator_id: str) -> tuple[str, bool] | None:
+    """The state of an indicator's allocation clock (ZB-002), and whether its bell is still ahead."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        row = await conn.fetchrow("SELECT state, bell_at > now() AS ahead FROM alerting.watches "
+                                  "WHERE subject_id = $1 AND rule_id = 'indicator.not_allocated_in_time'",
+                                  indicator_id)
+        return (row["state"], row["ahead"]) if row else None
+    finally:
+        await conn.close()
 
 
 async def expire(database_url: str, indicator_ids: list[str]) -> int:
@@ -137,8 +162,7 @@ def test_month_end_rings_for_indicators_and_districts_behind_schedule_and_the_ne
         c.post("/payments/batch", headers=treasury, json={"payments": [
             payment_body(f"{slow}-p", slow, "100.00", org_unit="220104"),
             payment_body(f"{fine}-p", fine, "100.00", org_unit="220104")]}).raise_for_status()
-        assert poll(lambda: c.get(f"/indicators/{slow}", headers=admin).json()["balance"]["paid"] == "100.00")
-        time.sleep(1)  # alerting has counted both payments by now
+        assert poll(lambda: asyncio.run(alerting_paid(servers.database_url, [slow, fine])) == [Decimal("100.00")] * 2)
         assert asyncio.run(close(servers.database_url, date(2026, 12, 1)))
         assert not asyncio.run(close(servers.database_url, date(2026, 12, 2))), "a month closes once"
 

@@ -63,7 +63,8 @@ def test_an_export_is_requested_co_signed_and_downloaded_once_by_its_requester_s
         key = {"Idempotency-Key": uuid4().hex}
         first = c.post("/exports", headers=district | key, json=body)
         again = c.post("/exports", headers=district | key, json=body)
-        assert (first.status_code, again.status_code) == (201, 200)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.headers["Idempotency-Replayed"] == "true"
         export_id = first.json()["id"]
         assert again.json()["id"] == export_id and first.json()["status"] == "requested"
 

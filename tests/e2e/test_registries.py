@@ -176,7 +176,7 @@ def test_a_persons_entries_need_the_pii_permission_and_every_read_is_audited(sta
     assert len(mine) == 1, "one successful read, one audit record"
     assert mine[0]["what"] == "registry_person" and mine[0]["found"] is True
     assert mine[0]["person"]["id_masked"] == id_number(p)[:6] + "********" + id_number(p)[-4:]
-    # The number stood in the URL: no trace span (they record URLs) and no log line keeps it.
+    # The number travelled in a request: no trace span and no log line keeps it.
     time.sleep(1)  # spans are exported in batches
     telemetry = [*stack.trace_dir.glob("*.jsonl"), *stack.processes.log_dir.glob("*.log")]
     assert telemetry and not [f.name for f in telemetry if id_number(p) in f.read_text(encoding="utf-8")]

@@ -1,6 +1,7 @@
 """The rules in force per fiscal year: the starter library, with the rules approved locally for that
 year laid over it (same id: replaced; new id: added). Approved rules take effect from their year."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,21 +11,40 @@ from backbone.workdays import SHANGHAI
 from services.alerting.rules import Rule, starter_rules
 
 
+@dataclass(frozen=True)
+class YearRules:
+    """A year's rules, and what every event asks of them, worked out once per refresh."""
+
+    rules: list[Rule]
+    by_id: dict[str, Rule]
+    deadline: list[Rule]
+    clocked: frozenset[str] = field(default_factory=frozenset)  # event types that start or meet a clock
+
+    @classmethod
+    def of(cls, rules: list[Rule]) -> "YearRules":
+        deadline = [r for r in rules if r.deadline]
+        return cls(rules, {r.id: r for r in rules}, deadline, frozenset(
+            t for r in deadline for t in (*r.deadline.start_on, *r.deadline.expect_on)))  # type: ignore[union-attr]
+
+
 class RuleBook:
     def __init__(self) -> None:
         self._approved: dict[int, dict[str, Rule]] = {}
         # Asked for on every event: built once per year until the next refresh.
-        self._years: dict[int, list[Rule]] = {}
+        self._years: dict[int, YearRules] = {}
+
+    def year(self, year: int | None = None) -> YearRules:
+        year = year or datetime.now(SHANGHAI).year
+        found = self._years.get(year)
+        if found is None:
+            found = self._years[year] = YearRules.of(list((starter_rules() | self._approved.get(year, {})).values()))
+        return found
 
     def for_year(self, year: int | None = None) -> list[Rule]:
-        year = year or datetime.now(SHANGHAI).year
-        rules = self._years.get(year)
-        if rules is None:
-            rules = self._years[year] = list((starter_rules() | self._approved.get(year, {})).values())
-        return rules
+        return self.year(year).rules
 
     def by_id(self, year: int | None = None) -> dict[str, Rule]:
-        return {r.id: r for r in self.for_year(year)}
+        return self.year(year).by_id
 
     async def refresh(self, engine: AsyncEngine) -> None:
         """Reload the approved rules (after an approval here, and now and then for other replicas)."""
