@@ -13,6 +13,7 @@ from fastapi import Request
 
 from backbone.errors import Forbidden
 from backbone.identity import MACHINE_ROLES, CurrentPrincipal, Principal
+from backbone.settings import SERVICE_PORTS
 
 ADMIN, TREASURY, BUDGET, DIVISION = "admin", "treasury", "budget", "division"
 SUPERVISION, INFO_CENTER, POVERTY_OFFICE, DISTRICT = "supervision", "info_center", "poverty_office", "district"
@@ -127,10 +128,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/requirements": RULE_PROPOSERS,
     "GET /api/v1/requirements/export": PEOPLE,
     # operations
-    **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS
-       for service in ("gateway", "ledger", "payments", "performance", "alerting", "sync")},
-    **{f"POST /api/v1/admin/dead-letters/{service}/{{letter_id}}/replay": OPERATORS
-       for service in ("gateway", "ledger", "payments", "performance", "alerting", "sync")},
+    **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS for service in SERVICE_PORTS},
+    **{f"POST /api/v1/admin/dead-letters/{service}/{{letter_id}}/replay": OPERATORS for service in SERVICE_PORTS},
 }
 
 

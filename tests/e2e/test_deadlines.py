@@ -63,8 +63,8 @@ async def alerting_paid(database_url: str, indicator_ids: list[str]) -> list[Dec
     """What alerting has counted as paid on these indicators, in their order."""
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        paid = dict(await conn.fetch("SELECT indicator_id, paid FROM alerting.balances WHERE indicator_id = ANY($1)",
-                                     indicator_ids))
+        paid = dict(await conn.fetch("SELECT indicator_id, paid FROM alerting.indicator_balances "
+                                     "WHERE indicator_id = ANY($1)", indicator_ids))
         return [paid.get(i) for i in indicator_ids]
     finally:
         await conn.close()
