@@ -59,25 +59,26 @@ async def export_payments(
             raise InvalidInput(f"more than {MAX_ROWS} payments match: narrow the filters",
                                errors=[{"field": "paid_from", "message": f"more than {MAX_ROWS} payments match"}])
         if principal.pii:
-            rows = await _reveal(conn, runtime, principal, rows)
-    return await xlsx_export(principal, partial(_write_payments, rows=rows), "payments", "资金支付明细",
-                             constant_memory=True)
+            await _record_reveals(conn, runtime, principal, rows)
+    personal = PersonalData.from_settings(runtime.settings) if principal.pii else None
+    return await xlsx_export(principal, partial(_write_payments, rows=rows, personal=personal), "payments",
+                             "资金支付明细", constant_memory=True)
 
 
-async def _reveal(conn: Any, runtime: Any, principal: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The full ID numbers, each person's read recorded in the transaction that reads them (no unaudited read)."""
-    personal = PersonalData.from_settings(runtime.settings)
+async def _record_reveals(conn: Any, runtime: Any, principal: Principal, rows: list[dict[str, Any]]) -> None:
+    """Each person whose full ID number the file will show, recorded in the transaction that reads them (no
+    unaudited read); the numbers are decrypted where the workbook is written, off the event loop."""
     people = {r["payee_id_index"]: PersonRef(id_index=r["payee_id_index"], id_masked=r["payee_id_masked"])
               for r in rows if r["cipher"]}
     await runtime.store.create_streams(conn, [
         NewStream(f"pii-read-{uuid4()}", "pii-read", [PersonalDataRevealed(person=p, what="payments_export",
                                                                            found=True)])
         for p in people.values()], runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
-    return [{**r, "payee_id_masked": personal.decrypt(r["cipher"])} if r["cipher"] else r for r in rows]
 
 
 
-def _write_payments(book: xlsxwriter.Workbook, rows: list[dict[str, Any]]) -> None:
+def _write_payments(book: xlsxwriter.Workbook, rows: list[dict[str, Any]], personal: PersonalData | None) -> None:
+    """The payments sheet; with `personal` (a requester holding the PII permission) the full ID numbers."""
     sheet = book.add_worksheet("资金支付明细")
     sheet.freeze_panes(1, 0)
     sheet.write_row(0, 0, HEADERS, book.add_format({"bold": True}))
@@ -89,7 +90,8 @@ def _write_payments(book: xlsxwriter.Workbook, rows: list[dict[str, Any]]) -> No
         sheet.write_row(line, 5, [
             beijing(r["paid_at"]), r["purpose"], SETTLEMENT_NAMES.get(r["settlement_method"], r["settlement_method"]),
             PAYMENT_METHOD_NAMES.get(r["payment_method"], r["payment_method"]), r["payee_name"], r["payee_account"],
-            PAYEE_TYPE_NAMES.get(r["payee_type"], r["payee_type"]), r["payee_id_masked"] or "",
+            PAYEE_TYPE_NAMES.get(r["payee_type"], r["payee_type"]),
+            personal.decrypt(r["cipher"]) if personal and r["cipher"] else r["payee_id_masked"] or "",
             r["payee_credit_code"] or "", ORG_UNITS.get(r["org_unit"] or "", r["org_unit"] or "")])
         sheet.write(line, 15, money_cell(r["refunded"]), money)
         sheet.write(line, 16, beijing(r["recorded_at"]))
