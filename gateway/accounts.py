@@ -21,11 +21,12 @@ from backbone.identity import Principal
 from backbone.pii import PersonalData
 from backbone.settings import Settings
 from backbone.workdays import SHANGHAI
+from contracts.envelope import DomainEvent
 from contracts.gateway import AccountLocked, PasswordChanged, SecondFactorChanged
 from gateway.auth import issue_access_token
 from gateway.passwords import one_time_password, password_hash, policy_faults
-from gateway.second_factor import accepted_step, new_secret, required
 from gateway.projections import credentials, sessions, users
+from gateway.second_factor import accepted_step, new_secret, required
 
 log = structlog.get_logger(__name__)
 _DUMMY_HASH = password_hash.hash("not a password of anyone")
@@ -131,7 +132,7 @@ async def _count_failure(conn: AsyncConnection, store: EventStore, settings: Set
     until = now + timedelta(seconds=settings.lockout_seconds)
     await conn.execute(update(credentials).where(credentials.c.username == username)
                        .values(failed_count=0, locked_until=until))
-    await _append(conn, store, username, AccountLocked(username=username, failures=failures, until=until),
+    await append_to_person(conn, store, username, AccountLocked(username=username, failures=failures, until=until),
                   actor=username)
     log.warning("auth.account_locked", username=username, until=until.isoformat())
     return True
@@ -193,7 +194,7 @@ async def _set_password(conn: AsyncConnection, store: EventStore, username: str,
     await conn.execute(update(credentials).where(credentials.c.username == username).values(
         password_hash=hashed, changed_at=now, must_change=reset, failed_count=0, locked_until=None))
     await end_sessions(conn, username, "password_changed")
-    await _append(conn, store, username, PasswordChanged(username=username, reset=reset), actor=actor)
+    await append_to_person(conn, store, username, PasswordChanged(username=username, reset=reset), actor=actor)
 
 
 async def end_sessions(conn: AsyncConnection, username: str, because: str) -> None:
@@ -202,12 +203,12 @@ async def end_sessions(conn: AsyncConnection, username: str, because: str) -> No
                        .values(ended_at=datetime.now(UTC), ended_because=because))
 
 
-async def _append(conn: AsyncConnection, store: EventStore, username: str,
-                  event: PasswordChanged | AccountLocked | SecondFactorChanged,
-                  *, actor: str) -> None:
+async def append_to_person(conn: AsyncConnection, store: EventStore, username: str, event: DomainEvent, *,
+                           actor: str, org_unit: str | None = None) -> None:
+    """An event of a person's account, on the person's stream where it stands."""
     stream = f"user-{username}"
     await store.append(conn, stream_id=stream, stream_type="user", expected_version=await store.version(conn, stream),
-                       events=[event], meta=store.metadata(actor=actor))
+                       events=[event], meta=store.metadata(actor=actor, org_unit=org_unit))
 
 
 async def enrol_second_factor(engine: AsyncEngine, settings: Settings, username: str) -> str:
@@ -237,7 +238,7 @@ async def confirm_second_factor(engine: AsyncEngine, store: EventStore, settings
             totp_cipher=row.totp_pending_cipher, totp_pending_cipher=None, totp_last_step=step))
         await conn.execute(update(sessions).where(sessions.c.session_id == session_id)
                            .values(needs_second_factor=False))
-        await _append(conn, store, username, SecondFactorChanged(username=username, enabled=True), actor=username)
+        await append_to_person(conn, store, username, SecondFactorChanged(username=username, enabled=True), actor=username)
 
 
 async def reset_second_factor(engine: AsyncEngine, store: EventStore, username: str, actor: str) -> None:
@@ -249,4 +250,4 @@ async def reset_second_factor(engine: AsyncEngine, store: EventStore, username: 
         if found is None:
             raise NotFound(f"no user {username} with a password")
         await end_sessions(conn, username, "second_factor_reset")
-        await _append(conn, store, username, SecondFactorChanged(username=username, enabled=False), actor=actor)
+        await append_to_person(conn, store, username, SecondFactorChanged(username=username, enabled=False), actor=actor)

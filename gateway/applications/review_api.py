@@ -17,7 +17,7 @@ from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import DomainEvent
 from contracts.gateway import (PermissionApplicationDecided, PermissionApplicationForwarded,
                                PermissionApplicationReturned, PermissionForm)
-from gateway.accounts import end_sessions
+from gateway.accounts import append_to_person, end_sessions
 from gateway.applications.api import (ApplicationOut, append_step, application_out, application_row,
                                       visible_row)
 from gateway.applications.domain import Kind, Status, Step, account_event, check_independent, next_status
@@ -101,11 +101,8 @@ async def _take_effect(conn: AsyncConnection, runtime: Runtime, principal: Princ
     active = account is not None and account.revoked_at is None
     if (kind is Kind.GRANT and account is not None) or (kind is not Kind.GRANT and not active):
         raise ConcurrencyConflict(f"the account {form.username} changed since the application was made")
-    stream = f"user-{form.username}"
-    await runtime.store.append(conn, stream_id=stream, stream_type="user",
-                               expected_version=await runtime.store.version(conn, stream),
-                               events=[account_event(kind, application_id, form)],
-                               meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    await append_to_person(conn, runtime.store, form.username, account_event(kind, application_id, form),
+                           actor=principal.subject, org_unit=principal.org_unit)
     if kind is not Kind.GRANT:
         # Tokens carry the roles they were issued with: a changed or revoked account signs in afresh.
         await end_sessions(conn, form.username, "account_changed" if kind is Kind.CHANGE else "account_revoked")

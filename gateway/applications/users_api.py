@@ -14,6 +14,7 @@ import structlog
 from backbone.errors import ConcurrencyConflict, NotFound
 from backbone.service import RuntimeDep
 from contracts.gateway import InitialPasswordIssued
+from gateway.accounts import append_to_person
 from gateway.applications.domain import Kind, Status, Step, next_status
 from gateway.applications.projections import applications
 from gateway.auth import Caller
@@ -55,11 +56,9 @@ async def issue_account(body: IssueIn, principal: Caller,
         ).on_conflict_do_nothing().returning(credentials.c.username))
         if stored.first() is None:
             raise ConcurrencyConflict(f"{row.username} has a password already")
-        stream = f"user-{row.username}"
-        await runtime.store.append(
-            conn, stream_id=stream, stream_type="user", expected_version=await runtime.store.version(conn, stream),
-            events=[InitialPasswordIssued(username=row.username, application_id=body.application_id)],
-            meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        await append_to_person(conn, runtime.store, row.username,
+                               InitialPasswordIssued(username=row.username, application_id=body.application_id),
+                               actor=principal.subject, org_unit=principal.org_unit)
     log.info("users.initial_password_issued", username=row.username, application_id=body.application_id)
     return IssuedAccount(username=row.username, application_id=body.application_id, initial_password=password)
 
