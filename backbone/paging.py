@@ -13,6 +13,8 @@ from urllib.parse import quote
 import orjson
 import xlsxwriter
 from fastapi.responses import Response
+from sqlalchemy import ColumnElement, Row, Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
 from xlsxwriter.worksheet import Worksheet
 
 from backbone.errors import InvalidInput
@@ -41,6 +43,26 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     if unstorable(value) or unstorable(last_id):
         raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}])
     return value, last_id
+
+
+async def newest_first(conn: AsyncConnection, query: Select[Any], at: ColumnElement[Any], key: ColumnElement[Any],
+                       cursor: str | None, limit: int, *, integer_key: bool = False) -> tuple[list[Row[Any]], str | None]:
+    """One page of `query`, newest first by (`at`, `key`), after a cursor: its rows, and the cursor of the next
+    page (None on the last). The cursor stays stable while rows arrive (a keyset, not an offset)."""
+    if cursor:
+        instant, last = decode_cursor(cursor)
+        query = query.where(tuple_(at, key) < (cursor_instant(instant), _integer(last) if integer_key else last))
+    rows = (await conn.execute(query.order_by(at.desc(), key.desc()).limit(limit + 1))).all()
+    if len(rows) <= limit:
+        return list(rows), None
+    last_row = rows[limit - 1]._mapping
+    return list(rows[:limit]), encode_cursor(last_row[at.key], str(last_row[key.key]))
+
+
+def _integer(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
+        raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}])
+    return int(text)
 
 
 def cursor_instant(value: str) -> datetime:

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Row, and_, or_, select, tuple_
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,7 +19,7 @@ from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFou
 from backbone.eventstore import NewStream, is_unique_violation
 from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import Principal
-from backbone.paging import XLSX, cursor_instant, decode_cursor, encode_cursor, xlsx_download
+from backbone.paging import XLSX, newest_first, xlsx_download
 from backbone.pii import PersonalData, keyed_digest, mask_id_number
 from backbone.service import Runtime, RuntimeDep
 from backbone.spreadsheets import seed_form
@@ -212,15 +212,10 @@ async def list_applications(
     """Applications the caller may see, newest first."""
     c = applications.c
     where = _scope(principal) + [col == v for col, v in ((c.status, status), (c.kind, kind)) if v is not None]
-    if cursor:
-        submitted_at, application_id = decode_cursor(cursor)
-        where.append(tuple_(c.submitted_at, c.application_id) < (cursor_instant(submitted_at), application_id))
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(applications).where(*where)
-                                   .order_by(c.submitted_at.desc(), c.application_id.desc()).limit(limit + 1))).all()
-    last = rows[limit - 1] if len(rows) > limit else None
-    return ApplicationPage(items=[application_out(r) for r in rows[:limit]],
-                           next_cursor=encode_cursor(last.submitted_at, last.application_id) if last else None)
+        rows, next_cursor = await newest_first(conn, select(applications).where(*where), c.submitted_at,
+                                               c.application_id, cursor, limit)
+    return ApplicationPage(items=[application_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/permission-applications/form", response_class=Response,

@@ -7,10 +7,9 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
-from backbone.errors import InvalidInput
-from backbone.paging import cursor_instant, decode_cursor, encode_cursor
+from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from gateway.audit.trail import audit_log, verify_stored
 
@@ -56,17 +55,10 @@ async def search_audit(
               (target, lambda v: c.target.contains(v, autoescape=True)), (since, lambda v: c.at >= v),
               (until, lambda v: c.at < v)]
     where = [condition(value) for value, condition in wanted if value is not None]
-    if cursor:
-        at, seq = decode_cursor(cursor)
-        if not (seq.isascii() and seq.isdigit()) or int(seq) > 2**63 - 1:
-            raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}])
-        where.append(tuple_(c.at, c.seq) < (cursor_instant(at), int(seq)))
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(audit_log).where(*where).order_by(c.at.desc(), c.seq.desc())
-                                   .limit(limit + 1))).all()
-    items = [AuditEntryOut.model_validate(dict(r._mapping)) for r in rows[:limit]]
-    last = items[-1] if len(rows) > limit else None
-    return AuditPage(items=items, next_cursor=encode_cursor(last.at, str(last.seq)) if last else None)
+        rows, next_cursor = await newest_first(conn, select(audit_log).where(*where), c.at, c.seq, cursor, limit,
+                                               integer_key=True)
+    return AuditPage(items=[AuditEntryOut.model_validate(dict(r._mapping)) for r in rows], next_cursor=next_cursor)
 
 
 class BrokenEntry(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 import httpx
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
@@ -15,7 +15,7 @@ from backbone.errors import InvalidInput, NotFound, ServiceUnavailable
 from backbone.eventstore import NewStream
 from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import ExportGrant, Principal
-from backbone.paging import XLSX, cursor_instant, decode_cursor, encode_cursor
+from backbone.paging import XLSX, newest_first
 from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import EventMetadata
 from contracts.gateway import ExportDownloaded, ExportRequested
@@ -140,16 +140,10 @@ async def list_exports(principal: Caller, runtime: RuntimeDep, status: ExportSta
         where += [ex.status == ExportStatus.APPROVED, ex.download_until > now]
     elif status is not None:
         where.append(ex.status == status)
-    if cursor:
-        requested_at, export_id = decode_cursor(cursor)
-        where.append(tuple_(ex.requested_at, ex.export_id) < (cursor_instant(requested_at), export_id))
     async with runtime.engine.connect() as conn:
-        found = (await conn.execute(select(export_requests).where(and_(*where))
-                                    .order_by(ex.requested_at.desc(), ex.export_id.desc()).limit(limit + 1))).all()
-    page = [_request(r) for r in found[:limit]]
-    last = page[-1] if len(found) > limit else None
-    return ExportPage(items=[_out(r, now) for r in page],
-                      next_cursor=encode_cursor(last.requested_at, last.export_id) if last else None)
+        rows, next_cursor = await newest_first(conn, select(export_requests).where(and_(*where)), ex.requested_at,
+                                               ex.export_id, cursor, limit)
+    return ExportPage(items=[_out(_request(r), now) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/exports/{export_id}", response_model=ExportOut)

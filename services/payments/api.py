@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from backbone.db import is_transient
@@ -16,7 +16,7 @@ from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
 from backbone.pii import PersonalData
-from backbone.paging import cursor_instant, decode_cursor, encode_cursor
+from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
 from contracts.values import Money, SettlementMethod
@@ -220,16 +220,10 @@ def filters(*, indicator_id: str | None = None, payee: str | None = None, paid_f
 
 async def _page(runtime: Any, conditions: list[Any], cursor: str | None, limit: int) -> PaymentPage:
     """One page newest first; the cursor is the last row's (paid_at, payment_id), stable as payments arrive."""
-    c = payments.c
-    if cursor:
-        paid_at, payment_id = decode_cursor(cursor)
-        conditions = [*conditions, tuple_(c.paid_at, c.payment_id) < (cursor_instant(paid_at), payment_id)]
-    q = select(payments).where(*conditions).order_by(c.paid_at.desc(), c.payment_id.desc()).limit(limit + 1)
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(q)).all()
-    items = [PaymentOut(**r._mapping) for r in rows[:limit]]
-    last = items[-1] if len(rows) > limit else None
-    return PaymentPage(items=items, next_cursor=encode_cursor(last.paid_at, last.payment_id) if last else None)
+        rows, next_cursor = await newest_first(conn, select(payments).where(*conditions), payments.c.paid_at,
+                                               payments.c.payment_id, cursor, limit)
+    return PaymentPage(items=[PaymentOut(**r._mapping) for r in rows], next_cursor=next_cursor)
 
 
 class PaymentSearch(BaseModel):
