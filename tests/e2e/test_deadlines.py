@@ -6,16 +6,16 @@ import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import asyncpg
 import httpx
 import pytest
 
-from backbone.db import asyncpg_dsn, create_engine
+from backbone.db import create_engine
 from backbone.eventstore import EventStore
 from backbone.workdays import SHANGHAI
 from services.alerting import app as alerting_app
 from services.alerting.rules.book import RuleBook
 from services.alerting.scheduler import close_month
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_alert_handling import OWNER, cash_alert
 from tests.e2e.test_walking_skeleton import poll
@@ -61,36 +61,23 @@ def test_late_funds_turn_red_at_once_and_a_ringing_bell_clears_when_the_money_is
 
 async def alerting_paid(database_url: str, indicator_ids: list[str]) -> list[Decimal]:
     """What alerting has counted as paid on these indicators, in their order."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        paid = dict(await conn.fetch("SELECT indicator_id, paid FROM alerting.indicator_balances "
-                                     "WHERE indicator_id = ANY($1)", indicator_ids))
-        return [paid.get(i) for i in indicator_ids]
-    finally:
-        await conn.close()
+    paid = dict(await db.fetch(database_url, "SELECT indicator_id, paid FROM alerting.indicator_balances "
+                                             "WHERE indicator_id = ANY($1)", indicator_ids))
+    return [paid.get(i) for i in indicator_ids]
 
 
 async def clock_of(database_url: str, indicator_id: str) -> tuple[str, bool] | None:
     """The state of an indicator's allocation clock (ZB-002), and whether its bell is still ahead."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        row = await conn.fetchrow("SELECT state, bell_at > now() AS ahead FROM alerting.watches "
-                                  "WHERE subject_id = $1 AND rule_id = 'indicator.not_allocated_in_time'",
-                                  indicator_id)
-        return (row["state"], row["ahead"]) if row else None
-    finally:
-        await conn.close()
+    rows = await db.fetch(database_url, "SELECT state, bell_at > now() AS ahead FROM alerting.watches "
+                                        "WHERE subject_id = $1 AND rule_id = 'indicator.not_allocated_in_time'",
+                          indicator_id)
+    return (rows[0]["state"], rows[0]["ahead"]) if rows else None
 
 
 async def expire(database_url: str, indicator_ids: list[str]) -> int:
     """Let the time run out for these clocks (as a month passing would)."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        result = await conn.execute("UPDATE alerting.watches SET due_at = now() - interval '1 second' "
-                                    "WHERE subject_id = ANY($1) AND state = 'ringing'", indicator_ids)
-        return int(result.split()[-1])
-    finally:
-        await conn.close()
+    return await db.execute(database_url, "UPDATE alerting.watches SET due_at = now() - interval '1 second' "
+                                          "WHERE subject_id = ANY($1) AND state = 'ringing'", indicator_ids)
 
 
 def test_sigkill_with_ringing_bells_escalates_each_exactly_once(stack, servers):
@@ -112,13 +99,9 @@ def test_sigkill_with_ringing_bells_escalates_each_exactly_once(stack, servers):
 
 
 async def run_out(database_url: str, rule_id: str, subject_id: str) -> int:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        result = await conn.execute("UPDATE alerting.watches SET due_at = now() - interval '1 second' "
-                                    "WHERE rule_id = $1 AND subject_id = $2 AND state = 'waiting'", rule_id, subject_id)
-        return int(result.split()[-1])
-    finally:
-        await conn.close()
+    return await db.execute(database_url, "UPDATE alerting.watches SET due_at = now() - interval '1 second' "
+                                          "WHERE rule_id = $1 AND subject_id = $2 AND state = 'waiting'",
+                            rule_id, subject_id)
 
 
 def test_an_alert_left_unhandled_rings_a_reminder_that_clears_when_it_is_handled(stack, servers):

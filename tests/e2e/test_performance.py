@@ -4,13 +4,12 @@ import asyncio
 import io
 from datetime import datetime
 
-import asyncpg
 import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from backbone.db import asyncpg_dsn
 from backbone.workdays import SHANGHAI
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_alert_handling import OWNER, person
 from tests.e2e.test_walking_skeleton import poll
@@ -34,13 +33,8 @@ GOALS = {"goal": "完成200户危房改造，群众满意度不低于90%", "indi
 
 async def move_clock(database_url: str, indicator: str, column: str, rule: str = "performance.goals_missing") -> int:
     """Let time pass for an indicator's clocks of a rule; returns how many clocks there are."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        moved = await conn.execute(f"UPDATE alerting.watches SET {column} = now() - interval '1 second' "
-                                   "WHERE rule_id = $2 AND subject_id = $1", indicator, rule)
-        return int(moved.split()[-1])
-    finally:
-        await conn.close()
+    return await db.execute(database_url, f"UPDATE alerting.watches SET {column} = now() - interval '1 second' "
+                                          "WHERE rule_id = $2 AND subject_id = $1", indicator, rule)
 
 
 def known(stack, admin, indicator: str) -> bool:

@@ -5,14 +5,13 @@ import asyncio
 import io
 from datetime import datetime
 
-import asyncpg
 import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from backbone.db import asyncpg_dsn
 from backbone.workdays import SHANGHAI
 from services.alerting.scheduler import next_cycle_year
+from tests.e2e import db
 from tests.e2e.test_alert_handling import OWNER, cash_alert, person
 from tests.e2e.test_walking_skeleton import poll
 
@@ -114,22 +113,14 @@ def test_a_backtest_counts_what_a_draft_would_raise_and_raises_nothing_and_preci
 
 
 async def cycle_watches(database_url: str, year: int) -> dict[str, str]:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        rows = await conn.fetch("SELECT subject_id, state FROM alerting.watches WHERE subject_id LIKE $1",
-                                f"{year}-%")
-        return {r["subject_id"]: r["state"] for r in rows}
-    finally:
-        await conn.close()
+    rows = await db.fetch(database_url, "SELECT subject_id, state FROM alerting.watches WHERE subject_id LIKE $1",
+                          f"{year}-%")
+    return {r["subject_id"]: r["state"] for r in rows}
 
 
 async def move_clock(database_url: str, subject_id: str, column: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        await conn.execute(f"UPDATE alerting.watches SET {column} = now() - interval '1 second' WHERE subject_id = $1",
-                           subject_id)
-    finally:
-        await conn.close()
+    await db.execute(database_url, f"UPDATE alerting.watches SET {column} = now() - interval '1 second' "
+                                   "WHERE subject_id = $1", subject_id)
 
 
 def test_the_yearly_cycle_rings_for_divisions_that_have_not_proposed_and_for_the_report_to_the_province(

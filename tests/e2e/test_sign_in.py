@@ -4,28 +4,19 @@ five wrong passwords, sessions that end when idle, at sign-out and when the pass
 import asyncio
 import time
 
-import asyncpg
 import httpx
 import pyotp
 import pytest
 
-from backbone.db import asyncpg_dsn
 from backbone.settings import get_settings
+from tests.e2e import db
 from tests.e2e.people import PASSWORD, account, bearer, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
-async def _sql(database_url: str, statement: str, *args) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        await conn.execute(statement, *args)
-    finally:
-        await conn.close()
-
-
 def sql(servers, statement: str, *args) -> None:
-    asyncio.run(_sql(servers.database_url, statement, *args))
+    asyncio.run(db.execute(servers.database_url, statement, *args))
 
 
 def test_a_one_time_password_must_be_changed_first_and_the_change_ends_the_session(stack, servers):
