@@ -189,3 +189,13 @@ def test_an_exported_workbook_names_its_requester_time_co_signer_and_purpose():
 def test_a_workbook_without_a_grant_is_not_an_export():
     with pytest.raises(ValueError):
         stamped_xlsx(DISTRICT, lambda book: None, NOW)
+
+
+def test_every_export_parameter_has_a_type_and_a_bad_value_is_refused_when_asked_for_not_at_download():
+    from gateway.exports.domain import PARAM_TYPES
+    assert {p for route in EXPORT_ROUTES.values() for p in route.params} <= PARAM_TYPES.keys()
+    with pytest.raises(InvalidInput) as refused:
+        check_request(requester=DISTRICT, path="/payments/export", params={
+            "paid_from": "2026-01-01T00:00:00", "amount_min": "many", "payee": "张三"})
+    assert [e["field"] for e in refused.value.extra["errors"]] == ["params.amount_min", "params.paid_from"]
+    assert check_request(requester=DISTRICT, path="/ledger/export", params={"fiscal_year": "2026"}) == "/ledger/export"
