@@ -15,7 +15,13 @@ import asyncpg
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
 from deploy.local.processes import APPS, ROOT, ServiceProcesses, service_env
-from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database, free_port, free_ports
+from deploy.local.servers import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    create_database,
+    free_port,
+    free_ports,
+)
 from deploy.migrate import prepare
 
 DATA = ROOT / ".data" / "bench"

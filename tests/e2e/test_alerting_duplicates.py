@@ -5,14 +5,13 @@ import json
 import time
 from uuid import uuid4
 
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from backbone.bus import to_message
-from backbone.db import asyncpg_dsn
 from backbone.eventstore import envelope_from_row
 from contracts.catalog import topic_of_event
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_walking_skeleton import poll
 
@@ -21,14 +20,10 @@ pytestmark = pytest.mark.e2e
 
 async def redeliver(database_url: str, kafka: str, streams: list[str]) -> int:
     """Publish the stored events of these streams again, as the relay would after a crash before its delete."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        rows = []
-        for schema in ("ledger", "payments"):
-            rows += await conn.fetch(f"SELECT * FROM {schema}.events WHERE stream_id = ANY($1) ORDER BY position",
-                                     streams)
-    finally:
-        await conn.close()
+    rows = []
+    for schema in ("ledger", "payments"):
+        rows += await db.fetch(database_url, f"SELECT * FROM {schema}.events WHERE stream_id = ANY($1)"
+                               " ORDER BY position", streams)
     producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=False)
     await producer.start()
     try:

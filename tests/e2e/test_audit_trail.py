@@ -3,9 +3,9 @@ personal data, each with who, from where, what, the outcome and the trace; searc
 and the supervision bureau only; a hash chain that names the entry someone altered."""
 
 import asyncio
-import re
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,15 +16,13 @@ import httpx
 import pytest
 
 from backbone.bus import create_producer, to_message
-from backbone.db import asyncpg_dsn
 from backbone.settings import get_settings
 from contracts.catalog import topic_for
 from contracts.envelope import EventEnvelope, EventMetadata
-from tests.e2e import people
-from tests.e2e.test_registries import lookup
-from tests.e2e.exporting import cosign, request_export
+from tests.e2e import db, people
 from tests.e2e.conftest import ROOT, indicator_body
-from tests.e2e.test_registries import identity, person, poor_file
+from tests.e2e.exporting import cosign, request_export
+from tests.e2e.test_registries import identity, lookup, person, poor_file
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number
@@ -60,27 +58,20 @@ def verify_command(database_url: str) -> subprocess.CompletedProcess[str]:
 
 async def run_sql(database_url: str, *statements: str) -> object:
     """The statements in one transaction; the result of the last."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        async with conn.transaction():
-            for statement in statements[:-1]:
-                await conn.execute(statement)
-            return await conn.fetchval(statements[-1])
-    finally:
-        await conn.close()
+    async with db.connected(database_url) as conn, conn.transaction():
+        for statement in statements[:-1]:
+            await conn.execute(statement)
+        return await conn.fetchval(statements[-1])
 
 
 async def deliver_again(servers, actor: str, sentinel: str) -> None:
     """Publish a stored reveal of `actor` once more, then a copy of it by `sentinel` behind it on its
     partition: once the sentinel's entry is in, the repeat has been consumed too."""
-    conn = await asyncpg.connect(asyncpg_dsn(servers.database_url))
-    try:
-        row = await conn.fetchrow(
-            "SELECT event_id, stream_id, stream_type, version, event_type, occurred_at, metadata::text AS metadata,"
-            " payload::text AS payload FROM payments.events WHERE event_type = 'registry.PersonalDataRevealed'"
-            " AND metadata->>'actor' = $1 ORDER BY position LIMIT 1", actor)
-    finally:
-        await conn.close()
+    [row] = await db.fetch(
+        servers.database_url,
+        "SELECT event_id, stream_id, stream_type, version, event_type, occurred_at, metadata::text AS metadata,"
+        " payload::text AS payload FROM payments.events WHERE event_type = 'registry.PersonalDataRevealed'"
+        " AND metadata->>'actor' = $1 ORDER BY position LIMIT 1", actor)
     original = EventEnvelope(**{**dict(row), "metadata": EventMetadata.model_validate_json(row["metadata"]),
                                 "payload": json.loads(row["payload"])})
     copy = original.model_copy(update={"event_id": uuid4(),

@@ -7,14 +7,13 @@ import json
 from datetime import datetime
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from backbone.db import asyncpg_dsn
 from backbone.pii import mask_id_number
 from backbone.workdays import SHANGHAI
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.exporting import cosign, poverty_office, request_export
 from tests.e2e.people import signed_in
@@ -31,16 +30,6 @@ def nanguan() -> dict[str, str]:
 def sheets(content: bytes) -> dict[str, list[list]]:
     book = CalamineWorkbook.from_filelike(io.BytesIO(content))
     return {sheet: book.get_sheet_by_name(sheet).to_python() for sheet in book.sheet_names}
-
-
-def gateway_sql(database_url: str, sql: str, *args) -> list[dict]:
-    async def run():
-        conn = await asyncpg.connect(asyncpg_dsn(database_url))
-        try:
-            return [dict(r) for r in await conn.fetch(sql, *args)]
-        finally:
-            await conn.close()
-    return asyncio.run(run())
 
 
 def test_an_export_is_requested_co_signed_and_downloaded_once_by_its_requester_stamped(stack, servers):
@@ -105,8 +94,8 @@ def test_an_export_is_requested_co_signed_and_downloaded_once_by_its_requester_s
     assert ours in rows and theirs not in rows and set(rows.values()) == {"南关区"}, "the district's own only"
 
     # Every step is an event with its actor.
-    steps = gateway_sql(servers.database_url, "SELECT event_type, metadata::text AS meta FROM gateway.events "
-                        "WHERE stream_id = $1 ORDER BY version", f"export-{export_id}")
+    steps = db.rows(servers.database_url, "SELECT event_type, metadata::text AS meta FROM gateway.events "
+                    "WHERE stream_id = $1 ORDER BY version", f"export-{export_id}")
     assert [(s["event_type"], json.loads(s["meta"])["actor"]) for s in steps] == [
         ("gateway.ExportRequested", "南关区财政局-赵"), ("gateway.ExportCosigned", "局脱贫办-周"),
         ("gateway.ExportDownloaded", "南关区财政局-赵")]
@@ -127,8 +116,8 @@ def test_a_refused_or_expired_export_cannot_be_downloaded_and_nobody_co_signs_th
         late = request_export(c, district, "/alerts/export")
         cosign(c, late).raise_for_status()
         # Let the time limit pass.
-        gateway_sql(servers.database_url, "UPDATE gateway.export_requests SET download_until = now() - "
-                    "interval '1 second' WHERE export_id = $1", late)
+        asyncio.run(db.execute(servers.database_url, "UPDATE gateway.export_requests SET download_until = now() - "
+                               "interval '1 second' WHERE export_id = $1", late))
         assert c.get(f"/exports/{late}/file", headers=district).status_code == 410
         expired = c.get("/exports", params={"status": "expired"}, headers=district).json()["items"]
         assert late in [e["id"] for e in expired]

@@ -5,11 +5,10 @@ import threading
 import time
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 
-from backbone.db import asyncpg_dsn
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_walking_skeleton import poll
 
@@ -18,13 +17,9 @@ BATCHES, PER_BATCH = 24, 100
 
 
 async def recorded_counts(database_url: str, prefix: str) -> dict[str, int]:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        rows = await conn.fetch("SELECT stream_id, count(*) AS n FROM payments.events WHERE stream_id LIKE $1"
-                                " AND event_type = 'payments.PaymentRecorded' GROUP BY stream_id", prefix + "%")
-        return {r["stream_id"]: r["n"] for r in rows}
-    finally:
-        await conn.close()
+    rows = await db.fetch(database_url, "SELECT stream_id, count(*) AS n FROM payments.events WHERE stream_id LIKE $1"
+                          " AND event_type = 'payments.PaymentRecorded' GROUP BY stream_id", prefix + "%")
+    return {r["stream_id"]: r["n"] for r in rows}
 
 
 def test_sigkill_of_payments_mid_stream_keeps_every_acknowledged_payment_exactly_once(stack, servers):

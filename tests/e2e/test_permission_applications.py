@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from backbone.spreadsheets import read_sheets, text
+from tests.e2e.people import headers_of, sign_in, suite_gateway
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number
@@ -22,24 +23,15 @@ def form(username: str, n: int, **overrides) -> dict:
             "title": "科员", "phone": "0431-88776655", "roles": ["district"], "remarks": "负责资金监控"} | overrides
 
 
-def sign_in(c, username: str, password: str):
-    return c.post("/auth/token", json={"username": username, "password": password})
-
-
-def bearer(response) -> dict[str, str]:
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def first_sign_in(c, username: str, one_time: str) -> tuple[str, dict[str, str]]:
     """Sign in with the one-time password, change it as required, sign in again: the new password and headers."""
-    first = sign_in(c, username, one_time)
+    first = sign_in(suite_gateway(), username, one_time)
     assert first.status_code == 200 and first.json()["password_change_required"] is True, first.text
     chosen = f"Own#{uuid4().hex[:8]}"
-    changed = c.post("/auth/password", headers=bearer(first), json={"current_password": one_time,
+    changed = c.post("/auth/password", headers=headers_of(first), json={"current_password": one_time,
                                                                       "new_password": chosen})
     assert changed.status_code == 204, changed.text
-    return chosen, bearer(sign_in(c, username, chosen))
+    return chosen, headers_of(sign_in(suite_gateway(), username, chosen))
 
 
 def approved(c, admin, body: dict, answerer: dict | None = None) -> dict:
@@ -88,7 +80,7 @@ def test_a_granted_person_gets_a_one_time_password_and_signs_in(stack):
         assert len(password) >= 8 and sum(any(f(ch) for ch in password) for f in (
             str.islower, str.isupper, str.isdigit, lambda ch: not ch.isalnum())) >= 3
         assert c.post("/users", json={"application_id": application_id}, headers=admin).status_code == 409
-        assert sign_in(c, username, password + "x").status_code == 401
+        assert sign_in(suite_gateway(), username, password + "x").status_code == 401
         password, district = first_sign_in(c, username, password)
         # The list of users shows the account, never a credential; it is not for a district.
         listed = c.get("/users", headers=admin)
@@ -156,13 +148,13 @@ def test_a_change_alters_roles_and_a_revoke_stops_sign_in(stack):
         approved(c, admin, form(username, 108, kind="change", **treasurer | {"roles": ["treasury", "admin"]}))
         users = {u["username"]: u for u in c.get("/users", headers=admin).json()}
         assert users[username]["roles"] == ["admin", "treasury"]
-        signed_in = bearer(sign_in(c, username, password))
+        signed_in = headers_of(sign_in(suite_gateway(), username, password))
         assert c.get("/api-keys", headers=signed_in).status_code == 200
         # 撤销: no more sign-in, and the session open at that moment ends with it.
         revoke = form(username, 108, kind="revoke", roles=[], org_unit=None, division=None)
         application = approved(c, admin, revoke)
         assert application["roles"] == ["admin", "treasury"], "a revoke names the roles the person held"
-        assert sign_in(c, username, password).status_code == 401
+        assert sign_in(suite_gateway(), username, password).status_code == 401
         ended = c.get("/api-keys", headers=signed_in)
         assert ended.status_code == 401 and "the account was revoked" in ended.json()["detail"]
         users = {u["username"]: u for u in c.get("/users", headers=admin).json()}

@@ -6,14 +6,13 @@ import json
 import time
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 
-from backbone.db import asyncpg_dsn
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.pii import mask_id_number
 from backbone.settings import get_settings
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
@@ -43,16 +42,8 @@ def poor_file(numbers: list[int], status: str = "未脱贫", extra: list[str] = 
 
 
 def events_of(database_url: str, stream_prefix: str) -> list[dict]:
-    async def fetch():
-        conn = await asyncpg.connect(asyncpg_dsn(database_url))
-        try:
-            rows = await conn.fetch("SELECT stream_id, version, event_type, payload::text AS payload, metadata::text"
-                                    " AS metadata FROM payments.events WHERE stream_id LIKE $1 ORDER BY position",
-                                    stream_prefix + "%")
-            return [dict(r) for r in rows]
-        finally:
-            await conn.close()
-    return asyncio.run(fetch())
+    return db.rows(database_url, "SELECT stream_id, version, event_type, payload::text AS payload, metadata::text"
+                   " AS metadata FROM payments.events WHERE stream_id LIKE $1 ORDER BY position", stream_prefix + "%")
 
 
 

@@ -5,13 +5,12 @@ import json
 import time
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 
-from backbone.db import asyncpg_dsn
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.settings import get_settings
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_walking_skeleton import OVERDRAW, alerts_of, poll
 
@@ -114,8 +113,7 @@ def test_no_id_number_reaches_a_log_line_an_event_or_a_response(stack, servers):
 
 async def database_mentions(database_url: str, needle: str) -> list[str]:
     """Every table (schema.table) of the services whose rows contain the text."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with db.connected(database_url) as conn:
         tables = await conn.fetch("SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema"
                                   " IN ('ledger','payments','alerting','performance','sync','gateway')"
                                   " AND table_type = 'BASE TABLE'")
@@ -125,5 +123,3 @@ async def database_mentions(database_url: str, needle: str) -> list[str]:
             if await conn.fetchval(f"SELECT count(*) FROM {name} x WHERE x::text ILIKE $1", f"%{needle}%"):
                 found.append(name)
         return found
-    finally:
-        await conn.close()
