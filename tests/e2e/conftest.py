@@ -1,6 +1,8 @@
 """The whole platform as separate processes against the suite's PostgreSQL and broker."""
 
+import json
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +35,19 @@ class Stack:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=f"{self.gateway}/api/v1", timeout=30)
+
+    def span_names(self, service: str, trace_id: str) -> list[str]:
+        """The names of a service's exported spans of one trace (32 hex digits)."""
+        path = self.trace_dir / f"{service}.jsonl"
+        names = []
+        for line in path.read_text().splitlines() if path.exists() else []:
+            try:
+                span = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the exporter is still writing this line: the next read gets it whole
+            if span["context"]["trace_id"] == f"0x{trace_id}":
+                names.append(span["name"])
+        return names
 
     def admin_headers(self) -> dict[str, str]:
         s = get_settings()
@@ -75,6 +90,13 @@ def stack(servers) -> Iterator[Stack]:
         yield Stack(procs, trace_dir)
     finally:
         procs.stop_all()
+
+
+def traced(headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A trace id of the test's choosing and the headers that start a request in it (W3C traceparent): spans are
+    exported in batches, and a test that looks for what is *not* in them first waits for this trace's."""
+    trace_id = secrets.token_hex(16)
+    return trace_id, headers | {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
 
 
 def indicator_body(amount: str = "1000.00", **overrides) -> dict:

@@ -13,7 +13,7 @@ from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.pii import mask_id_number
 from backbone.settings import get_settings
 from tests.e2e import db
-from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.conftest import indicator_body, payment_body, traced
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number, name
@@ -155,7 +155,8 @@ def test_a_persons_entries_need_the_pii_permission_and_every_read_is_audited(sta
     payments_url = f"{stack.processes.url('payments')}/api/v1"
     auditor = f"auditor-{uuid4().hex[:6]}"
     reader = identity(subject=auditor, roles=["supervision"], org_unit="220100", pii=True)
-    r = lookup(payments_url, id_number(p), reader)
+    trace_id, traced_reader = traced(reader)
+    r = lookup(payments_url, id_number(p), traced_reader)
     assert r.status_code == 200 and r.json()["id_masked"] == mask_id_number(id_number(p)) and id_number(p) not in r.text
     assert r.json()["entries"][0]["name"] == name(p)
     other_district = identity(roles=["district"], org_unit="220103", pii=True)
@@ -168,7 +169,7 @@ def test_a_persons_entries_need_the_pii_permission_and_every_read_is_audited(sta
     assert mine[0]["what"] == "registry_person" and mine[0]["found"] is True
     assert mine[0]["person"]["id_masked"] == id_number(p)[:6] + "********" + id_number(p)[-4:]
     # The number travelled in a request: no trace span and no log line keeps it.
-    time.sleep(1)  # spans are exported in batches
+    assert poll(lambda: "POST /api/v1/registry/persons/lookup" in stack.span_names("payments", trace_id))
     telemetry = [*stack.trace_dir.glob("*.jsonl"), *stack.processes.log_dir.glob("*.log")]
     assert telemetry and not [f.name for f in telemetry if id_number(p) in f.read_text(encoding="utf-8")]
 

@@ -79,18 +79,8 @@ def test_an_overdrawn_indicator_raises_exactly_one_red_light_pushed_and_traced(s
         trace_id = detail["history"][0]["trace_id"]
 
     # One trace spans the payment from the gateway request to the alert.
-    def spans(service):
-        path = stack.trace_dir / f"{service}.jsonl"
-        found = []
-        for line in path.read_text().splitlines() if path.exists() else []:
-            try:
-                found.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # the exporter is still writing this line: the next poll reads it whole
-        return found
-
     def in_trace(service):
-        return [s["name"] for s in spans(service) if s["context"]["trace_id"] == f"0x{trace_id}"]
+        return stack.span_names(service, trace_id)
 
     def whole_trace():
         return {
