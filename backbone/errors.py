@@ -71,6 +71,14 @@ class PayloadTooLarge(DomainError):
     title = "Too large"
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body that grew past its limit while the route was reading it. An HTTP exception rather than a
+    domain error because FastAPI turns anything else raised while it parses a body into a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
 class TooManyRequests(DomainError):
     """Over the caller's rate limit; `retry_after` seconds until a request is admitted again."""
 
@@ -177,6 +185,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = field_errors(list(exc.errors()))
         fields = ", ".join(e["field"] for e in errors)
         return problem(422, "invalid-input", "Invalid input", f"Invalid fields: {fields}", errors=errors)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return problem(413, PayloadTooLarge.type_name, PayloadTooLarge.title, str(exc.detail))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

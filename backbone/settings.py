@@ -161,8 +161,8 @@ class Settings(BaseSettings):
         ]
 
     def body_limit(self, path: str) -> int:
-        """The largest body the gateway lets through to a path: uploads get their file's limit and room
-        for the multipart envelope."""
+        """The largest request body for a path, at the gateway and again at the service: uploads get their
+        file's limit and room for the multipart envelope."""
         envelope = 1024 * 1024
         if path.rstrip("/").endswith("/import"):
             return self.max_import_bytes + envelope

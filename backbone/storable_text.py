@@ -1,6 +1,7 @@
 """Refuses text PostgreSQL cannot store, before any handler sees it: the NUL character, and the
 unpaired UTF-16 surrogates that JSON escapes (\\ud800) let through. Without this, such a request
 would end as a server error deep in a query; with it, the caller gets a 422 naming the field.
+And it holds every request body to its path's limit, whatever the body's type says it is.
 
 The raw bytes are scanned first (cheap); only a request that contains such an escape is parsed
 to find the field.
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backbone.errors import problem
+from backbone.errors import BodyTooLarge, problem
 
 _ESCAPES = re.compile(rb"\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -42,29 +43,45 @@ def faults_in(value: Any, path: str = "") -> list[dict[str, str]]:
     return []
 
 
-class StorableTextMiddleware:
-    """Holds a JSON body to scan it, never more than `max_bytes` of it (413 beyond). Paths the app only
-    `forwards` to another (the gateway's proxy) pass unscanned and streamed: the app behind scans them."""
+def parsed_as_json(content_type: bytes | None) -> bool:
+    """Whether FastAPI reads a body of this type as JSON: no type at all, application/json and
+    application/*+json, in any letter case and with any parameters."""
+    if not content_type:
+        return True
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
-    def __init__(self, app: ASGIApp, max_bytes: int, forwards: Callable[[str], bool] | None = None) -> None:
+
+class StorableTextMiddleware:
+    """Holds a JSON body to scan it, never more than its path's `limit` (413 beyond); other bodies are
+    counted as the route reads them and refused (413) once they pass it. Paths the app only `forwards`
+    to another (the gateway's proxy) pass unscanned and streamed: the gateway limits them as it streams,
+    and the app behind scans them."""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[str], int], forwards: Callable[[str], bool] | None = None
+                 ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.limit = limit
         self.forwards = forwards
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (self.forwards is not None and self.forwards(scope["path"])):
             await self.app(scope, receive, send)
             return
+        limit = self.limit(scope["path"])
+        headers = dict(scope["headers"])
+        announced = headers.get(b"content-length", b"")
+        if announced.isdigit() and int(announced) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
         faults = [{"field": "path", "message": MESSAGE}] if unstorable(scope["path"]) else []
         faults += [{"field": f"query.{name}", "message": MESSAGE}
                    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
                    if unstorable(name) or unstorable(value)]
-        headers = dict(scope["headers"])
-        if not faults and headers.get(b"content-type", b"").startswith(b"application/json"):
-            messages, body = await _drain(receive, self.max_bytes)
+        if not faults and parsed_as_json(headers.get(b"content-type")):
+            messages, body = await _drain(receive, limit)
             if body is None:
-                await problem(413, "payload-too-large", "Too large",
-                              f"the request body is larger than {self.max_bytes} bytes")(scope, receive, send)
+                await _too_large(limit)(scope, receive, send)
                 return
             if _ESCAPES.search(body):
                 try:
@@ -72,12 +89,35 @@ class StorableTextMiddleware:
                 except ValueError:
                     faults = []  # not JSON at all: the route's own validation says so
             receive = _replay(messages, receive)
+        elif not faults:
+            receive = _capped(receive, limit)
         if faults:
             fields = ", ".join(f["field"] for f in faults)
             await problem(422, "invalid-input", "Invalid input", f"Invalid fields: {fields}", errors=faults)(
                 scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _too_large(limit: int) -> ASGIApp:
+    return problem(413, "payload-too-large", "Too large", f"the request body is larger than {limit} bytes")
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """The body as the route reads it, refused once more than `limit` bytes have come (a body that
+    announced no length, or lied about it)."""
+    size = 0
+
+    async def capped() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise BodyTooLarge(limit)
+        return message
+
+    return capped
 
 
 async def _drain(receive: Receive, max_bytes: int) -> tuple[list[Message], bytes | None]:

@@ -1,6 +1,11 @@
 """Text PostgreSQL cannot store is refused with the field that carries it."""
 
-from backbone.storable_text import faults_in
+import httpx
+from fastapi import FastAPI, Request
+from pydantic import BaseModel
+
+from backbone.errors import install_problem_handlers
+from backbone.storable_text import StorableTextMiddleware, faults_in
 
 
 def test_nul_characters_and_unpaired_surrogates_are_found_by_field():
@@ -11,3 +16,57 @@ def test_nul_characters_and_unpaired_surrogates_are_found_by_field():
 
 def test_ordinary_chinese_and_emoji_text_passes():
     assert faults_in({"name": "长春市南关区 🙂", "n": 3, "x": None}, "body") == []
+
+
+LIMIT = 1000
+
+
+def small_app() -> FastAPI:
+    """A service's body handling: the problem handlers, the middleware, a JSON route and a raw one."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.add_middleware(StorableTextMiddleware, limit=lambda path: LIMIT * 10 if path.endswith("/import") else LIMIT)
+
+    class Credentials(BaseModel):
+        username: str
+
+    @app.post("/token")
+    async def token(body: Credentials) -> dict[str, str]:
+        return {"username": body.username}
+
+    @app.post("/note")
+    @app.post("/import")
+    async def note(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    return app
+
+
+async def post(path: str, content, headers: dict[str, str] | None = None) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=small_app()), base_url="http://test") as c:
+        return await c.post(path, content=content, headers=headers or {})
+
+
+async def chunks(total: int):
+    """A body of `total` bytes that announces no length."""
+    for _ in range(total // 100):
+        yield b"x" * 100
+
+
+async def test_a_body_of_any_type_past_its_paths_limit_is_refused_with_413():
+    announced = await post("/note", b"x" * (LIMIT + 1), {"content-type": "text/plain"})
+    unannounced = await post("/note", chunks(LIMIT * 5), {"content-type": "text/plain"})
+    for answer in (announced, unannounced):
+        assert answer.status_code == 413 and answer.json()["type"].endswith("/payload-too-large"), answer.text
+    assert (await post("/note", b"x" * LIMIT, {"content-type": "text/plain"})).json() == {"bytes": LIMIT}
+    assert (await post("/import", chunks(LIMIT * 5), {"content-type": "text/csv"})).json() == {"bytes": LIMIT * 5}
+
+
+async def test_every_body_fastapi_reads_as_json_is_scanned_for_unstorable_text():
+    nul = b'{"username": "a\\u0000"}'
+    for content_type in ("Application/JSON", "application/json; charset=utf-8", "application/merge-patch+json", None):
+        answer = await post("/token", nul, {"content-type": content_type} if content_type else {})
+        assert answer.status_code == 422, (content_type, answer.text)
+        assert answer.json()["errors"][0]["field"] == "body.username"
+    assert (await post("/token", b'{"username": "\\u5f20"}', {"content-type": "APPLICATION/JSON"})).json() == {
+        "username": "张"}
