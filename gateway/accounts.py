@@ -147,15 +147,23 @@ async def sign_out(engine: AsyncEngine, session_id: str) -> None:
 
 async def change_password(engine: AsyncEngine, store: EventStore, settings: Settings, username: str, current: str,
                           new: str) -> None:
-    """The person's own change: the current password proves it is them, and a wrong one counts toward the
-    lockout like a wrong sign-in (a stolen token must not become a way to guess the password); every open
-    session ends."""
+    """The person's own change, proved by the current password; every open session ends."""
     faults = policy_faults(new, username)
     if new == current:
         faults.append("must differ from the current password")
     if faults:
         raise InvalidInput("the new password does not meet the password policy",
                            errors=[{"field": "new_password", "message": m} for m in faults])
+    await prove_password(engine, store, settings, username, current)
+    hashed = await asyncio.to_thread(password_hash.hash, new)
+    async with engine.begin() as conn:
+        await _set_password(conn, store, username, hashed, reset=False, actor=username)
+
+
+async def prove_password(engine: AsyncEngine, store: EventStore, settings: Settings, username: str,
+                         current: str) -> None:
+    """A signed-in person's proof that it is them before a change to their credentials: a wrong password counts
+    toward the lockout like a wrong sign-in (a stolen token must not become a way to guess the password)."""
     async with engine.connect() as conn:
         stored = await conn.scalar(select(credentials.c.password_hash).where(credentials.c.username == username))
     if stored is None:
@@ -170,9 +178,6 @@ async def change_password(engine: AsyncEngine, store: EventStore, settings: Sett
                     await end_sessions(conn, username, "locked")
         raise InvalidInput("the current password is wrong",
                            errors=[{"field": "current_password", "message": "not the current password"}])
-    hashed = await asyncio.to_thread(password_hash.hash, new)
-    async with engine.begin() as conn:
-        await _set_password(conn, store, username, hashed, reset=False, actor=username)
 
 
 async def reset_password(engine: AsyncEngine, store: EventStore, username: str, actor: str) -> str:
@@ -211,19 +216,34 @@ async def append_to_person(conn: AsyncConnection, store: EventStore, username: s
                        events=[event], meta=store.metadata(actor=actor, org_unit=org_unit))
 
 
-async def enrol_second_factor(engine: AsyncEngine, settings: Settings, username: str) -> str:
-    """A new TOTP secret for the person, pending until a code from it confirms it; returns the secret."""
+async def enrol_second_factor(engine: AsyncEngine, store: EventStore, settings: Settings, username: str, *,
+                              current_password: str, current_code: str | None) -> str:
+    """A new TOTP secret for the person, pending until a code from it confirms it; returns the secret. The
+    password proves it is the person and not a stolen token; replacing an enrolled factor also takes a code
+    from it (a lost phone is an administrator's reset instead)."""
+    await prove_password(engine, store, settings, username, current_password)
     secret = new_secret()
     async with engine.begin() as conn:
-        await conn.execute(update(credentials).where(credentials.c.username == username).values(
-            totp_pending_cipher=PersonalData.from_settings(settings).encrypt(secret)))
+        row = (await conn.execute(select(credentials.c.totp_cipher, credentials.c.totp_last_step).where(
+            credentials.c.username == username).with_for_update())).first()
+        updates = {"totp_pending_cipher": PersonalData.from_settings(settings).encrypt(secret)}
+        if row is not None and row.totp_cipher is not None:
+            enrolled = PersonalData.from_settings(settings).decrypt(row.totp_cipher)
+            step = accepted_step(enrolled, current_code or "", row.totp_last_step)
+            if step is None:
+                raise InvalidInput("a second factor is enrolled: its current code is needed to replace it",
+                                   errors=[{"field": "current_code", "message": "not the enrolled app's current "
+                                                                                "code"}])
+            updates["totp_last_step"] = step
+        await conn.execute(update(credentials).where(credentials.c.username == username).values(**updates))
     return secret
 
 
 async def confirm_second_factor(engine: AsyncEngine, store: EventStore, settings: Settings, username: str,
                                 session_id: str, code: str) -> None:
     """The first code from the app proves it holds the pending secret: from now on sign-in asks for a code.
-    The session that enrolled it is no longer held to enrolling."""
+    The session that enrolled it is no longer held to enrolling; every other session of the person ends (they
+    were opened without this factor)."""
     async with engine.begin() as conn:
         row = (await conn.execute(select(credentials.c.totp_pending_cipher).where(
             credentials.c.username == username).with_for_update())).first()
@@ -238,6 +258,9 @@ async def confirm_second_factor(engine: AsyncEngine, store: EventStore, settings
             totp_cipher=row.totp_pending_cipher, totp_pending_cipher=None, totp_last_step=step))
         await conn.execute(update(sessions).where(sessions.c.session_id == session_id)
                            .values(needs_second_factor=False))
+        await conn.execute(update(sessions).where(sessions.c.username == username, sessions.c.ended_at.is_(None),
+                                                  sessions.c.session_id != session_id)
+                           .values(ended_at=datetime.now(UTC), ended_because="second_factor_changed"))
         await append_to_person(conn, store, username, SecondFactorChanged(username=username, enabled=True), actor=username)
 
 

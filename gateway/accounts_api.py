@@ -2,7 +2,7 @@
 
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.service import RuntimeDep
 from gateway.accounts import (change_password, confirm_second_factor, enrol_second_factor, known_person,
@@ -94,11 +94,20 @@ class Enrolment(BaseModel):
     otpauth_uri: str
 
 
+class EnrolmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=200)
+    current_code: str | None = Field(None, pattern=r"^[0-9]{6}$", description=(
+        "The enrolled app's current code, when one is enrolled and is being replaced."))
+
+
 @router.post("/auth/second-factor/enrollment", response_model=Enrolment)
-async def enrol(principal: Caller, request: Request, runtime: RuntimeDep) -> Enrolment:
+async def enrol(body: EnrolmentIn, principal: Caller, request: Request, runtime: RuntimeDep) -> Enrolment:
     """Start enrolling an authenticator app (TOTP) as one's second sign-in factor; it counts once a code from it
     is confirmed. Required of the roles in FUNDWATCH_SECOND_FACTOR_ROLES (administrators)."""
-    secret = await enrol_second_factor(runtime.engine, runtime.settings, principal.subject)
+    secret = await enrol_second_factor(runtime.engine, runtime.store, runtime.settings, principal.subject,
+                                       current_password=body.current_password, current_code=body.current_code)
     return Enrolment(secret=secret, otpauth_uri=provisioning_uri(secret, principal.subject))
 
 

@@ -38,7 +38,8 @@ TOUCH_SECONDS = 30
 ENDED_BECAUSE = {"signed_out": "you signed out", "password_changed": "the password was changed",
                  "idle": "it was idle too long", "account_changed": "the account's permissions changed",
                  "account_revoked": "the account was revoked", "locked": "the account was locked",
-                 "second_factor_reset": "the second factor was reset"}
+                 "second_factor_reset": "the second factor was reset",
+                 "second_factor_changed": "a new second factor was enrolled"}
 # How long a gateway process trusts what it last read of a session. The process that ends a session (sign-out,
 # password change, account change) forgets it at once; other replicas follow within this time.
 SESSION_CACHE_SECONDS = 5.0

@@ -129,14 +129,25 @@ def test_an_open_alert_stream_ends_with_its_session(stack, servers):
 def test_a_second_factor_once_enrolled_is_asked_for_at_every_sign_in_and_each_code_works_once(stack, servers):
     gw = stack.gateway
     user = account(servers.database_url, "admin.two", ["admin"])
-    headers = bearer(gw, user)
-    enrolment = httpx.post(f"{gw}/api/v1/auth/second-factor/enrollment", headers=headers)
+    headers, elsewhere = bearer(gw, user), bearer(gw, user)
+    enrol = f"{gw}/api/v1/auth/second-factor/enrollment"
+    # A token alone does not enrol a factor: the password proves it is the person.
+    stolen = httpx.post(enrol, headers=headers, json={"current_password": "Wrong#Pass2026"})
+    assert stolen.status_code == 422 and stolen.json()["errors"][0]["field"] == "current_password"
+    enrolment = httpx.post(enrol, headers=headers, json={"current_password": PASSWORD})
     assert enrolment.status_code == 200 and enrolment.json()["otpauth_uri"].startswith("otpauth://totp/")
     app = pyotp.TOTP(enrolment.json()["secret"])
     wrong = httpx.post(f"{gw}/api/v1/auth/second-factor/confirmation", headers=headers, json={"code": "000000"})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "code"
     assert httpx.post(f"{gw}/api/v1/auth/second-factor/confirmation", headers=headers,
                       json={"code": app.now()}).status_code == 204
+    # The session opened without the factor ends; the one that enrolled it goes on.
+    ended = httpx.get(f"{gw}/api/v1/alerts", headers=elsewhere)
+    assert ended.status_code == 401 and "new second factor" in ended.json()["detail"]
+    assert httpx.get(f"{gw}/api/v1/alerts", headers=headers).status_code == 200
+    # Replacing the enrolled factor takes a code from it, not the password alone.
+    replace = httpx.post(enrol, headers=headers, json={"current_password": PASSWORD})
+    assert replace.status_code == 422 and replace.json()["errors"][0]["field"] == "current_code"
     # The password alone no longer signs in; with the app's code it does, and that code only once.
     without = sign_in(gw, user)
     assert without.status_code == 401 and without.json()["second_factor_required"] is True
