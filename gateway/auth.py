@@ -72,6 +72,7 @@ class Authenticated:
     principal: Principal
     session_id: str | None = None
     rate_limit: str | None = None
+    key_id: str | None = None
 
 
 class Authenticator:
@@ -95,6 +96,7 @@ class Authenticator:
             raise Unauthorized("sign in (POST /api/v1/auth/token) or send an X-Api-Key")
         request.state.principal = caller.principal
         request.state.session_id = caller.session_id
+        request.state.api_key_id = caller.key_id
         await self.limits.admit(caller.principal.subject, self.limits.limit_of(caller.principal, caller.rate_limit))
         return caller.principal
 
@@ -170,7 +172,7 @@ class Authenticator:
             self._keys.pop(digest, None)
             raise Unauthorized("the API key is not valid")
         caller = Authenticated(Principal(subject=row.subject, roles=list(row.roles), org_unit=row.org_unit),
-                        rate_limit=row.rate_limit)
+                               rate_limit=row.rate_limit, key_id=row.key_id)
         if len(self._keys) >= API_KEY_CACHE_SIZE:
             self._keys.clear()
         self._keys[digest] = (time.monotonic(), caller, row.expires_at)

@@ -30,7 +30,8 @@ class KeyRequest(BaseModel):
     subject: str = Field(min_length=1, max_length=100, examples=["treasury-system"])
     roles: list[Literal[tuple(sorted(MACHINES))]] = Field(min_length=1)  # type: ignore[valid-type]
     org_unit: str | None = Field(None, description="One of the seeded org units; the city by default.")
-    expires_in_days: int | None = Field(365, ge=1, le=3650, description="None: until revoked.")
+    expires_in_days: int = Field(365, ge=1, le=3650, description=(
+        "Every issued key expires (at most 10 years); rotate it before then."))
     rate_limit: str | None = Field(None, examples=["20000/minute"], description=(
         "Requests this key may make, e.g. 100/second or 20000/minute; default FUNDWATCH_RATE_LIMIT_MACHINE."))
 
@@ -66,7 +67,7 @@ async def issue_key(body: KeyRequest, principal: Caller, runtime: RuntimeDep) ->
     if body.org_unit is not None and body.org_unit not in ORG_UNITS:
         raise InvalidInput("unknown org unit", errors=[{"field": "org_unit", "message": f"{body.org_unit!r}"}])
     now = datetime.now(UTC)
-    expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    expires = now + timedelta(days=body.expires_in_days)
     async with runtime.engine.begin() as conn:
         return await _issue(conn, runtime, principal, subject=body.subject, roles=list(body.roles),
                             org_unit=body.org_unit, expires_at=expires, rate_limit=body.rate_limit)
@@ -123,7 +124,7 @@ class Rotation(BaseModel):
 
     overlap_hours: int = Field(24, ge=0, le=720, description=(
         "How long the old key keeps working beside the new one, for the machine to switch over."))
-    expires_in_days: int | None = Field(365, ge=1, le=3650, description="The new key's life; None: until revoked.")
+    expires_in_days: int = Field(365, ge=1, le=3650, description="The new key's life.")
 
 
 class RotatedKey(BaseModel):
@@ -143,7 +144,7 @@ async def rotate_key(key_id: str, body: Rotation, request: Request, principal: C
             raise NotFound(f"no active API key {key_id}")
         new = await _issue(conn, runtime, principal, subject=old.subject, roles=list(old.roles),
                            org_unit=old.org_unit, rate_limit=old.rate_limit,
-                           expires_at=now + timedelta(days=body.expires_in_days) if body.expires_in_days else None)
+                           expires_at=now + timedelta(days=body.expires_in_days))
         until = now + timedelta(hours=body.overlap_hours)
         if old.expires_at is not None:
             until = min(until, old.expires_at)

@@ -15,7 +15,7 @@ from backbone.errors import ConcurrencyConflict, InvalidInput
 from backbone.identity import Principal
 from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import DomainEvent
-from contracts.gateway import (PermissionApplicationDecided, PermissionApplicationForwarded,
+from contracts.gateway import (ApiKeyIssued, PermissionApplicationDecided, PermissionApplicationForwarded,
                                PermissionApplicationReturned, PermissionForm)
 from gateway.accounts import append_to_person, end_sessions
 from gateway.applications.api import (ApplicationOut, append_step, application_out, application_row,
@@ -74,15 +74,21 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
         kind = Kind(row.kind)
         next_status(Status(row.status), Step.APPROVE if body.decision == "approved" else Step.REJECT, kind)
         channel = "platform" if principal.has_any(PROVINCE_SYSTEM) else "paper"
+        ev = runtime.tables.events
+        reviewer = await conn.scalar(
+            select(ev.c.metadata["actor"].astext).where(
+                ev.c.stream_id == stream_of(application_id),
+                ev.c.event_type == PermissionApplicationForwarded.event_type)
+            .order_by(ev.c.version.desc()).limit(1))
         if channel == "paper":
             # Whoever records the province's paper answer made, reviewed and is the subject of none of it.
-            ev = runtime.tables.events
-            reviewer = await conn.scalar(
-                select(ev.c.metadata["actor"].astext).where(
-                    ev.c.stream_id == stream_of(application_id),
-                    ev.c.event_type == PermissionApplicationForwarded.event_type)
-                .order_by(ev.c.version.desc()).limit(1))
             check_independent(principal.subject, applicant=row.applicant, username=row.username, reviewer=reviewer)
+        else:
+            # A platform key is only as independent as the administrator who issued it: one who made or
+            # reviewed the application could otherwise answer for the province with a key of their own.
+            issuer = await key_issuer(conn, runtime, request.state.api_key_id)
+            if issuer is not None and issuer != runtime.settings.admin_user:
+                check_independent(issuer, applicant=row.applicant, username=row.username, reviewer=reviewer)
         await append_step(conn, runtime, principal, application_id, row.version, PermissionApplicationDecided(
             application_id=application_id, decision=body.decision, remarks=body.remarks, channel=channel))
         if body.decision == "approved":
@@ -92,6 +98,14 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
         request.app.state.authenticate.forget_sessions(out.username)
     log.info("applications.decided", application_id=application_id, decision=body.decision, channel=channel)
     return out
+
+
+async def key_issuer(conn: AsyncConnection, runtime: Runtime, key_id: str | None) -> str | None:
+    """The administrator who issued (or rotated into being) an API key; None for the key configured by the
+    deployment, which no administrator issued."""
+    ev = runtime.tables.events
+    return await conn.scalar(select(ev.c.metadata["actor"].astext).where(
+        ev.c.stream_id == f"api-key-{key_id}", ev.c.event_type == ApiKeyIssued.event_type).limit(1))
 
 
 async def _take_effect(conn: AsyncConnection, runtime: Runtime, principal: Principal, kind: Kind,

@@ -16,6 +16,8 @@ def test_rotating_the_treasury_systems_key_without_downtime(stack):
         indicator = c.post("/indicators", json=indicator_body("10.00"), headers=admin).json()["id"]
         request = {"subject": "treasury-system-2027", "roles": ["treasury_system"], "expires_in_days": 30}
         old = c.post("/api-keys", json=request, headers=admin).json()
+        forever = c.post("/api-keys", json=request | {"expires_in_days": None}, headers=admin)
+        assert forever.status_code == 422 and forever.json()["errors"][0]["field"] == "body.expires_in_days"
 
         def intake(key: str) -> int:
             return c.post("/payments/batch", json={"payments": []}, headers={"X-Api-Key": key}).status_code

@@ -256,3 +256,21 @@ def test_nobody_grants_themselves_a_role_alone(stack):
             assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=who).status_code == 403
         assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=admin).status_code == 200
         assert {u["username"]: u for u in c.get("/users", headers=admin).json()}[me]["roles"] == ["admin", "treasury"]
+
+
+def test_an_administrator_cannot_answer_for_the_province_with_a_key_of_their_own(stack):
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        _, _, second_admin = person(c, admin, 114, org_unit=None, division="treasury", roles=["admin"])
+        # The second administrator applies for a friend's account; the first reviews it.
+        r = c.post(APPLICATIONS, json=form(f"friend-{uuid4().hex[:6]}", 115), headers=second_admin)
+        assert r.status_code == 201, r.text
+        step = f"{APPLICATIONS}/{r.json()['application_id']}"
+        assert c.post(f"{step}/review", json={"decision": "accepted"}, headers=admin).status_code == 200
+        # A province key the applicant issued is the applicant's answer, not the province's.
+        own_key = province(c, second_admin)
+        refused = c.post(f"{step}/feedback", json={"decision": "approved"}, headers=own_key)
+        assert refused.status_code == 403 and refused.json()["type"].endswith("/separation-of-duties"), refused.text
+        assert c.get(step, headers=admin).json()["status"] == "forwarded", "nothing was decided"
+        answered = c.post(f"{step}/feedback", json={"decision": "approved"}, headers=province(c, admin))
+        assert answered.status_code == 200 and answered.json()["status"] == "approved"
