@@ -80,7 +80,8 @@ class Settings(BaseSettings):
         description="Roles whose people must sign in with a second factor (TOTP) too (JSON list); until they "
                     "have one, a session allows nothing but enrolling it. FUNDWATCH_ENV=development waives it.")
     rate_limit_sign_in: str = Field("30/minute", validation_alias="FUNDWATCH_RATE_LIMIT_SIGN_IN",
-                                    description="Sign-in attempts one client address may make.")
+                                    description=("Sign-in attempts one client address may make, and as many requests "
+                                                 "with an API key or token that does not hold."))
     rate_limit_person: str = Field("600/minute", validation_alias="FUNDWATCH_RATE_LIMIT_PERSON",
                                    description="Requests a person may make at the gateway (`limits` notation).")
     rate_limit_machine: str = Field("6000/minute", validation_alias="FUNDWATCH_RATE_LIMIT_MACHINE",

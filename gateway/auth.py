@@ -88,12 +88,20 @@ class Authenticator:
     async def __call__(self, request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
         api_key = request.headers.get("x-api-key")
-        if auth.lower().startswith("bearer "):
-            caller = await self._from_token(auth[7:].strip(), request)
-        elif api_key:
-            caller = await self._from_api_key(api_key)
-        else:
+        if not (auth.lower().startswith("bearer ") or api_key):
             raise Unauthorized("sign in (POST /api/v1/auth/token) or send an X-Api-Key")
+        # Credentials that do not hold count against their address like wrong passwords do: guessing keys or
+        # replaying dead tokens is refused before it costs a lookup.
+        guesses = f"bad-credentials:{self.address_of(request)}"
+        await self.limits.refuse_if_spent(guesses, self.limits.sign_in)
+        try:
+            if auth.lower().startswith("bearer "):
+                caller = await self._from_token(auth[7:].strip(), request)
+            else:
+                caller = await self._from_api_key(api_key or "")
+        except Unauthorized:
+            await self.limits.count(guesses, self.limits.sign_in)
+            raise
         request.state.principal = caller.principal
         request.state.session_id = caller.session_id
         request.state.api_key_id = caller.key_id
@@ -191,9 +199,11 @@ class Authenticator:
     async def admit_sign_in(self, request: Request) -> None:
         """Count a sign-in attempt against its client address (the lockout guards each name; this guards the
         gateway against floods of names)."""
+        await self.limits.admit(f"sign-in:{self.address_of(request)}", self.limits.sign_in)
+
+    def address_of(self, request: Request) -> str | None:
         peer = request.client.host if request.client else None
-        address = client_ip(peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies)
-        await self.limits.admit(f"sign-in:{address}", self.limits.sign_in)
+        return client_ip(peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies)
 
     def forget(self) -> None:
         """Drop remembered keys (after a revocation here; other gateways follow within the cache time)."""

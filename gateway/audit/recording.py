@@ -1,6 +1,8 @@
 """What the gateway writes into the audit trail as requests pass (第二十八条; 等级保护 2.0 安全审计):
-every write under /api/v1 whatever its outcome, every sign-in attempt, every export. Reads of
-unmasked personal data happen in the payments service and arrive as events (consumers.py).
+every write under /api/v1 whatever its outcome, every sign-in attempt, every export, and every request
+refused for its credentials or its permissions (a 401 to credentials that were sent, a 403), reads
+included. Reads of unmasked personal data happen in the payments service and arrive as events
+(consumers.py).
 
 Nothing of a request's body is kept, and ID numbers in a path are masked.
 """
@@ -32,6 +34,12 @@ def audited(method: str, path: str) -> bool:
     `/export`, and the seed's forms such as 附件3 at `…/form`)."""
     leaves = method == "GET" and ("/export" in path or path.rstrip("/").endswith("/form"))
     return path.startswith(API) and (method in WRITES or leaves)
+
+
+def refused(status: int, headers: Headers) -> bool:
+    """Whether an answer is a security event whatever the request: credentials that did not hold (a request
+    that sent none is only told to sign in), or a caller reaching beyond its roles or scope."""
+    return status == 403 or (status == 401 and ("authorization" in headers or "x-api-key" in headers))
 
 
 def action_of(method: str, path: str, status: int) -> str:
@@ -99,7 +107,7 @@ class AuditMiddleware:
         self.trusted_proxies = list(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not audited(scope["method"], scope["path"]):
+        if scope["type"] != "http" or not scope["path"].startswith(API):
             await self.app(scope, receive, send)
             return
         at = datetime.now(UTC)
@@ -116,11 +124,17 @@ class AuditMiddleware:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            actor, org_unit = actor_of(state)
-            peer = scope["client"][0] if scope.get("client") else None
-            await scope["app"].state.audit.record(AuditEntry(
-                at=at, actor=actor, org_unit=org_unit,
-                client_ip=client_ip(peer, Headers(scope=scope).get("x-forwarded-for"), self.trusted_proxies),
-                action=action_of(scope["method"], scope["path"], status),
-                target=target_of(scope["path"], scope.get("query_string", b"").decode("latin-1")),
-                outcome=str(status), trace_id=current_trace_id()))
+            headers = Headers(scope=scope)
+            if audited(scope["method"], scope["path"]) or refused(status, headers):
+                await self._record(scope, state, at, status, headers)
+
+    async def _record(self, scope: Scope, state: dict[str, Any], at: datetime, status: int, headers: Headers
+                      ) -> None:
+        actor, org_unit = actor_of(state)
+        peer = scope["client"][0] if scope.get("client") else None
+        await scope["app"].state.audit.record(AuditEntry(
+            at=at, actor=actor, org_unit=org_unit,
+            client_ip=client_ip(peer, headers.get("x-forwarded-for"), self.trusted_proxies),
+            action=action_of(scope["method"], scope["path"], status),
+            target=target_of(scope["path"], scope.get("query_string", b"").decode("latin-1")),
+            outcome=str(status), trace_id=current_trace_id()))

@@ -92,11 +92,11 @@ def stack(servers) -> Iterator[Stack]:
         procs.stop_all()
 
 
-def traced(headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+def traced(headers: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
     """A trace id of the test's choosing and the headers that start a request in it (W3C traceparent): spans are
     exported in batches, and a test that looks for what is *not* in them first waits for this trace's."""
     trace_id = secrets.token_hex(16)
-    return trace_id, headers | {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+    return trace_id, (headers or {}) | {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
 
 
 def indicator_body(amount: str = "1000.00", **overrides) -> dict:

@@ -20,7 +20,7 @@ from backbone.settings import get_settings
 from contracts.catalog import topic_for
 from contracts.envelope import EventEnvelope, EventMetadata
 from tests.e2e import db, people
-from tests.e2e.conftest import ROOT, indicator_body
+from tests.e2e.conftest import ROOT, indicator_body, traced
 from tests.e2e.exporting import cosign, request_export
 from tests.e2e.test_registries import identity, lookup, person, poor_file
 from tests.e2e.test_scope_and_privacy import database_mentions
@@ -29,12 +29,6 @@ from tests.people import id_number
 
 pytestmark = pytest.mark.e2e
 SHOWN = ("actor", "org_unit", "client_ip", "action", "target", "outcome")
-
-
-def traced() -> tuple[str, dict[str, str]]:
-    """A new trace id and the W3C traceparent header that starts the request's trace with it."""
-    trace_id = uuid4().hex
-    return trace_id, {"traceparent": f"00-{trace_id}-{uuid4().hex[:16]}-01"}
 
 
 def signed_in(subject: str, roles: list[str]) -> dict[str, str]:
@@ -114,6 +108,11 @@ def test_every_write_sign_in_export_and_reveal_is_recorded_and_an_altered_entry_
         assert c.get(f"/exports/{export_id}/file", headers=admin | h).status_code == 200
         c.post("/registry/poor-population/import", headers=admin,
                files={"file": ("p.csv", poor_file([known]), "text/csv")}).raise_for_status()
+        # Reads refused for the caller's roles, or for credentials that do not hold, are security events too.
+        trace["refused read"], h = traced(signed_in("南关区财政局-赵", ["district"]))
+        assert c.get("/audit", headers=h).status_code == 403
+        trace["bad key"], h = traced({"X-Api-Key": "fw_not-a-key"})
+        assert c.get("/alerts", headers=h).status_code == 401
     # Full ID numbers read by someone holding the PII permission: one on the registry, one not.
     reader = f"auditor-{uuid4().hex[:6]}"
     pii = identity(subject=reader, roles=["supervision"], org_unit="220100", pii=True)
@@ -140,6 +139,8 @@ def test_every_write_sign_in_export_and_reveal_is_recorded_and_an_altered_entry_
                        f"/api/v1/exports/{export_id}/file", "200"),
             "reveal": (reader, "220100", None, "personal_data.reveal", masked(id_number(known)), "found"),
             "unknown": (reader, "220100", None, "personal_data.reveal", masked(id_number(stranger)), "not_found"),
+            "refused read": ("南关区财政局-赵", "220102", "127.0.0.1", "GET /api/v1/audit", "/api/v1/audit", "403"),
+            "bad key": ("anonymous", None, "127.0.0.1", "GET /api/v1/alerts", "/api/v1/alerts", "401"),
         }
         # Neither the password tried nor a full ID number is kept.
         for secret in (wrong_password, id_number(known), id_number(stranger)):
