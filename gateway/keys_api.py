@@ -17,7 +17,7 @@ from backbone.service import Runtime, RuntimeDep
 from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated
 from contracts.values import ORG_UNITS
 from gateway.auth import Caller, key_digest
-from gateway.projections import api_keys
+from gateway.projections import api_keys, users
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -27,7 +27,9 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 class KeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject: str = Field(min_length=1, max_length=100, examples=["treasury-system"])
+    subject: str = Field(pattern=r"^[a-z][a-z0-9_-]{2,63}$", examples=["treasury-system"], description=(
+        "The machine's account name, as the audit trail shows it: lower-case letters, digits, - and _, and no "
+        "person's user name (a key must not act under a person's name)."))
     roles: list[Literal[tuple(sorted(MACHINES))]] = Field(min_length=1)  # type: ignore[valid-type]
     org_unit: str | None = Field(None, description="One of the seeded org units; the city by default.")
     expires_in_days: int = Field(365, ge=1, le=3650, description=(
@@ -69,6 +71,9 @@ async def issue_key(body: KeyRequest, principal: Caller, runtime: RuntimeDep) ->
     now = datetime.now(UTC)
     expires = now + timedelta(days=body.expires_in_days)
     async with runtime.engine.begin() as conn:
+        if await conn.scalar(select(users.c.username).where(users.c.username == body.subject)) is not None:
+            raise InvalidInput("the subject is a person's user name",
+                               errors=[{"field": "subject", "message": "a person's user name, not a machine's"}])
         return await _issue(conn, runtime, principal, subject=body.subject, roles=list(body.roles),
                             org_unit=body.org_unit, expires_at=expires, rate_limit=body.rate_limit)
 

@@ -175,13 +175,18 @@ async def cosign_export(export_id: str, body: CosignatureIn, principal: Caller, 
 async def download_export(export_id: str, request: Request, principal: Caller, runtime: RuntimeDep) -> Response:
     """The file of an approved export, to its requester, once, within the time limit; the service builds it within
     the requester's data scope."""
-    grant, params = await _claim(runtime, principal, export_id)
+    grant, params, claim = await _claim(runtime, principal, export_id)
     upstream: httpx.Response | None = None
     try:
         # No database connection is held while the service builds the file (it may take a while).
         upstream = await fetch_export(request.app.state.http, runtime.settings, principal, grant, params)
         async with runtime.engine.begin() as conn:
-            await conn.execute(update(export_requests).where(export_requests.c.export_id == export_id)
+            held = await conn.scalar(select(ex.download_claimed_at).where(ex.export_id == export_id)
+                                     .with_for_update())
+            if held != claim:
+                # Taken over as a dead download while this one was still building: the other is the one.
+                raise ExportOutOfTurn(f"export {export_id} was claimed by another download; it is downloaded once")
+            await conn.execute(update(export_requests).where(ex.export_id == export_id)
                                .values(download_claimed_at=None))
             if upstream.status_code == 200:
                 await runtime.store.append(
@@ -192,7 +197,7 @@ async def download_export(export_id: str, request: Request, principal: Caller, r
     except BaseException as exc:
         if upstream is not None:
             await upstream.aclose()
-        await _release(runtime, export_id)
+        await _release(runtime, export_id, claim)
         if isinstance(exc, httpx.HTTPError):
             raise ServiceUnavailable(f"the service that exports {export_id} is not reachable") from exc
         raise
@@ -203,9 +208,11 @@ async def download_export(export_id: str, request: Request, principal: Caller, r
                              background=BackgroundTask(upstream.aclose))
 
 
-async def _claim(runtime: Runtime, principal: Principal, export_id: str) -> tuple[ExportGrant, dict[str, Any]]:
-    """The grant and the parameters, once the export is claimed for this download; a download under way is a
-    409 (a claim older than CLAIM_LASTS is taken to be a gateway that died on the way, and is taken over)."""
+async def _claim(runtime: Runtime, principal: Principal, export_id: str
+                 ) -> tuple[ExportGrant, dict[str, Any], datetime]:
+    """The grant, the parameters and the claim (its time), once the export is claimed for this download; a
+    download under way is a 409 (a claim older than CLAIM_LASTS is taken to be a gateway that died on the way,
+    and is taken over)."""
     now = datetime.now(UTC)
     async with runtime.engine.begin() as conn:
         export = await _load(conn, principal, export_id, lock=True)
@@ -215,10 +222,11 @@ async def _claim(runtime: Runtime, principal: Principal, export_id: str) -> tupl
             raise ExportOutOfTurn(f"export {export_id} is being downloaded; it is downloaded once")
         await conn.execute(update(export_requests).where(export_requests.c.export_id == export_id)
                            .values(download_claimed_at=now))
-    return grant, export.params
+    return grant, export.params, now
 
 
-async def _release(runtime: Runtime, export_id: str) -> None:
+async def _release(runtime: Runtime, export_id: str, claim: datetime) -> None:
+    """Give the download back, unless another has taken it over since."""
     async with runtime.engine.begin() as conn:
-        await conn.execute(update(export_requests).where(export_requests.c.export_id == export_id)
+        await conn.execute(update(export_requests).where(ex.export_id == export_id, ex.download_claimed_at == claim)
                            .values(download_claimed_at=None))

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backbone.settings import get_settings
 from tests.e2e.conftest import indicator_body
 
 pytestmark = pytest.mark.e2e
@@ -53,6 +54,10 @@ def test_a_key_over_its_rate_limit_is_told_when_to_come_back(stack):
         bad = c.post("/api-keys", headers=admin, json={"subject": "province", "roles": ["province_system"],
                                                         "rate_limit": "lots"})
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.rate_limit"
+        # A key acts under a machine's name, never a person's.
+        for person in ("国库处-张", get_settings().admin_user):
+            named = c.post("/api-keys", headers=admin, json={"subject": person, "roles": ["province_system"]})
+            assert named.status_code == 422 and named.json()["errors"][0]["field"].endswith("subject"), named.text
         key = c.post("/api-keys", headers=admin, json={"subject": "province-platform-test", "roles": ["province_system"],
                                                         "rate_limit": "3/minute"}).json()
         assert key["rate_limit"] == "3/minute"
