@@ -8,9 +8,10 @@ entry's own hash; removing, inserting or reordering entries breaks the link of t
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -18,6 +19,11 @@ from uuid import UUID
 from backbone.workdays import SHANGHAI
 
 GENESIS = "0" * 64
+# What the trail keeps at least (第二十八条; 等级保护 2.0: six months); entries may be pruned only past it, and
+# only by `python -m gateway.audit prune`, which leaves its own entry naming the last one it removed.
+RETENTION = timedelta(days=180)
+PRUNED = "audit.pruned"
+_PRUNE_TARGET = re.compile(r"^through entry (\d+) at (\S+), hash ([0-9a-f]{64})$")
 # The fields an entry's hash covers, i.e. every stored column but the two hashes.
 FIELDS = ("seq", "at", "actor", "org_unit", "client_ip", "action", "target", "outcome", "trace_id", "event_id")
 
@@ -70,6 +76,20 @@ def link(entries: Sequence[AuditEntry], *, last_seq: int, last_hash: str) -> lis
     return rows
 
 
+def prune_target(seq: int, at: datetime, entry_hash: str) -> str:
+    """The target of a prune's own entry: the last entry removed, its time and its hash (the `prev_hash` of
+    the first entry kept)."""
+    return f"through entry {seq} at {at.astimezone(UTC).isoformat()}, hash {entry_hash}"
+
+
+def _prune_of(row: Mapping[str, Any]) -> tuple[int, str] | None:
+    """The (last removed entry, its hash) a prune entry stands for, if it removed only entries past retention."""
+    found = _PRUNE_TARGET.match(row["target"] or "") if row["action"] == PRUNED else None
+    if found is None or row["at"] - datetime.fromisoformat(found[2]) < RETENTION:
+        return None
+    return int(found[1]), found[3]
+
+
 @dataclass(frozen=True)
 class Break:
     """The first entry that does not hold: its own content, or its link to the entry before it."""
@@ -77,11 +97,13 @@ class Break:
     seq: int
     at: datetime
     action: str
-    problem: Literal["content", "link"]
+    problem: Literal["content", "link", "pruned"]
 
     def describe(self) -> str:
-        why = ("its content does not match its hash (a field was altered)" if self.problem == "content"
-               else "it does not follow the hash of the entry before it (an entry was removed, inserted or moved)")
+        why = {"content": "its content does not match its hash (a field was altered)",
+               "link": "it does not follow the hash of the entry before it (an entry was removed, inserted or moved)",
+               "pruned": "the entries before it are gone, and no prune of entries past the retention period "
+                         "removed them"}[self.problem]
         return f"{self.at.astimezone(SHANGHAI).isoformat()} {self.action}: {why}"
 
 
@@ -110,8 +132,9 @@ class Verdict:
 class ChainCheck:
     """Verifies stored entries fed in order, chunk by chunk, so that a long trail is never held whole.
 
-    The first entry must chain from 64 zeros, unless entries older than the retention period were
-    pruned (a DBA's deliberate act): then the trail starts at its first kept entry, and says so.
+    The first entry must chain from 64 zeros, unless entries past the retention period were pruned: then
+    the trail starts at its first kept entry, says so, and holds only if a prune's own entry further on
+    names exactly the entry before it (removed rows with no such record are a break at the first kept one).
     """
 
     def __init__(self) -> None:
@@ -119,6 +142,8 @@ class ChainCheck:
         self.first: int | None = None
         self.entries = 0
         self.broken: Break | None = None
+        self._start: Mapping[str, Any] | None = None
+        self._prune_recorded = False
 
     def feed(self, rows: Iterable[Mapping[str, Any]]) -> bool:
         """Check the next rows; False once a broken entry is found (the rows after it prove nothing)."""
@@ -128,16 +153,23 @@ class ChainCheck:
             if self.last_hash is None:
                 self.first = row["seq"]
                 self.last_hash = GENESIS if row["seq"] == 1 else row["prev_hash"]
+                self._start = row
             fault = _fault(row, self.last_hash)
             if fault is not None:
                 self.broken = Break(seq=row["seq"], at=row["at"], action=row["action"], problem=fault)
                 return False
+            if self.first != 1 and _prune_of(row) == (self.first - 1, self._start["prev_hash"]):
+                self._prune_recorded = True
             self.last_hash = row["hash"]
             self.entries += 1
         return True
 
     def verdict(self) -> Verdict:
-        return Verdict(entries=self.entries, head=self.last_hash or GENESIS, first=self.first, broken=self.broken)
+        broken = self.broken
+        if broken is None and self._start is not None and self.first != 1 and not self._prune_recorded:
+            broken = Break(seq=self._start["seq"], at=self._start["at"], action=self._start["action"],
+                           problem="pruned")
+        return Verdict(entries=self.entries, head=self.last_hash or GENESIS, first=self.first, broken=broken)
 
 
 def _fault(row: Mapping[str, Any], last_hash: str) -> Literal["content", "link"] | None:

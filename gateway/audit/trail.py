@@ -9,20 +9,22 @@ rather than go unrecorded.
 
 Gateways on several replicas keep one chain: each append takes a transaction-level advisory lock and
 reads the last entry under it, so appends are serialised and sequence numbers have no gaps. The
-table refuses UPDATE, DELETE and TRUNCATE (a trigger); nothing here ever deletes. Retention is at
-least 180 days; pruning older entries is a DBA's deliberate act (README, Operations).
+table refuses UPDATE, DELETE and TRUNCATE (a trigger); only `prune` removes entries, those past the
+retention period (180 days at least), as a DBA's deliberate act that leaves an entry of its own.
 """
 
 import asyncio
 import zlib
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Table, Text, Uuid, select, text
+from sqlalchemy import BigInteger, Column, DateTime, Table, Text, Uuid, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import structlog
 
-from gateway.audit.chain import GENESIS, AuditEntry, ChainCheck, Verdict, link
+from gateway.audit.chain import (GENESIS, PRUNED, RETENTION, AuditEntry, ChainCheck, Verdict, link,
+                                 prune_target)
 from gateway.projections import metadata
 
 log = structlog.get_logger(__name__)
@@ -67,6 +69,27 @@ async def verify_stored(engine: AsyncEngine, *, chunk: int = 5000) -> Verdict:
             if not rows or not check.feed(r._mapping for r in rows):
                 return check.verdict()
             after = rows[-1].seq
+
+
+async def prune(engine: AsyncEngine, *, before: datetime, actor: str) -> int:
+    """Remove the entries older than `before` (which must lie past the retention period) and append the
+    prune's own entry naming the last one removed, in one transaction; how many were removed. Needs the
+    table owner's rights, to lift the append-only trigger for that transaction only."""
+    if datetime.now(before.tzinfo) - before < RETENTION:
+        raise ValueError(f"entries are kept at least {RETENTION.days} days")
+    async with engine.begin() as conn:
+        await conn.execute(_LOCK, {"k": LOCK_KEY})
+        last = (await conn.execute(select(audit_log.c.seq, audit_log.c.at, audit_log.c.hash)
+                                   .where(audit_log.c.at < before).order_by(audit_log.c.seq.desc()).limit(1))).first()
+        if last is None:
+            return 0
+        await conn.exec_driver_sql("ALTER TABLE gateway.audit_log DISABLE TRIGGER audit_log_append_only")
+        removed = (await conn.execute(delete(audit_log).where(audit_log.c.seq <= last.seq))).rowcount
+        await conn.exec_driver_sql("ALTER TABLE gateway.audit_log ENABLE TRIGGER audit_log_append_only")
+        await append_entries(conn, [AuditEntry(
+            at=datetime.now(before.tzinfo), actor=actor, org_unit=None, client_ip=None, action=PRUNED,
+            target=prune_target(last.seq, last.at, last.hash), outcome=str(removed), trace_id=None)])
+    return removed
 
 
 class AuditTrail:

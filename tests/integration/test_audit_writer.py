@@ -1,15 +1,19 @@
 """The audit trail's writer against real PostgreSQL: gateways on several replicas keep one chain,
 what is queued at shutdown is written, and an event recorded twice is one entry."""
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DBAPIError
 
 from backbone.db import create_engine
+from backbone.migrations import upgrade_all
+from deploy.local.servers import create_database
 from gateway.audit.chain import AuditEntry
-from gateway.audit.trail import AuditTrail, append_entries, audit_log, verify_stored
+from gateway.audit.trail import AuditTrail, append_entries, audit_log, prune, verify_stored
 
 pytestmark = pytest.mark.integration
 
@@ -55,3 +59,35 @@ async def test_an_event_recorded_twice_is_one_entry(engine):
         assert await append_entries(conn, [entry(actor, 0, event_id)]) == 0
     async with engine.connect() as conn:
         assert await conn.scalar(select(func.count()).where(audit_log.c.actor == actor)) == 1
+
+
+async def test_only_a_recorded_prune_past_retention_removes_entries_and_the_chain_still_holds(servers):
+    # A database of its own: pruning the suite's trail would remove what other tests look for.
+    url = await create_database(servers.database_url, "fundwatch_audit_prune", fresh=True)
+    await upgrade_all(url, ("gateway",))
+    engine = create_engine(url, pool_size=2)
+    now = datetime.now(UTC)
+    try:
+        async with engine.begin() as conn:
+            await append_entries(conn, [replace(entry("old", n), at=now - timedelta(days=200 - n)) for n in range(3)]
+                                 + [entry("recent", n) for n in range(2)])
+        with pytest.raises(ValueError, match="180 days"):
+            await prune(engine, before=now - timedelta(days=30), actor="dba")
+        assert await prune(engine, before=now - timedelta(days=180), actor="dba") == 3
+        verdict = await verify_stored(engine)
+        assert verdict.intact and (verdict.first, verdict.entries) == (4, 3), verdict.message()
+        async with engine.connect() as conn:
+            [record] = (await conn.execute(select(audit_log).where(audit_log.c.action == "audit.pruned"))).all()
+        assert record.actor == "dba" and record.target.startswith("through entry 3 at ") and record.outcome == "3"
+        # The append-only trigger is back: and rows removed behind it, with no prune that names them, are a break.
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(delete(audit_log).where(audit_log.c.seq == 4))
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("ALTER TABLE gateway.audit_log DISABLE TRIGGER audit_log_append_only")
+            await conn.execute(delete(audit_log).where(audit_log.c.seq == 4))
+            await conn.exec_driver_sql("ALTER TABLE gateway.audit_log ENABLE TRIGGER audit_log_append_only")
+        verdict = await verify_stored(engine)
+        assert verdict.broken and (verdict.broken.seq, verdict.broken.problem) == (5, "pruned")
+    finally:
+        await engine.dispose()

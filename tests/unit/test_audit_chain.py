@@ -9,7 +9,8 @@ from uuid import UUID
 import pytest
 
 from backbone.identity import Principal
-from gateway.audit.chain import GENESIS, AuditEntry, ChainCheck, canonical, entry_hash, link, verify_chain
+from gateway.audit.chain import (GENESIS, PRUNED, AuditEntry, ChainCheck, canonical, entry_hash, link, prune_target,
+                                 verify_chain)
 from gateway.audit.consumers import trace_id_of
 from gateway.audit.recording import action_of, actor_of, audited, client_ip, target_of
 
@@ -90,11 +91,28 @@ def test_an_inserted_entry_breaks_the_chain():
     assert (verdict.broken.seq, verdict.broken.problem) == (4, "link")
 
 
-def test_a_pruned_beginning_is_told_and_the_rest_still_checked():
-    rows = chain(6)[3:]
-    assert verify_chain(rows).message() == "audit chain intact: 3 entries (from entry 4; the entries before it were pruned)"
+def pruned_chain(prune_at_days: int) -> list[dict]:
+    """Six entries, the first three old; a prune `prune_at_days` after the third removed them and says so."""
+    old = [entry(n) for n in (1, 2, 3)]
+    rows = link(old + [entry(n, at=START + timedelta(days=200, seconds=n)) for n in (4, 5, 6)],
+                last_seq=0, last_hash=GENESIS)
+    prune = entry(7, action=PRUNED, at=old[-1].at + timedelta(days=prune_at_days),
+                  target=prune_target(3, old[-1].at, rows[2]["hash"]))
+    return rows + link([prune], last_seq=6, last_hash=rows[-1]["hash"])
+
+
+def test_a_recorded_prune_past_retention_is_told_and_the_rest_still_checked():
+    rows = pruned_chain(prune_at_days=200)[3:]
+    assert verify_chain(rows).message() == "audit chain intact: 4 entries (from entry 4; the entries before it were pruned)"
     rows[1] = {**rows[1], "actor": "x"}
     assert verify_chain(rows).broken.seq == 5
+
+
+def test_entries_removed_without_a_prune_record_or_within_retention_break_the_chain():
+    for rows in (chain(6)[3:], pruned_chain(prune_at_days=200)[4:], pruned_chain(prune_at_days=179)[3:]):
+        verdict = verify_chain(rows)
+        assert (verdict.broken.seq, verdict.broken.problem) == (rows[0]["seq"], "pruned")
+        assert "no prune of entries past the retention period" in verdict.message()
 
 
 def test_verifying_in_chunks_is_verifying_at_once():
