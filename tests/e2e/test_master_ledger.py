@@ -112,7 +112,7 @@ def test_fund_flow_and_district_scope(stack):
         assert by_unit["220102"]["paid"] == "250.00" and len(by_unit["220102"]["payments"]) == 1
         assert by_unit["220103"]["payments"] == []
     # 南关区 sees its indicator and the city indicator it came from, never 宽城区's.
-    ledger_url = f"{stack.processes.url('ledger')}/api/v1"
+    ledger_url = f"{stack.gateway}/api/v1"
     mine = httpx.get(f"{ledger_url}/ledger", params={"budget_project": project}, headers=as_district("220102")).json()
     assert {i["id"]: i["context_only"] for i in mine["items"]} == {root: True, nanguan: False}
     # The city's money is shown for context, not counted as the district's.

@@ -8,9 +8,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
-from backbone.settings import get_settings
-from tests.e2e import db
+from tests.e2e import db, people
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_walking_skeleton import OVERDRAW, alerts_of, poll
 
@@ -20,9 +18,8 @@ PERSON_ID = "11010519491231002X"
 
 
 def as_district(org_unit: str) -> dict[str, str]:
-    """The identity the gateway would forward for a district user (no user admin API yet)."""
-    principal = Principal(subject=f"district-{org_unit}", roles=["district"], org_unit=org_unit)
-    return {IDENTITY_HEADER: issue_internal_token(principal, get_settings().internal_secret.get_secret_value())}
+    """A district's person signed in at the gateway: scope is checked as the gateway forwards it."""
+    return people.signed_in(f"district-{org_unit}", ["district"], org_unit=org_unit)
 
 
 def overdraw(c, admin, treasury, org_unit: str) -> str:
@@ -55,12 +52,19 @@ def test_a_district_sees_only_its_own_alerts_in_the_list_and_on_the_stream(stack
     with stack.client() as c:
         mine = overdraw(c, admin, treasury, "220103")
         theirs = overdraw(c, admin, treasury, "220104")
-    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    alerting = f"{stack.gateway}/api/v1"
     listed = httpx.get(f"{alerting}/alerts", params={"rule": OVERDRAW, "limit": 1000},
                        headers=as_district("220103")).json()["items"]
     indicators = {a["subject"]["indicator_id"] for a in listed}
     assert mine in indicators and theirs not in indicators
     assert {a["org_unit"] for a in listed} == {"220103"}
+    # Nor does a district open another's alert, or act on it, by its id.
+    with stack.client() as c:
+        their_alert = alerts_of(c, admin, theirs)[0]["id"]
+    assert httpx.get(f"{alerting}/alerts/{their_alert}", headers=as_district("220103")).status_code == 404
+    assert httpx.post(f"{alerting}/alerts/{their_alert}/dispositions", headers=as_district("220103"), json={
+        "action": "confirm_violation", "method": "调阅材料", "findings": "现金发放补助",
+        "violation_type": "其他", "rectification": "改为转账发放"}).status_code == 404
     # From the start of the feed, the district's stream carries its own alerts and no one else's.
     seen = stream_events(f"{alerting}/alerts/stream", as_district("220103") | {"Last-Event-ID": "0-0"}, 3)
     assert mine in {e["subject"]["indicator_id"] for e in seen}
@@ -69,7 +73,7 @@ def test_a_district_sees_only_its_own_alerts_in_the_list_and_on_the_stream(stack
 
 def test_a_stream_resumes_after_last_event_id_without_repeating(stack):
     admin, treasury = stack.admin_headers(), stack.treasury_headers()
-    alerting = f"{stack.processes.url('alerting')}/api/v1"
+    alerting = f"{stack.gateway}/api/v1"
     with stack.client() as c:
         first = overdraw(c, admin, treasury, "220105")
         everything = stream_events(f"{alerting}/alerts/stream", as_district("220105") | {"Last-Event-ID": "0-0"}, 2)
