@@ -183,7 +183,8 @@ def create_service(spec: ServiceSpec) -> FastAPI:
                   docs_url=None, redoc_url=None)
     install_problem_handlers(app)
     _describe_errors_as_problems(app)
-    app.add_middleware(StorableTextMiddleware, limit=settings.body_limit, forwards=spec.forwards)
+    app.add_middleware(StorableTextMiddleware, limit=settings.body_limit, json_limit=settings.max_request_bytes,
+                       forwards=spec.forwards)
     if spec.idempotency_keys:
         app.add_middleware(IdempotencyMiddleware, engine_factory=lambda: app.state.runtime.engine, tables=spec.tables)
     app.include_router(_ops_router(spec))

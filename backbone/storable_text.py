@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbone.errors import BodyTooLarge, problem
@@ -43,13 +44,13 @@ def faults_in(value: Any, path: str = "") -> list[dict[str, str]]:
     return []
 
 
-def parsed_as_json(content_type: bytes | None) -> bool:
+def parsed_as_json(content_type: str | None) -> bool:
     """Whether FastAPI reads a body of this type as JSON: no type at all, application/json and
     application/*+json, in any letter case and with any parameters."""
     if not content_type:
         return True
-    media = content_type.split(b";", 1)[0].strip().lower()
-    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 class StorableTextMiddleware:
@@ -58,10 +59,11 @@ class StorableTextMiddleware:
     to another (the gateway's proxy) pass unscanned and streamed: the gateway limits them as it streams,
     and the app behind scans them."""
 
-    def __init__(self, app: ASGIApp, limit: Callable[[str], int], forwards: Callable[[str], bool] | None = None
-                 ) -> None:
+    def __init__(self, app: ASGIApp, limit: Callable[[str], int], json_limit: int,
+                 forwards: Callable[[str], bool] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.json_limit = json_limit
         self.forwards = forwards
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,8 +71,9 @@ class StorableTextMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit(scope["path"])
-        headers = dict(scope["headers"])
-        announced = headers.get(b"content-length", b"")
+        # The first of repeated headers, as Starlette and FastAPI read them.
+        headers = Headers(scope=scope)
+        announced = headers.get("content-length", "")
         if announced.isdigit() and int(announced) > limit:
             await _too_large(limit)(scope, receive, send)
             return
@@ -78,10 +81,12 @@ class StorableTextMiddleware:
         faults += [{"field": f"query.{name}", "message": MESSAGE}
                    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
                    if unstorable(name) or unstorable(value)]
-        if not faults and parsed_as_json(headers.get(b"content-type")):
-            messages, body = await _drain(receive, limit)
+        if not faults and parsed_as_json(headers.get("content-type")):
+            # Held whole to be scanned: never more than a JSON body may be, even on an upload's path.
+            held = min(limit, self.json_limit)
+            messages, body = await _drain(receive, held)
             if body is None:
-                await _too_large(limit)(scope, receive, send)
+                await _too_large(held)(scope, receive, send)
                 return
             if _ESCAPES.search(body):
                 try:

@@ -169,15 +169,19 @@ async def prove_password(engine: AsyncEngine, store: EventStore, settings: Setti
     if stored is None:
         raise NotFound(f"no user {username} with a password")
     if not await asyncio.to_thread(password_hash.verify, current, stored):
-        async with engine.begin() as conn:
-            row = await _credential(conn, username, lock=True)
-            if row is not None:
-                locked = await _count_failure(conn, store, settings, username, row.failed_count + 1,
-                                              datetime.now(UTC))
-                if locked:
-                    await end_sessions(conn, username, "locked")
+        await _count_wrong_proof(engine, store, settings, username)
         raise InvalidInput("the current password is wrong",
                            errors=[{"field": "current_password", "message": "not the current password"}])
+
+
+async def _count_wrong_proof(engine: AsyncEngine, store: EventStore, settings: Settings, username: str) -> None:
+    """A wrong password or code from a signed-in person counts toward the lockout as at sign-in, and a lockout
+    ends the person's sessions."""
+    async with engine.begin() as conn:
+        row = await _credential(conn, username, lock=True)
+        if row is not None and await _count_failure(conn, store, settings, username, row.failed_count + 1,
+                                                    datetime.now(UTC)):
+            await end_sessions(conn, username, "locked")
 
 
 async def reset_password(engine: AsyncEngine, store: EventStore, username: str, actor: str) -> str:
@@ -227,16 +231,18 @@ async def enrol_second_factor(engine: AsyncEngine, store: EventStore, settings: 
         row = (await conn.execute(select(credentials.c.totp_cipher, credentials.c.totp_last_step).where(
             credentials.c.username == username).with_for_update())).first()
         updates = {"totp_pending_cipher": PersonalData.from_settings(settings).encrypt(secret)}
-        if row is not None and row.totp_cipher is not None:
-            enrolled = PersonalData.from_settings(settings).decrypt(row.totp_cipher)
-            step = accepted_step(enrolled, current_code or "", row.totp_last_step)
-            if step is None:
-                raise InvalidInput("a second factor is enrolled: its current code is needed to replace it",
-                                   errors=[{"field": "current_code", "message": "not the enrolled app's current "
-                                                                                "code"}])
+        step = None
+        enrolled = row is not None and row.totp_cipher is not None
+        if enrolled:
+            step = accepted_step(PersonalData.from_settings(settings).decrypt(row.totp_cipher), current_code or "",
+                                 row.totp_last_step)
             updates["totp_last_step"] = step
-        await conn.execute(update(credentials).where(credentials.c.username == username).values(**updates))
-    return secret
+        if not enrolled or step is not None:
+            await conn.execute(update(credentials).where(credentials.c.username == username).values(**updates))
+            return secret
+    await _count_wrong_proof(engine, store, settings, username)
+    raise InvalidInput("a second factor is enrolled: its current code is needed to replace it",
+                       errors=[{"field": "current_code", "message": "not the enrolled app's current code"}])
 
 
 async def confirm_second_factor(engine: AsyncEngine, store: EventStore, settings: Settings, username: str,

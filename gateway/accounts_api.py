@@ -4,6 +4,7 @@
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from backbone.errors import InvalidInput
 from backbone.service import RuntimeDep
 from gateway.accounts import (change_password, confirm_second_factor, enrol_second_factor, known_person,
                               reset_password, reset_second_factor, sign_in, sign_out)
@@ -106,8 +107,13 @@ class EnrolmentIn(BaseModel):
 async def enrol(body: EnrolmentIn, principal: Caller, request: Request, runtime: RuntimeDep) -> Enrolment:
     """Start enrolling an authenticator app (TOTP) as one's second sign-in factor; it counts once a code from it
     is confirmed. Required of the roles in FUNDWATCH_SECOND_FACTOR_ROLES (administrators)."""
-    secret = await enrol_second_factor(runtime.engine, runtime.store, runtime.settings, principal.subject,
-                                       current_password=body.current_password, current_code=body.current_code)
+    try:
+        secret = await enrol_second_factor(runtime.engine, runtime.store, runtime.settings, principal.subject,
+                                           current_password=body.current_password, current_code=body.current_code)
+    except InvalidInput:
+        # A wrong password or code may have locked the account, which ends its sessions.
+        request.app.state.authenticate.forget_sessions(principal.subject)
+        raise
     return Enrolment(secret=secret, otpauth_uri=provisioning_uri(secret, principal.subject))
 
 

@@ -90,17 +90,15 @@ class Authenticator:
         api_key = request.headers.get("x-api-key")
         if not (auth.lower().startswith("bearer ") or api_key):
             raise Unauthorized("sign in (POST /api/v1/auth/token) or send an X-Api-Key")
-        # Credentials that do not hold count against their address like wrong passwords do: guessing keys or
-        # replaying dead tokens is refused before it costs a lookup.
-        guesses = f"bad-credentials:{self.address_of(request)}"
-        await self.limits.refuse_if_spent(guesses, self.limits.sign_in)
         try:
             if auth.lower().startswith("bearer "):
                 caller = await self._from_token(auth[7:].strip(), request)
             else:
                 caller = await self._from_api_key(api_key or "")
         except Unauthorized:
-            await self.limits.count(guesses, self.limits.sign_in)
+            # Credentials that do not hold count against their address like wrong passwords do (429 once
+            # spent); credentials that hold are never refused for them, whoever shares the address.
+            await self.limits.admit(f"bad-credentials:{self.address_of(request)}", self.limits.sign_in)
             raise
         request.state.principal = caller.principal
         request.state.session_id = caller.session_id

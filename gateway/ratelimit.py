@@ -37,19 +37,8 @@ class RateLimits:
 
     async def admit(self, key: str, limit: RateLimitItem) -> None:
         """Count one request of `key`; TooManyRequests, saying when to come back, when over the limit."""
-        if not await self._limiter.hit(limit, key):
-            await self._refuse(key, limit)
-
-    async def refuse_if_spent(self, key: str, limit: RateLimitItem) -> None:
-        """TooManyRequests when `key` has used up its limit, without counting this request (what counts is
-        counted afterwards with `count`)."""
-        if not await self._limiter.test(limit, key):
-            await self._refuse(key, limit)
-
-    async def count(self, key: str, limit: RateLimitItem) -> None:
-        await self._limiter.hit(limit, key)
-
-    async def _refuse(self, key: str, limit: RateLimitItem) -> None:
+        if await self._limiter.hit(limit, key):
+            return
         stats = await self._limiter.get_window_stats(limit, key)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise TooManyRequests(f"more than {limit} requests; try again in {retry_after} s", retry_after=retry_after)

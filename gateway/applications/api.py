@@ -36,7 +36,7 @@ from gateway.audit.consumers import REVEAL
 from gateway.audit.recording import client_ip, current_trace_id
 from gateway.audit.trail import append_entries
 from gateway.auth import Caller
-from gateway.projections import users
+from gateway.projections import api_keys, users
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["permission applications"])
@@ -133,6 +133,10 @@ async def _checked(conn: AsyncConnection, principal: Principal, kind: Kind, body
     account = (await conn.execute(select(users).where(users.c.username == body.username))).first()
     if kind is Kind.GRANT and account is not None:
         raise InvalidInput("the login name is taken", errors=[{"field": "username", "message": "taken"}])
+    if kind is Kind.GRANT and await conn.scalar(select(api_keys.c.key_id).where(api_keys.c.subject == body.username)
+                                                .limit(1)) is not None:
+        # The audit trail names a key's writes by its machine's name: no person may carry it.
+        raise InvalidInput("the login name is a machine's", errors=[{"field": "username", "message": "a machine's"}])
     if kind is not Kind.GRANT and (account is None or account.revoked_at is not None):
         raise InvalidInput("no active account of that name", errors=[
             {"field": "username", "message": "no active account"}])

@@ -87,8 +87,13 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
             # A platform key is only as independent as the administrator who issued it: one who made or
             # reviewed the application could otherwise answer for the province with a key of their own.
             issuer = await key_issuer(conn, runtime, request.state.api_key_id)
-            if issuer is not None and issuer != runtime.settings.admin_user:
-                check_independent(issuer, applicant=row.applicant, username=row.username, reviewer=reviewer)
+            if issuer is not None:
+                # The bootstrap administrator's exception: it may answer, through a key it issued, for the
+                # first staff it applied for and reviewed; never about itself.
+                bootstrap = issuer == runtime.settings.admin_user
+                check_independent(issuer, applicant=row.applicant, username=row.username,
+                                  reviewer=None if bootstrap else reviewer,
+                                  bootstrap=runtime.settings.admin_user)
         await append_step(conn, runtime, principal, application_id, row.version, PermissionApplicationDecided(
             application_id=application_id, decision=body.decision, remarks=body.remarks, channel=channel))
         if body.decision == "approved":

@@ -274,3 +274,12 @@ def test_an_administrator_cannot_answer_for_the_province_with_a_key_of_their_own
         assert c.get(step, headers=admin).json()["status"] == "forwarded", "nothing was decided"
         answered = c.post(f"{step}/feedback", json={"decision": "approved"}, headers=province(c, admin))
         assert answered.status_code == 200 and answered.json()["status"] == "approved"
+
+
+def test_no_person_is_given_a_machines_name(stack):
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        machine = f"province-{uuid4().hex[:6]}"
+        c.post("/api-keys", json={"subject": machine, "roles": ["province_system"]}, headers=admin).raise_for_status()
+        r = c.post(APPLICATIONS, json=form(machine, 116), headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "username", r.text

@@ -16,14 +16,3 @@ async def test_a_flood_of_sign_ins_from_one_address_is_held_back_and_another_add
     assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
     await limits.admit("sign-in:198.51.100.4", limits.sign_in)
 
-
-async def test_credentials_that_do_not_hold_are_refused_once_an_address_has_spent_its_guesses():
-    limits = RateLimits(Settings(_env_file=None, FUNDWATCH_RATE_LIMIT_SIGN_IN="2/minute"))  # type: ignore[call-arg]
-    guesses = "bad-credentials:203.0.113.9"
-    for _ in range(5):
-        await limits.refuse_if_spent(guesses, limits.sign_in)  # asking does not count
-    await limits.count(guesses, limits.sign_in)
-    await limits.count(guesses, limits.sign_in)
-    with pytest.raises(TooManyRequests):
-        await limits.refuse_if_spent(guesses, limits.sign_in)
-    await limits.refuse_if_spent("bad-credentials:198.51.100.4", limits.sign_in)

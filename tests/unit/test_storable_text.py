@@ -25,7 +25,8 @@ def small_app() -> FastAPI:
     """A service's body handling: the problem handlers, the middleware, a JSON route and a raw one."""
     app = FastAPI()
     install_problem_handlers(app)
-    app.add_middleware(StorableTextMiddleware, limit=lambda path: LIMIT * 10 if path.endswith("/import") else LIMIT)
+    app.add_middleware(StorableTextMiddleware, limit=lambda path: LIMIT * 10 if path.endswith("/import") else LIMIT,
+                       json_limit=LIMIT)
 
     class Credentials(BaseModel):
         username: str
@@ -42,7 +43,8 @@ def small_app() -> FastAPI:
     return app
 
 
-async def post(path: str, content, headers: dict[str, str] | None = None) -> httpx.Response:
+async def post(path: str, content, headers: dict[str, str] | list[tuple[str, str]] | None = None
+               ) -> httpx.Response:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=small_app()), base_url="http://test") as c:
         return await c.post(path, content=content, headers=headers or {})
 
@@ -60,6 +62,8 @@ async def test_a_body_of_any_type_past_its_paths_limit_is_refused_with_413():
         assert answer.status_code == 413 and answer.json()["type"].endswith("/payload-too-large"), answer.text
     assert (await post("/note", b"x" * LIMIT, {"content-type": "text/plain"})).json() == {"bytes": LIMIT}
     assert (await post("/import", chunks(LIMIT * 5), {"content-type": "text/csv"})).json() == {"bytes": LIMIT * 5}
+    # A JSON body is held whole to be scanned: on an upload's path too, no more than any JSON body.
+    assert (await post("/import", chunks(LIMIT * 5), {"content-type": "application/json"})).status_code == 413
 
 
 async def test_every_body_fastapi_reads_as_json_is_scanned_for_unstorable_text():
@@ -68,5 +72,8 @@ async def test_every_body_fastapi_reads_as_json_is_scanned_for_unstorable_text()
         answer = await post("/token", nul, {"content-type": content_type} if content_type else {})
         assert answer.status_code == 422, (content_type, answer.text)
         assert answer.json()["errors"][0]["field"] == "body.username"
+    # Of two Content-Type headers FastAPI reads the first: so does the scan.
+    repeated = [("content-type", "application/json"), ("content-type", "text/plain")]
+    assert (await post("/token", nul, repeated)).status_code == 422
     assert (await post("/token", b'{"username": "\\u5f20"}', {"content-type": "APPLICATION/JSON"})).json() == {
         "username": "张"}
