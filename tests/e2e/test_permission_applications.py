@@ -2,12 +2,12 @@
 the only way there is: apply, review, the province's answer, the one-time password, sign-in."""
 
 import asyncio
-import time
 from uuid import uuid4
 
 import pytest
 
 from backbone.spreadsheets import read_sheets, text
+from tests.e2e import quiet
 from tests.e2e.people import headers_of, sign_in, suite_gateway
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
@@ -224,7 +224,7 @@ def test_the_form_has_the_seeds_columns_and_no_id_number_leaves_it(stack, server
                                       headers=admin).json()["items"]) >= 2), "each download of the form is on record"
         district = c.get(f"{APPLICATIONS}/form", headers=person(c, admin, 113)[2])
         assert district.status_code == 403
-    time.sleep(1)
+    quiet.settle(servers)
     # Neither events nor tables nor log lines hold a full number: ciphertext and masks only.
     for n in numbers:
         assert asyncio.run(database_mentions(servers.database_url, n)) == []

@@ -3,7 +3,6 @@ alerting, a person's entries only with the PII permission (audited), and no ID n
 
 import asyncio
 import json
-import time
 from uuid import uuid4
 
 import httpx
@@ -12,7 +11,7 @@ import pytest
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.pii import mask_id_number
 from backbone.settings import get_settings
-from tests.e2e import db
+from tests.e2e import db, quiet
 from tests.e2e.conftest import indicator_body, payment_body, traced
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
@@ -189,7 +188,7 @@ def test_no_id_number_of_an_import_and_payment_run_reaches_a_log_line_or_a_table
             payment_body(f"{tag}-{n}", indicator, "1.00", payee_type="person", payee_name=name(n),
                          payee_id_number=id_number(n)) for n in numbers]}).raise_for_status()
         assert poll(lambda: c.get(f"/indicators/{indicator}", headers=admin).json()["balance"]["paid"] == "30.00")
-    time.sleep(1)
+    quiet.settle(servers)
     secrets = [id_number(n) for n in numbers] + [wrong]
     for log in stack.processes.log_dir.glob("*.log"):
         text = log.read_text(encoding="utf-8", errors="replace")

@@ -8,7 +8,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tests.e2e import db, people
+from tests.e2e import db, people, quiet
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_walking_skeleton import OVERDRAW, alerts_of, poll
 
@@ -107,7 +107,7 @@ def test_no_id_number_reaches_a_log_line_an_event_or_a_response(stack, servers):
         assert f"{tag}-ok" in {p["payment_id"] for p in found["items"]}
         # Let the event travel through the relay and every consumer.
         assert poll(lambda: c.get(f"/indicators/{indicator_id}", headers=admin).json()["balance"]["paid"] == "10.00")
-    time.sleep(1)
+    quiet.settle(servers)
     for log in stack.processes.log_dir.glob("*.log"):
         text = log.read_text(encoding="utf-8", errors="replace")
         assert PERSON_ID not in text and wrong not in text, f"an ID number is in {log.name}"
