@@ -1,10 +1,7 @@
 """The API gateway: authentication, routing with forwarded identity, the merged OpenAPI."""
 
-from collections.abc import Awaitable, Callable
-
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from backbone.settings import get_settings
@@ -62,20 +59,37 @@ app.add_middleware(CORSMiddleware, allow_origins=get_settings().cors_origins, al
                    expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
 app.add_middleware(AuditMiddleware, trusted_proxies=get_settings().trusted_proxies)
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-}
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+]
 
 
-@app.middleware("http")
-async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Every answer of the public edge says how browsers must treat it; API answers are never cached."""
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
+class SecurityHeaders:
+    """Every answer of the public edge says how browsers must treat it; API answers are never cached. Plain ASGI,
+    added to the start of each answer: every request passes here, and a streamed one (an alert stream, a
+    proxied file) flows on untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *((name, value) for name, value in SECURITY_HEADERS if name not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+app.add_middleware(SecurityHeaders)

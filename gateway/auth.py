@@ -4,7 +4,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from uuid import uuid4
 
 import jwt
@@ -22,7 +22,7 @@ from backbone.service import Runtime
 from backbone.settings import Settings
 from contracts.gateway import UserRegistered
 from contracts.values import CITY_ORG_UNIT
-from gateway.audit.recording import client_ip
+from gateway.audit.recording import caller_ip
 from gateway.passwords import password_hash
 from gateway.projections import api_keys, credentials, sessions, users
 from gateway.ratelimit import RateLimits
@@ -75,6 +75,22 @@ class Authenticated:
     key_id: str | None = None
 
 
+class _SeenSession(NamedTuple):
+    """What a gateway process last read of a session, and when (monotonic)."""
+
+    read_at: float
+    username: str
+    last_seen: datetime
+    must_change: bool
+    needs_second_factor: bool
+
+
+class _KnownKey(NamedTuple):
+    read_at: float
+    caller: Authenticated
+    expires_at: datetime | None
+
+
 class Authenticator:
     """Turns a request's bearer token or API key into a principal, and counts it against its rate limit."""
 
@@ -82,8 +98,8 @@ class Authenticator:
         self.engine = engine
         self.settings = settings
         self.limits = RateLimits(settings)
-        self._keys: dict[str, tuple[float, Authenticated, datetime | None]] = {}
-        self._sessions: dict[str, tuple[float, str, datetime, bool, bool]] = {}
+        self._keys: dict[str, _KnownKey] = {}
+        self._sessions: dict[str, _SeenSession] = {}
 
     async def __call__(self, request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
@@ -134,9 +150,9 @@ class Authenticator:
         Unauthorized when it has ended or idled out."""
         now = datetime.now(UTC)
         cached = self._sessions.get(session_id)
-        if cached is not None and time.monotonic() - cached[0] < SESSION_CACHE_SECONDS and \
-                now - cached[2] <= timedelta(seconds=self.settings.session_idle_seconds):
-            return cached[3], cached[4]
+        if cached is not None and time.monotonic() - cached.read_at < SESSION_CACHE_SECONDS and \
+                now - cached.last_seen <= timedelta(seconds=self.settings.session_idle_seconds):
+            return cached.must_change, cached.needs_second_factor
         self._sessions.pop(session_id, None)
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(sessions.c.last_seen_at, sessions.c.ended_because, sessions.c.must_change,
@@ -161,16 +177,16 @@ class Authenticator:
         if len(self._sessions) >= SESSION_CACHE_SIZE:
             self._sessions.clear()
         restrictions = bool(row.must_change), bool(row.needs_second_factor)
-        self._sessions[session_id] = (time.monotonic(), username, last_seen, *restrictions)
+        self._sessions[session_id] = _SeenSession(time.monotonic(), username, last_seen, *restrictions)
         return restrictions
 
     async def _from_api_key(self, api_key: str) -> Authenticated:
         digest = key_digest(api_key)
         now = datetime.now(UTC)
         cached = self._keys.get(digest)
-        if cached is not None and time.monotonic() - cached[0] < API_KEY_CACHE_SECONDS and (
-                cached[2] is None or cached[2] > now):
-            return cached[1]
+        if cached is not None and time.monotonic() - cached.read_at < API_KEY_CACHE_SECONDS and (
+                cached.expires_at is None or cached.expires_at > now):
+            return cached.caller
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == digest))).first()
         if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
@@ -181,7 +197,7 @@ class Authenticator:
                                rate_limit=row.rate_limit, key_id=row.key_id)
         if len(self._keys) >= API_KEY_CACHE_SIZE:
             self._keys.clear()
-        self._keys[digest] = (time.monotonic(), caller, row.expires_at)
+        self._keys[digest] = _KnownKey(time.monotonic(), caller, row.expires_at)
         return caller
 
     async def session_open(self, session_id: str) -> bool:
@@ -200,8 +216,7 @@ class Authenticator:
         await self.limits.admit(f"sign-in:{self.address_of(request)}", self.limits.sign_in)
 
     def address_of(self, request: Request) -> str | None:
-        peer = request.client.host if request.client else None
-        return client_ip(peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies)
+        return caller_ip(request.scope, self.settings.trusted_proxies)
 
     def forget(self) -> None:
         """Drop remembered keys (after a revocation here; other gateways follow within the cache time)."""
@@ -209,7 +224,7 @@ class Authenticator:
 
     def forget_sessions(self, username: str) -> None:
         """Drop what this process remembers of a person's sessions, after one or all of them ended here."""
-        for session_id in [sid for sid, entry in self._sessions.items() if entry[1] == username]:
+        for session_id in [sid for sid, entry in self._sessions.items() if entry.username == username]:
             self._sessions.pop(session_id, None)
 
 

@@ -33,7 +33,7 @@ from gateway.applications.form import (FORM_HEADERS, FORM_TITLE, ApplicationForm
 from gateway.applications.projections import applications, id_numbers, stream_of
 from gateway.audit.chain import AuditEntry
 from gateway.audit.consumers import REVEAL
-from gateway.audit.recording import client_ip, current_trace_id
+from gateway.audit.recording import caller_ip, current_trace_id
 from gateway.audit.trail import append_entries
 from gateway.auth import Caller
 from gateway.projections import api_keys, users
@@ -159,7 +159,7 @@ async def _checked(conn: AsyncConnection, principal: Principal, kind: Kind, body
 
 
 async def append_step(conn: AsyncConnection, runtime: Runtime, principal: Principal, application_id: str,
-                  version: int, event: DomainEvent) -> None:
+                      version: int, event: DomainEvent) -> None:
     try:
         await runtime.store.append(conn, stream_id=stream_of(application_id), stream_type="permission-application",
                                    expected_version=version, events=[event],
@@ -198,7 +198,7 @@ def _scope(principal: Principal) -> list[Any]:
 
 
 async def visible_row(conn: AsyncConnection, principal: Principal, application_id: str, *, lock: bool = False
-                   ) -> Row[Any]:
+                      ) -> Row[Any]:
     row = await application_row(conn, application_id, *_scope(principal), lock=lock)
     if row is None:
         raise NotFound(f"no permission application {application_id}")
@@ -241,8 +241,7 @@ async def export_form(principal: Caller, request: Request, runtime: RuntimeDep,
             # Full ID numbers leave in this file: a reveal in the audit trail, in the transaction of the answer.
             await append_entries(conn, [AuditEntry(
                 at=datetime.now(UTC), actor=principal.subject, org_unit=principal.org_unit,
-                client_ip=client_ip(request.client.host if request.client else None,
-                                    request.headers.get("x-forwarded-for"), runtime.settings.trusted_proxies),
+                client_ip=caller_ip(request.scope, runtime.settings.trusted_proxies),
                 action=REVEAL, target=f"附件3 ({status.value}): {len(rows)} persons", outcome="shown",
                 trace_id=current_trace_id())])
     personal = PersonalData.from_settings(runtime.settings)
@@ -280,6 +279,6 @@ async def resubmit(application_id: str, body: ApplicationForm, principal: Caller
             raise Forbidden("only the applicant's org unit or division corrects an application")
         form = await _checked(conn, principal, kind, body, application_id)
         await append_step(conn, runtime, principal, application_id, row.version,
-                      PermissionApplicationResubmitted(application_id=application_id, form=form))
+                          PermissionApplicationResubmitted(application_id=application_id, form=form))
         await _keep_id_number(conn, runtime, application_id, body.id_number)
         return application_out(await application_row(conn, application_id))

@@ -16,7 +16,7 @@ from backbone.service import RuntimeDep
 from contracts.gateway import InitialPasswordIssued
 from gateway.accounts import append_to_person
 from gateway.applications.domain import Kind, Status, Step, next_status
-from gateway.applications.projections import applications
+from gateway.applications.api import application_row
 from gateway.auth import Caller
 from gateway.passwords import one_time_password, password_hash
 from gateway.projections import credentials, users
@@ -46,8 +46,7 @@ async def issue_account(body: IssueIn, principal: Caller,
     # argon2 is deliberately slow: off the event loop.
     hashed = await asyncio.to_thread(password_hash.hash, password)
     async with runtime.engine.begin() as conn:
-        row = (await conn.execute(select(applications).where(applications.c.application_id == body.application_id)
-                                  .with_for_update())).first()
+        row = await application_row(conn, body.application_id, lock=True)
         if row is None:
             raise NotFound(f"no permission application {body.application_id}")
         next_status(Status(row.status), Step.ISSUE, Kind(row.kind))

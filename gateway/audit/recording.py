@@ -77,6 +77,12 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[IPv
     return peer
 
 
+def caller_ip(scope: Scope, trusted: Sequence[IPvAnyNetwork]) -> str | None:
+    """The address a request came from, as `client_ip` judges it from the connection and its headers."""
+    peer = scope["client"][0] if scope.get("client") else None
+    return client_ip(peer, Headers(scope=scope).get("x-forwarded-for"), trusted)
+
+
 def _within(address: str, networks: Sequence[IPvAnyNetwork]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -124,17 +130,13 @@ class AuditMiddleware:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            headers = Headers(scope=scope)
-            if audited(scope["method"], scope["path"]) or refused(status, headers):
-                await self._record(scope, state, at, status, headers)
+            if audited(scope["method"], scope["path"]) or refused(status, Headers(scope=scope)):
+                await self._record(scope, state, at, status)
 
-    async def _record(self, scope: Scope, state: dict[str, Any], at: datetime, status: int, headers: Headers
-                      ) -> None:
+    async def _record(self, scope: Scope, state: dict[str, Any], at: datetime, status: int) -> None:
         actor, org_unit = actor_of(state)
-        peer = scope["client"][0] if scope.get("client") else None
         await scope["app"].state.audit.record(AuditEntry(
-            at=at, actor=actor, org_unit=org_unit,
-            client_ip=client_ip(peer, headers.get("x-forwarded-for"), self.trusted_proxies),
+            at=at, actor=actor, org_unit=org_unit, client_ip=caller_ip(scope, self.trusted_proxies),
             action=action_of(scope["method"], scope["path"], status),
             target=target_of(scope["path"], scope.get("query_string", b"").decode("latin-1")),
             outcome=str(status), trace_id=current_trace_id()))
