@@ -2,11 +2,12 @@
 short-lived token, and the data scope that follows from it (DESIGN §1 "Data scope")."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, false, or_
 
 from backbone.errors import Forbidden, Unauthorized
 from backbone.settings import get_settings
@@ -61,6 +62,17 @@ class Principal(BaseModel):
         if "district" in self.roles and org_unit is not None and org_unit == self.org_unit:
             return True
         return "division" in self.roles and owner_division is not None and owner_division == self.division
+
+    def where_visible(self, org_unit: ColumnElement[Any], owner_division: ColumnElement[Any]) -> list[Any]:
+        """`can_see` as WHERE clauses on a table's org unit and owning division columns."""
+        if self.citywide:
+            return []
+        clauses = []
+        if "district" in self.roles and self.org_unit:
+            clauses.append(org_unit == self.org_unit)
+        if "division" in self.roles and self.division:
+            clauses.append(owner_division == self.division)
+        return [or_(*clauses)] if clauses else [false()]
 
 
 def issue_internal_token(principal: Principal, secret: str) -> str:

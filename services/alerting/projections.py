@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, false, func,
-                        or_, select, update)
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, func,
+                        select, update)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -119,14 +119,7 @@ async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
 
 def scope_filter(principal: Principal) -> list[Any]:
     """WHERE clauses that keep a caller to the alerts of its org unit or division."""
-    if principal.citywide:
-        return []
-    clauses = []
-    if "district" in principal.roles and principal.org_unit:
-        clauses.append(alerts.c.org_unit == principal.org_unit)
-    if "division" in principal.roles and principal.division:
-        clauses.append(alerts.c.owner_division == principal.division)
-    return [or_(*clauses)] if clauses else [false()]
+    return principal.where_visible(alerts.c.org_unit, alerts.c.owner_division)
 
 
 async def mark_evaluated(conn: AsyncConnection, payment_ids: Sequence[str]) -> None:

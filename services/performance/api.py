@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
@@ -22,7 +23,7 @@ from contracts.performance import (FilingReviewed, GoalsSet, IndicatorOutcome, I
 from contracts.values import DIVISIONS, ORG_UNITS, FiscalYear
 from services.performance.domain import (IndicatorTarget, Outcome, check_filing, check_review, check_weights, compare,
                                          parse_actual, score)
-from services.performance.projections import evaluations, goals, indicators, reports
+from services.performance.projections import evaluations, filing_target, goals, indicators, reports
 
 router = APIRouter(prefix="/api/v1", tags=["performance"])
 SEVERE_SHARE = Decimal("0.20")  # a deviation beyond a fifth of the target is 严重偏离
@@ -78,13 +79,14 @@ async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeD
         raise InvalidInput("the indicators do not make a goal", errors=faults)
     goal_id = goal_id_for(body.indicator_id)
     async with runtime.engine.begin() as conn:
-        current = (await conn.execute(select(goals.c.status).where(goals.c.goal_id == goal_id))).scalar()
+        current = (await conn.execute(select(goals.c.status).where(goals.c.goal_id == goal_id)
+                                      .with_for_update())).scalar()
         resubmission = check_filing(current)
         event = GoalsSet(goal_id=goal_id, indicator_id=ind.indicator_id, fiscal_year=ind.fiscal_year,
                          org_unit=ind.org_unit, owner_division=ind.owner_division, goal=body.goal,
                          indicators=[i.model_dump(mode="json") for i in body.indicators], resubmission=resubmission)
         await _append(conn, runtime, principal, goal_id, event)
-    return await _goal(runtime, principal, goal_id)
+        return await _goal(conn, principal, goal_id)
 
 
 @router.get("/performance-goals", response_model=list[GoalOut])
@@ -92,25 +94,36 @@ async def list_goals(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_ye
                      org_unit: str | None = None, owner_division: str | None = None,
                      status: str | None = None) -> list[GoalOut]:
     """Goals within the caller's scope."""
-    q = select(goals).order_by(goals.c.set_at.desc())
+    q = select(goals).where(*_visible(principal)).order_by(goals.c.set_at.desc())
     for column, value in ((goals.c.fiscal_year, fiscal_year), (goals.c.org_unit, org_unit),
                           (goals.c.owner_division, owner_division), (goals.c.status, status)):
         if value is not None:
             q = q.where(column == value)
     async with runtime.engine.connect() as conn:
         rows = (await conn.execute(q)).all()
-    return [_out(r, []) for r in rows if principal.can_see(org_unit=r.org_unit, owner_division=r.owner_division)]
+    return [_out(r, []) for r in rows]
 
 
-async def _goal(runtime: Runtime, principal: Principal, goal_id: str) -> GoalOut:
-    async with runtime.engine.connect() as conn:
-        row = (await conn.execute(select(goals).where(goals.c.goal_id == goal_id))).first()
-        if row is None or not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
-            raise NotFound(f"goal {goal_id} does not exist")
-        filed = (await conn.execute(select(reports).where(reports.c.goal_id == goal_id)
-                                    .order_by(reports.c.period_end))).all()
-        money = (await conn.execute(select(indicators).where(indicators.c.indicator_id == row.indicator_id))).first()
-        evaluated = (await conn.execute(select(evaluations).where(evaluations.c.goal_id == goal_id))).first()
+def _visible(principal: Principal) -> list[Any]:
+    return principal.where_visible(goals.c.org_unit, goals.c.owner_division)
+
+
+async def _goal_row(conn: AsyncConnection, principal: Principal, goal_id: str, *, lock: bool = False) -> Any:
+    """A goal's row within the caller's scope; a write locks it, so that the steps of one goal are taken one at a
+    time, each on what the one before left."""
+    q = select(goals).where(goals.c.goal_id == goal_id, *_visible(principal))
+    row = (await conn.execute(q.with_for_update() if lock else q)).first()
+    if row is None:
+        raise NotFound(f"goal {goal_id} does not exist")
+    return row
+
+
+async def _goal(conn: AsyncConnection, principal: Principal, goal_id: str, *, lock: bool = False) -> GoalOut:
+    row = await _goal_row(conn, principal, goal_id, lock=lock)
+    filed = (await conn.execute(select(reports).where(reports.c.goal_id == goal_id)
+                                .order_by(reports.c.period_end))).all()
+    money = (await conn.execute(select(indicators).where(indicators.c.indicator_id == row.indicator_id))).first()
+    evaluated = (await conn.execute(select(evaluations).where(evaluations.c.goal_id == goal_id))).first()
     out = _out(row, [_plain(r) for r in filed])
     out.evaluation = _plain(evaluated) if evaluated else None
     today = datetime.now(SHANGHAI).date()
@@ -124,7 +137,8 @@ def _plain(row: Any) -> dict[str, Any]:
 
 
 async def _append(conn: Any, runtime: Runtime, principal: Principal, goal_id: str, event: Any) -> None:
-    """Add a step to a goal's stream; someone else's step first is a 409 (re-read and try again)."""
+    """Add a step at the head of a goal's stream: the caller holds the goal's row (`_goal(lock=True)`), or the goal
+    is new and a first step set beside it is a 409."""
     version = await runtime.store.version(conn, f"goal-{goal_id}")
     await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal", expected_version=version,
                                events=[event],
@@ -157,7 +171,7 @@ class ProgressIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     period: str = Field(description="2026-06 (month), 2026-Q2 (quarter) or 2026-H1 (the mid-year 双监控 point)")
-    actuals: list[ActualIn] = Field(min_length=1)
+    actuals: list[ActualIn] = Field(min_length=1, max_length=100)
     explanation: str = Field("", max_length=4000, description="偏差原因")
     measures: str = Field("", max_length=4000, description="纠偏措施")
 
@@ -165,16 +179,17 @@ class ProgressIn(BaseModel):
 def _measure(current: GoalOut, actuals: list[ActualIn]) -> list[tuple[IndicatorTarget, Outcome, ActualIn]]:
     """Each actual against its indicator; every fault reported at once, by the actual's index."""
     targets = {i["name"]: IndicatorTarget(**i) for i in current.indicators}
-    measured, faults = [], []
+    measured, faults, seen = [], [], set()
     for n, item in enumerate(actuals):
         target = targets.get(item.name)
         if target is None:
             faults.append({"field": f"actuals[{n}].name", "message": "not an indicator of this goal"})
             continue
-        if any(earlier.name == item.name for earlier in actuals[:n]):
+        if item.name in seen:
             # Counted twice, an indicator would earn its weight twice in the self-evaluation.
             faults.append({"field": f"actuals[{n}].name", "message": "the same indicator twice"})
             continue
+        seen.add(item.name)
         try:
             measured.append((target, compare(target, parse_actual(target, item.actual), SEVERE_SHARE), item))
         except (ValueError, ArithmeticError, ValidationError) as exc:
@@ -196,26 +211,24 @@ def fiscal_period_end(period: str, fiscal_year: int) -> date:
 async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrincipal,
                           runtime: RuntimeDep) -> GoalOut:
     """File an execution report: the deviation of each indicator is measured, next to time and money progress."""
-    current = await _goal(runtime, principal, goal_id)
-    try:
-        end = fiscal_period_end(body.period, current.fiscal_year)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), errors=[{"field": "period", "message": str(exc)}]) from None
-    measured = _measure(current, body.actuals)
-    outcomes = [IndicatorOutcome(name=item.name, actual=str(item.actual), met=o.met, deviation=o.deviation,
-                                 severe=o.severe) for _, o, item in measured]
     report_id = f"{goal_id}-{body.period}"
     async with runtime.engine.begin() as conn:
+        current = await _goal(conn, principal, goal_id, lock=True)
+        try:
+            end = fiscal_period_end(body.period, current.fiscal_year)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), errors=[{"field": "period", "message": str(exc)}]) from None
+        measured = _measure(current, body.actuals)
+        outcomes = [IndicatorOutcome(name=item.name, actual=str(item.actual), met=o.met, deviation=o.deviation,
+                                     severe=o.severe) for _, o, item in measured]
         status = (await conn.execute(select(reports.c.status).where(reports.c.report_id == report_id))).scalar()
-        resubmission = check_filing(status)
-        money = (await conn.execute(select(indicators).where(indicators.c.indicator_id == current.indicator_id))).one()
         event = ProgressReported(
             **_scope(current), report_id=report_id,
             period=body.period, period_end=end, outcomes=outcomes, severe_count=sum(o.severe for o in outcomes),
             explanation=body.explanation, measures=body.measures, time_progress=year_progress(end),
-            money_progress=_money_progress(money), resubmission=resubmission)
+            money_progress=current.money_progress, resubmission=check_filing(status))
         await _append(conn, runtime, principal, goal_id, event)
-    return await _goal(runtime, principal, goal_id)
+        return await _goal(conn, principal, goal_id)
 
 
 class ReviewIn(BaseModel):
@@ -233,44 +246,39 @@ async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runt
     if body.decision == "returned" and body.rectify_by is None:
         raise InvalidInput("a return sets the date to rectify by", errors=[
             {"field": "rectify_by", "message": "required when returning"}])
-    current = await _goal(runtime, principal, goal_id)
     async with runtime.engine.begin() as conn:
-        if body.filing == "goals":
-            status = (await conn.execute(select(goals.c.status).where(goals.c.goal_id == goal_id))).scalar()
-        elif body.filing == "evaluation":
-            status = (await conn.execute(select(evaluations.c.status).where(evaluations.c.goal_id == goal_id))
-                      ).scalar()
-        else:
-            status = (await conn.execute(select(reports.c.status).where(
-                reports.c.report_id == body.filing, reports.c.goal_id == goal_id))).scalar()
-            if status is None:
-                raise InvalidInput("no such report of this goal", errors=[
-                    {"field": "filing", "message": "goals, evaluation or a report_id of this goal"}])
+        current = await _goal(conn, principal, goal_id, lock=True)
+        table, where = filing_target(body.filing, goal_id)
+        status = (await conn.execute(select(table.c.status).where(*where))).scalar()
+        if status is None and table is reports:
+            raise InvalidInput("no such report of this goal", errors=[
+                {"field": "filing", "message": "goals, evaluation or a report_id of this goal"}])
         check_review(status)
         event = FilingReviewed(**_scope(current), filing=body.filing, decision=body.decision, reasons=body.reasons,
                                rectify_by=body.rectify_by)
         await _append(conn, runtime, principal, goal_id, event)
-    return await _goal(runtime, principal, goal_id)
+        return await _goal(conn, principal, goal_id)
 
 
 class EvaluationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    actuals: list[ActualIn] = Field(min_length=1, description="The year's actual value of every indicator.")
+    actuals: list[ActualIn] = Field(min_length=1, max_length=100,
+                                    description="The year's actual value of every indicator.")
     conclusion: str = Field(min_length=1, max_length=4000, description="自评结论")
 
 
 @router.post("/performance-goals/{goal_id}/evaluation", status_code=201, response_model=GoalOut)
 async def evaluate(goal_id: str, body: EvaluationIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
     """The year-end self-evaluation: each indicator scored by its weight, a total out of 100 and a grade."""
-    current = await _goal(runtime, principal, goal_id)
-    measured = _measure(current, body.actuals)
-    missing = sorted({i["name"] for i in current.indicators} - {item.name for _, _, item in measured})
-    if missing:
-        raise InvalidInput("a self-evaluation covers every indicator", errors=[
-            {"field": "actuals", "message": f"missing: {'、'.join(missing)}"}])
-    total, grade = score([t for t, _, _ in measured], [o for _, o, _ in measured])
     async with runtime.engine.begin() as conn:
+        current = await _goal(conn, principal, goal_id, lock=True)
+        measured = _measure(current, body.actuals)
+        missing = sorted({i["name"] for i in current.indicators} - {item.name for _, _, item in measured})
+        if missing:
+            raise InvalidInput("a self-evaluation covers every indicator", errors=[
+                {"field": "actuals", "message": f"missing: {'、'.join(missing)}"}])
+        total, grade = score([t for t, _, _ in measured], [o for _, o, _ in measured])
         status = (await conn.execute(select(evaluations.c.status).where(evaluations.c.goal_id == goal_id))).scalar()
         resubmission = check_filing(status)
         event = SelfEvaluated(
@@ -280,7 +288,7 @@ async def evaluate(goal_id: str, body: EvaluationIn, principal: CurrentPrincipal
                                    severe=o.severe, weight=t.weight, score=(t.weight * o.achievement).quantize(
                                        Decimal("0.01"))) for t, o, item in measured])
         await _append(conn, runtime, principal, goal_id, event)
-    return await _goal(runtime, principal, goal_id)
+        return await _goal(conn, principal, goal_id)
 
 
 class UnitSummary(BaseModel):
@@ -327,8 +335,8 @@ class StepOut(BaseModel):
 @router.get("/performance-goals/{goal_id}/history", response_model=list[StepOut])
 async def history(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[StepOut]:
     """Every step of a goal (set, reported, reviewed, resubmitted), each with its actor."""
-    await _goal(runtime, principal, goal_id)
     async with runtime.engine.connect() as conn:
+        await _goal_row(conn, principal, goal_id)
         events = await runtime.store.read_stream(conn, f"goal-{goal_id}")
     return [StepOut(version=e.version, event_type=e.event_type, actor=e.metadata.actor,
                     at=e.occurred_at.astimezone(SHANGHAI), payload=e.payload) for e in events]
@@ -356,14 +364,14 @@ async def export(principal: ExportingPrincipal, runtime: RuntimeDep, fiscal_year
                  owner_division: str | None = None) -> Response:
     """Goals and execution reports as XLSX with Chinese headers, per division or per district by filter; only as a
     co-signed export."""
-    q = select(goals).where(goals.c.fiscal_year == fiscal_year).order_by(goals.c.org_unit, goals.c.owner_division)
+    q = (select(goals).where(goals.c.fiscal_year == fiscal_year, *_visible(principal))
+         .order_by(goals.c.org_unit, goals.c.owner_division))
     if org_unit:
         q = q.where(goals.c.org_unit == org_unit)
     if owner_division:
         q = q.where(goals.c.owner_division == owner_division)
     async with runtime.engine.connect() as conn:
-        rows = [r for r in await conn.execute(q)
-                if principal.can_see(org_unit=r.org_unit, owner_division=r.owner_division)]
+        rows = (await conn.execute(q)).all()
         filed = (await conn.execute(select(reports).where(reports.c.goal_id.in_([r.goal_id for r in rows]))
                                     .order_by(reports.c.period_end))).all() if rows else []
     return await xlsx_export(principal, partial(_write_goals, rows=rows, filed=filed), f"performance-{fiscal_year}",
@@ -403,4 +411,5 @@ def _write_goals(book: xlsxwriter.Workbook, rows: list[Any], filed: list[Any]) -
 @router.get("/performance-goals/{goal_id}", response_model=GoalOut)
 async def get_goal(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
     """A goal with its indicators and every execution report with the deviation of each indicator."""
-    return await _goal(runtime, principal, goal_id)
+    async with runtime.engine.connect() as conn:
+        return await _goal(conn, principal, goal_id)

@@ -11,7 +11,7 @@ from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
-from services.performance.projections import indicators
+from services.performance.projections import goals, indicators
 
 
 async def on_registered(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -35,6 +35,10 @@ async def on_corrected(conn: AsyncConnection, env: EventEnvelope) -> None:
     changes = {k: e.changes[k] for k in ("owner_division", "org_unit", "doc_no", "fund_name") if k in e.changes}
     if changes:
         await conn.execute(update(indicators).where(indicators.c.indicator_id == e.indicator_id).values(**changes))
+    # A goal is seen by whoever sees its indicator: a corrected owner or org unit moves its goal too.
+    scope = {k: v for k, v in changes.items() if k in ("owner_division", "org_unit")}
+    if scope:
+        await conn.execute(update(goals).where(goals.c.indicator_id == e.indicator_id).values(**scope))
 
 
 async def on_paid(conn: AsyncConnection, env: EventEnvelope) -> None:

@@ -1,6 +1,7 @@
 """The performance read models: indicators learned from the ledger, goals and execution reports."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -44,6 +45,15 @@ evaluations = Table(
 )
 
 
+def filing_target(filing: str, goal_id: str) -> tuple[Table, list[Any]]:
+    """Where a filing's review status lives: `goals`, `evaluation`, or an execution report by its report_id."""
+    if filing == "goals":
+        return goals, [goals.c.goal_id == goal_id]
+    if filing == "evaluation":
+        return evaluations, [evaluations.c.goal_id == goal_id]
+    return reports, [reports.c.report_id == filing, reports.c.goal_id == goal_id]
+
+
 async def project_goals(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
     """Inline projection: each goal and report as it stands, with its review status."""
     for env in envelopes:
@@ -55,8 +65,8 @@ async def project_goals(conn: AsyncConnection, envelopes: Sequence[EventEnvelope
                    "rectify_by": None, "set_at": env.occurred_at, "updated_at": env.occurred_at}
             stmt = insert(goals).values(row)
             await conn.execute(stmt.on_conflict_do_update(index_elements=[goals.c.goal_id], set_={
-                k: stmt.excluded[k] for k in ("goal", "indicators", "status", "review_reasons", "rectify_by",
-                                              "updated_at")}))
+                k: stmt.excluded[k] for k in ("org_unit", "owner_division", "goal", "indicators", "status",
+                                              "review_reasons", "rectify_by", "updated_at")}))
         elif env.event_type == ProgressReported.event_type:
             e = ProgressReported.model_validate(env.payload)
             row = {"report_id": e.report_id, "goal_id": e.goal_id, "period": e.period, "period_end": e.period_end,
@@ -76,8 +86,6 @@ async def project_goals(conn: AsyncConnection, envelopes: Sequence[EventEnvelope
                 k: stmt.excluded[k] for k in row if k != "goal_id"}))
         elif env.event_type == FilingReviewed.event_type:
             e = FilingReviewed.model_validate(env.payload)
-            table, key = {"goals": (goals, goals.c.goal_id == e.goal_id),
-                          "evaluation": (evaluations, evaluations.c.goal_id == e.goal_id)}.get(
-                e.filing, (reports, reports.c.report_id == e.filing))
-            await conn.execute(update(table).where(key).values(
+            table, where = filing_target(e.filing, e.goal_id)
+            await conn.execute(update(table).where(*where).values(
                 status=e.decision, review_reasons=e.reasons, rectify_by=e.rectify_by))
