@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from backbone.identity import ExportingPrincipal
-from backbone.paging import XLSX, beijing, xlsx_export
+from backbone.paging import XLSX, beijing, export_rows, xlsx_export
 from backbone.service import RuntimeDep
 from contracts.values import DIVISIONS, ORG_UNITS
 from services.alerting.api import AlertFilters
@@ -34,8 +34,8 @@ async def export_alerts(
     """Alerts, newest first, with the filters of GET /alerts."""
     where = wanted.conditions(principal)
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(alerts).where(*where)
-                                   .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc()))).all()
+        rows = await export_rows(conn, select(alerts).where(*where)
+                                 .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc()), narrow="raised_from")
     return await xlsx_export(principal, partial(_write_alerts, rows=rows), "alerts", "预警信息", constant_memory=True)
 
 

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 
 from backbone.errors import NotFound
 from backbone.eventstore import FeedCursor
 from backbone.identity import CurrentPrincipal, Principal
-from backbone.paging import cursor_instant, decode_cursor, encode_cursor
+from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI, default_calendar
 from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
@@ -120,20 +120,14 @@ async def list_alerts(
 ) -> AlertPage:
     """Alerts the caller may see, newest first, with counts per level for dashboards."""
     where = wanted.conditions(principal)
-    page_where = list(where)
-    if cursor:
-        raised_at, alert_id = decode_cursor(cursor)
-        page_where.append(tuple_(alerts.c.raised_at, alerts.c.alert_id) < (cursor_instant(raised_at), alert_id))
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(alerts).where(*page_where)
-                                   .order_by(alerts.c.raised_at.desc(), alerts.c.alert_id.desc()).limit(limit + 1))).all()
+        rows, next_cursor = await newest_first(conn, select(alerts).where(*where), alerts.c.raised_at,
+                                               alerts.c.alert_id, cursor, limit)
         counts = (await conn.execute(select(alerts.c.level, func.count()).where(*where,
                                                                                 alerts.c.status == AlertStatus.OPEN)
                                      .group_by(alerts.c.level))).tuples().all()
-    last = rows[limit - 1]._mapping if len(rows) > limit else None
-    return AlertPage(items=[_alert_out(r) for r in rows[:limit]],
-                     counts={lv.value: 0 for lv in AlertLevel} | dict(counts),
-                     next_cursor=encode_cursor(last["raised_at"], last["alert_id"]) if last else None)
+    return AlertPage(items=[_alert_out(r) for r in rows], counts={lv.value: 0 for lv in AlertLevel} | dict(counts),
+                     next_cursor=next_cursor)
 
 
 @router.get("/alerts/stream", response_class=EventSourceResponse)

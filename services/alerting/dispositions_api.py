@@ -9,12 +9,12 @@ import xlsxwriter
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backbone.errors import ConcurrencyConflict, NotFound
-from backbone.identity import CurrentPrincipal, ExportingPrincipal
-from backbone.paging import XLSX, xlsx_export
+from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
+from backbone.paging import XLSX, beijing, export_rows, xlsx_export
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI
 from contracts.alerting import DisposalSheet
@@ -84,18 +84,18 @@ class DispositionRow(BaseModel):
     sheet: dict[str, Any]
 
 
-async def _rows(runtime: Any, principal: Any, alert_id: str | None, handled_from: datetime | None,
-                handled_to: datetime | None, limit: int) -> list[DispositionRow]:
+def _sheets(principal: Principal, alert_id: str | None, handled_from: datetime | None,
+            handled_to: datetime | None) -> Select[Any]:
+    """The disposal sheets on alerts the caller may see, newest first."""
     q = (select(dispositions).join(alerts, alerts.c.alert_id == dispositions.c.alert_id)
-         .where(*scope_filter(principal)).order_by(dispositions.c.handled_at.desc()).limit(limit))
+         .where(*scope_filter(principal)).order_by(dispositions.c.handled_at.desc()))
     if alert_id:
         q = q.where(dispositions.c.alert_id == alert_id)
     if handled_from:
         q = q.where(dispositions.c.handled_at >= handled_from)
     if handled_to:
         q = q.where(dispositions.c.handled_at < handled_to)
-    async with runtime.engine.connect() as conn:
-        return [DispositionRow(**r._mapping) for r in await conn.execute(q)]
+    return q
 
 
 @router.get("/dispositions", response_model=list[DispositionRow])
@@ -103,7 +103,9 @@ async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, al
                             handled_from: AwareDatetime | None = None, handled_to: AwareDatetime | None = None,
                             limit: int = Query(200, ge=1, le=5000)) -> list[DispositionRow]:
     """Disposal sheets on alerts the caller may see, newest first."""
-    return await _rows(runtime, principal, alert_id, handled_from, handled_to, limit)
+    async with runtime.engine.connect() as conn:
+        rows = await conn.execute(_sheets(principal, alert_id, handled_from, handled_to).limit(limit))
+        return [DispositionRow(**r._mapping) for r in rows]
 
 
 @router.get("/dispositions/export", response_class=Response,
@@ -111,7 +113,9 @@ async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, al
 async def export_dispositions(principal: ExportingPrincipal, runtime: RuntimeDep,
                               handled_from: AwareDatetime | None = None, handled_to: AwareDatetime | None = None) -> Response:
     """The disposal sheets as XLSX with the national fields as Chinese headers; only as a co-signed export."""
-    rows = await _rows(runtime, principal, None, handled_from, handled_to, 100_000)
+    async with runtime.engine.connect() as conn:
+        rows = [DispositionRow(**r._mapping) for r in await export_rows(
+            conn, _sheets(principal, None, handled_from, handled_to), narrow="handled_from")]
     return await xlsx_export(principal, partial(_write_sheets, rows=rows), "dispositions", "处理单")
 
 
@@ -133,4 +137,4 @@ def _write_sheets(book: xlsxwriter.Workbook, rows: list[DispositionRow]) -> None
             s.get("returned_amount") or "", s.get("adjusted_amount") or "", s.get("other_amount") or "",
             "、".join(s.get("measures") or []), "、".join(s.get("attachments") or []), s["handler"],
             s.get("handler_org_unit") or "", s.get("handler_division") or "",
-            r.handled_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"), r.org_unit or "", r.owner_division or ""])
+            beijing(r.handled_at), r.org_unit or "", r.owner_division or ""])

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from backbone.errors import Forbidden, InvalidInput
+from backbone.errors import Forbidden
 from backbone.eventstore import NewStream
 from backbone.identity import ExportingPrincipal, Principal
-from backbone.paging import XLSX, beijing, money_cell, xlsx_export
+from backbone.paging import XLSX, beijing, export_rows, money_cell, xlsx_export
 from backbone.pii import PersonalData
 from backbone.service import RuntimeDep
 from contracts.registry import PersonalDataRevealed, PersonRef
@@ -26,7 +26,6 @@ HEADERS = ["支付编号", "指标编号", "付款人名称", "付款账户", "�
 SETTLEMENT_NAMES = {"transfer": "转账", "cash": "现金", "check": "支票", "official_card": "公务卡", "other": "其他"}
 PAYMENT_METHOD_NAMES = {"direct": "直接支付", "authorized": "授权支付", "allocated": "实拨"}
 PAYEE_TYPE_NAMES = {"person": "个人", "organization": "单位"}
-MAX_ROWS = 200_000  # beyond this a workbook is no way to read payments: narrow the filters
 
 
 def scope_conditions(principal: Principal) -> list[Any]:
@@ -52,12 +51,9 @@ async def export_payments(
     where = scope_conditions(principal) + wanted.conditions()
     q = (select(payments, personal_data.c.cipher).outerjoin(personal_data,
                                                              personal_data.c.blind_index == payments.c.payee_id_index)
-         .where(*where).order_by(payments.c.paid_at.desc(), payments.c.payment_id.desc()).limit(MAX_ROWS + 1))
+         .where(*where).order_by(payments.c.paid_at.desc(), payments.c.payment_id.desc()))
     async with runtime.engine.begin() as conn:
-        rows = [dict(r._mapping) for r in await conn.execute(q)]
-        if len(rows) > MAX_ROWS:
-            raise InvalidInput(f"more than {MAX_ROWS} payments match: narrow the filters",
-                               errors=[{"field": "paid_from", "message": f"more than {MAX_ROWS} payments match"}])
+        rows = [dict(r._mapping) for r in await export_rows(conn, q, narrow="paid_from")]
         if principal.pii:
             await _record_reveals(conn, runtime, principal, rows)
     personal = PersonalData.from_settings(runtime.settings) if principal.pii else None
