@@ -1,13 +1,18 @@
 """People to sign in as through the gateway. Accounts come into being through permission applications;
 for tests of other things, `account` writes one straight into the gateway's tables, as the end of that
-workflow would leave it."""
+workflow would leave it. And `forwarded`: the identity the gateway passes on, for tests of a service's own
+checks."""
 
 import asyncio
 import os
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from uuid import uuid4
 
 import httpx
 
+from backbone.identity import IDENTITY_HEADER, ExportGrant, Principal, issue_internal_token
+from backbone.settings import get_settings
 from gateway.passwords import password_hash
 from tests.e2e import db
 
@@ -60,3 +65,39 @@ def signed_in(username: str, roles: list[str], org_unit: str = "220100", divisio
     """Headers of a person signed in at the suite's gateway, with an account created on first use."""
     account(os.environ["DATABASE_URL"], username, roles, org_unit=org_unit, division=division, pii=pii)
     return bearer(suite_gateway(), username)
+
+
+class Person(Mapping[str, str]):
+    """The identity the gateway forwards for a caller, for a test that talks straight to a service (its own check of
+    the access table and the data scope), signed afresh each time it is sent: a forwarded identity lives two
+    minutes, a test module longer."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    def _headers(self) -> dict[str, str]:
+        return {IDENTITY_HEADER: issue_internal_token(self.principal,
+                                                      get_settings().internal_secret.get_secret_value())}
+
+    def __getitem__(self, key: str) -> str:
+        return self._headers()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers())
+
+    def __len__(self) -> int:
+        return 1
+
+    def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
+        return self._headers() | dict(other)
+
+    def exporting(self, path: str) -> "Person":
+        """The person downloading a co-signed export of `path`, as the gateway forwards them then."""
+        grant = ExportGrant(export_id=str(uuid4()), path=path, requester=self.principal.subject, cosigner="局脱贫办-周",
+                            cosigned_at=datetime.now(UTC), purpose="测试")
+        return Person(self.principal.model_copy(update={"export": grant}))
+
+
+def forwarded(subject: str, roles: list[str], org_unit: str | None = "220100", division: str | None = None,
+              pii: bool = False) -> Person:
+    return Person(Principal(subject=subject, roles=roles, org_unit=org_unit, division=division, pii=pii))

@@ -8,10 +8,8 @@ import httpx
 import pytest
 
 from backbone.access import ACCESS, MACHINES, PEOPLE, PUBLIC
-from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
-from backbone.settings import get_settings
 from gateway.routing import ROUTES, service_for
-from tests.e2e.people import account, bearer
+from tests.e2e.people import account, bearer, forwarded
 
 pytestmark = pytest.mark.e2e
 DOC = json.loads((Path(__file__).parents[2] / "contracts" / "openapi" / "public.json").read_text())
@@ -65,7 +63,6 @@ def test_the_gateway_admits_each_role_exactly_where_the_table_says(stack, creden
 
 
 def test_each_service_checks_the_table_again_and_refuses_callers_without_an_identity(stack):
-    secret = get_settings().internal_secret.get_secret_value()
     served = [e for e in ENDPOINTS if e.split(" ", 1)[1].split("/")[3] in ROUTES
               or ("/dead-letters/" in e and "/dead-letters/gateway" not in e)]
     assert len(served) > 40
@@ -78,9 +75,8 @@ def test_each_service_checks_the_table_again_and_refuses_callers_without_an_iden
             if call(client, url, method, {}).status_code != 401:
                 wrong.append(("no identity", endpoint))
             for role in sorted(PEOPLE | MACHINES):
-                identity = issue_internal_token(Principal(subject=f"direct-{role}", roles=[role], org_unit="220102",
-                                                          division="agriculture"), secret)
-                response = call(client, url, method, {IDENTITY_HEADER: identity})
+                identity = forwarded(f"direct-{role}", [role], org_unit="220102", division="agriculture")
+                response = call(client, url, method, dict(identity))
                 if refused_by_table(response) == (role in ACCESS[endpoint]) or response.status_code >= 500:
                     wrong.append((role, endpoint, response.status_code, response.text[:120]))
     assert wrong == []

@@ -1,62 +1,25 @@
 """Handling alerts with disposal sheets: who may act, which steps are possible, numbering, export, push."""
 
 import io
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from backbone.identity import IDENTITY_HEADER, ExportGrant, Principal, issue_internal_token
-from backbone.settings import get_settings
 from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.people import forwarded
 from tests.e2e.test_scope_and_privacy import stream_events
 from tests.e2e.test_walking_skeleton import poll
 
 pytestmark = pytest.mark.e2e
 
 
-class Person(Mapping[str, str]):
-    """The identity the gateway would forward for a person (no user administration API yet: issue 7), signed
-    afresh each time it is sent: a forwarded identity lives two minutes, a test module longer."""
-
-    def __init__(self, principal: Principal) -> None:
-        self.principal = principal
-
-    def _headers(self) -> dict[str, str]:
-        return {IDENTITY_HEADER: issue_internal_token(self.principal,
-                                                      get_settings().internal_secret.get_secret_value())}
-
-    def __getitem__(self, key: str) -> str:
-        return self._headers()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._headers())
-
-    def __len__(self) -> int:
-        return 1
-
-    def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
-        return self._headers() | dict(other)
-
-    def exporting(self, path: str) -> "Person":
-        """The person downloading a co-signed export of `path`, as the gateway forwards them then."""
-        grant = ExportGrant(export_id=str(uuid4()), path=path, requester=self.principal.subject, cosigner="局脱贫办-周",
-                            cosigned_at=datetime.now(UTC), purpose="测试")
-        return Person(self.principal.model_copy(update={"export": grant}))
-
-
-def person(subject: str, roles: list[str], org_unit: str = "220100", division: str | None = None) -> Person:
-    return Person(Principal(subject=subject, roles=roles, org_unit=org_unit, division=division))
-
-
-OWNER = person("农业处-王科长", ["division"], division="agriculture")
-OTHER_DIVISION = person("教科文处-李科长", ["division"], division="education")
-DISTRICT = person("南关区财政局-赵", ["district"], org_unit="220102")
-OTHER_DISTRICT = person("宽城区财政局-钱", ["district"], org_unit="220103")
-SUPERVISION = person("监督局-孙", ["supervision"])
+OWNER = forwarded("农业处-王科长", ["division"], division="agriculture")
+OTHER_DIVISION = forwarded("教科文处-李科长", ["division"], division="education")
+DISTRICT = forwarded("南关区财政局-赵", ["district"], org_unit="220102")
+OTHER_DISTRICT = forwarded("宽城区财政局-钱", ["district"], org_unit="220103")
+SUPERVISION = forwarded("监督局-孙", ["supervision"])
 
 
 def cash_alert(c, admin, treasury) -> str:

@@ -22,7 +22,7 @@ from contracts.envelope import EventEnvelope, EventMetadata
 from tests.e2e import db, people
 from tests.e2e.conftest import ROOT, indicator_body, traced
 from tests.e2e.exporting import cosign, request_export
-from tests.e2e.test_registries import identity, lookup, person, poor_file
+from tests.e2e.test_registries import lookup, person, poor_file
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number
@@ -115,7 +115,7 @@ def test_every_write_sign_in_export_and_reveal_is_recorded_and_an_altered_entry_
         assert c.get("/alerts", headers=h).status_code == 401
     # Full ID numbers read by someone holding the PII permission: one on the registry, one not.
     reader = f"auditor-{uuid4().hex[:6]}"
-    pii = identity(subject=reader, roles=["supervision"], org_unit="220100", pii=True)
+    pii = people.forwarded(reader, ["supervision"], pii=True)
     payments = f"{stack.processes.url('payments')}/api/v1"
     trace["reveal"], h = traced()
     assert lookup(payments, id_number(known), pii | h).status_code == 200

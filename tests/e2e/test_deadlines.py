@@ -15,7 +15,7 @@ from backbone.workdays import SHANGHAI
 from services.alerting import app as alerting_app
 from services.alerting.rules.book import RuleBook
 from services.alerting.scheduler import close_month
-from tests.e2e import db
+from tests.e2e import clocks, db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_alert_handling import OWNER, cash_alert
 from tests.e2e.test_walking_skeleton import poll
@@ -30,9 +30,8 @@ def received_days_ago(days: int, amount: str = "900.00") -> dict:
     return indicator_body(amount, org_unit="220100", level="central", issued_on=day, received_on=day)
 
 
-def not_allocated(c, admin, indicator_id: str) -> dict | None:
-    items = c.get("/alerts", params={"rule": NOT_ALLOCATED, "limit": 1000}, headers=admin).json()["items"]
-    return next((a for a in items if a["subject"]["id"] == indicator_id), None)
+def not_allocated(stack, admin, indicator_id: str) -> dict | None:
+    return clocks.alert_of(f"{stack.gateway}/api/v1", admin, NOT_ALLOCATED, indicator_id)
 
 
 def test_late_funds_turn_red_at_once_and_a_ringing_bell_clears_when_the_money_is_passed_down(stack, servers):
@@ -41,22 +40,23 @@ def test_late_funds_turn_red_at_once_and_a_ringing_bell_clears_when_the_money_is
         overdue = c.post("/indicators", json=received_days_ago(40), headers=admin).json()["id"]
         due_soon = c.post("/indicators", json=received_days_ago(29), headers=admin).json()["id"]
         in_time = c.post("/indicators", json=received_days_ago(1), headers=admin).json()["id"]
-        red = poll(lambda: not_allocated(c, admin, overdue))
+        red = poll(lambda: not_allocated(stack, admin, overdue))
         assert red and (red["level"], red["status"]) == ("red", "open")
         assert "预算法" in red["explanation"]["basis"] and red["owner_division"] == "agriculture"
-        bell = poll(lambda: not_allocated(c, admin, due_soon))
+        bell = poll(lambda: not_allocated(stack, admin, due_soon))
         assert bell and (bell["level"], bell["status"]) == ("yellow_bell", "open")
         assert bell["explanation"]["summary"].startswith("将于")
         c.post(f"/indicators/{due_soon}/allocations", headers=admin, json={"allocations": [
             {"amount": "900.00", "org_unit": "220102", "owner_division": "agriculture"}]}).raise_for_status()
-        cleared = poll(lambda: (a := not_allocated(c, admin, due_soon)) and a["status"] == "cleared" and a)
+        cleared = poll(lambda: (a := not_allocated(stack, admin, due_soon)) and a["status"] == "cleared" and a)
         assert cleared and cleared["level"] == "yellow_bell"
         history = c.get(f"/alerts/{cleared['id']}", headers=admin).json()["history"]
         assert [h["payload"].get("action") for h in history] == [None, "clear"]
         assert history[1]["actor"] == "system:alerting"
         # Its clock is running, with a month to go: nothing rings yet.
-        assert poll(lambda: asyncio.run(clock_of(servers.database_url, in_time)) == ("waiting", True))
-        assert not_allocated(c, admin, in_time) is None
+        assert poll(lambda: [(k["state"], k["bell_ahead"]) for k in asyncio.run(
+            clocks.of(servers.database_url, in_time, NOT_ALLOCATED))] == [("waiting", True)])
+        assert not_allocated(stack, admin, in_time) is None
 
 
 async def alerting_paid(database_url: str, indicator_ids: list[str]) -> list[Decimal]:
@@ -66,33 +66,20 @@ async def alerting_paid(database_url: str, indicator_ids: list[str]) -> list[Dec
     return [paid.get(i) for i in indicator_ids]
 
 
-async def clock_of(database_url: str, indicator_id: str) -> tuple[str, bool] | None:
-    """The state of an indicator's allocation clock (ZB-002), and whether its bell is still ahead."""
-    rows = await db.fetch(database_url, "SELECT state, bell_at > now() AS ahead FROM alerting.watches "
-                                        "WHERE subject_id = $1 AND rule_id = 'indicator.not_allocated_in_time'",
-                          indicator_id)
-    return (rows[0]["state"], rows[0]["ahead"]) if rows else None
-
-
-async def expire(database_url: str, indicator_ids: list[str]) -> int:
-    """Let the time run out for these clocks (as a month passing would)."""
-    return await db.execute(database_url, "UPDATE alerting.watches SET due_at = now() - interval '1 second' "
-                                          "WHERE subject_id = ANY($1) AND state = 'ringing'", indicator_ids)
-
-
 def test_sigkill_with_ringing_bells_escalates_each_exactly_once(stack, servers):
     admin = stack.admin_headers()
     with stack.client() as c:
         ids = [c.post("/indicators", json=received_days_ago(29), headers=admin).json()["id"] for _ in range(6)]
-        assert poll(lambda: all(not_allocated(c, admin, i) for i in ids), timeout=30), "the bells did not ring"
-        assert asyncio.run(expire(servers.database_url, ids)) == 6
+        assert poll(lambda: all(not_allocated(stack, admin, i) for i in ids), timeout=30), "the bells did not ring"
+        # Let the time run out for the ringing clocks, as a month passing would.
+        assert asyncio.run(clocks.move(servers.database_url, "due_at", ids, state="ringing")) == 6
         stack.processes.kill("alerting")
         stack.processes.start("alerting")
         stack.processes.wait_ready(["alerting"])
-        assert poll(lambda: all(not_allocated(c, admin, i)["level"] == "red" for i in ids), timeout=30)
+        assert poll(lambda: all(not_allocated(stack, admin, i)["level"] == "red" for i in ids), timeout=30)
         time.sleep(1.5)  # another escalation would have happened by now
         for i in ids:
-            alert = not_allocated(c, admin, i)
+            alert = not_allocated(stack, admin, i)
             actions = [h["payload"].get("action") for h in c.get(f"/alerts/{alert['id']}", headers=admin)
                        .json()["history"]]
             assert actions == [None, "escalate"], actions

@@ -15,9 +15,9 @@ from backbone.pii import mask_id_number
 from backbone.workdays import SHANGHAI
 from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
-from tests.e2e.exporting import cosign, poverty_office, request_export
+from tests.e2e.exporting import co_signed_export, cosign, poverty_office, request_export
 from tests.e2e.people import signed_in
-from tests.e2e.test_alert_handling import person
+from tests.e2e.people import forwarded
 from tests.people import id_number
 
 pytestmark = pytest.mark.e2e
@@ -138,9 +138,7 @@ def test_a_district_exports_only_its_own_payments_with_id_numbers_masked(stack):
         assert c.post("/payments/batch", json={"payments": batch}, headers=treasury).json()["accepted"] == 3
 
         def download(headers: dict[str, str]) -> list[list]:
-            export_id = request_export(c, headers, "/payments/export", {"payee": payee})
-            cosign(c, export_id).raise_for_status()
-            file = c.get(f"/exports/{export_id}/file", headers=headers)
+            file = co_signed_export(c, headers, "/payments/export", {"payee": payee})
             assert file.status_code == 200, file.text
             return sheets(file.content)["资金支付明细"]
 
@@ -159,7 +157,7 @@ def test_a_district_exports_only_its_own_payments_with_id_numbers_masked(stack):
 def test_a_service_refuses_its_export_routes_without_a_grant_for_them(stack):
     ledger = f"{stack.processes.url('ledger')}/api/v1"
     payments = f"{stack.processes.url('payments')}/api/v1"
-    treasury = person("国库处-张", ["treasury"])
+    treasury = forwarded("国库处-张", ["treasury"])
     assert httpx.get(f"{ledger}/ledger/export", headers=treasury).status_code == 403
     assert httpx.get(f"{ledger}/ledger/export", headers=treasury.exporting("/payments/export")).status_code == 403
     assert httpx.get(f"{payments}/payments/export", headers=treasury.exporting("/payments/export")).status_code == 200

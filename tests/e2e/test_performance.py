@@ -9,15 +9,17 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from backbone.workdays import SHANGHAI
-from tests.e2e import db
+from tests.e2e import clocks
 from tests.e2e.conftest import indicator_body, payment_body
-from tests.e2e.test_alert_handling import OWNER, person
+from tests.e2e.people import forwarded
+from tests.e2e.test_alert_handling import OWNER
 from tests.e2e.test_walking_skeleton import poll
 
 pytestmark = pytest.mark.e2e
-BUDGET = person("预算处-冯", ["budget"])
-NANGUAN = person("南关区财政局-陈", ["district"], org_unit="220102")
-KUANCHENG = person("宽城区财政局-褚", ["district"], org_unit="220103")
+GOALS_MISSING, REPORT_MISSING = "performance.goals_missing", "performance.report_missing"
+BUDGET = forwarded("预算处-冯", ["budget"])
+NANGUAN = forwarded("南关区财政局-陈", ["district"], org_unit="220102")
+KUANCHENG = forwarded("宽城区财政局-褚", ["district"], org_unit="220103")
 YEAR = datetime.now(SHANGHAI).year
 
 GOALS = {"goal": "完成200户危房改造，群众满意度不低于90%", "indicators": [
@@ -29,12 +31,6 @@ GOALS = {"goal": "完成200户危房改造，群众满意度不低于90%", "indi
      "target_text": "全部达到安全标准", "weight": "20"},
     {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "comparison": "range",
      "target_low": "90", "target_high": "100", "unit": "%", "weight": "20"}]}
-
-
-async def move_clock(database_url: str, indicator: str, column: str, rule: str = "performance.goals_missing") -> int:
-    """Let time pass for an indicator's clocks of a rule; returns how many clocks there are."""
-    return await db.execute(database_url, f"UPDATE alerting.watches SET {column} = now() - interval '1 second' "
-                                          "WHERE rule_id = $2 AND subject_id = $1", indicator, rule)
 
 
 def known(stack, admin, indicator: str) -> bool:
@@ -117,11 +113,8 @@ def test_an_execution_report_measures_deviations_and_a_severe_one_raises_a_yello
     assert outcomes["户均补助"]["met"] and outcomes["群众满意度"]["met"]
     assert (h1["time_progress"], h1["money_progress"]) == (f"{0.4959:.4f}", "0.2500")
 
-    def deviation_alert():
-        items = httpx.get(f"{stack.processes.url('alerting')}/api/v1/alerts", headers=OWNER,
-                          params={"rule": "performance.severe_deviation", "limit": 1000}).json()["items"]
-        return next((a for a in items if a["subject"]["id"] == indicator), None)
-    alert = poll(deviation_alert)
+    alert = poll(lambda: clocks.alert_of(f"{stack.processes.url('alerting')}/api/v1", OWNER,
+                                         "performance.severe_deviation", indicator))
     assert alert and alert["level"] == "yellow" and alert["explanation"]["values"]["report.severe_count"] == 1
 
 
@@ -133,18 +126,16 @@ def test_an_indicator_without_goals_rings_a_bell_and_then_turns_yellow_and_goals
                          for _ in range(2))
 
     def goals_alert(indicator: str):
-        items = httpx.get(f"{alerting}/alerts", headers=OWNER,
-                          params={"rule": "performance.goals_missing", "limit": 1000}).json()["items"]
-        return next((a for a in items if a["subject"]["id"] == indicator), None)
+        return clocks.alert_of(alerting, OWNER, GOALS_MISSING, indicator)
     assert poll(lambda: known(stack, admin, on_time))
     for indicator in (late, on_time):  # two working days before the due day, once alerting has started the clock
-        assert poll(lambda: asyncio.run(move_clock(servers.database_url, indicator, "bell_at")) == 1)
+        assert poll(lambda: asyncio.run(clocks.move(servers.database_url, "bell_at", indicator, GOALS_MISSING)) == 1)
     assert poll(lambda: all(goals_alert(i) for i in (late, on_time)))
     assert {goals_alert(i)["level"] for i in (late, on_time)} == {"yellow_bell"}
     httpx.post(f"{stack.processes.url('performance')}/api/v1/performance-goals", headers=OWNER,
                json={"indicator_id": on_time, **GOALS}).raise_for_status()
     assert poll(lambda: goals_alert(on_time)["status"] == "cleared")
-    asyncio.run(move_clock(servers.database_url, late, "due_at"))  # the five working days have passed
+    asyncio.run(clocks.move(servers.database_url, "due_at", late, GOALS_MISSING))  # the five working days have passed
     assert poll(lambda: goals_alert(late)["level"] == "yellow")
     assert goals_alert(late)["status"] == "open" and goals_alert(on_time)["status"] == "cleared"
 
@@ -160,13 +151,15 @@ def test_a_missing_mid_year_report_rings_a_bell_at_its_deadline_and_the_late_rep
     assert goal.status_code == 201, goal.text
 
     def report_alert():
-        items = httpx.get(f"{stack.processes.url('alerting')}/api/v1/alerts", headers=OWNER,
-                          params={"rule": "performance.report_missing", "limit": 1000}).json()["items"]
-        return next((a for a in items if a["subject"]["id"] == indicator), None)
-    assert poll(lambda: asyncio.run(move_clock(servers.database_url, indicator, "bell_at",
-                                               "performance.report_missing")) == 1), "one clock: 双监控 at 06-30"
+        return clocks.alert_of(f"{stack.processes.url('alerting')}/api/v1", OWNER, REPORT_MISSING, indicator)
+
+    def clock():
+        return asyncio.run(clocks.of(servers.database_url, indicator, REPORT_MISSING))
+    assert poll(lambda: len(clock()) == 1), "one clock: 双监控 at 06-30"
+    # A missing report has no bell ahead of its deadline: nothing rings while the time is not up.
+    assert [(c["bell_at"], c["due_ahead"]) for c in clock()] == [(None, True)]
     assert report_alert() is None, "no bell before the time is up"
-    asyncio.run(move_clock(servers.database_url, indicator, "due_at", "performance.report_missing"))
+    asyncio.run(clocks.move(servers.database_url, "due_at", indicator, REPORT_MISSING))
     alert = poll(report_alert)
     assert alert and (alert["level"], alert["status"], alert["owner_division"]) == ("yellow_bell", "open", "agriculture")
     assert f"截至 {year}-06-30" in alert["explanation"]["summary"]
@@ -182,8 +175,8 @@ def test_the_year_end_self_evaluation_scores_every_indicator_and_the_city_sees_e
     with stack.client() as c:
         indicator = c.post("/indicators", json=indicator_body("1000.00", org_unit="220112", owner_division="education"),
                            headers=admin).json()["id"]
-    education = person("教科文处-卫", ["division"], division="education")
-    shuangyang = person("双阳区财政局-蒋", ["district"], org_unit="220112")
+    education = forwarded("教科文处-卫", ["division"], division="education")
+    shuangyang = forwarded("双阳区财政局-蒋", ["district"], org_unit="220112")
     probe = {"indicator_id": indicator, "goal": "probe", "indicators": [GOALS["indicators"][0] | {"weight": "50"}]}
     assert poll(lambda: "the weights add up to 50" in httpx.post(f"{performance}/performance-goals", headers=education,
                                                                   json=probe).text)
@@ -217,7 +210,7 @@ def test_goals_and_execution_export_as_xlsx_with_chinese_headers_within_scope(st
     admin = stack.admin_headers()
     with stack.client() as c:
         indicator = c.post("/indicators", json=indicator_body("600.00", org_unit="220113"), headers=admin).json()["id"]
-    jiutai = person("九台区财政局-沈", ["district"], org_unit="220113")
+    jiutai = forwarded("九台区财政局-沈", ["district"], org_unit="220113")
     probe = {"indicator_id": indicator, "goal": "probe", "indicators": [GOALS["indicators"][0] | {"weight": "50"}]}
     assert poll(lambda: "the weights add up to 50" in httpx.post(f"{performance}/performance-goals", headers=jiutai,
                                                                   json=probe).text)

@@ -8,11 +8,10 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.pii import mask_id_number
-from backbone.settings import get_settings
 from tests.e2e import db, quiet
 from tests.e2e.conftest import indicator_body, payment_body, traced
+from tests.e2e.people import forwarded
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number, name
@@ -27,12 +26,6 @@ def person(offset: int) -> int:
 
 
 PERSON_BASE = int(uuid4().int % 10_000) * 100
-
-
-def identity(**fields) -> dict[str, str]:
-    """The identity the gateway would forward (no user administration API yet: issue 7)."""
-    principal = Principal(subject=fields.pop("subject", "tester"), **fields)
-    return {IDENTITY_HEADER: issue_internal_token(principal, get_settings().internal_secret.get_secret_value())}
 
 
 def poor_file(numbers: list[int], status: str = "未脱贫", extra: list[str] = ()) -> bytes:
@@ -133,7 +126,7 @@ def test_updates_change_and_remove_people_as_events_and_the_same_update_twice_is
         assert conflict.status_code == 409 and conflict.json()["errors"][0]["field"] == "update_id"
         bad = c.post("/registry/poor-population/updates", json={"persons": {}}, headers=admin)
         assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"persons", "update_id"}
-        pii = identity(roles=["poverty_office"], org_unit="220100", pii=True)
+        pii = forwarded("tester", ["poverty_office"], pii=True)
         payments_url = f"{stack.processes.url('payments')}/api/v1"
         entries = lookup(payments_url, id_number(a), pii).json()["entries"]
         assert [(e["registry"], e["status"], e["household"]) for e in entries] == [("poor_population", "lifted", f"H{a}")]
@@ -153,12 +146,12 @@ def test_a_persons_entries_need_the_pii_permission_and_every_read_is_audited(sta
         assert c.post("/registry/persons/lookup", json={"id_number": id_number(p)}, headers=admin).status_code == 403
     payments_url = f"{stack.processes.url('payments')}/api/v1"
     auditor = f"auditor-{uuid4().hex[:6]}"
-    reader = identity(subject=auditor, roles=["supervision"], org_unit="220100", pii=True)
+    reader = forwarded(auditor, ["supervision"], pii=True)
     trace_id, traced_reader = traced(reader)
     r = lookup(payments_url, id_number(p), traced_reader)
     assert r.status_code == 200 and r.json()["id_masked"] == mask_id_number(id_number(p)) and id_number(p) not in r.text
     assert r.json()["entries"][0]["name"] == name(p)
-    other_district = identity(roles=["district"], org_unit="220103", pii=True)
+    other_district = forwarded("tester", ["district"], org_unit="220103", pii=True)
     assert lookup(payments_url, id_number(p), other_district).json()["entries"] == []
     invalid = lookup(payments_url, "123456", reader)
     assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "id_number"

@@ -11,13 +11,14 @@ from python_calamine import CalamineWorkbook
 
 from backbone.workdays import SHANGHAI
 from services.alerting.scheduler import next_cycle_year
-from tests.e2e import db
-from tests.e2e.test_alert_handling import OWNER, cash_alert, person
+from tests.e2e import clocks, db
+from tests.e2e.people import forwarded
+from tests.e2e.test_alert_handling import OWNER, cash_alert
 from tests.e2e.test_walking_skeleton import poll
 
 pytestmark = pytest.mark.e2e
-TREASURY = person("国库处-周", ["treasury"])
-SUPERVISION_ALL = person("监督局-郑", ["supervision"])
+TREASURY = forwarded("国库处-周", ["treasury"])
+SUPERVISION_ALL = forwarded("监督局-郑", ["supervision"])
 NEXT_YEAR = datetime.now(SHANGHAI).year + 1
 
 
@@ -45,7 +46,7 @@ def test_a_proposal_is_reviewed_approved_and_in_force_for_its_year_with_the_form
                           headers=OWNER)
     assert too_late.status_code == 422 and too_late.json()["errors"][0]["field"] == "fiscal_year"
     assert httpx.post(f"{alerting}/rules", json={"fiscal_year": NEXT_YEAR, "definition": stricter},
-                      headers=person("南关区", ["district"], org_unit="220102")).status_code == 403
+                      headers=forwarded("南关区", ["district"], org_unit="220102")).status_code == 403
 
     proposed = httpx.post(f"{alerting}/rules", json={"fiscal_year": NEXT_YEAR, "definition": stricter,
                                                       "contact": "0431-88888888"}, headers=OWNER)
@@ -118,11 +119,6 @@ async def cycle_watches(database_url: str, year: int) -> dict[str, str]:
     return {r["subject_id"]: r["state"] for r in rows}
 
 
-async def move_clock(database_url: str, subject_id: str, column: str) -> None:
-    await db.execute(database_url, f"UPDATE alerting.watches SET {column} = now() - interval '1 second' "
-                                   "WHERE subject_id = $1", subject_id)
-
-
 def test_the_yearly_cycle_rings_for_divisions_that_have_not_proposed_and_for_the_report_to_the_province(
         stack, servers):
     alerting = f"{stack.processes.url('alerting')}/api/v1"
@@ -130,20 +126,20 @@ def test_the_yearly_cycle_rings_for_divisions_that_have_not_proposed_and_for_the
     watches = poll(lambda: asyncio.run(cycle_watches(servers.database_url, year)))
     assert {f"{year}-agriculture", f"{year}-education", f"{year}-treasury"} <= set(watches)
     # 教科文处 is five working days from 10-15 without a proposal: its bell rings, and its proposal clears it.
-    asyncio.run(move_clock(servers.database_url, f"{year}-education", "bell_at"))
+    asyncio.run(clocks.move(servers.database_url, "bell_at", f"{year}-education"))
 
     def cycle_alert(party: str, rule: str):
         items = httpx.get(f"{alerting}/alerts", params={"rule": rule, "limit": 1000}, headers=SUPERVISION_ALL).json()
         return next((a for a in items["items"] if a["subject"]["id"] == f"{year}-{party}"), None)
     bell = poll(lambda: cycle_alert("education", "workflow.rules_not_proposed"))
     assert bell and bell["level"] == "yellow_bell" and bell["owner_division"] == "education"
-    education = person("教科文处-吴", ["division"], division="education")
+    education = forwarded("教科文处-吴", ["division"], division="education")
     httpx.post(f"{alerting}/requirements", headers=education, json={
         "fiscal_year": year, "kind": "绩效管理", "description": "教育扶贫项目绩效目标按学期监控",
         "basis": "本规程第七条（一）3", "scope": ["*"]}).raise_for_status()
     assert poll(lambda: cycle_alert("education", "workflow.rules_not_proposed")["status"] == "cleared")
     # 经济建设处 lets 10-15 pass: a yellow light, routed to it.
-    asyncio.run(move_clock(servers.database_url, f"{year}-economic", "due_at"))
+    asyncio.run(clocks.move(servers.database_url, "due_at", f"{year}-economic"))
     late = poll(lambda: cycle_alert("economic", "workflow.rules_not_proposed"))
     assert late and (late["level"], late["owner_division"]) == ("yellow", "economic")
     # The treasury's report to the province stops its clock.
