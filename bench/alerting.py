@@ -25,9 +25,8 @@ from aiokafka import AIOKafkaProducer
 
 from backbone.bus import to_message
 from backbone.db import asyncpg_dsn
-from backbone.settings import Settings
 from bench.payments_e2e import raw_kafka
-from bench.stack import bench_stack, percentile, print_table
+from bench.stack import admin_headers, bench_stack, indicator_body, percentile, print_table
 from contracts.envelope import EventEnvelope, EventMetadata
 from contracts.payments import PaymentRecorded
 from services.alerting.rules import starter_rules
@@ -63,18 +62,12 @@ def rules_alone(n: int) -> dict:
 
 async def through_alerting(gateway: str, db_url: str, kafka: str, n: int, rate: float | None) -> dict:
     """All n events at once (a backlog: throughput), or paced at `rate` per second (latency as users see it)."""
-    settings = Settings()
     async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=120) as c:
-        token = (await c.post("/auth/token", json={"username": settings.admin_user,
-                                                    "password": settings.admin_password.get_secret_value()})).json()
-        admin = {"Authorization": f"Bearer {token['access_token']}"}
+        admin = await admin_headers(c)
         today = datetime.now(UTC).date().isoformat()
 
         async def indicators(amount: str) -> list[str]:
-            body = {"doc_no": "bench", "fund_name": "bench", "fund_nature": "general_budget",
-                    "function_code": "2130504", "economic_code": "50901", "budget_project": "bench", "amount": amount,
-                    "fiscal_year": 2026, "level": "central", "owner_division": "agriculture", "org_unit": "220102",
-                    "issued_on": today, "received_on": today, "poverty_tag": True}
+            body = indicator_body(amount=amount, issued_on=today, received_on=today, poverty_tag=True)
             return [(await c.post("/indicators", json=body, headers=admin)).json()["id"] for _ in range(20)]
 
         tight, ample = await indicators("1.00"), await indicators("100000000.00")

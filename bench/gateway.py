@@ -17,13 +17,7 @@ import httpx
 
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.settings import Settings
-from bench.stack import bench_stack, percentile, print_table
-
-
-def indicator(n: int) -> dict:
-    return {"doc_no": f"bench-{n}", "fund_name": "bench", "fund_nature": "general_budget", "function_code": "2130504",
-            "economic_code": "50901", "budget_project": "bench-gateway", "amount": "1000.00", "fiscal_year": 2026,
-            "level": "central", "owner_division": "agriculture", "org_unit": "220102"}
+from bench.stack import admin_headers, bench_stack, indicator_body, percentile, print_table
 
 
 async def timed(client: httpx.AsyncClient, n: int, concurrency: int, call) -> dict:
@@ -47,21 +41,23 @@ async def timed(client: httpx.AsyncClient, n: int, concurrency: int, call) -> di
 async def run(gateway: str, alerting: str, ledger: str, n: int, concurrency: int) -> list[tuple[str, dict]]:
     settings = Settings()
     credentials = {"username": settings.admin_user, "password": settings.admin_password.get_secret_value()}
-    forwarded = {IDENTITY_HEADER: issue_internal_token(Principal(subject=settings.admin_user, roles=["admin"],
-                                                                 org_unit="220100"),
-                                                       settings.internal_secret.get_secret_value())}
+    admin = Principal(subject=settings.admin_user, roles=["admin"], org_unit="220100")
+
+    def forwarded() -> dict[str, str]:
+        """The identity the gateway forwards, signed per request as the gateway does (it lives two minutes)."""
+        return {IDENTITY_HEADER: issue_internal_token(admin, settings.internal_secret.get_secret_value())}
+
     async with httpx.AsyncClient(timeout=60) as c:
-        token = (await c.post(f"{gateway}/api/v1/auth/token", json=credentials)).json()["access_token"]
-        person = {"Authorization": f"Bearer {token}"}
+        person = await admin_headers(c, f"{gateway}/api/v1")
         rows = [
             ("read via gateway", await timed(c, n, concurrency, lambda cl, i: cl.get(
                 f"{gateway}/api/v1/alerts", params={"limit": 1}, headers=person))),
             ("read straight to alerting (baseline)", await timed(c, n, concurrency, lambda cl, i: cl.get(
-                f"{alerting}/api/v1/alerts", params={"limit": 1}, headers=forwarded))),
+                f"{alerting}/api/v1/alerts", params={"limit": 1}, headers=forwarded()))),
             ("write via gateway (audited)", await timed(c, n // 4, concurrency, lambda cl, i: cl.post(
-                f"{gateway}/api/v1/indicators", json=indicator(i), headers=person))),
+                f"{gateway}/api/v1/indicators", json=indicator_body(i, budget_project="bench-gateway"), headers=person))),
             ("write straight to ledger (baseline)", await timed(c, n // 4, concurrency, lambda cl, i: cl.post(
-                f"{ledger}/api/v1/indicators", json=indicator(i), headers=forwarded))),
+                f"{ledger}/api/v1/indicators", json=indicator_body(i, budget_project="bench-gateway"), headers=forwarded()))),
             ("sign-in (argon2)", await timed(c, 40, 2, lambda cl, i: cl.post(
                 f"{gateway}/api/v1/auth/token", json=credentials))),
         ]

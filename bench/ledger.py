@@ -23,8 +23,7 @@ import asyncpg
 import httpx
 
 from backbone.db import asyncpg_dsn
-from backbone.settings import Settings
-from bench.stack import bench_stack, copy_baseline, percentile, print_table
+from bench.stack import admin_headers, bench_stack, copy_baseline, percentile, print_table
 
 HEADER = ["指标文件号", "资金名称", "资金性质", "支出功能分类科目", "政府支出经济分类科目", "预算项目", "金额（元）",
           "预算年度", "指标来源", "发文日期", "接收日期", "主管处室", "单位", "扶贫资金标识"]
@@ -86,11 +85,8 @@ async def latencies(client: httpx.AsyncClient, headers: dict[str, str], params: 
 
 
 async def run(gateway: str, db_url: str, rows: int, indicators: int, payments: int) -> list[tuple[str, float, str]]:
-    settings = Settings()
     async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=600) as client:
-        token = (await client.post("/auth/token", json={
-            "username": settings.admin_user, "password": settings.admin_password.get_secret_value()})).json()
-        admin = {"Authorization": f"Bearer {token['access_token']}"}
+        admin = await admin_headers(client)
         big = indicator_rows(rows, 2030)
         import_s, _ = await import_file(client, admin, csv_bytes(big))
         copy_s = await copy_baseline(db_url, big)

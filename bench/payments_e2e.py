@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
-from bench.stack import DATA, bench_stack, percentile, print_table
+from bench.stack import DATA, admin_headers, bench_stack, indicator_body, percentile, print_table
 
 
 def payment(pid: str, indicator_id: str) -> dict:
@@ -41,16 +41,11 @@ async def through_the_platform(gateway: str, db_url: str, n: int, batch: int, co
     the rest to ample indicators (judged, no alert)."""
     settings = Settings()
     async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=120) as c:
-        token = (await c.post("/auth/token", json={"username": settings.admin_user,
-                                                    "password": settings.admin_password.get_secret_value()})).json()
-        admin = {"Authorization": f"Bearer {token['access_token']}"}
+        admin = await admin_headers(c)
         treasury = {"X-Api-Key": settings.treasury_api_key.get_secret_value()}
 
         async def indicators(amount: str) -> list[str]:
-            body = {"doc_no": "bench", "fund_name": "bench", "fund_nature": "general_budget",
-                    "function_code": "2130504", "economic_code": "50901", "budget_project": "bench",
-                    "amount": amount, "fiscal_year": 2026, "level": "central", "owner_division": "agriculture",
-                    "org_unit": "220102"}
+            body = indicator_body(amount=amount)
             return [(await c.post("/indicators", json=body, headers=admin)).json()["id"] for _ in range(50)]
 
         tight, ample = await indicators("1.00"), await indicators("100000000.00")

@@ -21,8 +21,7 @@ import httpx
 
 from backbone.eventstore import PreparedEvent
 from backbone.pii import PersonalData
-from backbone.settings import Settings
-from bench.stack import bench_stack, copy_baseline, print_table
+from bench.stack import admin_headers, bench_stack, copy_baseline, print_table
 from contracts.registry import PoorPopulationRecorded, RegistrySource
 from contracts.values import Registry
 from services.payments.registries import ImportTally, read_registry_file
@@ -71,11 +70,8 @@ def peak_rss_mib(pid: int) -> float:
 
 
 async def run(gateway: str, db_url: str, n: int, runs: int, payments_pid: int) -> list[tuple[str, float, str]]:
-    settings = Settings()
     async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=900) as client:
-        token = (await client.post("/auth/token", json={
-            "username": settings.admin_user, "password": settings.admin_password.get_secret_value()})).json()
-        admin = {"Authorization": f"Bearer {token['access_token']}"}
+        admin = await admin_headers(client)
         imports, copies, reads, duplicates = [], [], [], []
         for k in range(runs):
             # Each run its own people: a first import, not an update of the previous run's.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
@@ -74,6 +75,22 @@ def bench_stack() -> Iterator[BenchStack]:
             broker.stop()
         if postgres:
             postgres.stop()
+
+
+async def admin_headers(client: httpx.AsyncClient, api: str = "") -> dict[str, str]:
+    """The bootstrap administrator signed in at the gateway (`api`: its /api/v1 URL, if the client has no base)."""
+    s = Settings()
+    r = await client.post(f"{api}/auth/token", json={"username": s.admin_user,
+                                                     "password": s.admin_password.get_secret_value()})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def indicator_body(n: int | str = "bench", amount: str = "1000.00", **overrides: object) -> dict:
+    """A central indicator of 2026 for 南关区 and the agriculture division."""
+    return {"doc_no": f"bench-{n}", "fund_name": "bench", "fund_nature": "general_budget", "function_code": "2130504",
+            "economic_code": "50901", "budget_project": "bench", "amount": amount, "fiscal_year": 2026,
+            "level": "central", "owner_division": "agriculture", "org_unit": "220102"} | overrides
 
 
 async def copy_baseline(database_url: str, rows: list[list[str]]) -> float:
