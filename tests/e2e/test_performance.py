@@ -81,6 +81,13 @@ def test_goals_are_filed_returned_resubmitted_and_accepted_with_every_step_an_ev
     assert steps[2]["payload"]["resubmission"] is True
     listed = httpx.get(f"{performance}/performance-goals", headers=KUANCHENG, params={"fiscal_year": YEAR}).json()
     assert goal["id"] not in {g["id"] for g in listed}
+    # A corrected owner (更正) takes the goal with the indicator: the new division sees it, the old one no more.
+    education = forwarded("教科文处-卫", ["division"], division="education")
+    with stack.client() as c:
+        assert c.post(f"/indicators/{indicator}/corrections", headers=stack.admin_headers(), json={
+            "changes": {"owner_division": "education"}, "reason": "主管处室录入错误"}).status_code == 200
+    assert poll(lambda: httpx.get(url, headers=education).status_code == 200)
+    assert httpx.get(url, headers=OWNER).status_code == 404
 
 
 def test_an_execution_report_measures_deviations_and_a_severe_one_raises_a_yellow_light(stack):
