@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.errors import Forbidden, InvalidInput, NotFound
+from backbone.idempotency import REPLAYED
 from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
 from backbone.paging import XLSX, xlsx_export
 from backbone.service import Runtime, RuntimeDep
@@ -208,9 +209,10 @@ def fiscal_period_end(period: str, fiscal_year: int) -> date:
 
 
 @router.post("/performance-goals/{goal_id}/progress", status_code=201, response_model=GoalOut)
-async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrincipal,
-                          runtime: RuntimeDep) -> GoalOut:
-    """File an execution report: the deviation of each indicator is measured, next to time and money progress."""
+async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrincipal, runtime: RuntimeDep,
+                          response: Response) -> GoalOut:
+    """File an execution report: the deviation of each indicator is measured, next to time and money progress.
+    The same report again while it waits for review files nothing new."""
     report_id = f"{goal_id}-{body.period}"
     async with runtime.engine.begin() as conn:
         current = await _goal(conn, principal, goal_id, lock=True)
@@ -221,7 +223,13 @@ async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrin
         measured = _measure(current, body.actuals)
         outcomes = [IndicatorOutcome(name=item.name, actual=str(item.actual), met=o.met, deviation=o.deviation,
                                      severe=o.severe) for _, o, item in measured]
-        status = (await conn.execute(select(reports.c.status).where(reports.c.report_id == report_id))).scalar()
+        stored = (await conn.execute(select(reports).where(reports.c.report_id == report_id))).first()
+        if stored is not None and stored.status == "filed" and (stored.outcomes, stored.explanation, stored.measures) \
+                == ([o.model_dump(mode="json") for o in outcomes], body.explanation, body.measures):
+            # A retry: a second event would count the report's deviations twice in the alert's occurrences.
+            response.headers[REPLAYED] = "true"
+            return current
+        status = stored.status if stored is not None else None
         event = ProgressReported(
             **_scope(current), report_id=report_id,
             period=body.period, period_end=end, outcomes=outcomes, severe_count=sum(o.severe for o in outcomes),

@@ -109,11 +109,16 @@ def test_an_execution_report_measures_deviations_and_a_severe_one_raises_a_yello
         "actuals[0].name", "actuals[1].actual", "actuals[3].name"}
     assert httpx.post(f"{url}/progress", headers=OWNER, json={"period": f"{YEAR - 1}-H1", "actuals": [
         {"name": "危房改造户数", "actual": "1"}]}).status_code == 422
-    report = httpx.post(f"{url}/progress", headers=OWNER, json={
-        "period": f"{YEAR}-H1", "explanation": "施工季节推迟", "measures": "增加施工队伍", "actuals": [
-            {"name": "危房改造户数", "actual": "120"}, {"name": "户均补助", "actual": "24000"},
-            {"name": "住房安全保障", "actual": "partly"}, {"name": "群众满意度", "actual": "95"}]})
+    filed = {"period": f"{YEAR}-H1", "explanation": "施工季节推迟", "measures": "增加施工队伍", "actuals": [
+        {"name": "危房改造户数", "actual": "120"}, {"name": "户均补助", "actual": "24000"},
+        {"name": "住房安全保障", "actual": "partly"}, {"name": "群众满意度", "actual": "95"}]}
+    report = httpx.post(f"{url}/progress", headers=OWNER, json=filed)
     assert report.status_code == 201, report.text
+    # The same report again (a retry) files nothing new.
+    again = httpx.post(f"{url}/progress", headers=OWNER, json=filed)
+    assert again.status_code == 201 and again.headers.get("Idempotency-Replayed") == "true"
+    steps = httpx.get(f"{url}/history", headers=OWNER).json()
+    assert [s["event_type"] for s in steps].count("performance.ProgressReported") == 1
     h1 = report.json()["reports"][0]
     outcomes = {o["name"]: o for o in h1["outcomes"]}
     assert (outcomes["危房改造户数"]["deviation"], outcomes["危房改造户数"]["severe"]) == ("-0.4000", True)
