@@ -97,6 +97,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/registry/poor-population/updates": REGISTRY_KEEPERS,
     "POST /api/v1/registry/public-employees/updates": REGISTRY_KEEPERS,
     "GET /api/v1/registry/imports/{import_id}": REGISTRY_KEEPERS | {TREASURY, SUPERVISION},
+    "GET /api/v1/registry/imports/{import_id}/faults": REGISTRY_KEEPERS | {TREASURY, SUPERVISION},
     # and the PII permission besides, and a district sees its own org unit's entries (checked by the service)
     "POST /api/v1/registry/persons/lookup": PEOPLE,
     # performance

@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -19,6 +19,7 @@ from contracts.envelope import EventEnvelope, EventMetadata
 log = structlog.get_logger(__name__)
 
 Headers = list[tuple[str, bytes]]
+MAX_MESSAGE_BYTES = 1024 * 1024
 
 # Envelope fields carried as CloudEvents extension attributes (lower-case alphanumerics only).
 _EXTENSIONS = {
@@ -111,6 +112,9 @@ def create_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
         "enable_idempotence": False,
         "linger_ms": 5,
         "max_batch_size": 256 * 1024,
+        # Kafka's own default, stated: the event store keeps every event below it (MAX_EVENT_BYTES), and the
+        # topics' max.message.bytes (deploy/k8s) is at least this.
+        "max_request_size": MAX_MESSAGE_BYTES,
         "request_timeout_ms": 15_000,
     }
     options.update(overrides)
@@ -141,3 +145,17 @@ async def ensure_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS
                     log.info("topics.created", topics=missing)
             finally:
                 await admin.close()
+
+
+async def end_offsets(settings: Settings, topics: set[str]) -> dict[tuple[str, int], int]:
+    """The end offset of every partition the broker has of these topics; a topic it forgot has none."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                request_timeout_ms=10_000)
+    await consumer.start()
+    try:
+        known = await consumer.topics()
+        partitions = [TopicPartition(t, p) for t in topics & known for p in consumer.partitions_for_topic(t) or ()]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()

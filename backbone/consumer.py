@@ -25,6 +25,7 @@ import structlog
 
 from backbone.bus import PoisonMessage, from_message, header_dict
 from backbone.db import is_transient
+from backbone.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_APPLIED
 from backbone.tables import PlumbingTables
 from contracts.catalog import DEAD_LETTER_TOPIC
 from contracts.envelope import EventEnvelope
@@ -33,6 +34,10 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[AsyncConnection, EventEnvelope], Awaitable[None]]
+
+
+class ConsumerStalled(Exception):
+    """The consumer holds partitions with records it is not being given: it starts over with a new one."""
 
 
 
@@ -51,6 +56,7 @@ class ConsumerRunner:
         producer: AIOKafkaProducer,
         max_attempts: int = 3,
         max_records: int = 500,
+        stall_seconds: float = 30.0,
     ) -> None:
         self.name = name
         self.topics = topics
@@ -61,7 +67,11 @@ class ConsumerRunner:
         self.producer = producer
         self.max_attempts = max_attempts
         self.max_records = max_records
+        self.stall_seconds = stall_seconds
         self.consumer: AIOKafkaConsumer | None = None
+        # Offsets this group applied up to, per partition, and the partitions' ends at the last fetch: the lag.
+        self.applied: dict[tuple[str, int], int] = {}
+        self.ends: dict[tuple[str, int], int] = {}
         t = tables.processed_events
         self._claim_stmt = pg_insert(t).on_conflict_do_nothing().returning(t.c.event_id)
 
@@ -80,20 +90,29 @@ class ConsumerRunner:
     async def run(self) -> None:
         """Consume until cancelled; a broker or database outage is waited out."""
         backoff = 0.5
+        loop = asyncio.get_running_loop()
         while True:
             self.consumer = self._new_consumer()
             try:
                 await self.consumer.start()
+                idle_since = loop.time()
                 while True:
                     batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
+                    self._note_ends()
                     if not batch:
+                        if loop.time() - idle_since >= self.stall_seconds:
+                            idle_since = loop.time()
+                            await self._check_stall()
                         continue
+                    idle_since = loop.time()
                     # Partitions are independent orderings: apply them side by side. A failure
                     # cancels the others; nothing is committed to Kafka and all of it comes again.
                     async with asyncio.TaskGroup() as group:
                         for records in batch.values():
                             group.create_task(self.process(records))
-                    await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+                    done = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+                    await self.consumer.commit(done)
+                    self.applied.update({(tp.topic, tp.partition): offset for tp, offset in done.items()})
                     backoff = 0.5
             except asyncio.CancelledError:
                 raise
@@ -105,18 +124,66 @@ class ConsumerRunner:
                 with contextlib.suppress(Exception):
                     await self.consumer.stop()
 
+    async def _check_stall(self) -> None:
+        """Raise if the partitions this consumer holds have records past its position while it fetches nothing:
+        after the broker restarted, a consumer can hold its partitions and never be sent their records again.
+        (An end offset past the position proves a record there, whatever the broker reports as the end.)"""
+        consumer = self.consumer
+        assigned = list(consumer.assignment()) if consumer else []
+        if not consumer or not assigned:
+            return
+        ends = await consumer.end_offsets(assigned)
+        behind = {f"{tp.topic}/{tp.partition}": ends[tp] - position for tp in assigned
+                  if ends.get(tp) is not None and ends[tp] > (position := await consumer.position(tp))}
+        if behind:
+            raise ConsumerStalled(f"nothing fetched for {self.stall_seconds:.0f}s while behind: {behind}")
+
+    def _note_ends(self) -> None:
+        consumer = self.consumer
+        if consumer is None:
+            return
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is not None:
+                where = (tp.topic, tp.partition)
+                self.ends[where] = end
+                if where in self.applied:
+                    CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, end - self.applied[where]))
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Messages behind the end, per partition this process reads, as of the last fetch."""
+        consumer = self.consumer
+        if consumer is None:
+            return {}
+        behind = {}
+        for tp in consumer.assignment():
+            where = (tp.topic, tp.partition)
+            if where not in self.ends:
+                continue
+            applied = self.applied.get(where)
+            if applied is None:
+                applied = await consumer.position(tp)
+            behind[where] = max(0, self.ends[where] - applied)
+        return behind
+
     async def process(self, records: list[ConsumerRecord]) -> None:
         """Apply a partition's batch in one transaction, again from the start if the database
         aborted it (deadlock, serialization); dead letters are published after it."""
         async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(5),
                                            wait=wait_random_exponential(multiplier=0.05, max=2), reraise=True):
             with attempt:
-                dead = await self._process_once(records)
+                dead, applied = await self._process_once(records)
+        for event_type in applied:
+            EVENTS_APPLIED.labels(self.name, event_type).inc()
+        if dead:
+            DEAD_LETTERS.labels(self.name).inc(len(dead))
         for letter in dead:
             await self._publish_dead_letter(letter)
 
-    async def _process_once(self, records: list[ConsumerRecord]) -> list[dict[str, Any]]:
+    async def _process_once(self, records: list[ConsumerRecord]) -> tuple[list[dict[str, Any]], list[str]]:
+        """Dead letters to publish, and the types of the events applied (repeats skipped)."""
         dead: list[dict[str, Any]] = []
+        applied: list[str] = []
         async with self.engine.begin() as conn:
             wanted: list[tuple[ConsumerRecord, EventEnvelope]] = []
             for record in records:
@@ -136,7 +203,9 @@ class ConsumerRunner:
                     letter = await self._apply(conn, record, envelope)
                     if letter:
                         dead.append(letter)
-        return dead
+                    else:
+                        applied.append(envelope.event_type)
+        return dead, applied
 
     def _wanted(self, record: ConsumerRecord) -> bool:
         """Whether a message may be for a handler, told by its `ce_type` header alone: the body of

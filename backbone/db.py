@@ -126,6 +126,28 @@ async def bulk_upsert(conn: AsyncConnection, table: Table, rows: list[dict[str, 
     await raw.execute(f"DELETE FROM {scratch}")  # not TRUNCATE: that rewrites the catalog each time
 
 
+# Connection exceptions (class 08), and a server shutting down, crashed or still starting (57P01–57P03).
+UNREACHABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether an error says the database cannot be reached now (down, restarting, connection lost), as opposed
+    to a fault of the request: the caller should come back later (503), nothing was done."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout | OSError | asyncpg.exceptions.ConnectionDoesNotExistError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        return exc.orig is not None and exc.orig is not exc and database_unreachable(exc.orig)
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(state, str) and (state.startswith("08") or state in UNREACHABLE_SQLSTATES):
+        return True
+    cause = exc.__cause__
+    return cause is not None and cause is not exc and database_unreachable(cause)
+
+
 # Deadlock and serialization failures: the transaction was sound, only unlucky.
 TRANSIENT_SQLSTATES = {"40P01", "40001"}
 

@@ -7,7 +7,6 @@ a replayed letter is not replayed twice.
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -15,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbone.bus import PoisonMessage, from_message
+from backbone.clock import clock
 from backbone.consumer import Handler
 from backbone.errors import DomainError, NotFound
 from backbone.tables import PlumbingTables
@@ -52,7 +52,7 @@ async def replay(engine: AsyncEngine, tables: PlumbingTables, letter_id: int,
                 await handler(conn, envelope)
         except Exception as exc:  # noqa: BLE001 - reported to the operator, counted on the letter
             error = repr(exc)
-        values = ({"replayed_at": datetime.now(UTC), "replayed_by": actor} if error is None
+        values = ({"replayed_at": clock().now(), "replayed_by": actor} if error is None
                   else {"attempts": row.attempts + 1, "error": error})
         done = (await conn.execute(update(letters).where(letters.c.id == letter_id).values(**values)
                                    .returning(letters.c.id, letters.c.consumer, letters.c.event_type,

@@ -15,6 +15,10 @@ log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
+# Seconds a caller waits before trying again while the database is unreachable (a restart takes a few).
+DATABASE_RETRY_AFTER = 5
+
+
 class DomainError(Exception):
     """An error a caller can act on; carries its HTTP status and problem type."""
 
@@ -89,6 +93,14 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class EventTooLarge(DomainError):
+    """What was asked for would make an event larger than the broker carries: refused before anything is stored."""
+
+    status = 422
+    type_name = "event-too-large"
+    title = "Too large for one event"
 
 
 class ServiceUnavailable(DomainError):
@@ -196,5 +208,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from backbone.db import database_unreachable
+
+        if database_unreachable(exc):
+            log.warning("request.database_unreachable", path=request.url.path, error=repr(exc))
+            return problem(503, "database-unavailable", "Service unavailable",
+                           "The database cannot be reached right now; nothing was changed. Try again shortly.",
+                           headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
         log.exception("request.failed", path=request.url.path)
         return problem(500, "internal-error", "Internal error", "The request could not be completed.")

@@ -6,26 +6,29 @@ there (see `backbone.outbox`). Inline projections run inside the appending trans
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
-
+import orjson
 from opentelemetry import propagate
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.clock import clock
 from backbone.db import COPY_THRESHOLD, bulk_insert, json_dumps
-from backbone.errors import ConcurrencyConflict
+from backbone.errors import ConcurrencyConflict, EventTooLarge
 from backbone.tables import PlumbingTables
 from contracts.envelope import DomainEvent, EventEnvelope, EventMetadata
 
 InlineProjection = Callable[[AsyncConnection, Sequence[EventEnvelope]], Awaitable[None]]
 
 UNIQUE_VIOLATION = "23505"
+# What one event may weigh as JSON: below the producer's and the broker's message limits (1 MiB), with room for
+# the CloudEvents headers. An event above it could never be published, and would hold back every event after it.
+MAX_EVENT_BYTES = 768 * 1024
 _COPY_COLUMNS = ("position", "event_id", "stream_id", "stream_type", "version", "event_type", "schema_version",
                  "occurred_at", "metadata", "payload", "partition_key")
 
@@ -97,6 +100,7 @@ class EventStore:
     tables: PlumbingTables
     source: str
     inline_projections: list[InlineProjection] = field(default_factory=list)
+    max_event_bytes: int = MAX_EVENT_BYTES
 
     @property
     def notify_channel(self) -> str:
@@ -113,10 +117,13 @@ class EventStore:
         meta: EventMetadata,
         partition_key: str | None = None,
     ) -> list[dict[str, Any]]:
-        now = datetime.now(UTC)
+        now = clock().now()
         meta_json = meta.model_dump(mode="json")
-        return [
-            {
+        rows = []
+        for i, event in enumerate(events, start=1):
+            payload = event.payload if isinstance(event, PreparedEvent) else event.model_dump(mode="json")
+            self._check_size(event.event_type, payload)
+            rows.append({
                 "event_id": uuid4(),
                 "stream_id": stream_id,
                 "stream_type": stream_type,
@@ -125,11 +132,18 @@ class EventStore:
                 "schema_version": event.schema_version,
                 "occurred_at": now,
                 "metadata": meta_json,
-                "payload": event.payload if isinstance(event, PreparedEvent) else event.model_dump(mode="json"),
+                "payload": payload,
                 "partition_key": partition_key,
-            }
-            for i, event in enumerate(events, start=1)
-        ]
+            })
+        return rows
+
+    def _check_size(self, event_type: str, payload: dict[str, Any]) -> None:
+        size = len(orjson.dumps(payload))
+        if size > self.max_event_bytes:
+            raise EventTooLarge(
+                f"this would record a {event_type} event of {size} bytes; an event carries at most "
+                f"{self.max_event_bytes} bytes: send less at once", event_type=event_type, size=size,
+                limit=self.max_event_bytes)
 
     async def append(
         self,

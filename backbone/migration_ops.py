@@ -3,7 +3,7 @@
 from alembic import op
 from sqlalchemy.util import await_only
 
-from backbone.tables import DEAD_LETTER_REPLAY_DDL, PLUMBING_DDL
+from backbone.tables import DEAD_LETTER_REPLAY_DDL, OUTBOX_RETENTION_DDL, PLUMBING_DDL
 
 
 def execute_script(sql: str) -> None:
@@ -19,3 +19,8 @@ def create_plumbing(schema: str) -> None:
 def add_dead_letter_replay(schema: str) -> None:
     """Let a schema's dead letters record their replay."""
     execute_script(DEAD_LETTER_REPLAY_DDL.format(s=schema))
+
+
+def add_outbox_retention(schema: str) -> None:
+    """Keep a schema's published events in its outbox for republishing, and the relay's marks."""
+    execute_script(OUTBOX_RETENTION_DDL.format(s=schema))

@@ -1,16 +1,22 @@
 """The outbox relay: publishes committed events to Kafka, at least once, in order per stream.
 
-It reads the outbox table in id order. A row only becomes visible when its transaction
-commits, and it stays until published, so an event whose transaction commits after a later
+It reads the unpublished outbox rows in id order. A row only becomes visible when its transaction
+commits, and it stays pending until published, so an event whose transaction commits after a later
 one is picked up on the next pass instead of being skipped. One relay per schema publishes at
 a time (session advisory lock), which keeps the order per stream across instances; a crash
-between publishing and deleting publishes again (at least once).
+between publishing and marking publishes again (at least once).
+
+A published row is kept for a retention window. The relay notes the lowest offset it wrote to each
+partition in its latest pass; a broker whose end offset is at or below that mark has forgotten what
+it was given (the embedded broker on every restart, a real one rebuilt from nothing), and every kept
+row is published again, in order. Consumers skip what they applied.
 """
 
 import asyncio
 import contextlib
 import zlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
@@ -22,6 +28,7 @@ import structlog
 
 from backbone.bus import to_message
 from backbone.eventstore import EventStore, envelope_from_row
+from backbone.metrics import OUTBOX_OLDEST, OUTBOX_PENDING, REPUBLISHED
 from backbone.notify import Notifier
 
 log = structlog.get_logger(__name__)
@@ -50,6 +57,9 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_seconds: float = 0.5,
         ensure_topic: Callable[[], Awaitable[None]] | None = None,
+        end_offsets: Callable[[set[str]], Awaitable[dict[tuple[str, int], int]]] | None = None,
+        check_seconds: float = 10.0,
+        retention: timedelta = timedelta(days=7),
     ) -> None:
         self.engine = engine
         self.store = store
@@ -59,6 +69,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.ensure_topic = ensure_topic
+        self.end_offsets = end_offsets
+        self.check_seconds = check_seconds
+        self.retention = retention
         self._lock_key = zlib.crc32(f"outbox:{store.tables.schema}".encode())
         self._leader: AsyncConnection | None = None
         schema = store.tables.schema
@@ -66,11 +79,30 @@ class OutboxRelay:
             f"""
             SELECT o.id AS outbox_id, e.*
             FROM {schema}.outbox o JOIN {schema}.events e ON e.position = o.event_position
+            WHERE o.published_at IS NULL
             ORDER BY o.id
             LIMIT :limit
             """
         )
-        self._delete = text(f"DELETE FROM {schema}.outbox WHERE id = ANY(:ids)")
+        self._published = text(f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY(:ids)")
+        self._mark = text(
+            f"""
+            INSERT INTO {schema}.relay_marks (topic, partition, "offset")
+            SELECT * FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[]), CAST(:offsets AS bigint[]))
+            ON CONFLICT (topic, partition) DO UPDATE SET "offset" = EXCLUDED."offset"
+            """
+        )
+        self._marks = text(f'SELECT topic, partition, "offset" FROM {schema}.relay_marks')
+        self._republish = text(f"UPDATE {schema}.outbox SET published_at = NULL WHERE published_at IS NOT NULL")
+        self._forget_marks = text(f"DELETE FROM {schema}.relay_marks")
+        self._backlog = text(
+            f"""
+            SELECT count(*) AS pending, extract(epoch FROM now() - min(e.recorded_at)) AS oldest
+            FROM {schema}.outbox o JOIN {schema}.events e ON e.position = o.event_position
+            WHERE o.published_at IS NULL
+            """
+        )
+        self._prune = text(f"DELETE FROM {schema}.outbox WHERE published_at < now() - CAST(:keep AS interval)")
         # The aiokafka instrumentation injects the sending span's context itself.
         self._inject_trace = not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry
 
@@ -98,11 +130,59 @@ class OutboxRelay:
                     propagate.inject(headers, setter=_HEADER_SETTER)
                 futures.append(await self.producer.send(self.topic_of(envelope.event_type), value=value, key=key,
                                                         headers=headers))
-        await asyncio.gather(*futures)
+        sent = await asyncio.gather(*futures)
+        lowest: dict[tuple[str, int], int] = {}
+        for record in sent:
+            where = (record.topic, record.partition)
+            lowest[where] = min(record.offset, lowest.get(where, record.offset))
         async with self.engine.begin() as conn:
-            await conn.execute(self._delete, {"ids": [row.outbox_id for row in rows]})
+            marks = {(m.topic, m.partition): m.offset for m in (await conn.execute(self._marks)).all()}
+            await conn.execute(self._published, {"ids": [row.outbox_id for row in rows]})
+            # Offsets only grow on a broker that remembers: one handed out again means it started over.
+            forgotten = [where for where, offset in lowest.items() if offset <= marks.get(where, -1)]
+            if forgotten:
+                await self._queue_again(conn, forgotten)
+            else:
+                await conn.execute(self._mark, {"topics": [t for t, _ in lowest],
+                                                "partitions": [p for _, p in lowest], "offsets": list(lowest.values())})
         log.debug("outbox.published", schema=self.store.tables.schema, count=len(rows))
         return len(rows)
+
+    async def recover_forgotten(self) -> int:
+        """If the broker forgot what this relay gave it, queue every kept event again; returns how many."""
+        if self.end_offsets is None or not await self._lead():
+            return 0
+        async with self.engine.connect() as conn:
+            marks = (await conn.execute(self._marks)).all()
+        if not marks:
+            return 0
+        ends = await self.end_offsets({m.topic for m in marks})
+        forgotten = [m for m in marks if ends.get((m.topic, m.partition), -1) <= m.offset]
+        if not forgotten:
+            return 0
+        if self.ensure_topic:
+            await self.ensure_topic()
+        async with self.engine.begin() as conn:
+            return await self._queue_again(conn, [(m.topic, m.partition) for m in forgotten])
+
+    async def _queue_again(self, conn: AsyncConnection, forgotten: list[tuple[str, int]]) -> int:
+        again = (await conn.execute(self._republish)).rowcount
+        REPUBLISHED.labels(self.store.tables.schema).inc(again)
+        await conn.execute(self._forget_marks)
+        log.warning("outbox.broker_forgot", schema=self.store.tables.schema, republishing=again,
+                    partitions=[f"{topic}/{partition}" for topic, partition in forgotten])
+        return again
+
+    async def backlog(self) -> tuple[int, float | None]:
+        """Events waiting to be published, and the age in seconds of the oldest (None when there are none)."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(self._backlog)).one()
+        return row.pending, None if row.oldest is None else float(row.oldest)
+
+    async def prune(self) -> int:
+        """Drop published events older than the retention window; returns how many."""
+        async with self.engine.begin() as conn:
+            return (await conn.execute(self._prune, {"keep": self.retention})).rowcount
 
     async def _lead(self) -> bool:
         """Whether this relay is the one that publishes for its schema (a session advisory lock,
@@ -144,6 +224,8 @@ class OutboxRelay:
         # After an outage the broker may have come back without the topic (the embedded one
         # keeps nothing), and a producer with stale metadata would publish into the void.
         check_topic = self.ensure_topic is not None
+        checked = -self.check_seconds
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 wake.clear()
@@ -151,20 +233,29 @@ class OutboxRelay:
                     if check_topic and self.ensure_topic:
                         await self.ensure_topic()
                         check_topic = False
+                    if loop.time() - checked >= self.check_seconds:
+                        await self.recover_forgotten()
+                        await self.prune()
+                        pending, oldest = await self.backlog()
+                        OUTBOX_PENDING.labels(self.store.tables.schema).set(pending)
+                        OUTBOX_OLDEST.labels(self.store.tables.schema).set(oldest or 0)
+                        checked = loop.time()
                     published = await self.publish_pending()
                     backoff = 0.2
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - broker/database down: retry later
-                    log.warning("outbox.publish_failed", schema=self.store.tables.schema, error=repr(exc), retry_in=backoff)
+                    log.warning("outbox.publish_failed", schema=self.store.tables.schema, error=repr(exc),
+                                retry_in=backoff)
                     check_topic = self.ensure_topic is not None
+                    checked = -self.check_seconds
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
                 if published >= self.batch_size:
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
+                    await asyncio.wait_for(wake.wait(), timeout=min(self.poll_seconds, self.check_seconds))
         finally:
             if self.notifier:
                 self.notifier.unsubscribe(wake)

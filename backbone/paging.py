@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Row, Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from xlsxwriter.worksheet import Worksheet
 
+from backbone.clock import clock
 from backbone.errors import InvalidInput
 from backbone.identity import ExportGrant, Principal
 from backbone.storable_text import unstorable
@@ -53,7 +54,7 @@ async def newest_first(conn: AsyncConnection, query: Select[Any], at: ColumnElem
     page (None on the last). The cursor stays stable while rows arrive (a keyset, not an offset)."""
     if cursor:
         instant, last = decode_cursor(cursor)
-        query = query.where(tuple_(at, key) < (cursor_instant(instant), _integer(last) if integer_key else last))
+        query = query.where(tuple_(at, key) < (cursor_instant(instant), cursor_integer(last) if integer_key else last))
     rows = (await conn.execute(query.order_by(at.desc(), key.desc()).limit(limit + 1))).all()
     if len(rows) <= limit:
         return list(rows), None
@@ -61,7 +62,8 @@ async def newest_first(conn: AsyncConnection, query: Select[Any], at: ColumnElem
     return list(rows[:limit]), encode_cursor(last_row[at.key], str(last_row[key.key]))
 
 
-def _integer(text: str) -> int:
+def cursor_integer(text: str) -> int:
+    """A cursor's sort key that is a whole number; a bad one is a 422 naming `cursor`."""
     if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
         raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}])
     return int(text)
@@ -77,7 +79,7 @@ def cursor_instant(value: str) -> datetime:
 
 def xlsx_download(content: bytes, ascii_stem: str, chinese_stem: str, made_at: datetime | None = None) -> Response:
     """An XLSX file named with its Chinese title and the Beijing time it was made (ASCII name for old clients)."""
-    stamp = (made_at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y%m%d-%H%M%S")
+    stamp = (made_at or clock().local_now()).astimezone(SHANGHAI).strftime("%Y%m%d-%H%M%S")
     return Response(content, media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_stem}-{stamp}.xlsx\"; "
                                f"filename*=UTF-8''{quote(f'{chinese_stem}-{stamp}.xlsx')}"})
@@ -179,6 +181,6 @@ async def export_rows(conn: AsyncConnection, query: Select[Any], *, narrow: str)
 async def xlsx_export(requester: Principal, fill: Callable[[xlsxwriter.Workbook], None], ascii_stem: str,
                       chinese_stem: str, *, constant_memory: bool = False) -> Response:
     """The one way an export route answers: the workbook built off the event loop, stamped, as a download."""
-    exported_at = datetime.now(SHANGHAI)
+    exported_at = clock().local_now()
     content = await asyncio.to_thread(stamped_xlsx, requester, fill, exported_at, constant_memory=constant_memory)
     return xlsx_download(content, ascii_stem, chinese_stem, exported_at)

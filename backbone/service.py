@@ -4,12 +4,14 @@ event store, outbox relay, consumers, health probes, problem details, tracing.""
 import asyncio
 import contextlib
 import time
+from datetime import timedelta
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
@@ -17,13 +19,14 @@ from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 import structlog
 
 from backbone.access import authorize
-from backbone.bus import create_producer, ensure_topics
+from backbone.bus import create_producer, end_offsets, ensure_topics
 from backbone.consumer import ConsumerRunner, Handler
 from backbone.db import create_engine, wait_for_database
 from backbone.dead_letters import replay
-from backbone.errors import ServiceUnavailable, document_problems, install_problem_handlers
+from backbone.errors import DATABASE_RETRY_AFTER, NotFound, document_problems, install_problem_handlers
 from backbone.eventstore import EventStore, InlineProjection
 from backbone.idempotency import IdempotencyMiddleware
+from backbone.metrics import LOOP_CRASHES, RequestMetrics, exposition
 from backbone.notify import Notifier
 from backbone.outbox import OutboxRelay
 from backbone.settings import Settings, get_settings
@@ -58,6 +61,8 @@ class Runtime:
     notifier: Notifier
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     crashes: dict[str, float] = field(default_factory=dict)
+    relay: OutboxRelay | None = None
+    runners: list[ConsumerRunner] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +107,7 @@ async def _start_producer(producer: AIOKafkaProducer) -> None:
 
 
 CRASH_GRACE_SECONDS = 30.0
+PROBE_SECONDS = 1.0  # each; the kubelet gives the whole probe 3 s
 
 
 def _supervise(coro_factory: Callable[[], Awaitable[None]], name: str, crashes: dict[str, float]
@@ -116,6 +122,7 @@ def _supervise(coro_factory: Callable[[], Awaitable[None]], name: str, crashes: 
                 raise
             except Exception:  # noqa: BLE001 - keep the loop alive, loudly
                 log.exception("background.crashed", task=name)
+                LOOP_CRASHES.labels(name).inc()
                 crashes[name] = time.monotonic()
                 await asyncio.sleep(1)
 
@@ -150,13 +157,18 @@ def create_service(spec: ServiceSpec) -> FastAPI:
                 engine=engine, store=store, producer=producer, topic_of=topic_of_event, notifier=notifier,
                 batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
                 ensure_topic=lambda: ensure_topics(settings, ALL_TOPICS, seconds=5),
+                end_offsets=lambda topics: end_offsets(settings, topics), check_seconds=settings.relay_check_seconds,
+                retention=timedelta(hours=settings.outbox_retention_hours),
             )
+            runtime.relay = relay
             runtime.tasks.append(_supervise(relay.run, f"relay:{spec.name}", runtime.crashes))
             for cs in spec.consumers:
                 runner = ConsumerRunner(
                     name=cs.name, topics=cs.topics, handlers=cs.handlers(runtime), engine=engine, tables=spec.tables,
                     bootstrap=settings.kafka_bootstrap, producer=producer, max_attempts=settings.consumer_max_attempts,
+                    stall_seconds=settings.consumer_stall_seconds,
                 )
+                runtime.runners.append(runner)
                 runtime.tasks.append(_supervise(runner.run, f"consumer:{cs.name}", runtime.crashes))
             for worker_name, worker in spec.workers.items():
                 runtime.tasks.append(_supervise(lambda w=worker: w(runtime), worker_name, runtime.crashes))
@@ -183,6 +195,7 @@ def create_service(spec: ServiceSpec) -> FastAPI:
                   docs_url=None, redoc_url=None)
     install_problem_handlers(app)
     _describe_errors_as_problems(app)
+    app.add_middleware(RequestMetrics, service=spec.name)
     app.add_middleware(StorableTextMiddleware, limit=settings.body_limit, json_limit=settings.max_request_bytes,
                        forwards=spec.forwards)
     if spec.idempotency_keys:
@@ -205,6 +218,41 @@ def _describe_errors_as_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+async def readiness(runtime: Runtime) -> dict[str, Any]:
+    """What /readyz checks: the database, the broker, the background loops, the outbox and the consumers."""
+    faults: list[str] = []
+    checks: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(PROBE_SECONDS):
+            async with runtime.engine.connect() as conn:
+                await conn.exec_driver_sql("select 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure is the answer
+        checks["database"] = "unreachable"
+        faults.append(f"database: {type(exc).__name__}")
+    try:
+        async with asyncio.timeout(PROBE_SECONDS):
+            await runtime.producer.client.fetch_all_metadata()
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = "unreachable"
+        faults.append(f"broker: {type(exc).__name__}")
+    now = time.monotonic()
+    failing = [t.get_name() for t in runtime.tasks if t.done()]
+    failing += [name for name, at in runtime.crashes.items() if now - at < CRASH_GRACE_SECONDS]
+    if failing:
+        faults.append(f"background loops failing: {', '.join(failing)}")
+    if runtime.relay is not None and checks["database"] == "ok":
+        pending, oldest = await runtime.relay.backlog()
+        checks["outbox"] = {"pending": pending, "oldest_age_seconds": oldest}
+        if oldest is not None and oldest > runtime.settings.ready_outbox_age_seconds:
+            faults.append(f"outbox: the oldest event has waited {oldest:.0f}s to be published")
+    checks["consumers"] = {
+        runner.name: {f"{topic}/{partition}": lag for (topic, partition), lag in sorted((await runner.lag()).items())}
+        for runner in runtime.runners}
+    return {"checks": checks, "faults": faults}
+
+
 def _ops_router(spec: ServiceSpec) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -213,15 +261,22 @@ def _ops_router(spec: ServiceSpec) -> APIRouter:
         return {"status": "ok", "service": spec.name}
 
     @router.get("/readyz", include_in_schema=False)
-    async def readyz(runtime: RuntimeDep) -> dict[str, str]:
-        async with runtime.engine.connect() as conn:
-            await conn.exec_driver_sql("select 1")
-        now = time.monotonic()
-        failing = [t.get_name() for t in runtime.tasks if t.done()]
-        failing += [name for name, at in runtime.crashes.items() if now - at < CRASH_GRACE_SECONDS]
-        if failing:
-            raise ServiceUnavailable(f"background loops failing: {', '.join(failing)}")
-        return {"status": "ready", "service": spec.name}
+    async def readyz(runtime: RuntimeDep) -> JSONResponse:
+        """Ready when the database and the broker answer, no background loop is failing and the outbox moves;
+        the body says what was checked (consumer lag is reported, not judged: catching up is no fault)."""
+        report = await readiness(runtime)
+        ready = not report["faults"]
+        return JSONResponse({"status": "ready" if ready else "not_ready", "service": spec.name, **report},
+                            status_code=200 if ready else 503,
+                            headers=None if ready else {"Retry-After": str(DATABASE_RETRY_AFTER)})
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        """Prometheus scrapes each pod directly; what came through the ingress (X-Forwarded-For) is not shown it."""
+        if "x-forwarded-for" in request.headers:
+            raise NotFound("no such page")
+        body, media_type = exposition()
+        return Response(body, media_type=media_type)
 
     @router.get("/api/v1/admin/dead-letters/" + spec.name, tags=["operations"], dependencies=[Depends(spec.guard)])
     async def dead_letters(runtime: RuntimeDep, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, object]]:

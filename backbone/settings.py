@@ -1,10 +1,11 @@
 """The one settings object of FundWatch, read from the environment (and `.env`)."""
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SERVICE_PORTS = {
@@ -128,9 +129,27 @@ class Settings(BaseSettings):
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
     relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")
     relay_poll_seconds: float = Field(0.5, validation_alias="FUNDWATCH_RELAY_POLL_SECONDS")
+    relay_check_seconds: float = Field(
+        10.0, gt=0, validation_alias="FUNDWATCH_RELAY_CHECK_SECONDS",
+        description="How often the relay asks the broker whether it still has what it was given.")
+    ready_outbox_age_seconds: float = Field(
+        120.0, gt=0, validation_alias="FUNDWATCH_READY_OUTBOX_AGE_SECONDS",
+        description="A service whose oldest unpublished event is older than this is not ready (/readyz 503).")
+    outbox_retention_hours: float = Field(
+        168.0, gt=0, validation_alias="FUNDWATCH_OUTBOX_RETENTION_HOURS",
+        description="How long published events stay in the outbox to be published again if the broker forgets "
+                    "them; keep it at least as long as the topics' retention on Apache Kafka.")
     consumer_max_attempts: int = Field(3, validation_alias="FUNDWATCH_CONSUMER_MAX_ATTEMPTS")
+    consumer_stall_seconds: float = Field(
+        30.0, gt=0, validation_alias="FUNDWATCH_CONSUMER_STALL_SECONDS",
+        description="A consumer that fetched nothing this long while its partitions have records past its position "
+                    "starts over (seen after a broker restart).")
     scheduler_seconds: float = Field(5.0, validation_alias="FUNDWATCH_SCHEDULER_SECONDS",
                                      description="How often alerting looks for bells to ring and deadlines run out.")
+    clock_offset_seconds: float = Field(
+        0.0, validation_alias="FUNDWATCH_CLOCK_OFFSET_SECONDS",
+        description="Shift the calendar clock (deadlines, dates, months) by this many seconds; development only, "
+                    "so that the test stack lives on a fixed day.")
     run_background: bool = Field(
         True,
         validation_alias="FUNDWATCH_RUN_BACKGROUND",
@@ -146,10 +165,27 @@ class Settings(BaseSettings):
         "service name (tests, local debugging).",
     )
 
+    @field_validator("rate_limit_sign_in", "rate_limit_person", "rate_limit_machine")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"expected a rate in `limits` notation such as 600/minute, got {value!r}") from None
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _clock_shift_only_in_development(self) -> "Settings":
+        if self.clock_offset_seconds and self.environment != "development":
+            raise ValueError("FUNDWATCH_CLOCK_OFFSET_SECONDS is for development only (FUNDWATCH_ENV=development)")
+        return self
 
     def insecure_defaults(self) -> list[str]:
         """The secrets still at their published development values."""
@@ -176,7 +212,24 @@ class Settings(BaseSettings):
         return getattr(self, f"{service}_url")
 
 
+def faults_of(error: ValidationError) -> list[str]:
+    """One line per wrong variable: its name, and what was expected."""
+    lines = []
+    for fault in error.errors():
+        name = str(fault["loc"][0]) if fault["loc"] else ""
+        field = Settings.model_fields.get(name)
+        variable = field.validation_alias if field is not None and field.validation_alias else name.upper()
+        message = fault["msg"].removeprefix("Value error, ")
+        lines.append(f"{variable}: {message}" if variable else message)
+    return lines
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once; wrong ones stop the process with a line for each."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        for line in faults_of(error):
+            print(f"fundwatch: bad setting {line}", file=sys.stderr)
+        raise SystemExit(2) from None

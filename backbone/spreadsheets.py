@@ -18,7 +18,7 @@ from pathlib import PurePath
 import xlsxwriter
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from backbone.workdays import SHANGHAI
+from backbone.clock import clock
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
 
@@ -123,7 +123,7 @@ def write_seed_form(book: xlsxwriter.Workbook, title: str, headers: list[str], r
     bold = book.add_format({"bold": True})
     sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
     sheet.write(1, 0, "单位：（盖章）")
-    sheet.write(1, len(headers) - 1, datetime.now(SHANGHAI).strftime("%Y年%m月%d日"))
+    sheet.write(1, len(headers) - 1, clock().local_now().strftime("%Y年%m月%d日"))
     sheet.write_row(2, 0, headers, bold)
     for i, row in enumerate(rows, start=3):
         sheet.write_row(i, 0, row)

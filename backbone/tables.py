@@ -50,6 +50,7 @@ def plumbing_tables(metadata: MetaData) -> PlumbingTables:
         metadata,
         Column("id", BigInteger, primary_key=True, autoincrement=True),
         Column("event_position", BigInteger, nullable=False),
+        Column("published_at", DateTime(timezone=True)),
     )
     processed = Table(
         "processed_events",
@@ -158,6 +159,21 @@ CREATE TABLE {s}.idempotency_keys (
     body            bytea,
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (principal, key)
+);
+"""
+
+# Added later (each service's migration): published events stay in the outbox for a retention window, so that
+# what a broker forgot (the embedded one on every restart) is published again; the relay marks the offsets it
+# wrote last to tell a broker that forgot them.
+OUTBOX_RETENTION_DDL = """
+ALTER TABLE {s}.outbox ADD COLUMN published_at timestamptz;
+CREATE INDEX outbox_pending ON {s}.outbox (id) WHERE published_at IS NULL;
+CREATE INDEX outbox_published ON {s}.outbox (published_at) WHERE published_at IS NOT NULL;
+CREATE TABLE {s}.relay_marks (
+    topic           text NOT NULL,
+    partition       integer NOT NULL,
+    "offset"        bigint NOT NULL,
+    PRIMARY KEY (topic, partition)
 );
 """
 

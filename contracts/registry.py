@@ -96,6 +96,10 @@ class RegistryPersonsRemoved(DomainEvent):
     persons: list[RemovedPerson] = Field(max_length=PART_SIZE)
 
 
+# An event carries a sample of an import's faults; a file of wrong rows must not make it too large to publish.
+FAULTS_IN_EVENT = 100
+
+
 class RegistryImportCompleted(DomainEvent):
     """A registry file was read to its end: what it held and the fault of each refused row."""
 
@@ -109,7 +113,8 @@ class RegistryImportCompleted(DomainEvent):
     accepted: int
     rejected: int
     errors: list[dict[str, str | int | None]] = Field(
-        description="row, column and message of each fault (no personal data), the first 100,000.")
+        description="row, column and message of the first faults (no personal data), at most "
+                    f"{FAULTS_IN_EVENT}; all of them (up to 100,000) at GET /registry/imports/{{id}}/faults.")
     started_at: datetime
 
 

@@ -1,5 +1,5 @@
 """`make run`: the whole platform on this machine, with embedded PostgreSQL and broker unless
-DATABASE_URL and KAFKA_BOOTSTRAP point elsewhere. Ctrl-C stops everything."""
+DATABASE_URL and KAFKA_BOOTSTRAP point elsewhere. A part that dies is started again; Ctrl-C stops everything."""
 
 import asyncio
 import os
@@ -10,6 +10,7 @@ import time
 from backbone.settings import SERVICE_PORTS, Settings
 from deploy.local.processes import ROOT, ServiceProcesses, service_env
 from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database
+from deploy.local.supervisor import Supervisor, stack_parts
 from deploy.migrate import prepare
 
 DATA = ROOT / ".data"
@@ -53,11 +54,9 @@ def main() -> int:
               "  (FUNDWATCH_ADMIN_USER / FUNDWATCH_ADMIN_PASSWORD)")
         print(f"  treasury key {settings.treasury_api_key.get_secret_value()}  (FUNDWATCH_TREASURY_API_KEY)")
         print(f"  logs         {DATA / 'logs'}\n\nCtrl-C stops everything.")
+        supervisor = Supervisor(stack_parts(services, broker, postgres), say=_say)
         while not stop:
-            for name, proc in services.procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; see {DATA / 'logs' / name}.log", file=sys.stderr)
-                    stop = True
+            supervisor.check()
             time.sleep(0.5)
         return 0
     finally:
@@ -69,6 +68,10 @@ def main() -> int:
         if postgres:
             postgres.stop()
         print("stopped.")
+
+
+def _say(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

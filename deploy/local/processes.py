@@ -84,6 +84,10 @@ class ServiceProcesses:
                     raise TimeoutError(f"not ready after {timeout}s: {pending}; see {self.log_dir}")
                 time.sleep(0.2)
 
+    def alive(self, name: str) -> bool:
+        proc = self.procs.get(name)
+        return proc is not None and proc.poll() is None
+
     def kill(self, name: str) -> None:
         """SIGKILL: the process gets no chance to clean up."""
         proc = self.procs.pop(name)

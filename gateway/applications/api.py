@@ -2,7 +2,7 @@
 history, and the form the treasury division sends to the province."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import structlog
 
+from backbone.clock import clock
 from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound
 from backbone.eventstore import NewStream, is_unique_violation
 from backbone.idempotency import REPLAYED, keyed_id
@@ -240,7 +241,7 @@ async def export_form(principal: Caller, request: Request, runtime: RuntimeDep,
         if principal.pii and rows:
             # Full ID numbers leave in this file: a reveal in the audit trail, in the transaction of the answer.
             await append_entries(conn, [AuditEntry(
-                at=datetime.now(UTC), actor=principal.subject, org_unit=principal.org_unit,
+                at=clock().now(), actor=principal.subject, org_unit=principal.org_unit,
                 client_ip=caller_ip(request.scope, runtime.settings.trusted_proxies),
                 action=REVEAL, target=f"附件3 ({status.value}): {len(rows)} persons", outcome="shown",
                 trace_id=current_trace_id())])

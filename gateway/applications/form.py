@@ -2,15 +2,14 @@
 and its rows as the seed prints them. No I/O."""
 
 import re
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from backbone.access import PEOPLE
+from backbone.clock import clock
 from backbone.errors import InvalidInput
 from backbone.pii import check_id_number
-from backbone.workdays import SHANGHAI
 from contracts.gateway import PermissionForm
 from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, DivisionCode, OrgUnitCode
 from gateway.applications.domain import Kind
@@ -51,7 +50,7 @@ class ApplicationForm(BaseModel):
     @field_validator("id_number")
     @classmethod
     def _id_number(cls, v: str) -> str:
-        return check_id_number(v, datetime.now(SHANGHAI).date())
+        return check_id_number(v, clock().today())
 
     @field_validator("phone")
     @classmethod

@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import getpass
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from backbone.clock import clock
 from backbone.db import create_engine
 from backbone.settings import get_settings
 from gateway.audit.chain import RETENTION, Verdict
@@ -25,7 +26,7 @@ async def verify() -> Verdict:
 async def prune_before(keep_days: int) -> int:
     engine = create_engine(get_settings().database_url, pool_size=1)
     try:
-        return await prune(engine, before=datetime.now(UTC) - timedelta(days=keep_days),
+        return await prune(engine, before=clock().now() - timedelta(days=keep_days),
                            actor=f"system:audit-prune ({getpass.getuser()})")
     finally:
         await engine.dispose()

@@ -9,7 +9,7 @@ Nothing of a request's body is kept, and ID numbers in a path are masked.
 
 import ipaddress
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from opentelemetry import trace
@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbone.access import template_of
+from backbone.clock import clock
 from backbone.pii import redact_id_numbers
 from gateway.audit.chain import AuditEntry
 
@@ -116,7 +117,7 @@ class AuditMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(API):
             await self.app(scope, receive, send)
             return
-        at = datetime.now(UTC)
+        at = clock().now()
         # The routes below note the caller here (request.state is this dict).
         state = scope.setdefault("state", {})
         status = 500  # what the caller gets when the gateway fails before answering

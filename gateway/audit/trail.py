@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import structlog
 
+from backbone.clock import clock
 from gateway.audit.chain import (GENESIS, PRUNED, RETENTION, AuditEntry, ChainCheck, Verdict, link,
                                  prune_target)
 from gateway.projections import metadata
@@ -75,7 +76,7 @@ async def prune(engine: AsyncEngine, *, before: datetime, actor: str) -> int:
     """Remove the entries older than `before` (which must lie past the retention period) and append the
     prune's own entry naming the last one removed, in one transaction; how many were removed. Needs the
     table owner's rights, to lift the append-only trigger for that transaction only."""
-    if datetime.now(before.tzinfo) - before < RETENTION:
+    if clock().now() - before < RETENTION:
         raise ValueError(f"entries are kept at least {RETENTION.days} days")
     async with engine.begin() as conn:
         await conn.execute(_LOCK, {"k": LOCK_KEY})
@@ -87,7 +88,7 @@ async def prune(engine: AsyncEngine, *, before: datetime, actor: str) -> int:
         removed = (await conn.execute(delete(audit_log).where(audit_log.c.seq <= last.seq))).rowcount
         await conn.exec_driver_sql("ALTER TABLE gateway.audit_log ENABLE TRIGGER audit_log_append_only")
         await append_entries(conn, [AuditEntry(
-            at=datetime.now(before.tzinfo), actor=actor, org_unit=None, client_ip=None, action=PRUNED,
+            at=clock().now(), actor=actor, org_unit=None, client_ip=None, action=PRUNED,
             target=prune_target(last.seq, last.at, last.hash), outcome=str(removed), trace_id=None)])
     return removed
 

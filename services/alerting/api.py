@@ -13,9 +13,11 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, select
 
+from backbone.clock import clock
 from backbone.errors import NotFound
 from backbone.eventstore import FeedCursor
 from backbone.identity import CurrentPrincipal, Principal
+from backbone.metrics import OPEN_STREAMS
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from backbone.workdays import SHANGHAI, default_calendar
@@ -147,6 +149,7 @@ async def stream_alerts(
         async with runtime.engine.connect() as conn:
             cursor = await runtime.store.head(conn)
     wake = runtime.notifier.subscribe()
+    OPEN_STREAMS.labels("alerting").inc()
     try:
         while not await request.is_disconnected():
             if principal.session_expires is not None and time.time() >= principal.session_expires:
@@ -165,6 +168,7 @@ async def stream_alerts(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_SECONDS)
     finally:
+        OPEN_STREAMS.labels("alerting").dec()
         runtime.notifier.unsubscribe(wake)
 
 
@@ -176,7 +180,7 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
         if row is None:
             raise NotFound(f"alert {alert_id} does not exist")
         events = await runtime.store.read_stream(conn, f"alert-{alert_id}")
-    now = datetime.now(SHANGHAI)
+    now = clock().local_now()
     calendar = default_calendar()
     ends = [e.occurred_at for e in events[1:]] + [now]
     history = [HistoryEntry(version=e.version, event_type=e.event_type, at=e.occurred_at, actor=e.metadata.actor,

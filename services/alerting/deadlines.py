@@ -94,6 +94,18 @@ def meets(rule: Rule, event_type: str, payload: dict[str, Any]) -> tuple[str, da
     return (subject, point) if point else None
 
 
+def settled_ahead(rule: Rule, subject_id: str, point: date | None) -> str | None:
+    """The clock that a meeting event settles before its starting event was seen (events of two topics arrive
+    in any order): its id, so that the late start finds it met. None for a per-step clock, whose start and
+    meeting are one service's own events, stored in order."""
+    spec = rule.deadline
+    if spec is None or spec.per_step:
+        return None
+    if spec.points_parameter is None:
+        return watch_id_for(rule.id, subject_id)
+    return watch_id_for(rule.id, subject_id, point.isoformat()) if point else None
+
+
 def breach(rule: Rule, subject_id: str, facts: dict[str, Any], *, ringing: bool) -> Breach:
     """The breach a watch raises: its bell ahead of the deadline, or the light once the time ran out."""
     seen = {**facts, "params": rule.params}

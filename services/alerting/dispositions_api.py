@@ -12,11 +12,11 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from backbone.clock import clock
 from backbone.errors import ConcurrencyConflict, NotFound
 from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
 from backbone.paging import XLSX, beijing, export_rows, xlsx_export
 from backbone.service import RuntimeDep
-from backbone.workdays import SHANGHAI
 from contracts.alerting import DisposalSheet
 from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.domain import LEVEL_NAMES
@@ -42,7 +42,7 @@ class DispositionOut(BaseModel):
 async def post_disposition(alert_id: str, body: DispositionIn, principal: CurrentPrincipal,
                            runtime: RuntimeDep) -> DispositionOut:
     """Record a disposal sheet and take the alert's next step; an impossible step is a 409 naming the possible ones."""
-    now = datetime.now(SHANGHAI)
+    now = clock().local_now()
     async with runtime.engine.begin() as conn:
         visible = await conn.scalar(select(alerts.c.alert_id).where(alerts.c.alert_id == alert_id,
                                                                     *scope_filter(principal)))

@@ -1,13 +1,14 @@
 """Writing alert events for the system: one alert per (rule, subject, period), updated on a repeated
 breach, moved by the clocks. Used by the consumers and the scheduler alike."""
 
-from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.clock import clock
 from backbone.eventstore import EventStore
+from backbone.metrics import ALERTS_RAISED
 from contracts.alerting import AlertBreachRepeated
 from contracts.values import AlertAction
 from services.alerting.domain import raise_alert
@@ -26,7 +27,7 @@ async def raise_or_update(conn: AsyncConnection, store: EventStore, breach: Brea
                           traceparent: str | None = None, bell: bool = False) -> str:
     """Raise the breach's alert, or update it when the same rule is broken again by the subject in the period."""
     event = raise_alert(breach=breach, period=breach.period or period, org_unit=org_unit,
-                        owner_division=owner_division, now=datetime.now(UTC), bell=bell)
+                        owner_division=owner_division, now=clock().now(), bell=bell)
     meta = store.metadata(actor=ACTOR, traceparent=traceparent, causation_id=cause)
     current = (await conn.execute(_ALERT_NOW, {"b_alert": event.alert_id})).first()
     if current is None:
@@ -34,6 +35,7 @@ async def raise_or_update(conn: AsyncConnection, store: EventStore, breach: Brea
         await store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert", expected_version=0,
                            events=[event], meta=meta)
         log.info("alert.raised", alert_id=event.alert_id, rule_id=breach.rule.id, level=event.level.value)
+        ALERTS_RAISED.labels(breach.rule.id, event.level.value).inc()
     elif current.explanation != event.explanation:
         await store.append(conn, stream_id=f"alert-{event.alert_id}", stream_type="alert",
                            expected_version=current.version, meta=meta, events=[AlertBreachRepeated(
@@ -49,7 +51,7 @@ async def move(conn: AsyncConnection, store: EventStore, alert_id: str, action: 
     if alert is None:
         return False
     try:
-        event = decide(alert, action, by=SYSTEM, now=datetime.now(UTC), reason=reason)
+        event = decide(alert, action, by=SYSTEM, now=clock().now(), reason=reason)
     except IllegalTransition:
         return False  # it moved on meanwhile: nothing left to do
     await store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert", expected_version=alert.version,

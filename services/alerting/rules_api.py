@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 
+from backbone.clock import clock
 from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound, field_errors
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, ExportingPrincipal
@@ -99,7 +100,7 @@ class ProposalOut(BaseModel):
 @router.post("/rules", status_code=201, response_model=ProposalOut)
 async def propose_rule(body: ProposalIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> ProposalOut:
     """Propose a rule for a coming fiscal year (附件2); the condition must parse, national levels stay fixed."""
-    this_year = datetime.now(SHANGHAI).year
+    this_year = clock().today().year
     if body.fiscal_year <= this_year:
         raise InvalidInput("rules are proposed for a coming fiscal year (第十五条)", errors=[
             {"field": "fiscal_year", "message": f"from {this_year + 1} on"}])

@@ -7,7 +7,7 @@ another takes over (rows are taken with SKIP LOCKED, so replicas share the work)
 
 import asyncio
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -15,13 +15,14 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.clock import clock
 from backbone.eventstore import EventStore, NewStream
 from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
 from backbone.workdays import SHANGHAI, default_calendar, year_progress
 from contracts.alerting import MonthClosed, RuleCycleOpened
 from contracts.values import CITY_ORG_UNIT, ORG_UNITS, AlertAction, AlertLevel
-from services.alerting.deadlines import breach, meets, start
+from services.alerting.deadlines import breach, meets, settled_ahead, start
 from services.alerting.projections import alerts, balances, watches
 from services.alerting.raising import move, raise_or_update
 from services.alerting.rules import Rule
@@ -38,7 +39,7 @@ async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], 
     """Start the clocks an event starts and stop those it meets: a ringing bell clears itself, and so
     does a bell raised when its time ran out (a reminder, like LC-001's or JX-003's) once the work is done."""
     calendar = default_calendar()
-    now = datetime.now(UTC)
+    now = clock().now()
     cause, payload = str(env.event_id), env.payload
     occurred_on = env.occurred_at.astimezone(SHANGHAI).date()
     for rule in rules:
@@ -58,6 +59,12 @@ async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], 
         if point is not None:
             which.append(watches.c.counts_from == point)
         rows = (await conn.execute(select(watches).where(*which).with_for_update())).all()
+        if not rows and (ahead := settled_ahead(rule, subject, point)):
+            await conn.execute(pg_insert(watches).values(
+                watch_id=ahead, rule_id=rule.id, subject_id=subject, state="met", counts_from=point or occurred_on,
+                due_at=now, period=str(payload.get("fiscal_year") or occurred_on.year), org_unit=payload.get("org_unit"),
+                owner_division=payload.get("owner_division"), facts={"met_by": cause}, started_at=now, settled_at=now,
+            ).on_conflict_do_nothing())
         for row in rows:
             if row.state == "expired" and not (row.alert_id and rule.level is AlertLevel.YELLOW_BELL):
                 continue  # late work does not undo a light
@@ -124,11 +131,11 @@ async def run(runtime: Runtime) -> None:
         if time.monotonic() - refreshed > RULEBOOK_REFRESH_SECONDS:
             await RULEBOOK.refresh(runtime.engine)
             async with runtime.engine.begin() as conn:
-                await open_rule_cycle(conn, runtime.store, datetime.now(SHANGHAI).date())
-                await close_month(conn, runtime.store, RULEBOOK, datetime.now(SHANGHAI).date())
+                await open_rule_cycle(conn, runtime.store, clock().today())
+                await close_month(conn, runtime.store, RULEBOOK, clock().today())
             refreshed = time.monotonic()
         async with runtime.engine.begin() as conn:
-            moved = await tick(conn, runtime.store, RULEBOOK, datetime.now(UTC))
+            moved = await tick(conn, runtime.store, RULEBOOK, clock().now())
         if moved:
             log.info("deadlines.moved", count=moved)
         if moved < BATCH:

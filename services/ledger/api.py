@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.service import Runtime, RuntimeDep
-from backbone.workdays import SHANGHAI
 from contracts.values import FundNature, Level, Money
 from services.ledger.domain import ChildRequest, Standing, adjust, allocate, correct, register_indicator
 from services.ledger.ledger_view import scope_clause
@@ -256,7 +256,7 @@ async def post_correction(indicator_id: str, body: CorrectionIn, principal: Curr
 
 
 def _today() -> date:
-    return datetime.now(SHANGHAI).date()
+    return clock().today()
 
 
 async def visible_indicator(conn: AsyncConnection, principal: Principal, indicator_id: str, *,

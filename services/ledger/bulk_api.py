@@ -2,7 +2,6 @@
 
 import asyncio
 import hashlib
-from datetime import datetime
 from functools import partial
 from typing import Annotated
 from uuid import NAMESPACE_URL, uuid5
@@ -11,12 +10,12 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, ExportingPrincipal
 from backbone.paging import XLSX, xlsx_export
 from backbone.service import RuntimeDep
-from backbone.workdays import SHANGHAI
 from contracts.values import FiscalYear
 from services.ledger.domain import register_indicator
 from services.ledger.exports import write_ledger
@@ -54,7 +53,7 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV or
     # The same file imported twice creates nothing new: a row's id follows from the file and the row,
     # and a row that names its indicator (an export imported back) is that indicator.
     digest = hashlib.sha256(data).hexdigest()
-    today = datetime.now(SHANGHAI).date()
+    today = clock().today()
     ids = [given or str(uuid5(NAMESPACE_URL, f"fundwatch:import:{digest}:{n}"))
            for n, given in enumerate(parsed.indicator_ids)]
     streams = [NewStream(f"indicator-{iid}", "indicator",

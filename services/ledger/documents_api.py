@@ -15,12 +15,12 @@ from sqlalchemy import (CTE, BigInteger, Column, DateTime, Integer, Select, Tabl
                         literal_column, select)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.clock import clock
 from backbone.errors import NotFound
 from backbone.identity import CurrentPrincipal
 from backbone.service import RuntimeDep
 from backbone.settings import Settings
 from contracts.envelope import EventEnvelope
-from backbone.workdays import SHANGHAI
 from services.ledger.api import visible_indicator
 from contracts.ledger import IndicatorDocumentAttached
 from services.ledger.documents import (DocumentStore, accept, clean_filename, content_disposition,
@@ -96,7 +96,7 @@ async def post_document(indicator_id: str, file: Annotated[UploadFile, File(desc
         event = IndicatorDocumentAttached(
             indicator_id=indicator_id, document_id=str(uuid4()), sha256=sha256, media_type=media_type,
             size=len(data), filename=clean_filename(file.filename, media_type),
-            attached_on=datetime.now(SHANGHAI).date(),
+            attached_on=clock().today(),
         )
         await runtime.store.append(conn, stream_id=f"indicator-{indicator_id}", stream_type="indicator",
                                    expected_version=row["version"], events=[event],

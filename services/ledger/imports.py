@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from backbone.clock import clock
 from backbone.errors import InvalidInput
 from backbone.spreadsheets import Cell, first_filled, blank, header_key, normal, read_sheets, text
 from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, FundNature, Level, money
@@ -95,7 +96,7 @@ def parse_indicator_file(data: bytes, filename: str) -> ParsedImport:
     columns, errors = _columns(header_line, header)
     if errors:
         return ParsedImport(errors=errors)
-    today = date.today()  # only the discarded event's registration date depends on it
+    today = clock().today()  # only the discarded event's registration date depends on it
     id_column = next((i for i, cell in enumerate(header)
                       if not blank(cell) and header_key(text(cell)) == header_key(LEDGER_COLUMNS["indicator_id"])),
                      None)

@@ -4,13 +4,13 @@ No I/O. A payment that breaks a rule is still recorded; only malformed data is r
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from stdnum.cn import uscc
 
+from backbone.clock import clock
 from backbone.errors import DomainError, InvalidInput, field_errors
 from backbone.pii import PersonalData, check_id_number, keyed_digest, mask_id_number
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
@@ -51,7 +51,7 @@ class PaymentIn(BaseModel):
     def _resident_id(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        return check_id_number(v, date.today())
+        return check_id_number(v, clock().today())
 
     @field_validator("payee_credit_code")
     @classmethod

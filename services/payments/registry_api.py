@@ -1,35 +1,37 @@
 """The registries' API: bulk imports, incremental updates from the province, and a person's entries."""
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Body, File, UploadFile
+from fastapi import APIRouter, Body, File, Query, UploadFile
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from backbone.clock import clock
 from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from backbone.eventstore import NewStream
 from backbone.files import plain_filename
 from backbone.identity import CurrentPrincipal, Principal
+from backbone.paging import cursor_integer, decode_cursor, encode_cursor
 from backbone.pii import PersonalData, check_id_number, mask_id_number
 from backbone.service import Runtime, RuntimeDep
-from backbone.workdays import SHANGHAI
 from contracts.envelope import DomainEvent
-from contracts.registry import (PART_SIZE, RECORDED, PersonalDataRevealed, PersonRef, PoorPerson, PublicEmployee, RegistryImportCompleted,
+from contracts.registry import (FAULTS_IN_EVENT, PART_SIZE, RECORDED, PersonalDataRevealed, PersonRef, PoorPerson, PublicEmployee, RegistryImportCompleted,
                                 RegistryPersonsRemoved, RegistrySource, RemovedPerson)
 from contracts.values import Registry
 from services.payments.domain import keyed_digest
 from services.payments.projections import keep_personal_data
 from services.payments.registries import REQUIRED, RowChecker, check_update, entry_values
 from services.payments.registry_worker import RegistryReading
-from services.payments.registry_projections import registry_entries, registry_imports
+from services.payments.registry_projections import (keep_import_faults, registry_entries, registry_import_faults,
+                                                     registry_imports)
 
 router = APIRouter(prefix="/api/v1", tags=["registries"])
 
 # 局脱贫办 keeps the 建档立卡 data, 信息中心 loads files for others, the province sends them.
-ERRORS_IN_RESPONSE = 1000
 PARTS_PER_TRANSACTION = 20
 ENTRY: dict[Registry, type[PoorPerson] | type[PublicEmployee]] = {
     Registry.POOR_POPULATION: PoorPerson, Registry.PUBLIC_EMPLOYEES: PublicEmployee}
@@ -45,8 +47,8 @@ class ImportReport(BaseModel):
     rows: int
     accepted: int
     rejected: int
-    errors: list[dict[str, Any]] = Field(description="row, column, message (and sheet) of each fault; "
-                                                     "the first 1,000 here, all in GET /registry/imports/{id}.")
+    errors: list[dict[str, Any]] = Field(description=f"row, column, message (and sheet) of the first {FAULTS_IN_EVENT} "
+                                                     "faults; all of them at GET /registry/imports/{id}/faults.")
     started_at: datetime
     completed_at: datetime
     imported_by: str
@@ -80,10 +82,10 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
         done = (await conn.execute(select(registry_imports).where(registry_imports.c.import_id == import_id))).first()
         written = await runtime.store.version(conn, stream_id)
     if done is not None:
-        return _report(dict(done._mapping), duplicate=True, shown=ERRORS_IN_RESPONSE)
-    started = datetime.now(UTC)
+        return _report(dict(done._mapping), duplicate=True)
+    started = clock().now()
     personal = PersonalData.from_settings(runtime.settings)
-    today = datetime.now(SHANGHAI).date()
+    today = clock().today()
     filename = plain_filename(file.filename)
     reading = RegistryReading(data, filename, registry, import_id, personal, today,
                               PARTS_PER_TRANSACTION)
@@ -102,29 +104,65 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
     tally = reading.outcome
     completed = RegistryImportCompleted(
         registry=registry, import_id=import_id, filename=filename, rows=tally.rows, accepted=tally.accepted,
-        rejected=tally.rejected, errors=tally.errors, started_at=started)
+        rejected=tally.rejected, errors=tally.errors[:FAULTS_IN_EVENT], started_at=started)
     async with runtime.engine.begin() as conn:
+        await keep_import_faults(conn, import_id, tally.errors)
         stored = await runtime.store.append(conn, stream_id=stream_id, stream_type="registry-import",
                                             expected_version=max(version, written), events=[completed], meta=meta)
     return _report({**completed.model_dump(), "completed_at": stored[0].occurred_at,
-                    "imported_by": principal.subject}, duplicate=False, shown=ERRORS_IN_RESPONSE)
+                    "imported_by": principal.subject}, duplicate=False)
 
 
-def _report(row: dict[str, Any], *, duplicate: bool, shown: int | None) -> ImportReport:
-    errors = row["errors"] if shown is None else row["errors"][:shown]
+def _report(row: dict[str, Any], *, duplicate: bool) -> ImportReport:
     return ImportReport(**{k: row[k] for k in ("import_id", "registry", "filename", "rows", "accepted", "rejected",
                                                "started_at", "completed_at", "imported_by")},
-                        duplicate=duplicate, errors=errors)
+                        duplicate=duplicate, errors=row["errors"][:FAULTS_IN_EVENT])
+
+
+ImportId = Annotated[str, PathParam(max_length=200)]
 
 
 @router.get("/registry/imports/{import_id}", response_model=ImportReport)
-async def get_import(import_id: str, runtime: RuntimeDep) -> ImportReport:
-    """The report of a finished import, with every fault kept (up to 100,000)."""
+async def get_import(import_id: ImportId, runtime: RuntimeDep) -> ImportReport:
+    """The report of a finished import, with its first faults."""
     async with runtime.engine.connect() as conn:
         row = (await conn.execute(select(registry_imports).where(registry_imports.c.import_id == import_id))).first()
     if row is None:
         raise NotFound(f"no finished import {import_id}")
-    return _report(dict(row._mapping), duplicate=False, shown=None)
+    return _report(dict(row._mapping), duplicate=False)
+
+
+class ImportFault(BaseModel):
+    """One refused row of an import file: where, and what is wrong (never the personal data itself)."""
+
+    seq: int = Field(description="The fault's number in the file's order, from 1.")
+    sheet: str | None = Field(None, description="The worksheet, when the workbook has several.")
+    row: int | None
+    column: str | None
+    message: str
+
+
+class ImportFaults(BaseModel):
+    items: list[ImportFault]
+    next_cursor: str | None = Field(description="Ask again with this cursor for the next page; None on the last.")
+
+
+@router.get("/registry/imports/{import_id}/faults", response_model=ImportFaults)
+async def get_import_faults(import_id: ImportId, runtime: RuntimeDep,
+                            cursor: Annotated[str | None, Query(max_length=200)] = None,
+                            limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> ImportFaults:
+    """Every fault of a finished import (up to 100,000), a page at a time in the file's order."""
+    t = registry_import_faults
+    after = cursor_integer(decode_cursor(cursor)[0]) if cursor else 0
+    async with runtime.engine.connect() as conn:
+        if not await conn.scalar(select(registry_imports.c.import_id).where(registry_imports.c.import_id == import_id)):
+            raise NotFound(f"no finished import {import_id}")
+        rows = (await conn.execute(select(t.c.seq, t.c.sheet, t.c.row, t.c.column, t.c.message)
+                                   .where(t.c.import_id == import_id, t.c.seq > after)
+                                   .order_by(t.c.seq).limit(limit + 1))).all()
+    more = len(rows) > limit
+    items = [ImportFault(**r._mapping) for r in rows[:limit]]
+    return ImportFaults(items=items, next_cursor=encode_cursor(items[-1].seq, import_id) if more else None)
 
 
 class UpdateResult(BaseModel):
@@ -178,7 +216,7 @@ async def _update(registry: Registry, body: Any, principal: Principal, runtime: 
         raise InvalidInput(f"at most {limit} records per update",
                            errors=[{"field": "persons", "message": f"{count} records, at most {limit}"}])
     update_id = update_id.strip()
-    today = datetime.now(SHANGHAI).date()
+    today = clock().today()
     checked = check_update(registry, body, today)
     personal = PersonalData.from_settings(runtime.settings)
     digest = keyed_digest(body, runtime.settings.record_digest_key.get_secret_value().encode())
@@ -280,7 +318,7 @@ async def look_up_person(body: PersonLookup, principal: CurrentPrincipal, runtim
     if not principal.pii:
         raise Forbidden("reading a person by ID number needs the PII permission")
     try:
-        number = check_id_number(body.id_number, datetime.now(SHANGHAI).date())
+        number = check_id_number(body.id_number, clock().today())
     except ValueError as exc:
         raise InvalidInput(str(exc), errors=[{"field": "id_number", "message": str(exc)}]) from None
     personal = PersonalData.from_settings(runtime.settings)

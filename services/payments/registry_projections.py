@@ -7,7 +7,7 @@ from sqlalchemy import Column, DateTime, Integer, Table, Text, delete, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.db import bulk_upsert
+from backbone.db import bulk_insert, bulk_upsert
 from contracts.envelope import EventEnvelope
 from contracts.registry import RECORDED, RegistryImportCompleted, RegistryPersonsRemoved
 from contracts.values import Registry
@@ -28,6 +28,13 @@ registry_imports = Table(
     Column("rows", Integer), Column("accepted", Integer), Column("rejected", Integer), Column("errors", JSONB),
     Column("started_at", DateTime(timezone=True)), Column("completed_at", DateTime(timezone=True)),
     Column("imported_by", Text), Column("org_unit", Text),
+)
+
+# Written with the import's completion, in its transaction: the event carries only the first faults.
+registry_import_faults = Table(
+    "registry_import_faults", metadata,
+    Column("import_id", Text, primary_key=True), Column("seq", Integer, primary_key=True), Column("sheet", Text),
+    Column("row", Integer), Column("column", Text), Column("message", Text),
 )
 
 ENTRY_COLUMNS = ("id_masked", "name", "org_unit", "household", "town", "village", "status", "year", "employer")
@@ -73,3 +80,10 @@ async def registry_entries(conn: AsyncConnection, registry: Registry | None,
     return [dict(row._mapping) for row in await conn.execute(query)] if id_indexes else []
 
 
+
+
+async def keep_import_faults(conn: AsyncConnection, import_id: str, faults: Sequence[dict[str, Any]]) -> None:
+    """Every fault of an import, numbered in the file's order."""
+    await bulk_insert(conn, registry_import_faults, [
+        {"import_id": import_id, "seq": n, "sheet": f.get("sheet"), "row": f.get("row"), "column": f.get("column"),
+         "message": f["message"]} for n, f in enumerate(faults, start=1)])

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.idempotency import REPLAYED
 from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
@@ -127,7 +128,7 @@ async def _goal(conn: AsyncConnection, principal: Principal, goal_id: str, *, lo
     evaluated = (await conn.execute(select(evaluations).where(evaluations.c.goal_id == goal_id))).first()
     out = _out(row, [_plain(r) for r in filed])
     out.evaluation = _plain(evaluated) if evaluated else None
-    today = datetime.now(SHANGHAI).date()
+    today = clock().today()
     out.money_progress = _money_progress(money)
     out.time_progress = year_progress(today) if today.year == row.fiscal_year else None
     return out

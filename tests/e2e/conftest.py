@@ -5,15 +5,14 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
 import pytest
 
+from backbone.clock import clock
 from backbone.settings import get_settings
-from backbone.workdays import SHANGHAI
 from deploy.local.processes import APPS, ServiceProcesses, service_env
 from deploy.local.servers import free_ports
 from tests.e2e.people import GATEWAY_ENV
@@ -60,11 +59,6 @@ class Stack:
         return {"X-Api-Key": get_settings().treasury_api_key.get_secret_value()}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Fuzzing leaves generated records everywhere: it comes after the tests that count records."""
-    items.sort(key=lambda item: item.get_closest_marker("fuzz") is not None)
-
-
 @pytest.fixture(scope="session")
 def stack(servers) -> Iterator[Stack]:
     run_dir = ROOT / ".data" / "test" / f"stack-{uuid4().hex[:6]}"
@@ -74,6 +68,7 @@ def stack(servers) -> Iterator[Stack]:
     env = service_env(database_url=servers.database_url, kafka_bootstrap=servers.kafka_bootstrap, ports=ports,
                       extra={"FUNDWATCH_TRACE_FILE": str(trace_dir / "{service}.jsonl"),
                              "FUNDWATCH_RELAY_POLL_SECONDS": "0.2",
+                             "FUNDWATCH_RELAY_CHECK_SECONDS": "1",
                              "FUNDWATCH_SCHEDULER_SECONDS": "0.5",
                              # The suite is one busy person signing in often from one address; rate limits are
                              # tested with a key's own limit.
@@ -101,7 +96,7 @@ def traced(headers: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
 
 def indicator_body(amount: str = "1000.00", **overrides) -> dict:
     """An indicator issued and received today, so that no registration-time rule fires unless a test wants it."""
-    today = datetime.now(SHANGHAI).date().isoformat()
+    today = clock().today().isoformat()
     return {
         "doc_no": "长财农指〔2026〕12号", "fund_name": "中央财政衔接推进乡村振兴补助资金",
         "fund_nature": "general_budget", "function_code": "2130504", "economic_code": "50901",

@@ -60,7 +60,8 @@ class Platform:
                      for tp in self.partitions if tp.topic in self.groups[group]}
         ends = await self.reader.end_offsets(self.partitions)
         unconsumed = sum(max(0, ends[tp] - offset) for (_, tp), offset in committed.items())
-        unpublished = sum([(await db.fetch(self.database_url, f"SELECT count(*) AS n FROM {schema}.outbox"))[0]["n"]
+        unpublished = sum([(await db.fetch(self.database_url, f"SELECT count(*) AS n FROM {schema}.outbox"
+                                                 " WHERE published_at IS NULL"))[0]["n"]
                            for schema in SCHEMAS])
         return unconsumed + unpublished
 

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import asyncpg
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from backbone.bus import create_producer, to_message
+from backbone.clock import clock
 from backbone.settings import get_settings
 from contracts.catalog import topic_for
 from contracts.envelope import EventEnvelope, EventMetadata
@@ -82,7 +82,7 @@ async def deliver_again(servers, actor: str, sentinel: str) -> None:
 
 def test_every_write_sign_in_export_and_reveal_is_recorded_and_an_altered_entry_is_named(stack, servers):
     s = get_settings()
-    start = datetime.now(UTC).isoformat()
+    start = clock().now().isoformat()
     wrong_password = f"wrong-{uuid4().hex}"
     known, stranger = person(85), person(86)
     trace: dict[str, str] = {}

@@ -3,15 +3,15 @@ into lights when it is not, exactly once, also when alerting is killed while its
 
 import asyncio
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 
+from backbone.clock import clock
 from backbone.db import create_engine
 from backbone.eventstore import EventStore
-from backbone.workdays import SHANGHAI
 from services.alerting import app as alerting_app
 from services.alerting.rules.book import RuleBook
 from services.alerting.scheduler import close_month
@@ -26,7 +26,7 @@ NOT_ALLOCATED = "indicator.not_allocated_in_time"
 
 def received_days_ago(days: int, amount: str = "900.00") -> dict:
     """Central funds the city received `days` ago (the law gives it 30 days to pass them down)."""
-    day = (datetime.now(SHANGHAI).date() - timedelta(days=days)).isoformat()
+    day = (clock().today() - timedelta(days=days)).isoformat()
     return indicator_body(amount, org_unit="220100", level="central", issued_on=day, received_on=day)
 
 
@@ -86,9 +86,7 @@ def test_sigkill_with_ringing_bells_escalates_each_exactly_once(stack, servers):
 
 
 async def run_out(database_url: str, rule_id: str, subject_id: str) -> int:
-    return await db.execute(database_url, "UPDATE alerting.watches SET due_at = now() - interval '1 second' "
-                                          "WHERE rule_id = $1 AND subject_id = $2 AND state = 'waiting'",
-                            rule_id, subject_id)
+    return await clocks.move(database_url, "due_at", subject_id, rule_id, state="waiting")
 
 
 def test_an_alert_left_unhandled_rings_a_reminder_that_clears_when_it_is_handled(stack, servers):

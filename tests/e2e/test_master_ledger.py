@@ -1,13 +1,13 @@
 """The master ledger (总台账): rows and totals, as of a past instant, fund flow, scope."""
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from backbone.clock import clock
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_scope_and_privacy import as_district
 from tests.e2e.test_walking_skeleton import poll
@@ -68,7 +68,7 @@ def test_as_of_a_past_instant_equals_the_ledger_captured_then_and_replay_equals_
     with stack.client() as c:
         root, nanguan, _ = build_tree(c, admin, treasury, project)
         captured = ledger(c, admin, budget_project=project, sort="doc_no")
-        instant = datetime.now(ZoneInfo("Asia/Shanghai"))
+        instant = clock().local_now()
         time.sleep(0.05)
         # Later changes: a withdrawal, a correction and another payment.
         c.post(f"/indicators/{nanguan}/withdrawals", headers=admin, json={"amount": "100.00", "reason": "收回"})
@@ -89,13 +89,13 @@ def test_as_of_a_past_instant_equals_the_ledger_captured_then_and_replay_equals_
         # Replaying every event up to now rebuilds exactly the live ledger.
         now = ledger(c, admin, budget_project=project, sort="doc_no")
         replayed = ledger(c, admin, budget_project=project, sort="doc_no",
-                          as_of=(datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(seconds=1)).isoformat())
+                          as_of=(clock().local_now() + timedelta(seconds=1)).isoformat())
         assert replayed["items"] == now["items"] and now["totals"]["available"] == "700.00"
         # Narrowed to one unit and year, the city indicator still counts what it gave its children.
         city = {"budget_project": project, "org_unit": "220100", "fiscal_year": 2026}
-        assert ledger(c, admin, **city, as_of=datetime.now(ZoneInfo("Asia/Shanghai")).isoformat())["items"] \
+        assert ledger(c, admin, **city, as_of=clock().local_now().isoformat())["items"] \
             == ledger(c, admin, **city)["items"]
-        yesterday = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=1)).date().isoformat()
+        yesterday = (clock().local_now() - timedelta(days=1)).date().isoformat()
         assert ledger(c, admin, budget_project=project, as_of=yesterday)["items"] == []
         bad = c.get("/ledger", params={"as_of": "31/03/2026"}, headers=admin)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "as_of"
@@ -119,7 +119,7 @@ def test_fund_flow_and_district_scope(stack):
     assert (mine["totals"]["received"], mine["totals"]["available"]) == ("600.00", "350.00")
     # Rebuilt from events, the district's view is the same rows and totals.
     rebuilt = httpx.get(f"{ledger_url}/ledger", headers=as_district("220102"), params={
-        "budget_project": project, "as_of": datetime.now(ZoneInfo("Asia/Shanghai")).isoformat()}).json()
+        "budget_project": project, "as_of": clock().local_now().isoformat()}).json()
     assert (rebuilt["items"], rebuilt["totals"]) == (mine["items"], mine["totals"])
     # A district allocates only within itself.
     r = httpx.post(f"{ledger_url}/indicators/{nanguan}/allocations", headers=as_district("220102"), json={

@@ -2,13 +2,12 @@
 
 import asyncio
 import io
-from datetime import datetime
 
 import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from backbone.workdays import SHANGHAI
+from backbone.clock import clock
 from tests.e2e import clocks
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.people import forwarded
@@ -20,7 +19,7 @@ GOALS_MISSING, REPORT_MISSING = "performance.goals_missing", "performance.report
 BUDGET = forwarded("预算处-冯", ["budget"])
 NANGUAN = forwarded("南关区财政局-陈", ["district"], org_unit="220102")
 KUANCHENG = forwarded("宽城区财政局-褚", ["district"], org_unit="220103")
-YEAR = datetime.now(SHANGHAI).year
+YEAR = clock().today().year
 
 GOALS = {"goal": "完成200户危房改造，群众满意度不低于90%", "indicators": [
     {"level1": "产出指标", "level2": "数量指标", "name": "危房改造户数", "comparison": "gte", "target": "200", "unit": "户",

@@ -28,6 +28,10 @@ def person(offset: int) -> int:
 PERSON_BASE = int(uuid4().int % 10_000) * 100
 
 
+def wrong_check_digit(number: str) -> str:
+    return number[:-1] + ("1" if number[-1] != "1" else "2")
+
+
 def poor_file(numbers: list[int], status: str = "未脱贫", extra: list[str] = ()) -> bytes:
     rows = [f"{name(n)},{id_number(n)},H{n},南关区,幸福街道,永兴村,{status},2026" for n in numbers]
     return ("\n".join([POOR_HEADER, *rows, *extra]) + "\n").encode()
@@ -46,7 +50,7 @@ def lookup(payments_url: str, number: str, headers: dict[str, str]) -> httpx.Res
 def test_an_import_keeps_good_rows_reports_bad_ones_and_the_same_file_twice_is_nothing_new(stack, servers):
     admin = stack.admin_headers()
     good = [person(n) for n in range(5)]
-    wrong = id_number(person(9))[:-1] + ("1" if id_number(person(9))[-1] != "1" else "2")
+    wrong = wrong_check_digit(id_number(person(9)))
     data = poor_file(good, extra=[f"坏人,{wrong},H9,南关区,,,未脱贫,2026", f"{name(1)},{id_number(person(6))},,火星区,,,未脱贫,2026"])
     with stack.client() as c:
         r = c.post("/registry/poor-population/import", files={"file": ("建档立卡.csv", data, "text/csv")}, headers=admin)
@@ -60,6 +64,12 @@ def test_an_import_keeps_good_rows_reports_bad_ones_and_the_same_file_twice_is_n
         assert again["duplicate"] is True and again["import_id"] == report["import_id"] and again["accepted"] == 5
         stored = c.get(f"/registry/imports/{report['import_id']}", headers=admin).json()
         assert stored["errors"] == report["errors"] and stored["imported_by"] == report["imported_by"]
+        # Every fault, a page at a time in the file's order.
+        first = c.get(f"/registry/imports/{report['import_id']}/faults", params={"limit": 1}, headers=admin).json()
+        rest = c.get(f"/registry/imports/{report['import_id']}/faults", params={"cursor": first["next_cursor"]},
+                     headers=admin).json()
+        assert [(f["seq"], f["row"], f["column"]) for f in first["items"] + rest["items"]] == [
+            (1, 7, "身份证号"), (2, 8, "区划")] and rest["next_cursor"] is None
         # The treasury system may not load registries.
         assert c.post("/registry/poor-population/import", files={"file": ("x.csv", data, "text/csv")},
                       headers=stack.treasury_headers()).status_code == 403
@@ -67,6 +77,36 @@ def test_an_import_keeps_good_rows_reports_bad_ones_and_the_same_file_twice_is_n
     assert [e["event_type"] for e in events] == ["registry.PoorPopulationRecorded", "registry.RegistryImportCompleted"]
     assert all(id_number(n) not in e["payload"] for n in good for e in events)
     assert all(id_number(n)[:6] + "********" + id_number(n)[-4:] in events[0]["payload"] for n in good)
+
+
+def test_a_file_of_wrong_rows_keeps_its_faults_in_a_table_and_payments_after_it_still_flow(stack, servers):
+    # The wrong column exported: 16,000 rows whose ID numbers fail the checksum. Carried whole in the
+    # completion event, its faults made an event no broker takes, and every payment after it waited behind it.
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    bad = [f"{name(n)},{wrong_check_digit(id_number(person(n)))},H{n},南关区,幸福街道,永兴村,未脱贫,2026"
+           for n in range(16_000)]
+    with stack.client() as c:
+        r = c.post("/registry/poor-population/import", headers=admin,
+                   files={"file": ("错列.csv", ("\n".join([POOR_HEADER, *bad]) + "\n").encode(), "text/csv")})
+        assert r.status_code == 200, r.text
+        report = r.json()
+        assert (report["rejected"], len(report["errors"])) == (16_000, 100)
+        faults, cursor = [], None
+        while True:
+            page = c.get(f"/registry/imports/{report['import_id']}/faults", headers=admin,
+                         params={"limit": 10_000} | ({"cursor": cursor} if cursor else {})).json()
+            faults += page["items"]
+            if not (cursor := page["next_cursor"]):
+                break
+        assert [f["seq"] for f in faults] == list(range(1, 16_001)) and faults[0]["column"] == "身份证号"
+        indicator = c.post("/indicators", json=indicator_body("500.00"), headers=admin).json()["id"]
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(f"{indicator}-after-import", indicator, "120.00")]}).raise_for_status()
+        assert poll(lambda: c.get(f"/indicators/{indicator}", headers=admin).json()["balance"]["paid"] == "120.00"), \
+            "a payment recorded after the import reaches the ledger"
+        bad_cursor = c.get(f"/registry/imports/{report['import_id']}/faults", params={"cursor": "bm90LWpzb24="},
+                           headers=admin)
+        assert bad_cursor.status_code == 422 and bad_cursor.json()["errors"][0]["field"] == "cursor"
 
 
 def test_payments_carry_what_the_registries_say_about_their_payee(stack, servers):

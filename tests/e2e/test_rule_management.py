@@ -3,13 +3,12 @@ national levels that stay fixed, and backtests that raise nothing."""
 
 import asyncio
 import io
-from datetime import datetime
 
 import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from backbone.workdays import SHANGHAI
+from backbone.clock import clock
 from services.alerting.scheduler import next_cycle_year
 from tests.e2e import clocks, db
 from tests.e2e.people import forwarded
@@ -19,7 +18,7 @@ from tests.e2e.test_walking_skeleton import poll
 pytestmark = pytest.mark.e2e
 TREASURY = forwarded("国库处-周", ["treasury"])
 SUPERVISION_ALL = forwarded("监督局-郑", ["supervision"])
-NEXT_YEAR = datetime.now(SHANGHAI).year + 1
+NEXT_YEAR = clock().today().year + 1
 
 
 def rule_of(rules: list[dict], rule_id: str) -> dict:
@@ -122,7 +121,7 @@ async def cycle_watches(database_url: str, year: int) -> dict[str, str]:
 def test_the_yearly_cycle_rings_for_divisions_that_have_not_proposed_and_for_the_report_to_the_province(
         stack, servers):
     alerting = f"{stack.processes.url('alerting')}/api/v1"
-    year = next_cycle_year(datetime.now(SHANGHAI).date())
+    year = next_cycle_year(clock().today())
     watches = poll(lambda: asyncio.run(cycle_watches(servers.database_url, year)))
     assert {f"{year}-agriculture", f"{year}-education", f"{year}-treasury"} <= set(watches)
     # 教科文处 is five working days from 10-15 without a proposal: its bell rings, and its proposal clears it.

@@ -10,7 +10,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text
 
 from backbone.bus import create_producer, ensure_topics, from_message
 from backbone.eventstore import EventStore
-from backbone.tables import DEAD_LETTER_REPLAY_DDL, PLUMBING_DDL, plumbing_tables
+from backbone.tables import DEAD_LETTER_REPLAY_DDL, OUTBOX_RETENTION_DDL, PLUMBING_DDL, plumbing_tables
 from contracts.envelope import DomainEvent
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,8 @@ async def kit(engine, servers):
     k = Kit(f"t_{uuid4().hex[:10]}")
     async with engine.begin() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
-        await raw.execute(PLUMBING_DDL.format(s=k.schema) + DEAD_LETTER_REPLAY_DDL.format(s=k.schema))
+        await raw.execute(PLUMBING_DDL.format(s=k.schema) + DEAD_LETTER_REPLAY_DDL.format(s=k.schema)
+                          + OUTBOX_RETENTION_DDL.format(s=k.schema))
         await raw.execute(f"CREATE TABLE {k.schema}.effects (id serial PRIMARY KEY, stream_id text, note text)")
     await ensure_topics(servers.settings(), (k.topic,))
     yield k

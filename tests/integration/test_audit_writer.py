@@ -2,13 +2,14 @@
 what is queued at shutdown is written, and an event recorded twice is one entry."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError
 
+from backbone.clock import clock
 from backbone.db import create_engine
 from backbone.migrations import upgrade_all
 from deploy.local.servers import create_database
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def entry(actor: str, n: int, event_id=None) -> AuditEntry:
-    return AuditEntry(at=datetime.now(UTC), actor=actor, org_unit="220100", client_ip="10.0.0.1",
+    return AuditEntry(at=clock().now(), actor=actor, org_unit="220100", client_ip="10.0.0.1",
                       action="POST /api/v1/indicators", target="/api/v1/indicators", outcome=str(200 + n % 3),
                       trace_id=None, event_id=event_id)
 
@@ -66,7 +67,7 @@ async def test_only_a_recorded_prune_past_retention_removes_entries_and_the_chai
     url = await create_database(servers.database_url, "fundwatch_audit_prune", fresh=True)
     await upgrade_all(url, ("gateway",))
     engine = create_engine(url, pool_size=2)
-    now = datetime.now(UTC)
+    now = clock().now()
     try:
         async with engine.begin() as conn:
             await append_entries(conn, [replace(entry("old", n), at=now - timedelta(days=200 - n)) for n in range(3)]

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from backbone.errors import ConcurrencyConflict
-from backbone.eventstore import FeedCursor, NewStream
+from backbone.errors import ConcurrencyConflict, EventTooLarge
+from backbone.eventstore import MAX_EVENT_BYTES, FeedCursor, NewStream
 from tests.integration.conftest import notes
 
 pytestmark = pytest.mark.integration
@@ -125,3 +125,17 @@ async def test_creating_many_streams_at_once_skips_existing_ones_and_survives_a_
         count = await conn.scalar(text(f"select count(*) from {kit.schema}.events"))
         outbox = await conn.scalar(text(f"select count(*) from {kit.schema}.outbox"))
     assert count == outbox == 2500
+
+
+async def test_an_event_too_large_to_publish_is_refused_and_nothing_of_its_command_is_stored(engine, kit):
+    meta = kit.store.metadata(actor="tester")
+    with pytest.raises(EventTooLarge) as refused:
+        async with engine.begin() as conn:
+            await kit.store.append(conn, stream_id="small", stream_type="thing", expected_version=0,
+                                   events=notes("fits"), meta=meta)
+            await kit.store.append(conn, stream_id="big", stream_type="thing", expected_version=0,
+                                   events=notes("x" * MAX_EVENT_BYTES), meta=meta)
+    assert refused.value.status == 422 and refused.value.extra["limit"] == MAX_EVENT_BYTES
+    async with engine.connect() as conn:
+        assert await conn.scalar(text(f"select count(*) from {kit.schema}.events")) == 0, "nothing half-done"
+        assert await conn.scalar(text(f"select count(*) from {kit.schema}.outbox")) == 0

@@ -5,7 +5,7 @@ from datetime import date, datetime
 import pytest
 
 from backbone.workdays import SHANGHAI, default_calendar
-from services.alerting.deadlines import breach, meets, start as start_all, watch_id_for
+from services.alerting.deadlines import breach, meets, settled_ahead, start as start_all, watch_id_for
 from services.alerting.rules import Rule, starter_rules
 
 RULES = starter_rules()
@@ -144,6 +144,20 @@ def test_jx001_gives_five_working_days_to_set_goals_or_pass_the_money_down():
     assert start(rule, REGISTERED, registered(poverty_tag=False), CALENDAR) is None
     assert meets(rule, "performance.GoalsSet", {"goal_id": "g", "indicator_id": "ind-1"}) == ("ind-1", None)
     assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c"}) == ("ind-1", None)
+
+
+def test_work_done_before_its_clock_started_settles_the_clock_the_late_start_would_have_started():
+    # Goals set (performance's topic) can arrive before the registration (ledger's topic) that starts JX-001.
+    rule = RULES["performance.goals_missing"]
+    subject, point = meets(rule, "performance.GoalsSet", {"goal_id": "g", "indicator_id": "ind-1"})
+    late = start(rule, REGISTERED, registered(registered_on="2026-09-25", poverty_tag=True), CALENDAR)
+    assert settled_ahead(rule, subject, point) == late.watch_id
+    report = RULES["performance.report_missing"]
+    june = [w for w in start_all(report, "performance.GoalsSet", goals_set(), CALENDAR, "e",
+                                 occurred_on=date(2026, 5, 6)) if w.counts_from == date(2026, 6, 30)]
+    assert settled_ahead(report, "ind-1", date(2026, 6, 30)) == june[0].watch_id, "one reporting point's clock"
+    # A clock per human step is started and met by alerting's own events, stored in order: nothing to settle.
+    assert settled_ahead(RULES["workflow.alert_not_handled"], "a-1", None) is None
 
 
 def goals_set(**overrides) -> dict:

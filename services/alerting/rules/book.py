@@ -2,12 +2,11 @@
 year laid over it (same id: replaced; new id: added). Approved rules take effect from their year."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backbone.workdays import SHANGHAI
+from backbone.clock import clock
 from services.alerting.rules import Rule, starter_rules
 
 
@@ -34,7 +33,7 @@ class RuleBook:
         self._years: dict[int, YearRules] = {}
 
     def year(self, year: int | None = None) -> YearRules:
-        year = year or datetime.now(SHANGHAI).year
+        year = year or clock().today().year
         found = self._years.get(year)
         if found is None:
             found = self._years[year] = YearRules.of(list((starter_rules() | self._approved.get(year, {})).values()))
