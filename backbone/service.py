@@ -212,10 +212,35 @@ def _describe_errors_as_problems(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(generate())
+            app.openapi_schema = valid_for_clients(document_problems(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def valid_for_clients(doc: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI 3.1 document a client generator takes: the definitions of a hand-documented body (`$defs`
+    of a model's own schema) moved into the components its references point at, and an event stream's
+    item schema (OpenAPI 3.2's `itemSchema`) kept as an extension beside a 3.1 string schema."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, schema in node.pop("$defs", {}).items():
+                schemas.setdefault(name, schema)
+            if "itemSchema" in node:
+                node["x-itemSchema"] = node.pop("itemSchema")
+                node["schema"] = {"type": "string", "description": "A stream of Server-Sent Events; the data of "
+                                                                   "each is described by x-itemSchema."}
+            for value in list(node.values()):
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(doc.get("paths", {}))
+    walk(schemas)
+    return doc
 
 
 async def readiness(runtime: Runtime) -> dict[str, Any]:

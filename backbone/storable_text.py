@@ -1,10 +1,11 @@
 """Refuses text PostgreSQL cannot store, before any handler sees it: the NUL character, and the
-unpaired UTF-16 surrogates that JSON escapes (\\ud800) let through. Without this, such a request
+unpaired UTF-16 surrogates that JSON escapes (\\ud800) let through; and whole numbers beyond 64 bits, which
+no integer column (nor the JSON serialiser of events and digests) holds. Without this, such a request
 would end as a server error deep in a query; with it, the caller gets a 422 naming the field.
 And it holds every request body to its path's limit, whatever the body's type says it is.
 
-The raw bytes are scanned first (cheap); only a request that contains such an escape is parsed
-to find the field.
+The raw bytes are scanned first (cheap); only a request that contains such an escape, or a run of 19
+digits, is parsed to find the field.
 """
 
 import json
@@ -21,6 +22,10 @@ from backbone.errors import BodyTooLarge, problem
 _ESCAPES = re.compile(rb"\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MESSAGE = "contains a NUL character or an unpaired surrogate, which cannot be stored"
+# 19 digits or more may be beyond 64 bits (2**63 has 19): only then is the body parsed to look.
+_LONG_NUMBER = re.compile(rb"\d{19}")
+INT64 = range(-(2**63), 2**63)
+TOO_BIG = "a whole number beyond the 64-bit range (about ±9.2e18), which cannot be stored"
 
 
 def unstorable(text: str) -> bool:
@@ -28,9 +33,11 @@ def unstorable(text: str) -> bool:
 
 
 def faults_in(value: Any, path: str = "") -> list[dict[str, str]]:
-    """Every string (or key) in a JSON value that cannot be stored, by dotted path."""
+    """Every string (or key) and whole number in a JSON value that cannot be stored, by dotted path."""
     if isinstance(value, str):
         return [{"field": path or "body", "message": MESSAGE}] if unstorable(value) else []
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [] if value in INT64 else [{"field": path or "body", "message": TOO_BIG}]
     if isinstance(value, list):
         return [f for n, item in enumerate(value) for f in faults_in(item, f"{path}.{n}" if path else str(n))]
     if isinstance(value, dict):
@@ -88,7 +95,7 @@ class StorableTextMiddleware:
             if body is None:
                 await _too_large(held)(scope, receive, send)
                 return
-            if _ESCAPES.search(body):
+            if _ESCAPES.search(body) or _LONG_NUMBER.search(body):
                 try:
                     faults = faults_in(json.loads(body), "body")
                 except ValueError:

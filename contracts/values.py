@@ -17,10 +17,11 @@ MAX_AMOUNT = Decimal("1000000000000")
 def _exact_cents(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("amount must be a finite number")
+    # The range first: quantizing a number of more than 28 digits is itself an error (decimal.InvalidOperation).
+    if abs(value) >= MAX_AMOUNT:
+        raise ValueError(f"amount is out of range: less than {MAX_AMOUNT} 元 is required")
     if value != value.quantize(YUAN):
         raise ValueError("amount has more than 2 decimal places (元 to the fen)")
-    if abs(value) >= MAX_AMOUNT:
-        raise ValueError("amount is out of range")
     return value.quantize(YUAN)
 
 

@@ -186,8 +186,8 @@ class PaymentFilters:
     payee: str | None = Query(None, description="Payee name, exact.")
     paid_from: AwareDatetime | None = Query(None, description="Paid at or after this instant.")
     paid_to: AwareDatetime | None = Query(None, description="Paid before this instant.")
-    amount_min: Decimal | None = Query(None, description="At least this amount (元).")
-    amount_max: Decimal | None = Query(None, description="At most this amount (元).")
+    amount_min: Money | None = Query(None, description="At least this amount (元, to the fen).")
+    amount_max: Money | None = Query(None, description="At most this amount (元, to the fen).")
     settlement_method: SettlementMethod | None = None
 
     def conditions(self) -> list[Any]:

@@ -40,3 +40,16 @@ def test_payments_are_filtered_and_paged_by_cursor(stack):
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
         naive = c.get("/payments", params={"paid_from": "2026-03-10T00:00:00"}, headers=admin)
         assert naive.status_code == 422 and "paid_from" in naive.text
+
+
+@pytest.mark.parametrize("path,body,field", [
+    pytest.param("/indicators", {"amount": "6902095515004007874271965884"}, "body.amount", id="register-indicator"),
+    pytest.param("/payments?amount_max=6.3e16", None, "query.amount_max", id="payment-filter"),
+])
+def test_money_beyond_what_the_ledger_holds_is_a_422_naming_the_field(stack, path, body, field):
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        r = (c.post(path, json=indicator_body() | body, headers=admin) if body is not None
+             else c.get(path, headers=admin))
+    assert r.status_code == 422, r.text
+    assert field in [e["field"] for e in r.json()["errors"]]

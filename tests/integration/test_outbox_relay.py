@@ -1,6 +1,7 @@
 """The outbox relay: no skipped late commits, survives its own crash and a broker outage."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -126,16 +127,27 @@ async def _below(engine, kit, total: int) -> bool:
     return 0 < await outbox_size(engine, kit) < total
 
 
-async def test_events_appended_while_the_broker_is_down_arrive_once_it_is_back(engine, kit, servers):
+@contextlib.asynccontextmanager
+async def running_relay(kit, engine, servers, **kw):
+    """A relay running with its own producer on the suite's embedded broker, which the test stops and starts."""
     if servers.broker is None:
         pytest.skip("the broker is external (KAFKA_BOOTSTRAP); this test stops and starts the embedded one")
     settings = servers.settings()
     producer = create_producer(settings, request_timeout_ms=3000)
     await producer.start()
     relay = relay_for(kit, engine, producer, poll_seconds=0.1,
-                      ensure_topic=lambda: ensure_topics(settings, (kit.topic,), seconds=3))
+                      ensure_topic=lambda: ensure_topics(settings, (kit.topic,), seconds=3),
+                      end_offsets=lambda topics: end_offsets(settings, topics), **kw)
     task = asyncio.create_task(relay.run())
     try:
+        yield relay
+    finally:
+        task.cancel()
+        await producer.stop()
+
+
+async def test_events_appended_while_the_broker_is_down_arrive_once_it_is_back(engine, kit, servers):
+    async with running_relay(kit, engine, servers):
         servers.broker.stop()
         meta = kit.store.metadata(actor="tester")
         async with engine.begin() as conn:
@@ -145,43 +157,28 @@ async def test_events_appended_while_the_broker_is_down_arrive_once_it_is_back(e
         assert await outbox_size(engine, kit) == 10, "nothing can be published while the broker is down"
         # The embedded broker keeps no memory: it comes back empty, topics included.
         servers.broker.start()
-        await ensure_topics(settings)
+        await ensure_topics(servers.settings())
         await wait_until(lambda: _empty(engine, kit), timeout=60)
-    finally:
-        task.cancel()
-        await producer.stop()
     got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=10)
     assert sorted(e.payload["note"] for e in got) == sorted(f"outage-{i}" for i in range(10))
 
 
 async def test_what_a_restarted_broker_forgot_is_published_again_once_and_in_order(engine, kit, servers):
-    if servers.broker is None:
-        pytest.skip("the broker is external (KAFKA_BOOTSTRAP); this test stops and starts the embedded one")
-    settings = servers.settings()
-    producer = create_producer(settings, request_timeout_ms=3000)
-    await producer.start()
-    relay = relay_for(kit, engine, producer, poll_seconds=0.1, check_seconds=0.2,
-                      ensure_topic=lambda: ensure_topics(settings, (kit.topic,), seconds=3),
-                      end_offsets=lambda topics: end_offsets(settings, topics))
     meta = kit.store.metadata(actor="tester")
     async with engine.begin() as conn:
         for version in range(5):
             await kit.store.append(conn, stream_id="s", stream_type="thing", expected_version=version,
                                    events=notes(f"before-{version + 1}"), meta=meta)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with running_relay(kit, engine, servers, check_seconds=0.2):
         await wait_until(lambda: _empty(engine, kit), timeout=30)
         assert len(await consume_all(servers.kafka_bootstrap, kit.topic, expected=5)) == 5
         # The embedded broker restarts empty: published events are gone from it, not from the outbox.
         servers.broker.stop()
         servers.broker.start()
-        await ensure_topics(settings)
+        await ensure_topics(servers.settings())
         async with engine.begin() as conn:
             await kit.store.append(conn, stream_id="s", stream_type="thing", expected_version=5,
                                    events=notes("after-6"), meta=meta)
         got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=6)
-    finally:
-        task.cancel()
-        await producer.stop()
     assert [e.payload["note"] for e in got] == [f"before-{v}" for v in range(1, 6)] + ["after-6"], \
         "everything the broker forgot comes again, in the stream's order, before what came after"

@@ -27,6 +27,8 @@ def test_accepts_exact_amounts(raw, expected):
     pytest.param("NaN", id="nan"),
     pytest.param("Infinity", id="infinity"),
     pytest.param("1e13", id="out-of-range"),
+    pytest.param("6902095515004007874271965884", id="beyond-decimal-precision"),
+    pytest.param("-6902095515004007874271965884.5", id="beyond-decimal-precision-negative"),
 ])
 def test_refuses_inexact_amounts(raw):
     with pytest.raises(ValidationError) as err:

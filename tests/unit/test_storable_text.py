@@ -77,3 +77,13 @@ async def test_every_body_fastapi_reads_as_json_is_scanned_for_unstorable_text()
     assert (await post("/token", nul, repeated)).status_code == 422
     assert (await post("/token", b'{"username": "\\u5f20"}', {"content-type": "APPLICATION/JSON"})).json() == {
         "username": "张"}
+
+
+async def test_whole_numbers_beyond_64_bits_are_refused_by_field_and_long_digit_text_passes():
+    huge = b'{"username": "6222000011112222333344445555", "persons": [{"year": 12345678901234567890123}]}'
+    answer = await post("/token", huge, {"content-type": "application/json"})
+    assert answer.status_code == 422 and answer.json()["errors"] == [
+        {"field": "body.persons.0.year", "message": "a whole number beyond the 64-bit range (about ±9.2e18), "
+                                                     "which cannot be stored"}]
+    assert faults_in({"largest": 2**63 - 1, "smallest": -(2**63), "flag": True}, "body") == []
+    assert [f["field"] for f in faults_in({"n": 2**63, "m": -(2**63) - 1}, "body")] == ["body.n", "body.m"]

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from simpleeval import EvalWithCompoundTypes, InvalidExpression
+from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, InvalidExpression
 
 from backbone.workdays import SHANGHAI, default_calendar
 
@@ -46,6 +46,60 @@ FUNCTIONS = {
 }
 
 
+# What a condition may be made of: facts reached with dots, literals, arithmetic without powers, comparisons,
+# and the functions above. No method calls, no subscripts, no comprehensions: nothing that can loop or grow
+# without bound, and no attribute that leads out of the facts (`_`-names are never reached).
+ALLOWED_NODES = (
+    ast.Expression, ast.Expr, ast.Name, ast.Load, ast.Attribute, ast.Constant, ast.List, ast.Tuple,
+    ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
+    ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod,
+    ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
+    ast.IfExp, ast.Call,
+)
+MAX_SOURCE = 2000  # characters of one expression
+MAX_TEXT = 500  # characters of a text literal
+MAX_NUMBER = 10**15  # a number literal's magnitude (the ledger holds less than 10**12 元)
+MAX_ITEMS = 100  # items of a list literal
+OPERATORS = {op: fn for op, fn in DEFAULT_OPERATORS.items()
+             if op in (ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.Mod, ast.Eq, ast.NotEq, ast.Gt, ast.Lt, ast.GtE,
+                       ast.LtE, ast.Not, ast.USub, ast.UAdd, ast.In, ast.NotIn, ast.Is, ast.IsNot)}
+
+
+def _times(a: Any, b: Any) -> Any:
+    """Multiplication of numbers only: repeating a text or a list is how a condition would fill the memory."""
+    if not all(isinstance(x, int | float | Decimal) and not isinstance(x, bool) for x in (a, b)):
+        raise TypeError("only numbers can be multiplied")
+    return a * b
+
+
+OPERATORS[ast.Mult] = _times
+
+
+def check_shape(source: str, tree: ast.AST) -> None:
+    """Refuse what the allow-list does not name, with the reason (ExpressionError)."""
+    if len(source) > MAX_SOURCE:
+        raise ExpressionError(f"an expression has at most {MAX_SOURCE} characters")
+    for node in ast.walk(tree):
+        if not isinstance(node, ALLOWED_NODES):
+            raise ExpressionError(f"{type(node).__name__} is not allowed in a condition ({ast.unparse(node)!r})"
+                                  if isinstance(node, ast.expr) else f"{type(node).__name__} is not allowed")
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            raise ExpressionError(f"the attribute {node.attr!r} is not a fact")
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise ExpressionError(f"the name {node.id!r} is not a fact")
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
+                                               and not node.keywords):
+            raise ExpressionError(f"only these functions can be called: {', '.join(sorted(FUNCTIONS))}")
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, str | bytes) and len(value) > MAX_TEXT:
+                raise ExpressionError(f"a text in a condition has at most {MAX_TEXT} characters")
+            if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+                raise ExpressionError(f"a number in a condition is at most {MAX_NUMBER} in size")
+        if isinstance(node, ast.List | ast.Tuple) and len(node.elts) > MAX_ITEMS:
+            raise ExpressionError(f"a list in a condition has at most {MAX_ITEMS} items")
+
+
 class _Evaluator(EvalWithCompoundTypes):
     def _eval_constant(self, node: ast.Constant) -> Any:
         # 0.05 in a condition is exact: amounts are compared and multiplied as Decimal.
@@ -59,16 +113,19 @@ class Expression:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        if len(source) > MAX_SOURCE:
+            raise ExpressionError(f"an expression has at most {MAX_SOURCE} characters")
         try:
             self._tree = _Evaluator.parse(source)
-        except (SyntaxError, InvalidExpression) as exc:
-            raise ExpressionError(f"{source!r} is not a valid expression: {exc}") from exc
+        except (SyntaxError, InvalidExpression, RecursionError, ValueError) as exc:
+            raise ExpressionError(f"{source[:200]!r} is not a valid expression: {exc}") from exc
+        check_shape(source, self._tree)
         # The facts a condition names (a payment rule naming `indicator` waits for the indicator).
         self.facts = frozenset(node.id for node in ast.walk(self._tree)
                                if isinstance(node, ast.Name) and node.id not in FUNCTIONS)
 
     def evaluate(self, facts: Mapping[str, Any]) -> Any:
-        evaluator = _Evaluator(functions=FUNCTIONS, names=dict(facts))
+        evaluator = _Evaluator(operators=OPERATORS, functions=FUNCTIONS, names=dict(facts))
         try:
             return evaluator.eval(self.source, previously_parsed=self._tree)
         except (InvalidExpression, TypeError, KeyError, ArithmeticError) as exc:
