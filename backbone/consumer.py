@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry import propagate, trace
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -68,6 +68,7 @@ class ConsumerRunner:
         self.max_attempts = max_attempts
         self.max_records = max_records
         self.stall_seconds = stall_seconds
+        self._behind: dict[TopicPartition, int] = {}
         self.consumer: AIOKafkaConsumer | None = None
         # Offsets this group applied up to, per partition, and the partitions' ends at the last fetch: the lag.
         self.applied: dict[tuple[str, int], int] = {}
@@ -95,16 +96,17 @@ class ConsumerRunner:
             self.consumer = self._new_consumer()
             try:
                 await self.consumer.start()
-                idle_since = loop.time()
+                checked = last_batch = loop.time()
+                self._behind = {}
                 while True:
                     batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
                     self._note_ends()
+                    if loop.time() - checked >= self.stall_seconds:
+                        await self._check_stall(idle=loop.time() - last_batch >= self.stall_seconds)
+                        checked = loop.time()
                     if not batch:
-                        if loop.time() - idle_since >= self.stall_seconds:
-                            idle_since = loop.time()
-                            await self._check_stall()
                         continue
-                    idle_since = loop.time()
+                    last_batch = loop.time()
                     # Partitions are independent orderings: apply them side by side. A failure
                     # cancels the others; nothing is committed to Kafka and all of it comes again.
                     async with asyncio.TaskGroup() as group:
@@ -124,19 +126,30 @@ class ConsumerRunner:
                 with contextlib.suppress(Exception):
                     await self.consumer.stop()
 
-    async def _check_stall(self) -> None:
-        """Raise if the partitions this consumer holds have records past its position while it fetches nothing:
-        after the broker restarted, a consumer can hold its partitions and never be sent their records again.
-        (An end offset past the position proves a record there, whatever the broker reports as the end.)"""
+    async def _check_stall(self, *, idle: bool) -> None:
+        """Raise when the group does not move while records wait: partitions this consumer holds while it was
+        given nothing for a whole interval, or partitions another member holds whose committed offset stayed
+        put since the last check (a member that died without leaving: the embedded broker does not always hand
+        its partitions on). Starting over rejoins the group, and the rebalance gives the partitions out again.
+        An end offset past the position proves a record there, whatever the broker reports as the end."""
         consumer = self.consumer
-        assigned = list(consumer.assignment()) if consumer else []
-        if not consumer or not assigned:
+        if consumer is None:
             return
-        ends = await consumer.end_offsets(assigned)
-        behind = {f"{tp.topic}/{tp.partition}": ends[tp] - position for tp in assigned
-                  if ends.get(tp) is not None and ends[tp] > (position := await consumer.position(tp))}
-        if behind:
-            raise ConsumerStalled(f"nothing fetched for {self.stall_seconds:.0f}s while behind: {behind}")
+        partitions = [TopicPartition(t, p) for t in self.topics for p in consumer.partitions_for_topic(t) or ()]
+        if not partitions:
+            return
+        ends = await consumer.end_offsets(partitions)
+        mine = consumer.assignment()
+        behind: dict[TopicPartition, int] = {}
+        for tp in partitions:
+            position = await consumer.position(tp) if tp in mine else (await consumer.committed(tp) or 0)
+            if ends.get(tp) is not None and ends[tp] > position:
+                behind[tp] = position
+        stalled = [f"{tp.topic}/{tp.partition}" for tp, position in behind.items()
+                   if (tp in mine and idle) or (tp not in mine and self._behind.get(tp) == position)]
+        self._behind = behind
+        if stalled:
+            raise ConsumerStalled(f"records wait and nothing moved for {self.stall_seconds:.0f}s: {stalled}")
 
     def _note_ends(self) -> None:
         consumer = self.consumer

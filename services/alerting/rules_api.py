@@ -340,12 +340,16 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
             op = observed_payments.c
             # What was paid on the indicator before each payment counts every payment, also those before `since`.
             history = (select(op.seq, op.payload, op.amount, op.indicator_id, op.paid_at,
+                              op.org_unit.label("paid_in"),
                               balances.c.amount.label("b_amount"), balances.c.allocated, balances.c.refunded,
                               balances.c.fiscal_year, balances.c.org_unit, balances.c.owner_division,
                               func.coalesce(func.sum(op.amount).over(partition_by=op.indicator_id, order_by=op.seq), 0)
                               .label("paid_through"))
                        .outerjoin(balances, balances.c.indicator_id == op.indicator_id).subquery())
-            q = select(history).order_by(history.c.seq).limit(body.limit)
+            # The caller's scope: a district backtests on its own payments, a division on its own funds'.
+            q = (select(history).where(*principal.where_visible(
+                func.coalesce(history.c.org_unit, history.c.paid_in), history.c.owner_division))
+                 .order_by(history.c.seq).limit(body.limit))
             if start:
                 q = q.where(history.c.paid_at >= start)
             if end:
@@ -365,7 +369,10 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
                 org_unit = balance.org_unit if balance else payment.get("org_unit")
                 found += [(b, org_unit) for b in _judged(rule, PaymentRecorded.event_type, facts, org_unit)]
         if IndicatorRegistered.event_type in rule.on:
-            q = select(balances.c.registered).where(balances.c.registered.is_not(None)).limit(body.limit)
+            q = (select(balances.c.registered).where(balances.c.registered.is_not(None),
+                                                     *principal.where_visible(balances.c.org_unit,
+                                                                              balances.c.owner_division))
+                 .limit(body.limit))
             for (registered,) in await conn.execute(q):
                 indicator = IndicatorRegistered.model_validate(registered).model_dump()
                 if (body.since and indicator["registered_on"] < body.since) or (

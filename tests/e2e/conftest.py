@@ -69,6 +69,7 @@ def stack(servers) -> Iterator[Stack]:
                       extra={"FUNDWATCH_TRACE_FILE": str(trace_dir / "{service}.jsonl"),
                              "FUNDWATCH_RELAY_POLL_SECONDS": "0.2",
                              "FUNDWATCH_RELAY_CHECK_SECONDS": "1",
+                             "FUNDWATCH_CONSUMER_STALL_SECONDS": "5",
                              "FUNDWATCH_SCHEDULER_SECONDS": "0.5",
                              # The suite is one busy person signing in often from one address; rate limits are
                              # tested with a key's own limit.

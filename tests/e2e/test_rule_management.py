@@ -12,7 +12,7 @@ from backbone.clock import clock
 from services.alerting.scheduler import next_cycle_year
 from tests.e2e import clocks, db
 from tests.e2e.people import forwarded
-from tests.e2e.test_alert_handling import OWNER, cash_alert
+from tests.e2e.test_alert_handling import OTHER_DIVISION, OWNER, cash_alert
 from tests.e2e.test_walking_skeleton import poll
 
 pytestmark = pytest.mark.e2e
@@ -106,6 +106,12 @@ def test_a_backtest_counts_what_a_draft_would_raise_and_raises_nothing_and_preci
         assert result["samples"][0]["summary"].startswith("支付") and "100.00" in result["samples"][0]["summary"]
         assert c.post("/rules/indicator.not_allocated_in_time/backtest", headers=admin,
                       json={}).status_code == 422
+        # A division backtests on its own funds only: education sees none of agriculture's payments.
+        draft_body = {"definition": {"parameters": {"single_limit": "100.00"}}}
+        own = httpx.post(f"{alerting}/rules/spending.cash_above_limit/backtest", headers=OWNER, json=draft_body).json()
+        other = httpx.post(f"{alerting}/rules/spending.cash_above_limit/backtest", headers=OTHER_DIVISION,
+                           json=draft_body).json()
+        assert own["would_raise"] >= 1 and other["examined"] < result["examined"]
         assert cash_alerts() == before, "a backtest raises nothing"
         precision = poll(lambda: (p := rule_of(c.get("/rules", headers=admin).json(), "spending.cash_above_limit")
                                   ["precision"])["verified_normal"] >= 1 and p)
