@@ -151,7 +151,7 @@ def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
     for key in ACCESS:
         method, template = key.split(" ", 1)
         parts = ("[^/]+" if part.startswith("{") else re.escape(part) for part in template.split("/"))
-        patterns.append((method, template, re.compile("/".join(parts) + "$")))
+        patterns.append((method, template, re.compile("/".join(parts))))
     # Literal segments before parameters: /rule-proposals/submission is not /rule-proposals/{proposal_id}.
     patterns.sort(key=lambda p: p[1].count("{"))
     return patterns
@@ -159,7 +159,8 @@ def _patterns() -> list[tuple[str, str, re.Pattern[str]]]:
 
 def template_of(method: str, path: str) -> str | None:
     """The table's endpoint a concrete path belongs to (the gateway does not know the services' routes)."""
-    return next((template for m, template, pattern in _patterns() if m == method and pattern.match(path)), None)
+    # The whole path: `$` would also match before a final newline (/ledger/export%0A).
+    return next((template for m, template, pattern in _patterns() if m == method and pattern.fullmatch(path)), None)
 
 
 async def authorize(request: Request, principal: CurrentPrincipal) -> None:

@@ -40,6 +40,14 @@ def test_an_export_is_requested_co_signed_and_downloaded_once_by_its_requester_s
         # Straight at the export route: refused, with the way to do it.
         direct = c.get("/ledger/export", headers=admin)
         assert direct.status_code == 403 and "POST /api/v1/exports" in direct.json()["detail"]
+        # Nor with a control character after it, which a route's `$` would still have matched.
+        for disguised in ("/ledger/export%0A", "/ledger/export%0D%0A", "/ledger//export"):
+            sneaked = c.get(disguised, headers=admin)
+            assert sneaked.status_code in (403, 404, 422) and "attachment" not in sneaked.headers.get(
+                "content-disposition", ""), (disguised, sneaked.status_code)
+        behind = httpx.get(f"{stack.processes.url('ledger')}/api/v1/ledger/export%0A",
+                           headers=forwarded("admin", ["admin"]))
+        assert behind.status_code == 422 and behind.json()["errors"][0]["field"] == "path", "the service refuses too"
         wrong = c.post("/exports", headers=district, json={"path": "/ledger", "purpose": "核对"})
         assert wrong.status_code == 422 and [e["field"] for e in wrong.json()["errors"]] == ["path"]
         machine = c.post("/exports", headers=stack.treasury_headers(),

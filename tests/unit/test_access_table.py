@@ -39,3 +39,9 @@ def test_the_table_refuses_other_roles_and_unknown_endpoints():
     with pytest.raises(Forbidden, match="not in the access table"):
         admitted(Principal(subject="a", roles=["admin"]), "DELETE", "/api/v1/alerts")
     admitted(None, "POST", "/api/v1/auth/token")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/ledger/export\n", "/api/v1/ledger/export\r\n", "/api/v1/ledger/export/x",
+                                  "/api/v1/ledger/exportx"])
+def test_a_path_matches_an_entry_whole_or_not_at_all(path):
+    assert template_of("GET", path) is None
