@@ -4,6 +4,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from uuid import uuid4
 
 
 from fastapi import APIRouter, Body, Depends, Query, Response
@@ -12,13 +13,14 @@ from sqlalchemy import select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from backbone.db import is_transient
-from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound
+from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
-from backbone.pii import PersonalData
+from backbone.pii import PersonalData, mask_id_number
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
+from contracts.registry import PersonalDataRevealed, PersonRef
 from contracts.values import Money, SettlementMethod
 from services.payments.domain import PaymentIn, RefundIn, check_batch, refund
 from services.payments.projections import content_hashes, keep_personal_data, payments, refunds
@@ -239,8 +241,18 @@ class PaymentSearch(BaseModel):
 
 
 @router.post("/payments/search", response_model=PaymentPage)
-async def search_payments(body: PaymentSearch, runtime: RuntimeDep) -> PaymentPage:
-    """Payments to a person, found through the blind index of the ID number (shown masked)."""
-    index = PersonalData.from_settings(runtime.settings).blind_index(body.payee_id_number)
-    return await _page(runtime, filters(payee_id_index=index, paid_from=body.paid_from, paid_to=body.paid_to),
-                       body.cursor, body.limit)
+async def search_payments(body: PaymentSearch, principal: CurrentPrincipal, runtime: RuntimeDep) -> PaymentPage:
+    """Payments to a person, found through the blind index of the ID number (shown masked): only with the PII
+    permission, and every search is recorded for the audit trail in the transaction of its answer."""
+    if not principal.pii:
+        raise Forbidden("searching payments by ID number needs the PII permission")
+    person = PersonRef(id_index=PersonalData.from_settings(runtime.settings).blind_index(body.payee_id_number),
+                       id_masked=mask_id_number(body.payee_id_number))
+    conditions = filters(payee_id_index=person.id_index, paid_from=body.paid_from, paid_to=body.paid_to)
+    async with runtime.engine.begin() as conn:
+        rows, next_cursor = await newest_first(conn, select(payments).where(*conditions), payments.c.paid_at,
+                                               payments.c.payment_id, body.cursor, body.limit)
+        await runtime.store.create_streams(conn, [NewStream(f"pii-read-{uuid4()}", "pii-read", [PersonalDataRevealed(
+            person=person, what="payments_by_payee", found=bool(rows))])],
+            runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return PaymentPage(items=[PaymentOut(**r._mapping) for r in rows], next_cursor=next_cursor)

@@ -103,8 +103,16 @@ def test_no_id_number_reaches_a_log_line_an_event_or_a_response(stack, servers):
         listed = c.get("/payments", params={"indicator_id": indicator_id}, headers=admin)
         assert listed.json()["items"][0]["payee_id_masked"] == "110105********002X" and PERSON_ID not in listed.text
         # Found by the full number through the blind index, without the number being kept in the clear.
-        found = c.post("/payments/search", json={"payee_id_number": PERSON_ID}, headers=admin).json()
+        searcher = f"稽核-{tag}"
+        found = c.post("/payments/search", json={"payee_id_number": PERSON_ID},
+                       headers=people.signed_in(searcher, ["supervision"], pii=True)).json()
         assert f"{tag}-ok" in {p["payment_id"] for p in found["items"]}
+        # Without the PII permission, no search by ID number; with it, each search is an audit event.
+        assert c.post("/payments/search", json={"payee_id_number": PERSON_ID}, headers=admin).status_code == 403
+        reveals = db.rows(servers.database_url, "SELECT payload->>'what' AS what, payload->>'found' AS found FROM "
+                          "payments.events WHERE event_type = 'registry.PersonalDataRevealed' AND "
+                          "metadata->>'actor' = $1", searcher)
+        assert [(r["what"], r["found"]) for r in reveals] == [("payments_by_payee", "true")]
         # Let the event travel through the relay and every consumer.
         assert poll(lambda: c.get(f"/indicators/{indicator_id}", headers=admin).json()["balance"]["paid"] == "10.00")
     quiet.settle(servers)
