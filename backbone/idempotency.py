@@ -1,11 +1,18 @@
-"""`Idempotency-Key` on POST: the same request twice gets the first answer, nothing new."""
+"""`Idempotency-Key` on POST: the same request twice gets the first answer, nothing new.
+
+A key is remembered for `FUNDWATCH_IDEMPOTENCY_HOURS` (24). What tells two requests under one key apart is a
+keyed digest (HMAC-SHA256 under `FUNDWATCH_RECORD_DIGEST_KEY`): a plain hash of a body that carries an ID
+number (a payment search) could be reversed offline by trying the numbers.
+"""
 
 import hashlib
-from datetime import timedelta
+import hmac
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from uuid import UUID, uuid4, uuid5
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -27,6 +34,7 @@ def keyed_id(kind: str, caller: str, key: str | None) -> str:
     """The id of a record a caller creates: the same for the same Idempotency-Key, else a new one."""
     return str(uuid5(_KEYED_IDS, f"{kind}\n{caller}\n{key}") if key else uuid4())
 STALE_CLAIM = timedelta(minutes=5)
+PURGE_SECONDS = 300.0  # how often a process drops the keys whose time is up
 
 
 class IdempotencyMiddleware(BaseHTTPMiddleware):
@@ -36,6 +44,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         super().__init__(app)
         self.engine_factory = engine_factory
         self.keys = tables.idempotency_keys
+        self._purged = 0.0
 
     @property
     def engine(self) -> AsyncEngine:
@@ -55,14 +64,21 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         except Unauthorized:
             return await call_next(request)
         body = await request.body()
-        digest = hashlib.sha256(b"\0".join([request.method.encode(), request.url.path.encode(),
-                                             request.url.query.encode(), body])).hexdigest()
+        settings = get_settings()
+        digest = hmac.new(settings.record_digest_key.get_secret_value().encode(), b"\0".join(
+            [request.method.encode(), request.url.path.encode(), request.url.query.encode(), body]),
+            hashlib.sha256).hexdigest()
         k = self.keys.c
         where = (k.principal == principal) & (k.key == key)
+        kept = timedelta(hours=settings.idempotency_hours)
         async with self.engine.begin() as conn:
-            # A claim left unanswered (its process died mid-request) expires and may be taken again.
-            await conn.execute(delete(self.keys).where(
-                where, k.status.is_(None), k.created_at < func.now() - STALE_CLAIM))
+            # A claim left unanswered (its process died mid-request) expires and may be taken again, and an
+            # answer is forgotten once its time is up.
+            await conn.execute(delete(self.keys).where(where, or_(
+                k.status.is_(None) & (k.created_at < func.now() - STALE_CLAIM), k.created_at < func.now() - kept)))
+            if time.monotonic() - self._purged > PURGE_SECONDS:
+                self._purged = time.monotonic()
+                await conn.execute(delete(self.keys).where(k.created_at < func.now() - kept))
             claimed = await conn.execute(
                 pg_insert(self.keys).values(principal=principal, key=key, request_hash=digest)
                 .on_conflict_do_nothing().returning(k.key)

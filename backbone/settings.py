@@ -127,6 +127,9 @@ class Settings(BaseSettings):
         24, ge=1, validation_alias="FUNDWATCH_EXPORT_DOWNLOAD_HOURS",
         description="How long after the poverty office's co-signature the requester may download an export (once).")
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
+    idempotency_hours: float = Field(
+        24.0, gt=0, validation_alias="FUNDWATCH_IDEMPOTENCY_HOURS",
+        description="How long the answer to a request with an Idempotency-Key is kept for its retries.")
     relay_batch_size: int = Field(1000, validation_alias="FUNDWATCH_RELAY_BATCH_SIZE")
     relay_poll_seconds: float = Field(0.5, validation_alias="FUNDWATCH_RELAY_POLL_SECONDS")
     relay_check_seconds: float = Field(
