@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     rate_limit_sign_in: str = Field("30/minute", validation_alias="FUNDWATCH_RATE_LIMIT_SIGN_IN",
                                     description=("Sign-in attempts one client address may make, and as many requests "
                                                  "with an API key or token that does not hold."))
+    rate_limit_sign_in_address: str = Field(
+        "600/minute", validation_alias="FUNDWATCH_RATE_LIMIT_SIGN_IN_ADDRESS",
+        description="Sign-in attempts from one client address, whatever the names: a ceiling against floods of "
+                    "names. FUNDWATCH_RATE_LIMIT_SIGN_IN counts per address and name, so that a shared address "
+                    "(an office's NAT, an ingress without trusted proxies) does not lock everyone out.")
+    behind_proxy: bool = Field(
+        False, validation_alias="FUNDWATCH_BEHIND_PROXY",
+        description="The gateway is reached through a reverse proxy or ingress: FUNDWATCH_TRUSTED_PROXIES must "
+                    "then name it (outside development), or every caller would have the proxy's address.")
     rate_limit_person: str = Field("600/minute", validation_alias="FUNDWATCH_RATE_LIMIT_PERSON",
                                    description="Requests a person may make at the gateway (`limits` notation).")
     rate_limit_machine: str = Field("6000/minute", validation_alias="FUNDWATCH_RATE_LIMIT_MACHINE",
@@ -168,7 +177,7 @@ class Settings(BaseSettings):
         "service name (tests, local debugging).",
     )
 
-    @field_validator("rate_limit_sign_in", "rate_limit_person", "rate_limit_machine")
+    @field_validator("rate_limit_sign_in", "rate_limit_sign_in_address", "rate_limit_person", "rate_limit_machine")
     @classmethod
     def _rate(cls, value: str) -> str:
         from limits import parse
@@ -188,6 +197,12 @@ class Settings(BaseSettings):
     def _clock_shift_only_in_development(self) -> "Settings":
         if self.clock_offset_seconds and self.environment != "development":
             raise ValueError("FUNDWATCH_CLOCK_OFFSET_SECONDS is for development only (FUNDWATCH_ENV=development)")
+        return self
+
+    @model_validator(mode="after")
+    def _proxies_named_behind_a_proxy(self) -> "Settings":
+        if self.behind_proxy and not self.trusted_proxies and self.environment != "development":
+            raise ValueError("FUNDWATCH_TRUSTED_PROXIES must name the proxies when FUNDWATCH_BEHIND_PROXY=true")
         return self
 
     def insecure_defaults(self) -> list[str]:

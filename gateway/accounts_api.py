@@ -37,10 +37,11 @@ class TokenResponse(BaseModel):
 async def token(body: TokenRequest, request: Request, runtime: RuntimeDep) -> TokenResponse:
     """Sign in with user name and password; machines send `X-Api-Key` instead. Five wrong passwords in a
     row lock the account for 15 minutes; a password older than FUNDWATCH_PASSWORD_MAX_AGE_DAYS must be changed
-    first. Sign-ins from one address are rate limited (FUNDWATCH_RATE_LIMIT_SIGN_IN)."""
+    first. Sign-ins are rate limited per address and name (FUNDWATCH_RATE_LIMIT_SIGN_IN) and per address
+    (FUNDWATCH_RATE_LIMIT_SIGN_IN_ADDRESS)."""
     # The audit trail names who tried, but never keeps what was typed as a name unless it is one: a password
     # typed into the name field would stay in the append-only trail for good.
-    await request.app.state.authenticate.admit_sign_in(request)
+    await request.app.state.authenticate.admit_sign_in(request, body.username)
     known = await known_person(runtime.engine, body.username)
     request.state.audit_actor = body.username if known else "(unknown user name)"
     signed_in = await sign_in(runtime.engine, runtime.store, runtime.settings, body.username, body.password,

@@ -210,10 +210,14 @@ class Authenticator:
         return (row is not None and row.ended_at is None and row.expires_at > now
                 and now - row.last_seen_at <= timedelta(seconds=self.settings.session_idle_seconds))
 
-    async def admit_sign_in(self, request: Request) -> None:
-        """Count a sign-in attempt against its client address (the lockout guards each name; this guards the
-        gateway against floods of names)."""
-        await self.limits.admit(f"sign-in:{self.address_of(request)}", self.limits.sign_in)
+    async def admit_sign_in(self, request: Request, username: str) -> None:
+        """Count a sign-in attempt against its client address and name, and against the address alone under a
+        higher ceiling (the lockout guards each name; this guards the gateway against floods of attempts). An
+        address shared by many people (an office's NAT, a proxy) does not lock out the others."""
+        address = self.address_of(request)
+        name = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+        await self.limits.admit(f"sign-in:{address}", self.limits.sign_in_address)
+        await self.limits.admit(f"sign-in:{address}:{name}", self.limits.sign_in)
 
     def address_of(self, request: Request) -> str | None:
         return caller_ip(request.scope, self.settings.trusted_proxies)

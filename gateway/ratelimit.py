@@ -26,6 +26,7 @@ class RateLimits:
         self._person = parse(settings.rate_limit_person)
         self._machine = parse(settings.rate_limit_machine)
         self.sign_in = parse(settings.rate_limit_sign_in)
+        self.sign_in_address = parse(settings.rate_limit_sign_in_address)
         self._parsed: dict[str, RateLimitItem] = {}
 
     def limit_of(self, principal: Principal, own: str | None = None) -> RateLimitItem:

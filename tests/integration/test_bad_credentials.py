@@ -36,3 +36,20 @@ async def test_an_address_guessing_keys_is_held_back_and_a_valid_key_from_it_sti
     assert (await authenticate(request({"x-api-key": key}))).subject == "guess-test"
     with pytest.raises(Unauthorized):
         await authenticate(request({"x-api-key": "fw_guess"}, address="198.51.100.4"))
+
+
+async def test_sign_ins_from_one_shared_address_are_limited_per_name_so_one_guesser_locks_out_nobody_else(
+        servers, engine):
+    # Everyone behind one office NAT (or an ingress without trusted proxies) shares an address.
+    authenticate = Authenticator(engine, servers.settings(FUNDWATCH_RATE_LIMIT_SIGN_IN="3/minute",
+                                                          FUNDWATCH_RATE_LIMIT_SIGN_IN_ADDRESS="10/minute"))
+    shared = request({}, address="192.0.2.10")
+    for _ in range(3):
+        await authenticate.admit_sign_in(shared, "admin")
+    with pytest.raises(TooManyRequests):
+        await authenticate.admit_sign_in(shared, "Admin ")
+    await authenticate.admit_sign_in(shared, "南关区财政局-赵")  # a colleague behind the same address signs in
+    # A flood of names from one address still meets the address's ceiling.
+    with pytest.raises(TooManyRequests):
+        for n in range(20):
+            await authenticate.admit_sign_in(shared, f"name-{n}")

@@ -31,3 +31,10 @@ def test_the_calendar_clock_is_shifted_only_on_a_development_machine(monkeypatch
     monkeypatch.setenv("FUNDWATCH_ENV", "production")
     assert faults(monkeypatch, FUNDWATCH_CLOCK_OFFSET_SECONDS="-86400") == [
         "FUNDWATCH_CLOCK_OFFSET_SECONDS is for development only (FUNDWATCH_ENV=development)"]
+
+
+def test_a_gateway_behind_a_proxy_must_be_told_which_proxies_to_believe(monkeypatch):
+    monkeypatch.setenv("FUNDWATCH_ENV", "production")
+    monkeypatch.delenv("FUNDWATCH_CLOCK_OFFSET_SECONDS")
+    assert faults(monkeypatch, FUNDWATCH_BEHIND_PROXY="true") == [
+        "FUNDWATCH_TRUSTED_PROXIES must name the proxies when FUNDWATCH_BEHIND_PROXY=true"]
