@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -37,7 +37,11 @@ Handler = Callable[[AsyncConnection, EventEnvelope], Awaitable[None]]
 
 
 class ConsumerStalled(Exception):
-    """The consumer holds partitions with records it is not being given: it starts over with a new one."""
+    """Records wait and the group does not move: the consumer starts over with a new one."""
+
+    def __init__(self, message: str, *, held_elsewhere: bool) -> None:
+        super().__init__(message)
+        self.held_elsewhere = held_elsewhere
 
 
 
@@ -69,6 +73,9 @@ class ConsumerRunner:
         self.max_records = max_records
         self.stall_seconds = stall_seconds
         self._behind: dict[TopicPartition, int] = {}
+        # The broker's group; `name` stays what tracks applied events (processed_events), whatever the group.
+        self.group_id = name
+        self._stalled_elsewhere = 0
         self.consumer: AIOKafkaConsumer | None = None
         # Offsets this group applied up to, per partition, and the partitions' ends at the last fetch: the lag.
         self.applied: dict[tuple[str, int], int] = {}
@@ -82,7 +89,7 @@ class ConsumerRunner:
         return AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.bootstrap,
-            group_id=self.name,
+            group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5_000,
@@ -118,6 +125,9 @@ class ConsumerRunner:
                     backoff = 0.5
             except asyncio.CancelledError:
                 raise
+            except ConsumerStalled as exc:
+                self._leave_a_dead_group(exc)
+                log.warning("consumer.restart", consumer=self.name, error=repr(exc), retry_in=0)
             except Exception as exc:  # noqa: BLE001 - reconnect; uncommitted records come again
                 log.warning("consumer.restart", consumer=self.name, error=repr(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)
@@ -125,6 +135,17 @@ class ConsumerRunner:
             finally:
                 with contextlib.suppress(Exception):
                     await self.consumer.stop()
+
+    def _leave_a_dead_group(self, stall: ConsumerStalled) -> None:
+        """Rejoining hands partitions out again; when another member's partitions stay stuck after a rejoin, a
+        member that is gone still holds them (the embedded broker can keep a member that died without leaving),
+        and this consumer moves to a group of its own. It starts from the topics' beginning there and skips
+        what it applied; with several replicas each would then read every partition: more work, same effect."""
+        self._stalled_elsewhere = self._stalled_elsewhere + 1 if stall.held_elsewhere else 0
+        if self._stalled_elsewhere >= 2:
+            self.group_id = f"{self.name}.{uuid4().hex[:8]}"
+            self._stalled_elsewhere = 0
+            log.warning("consumer.new_group", consumer=self.name, group=self.group_id)
 
     async def _check_stall(self, *, idle: bool) -> None:
         """Raise when the group does not move while records wait: partitions this consumer holds while it was
@@ -145,11 +166,15 @@ class ConsumerRunner:
             position = await consumer.position(tp) if tp in mine else (await consumer.committed(tp) or 0)
             if ends.get(tp) is not None and ends[tp] > position:
                 behind[tp] = position
-        stalled = [f"{tp.topic}/{tp.partition}" for tp, position in behind.items()
-                   if (tp in mine and idle) or (tp not in mine and self._behind.get(tp) == position)]
+        held_here = [tp for tp in behind if tp in mine and idle]
+        held_elsewhere = [tp for tp, position in behind.items() if tp not in mine and self._behind.get(tp) == position]
         self._behind = behind
-        if stalled:
-            raise ConsumerStalled(f"records wait and nothing moved for {self.stall_seconds:.0f}s: {stalled}")
+        if not held_elsewhere:
+            self._stalled_elsewhere = 0
+        if held_here or held_elsewhere:
+            stalled = [f"{tp.topic}/{tp.partition}" for tp in held_here + held_elsewhere]
+            raise ConsumerStalled(f"records wait and nothing moved for {self.stall_seconds:.0f}s: {stalled}",
+                                  held_elsewhere=bool(held_elsewhere))
 
     def _note_ends(self) -> None:
         consumer = self.consumer

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     export_download_hours: int = Field(
         24, ge=1, validation_alias="FUNDWATCH_EXPORT_DOWNLOAD_HOURS",
         description="How long after the poverty office's co-signature the requester may download an export (once).")
+    max_streams_per_person: int = Field(
+        5, ge=1, validation_alias="FUNDWATCH_MAX_STREAMS_PER_PERSON",
+        description="Alert streams one person (or machine) may hold open at once, per process.")
+    max_streams: int = Field(
+        100, ge=1, validation_alias="FUNDWATCH_MAX_STREAMS",
+        description="Alert streams a process keeps open at once; the gateway streams on a client of its own.")
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
     idempotency_hours: float = Field(
         24.0, gt=0, validation_alias="FUNDWATCH_IDEMPOTENCY_HOURS",

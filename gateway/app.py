@@ -5,6 +5,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from backbone.settings import get_settings
+from backbone.streams import StreamSlots
 from contracts.catalog import topic_for
 from gateway import accounts_api, api, keys_api, projections
 from gateway.applications import api as applications_api, projections as applications_projections
@@ -20,11 +21,15 @@ from gateway.routing import forwarded, new_client
 
 async def _edge(runtime: Runtime) -> None:
     app.state.http = new_client()
+    app.state.stream_http = new_client(runtime.settings.max_streams)
+    app.state.streams = StreamSlots(per_person=runtime.settings.max_streams_per_person,
+                                    total=runtime.settings.max_streams, service="gateway")
     app.state.authenticate = Authenticator(runtime.engine, runtime.settings)
 
 
 async def _close_edge(_: Runtime) -> None:
     await app.state.http.aclose()
+    await app.state.stream_http.aclose()
 
 
 async def _start_audit(runtime: Runtime) -> None:

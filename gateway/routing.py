@@ -12,6 +12,7 @@ import httpx
 from backbone.errors import NotFound, PayloadTooLarge
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.settings import Settings
+from backbone.streams import StreamSlots
 
 # First path segment under /api/v1 → the service that owns it.
 ROUTES: dict[str, str] = {
@@ -70,9 +71,10 @@ async def limited_body(request: Request, limit: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def new_client() -> httpx.AsyncClient:
-    """One pooled client per gateway process."""
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+def new_client(max_connections: int = 200) -> httpx.AsyncClient:
+    """A pooled client per gateway process for requests, and one of its own for streams, so that open streams
+    never take the connections requests wait for."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=min(50, max_connections))
     return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0, connect=5.0))
 
 
@@ -93,6 +95,13 @@ async def while_open(chunks: AsyncIterator[bytes], still_open: Callable[[], Awai
         yield chunk
 
 
+async def counted(chunks: AsyncIterator[bytes], slots: StreamSlots, who: str) -> AsyncIterator[bytes]:
+    """A stream counted against its person's and the gateway's caps while it flows."""
+    with slots.held(who):
+        async for chunk in chunks:
+            yield chunk
+
+
 async def forward(request: Request, path: str, principal: Principal, client: httpx.AsyncClient,
                   settings: Settings) -> StreamingResponse:
     """Forward a request to its service with the caller's identity, streaming the answer back."""
@@ -107,11 +116,17 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
         headers=headers, content=limited_body(request, settings.body_limit(path)),
         timeout=httpx.Timeout(None, connect=5.0) if streaming else httpx.USE_CLIENT_DEFAULT,
     )
+    slots: StreamSlots = request.app.state.streams
+    if streaming:
+        slots.admit(principal.subject)
+        client = request.app.state.stream_http
     upstream = await client.send(outgoing, stream=True)
     body = upstream.aiter_raw()
     session_id = getattr(request.state, "session_id", None)
     if streaming and session_id:
         body = while_open(body, lambda: request.app.state.authenticate.session_open(session_id))
+    if streaming:
+        body = counted(body, slots, principal.subject)
     return StreamingResponse(
         body, status_code=upstream.status_code,
         headers={k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE},

@@ -17,9 +17,10 @@ from backbone.clock import clock
 from backbone.errors import NotFound
 from backbone.eventstore import FeedCursor
 from backbone.identity import CurrentPrincipal, Principal
-from backbone.metrics import OPEN_STREAMS
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
+from backbone.settings import get_settings
+from backbone.streams import StreamSlots
 from backbone.workdays import SHANGHAI, default_calendar
 from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned
 from contracts.values import AlertAction, AlertLevel, AlertStatus
@@ -132,15 +133,26 @@ async def list_alerts(
                      next_cursor=next_cursor)
 
 
+STREAMS = StreamSlots(per_person=get_settings().max_streams_per_person, total=get_settings().max_streams,
+                      service="alerting")
+
+
+def admit_stream(principal: CurrentPrincipal) -> None:
+    """Refuse a stream past the caps before it starts: once it flows, its status has been sent."""
+    STREAMS.admit(principal.subject)
+
+
 @router.get("/alerts/stream", response_class=EventSourceResponse)
 async def stream_alerts(
     request: Request,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+    _: None = Depends(admit_stream),
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events of alert changes the caller may see, from now on or after `Last-Event-ID`;
-    the stream ends when the caller's sign-in expires."""
+    the stream ends when the caller's sign-in expires. A person holds at most FUNDWATCH_MAX_STREAMS_PER_PERSON
+    streams, the service FUNDWATCH_MAX_STREAMS in all (429 with Retry-After beyond)."""
     try:
         cursor = FeedCursor.parse(last_event_id) if last_event_id else None
     except ValueError:
@@ -149,27 +161,26 @@ async def stream_alerts(
         async with runtime.engine.connect() as conn:
             cursor = await runtime.store.head(conn)
     wake = runtime.notifier.subscribe()
-    OPEN_STREAMS.labels("alerting").inc()
-    try:
-        while not await request.is_disconnected():
-            if principal.session_expires is not None and time.time() >= principal.session_expires:
-                return
-            wake.clear()
-            async with runtime.engine.connect() as conn:
-                batch = await runtime.store.read_all(conn, cursor, event_types=ALERT_EVENTS)
-            for position, env in batch:
-                cursor = position
-                if principal.can_see(org_unit=env.payload.get("org_unit"),
-                                     owner_division=env.payload.get("owner_division")):
-                    yield ServerSentEvent(id=str(position), event=env.event_type.split(".")[-1],
-                                          data={**env.payload, "version": env.version})
-            if batch:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_SECONDS)
-    finally:
-        OPEN_STREAMS.labels("alerting").dec()
-        runtime.notifier.unsubscribe(wake)
+    with STREAMS.held(principal.subject):
+        try:
+            while not await request.is_disconnected():
+                if principal.session_expires is not None and time.time() >= principal.session_expires:
+                    return
+                wake.clear()
+                async with runtime.engine.connect() as conn:
+                    batch = await runtime.store.read_all(conn, cursor, event_types=ALERT_EVENTS)
+                for position, env in batch:
+                    cursor = position
+                    if principal.can_see(org_unit=env.payload.get("org_unit"),
+                                         owner_division=env.payload.get("owner_division")):
+                        yield ServerSentEvent(id=str(position), event=env.event_type.split(".")[-1],
+                                              data={**env.payload, "version": env.version})
+                if batch:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_SECONDS)
+        finally:
+            runtime.notifier.unsubscribe(wake)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail)
