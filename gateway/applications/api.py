@@ -30,7 +30,7 @@ from contracts.gateway import (PermissionApplicationResubmitted, PermissionAppli
 from gateway.applications.domain import (OPEN_STATUSES, READERS_OF_ALL, Kind, Status, Step,
                                          may_apply, next_status)
 from gateway.applications.form import (FORM_HEADERS, FORM_TITLE, ApplicationForm, ApplicationIn, event_form,
-                                       form_row, permission_faults, placement)
+                                       form_row, permission_faults, placement, roles_beyond_applicant)
 from gateway.applications.projections import applications, id_numbers, stream_of
 from gateway.audit.chain import AuditEntry
 from gateway.audit.consumers import REVEAL
@@ -148,6 +148,8 @@ async def _checked(conn: AsyncConnection, principal: Principal, kind: Kind, body
         roles, pii = list(body.roles), body.pii
         if faults := permission_faults(org_unit, division, roles):
             raise InvalidInput("the permissions do not fit where the person works", errors=faults)
+        if faults := roles_beyond_applicant(principal.roles, roles):
+            raise Forbidden("the applicant may not ask for these roles", errors=faults)
     if not may_apply(principal, org_unit, division) or (
             account is not None and not may_apply(principal, account.org_unit, account.division)):
         raise Forbidden("a district applies for its own org unit, a division for its own division")

@@ -95,6 +95,22 @@ def permission_faults(org_unit: str, division: str | None, roles: list[str]) -> 
     return faults
 
 
+# What an applicant may ask for: a competent division and a district apply for their own staff's work, never
+# for the roles that administer the platform, supervise it or see the whole city.
+REQUESTABLE_BY = {"division": {"division"}, "district": {"district"}}
+
+
+def roles_beyond_applicant(applicant_roles: list[str], roles: list[str]) -> list[dict[str, str]]:
+    """The roles of an application its applicant may not ask for (a treasury or an administrator may ask for
+    any; the review and the province decide)."""
+    if set(applicant_roles) - set(REQUESTABLE_BY):
+        return []
+    allowed = set().union(*(REQUESTABLE_BY[r] for r in applicant_roles if r in REQUESTABLE_BY))
+    beyond = sorted(set(roles) - allowed)
+    return [{"field": "roles", "message": f"{', '.join(beyond)}: a {' or '.join(sorted(applicant_roles))} "
+                                          f"applies for {', '.join(sorted(allowed))} only"}] if beyond else []
+
+
 def event_form(form: ApplicationForm, id_masked: str, org_unit: str, division: str | None, roles: list[str],
                pii: bool) -> PermissionForm:
     """The row as events carry it."""

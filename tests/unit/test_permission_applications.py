@@ -13,7 +13,7 @@ from contracts.gateway import PermissionForm, UserChanged, UserRegistered, UserR
 from gateway.applications.domain import (TRANSITIONS, Kind, Status, Step, StepOutOfTurn, account_event,
                                          may_apply, next_status)
 from gateway.applications.form import (FORM_HEADERS, FORM_TITLE, ApplicationIn, form_row,
-                                       permission_faults, permissions_text, placement)
+                                       permission_faults, permissions_text, placement, roles_beyond_applicant)
 from tests.people import id_number
 
 PERSON = id_number(7, "220102")
@@ -194,3 +194,20 @@ def test_nobody_reviews_or_answers_an_application_they_made_reviewed_or_are_the_
         check_independent("admin", applicant="admin", username="first.staff", reviewer="admin", bootstrap="admin")
     with pytest.raises(StepByInvolvedPerson):
         check_independent("admin", applicant="x", username="admin", bootstrap="admin")
+
+
+@pytest.mark.parametrize("applicant,roles,refused", [
+    pytest.param(["division"], ["division"], [], id="division-for-its-staff"),
+    pytest.param(["division"], ["division", "admin"], ["admin"], id="division-asks-for-admin"),
+    pytest.param(["division"], ["supervision"], ["supervision"], id="division-asks-for-supervision"),
+    pytest.param(["district"], ["district"], [], id="district-for-its-staff"),
+    pytest.param(["district"], ["treasury"], ["treasury"], id="district-asks-for-treasury"),
+    pytest.param(["treasury"], ["admin", "supervision"], [], id="treasury-may-ask-for-any"),
+    pytest.param(["division", "treasury"], ["budget"], [], id="a-treasury-person-who-also-holds-division"),
+])
+def test_an_applicant_asks_only_for_the_roles_of_its_own_staff(applicant, roles, refused):
+    faults = roles_beyond_applicant(applicant, roles)
+    if refused:
+        assert [f["field"] for f in faults] == ["roles"] and all(role in faults[0]["message"] for role in refused)
+    else:
+        assert faults == []
