@@ -141,6 +141,12 @@ class Settings(BaseSettings):
     max_streams: int = Field(
         100, ge=1, validation_alias="FUNDWATCH_MAX_STREAMS",
         description="Alert streams a process keeps open at once; the gateway streams on a client of its own.")
+    parse_memory_mb: int = Field(
+        2048, ge=256, validation_alias="FUNDWATCH_PARSE_MEMORY_MB",
+        description="Memory a worker process reading an uploaded file may take; beyond it the file is a 422.")
+    parse_seconds: float = Field(
+        600.0, gt=0, validation_alias="FUNDWATCH_PARSE_SECONDS",
+        description="Time reading an uploaded indicator file may take in its worker; beyond it the file is a 422.")
     max_batch_records: int = Field(10_000, validation_alias="FUNDWATCH_MAX_BATCH_RECORDS")
     idempotency_hours: float = Field(
         24.0, gt=0, validation_alias="FUNDWATCH_IDEMPOTENCY_HOURS",

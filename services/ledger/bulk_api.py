@@ -1,6 +1,5 @@
 """Bulk import of indicators (CSV / XLSX with Chinese headers) and the ledger export (XLSX)."""
 
-import asyncio
 import hashlib
 from functools import partial
 from typing import Annotated
@@ -14,6 +13,7 @@ from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, ExportingPrincipal
+from backbone.limited import run_limited
 from backbone.paging import XLSX, xlsx_export
 from backbone.service import RuntimeDep
 from contracts.values import FiscalYear
@@ -41,7 +41,9 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV or
     if len(data) > limit:
         raise PayloadTooLarge(f"the file is larger than {limit} bytes",
                              errors=[{"field": "file", "message": f"at most {limit} bytes"}])
-    parsed = await asyncio.to_thread(parse_indicator_file, data, file.filename or "")
+    settings = runtime.settings
+    parsed = await run_limited(parse_indicator_file, data, file.filename or "",
+                               memory_bytes=settings.parse_memory_mb * 2**20, seconds=settings.parse_seconds)
     if parsed.errors:
         raise InvalidInput(f"{len(parsed.errors)} errors: nothing was imported", error_count=len(parsed.errors),
                            errors=parsed.errors[:MAX_ERRORS_SHOWN])

@@ -88,7 +88,7 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
     today = clock().today()
     filename = plain_filename(file.filename)
     reading = RegistryReading(data, filename, registry, import_id, personal, today,
-                              PARTS_PER_TRANSACTION)
+                              PARTS_PER_TRANSACTION, memory_bytes=runtime.settings.parse_memory_mb * 2**20)
     meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
     version = 0
     async for parts in reading.groups():

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from backbone.eventstore import PreparedEvent
+from backbone.limited import FileBeyondLimits, limit_memory
 from backbone.pii import PersonalData
 from contracts.registry import RECORDED, RegistrySource
 from contracts.values import Registry
@@ -28,14 +29,15 @@ class RegistryReading:
     """A file read in a worker process, group by group; `outcome` once all is read."""
 
     def __init__(self, data: bytes, filename: str, registry: Registry, import_id: str, personal: PersonalData,
-                 today: date, group_size: int) -> None:
+                 today: date, group_size: int, memory_bytes: int) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
         self._out: Any = context.Queue(maxsize=AHEAD)
         self._worker = context.Process(
             target=_read, daemon=True, name="registry-reader",
             args=(self._out, data, filename, registry, import_id, personal.keys, personal.current,
-                  personal.index_key, today, group_size))
+                  personal.index_key, today, group_size, memory_bytes))
         self._tally: ImportTally | None = None
+        self._memory_mb = memory_bytes // 2**20
 
     @property
     def outcome(self) -> ImportTally:
@@ -54,6 +56,11 @@ class RegistryReading:
                 elif kind == "done":
                     self._tally = value
                     return
+                elif kind == "died":
+                    # Out of memory (a workbook that names a cell far away makes its reader allocate up to it).
+                    raise FileBeyondLimits(f"reading the file stopped ({value}): it is not read further; "
+                                           f"a file may take {self._memory_mb} MiB", errors=[
+                                               {"field": "file", "message": "beyond the memory a file may take"}])
                 else:
                     raise RuntimeError(f"reading the registry file failed: {value}")
         finally:
@@ -67,11 +74,12 @@ class RegistryReading:
                 return self._out.get(timeout=1)
             except queue.Empty:
                 if not self._worker.is_alive():
-                    return "failed", f"the reader stopped (exit code {self._worker.exitcode})"
+                    return "died", f"exit code {self._worker.exitcode}"
 
 
 def _read(out: Any, data: bytes, filename: str, registry: Registry, import_id: str, keys: dict[str, bytes],
-          current: str, index_key: bytes, today: date, group_size: int) -> None:
+          current: str, index_key: bytes, today: date, group_size: int, memory_bytes: int) -> None:
+    limit_memory(memory_bytes)
     try:
         tally = ImportTally()
         group: list[ReadPart] = []
@@ -86,5 +94,7 @@ def _read(out: Any, data: bytes, filename: str, registry: Registry, import_id: s
         if group:
             out.put(("parts", group))
         out.put(("done", tally))
+    except MemoryError:
+        out.put(("died", "out of memory"))
     except Exception as exc:  # noqa: BLE001 - reported to the request, which fails with it
         out.put(("failed", f"{type(exc).__name__}: {exc}"))
