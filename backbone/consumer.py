@@ -109,7 +109,13 @@ class ConsumerRunner:
                     batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
                     self._note_ends()
                     if loop.time() - checked >= self.stall_seconds:
-                        await self._check_stall(idle=loop.time() - last_batch >= self.stall_seconds)
+                        try:
+                            async with asyncio.timeout(self.stall_seconds):
+                                await self._check_stall(idle=loop.time() - last_batch >= self.stall_seconds)
+                        except TimeoutError:
+                            # The group's coordinator does not even answer (seen: a rebalance that never ends).
+                            raise ConsumerStalled(f"the group did not answer within {self.stall_seconds:.0f}s",
+                                                  held_elsewhere=True) from None
                         checked = loop.time()
                     if not batch:
                         continue
@@ -133,8 +139,10 @@ class ConsumerRunner:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
+                # A consumer caught in a rebalance that never ends may not stop either: it is left behind.
                 with contextlib.suppress(Exception):
-                    await self.consumer.stop()
+                    async with asyncio.timeout(10):
+                        await self.consumer.stop()
 
     def _leave_a_dead_group(self, stall: ConsumerStalled) -> None:
         """Rejoining hands partitions out again; when another member's partitions stay stuck after a rejoin, a
