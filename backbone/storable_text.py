@@ -4,7 +4,7 @@ no integer column (nor the JSON serialiser of events and digests) holds. Without
 would end as a server error deep in a query; with it, the caller gets a 422 naming the field.
 And it holds every request body to its path's limit, whatever the body's type says it is.
 
-The raw bytes are scanned first (cheap); only a request that contains such an escape, or a run of 19
+The raw bytes are scanned first (cheap); only a request that contains such an escape, or a number of 19
 digits, is parsed to find the field.
 """
 
@@ -23,8 +23,9 @@ _ESCAPES = re.compile(rb"\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 MESSAGE = "contains a NUL character or an unpaired surrogate, which cannot be stored"
-# 19 digits or more may be beyond 64 bits (2**63 has 19): only then is the body parsed to look.
-_LONG_NUMBER = re.compile(rb"\d{19}")
+# A JSON number of 19 digits or more may be beyond 64 bits (2**63 has 19): only then is the body parsed to
+# look. A number token follows `:`, `[` or `,`; digits inside a string (bank accounts run to 19) do not.
+_LONG_NUMBER = re.compile(rb"(?:^|[:\[,])\s*-?\d{19}")
 INT64 = range(-(2**63), 2**63)
 TOO_BIG = "a whole number beyond the 64-bit range (about ±9.2e18), which cannot be stored"
 

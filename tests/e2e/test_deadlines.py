@@ -2,7 +2,6 @@
 into lights when it is not, exactly once, also when alerting is killed while its clocks are running."""
 
 import asyncio
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -15,7 +14,7 @@ from backbone.eventstore import EventStore
 from services.alerting import app as alerting_app
 from services.alerting.rules.book import RuleBook
 from services.alerting.scheduler import close_month
-from tests.e2e import clocks, db
+from tests.e2e import clocks, db, quiet
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_alert_handling import OWNER, cash_alert
 from tests.e2e.test_walking_skeleton import poll
@@ -77,7 +76,10 @@ def test_sigkill_with_ringing_bells_escalates_each_exactly_once(stack, servers):
         stack.processes.start("alerting")
         stack.processes.wait_ready(["alerting"])
         assert poll(lambda: all(not_allocated(stack, admin, i)["level"] == "red" for i in ids), timeout=30)
-        time.sleep(1.5)  # another escalation would have happened by now
+        # Once a clock has expired the scheduler no longer looks at it: wait for that, and for quiet.
+        assert poll(lambda: all([k["state"] for k in asyncio.run(clocks.of(servers.database_url, i, NOT_ALLOCATED))]
+                                == ["expired"] for i in ids), timeout=30)
+        quiet.settle(servers)
         for i in ids:
             alert = not_allocated(stack, admin, i)
             actions = [h["payload"].get("action") for h in c.get(f"/alerts/{alert['id']}", headers=admin)
@@ -131,8 +133,9 @@ def test_month_end_rings_for_indicators_and_districts_behind_schedule_and_the_ne
             payment_body(f"{slow}-p", slow, "100.00", org_unit="220104"),
             payment_body(f"{fine}-p", fine, "100.00", org_unit="220104")]}).raise_for_status()
         assert poll(lambda: asyncio.run(alerting_paid(servers.database_url, [slow, fine])) == [Decimal("100.00")] * 2)
-        assert asyncio.run(close(servers.database_url, date(2026, 12, 1)))
-        assert not asyncio.run(close(servers.database_url, date(2026, 12, 2))), "a month closes once"
+        december = date(2026, 12, 1)
+        assert asyncio.run(close(servers.database_url, december))
+        assert not asyncio.run(close(servers.database_url, december + timedelta(days=20))), "a month closes once"
 
         def bells(rule: str, subject: str) -> list[dict]:
             items = c.get("/alerts", params={"rule": rule, "limit": 1000}, headers=admin).json()["items"]
