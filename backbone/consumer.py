@@ -191,26 +191,16 @@ class ConsumerRunner:
         for tp in consumer.assignment():
             end = consumer.highwater(tp)
             if end is not None:
-                where = (tp.topic, tp.partition)
-                self.ends[where] = end
-                if where in self.applied:
-                    CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, end - self.applied[where]))
+                self.ends[(tp.topic, tp.partition)] = end
+        for (topic, partition), behind in self.lag().items():
+            CONSUMER_LAG.labels(self.name, topic, str(partition)).set(behind)
 
-    async def lag(self) -> dict[tuple[str, int], int]:
-        """Messages behind the end, per partition this process reads, as of the last fetch."""
-        consumer = self.consumer
-        if consumer is None:
-            return {}
-        behind = {}
-        for tp in consumer.assignment():
-            where = (tp.topic, tp.partition)
-            if where not in self.ends:
-                continue
-            applied = self.applied.get(where)
-            if applied is None:
-                applied = await consumer.position(tp)
-            behind[where] = max(0, self.ends[where] - applied)
-        return behind
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Messages behind the end, per partition this process reads and has applied from, as of the last
+        fetch (a number the probe can have without asking a broker that may be rebalancing)."""
+        assigned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()} if self.consumer else set()
+        return {where: max(0, end - self.applied[where]) for where, end in self.ends.items()
+                if where in assigned and where in self.applied}
 
     async def process(self, records: list[ConsumerRecord]) -> None:
         """Apply a partition's batch in one transaction, again from the start if the database

@@ -272,19 +272,9 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
         checks["outbox"] = {"pending": pending, "oldest_age_seconds": oldest}
         if oldest is not None and oldest > runtime.settings.ready_outbox_age_seconds:
             faults.append(f"outbox: the oldest event has waited {oldest:.0f}s to be published")
-    checks["consumers"] = {runner.name: await _lag_of(runner) for runner in runtime.runners}
+    checks["consumers"] = {runner.name: {f"{topic}/{partition}": behind for (topic, partition), behind
+                                         in sorted(runner.lag().items())} for runner in runtime.runners}
     return {"checks": checks, "faults": faults}
-
-
-async def _lag_of(runner: ConsumerRunner) -> dict[str, int] | str:
-    """A consumer group's lag per partition; a group caught in a rebalance cannot say, and the probe must not
-    wait for it (the kubelet gives it 3 s)."""
-    try:
-        async with asyncio.timeout(PROBE_SECONDS):
-            lag = await runner.lag()
-    except TimeoutError:
-        return "unknown: the group is rebalancing"
-    return {f"{topic}/{partition}": behind for (topic, partition), behind in sorted(lag.items())}
 
 
 def _ops_router(spec: ServiceSpec) -> APIRouter:
