@@ -74,6 +74,7 @@ class OutboxRelay:
         self.retention = retention
         self._lock_key = zlib.crc32(f"outbox:{store.tables.schema}".encode())
         self._leader: AsyncConnection | None = None
+        self._marks_read: dict[tuple[str, int], int] | None = None
         schema = store.tables.schema
         self._select = text(
             f"""
@@ -136,7 +137,7 @@ class OutboxRelay:
             where = (record.topic, record.partition)
             lowest[where] = min(record.offset, lowest.get(where, record.offset))
         async with self.engine.begin() as conn:
-            marks = {(m.topic, m.partition): m.offset for m in (await conn.execute(self._marks)).all()}
+            marks = await self._known_marks(conn)
             await conn.execute(self._published, {"ids": [row.outbox_id for row in rows]})
             # Offsets only grow on a broker that remembers: one handed out again means it started over.
             forgotten = [where for where, offset in lowest.items() if offset <= marks.get(where, -1)]
@@ -145,6 +146,7 @@ class OutboxRelay:
             else:
                 await conn.execute(self._mark, {"topics": [t for t, _ in lowest],
                                                 "partitions": [p for _, p in lowest], "offsets": list(lowest.values())})
+                marks.update(lowest)
         log.debug("outbox.published", schema=self.store.tables.schema, count=len(rows))
         return len(rows)
 
@@ -153,25 +155,32 @@ class OutboxRelay:
         if self.end_offsets is None or not await self._lead():
             return 0
         async with self.engine.connect() as conn:
-            marks = (await conn.execute(self._marks)).all()
+            marks = dict(await self._known_marks(conn))
         if not marks:
             return 0
-        ends = await self.end_offsets({m.topic for m in marks})
-        forgotten = [m for m in marks if ends.get((m.topic, m.partition), -1) <= m.offset]
+        ends = await self.end_offsets({topic for topic, _ in marks})
+        forgotten = [where for where, offset in marks.items() if ends.get(where, -1) <= offset]
         if not forgotten:
             return 0
         if self.ensure_topic:
             await self.ensure_topic()
         async with self.engine.begin() as conn:
-            return await self._queue_again(conn, [(m.topic, m.partition) for m in forgotten])
+            return await self._queue_again(conn, forgotten)
 
     async def _queue_again(self, conn: AsyncConnection, forgotten: list[tuple[str, int]]) -> int:
         again = (await conn.execute(self._republish)).rowcount
         REPUBLISHED.labels(self.store.tables.schema).inc(again)
         await conn.execute(self._forget_marks)
+        self._marks_read = {}
         log.warning("outbox.broker_forgot", schema=self.store.tables.schema, republishing=again,
                     partitions=[f"{topic}/{partition}" for topic, partition in forgotten])
         return again
+
+    async def _known_marks(self, conn: AsyncConnection) -> dict[tuple[str, int], int]:
+        """The marks, read once per leadership: only the leading relay writes them."""
+        if self._marks_read is None:
+            self._marks_read = {(m.topic, m.partition): m.offset for m in (await conn.execute(self._marks)).all()}
+        return self._marks_read
 
     async def backlog(self) -> tuple[int, float | None]:
         """Events waiting to be published, and the age in seconds of the oldest (None when there are none)."""
@@ -199,6 +208,7 @@ class OutboxRelay:
         await conn.commit()
         if leading:
             self._leader = conn
+            self._marks_read = None  # another relay may have led meanwhile
             return True
         await conn.close()
         return False
