@@ -177,7 +177,9 @@ class ConsumerRunner:
         held_here = [tp for tp in behind if tp in mine and idle]
         held_elsewhere = [tp for tp, position in behind.items() if tp not in mine and self._behind.get(tp) == position]
         self._behind = behind
-        if not held_elsewhere:
+        # Reset only when nothing waits elsewhere: the first check of a new consumer has nothing to compare
+        # with yet, and must not wipe out the count of the stalls before it.
+        if not any(tp not in mine for tp in behind):
             self._stalled_elsewhere = 0
         if held_here or held_elsewhere:
             stalled = [f"{tp.topic}/{tp.partition}" for tp in held_here + held_elsewhere]
