@@ -2,17 +2,19 @@
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 import httpx
 
 from backbone.errors import NotFound, PayloadTooLarge
 from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
 from backbone.settings import Settings
-from backbone.streams import StreamSlots
+from backbone.streams import StreamSlot
 
 # First path segment under /api/v1 → the service that owns it.
 ROUTES: dict[str, str] = {
@@ -95,11 +97,19 @@ async def while_open(chunks: AsyncIterator[bytes], still_open: Callable[[], Awai
         yield chunk
 
 
-async def counted(chunks: AsyncIterator[bytes], slots: StreamSlots, who: str) -> AsyncIterator[bytes]:
-    """A stream counted against its person's and the gateway's caps while it flows."""
-    with slots.held(who):
-        async for chunk in chunks:
-            yield chunk
+class HeldStream(StreamingResponse):
+    """A forwarded stream that gives back its place when its answer ends, however it ends: finished, the
+    caller gone before the first byte, or the service failing mid-way."""
+
+    def __init__(self, *args: Any, slot: StreamSlot, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slot.release()
 
 
 async def forward(request: Request, path: str, principal: Principal, client: httpx.AsyncClient,
@@ -116,19 +126,23 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
         headers=headers, content=limited_body(request, settings.body_limit(path)),
         timeout=httpx.Timeout(None, connect=5.0) if streaming else httpx.USE_CLIENT_DEFAULT,
     )
-    slots: StreamSlots = request.app.state.streams
-    if streaming:
-        slots.admit(principal.subject)
-        client = request.app.state.stream_http
-    upstream = await client.send(outgoing, stream=True)
+    if not streaming:
+        upstream = await client.send(outgoing, stream=True)
+        return StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code,
+                                 headers=_answer_headers(upstream), background=BackgroundTask(upstream.aclose))
+    slot = request.app.state.streams.claim(principal.subject)
+    try:
+        upstream = await request.app.state.stream_http.send(outgoing, stream=True)
+    except BaseException:
+        slot.release()
+        raise
     body = upstream.aiter_raw()
     session_id = getattr(request.state, "session_id", None)
-    if streaming and session_id:
+    if session_id:
         body = while_open(body, lambda: request.app.state.authenticate.session_open(session_id))
-    if streaming:
-        body = counted(body, slots, principal.subject)
-    return StreamingResponse(
-        body, status_code=upstream.status_code,
-        headers={k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE},
-        background=BackgroundTask(upstream.aclose),
-    )
+    return HeldStream(body, status_code=upstream.status_code, headers=_answer_headers(upstream),
+                      background=BackgroundTask(upstream.aclose), slot=slot)
+
+
+def _answer_headers(upstream: httpx.Response) -> dict[str, str]:
+    return {k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE}

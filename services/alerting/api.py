@@ -137,9 +137,12 @@ STREAMS = StreamSlots(per_person=get_settings().max_streams_per_person, total=ge
                       service="alerting")
 
 
-def admit_stream(principal: CurrentPrincipal) -> None:
-    """Refuse a stream past the caps before it starts: once it flows, its status has been sent."""
-    STREAMS.admit(principal.subject)
+async def stream_slot(principal: CurrentPrincipal) -> AsyncIterator[None]:
+    """Refuse a stream past the caps before it starts (once it flows, its status has been sent), and hold its
+    place until the request ends: FastAPI closes this after the stream, even when the caller left first. Async, so
+    that the count is only ever touched on the event loop."""
+    with STREAMS.claim(principal.subject):
+        yield
 
 
 @router.get("/alerts/stream", response_class=EventSourceResponse)
@@ -148,7 +151,7 @@ async def stream_alerts(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
-    _: None = Depends(admit_stream),
+    _: None = Depends(stream_slot),
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events of alert changes the caller may see, from now on or after `Last-Event-ID`;
     the stream ends when the caller's sign-in expires. A person holds at most FUNDWATCH_MAX_STREAMS_PER_PERSON
@@ -161,26 +164,25 @@ async def stream_alerts(
         async with runtime.engine.connect() as conn:
             cursor = await runtime.store.head(conn)
     wake = runtime.notifier.subscribe()
-    with STREAMS.held(principal.subject):
-        try:
-            while not await request.is_disconnected():
-                if principal.session_expires is not None and time.time() >= principal.session_expires:
-                    return
-                wake.clear()
-                async with runtime.engine.connect() as conn:
-                    batch = await runtime.store.read_all(conn, cursor, event_types=ALERT_EVENTS)
-                for position, env in batch:
-                    cursor = position
-                    if principal.can_see(org_unit=env.payload.get("org_unit"),
-                                         owner_division=env.payload.get("owner_division")):
-                        yield ServerSentEvent(id=str(position), event=env.event_type.split(".")[-1],
-                                              data={**env.payload, "version": env.version})
-                if batch:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_SECONDS)
-        finally:
-            runtime.notifier.unsubscribe(wake)
+    try:
+        while not await request.is_disconnected():
+            if principal.session_expires is not None and time.time() >= principal.session_expires:
+                return
+            wake.clear()
+            async with runtime.engine.connect() as conn:
+                batch = await runtime.store.read_all(conn, cursor, event_types=ALERT_EVENTS)
+            for position, env in batch:
+                cursor = position
+                if principal.can_see(org_unit=env.payload.get("org_unit"),
+                                     owner_division=env.payload.get("owner_division")):
+                    yield ServerSentEvent(id=str(position), event=env.event_type.split(".")[-1],
+                                          data={**env.payload, "version": env.version})
+            if batch:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=STREAM_POLL_SECONDS)
+    finally:
+        runtime.notifier.unsubscribe(wake)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail)
