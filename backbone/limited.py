@@ -19,6 +19,16 @@ class FileBeyondLimits(InvalidInput):
     """A file whose reading took more memory or time than a file may."""
 
 
+class InputBeyondLimits(Exception):
+    """Raised in a worker by a reader that refuses what it will not allocate (a sheet that says it spans more
+    cells than are read); the caller gets it as a FileBeyondLimits. Not a ValueError, so that the readers' own
+    row-by-row fault handling passes it on."""
+
+
+def beyond_limits(message: str) -> FileBeyondLimits:
+    return FileBeyondLimits(f"{message}: the file is not read", errors=[{"field": "file", "message": message}])
+
+
 def limit_memory(memory_bytes: int) -> None:
     """Cap this process's address space (in a worker, before it reads anything)."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -33,6 +43,8 @@ async def run_limited(fn: Callable[..., T], *args: Any, memory_bytes: int, secon
     except (BrokenProcessPool, MemoryError):
         raise FileBeyondLimits(f"reading the file took more than {memory_bytes // 2**20} MiB: it is not read",
                                errors=[{"field": "file", "message": "beyond the memory a file may take"}]) from None
+    except InputBeyondLimits as exc:
+        raise beyond_limits(str(exc)) from None
     except TimeoutError:
         raise FileBeyondLimits(f"reading the file took more than {seconds:.0f} s: it is not read",
                                errors=[{"field": "file", "message": "beyond the time a file may take"}]) from None

@@ -9,7 +9,9 @@ held as one list of Python objects.
 import codecs
 import csv
 import io
+import re
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,10 +21,18 @@ import xlsxwriter
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from backbone.clock import clock
+from backbone.limited import InputBeyondLimits
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+# The largest sheet read: Excel's own row limit, and more columns than any form of the seed has. calamine
+# allocates every cell of the rectangle a sheet spans, so a sheet is also held to a number of cells (about
+# 1 GiB of them at calamine's size per cell) below what the worker reading it may take.
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 256
+MAX_CELLS = 32_000_000
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ def _csv_records(text: str) -> Iterator[list[Cell]]:
 
 
 def _workbook_sheets(data: bytes) -> list[Sheet]:
+    for rows, columns in _declared_spans(data):
+        _within_limits(rows, columns, "a worksheet of the file declares")
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = [sheet.name for sheet in workbook.sheets_metadata
@@ -83,11 +95,40 @@ def _sheet_rows(workbook: CalamineWorkbook, name: str) -> Iterator[tuple[int, li
         sheet = workbook.get_sheet_by_name(name)
         if sheet.start is None:
             return
+        _within_limits(sheet.total_height, sheet.total_width, f"the worksheet {name!r} spans")
         padding: list[Cell] = [None] * sheet.start[1]
         for offset, cells in enumerate(sheet.iter_rows()):
             yield offset + 1, padding + list(cells)
     except CalamineError as exc:
         raise ValueError(f"the worksheet {name!r} is not readable: {exc}") from exc
+
+
+def _declared_spans(data: bytes) -> Iterator[tuple[int, int]]:
+    """The rows and columns each worksheet of an XLSX file says it spans (its `<dimension ref>`), read before
+    calamine allocates them. A file that leaves it out or understates it is still held by the worker's memory
+    limit and by the check of the sheet calamine read; this one names the fault before anything is allocated."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        return
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for part in archive.namelist():
+            if part.startswith("xl/worksheets/") and part.endswith(".xml"):
+                with archive.open(part) as stream:
+                    found = _DIMENSION.search(stream.read(4096))
+                if found and found.group(3):
+                    yield int(found.group(4)), _column_number(found.group(3).decode())
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _within_limits(rows: int, columns: int, what: str) -> None:
+    if rows > MAX_ROWS or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
+        raise InputBeyondLimits(f"{what} {rows} rows and {columns} columns; a sheet is read up to {MAX_ROWS} rows, "
+                         f"{MAX_COLUMNS} columns and {MAX_CELLS} cells")
 
 
 def first_filled(rows: Iterator[tuple[int, list[Cell]]]) -> tuple[int, list[Cell]] | None:

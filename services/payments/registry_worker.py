@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from backbone.eventstore import PreparedEvent
-from backbone.limited import FileBeyondLimits, limit_memory
+from backbone.limited import FileBeyondLimits, InputBeyondLimits, beyond_limits, limit_memory
 from backbone.pii import PersonalData
 from contracts.registry import RECORDED, RegistrySource
 from contracts.values import Registry
@@ -61,6 +61,8 @@ class RegistryReading:
                     raise FileBeyondLimits(f"reading the file stopped ({value}): it is not read further; "
                                            f"a file may take {self._memory_mb} MiB", errors=[
                                                {"field": "file", "message": "beyond the memory a file may take"}])
+                elif kind == "beyond":
+                    raise beyond_limits(value)
                 else:
                     raise RuntimeError(f"reading the registry file failed: {value}")
         finally:
@@ -96,5 +98,7 @@ def _read(out: Any, data: bytes, filename: str, registry: Registry, import_id: s
         out.put(("done", tally))
     except MemoryError:
         out.put(("died", "out of memory"))
+    except InputBeyondLimits as exc:
+        out.put(("beyond", str(exc)))
     except Exception as exc:  # noqa: BLE001 - reported to the request, which fails with it
         out.put(("failed", f"{type(exc).__name__}: {exc}"))
