@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from backbone.workdays import period_end
 from contracts.values import AlertLevel, RuleCategory
-from services.alerting.rules.expressions import Expression, ExpressionError
+from services.alerting.rules.expressions import PLACEHOLDER, Expression, ExpressionError
+from services.alerting.rules.facts import undocumented
 
 STARTER_LIBRARY = Path(__file__).with_name("starter.json")
 log = structlog.get_logger(__name__)
@@ -85,8 +86,10 @@ class Rule(BaseModel):
     subject: Literal["payment", "indicator", "payee", "alert", "cycle", "org_unit"] = Field(
         "payment", description="What the alert is about (a cycle: a party's step in the yearly rule cycle).")
     when: str | None = Field(None, description="The condition of a breach (event and window rules).")
-    summary: str = Field(description="The explanation in plain words, with {fact.path} placeholders.")
-    values: list[str] = Field(default_factory=list, description="Facts shown with the alert, as dotted paths.")
+    summary: str = Field(description="The explanation in plain words, with {fact.path} placeholders of facts a rule "
+                                     "may show (services/alerting/rules/facts.py).")
+    values: list[str] = Field(default_factory=list, description="Facts shown with the alert, as dotted paths of "
+                                                                "facts a rule may show.")
     window: WindowSpec | None = None
     deadline: DeadlineSpec | None = None
 
@@ -94,6 +97,22 @@ class Rule(BaseModel):
     _start_when: Expression | None = PrivateAttr(None)
     _expect_when: Expression | None = PrivateAttr(None)
     _params: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @field_validator("summary")
+    @classmethod
+    def _summary_shows_documented_facts(cls, summary: str, info: ValidationInfo) -> str:
+        for path in PLACEHOLDER.findall(summary):
+            if fault := undocumented(path, info.data.get("parameters", {})):
+                raise ValueError(f"{{{path}}}: {fault}")
+        return summary
+
+    @field_validator("values")
+    @classmethod
+    def _values_are_documented_facts(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        for n, path in enumerate(values):
+            if fault := undocumented(path, info.data.get("parameters", {})):
+                raise ValueError(f"values[{n}]: {fault}")
+        return values
 
     @model_validator(mode="after")
     def _kind_has_its_parts(self) -> "Rule":
