@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     treasury_api_key: SecretStr = Field(
         SecretStr("fw-treasury-dev-key"), validation_alias="FUNDWATCH_TREASURY_API_KEY"
     )
+    province_api_key: SecretStr = Field(
+        SecretStr("fw-province-dev-key"), validation_alias="FUNDWATCH_PROVINCE_API_KEY",
+        description="API key the provincial platform answers permission applications with: set by the deployment, "
+                    "so that no administrator of this platform issued the key that answers for the province.")
     jwt_secret: SecretStr = Field(
         SecretStr("dev-only-jwt-secret-change-me-in-production"),
         validation_alias="FUNDWATCH_JWT_SECRET",
@@ -217,13 +221,20 @@ class Settings(BaseSettings):
             raise ValueError("FUNDWATCH_TRUSTED_PROXIES must name the proxies when FUNDWATCH_BEHIND_PROXY=true")
         return self
 
+    @model_validator(mode="after")
+    def _machines_hold_keys_of_their_own(self) -> "Settings":
+        if self.province_api_key.get_secret_value() == self.treasury_api_key.get_secret_value():
+            raise ValueError("FUNDWATCH_PROVINCE_API_KEY and FUNDWATCH_TREASURY_API_KEY must differ: each key is one "
+                             "machine's")
+        return self
+
     def insecure_defaults(self) -> list[str]:
         """The secrets still at their published development values."""
         defaults = Settings.model_fields
         return [
             defaults[name].validation_alias  # type: ignore[misc]
             for name in ("jwt_secret", "internal_secret", "record_digest_key", "admin_password", "treasury_api_key",
-                         "pii_keys", "blind_index_key")
+                         "province_api_key", "pii_keys", "blind_index_key")
             if getattr(self, name).get_secret_value() == defaults[name].default.get_secret_value()
         ]
 

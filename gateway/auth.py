@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import structlog
 
-from backbone.access import ACCESS, ADMIN, PUBLIC, TREASURY_SYSTEM, admitted, template_of
+from backbone.access import ACCESS, ADMIN, PROVINCE_SYSTEM, PUBLIC, TREASURY_SYSTEM, admitted, template_of
 from backbone.errors import ConcurrencyConflict, Forbidden, NotFound, Unauthorized
 from backbone.identity import Principal
 from backbone.service import Runtime
@@ -31,7 +31,8 @@ log = structlog.get_logger(__name__)
 API_KEY_CACHE_SECONDS = 30.0
 API_KEY_CACHE_SIZE = 1000
 TOKEN_AUDIENCE = "fundwatch"
-TREASURY_SYSTEM_SUBJECT = "treasury-system"  # the bootstrap key's machine
+TREASURY_SYSTEM_SUBJECT = "treasury-system"  # the configured keys' machines
+PROVINCE_SYSTEM_SUBJECT = "province-platform"
 # A session's last use is written at most this often: the idle limit is kept to within it.
 TOUCH_SECONDS = 30
 # Why a session ended, as the person is told.
@@ -275,11 +276,14 @@ async def bootstrap_accounts(runtime: Runtime) -> None:
     except ConcurrencyConflict:
         log.info("auth.bootstrap_admin_exists", username=settings.admin_user)
     async with runtime.engine.begin() as conn:
-        current = key_digest(settings.treasury_api_key.get_secret_value())
-        # The configured key is the only bootstrap key: a changed setting replaces the old one; keys
-        # issued through the API are left alone.
-        await conn.execute(delete(api_keys).where(api_keys.c.bootstrap.is_(True), api_keys.c.key_hash != current))
-        await conn.execute(pg_insert(api_keys).values(
-            key_hash=current, key_id=current[:12], subject=TREASURY_SYSTEM_SUBJECT, roles=[TREASURY_SYSTEM],
-            org_unit=CITY_ORG_UNIT, created_at=datetime.now(UTC), bootstrap=True,
-        ).on_conflict_do_nothing())
+        for subject, role, key in ((TREASURY_SYSTEM_SUBJECT, TREASURY_SYSTEM, settings.treasury_api_key),
+                                   (PROVINCE_SYSTEM_SUBJECT, PROVINCE_SYSTEM, settings.province_api_key)):
+            current = key_digest(key.get_secret_value())
+            # A configured key is its machine's only bootstrap key: a changed setting replaces the old one; keys
+            # issued through the API are left alone.
+            await conn.execute(delete(api_keys).where(api_keys.c.bootstrap.is_(True), api_keys.c.subject == subject,
+                                                      api_keys.c.key_hash != current))
+            await conn.execute(pg_insert(api_keys).values(
+                key_hash=current, key_id=current[:12], subject=subject, roles=[role],
+                org_unit=CITY_ORG_UNIT, created_at=datetime.now(UTC), bootstrap=True,
+            ).on_conflict_do_nothing())

@@ -53,6 +53,7 @@ def main() -> int:
         print(f"  admin        {settings.admin_user} / {settings.admin_password.get_secret_value()}"
               "  (FUNDWATCH_ADMIN_USER / FUNDWATCH_ADMIN_PASSWORD)")
         print(f"  treasury key {settings.treasury_api_key.get_secret_value()}  (FUNDWATCH_TREASURY_API_KEY)")
+        print(f"  province key {settings.province_api_key.get_secret_value()}  (FUNDWATCH_PROVINCE_API_KEY)")
         print(f"  logs         {DATA / 'logs'}\n\nCtrl-C stops everything.")
         supervisor = Supervisor(stack_parts(services, broker, postgres), say=_say)
         while not stop:

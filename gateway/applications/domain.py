@@ -10,7 +10,7 @@ account change an approval makes, and the separation of duties between the steps
 
 from enum import StrEnum
 
-from backbone.access import ADMIN, PROVINCE_SYSTEM, SUPERVISION, TREASURY
+from backbone.access import ADMIN, POVERTY_OFFICE, PROVINCE_SYSTEM, SUPERVISION, TREASURY
 from backbone.errors import DomainError
 from backbone.identity import Principal
 from contracts.gateway import PermissionForm, UserChanged, UserRegistered, UserRevoked
@@ -105,13 +105,25 @@ class StepByInvolvedPerson(DomainError):
     title = "Another person must take this step"
 
 
+# Roles and permissions the bootstrap administrator never brings in alone, however new the platform: they
+# watch or administer the platform itself, or open personal data.
+NEVER_BY_BOOTSTRAP = frozenset({ADMIN, POVERTY_OFFICE, SUPERVISION})
+
+
+def bootstrap_may_review(roles: list[str], pii: bool, *, treasury_staff: bool) -> bool:
+    """Whether the bootstrap administrator may review an application it made itself: only for a new
+    platform's first staff (while no treasury person, who reviews applications, has an account), and never
+    for the roles of NEVER_BY_BOOTSTRAP or for the permission to see personal data."""
+    return not treasury_staff and not pii and not NEVER_BY_BOOTSTRAP.intersection(roles)
+
+
 def check_independent(actor: str, *, applicant: str, username: str, reviewer: str | None = None,
                       bootstrap: str | None = None) -> None:
     """Separation of duties (三员分立): nobody reviews an application they made or that is about themselves,
     and nobody records the province's answer to one they made, reviewed or are the subject of; else one
     person could give themselves, or a friend, any role alone. The one exception is `bootstrap`, the
-    administrator from the deployment's environment, who may review what it applied for (a new platform's
-    first staff have nobody else to review them); the province's answer then comes from its platform's key."""
+    administrator from the deployment's environment, when `bootstrap_may_review` lets it review what it
+    applied for; the province's answer then comes from the key the deployment configured for the province."""
     involved = {username: "is the subject of"}
     if actor != bootstrap or reviewer is not None:
         involved[applicant] = "made"

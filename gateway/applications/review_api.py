@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import structlog
 
-from backbone.access import PROVINCE_SYSTEM
+from backbone.access import PROVINCE_SYSTEM, TREASURY
 from backbone.errors import ConcurrencyConflict, InvalidInput
 from backbone.identity import Principal
 from backbone.service import Runtime, RuntimeDep
@@ -20,7 +20,8 @@ from contracts.gateway import (ApiKeyIssued, PermissionApplicationDecided, Permi
 from gateway.accounts import append_to_person, end_sessions
 from gateway.applications.api import (ApplicationOut, append_step, application_out, application_row,
                                       visible_row)
-from gateway.applications.domain import Kind, Status, Step, account_event, check_independent, next_status
+from gateway.applications.domain import (Kind, Status, Step, account_event, bootstrap_may_review,
+                                         check_independent, next_status)
 from gateway.applications.projections import stream_of
 from gateway.auth import Caller
 from gateway.projections import users
@@ -43,13 +44,15 @@ async def review(application_id: str, body: ReviewIn, principal: Caller, runtime
         raise InvalidInput("say why it goes back", errors=[{"field": "reason", "message": "required when returned"}])
     async with runtime.engine.begin() as conn:
         row = await visible_row(conn, principal, application_id, lock=True)
+        form = PermissionForm.model_validate(row.form)
+        bootstrap = runtime.settings.admin_user
+        may = bootstrap_may_review(form.roles, form.pii, treasury_staff=await _treasury_staff(conn, bootstrap))
         check_independent(principal.subject, applicant=row.applicant, username=row.username,
-                          bootstrap=runtime.settings.admin_user)
+                          bootstrap=bootstrap if may else None)
         kind = Kind(row.kind)
         if body.decision == "accepted":
             next_status(Status(row.status), Step.ACCEPT, kind)
-            event: DomainEvent = PermissionApplicationForwarded(
-                application_id=application_id, kind=kind, form=PermissionForm.model_validate(row.form))
+            event: DomainEvent = PermissionApplicationForwarded(application_id=application_id, kind=kind, form=form)
         else:
             next_status(Status(row.status), Step.RETURN, kind)
             event = PermissionApplicationReturned(application_id=application_id, reason=body.reason or "")
@@ -85,15 +88,11 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
             check_independent(principal.subject, applicant=row.applicant, username=row.username, reviewer=reviewer)
         else:
             # A platform key is only as independent as the administrator who issued it: one who made or
-            # reviewed the application could otherwise answer for the province with a key of their own.
+            # reviewed the application could otherwise answer for the province with a key of their own. The
+            # key the deployment configured (FUNDWATCH_PROVINCE_API_KEY) was issued by nobody here.
             issuer = await key_issuer(conn, runtime, request.state.api_key_id)
             if issuer is not None:
-                # The bootstrap administrator's exception: it may answer, through a key it issued, for the
-                # first staff it applied for and reviewed; never about itself.
-                bootstrap = issuer == runtime.settings.admin_user
-                check_independent(issuer, applicant=row.applicant, username=row.username,
-                                  reviewer=None if bootstrap else reviewer,
-                                  bootstrap=runtime.settings.admin_user)
+                check_independent(issuer, applicant=row.applicant, username=row.username, reviewer=reviewer)
         await append_step(conn, runtime, principal, application_id, row.version, PermissionApplicationDecided(
             application_id=application_id, decision=body.decision, remarks=body.remarks, channel=channel))
         if body.decision == "approved":
@@ -103,6 +102,14 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
         request.app.state.authenticate.forget_sessions(out.username)
     log.info("applications.decided", application_id=application_id, decision=body.decision, channel=channel)
     return out
+
+
+async def _treasury_staff(conn: AsyncConnection, bootstrap: str) -> bool:
+    """Whether a treasury person (国库科, who reviews applications) other than the bootstrap administrator holds
+    an account: from then on the bootstrap administrator's applications are reviewed like anyone's."""
+    found = await conn.scalar(select(users.c.username).where(
+        users.c.roles.any(TREASURY), users.c.revoked_at.is_(None), users.c.username != bootstrap).limit(1))
+    return found is not None
 
 
 async def key_issuer(conn: AsyncConnection, runtime: Runtime, key_id: str | None) -> str | None:

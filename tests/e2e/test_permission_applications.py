@@ -6,9 +6,10 @@ from uuid import uuid4
 
 import pytest
 
+from backbone.settings import get_settings
 from backbone.spreadsheets import read_sheets, text
 from tests.e2e import quiet
-from tests.e2e.people import headers_of, sign_in, suite_gateway
+from tests.e2e.people import headers_of, sign_in, signed_in, suite_gateway
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number
@@ -34,16 +35,27 @@ def first_sign_in(c, username: str, one_time: str) -> tuple[str, dict[str, str]]
     return chosen, headers_of(sign_in(suite_gateway(), username, chosen))
 
 
+def reviewer() -> dict[str, str]:
+    """The suite's treasury person, who reviews applications: with an account in place, the bootstrap
+    administrator's own applications are reviewed like anyone's."""
+    return signed_in("suite-treasury-reviewer", ["treasury"], division="treasury")
+
+
+def province_key() -> dict[str, str]:
+    """The key the deployment configured for the provincial platform (no administrator here issued it)."""
+    return {"X-Api-Key": get_settings().province_api_key.get_secret_value()}
+
+
 def approved(c, admin, body: dict, answerer: dict | None = None) -> dict:
-    """An application submitted by the bootstrap administrator, who reviews what it applied for (a platform's
-    first staff); approved by the province's platform, unless `answerer`."""
+    """An application submitted by the bootstrap administrator and reviewed by the treasury; approved by the
+    province's platform, unless `answerer`."""
     r = c.post(APPLICATIONS, json=body, headers=admin)
     assert r.status_code == 201, r.text
     application_id = r.json()["application_id"]
     assert c.post(f"{APPLICATIONS}/{application_id}/review", json={"decision": "accepted"},
-                  headers=admin).status_code == 200
+                  headers=reviewer()).status_code == 200
     r = c.post(f"{APPLICATIONS}/{application_id}/feedback", json={"decision": "approved"},
-               headers=answerer or province(c, admin))
+               headers=answerer or province_key())
     assert r.status_code == 200 and r.json()["status"] == "approved", r.text
     return r.json()
 
@@ -58,7 +70,8 @@ def person(c, admin, n: int, **overrides) -> tuple[str, str, dict[str, str]]:
     return username, password, headers
 
 
-def province(c, admin) -> dict[str, str]:
+def issued_province_key(c, admin) -> dict[str, str]:
+    """A province key an administrator of this platform issued."""
     key = c.post("/api-keys", json={"subject": f"province-{uuid4().hex[:6]}", "roles": ["province_system"]},
                  headers=admin).json()["api_key"]
     return {"X-Api-Key": key}
@@ -69,7 +82,7 @@ def test_a_granted_person_gets_a_one_time_password_and_signs_in(stack):
     with stack.client() as c:
         username = f"wangfang-{uuid4().hex[:6]}"
         # Applied for, accepted and reported; the provincial platform approves.
-        application = approved(c, admin, form(username, 101), answerer=province(c, admin))
+        application = approved(c, admin, form(username, 101))
         application_id = application["application_id"]
         users = {u["username"]: u for u in c.get("/users", headers=admin).json()}
         assert users[username]["status"] == "awaiting_password" and users[username]["roles"] == ["district"]
@@ -168,24 +181,24 @@ def test_a_change_alters_roles_and_a_revoke_stops_sign_in(stack):
 def test_a_returned_application_is_answered_only_after_its_correction(stack):
     admin = stack.admin_headers()
     with stack.client() as c:
-        key = province(c, admin)
+        key, treasury = province_key(), reviewer()
         application_id = c.post(APPLICATIONS, json=form(f"ret-{uuid4().hex[:6]}", 109), headers=admin
                                 ).json()["application_id"]
         step = f"{APPLICATIONS}/{application_id}"
-        assert c.post(f"{step}/review", json={"decision": "returned"}, headers=admin).status_code == 422
-        r = c.post(f"{step}/review", json={"decision": "returned", "reason": "职务填写不规范"}, headers=admin)
+        assert c.post(f"{step}/review", json={"decision": "returned"}, headers=treasury).status_code == 422
+        r = c.post(f"{step}/review", json={"decision": "returned", "reason": "职务填写不规范"}, headers=treasury)
         assert r.json()["status"] == "returned" and r.json()["return_reason"] == "职务填写不规范"
         # Out of turn: no answer, no second review, no password before the correction.
         refused = c.post(f"{step}/feedback", json={"decision": "approved"}, headers=key)
         assert refused.status_code == 409 and refused.headers["content-type"].startswith("application/problem+json")
-        assert c.post(f"{step}/review", json={"decision": "accepted"}, headers=admin).status_code == 409
+        assert c.post(f"{step}/review", json={"decision": "accepted"}, headers=treasury).status_code == 409
         assert c.post("/users", json={"application_id": application_id}, headers=admin).status_code == 409
         corrected = form(r.json()["username"], 109, title="科长")
         corrected.pop("kind")
         r = c.post(f"{step}/resubmission", json=corrected, headers=admin)
         assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["title"] == "科长"
         assert c.post(f"{step}/resubmission", json=corrected, headers=admin).status_code == 409
-        c.post(f"{step}/review", json={"decision": "accepted"}, headers=admin)
+        c.post(f"{step}/review", json={"decision": "accepted"}, headers=treasury)
         # It waits in the province's queue until the province answers.
         queue = c.get(APPLICATIONS, params={"status": "forwarded", "limit": 1000}, headers=key).json()["items"]
         assert application_id in {a["application_id"] for a in queue}
@@ -268,12 +281,31 @@ def test_an_administrator_cannot_answer_for_the_province_with_a_key_of_their_own
         step = f"{APPLICATIONS}/{r.json()['application_id']}"
         assert c.post(f"{step}/review", json={"decision": "accepted"}, headers=admin).status_code == 200
         # A province key the applicant issued is the applicant's answer, not the province's.
-        own_key = province(c, second_admin)
+        own_key = issued_province_key(c, second_admin)
         refused = c.post(f"{step}/feedback", json={"decision": "approved"}, headers=own_key)
         assert refused.status_code == 403 and refused.json()["type"].endswith("/separation-of-duties"), refused.text
         assert c.get(step, headers=admin).json()["status"] == "forwarded", "nothing was decided"
-        answered = c.post(f"{step}/feedback", json={"decision": "approved"}, headers=province(c, admin))
+        # Nor one the reviewer issued.
+        reviewers_key = issued_province_key(c, admin)
+        assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=reviewers_key).status_code == 403
+        answered = c.post(f"{step}/feedback", json={"decision": "approved"}, headers=province_key())
         assert answered.status_code == 200 and answered.json()["status"] == "approved"
+
+
+def test_the_bootstrap_administrator_no_longer_reviews_its_own_applications_once_the_treasury_has_staff(stack):
+    admin = stack.admin_headers()
+    reviewer()  # the treasury has a person
+    with stack.client() as c:
+        r = c.post(APPLICATIONS, json=form(f"late-{uuid4().hex[:6]}", 117), headers=admin)
+        step = f"{APPLICATIONS}/{r.json()['application_id']}"
+        refused = c.post(f"{step}/review", json={"decision": "accepted"}, headers=admin)
+        assert refused.status_code == 403 and refused.json()["type"].endswith("/separation-of-duties")
+        assert c.post(f"{step}/review", json={"decision": "accepted"}, headers=reviewer()).status_code == 200
+        # The answer for the province is not the applicant's to give through a key it issued.
+        own_key = issued_province_key(c, admin)
+        refused = c.post(f"{step}/feedback", json={"decision": "approved"}, headers=own_key)
+        assert refused.status_code == 403 and refused.json()["type"].endswith("/separation-of-duties")
+        assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=province_key()).status_code == 200
 
 
 def test_no_person_is_given_a_machines_name(stack):

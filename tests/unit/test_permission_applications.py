@@ -196,6 +196,21 @@ def test_nobody_reviews_or_answers_an_application_they_made_reviewed_or_are_the_
         check_independent("admin", applicant="x", username="admin", bootstrap="admin")
 
 
+@pytest.mark.parametrize("roles,pii,treasury_staff,may", [
+    pytest.param(["district"], False, False, True, id="first-district-staff"),
+    pytest.param(["treasury"], False, False, True, id="the-first-treasury-person"),
+    pytest.param(["district"], False, True, False, id="once-a-treasury-person-exists"),
+    pytest.param(["treasury", "admin"], False, False, False, id="never-an-administrator"),
+    pytest.param(["poverty_office"], False, False, False, id="never-the-poverty-office"),
+    pytest.param(["supervision"], False, False, False, id="never-supervision"),
+    pytest.param(["treasury"], True, False, False, id="never-personal-data"),
+])
+def test_the_bootstrap_administrator_reviews_its_own_applications_only_for_a_new_platforms_first_staff(
+        roles, pii, treasury_staff, may):
+    from gateway.applications.domain import bootstrap_may_review
+    assert bootstrap_may_review(roles, pii, treasury_staff=treasury_staff) is may
+
+
 @pytest.mark.parametrize("applicant,roles,refused", [
     pytest.param(["division"], ["division"], [], id="division-for-its-staff"),
     pytest.param(["division"], ["division", "admin"], ["admin"], id="division-asks-for-admin"),
