@@ -80,6 +80,8 @@ class ConsumerRunner:
         # Offsets this group applied up to, per partition, and the partitions' ends at the last fetch: the lag.
         self.applied: dict[tuple[str, int], int] = {}
         self.ends: dict[tuple[str, int], int] = {}
+        # When each partition this process holds last applied something or was at its end.
+        self._moved: dict[tuple[str, int], tuple[int, float]] = {}
         t = tables.processed_events
         self._claim_stmt = pg_insert(t).on_conflict_do_nothing().returning(t.c.event_id)
 
@@ -108,6 +110,7 @@ class ConsumerRunner:
                 while True:
                     batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
                     self._note_ends()
+                    self._check_progress(loop.time())
                     if loop.time() - checked >= self.stall_seconds:
                         try:
                             async with asyncio.timeout(self.stall_seconds):
@@ -185,6 +188,24 @@ class ConsumerRunner:
             stalled = [f"{tp.topic}/{tp.partition}" for tp in held_here + held_elsewhere]
             raise ConsumerStalled(f"records wait and nothing moved for {self.stall_seconds:.0f}s: {stalled}",
                                   held_elsewhere=bool(held_elsewhere))
+
+    def _check_progress(self, now: float) -> None:
+        """Raise when a partition this process holds has been behind its end without applying anything for a
+        whole interval, by the numbers of its own fetches: seen after the embedded broker came back, a fetch
+        that returns nothing from a partition whose end is far ahead, while the broker's own answers about
+        ends and positions agree that nothing waits."""
+        stuck = []
+        for where, behind in self.lag().items():
+            applied = self.applied[where]
+            last, since = self._moved.get(where, (None, now))
+            if behind == 0 or applied != last:
+                self._moved[where] = (applied, now)
+            elif now - since >= self.stall_seconds:
+                stuck.append(f"{where[0]}/{where[1]} ({behind} behind)")
+        if stuck:
+            self._moved.clear()
+            raise ConsumerStalled(f"nothing applied for {self.stall_seconds:.0f}s while records wait: {stuck}",
+                                  held_elsewhere=False)
 
     def _note_ends(self) -> None:
         consumer = self.consumer

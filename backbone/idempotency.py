@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backbone.errors import PROBLEM_JSON, Unauthorized, problem
-from backbone.identity import IDENTITY_HEADER, read_internal_token
+from backbone.identity import IDENTITY_HEADER, forwarded_principal
 from backbone.settings import get_settings
 from backbone.tables import PlumbingTables
 
@@ -59,8 +59,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             return problem(422, "invalid-input", "Invalid input", f"{HEADER} is longer than 200 characters",
                            errors=[{"field": HEADER, "message": "at most 200 characters"}])
         try:
-            principal = read_internal_token(request.headers.get(IDENTITY_HEADER, ""),
-                                            get_settings().internal_secret.get_secret_value()).subject
+            principal = forwarded_principal(request, request.headers.get(IDENTITY_HEADER)).subject
         except Unauthorized:
             return await call_next(request)
         body = await request.body()

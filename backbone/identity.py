@@ -1,10 +1,19 @@
 """Who is calling: the principal the gateway authenticated, forwarded to services as a signed
-short-lived token, and the data scope that follows from it (DESIGN §1 "Data scope")."""
+short-lived token, and the data scope that follows from it (DESIGN §1 "Data scope").
 
+The forwarded identity is signed with the gateway's Ed25519 key (EdDSA) and names the one service it is for:
+a service holds only the public key, so a service taken over can neither sign an identity nor replay the
+one it received at another service.
+"""
+
+import base64
+import sys
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, false, or_
@@ -14,7 +23,7 @@ from backbone.settings import get_settings
 
 IDENTITY_HEADER = "X-FundWatch-Identity"
 API_PREFIX = "/api/v1"
-INTERNAL_AUDIENCE = "fundwatch-internal"
+INTERNAL_ISSUER = "fundwatch-gateway"
 INTERNAL_TTL = timedelta(minutes=2)
 
 # Roles that see every org unit and every division's funds.
@@ -75,29 +84,58 @@ class Principal(BaseModel):
         return [or_(*clauses)] if clauses else [false()]
 
 
-def issue_internal_token(principal: Principal, secret: str) -> str:
-    """The identity the gateway forwards to a service."""
+def audience_of(service: str) -> str:
+    """The audience of an identity forwarded to `service`."""
+    return f"fundwatch:{service}"
+
+
+@cache
+def signing_key(private_key: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_key))
+
+
+@cache
+def verifying_key(public_key: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
+
+
+def public_key_of(private_key: str) -> str:
+    """The base64 public key that goes with a base64 private key."""
+    return base64.b64encode(signing_key(private_key).public_key().public_bytes_raw()).decode()
+
+
+def issue_internal_token(principal: Principal, private_key: str, audience: str | list[str]) -> str:
+    """The identity the gateway forwards to a service (`audience`: `audience_of` it)."""
     now = datetime.now(UTC)
-    claims = {**principal.model_dump(mode="json"), "aud": INTERNAL_AUDIENCE, "iat": now, "exp": now + INTERNAL_TTL}
-    return jwt.encode(claims, secret, algorithm="HS256")
+    claims = {**principal.model_dump(mode="json"), "iss": INTERNAL_ISSUER, "aud": audience, "iat": now,
+              "exp": now + INTERNAL_TTL}
+    return jwt.encode(claims, signing_key(private_key), algorithm="EdDSA")
 
 
-def read_internal_token(token: str, secret: str) -> Principal:
-    """The principal of a forwarded identity; an invalid one is refused."""
+def read_internal_token(token: str, public_key: str, audience: str) -> Principal:
+    """The principal of a forwarded identity meant for `audience`; any other is refused."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=INTERNAL_AUDIENCE)
+        claims = jwt.decode(token, verifying_key(public_key), algorithms=["EdDSA"], audience=audience,
+                            issuer=INTERNAL_ISSUER)
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid forwarded identity: {exc}") from exc
     return Principal(**{k: claims.get(k) for k in Principal.model_fields if k in claims})
 
 
+def forwarded_principal(request: Request, identity: str | None) -> Principal:
+    """The caller of this service, from the identity the gateway forwarded."""
+    if not identity:
+        raise Unauthorized("no identity: call FundWatch through the gateway")
+    return read_internal_token(identity, get_settings().identity_public_key,
+                               audience_of(request.app.state.service))
+
+
 async def current_principal(
+    request: Request,
     identity: Annotated[str | None, Header(alias=IDENTITY_HEADER, include_in_schema=False)] = None,
 ) -> Principal:
     """The caller; a service reached without a valid forwarded identity refuses."""
-    if not identity:
-        raise Unauthorized("no identity: call FundWatch through the gateway")
-    return read_internal_token(identity, get_settings().internal_secret.get_secret_value())
+    return forwarded_principal(request, identity)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -122,3 +160,14 @@ async def require_export_grant(request: Request, principal: CurrentPrincipal) ->
 
 
 ExportingPrincipal = Annotated[Principal, Depends(require_export_grant)]
+
+
+def new_keypair() -> tuple[str, str]:
+    """A fresh private and public key, base64, for FUNDWATCH_IDENTITY_PRIVATE_KEY and FUNDWATCH_IDENTITY_PUBLIC_KEY."""
+    private = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+    return private, public_key_of(private)
+
+
+if __name__ == "__main__":  # python -m backbone.identity: a key pair for a deployment
+    private, public = new_keypair()
+    sys.stdout.write(f"FUNDWATCH_IDENTITY_PRIVATE_KEY={private}\nFUNDWATCH_IDENTITY_PUBLIC_KEY={public}\n")

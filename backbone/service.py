@@ -137,7 +137,7 @@ def create_service(spec: ServiceSpec) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        insecure = settings.insecure_defaults()
+        insecure = settings.insecure_defaults(spec.name)
         if insecure and settings.environment != "development":
             raise RuntimeError(f"refusing to start with development secrets: set {', '.join(insecure)} "
                                "(or FUNDWATCH_ENV=development on a developer machine)")
@@ -193,6 +193,7 @@ def create_service(spec: ServiceSpec) -> FastAPI:
 
     app = FastAPI(title=spec.title, version="1.0.0", lifespan=lifespan, openapi_url=spec.openapi_url,
                   docs_url=None, redoc_url=None)
+    app.state.service = spec.name  # the audience of the identities forwarded to it
     install_problem_handlers(app)
     _describe_errors_as_problems(app)
     app.add_middleware(RequestMetrics, service=spec.name)

@@ -47,11 +47,16 @@ class Settings(BaseSettings):
         SecretStr("dev-only-jwt-secret-change-me-in-production"),
         validation_alias="FUNDWATCH_JWT_SECRET",
     )
-    internal_secret: SecretStr = Field(
-        SecretStr("dev-only-internal-secret-change-me-in-production"),
-        validation_alias="FUNDWATCH_INTERNAL_SECRET",
-        description="Signs the identity the gateway forwards to the services.",
-    )
+    identity_private_key: SecretStr = Field(
+        SecretStr("krR8q45djA1pwm+PmBif4r7J3EeDRf+R0IJ7MFzPTgE="),
+        validation_alias="FUNDWATCH_IDENTITY_PRIVATE_KEY",
+        description="The gateway's Ed25519 key (base64, 32 bytes) that signs the identity it forwards to the "
+                    "services; only the gateway holds it (`python -m backbone.identity` makes a pair).")
+    identity_public_key: str = Field(
+        "/w+8TnByWLrKih6PnZpRSFAkdi7V4HJNcoms2uEQfV4=",
+        validation_alias="FUNDWATCH_IDENTITY_PUBLIC_KEY",
+        description="The public half of FUNDWATCH_IDENTITY_PRIVATE_KEY (base64): the services check the forwarded "
+                    "identity with it.")
     record_digest_key: SecretStr = Field(
         SecretStr("dev-only-record-digest-key-change-me"),
         validation_alias="FUNDWATCH_RECORD_DIGEST_KEY",
@@ -228,14 +233,14 @@ class Settings(BaseSettings):
                              "machine's")
         return self
 
-    def insecure_defaults(self) -> list[str]:
-        """The secrets still at their published development values."""
+    def insecure_defaults(self, service: str) -> list[str]:
+        """The secrets `service` uses that are still at their published development values (a secret a
+        service does not hold may stay unset there: each pod gets only its own)."""
         defaults = Settings.model_fields
         return [
             defaults[name].validation_alias  # type: ignore[misc]
-            for name in ("jwt_secret", "internal_secret", "record_digest_key", "admin_password", "treasury_api_key",
-                         "province_api_key", "pii_keys", "blind_index_key")
-            if getattr(self, name).get_secret_value() == defaults[name].default.get_secret_value()
+            for name in SECRETS_OF.get(service, SECRETS_OF["gateway"])
+            if _plain(getattr(self, name)) == _plain(defaults[name].default)
         ]
 
     def body_limit(self, path: str) -> int:
@@ -251,6 +256,22 @@ class Settings(BaseSettings):
     def service_url(self, service: str) -> str:
         """Base URL of a service the gateway routes to."""
         return getattr(self, f"{service}_url")
+
+
+# The secrets each service holds (deploy/k8s gives each pod only these): the gateway signs identities, keeps
+# accounts and keys, and reads ID numbers on application forms; payments encrypts and indexes ID numbers;
+# every service keys its idempotency digests and checks forwarded identities with the public key.
+_EVERY_SERVICE = ("record_digest_key", "identity_public_key")
+SECRETS_OF: dict[str, tuple[str, ...]] = {
+    "gateway": (*_EVERY_SERVICE, "identity_private_key", "jwt_secret", "admin_password", "treasury_api_key",
+                "province_api_key", "pii_keys", "blind_index_key"),
+    "payments": (*_EVERY_SERVICE, "pii_keys", "blind_index_key"),
+    "ledger": _EVERY_SERVICE, "performance": _EVERY_SERVICE, "alerting": _EVERY_SERVICE, "sync": _EVERY_SERVICE,
+}
+
+
+def _plain(value: object) -> object:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def faults_of(error: ValidationError) -> list[str]:

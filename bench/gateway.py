@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.identity import IDENTITY_HEADER, Principal, audience_of, issue_internal_token
 from backbone.settings import Settings
 from bench.stack import admin_headers, bench_stack, indicator_body, percentile, print_table
 
@@ -45,7 +45,8 @@ async def run(gateway: str, alerting: str, ledger: str, n: int, concurrency: int
 
     def forwarded() -> dict[str, str]:
         """The identity the gateway forwards, signed per request as the gateway does (it lives two minutes)."""
-        return {IDENTITY_HEADER: issue_internal_token(admin, settings.internal_secret.get_secret_value())}
+        return {IDENTITY_HEADER: issue_internal_token(admin, settings.identity_private_key.get_secret_value(),
+                                                      [audience_of("alerting"), audience_of("ledger")])}
 
     async with httpx.AsyncClient(timeout=60) as c:
         person = await admin_headers(c, f"{gateway}/api/v1")

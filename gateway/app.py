@@ -3,6 +3,7 @@
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backbone.identity import public_key_of
 from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from backbone.settings import get_settings
 from backbone.streams import StreamSlots
@@ -20,6 +21,10 @@ from gateway.routing import forwarded, new_client
 
 
 async def _edge(runtime: Runtime) -> None:
+    settings = runtime.settings
+    if public_key_of(settings.identity_private_key.get_secret_value()) != settings.identity_public_key:
+        # Every forwarded request would be refused by the services: better not to start.
+        raise RuntimeError("FUNDWATCH_IDENTITY_PUBLIC_KEY is not the public half of FUNDWATCH_IDENTITY_PRIVATE_KEY")
     app.state.http = new_client()
     app.state.stream_http = new_client(runtime.settings.max_streams)
     app.state.streams = StreamSlots(per_person=runtime.settings.max_streams_per_person,

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 import httpx
 
 from backbone.errors import NotFound, PayloadTooLarge
-from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.identity import IDENTITY_HEADER, Principal, audience_of, issue_internal_token
 from backbone.settings import Settings
 from backbone.streams import StreamSlot
 
@@ -117,7 +117,8 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
     """Forward a request to its service with the caller's identity, streaming the answer back."""
     service = service_for(path)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
-    headers[IDENTITY_HEADER] = issue_internal_token(principal, settings.internal_secret.get_secret_value())
+    headers[IDENTITY_HEADER] = issue_internal_token(principal, settings.identity_private_key.get_secret_value(),
+                                                    audience_of(service))
     streaming = path.rstrip("/").endswith("/stream")
     # The path goes on as the caller encoded it: decoded, odd characters would not make a valid URL.
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or f"/api/v1/{path}"

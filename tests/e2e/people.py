@@ -11,12 +11,14 @@ from uuid import uuid4
 
 import httpx
 
-from backbone.identity import IDENTITY_HEADER, ExportGrant, Principal, issue_internal_token
+from backbone.identity import IDENTITY_HEADER, ExportGrant, Principal, audience_of, issue_internal_token
 from backbone.settings import get_settings
 from gateway.passwords import password_hash
 from tests.e2e import db
 
 PASSWORD = "Test#Pass2026"
+# A test's forwarded identity goes to whichever service the test calls.
+EVERY_SERVICE = [audience_of(service) for service in ("ledger", "payments", "performance", "alerting", "sync")]
 GATEWAY_ENV = "FUNDWATCH_TEST_GATEWAY"
 
 
@@ -77,7 +79,8 @@ class Person(Mapping[str, str]):
 
     def _headers(self) -> dict[str, str]:
         return {IDENTITY_HEADER: issue_internal_token(self.principal,
-                                                      get_settings().internal_secret.get_secret_value())}
+                                                      get_settings().identity_private_key.get_secret_value(),
+                                                      EVERY_SERVICE)}
 
     def __getitem__(self, key: str) -> str:
         return self._headers()[key]

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import select, update
 
 from backbone.idempotency import HEADER, REPLAYED, IdempotencyMiddleware
-from backbone.identity import IDENTITY_HEADER, Principal, issue_internal_token
+from backbone.identity import IDENTITY_HEADER, Principal, audience_of, issue_internal_token
 from backbone.settings import get_settings
 
 pytestmark = pytest.mark.integration
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 def app_for(engine, kit) -> FastAPI:
     calls = count(1)
     app = FastAPI()
+    app.state.service = "payments"
     app.add_middleware(IdempotencyMiddleware, engine_factory=lambda: engine, tables=kit.tables)
 
     @app.post("/payments/search")
@@ -33,7 +34,7 @@ def app_for(engine, kit) -> FastAPI:
 async def test_the_digest_is_keyed_and_a_key_is_forgotten_when_its_time_is_up(engine, kit):
     app = app_for(engine, kit)
     identity = issue_internal_token(Principal(subject="auditor", roles=["supervision"], org_unit="220100", pii=True),
-                                    get_settings().internal_secret.get_secret_value())
+                                    get_settings().identity_private_key.get_secret_value(), audience_of("payments"))
     headers = {IDENTITY_HEADER: identity, HEADER: "search-1", "content-type": "application/json"}
     body = b'{"payee_id_number": "11010519491231002X"}'
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:

@@ -11,7 +11,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from backbone.errors import Forbidden, Gone, InvalidInput
-from backbone.identity import ExportGrant, Principal, check_export_grant, issue_internal_token, read_internal_token
+from backbone.identity import (ExportGrant, Principal, audience_of, check_export_grant, issue_internal_token,
+                               new_keypair, read_internal_token)
 from backbone.paging import STAMP_SHEET, stamped_xlsx
 from gateway.exports.domain import (EXPORT_ROUTES, ExportOutOfTurn, ExportRequest, ExportStatus, check_download,
                                     check_request, cosign, refuse_direct_export)
@@ -55,8 +56,10 @@ def test_a_service_runs_an_export_route_only_with_a_grant_for_it(principal, path
 
 def test_the_grant_travels_in_the_forwarded_identity():
     carrying = DISTRICT.model_copy(update={"export": GRANT})
-    assert read_internal_token(issue_internal_token(carrying, "s" * 32), "s" * 32) == carrying
-    assert read_internal_token(issue_internal_token(DISTRICT, "s" * 32), "s" * 32).export is None
+    private, public = new_keypair()
+    ledger = audience_of("ledger")
+    assert read_internal_token(issue_internal_token(carrying, private, ledger), public, ledger) == carrying
+    assert read_internal_token(issue_internal_token(DISTRICT, private, ledger), public, ledger).export is None
 
 
 # Requesting.

@@ -1,0 +1,40 @@
+"""A partition this process holds that stays behind its end without applying anything for a whole interval
+makes the consumer start over, by the numbers of its own fetches; one that moves, or is at its end, never does."""
+
+from types import SimpleNamespace
+
+import pytest
+from aiokafka import TopicPartition
+
+from backbone.consumer import ConsumerRunner, ConsumerStalled
+from sqlalchemy import MetaData
+
+from backbone.tables import plumbing_tables
+
+
+def runner(stall_seconds: float = 5.0) -> ConsumerRunner:
+    r = ConsumerRunner(name="ledger", topics=("payments",), handlers={}, engine=None,  # type: ignore[arg-type]
+                       tables=plumbing_tables(MetaData(schema="ledger")), bootstrap="", producer=None,  # type: ignore[arg-type]
+                       stall_seconds=stall_seconds)
+    r.consumer = SimpleNamespace(assignment=lambda: {TopicPartition("payments", 0), TopicPartition("payments", 1)})
+    return r
+
+
+def test_a_partition_behind_that_applies_nothing_for_an_interval_starts_the_consumer_over():
+    r = runner()
+    r.ends = {("payments", 0): 5000, ("payments", 1): 800}
+    r.applied = {("payments", 0): 1460, ("payments", 1): 800}
+    r._check_progress(100.0)
+    r._check_progress(104.9)
+    with pytest.raises(ConsumerStalled, match=r"payments/0 \(3540 behind\)") as stalled:
+        r._check_progress(105.0)
+    assert stalled.value.held_elsewhere is False
+
+
+def test_a_partition_that_applies_or_is_at_its_end_is_left_alone():
+    r = runner()
+    r.ends = {("payments", 0): 5000, ("payments", 1): 800}
+    r.applied = {("payments", 0): 1000, ("payments", 1): 800}
+    for second in range(0, 60, 2):
+        r.applied[("payments", 0)] += 10  # slow, but moving
+        r._check_progress(float(second))
