@@ -5,8 +5,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
-from backbone.db import sqlalchemy_url
+from backbone.db import create_engine, sqlalchemy_url
 
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +38,36 @@ async def upgrade_all(database_url: str, services: tuple[str, ...] = MIGRATED_SE
     """Migrate every service, off the event loop."""
     for service in services:
         await asyncio.to_thread(upgrade, service, database_url)
+
+
+def service_role(service: str) -> str:
+    """The database role a service's pods connect as, where the deployment made one (deploy/k8s/infra)."""
+    return f"fundwatch_{service}"
+
+
+async def grant_service_roles(database_url: str, services: tuple[str, ...] = MIGRATED_SERVICES) -> list[str]:
+    """Give each service's own role (where it exists) its schema and nothing else: a service taken over reads
+    and writes its own tables, never another's (the payments' encrypted ID numbers, the gateway's accounts).
+    The schema stays the owner's, so a service cannot change its tables' shape either. Returns the roles given."""
+    engine = create_engine(database_url, pool_size=1)
+    granted = []
+    try:
+        async with engine.begin() as conn:
+            for service in services:
+                role = service_role(service)
+                if not await conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}):
+                    continue
+                for statement in (
+                    f'GRANT USAGE ON SCHEMA "{service}" TO "{role}"',
+                    f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{service}" TO "{role}"',
+                    f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "{service}" TO "{role}"',
+                    f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{service}" GRANT SELECT, INSERT, UPDATE, DELETE '
+                    f'ON TABLES TO "{role}"',
+                    f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{service}" GRANT USAGE, SELECT, UPDATE '
+                    f'ON SEQUENCES TO "{role}"',
+                ):
+                    await conn.execute(text(statement))
+                granted.append(role)
+    finally:
+        await engine.dispose()
+    return granted

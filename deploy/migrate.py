@@ -4,13 +4,14 @@ the topics. `python -m deploy.migrate` (the Kubernetes migration Job runs this t
 import asyncio
 
 from backbone.bus import ensure_topics
-from backbone.migrations import upgrade_all
+from backbone.migrations import grant_service_roles, upgrade_all
 from backbone.settings import Settings, get_settings
 
 
 async def prepare(settings: Settings) -> None:
-    """Migrations first, then topics."""
+    """Migrations first (as the database's owner), each service's role its own schema, then topics."""
     await upgrade_all(settings.database_url)
+    await grant_service_roles(settings.database_url)
     await ensure_topics(settings)
 
 
