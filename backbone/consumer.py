@@ -80,8 +80,9 @@ class ConsumerRunner:
         # Offsets this group applied up to, per partition, and the partitions' ends at the last fetch: the lag.
         self.applied: dict[tuple[str, int], int] = {}
         self.ends: dict[tuple[str, int], int] = {}
-        # When each partition this process holds last applied something or was at its end.
-        self._moved: dict[tuple[str, int], tuple[int, float]] = {}
+        # What this process had applied in all when it last applied something, or had nothing waiting, and when.
+        self._applied_total = 0
+        self._moved_at = 0.0
         t = tables.processed_events
         self._claim_stmt = pg_insert(t).on_conflict_do_nothing().returning(t.c.event_id)
 
@@ -105,7 +106,7 @@ class ConsumerRunner:
             self.consumer = self._new_consumer()
             try:
                 await self.consumer.start()
-                checked = last_batch = loop.time()
+                checked = last_batch = self._moved_at = loop.time()
                 self._behind = {}
                 while True:
                     batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
@@ -190,20 +191,17 @@ class ConsumerRunner:
                                   held_elsewhere=bool(held_elsewhere))
 
     def _check_progress(self, now: float) -> None:
-        """Raise when a partition this process holds has been behind its end without applying anything for a
-        whole interval, by the numbers of its own fetches: seen after the embedded broker came back, a fetch
-        that returns nothing from a partition whose end is far ahead, while the broker's own answers about
-        ends and positions agree that nothing waits."""
-        stuck = []
-        for where, behind in self.lag().items():
-            applied = self.applied[where]
-            last, since = self._moved.get(where, (None, now))
-            if behind == 0 or applied != last:
-                self._moved[where] = (applied, now)
-            elif now - since >= self.stall_seconds:
-                stuck.append(f"{where[0]}/{where[1]} ({behind} behind)")
-        if stuck:
-            self._moved.clear()
+        """Raise when this process applied nothing for a whole interval while a partition it holds is behind
+        its end, by the numbers of its own fetches: seen after the embedded broker came back, fetches that
+        return nothing from a partition whose end is far ahead, while the broker's answers about ends and
+        positions agree that nothing waits. A partition waiting while others are applied is only slow."""
+        lag = self.lag()
+        applied = sum(self.applied.values())
+        if applied != self._applied_total or not any(lag.values()):
+            self._applied_total, self._moved_at = applied, now
+        elif now - self._moved_at >= self.stall_seconds:
+            self._moved_at = now
+            stuck = [f"{topic}/{partition} ({behind} behind)" for (topic, partition), behind in lag.items() if behind]
             raise ConsumerStalled(f"nothing applied for {self.stall_seconds:.0f}s while records wait: {stuck}",
                                   held_elsewhere=False)
 

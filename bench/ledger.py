@@ -3,7 +3,8 @@
     python -m bench.ledger [--rows 100000] [--indicators 10000] [--payments 1000000]
 
 1. Import: a CSV of `--rows` indicators (Chinese headers) through `POST /api/v1/indicators/import`
-   at the gateway; rows/s next to COPY of the same rows into a plain table.
+   at the gateway; rows/s next to COPY of the same rows into a plain table; and the longest the
+   import kept a transaction open (every service's event feed, alert streams included, waits that long).
 2. Reads: `--indicators` indicators of their own fiscal year, imported the same way, with
    `--payments` payments written straight into the ledger's payment read models by COPY (the
    read path is what is measured; the payment pipeline has its own benchmark); then the latency of
@@ -40,6 +41,24 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
     text = io.StringIO(newline="")
     csv.writer(text).writerows([HEADER, *rows])
     return text.getvalue().encode("utf-8")
+
+
+async def longest_open_transaction(db_url: str, stop: asyncio.Event) -> float:
+    """The age of the oldest transaction of the ledger's connections, sampled every 10 ms until `stop`: how long
+    `read_all`'s horizon (below the oldest open transaction) stood still at most."""
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    longest = 0.0
+    try:
+        while not stop.is_set():
+            age = await conn.fetchval(
+                "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8 "
+                "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle' "
+                "AND query NOT ILIKE '%pg_stat_activity%' AND backend_type = 'client backend'")
+            longest = max(longest, age)
+            await asyncio.sleep(0.01)
+        return longest
+    finally:
+        await conn.close()
 
 
 async def import_file(client: httpx.AsyncClient, headers: dict[str, str], data: bytes) -> tuple[float, dict]:
@@ -88,7 +107,11 @@ async def run(gateway: str, db_url: str, rows: int, indicators: int, payments: i
     async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=600) as client:
         admin = await admin_headers(client)
         big = indicator_rows(rows, 2030)
+        stop = asyncio.Event()
+        probe = asyncio.create_task(longest_open_transaction(db_url, stop))
         import_s, _ = await import_file(client, admin, csv_bytes(big))
+        stop.set()
+        held_s = await probe
         copy_s = await copy_baseline(db_url, big)
         read_s, read = await import_file(client, admin, csv_bytes(indicator_rows(indicators, 2031)))
         seed_s = await seed_payments(db_url, read["ids"], payments)
@@ -101,6 +124,7 @@ async def run(gateway: str, db_url: str, rows: int, indicators: int, payments: i
     return [
         (f"raw PostgreSQL COPY of {rows:,} rows, rows/s (baseline)", rows / copy_s, ""),
         (f"import {rows:,}-row CSV through the gateway, rows/s", rows / import_s, f"{copy_s / import_s:.3f}× COPY"),
+        ("longest open transaction during that import, s", held_s, "event feeds wait this long at most"),
         (f"import {indicators:,}-row CSV, rows/s", indicators / read_s, ""),
         (f"COPY of {payments:,} payment facts (seeding), rows/s", payments / seed_s, ""),
         (f"GET /ledger year of {indicators:,} indicators, p50 / p99 ms", ms(first), "20 calls"),

@@ -1,13 +1,17 @@
 """Bulk import (CSV / XLSX, Chinese headers): all or nothing, twice is once; export round trip."""
 
+import asyncio
 import csv
+import hashlib
 import io
 from decimal import Decimal
-from uuid import uuid4
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import pytest
 
+from services.ledger.bulk_api import IMPORT_PART_ROWS
 from services.ledger.imports import parse_indicator_file
+from tests.e2e import db
 from tests.e2e.exporting import co_signed_export
 
 pytestmark = pytest.mark.e2e
@@ -54,3 +58,33 @@ def test_import_is_all_or_nothing_and_idempotent_and_the_export_reimports(stack)
     assert parsed.errors == []
     mine = [r for r in parsed.rows if r.budget_project == project]
     assert [(r.amount, r.org_unit, r.function_code) for r in mine] == [(Decimal("250.50"), "220103", "2130504")]
+
+
+def test_a_failure_part_way_keeps_the_parts_written_and_the_same_file_again_writes_the_rest(stack, servers):
+    """A file is written in parts, each its own transaction, so that a big import never holds every event
+    feed (alert streams) back until it commits."""
+    admin = stack.admin_headers()
+    project = f"parts-{uuid4().hex[:6]}"
+    rows = 2 * IMPORT_PART_ROWS + 1
+    data = csv_file([row(project, f"{n + 1}.00") for n in range(rows)])
+    # Row ids follow from the file: the database refuses one row of the second part, as if it had gone away.
+    digest = hashlib.sha256(data).hexdigest()
+    refused = uuid5(NAMESPACE_URL, f"fundwatch:import:{digest}:{IMPORT_PART_ROWS + 7}")
+    asyncio.run(db.execute(servers.database_url, f"""
+        CREATE FUNCTION ledger.refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+            IF NEW.stream_id = 'indicator-{refused}' THEN RAISE EXCEPTION 'the database went away'; END IF;
+            RETURN NEW; END $$;
+        CREATE TRIGGER refuse_one BEFORE INSERT ON ledger.events FOR EACH ROW EXECUTE FUNCTION ledger.refuse_one()"""))
+    try:
+        with stack.client() as c:
+            failed = c.post("/indicators/import", headers=admin, files={"file": ("指标.csv", data, "text/csv")})
+            assert failed.status_code >= 500
+    finally:
+        asyncio.run(db.execute(servers.database_url, "DROP TRIGGER refuse_one ON ledger.events; "
+                                                     "DROP FUNCTION ledger.refuse_one()"))
+    with stack.client() as c:
+        again = c.post("/indicators/import", headers=admin, files={"file": ("指标.csv", data, "text/csv")})
+        assert again.status_code == 200, again.text
+        assert (again.json()["imported"], again.json()["duplicates"]) == (rows - IMPORT_PART_ROWS, IMPORT_PART_ROWS)
+        assert len(again.json()["ids"]) == rows and str(refused) in again.json()["ids"]
+        assert c.get(f"/indicators/{refused}", headers=admin).json()["amount"] == f"{IMPORT_PART_ROWS + 8}.00"

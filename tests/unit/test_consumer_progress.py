@@ -1,5 +1,5 @@
-"""A partition this process holds that stays behind its end without applying anything for a whole interval
-makes the consumer start over, by the numbers of its own fetches; one that moves, or is at its end, never does."""
+"""A consumer that applies nothing for a whole interval while a partition it holds is behind its end starts
+over, by the numbers of its own fetches; one that applies something, or has nothing waiting, never does."""
 
 from types import SimpleNamespace
 
@@ -31,10 +31,13 @@ def test_a_partition_behind_that_applies_nothing_for_an_interval_starts_the_cons
     assert stalled.value.held_elsewhere is False
 
 
-def test_a_partition_that_applies_or_is_at_its_end_is_left_alone():
+def test_a_consumer_that_applies_or_has_nothing_waiting_is_left_alone():
     r = runner()
     r.ends = {("payments", 0): 5000, ("payments", 1): 800}
-    r.applied = {("payments", 0): 1000, ("payments", 1): 800}
+    r.applied = {("payments", 0): 1000, ("payments", 1): 700}
     for second in range(0, 60, 2):
-        r.applied[("payments", 0)] += 10  # slow, but moving
+        r.applied[("payments", 1)] += 1  # partition 0 waits while 1 is applied: slow, not stuck
+        r._check_progress(float(second))
+    r.applied = dict(r.ends)
+    for second in range(60, 120, 2):
         r._check_progress(float(second))

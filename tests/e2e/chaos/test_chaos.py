@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from deploy.local.supervisor import Supervisor, stack_parts
-from tests.chaos.conftest import FIGURES
+from tests.e2e.chaos.conftest import FIGURES
 from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_audit_trail import verify_command

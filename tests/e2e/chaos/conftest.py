@@ -1,9 +1,9 @@
 """The chaos suite runs on the e2e stack (after the other tests, before the fuzz), under the local stack's own
-supervisor, and prints what it held."""
+supervisor, and prints what it held. It lives under tests/e2e so that the session's one stack is the one it
+breaks: a second stack on the same broker would put a second member in every consumer group, one the
+supervisor neither kills nor watches."""
 
 import pytest
-
-from tests.e2e.conftest import stack  # noqa: F401 - the shared stack fixture
 
 FIGURES = pytest.StashKey[list[str]]()
 
