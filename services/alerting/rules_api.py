@@ -18,6 +18,7 @@ from backbone.clock import clock
 from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound, field_errors
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, ExportingPrincipal
+from backbone.limited import LimitBroken, LimitedWorker
 from backbone.paging import XLSX, xlsx_export
 from backbone.service import RuntimeDep
 from backbone.spreadsheets import write_seed_form
@@ -31,7 +32,8 @@ from services.alerting.projections import (alerts, balances, dispositions, obser
                                            rule_proposals, window_facts)
 from services.alerting.rules import Rule, starter_rules
 from services.alerting.rules.book import RULEBOOK
-from services.alerting.rules.engine import Breach, IndicatorBalance, in_window, indicator_facts, judge, payment_facts
+from services.alerting.rules.engine import (Case, IndicatorBalance, in_window, indicator_facts, judge_cases,
+                                            payment_facts)
 from services.alerting.rules.expressions import ExpressionError
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
@@ -303,22 +305,47 @@ class BacktestOut(BaseModel):
 
 
 WINDOW_BACKTEST_LIMIT = 20_000
+# A draft's conditions are judged in a worker process, in parts, within one memory limit and one deadline:
+# whatever a proposer writes, the backtest ends, and the service goes on answering meanwhile.
+BACKTEST_MEMORY_MB = 1024
+BACKTEST_SECONDS = 120
+BACKTEST_PART = 2_000
 
 
-async def _yield_now_and_then(examined: int) -> None:
-    """A backtest of 200,000 records judges them on the event loop: every few hundred it lets the service's
-    other requests and streams run."""
-    if examined % 200 == 0:
-        await asyncio.sleep(0)
+class Judging:
+    """A backtest's records, gathered on the event loop and judged part by part in a limited worker."""
 
+    def __init__(self, rule: Rule, worker: LimitedWorker) -> None:
+        self.definition = rule.model_dump(mode="json")
+        self.worker = worker
+        self.cases: list[Case] = []
+        self.found: list[tuple[dict[str, Any], str | None]] = []
+        self.examined = 0
 
-def _judged(rule: Rule, event_type: str, facts: dict[str, Any], org_unit: str | None) -> list[Breach]:
-    """A draft's judgment, where a condition that cannot be evaluated is the proposer's to hear of."""
-    try:
-        return judge([rule], event_type, facts, org_unit, strict=True)
-    except ExpressionError as exc:
-        raise InvalidInput("the condition cannot be evaluated on stored history", errors=[
-            {"field": "definition.when", "message": str(exc)}]) from None
+    async def seen(self) -> None:
+        """One more record read; gathering the facts of 200,000 lets other requests and streams run between."""
+        self.examined += 1
+        if self.examined % 200 == 0:
+            await asyncio.sleep(0)
+
+    async def add(self, event_type: str, facts: dict[str, Any], org_unit: str | None) -> None:
+        self.cases.append((event_type, facts, org_unit))
+        if len(self.cases) >= BACKTEST_PART:
+            await self.judge()
+
+    async def judge(self) -> None:
+        cases, self.cases = self.cases, []
+        if not cases:
+            return
+        try:
+            self.found += await self.worker.call(judge_cases, self.definition, cases)
+        except ExpressionError as exc:
+            raise InvalidInput("the condition cannot be evaluated on stored history", errors=[
+                {"field": "definition.when", "message": str(exc)}]) from None
+        except LimitBroken as exc:
+            raise InvalidInput(f"judging the rule on stored history took {exc}: narrow the period or the limit",
+                               errors=[{"field": "definition.when", "message": f"beyond the {exc.what} a "
+                                                                               "backtest may take"}]) from None
 
 
 @router.post("/rules/{rule_id}/backtest", response_model=BacktestOut)
@@ -341,9 +368,9 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
             {"field": "limit", "message": f"at most {WINDOW_BACKTEST_LIMIT} for a window rule"}])
     start = datetime.combine(body.since, time.min, tzinfo=SHANGHAI) if body.since else None
     end = datetime.combine(body.until, time.max, tzinfo=SHANGHAI) if body.until else None
-    found: list[tuple[Any, str | None]] = []
-    examined = 0
-    async with runtime.engine.connect() as conn:
+    async with (LimitedWorker(memory_bytes=BACKTEST_MEMORY_MB * 2**20, seconds=BACKTEST_SECONDS) as worker,
+                runtime.engine.connect() as conn):
+        judging = Judging(rule, worker)
         if PaymentRecorded.event_type in rule.on:
             op = observed_payments.c
             # What was paid on the indicator before each payment counts every payment, also those before `since`.
@@ -363,8 +390,7 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
             if end:
                 q = q.where(history.c.paid_at <= end)
             for row in await conn.execute(q):
-                examined += 1
-                await _yield_now_and_then(examined)
+                await judging.seen()
                 payment = PaymentRecorded.model_validate(row.payload).model_dump()
                 balance = None if row.b_amount is None else IndicatorBalance(
                     indicator_id=row.indicator_id, amount=row.b_amount, allocated=row.allocated,
@@ -376,7 +402,7 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
                         continue
                     facts["window"] = await window_facts(conn, rule.window, rule.params, payment, row.seq)
                 org_unit = balance.org_unit if balance else payment.get("org_unit")
-                found += [(b, org_unit) for b in _judged(rule, PaymentRecorded.event_type, facts, org_unit)]
+                await judging.add(PaymentRecorded.event_type, facts, org_unit)
         if IndicatorRegistered.event_type in rule.on:
             q = (select(balances.c.registered).where(balances.c.registered.is_not(None),
                                                      *principal.where_visible(balances.c.org_unit,
@@ -387,15 +413,15 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
                 if (body.since and indicator["registered_on"] < body.since) or (
                         body.until and indicator["registered_on"] > body.until):
                     continue
-                examined += 1
-                await _yield_now_and_then(examined)
-                found += [(b, indicator["org_unit"]) for b in _judged(
-                    rule, IndicatorRegistered.event_type, indicator_facts(indicator), indicator["org_unit"])]
+                await judging.seen()
+                await judging.add(IndicatorRegistered.event_type, indicator_facts(indicator), indicator["org_unit"])
+        await judging.judge()
+    found = judging.found
     return BacktestOut(
-        rule_id=rule_id, examined=examined, would_raise=len(found),
-        by_level=dict(Counter(b.rule.level.value for b, _ in found)),
+        rule_id=rule_id, examined=judging.examined, would_raise=len(found),
+        by_level=dict(Counter(breach["level"] for breach, _ in found)),
         by_org_unit=dict(Counter(org or "—" for _, org in found)),
-        samples=[{"subject": b.subject.model_dump(), "summary": b.summary, "values": b.values, "org_unit": org}
-                 for b, org in found[:10]])
+        samples=[{"subject": breach["subject"], "summary": breach["summary"], "values": breach["values"],
+                  "org_unit": org} for breach, org in found[:10]])
 
 

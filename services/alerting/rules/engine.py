@@ -137,3 +137,20 @@ def month_facts(month: Mapping[str, Any], *, indicator: Mapping[str, Any] | None
                        "allocation_progress": ((money["allocated"] / money["amount"]).quantize(Decimal("0.0001"))
                                                if money["amount"] > 0 else None)}
     return facts
+
+
+# One record to judge in a backtest: its event type, its facts, and the org unit it belongs to.
+Case = tuple[str, dict[str, Any], str | None]
+
+
+def judge_cases(definition: Mapping[str, Any], cases: list[Case]) -> list[tuple[dict[str, Any], str | None]]:
+    """A backtest's judgment of `cases` by the rule `definition` (a draft's, as JSON), run in a worker with
+    limits: each breach as the alert would show it, with its org unit. ExpressionError when a condition
+    cannot be evaluated on the facts (the proposer's to hear of)."""
+    rule = Rule(**definition)
+    found = []
+    for event_type, facts, org_unit in cases:
+        for breach in judge([rule], event_type, facts, org_unit, strict=True):
+            found.append(({"level": rule.level.value, "subject": breach.subject.model_dump(),
+                           "summary": breach.summary, "values": breach.values}, org_unit))
+    return found
