@@ -83,6 +83,9 @@ class ConsumerRunner:
         # What this process had applied in all when it last applied something, or had nothing waiting, and when.
         self._applied_total = 0
         self._moved_at = 0.0
+        # When the consume loop last came round; an attempt silent for longer than this is started over.
+        self._beat = 0.0
+        self.hang_seconds = max(6 * stall_seconds, 30.0)
         t = tables.processed_events
         self._claim_stmt = pg_insert(t).on_conflict_do_nothing().returning(t.c.event_id)
 
@@ -99,40 +102,15 @@ class ConsumerRunner:
         )
 
     async def run(self) -> None:
-        """Consume until cancelled; a broker or database outage is waited out."""
+        """Consume until cancelled; a broker or database outage is waited out, and an attempt that stops coming
+        round (a call that never answers) is cancelled and started over."""
         backoff = 0.5
-        loop = asyncio.get_running_loop()
         while True:
             self.consumer = self._new_consumer()
+            attempt = asyncio.create_task(self._consume(), name=f"consume:{self.name}")
             try:
-                await self.consumer.start()
-                checked = last_batch = self._moved_at = loop.time()
-                self._behind = {}
-                while True:
-                    batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
-                    self._note_ends()
-                    self._check_progress(loop.time())
-                    if loop.time() - checked >= self.stall_seconds:
-                        try:
-                            async with asyncio.timeout(self.stall_seconds):
-                                await self._check_stall(idle=loop.time() - last_batch >= self.stall_seconds)
-                        except TimeoutError:
-                            # The group's coordinator does not even answer (seen: a rebalance that never ends).
-                            raise ConsumerStalled(f"the group did not answer within {self.stall_seconds:.0f}s",
-                                                  held_elsewhere=True) from None
-                        checked = loop.time()
-                    if not batch:
-                        continue
-                    last_batch = loop.time()
-                    # Partitions are independent orderings: apply them side by side. A failure
-                    # cancels the others; nothing is committed to Kafka and all of it comes again.
-                    async with asyncio.TaskGroup() as group:
-                        for records in batch.values():
-                            group.create_task(self.process(records))
-                    done = {tp: records[-1].offset + 1 for tp, records in batch.items()}
-                    await self.consumer.commit(done)
-                    self.applied.update({(tp.topic, tp.partition): offset for tp, offset in done.items()})
-                    backoff = 0.5
+                await self._watch(attempt)
+                backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except ConsumerStalled as exc:
@@ -143,10 +121,62 @@ class ConsumerRunner:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
+                if not attempt.done():
+                    attempt.cancel()
+                    with contextlib.suppress(BaseException):
+                        await attempt
                 # A consumer caught in a rebalance that never ends may not stop either: it is left behind.
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(10):
                         await self.consumer.stop()
+
+    async def _watch(self, attempt: asyncio.Task[None]) -> None:
+        """Wait for the attempt; cancel it when its loop has not come round for `hang_seconds` (seen after the
+        embedded broker and PostgreSQL were killed: a consumer that answered ready, held its partitions and
+        applied nothing for minutes), naming where it was."""
+        loop = asyncio.get_running_loop()
+        self._beat = loop.time()
+        while True:
+            done, _ = await asyncio.wait({attempt}, timeout=1.0)
+            if done:
+                return attempt.result()
+            if loop.time() - self._beat > self.hang_seconds:
+                where = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in attempt.get_stack(limit=8))
+                raise ConsumerStalled(f"the consumer did not come round for {self.hang_seconds:.0f}s (at {where})",
+                                      held_elsewhere=False)
+
+    async def _consume(self) -> None:
+        loop = asyncio.get_running_loop()
+        consumer = self.consumer
+        assert consumer is not None
+        await consumer.start()
+        checked = last_batch = self._moved_at = self._beat = loop.time()
+        self._behind = {}
+        while True:
+            self._beat = loop.time()
+            batch = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+            self._note_ends()
+            self._check_progress(loop.time())
+            if loop.time() - checked >= self.stall_seconds:
+                try:
+                    async with asyncio.timeout(self.stall_seconds):
+                        await self._check_stall(idle=loop.time() - last_batch >= self.stall_seconds)
+                except TimeoutError:
+                    # The group's coordinator does not even answer (seen: a rebalance that never ends).
+                    raise ConsumerStalled(f"the group did not answer within {self.stall_seconds:.0f}s",
+                                          held_elsewhere=True) from None
+                checked = loop.time()
+            if not batch:
+                continue
+            last_batch = loop.time()
+            # Partitions are independent orderings: apply them side by side. A failure
+            # cancels the others; nothing is committed to Kafka and all of it comes again.
+            async with asyncio.TaskGroup() as group:
+                for records in batch.values():
+                    group.create_task(self.process(records))
+            done = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+            await consumer.commit(done)
+            self.applied.update({(tp.topic, tp.partition): offset for tp, offset in done.items()})
 
     def _leave_a_dead_group(self, stall: ConsumerStalled) -> None:
         """Rejoining hands partitions out again; when another member's partitions stay stuck after a rejoin, a

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from backbone.access import ADMIN, POVERTY_OFFICE, PROVINCE_SYSTEM, SUPERVISION, TREASURY
 from backbone.errors import DomainError
+from backbone.lifecycle import next_state
 from backbone.identity import Principal
 from contracts.gateway import PermissionForm, UserChanged, UserRegistered, UserRevoked
 
@@ -58,22 +59,10 @@ OPEN_STATUSES = (Status.SUBMITTED, Status.RETURNED, Status.FORWARDED)
 READERS_OF_ALL = (TREASURY, ADMIN, SUPERVISION, PROVINCE_SYSTEM)
 
 
-class StepOutOfTurn(DomainError):
-    """The step does not apply to the application where it stands."""
-
-    status = 409
-    type_name = "illegal-transition"
-    title = "Not possible at this step"
-
-
 def next_status(status: Status, step: Step, kind: Kind) -> Status:
     """Where the application goes with `step`, or why it cannot go there."""
-    target = TRANSITIONS.get((status, step))
-    if target is None or (step is Step.ISSUE and kind is not Kind.GRANT):
-        allowed = [s.value for (at, s) in TRANSITIONS if at == status and (s is not Step.ISSUE or kind is Kind.GRANT)]
-        raise StepOutOfTurn(f"a {kind.value} application that is {status.value} cannot take the step {step.value}",
-                            application_status=status.value, allowed=allowed)
-    return target
+    table = TRANSITIONS if kind is Kind.GRANT else {k: v for k, v in TRANSITIONS.items() if k[1] is not Step.ISSUE}
+    return next_state(table, status, step, what=f"a {kind.value} application", where=status.value)
 
 
 def may_apply(principal: Principal, org_unit: str, division: str | None) -> bool:

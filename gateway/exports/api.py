@@ -15,12 +15,13 @@ from backbone.errors import InvalidInput, NotFound, ServiceUnavailable
 from backbone.eventstore import NewStream
 from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import ExportGrant, Principal
+from backbone.lifecycle import StepOutOfTurn
 from backbone.paging import XLSX, newest_first
 from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import EventMetadata
 from contracts.gateway import ExportDownloaded, ExportRequested
 from gateway.auth import Caller
-from gateway.exports.domain import (COSIGNER_ROLE, ExportOutOfTurn, ExportRequest, ExportStatus, check_download,
+from gateway.exports.domain import (COSIGNER_ROLE, ExportRequest, ExportStatus, check_download,
                                     check_request, cosign)
 from gateway.exports.download import fetch_export, passed_headers
 from gateway.exports.projections import export_requests
@@ -185,7 +186,7 @@ async def download_export(export_id: str, request: Request, principal: Caller, r
                                      .with_for_update())
             if held != claim:
                 # Taken over as a dead download while this one was still building: the other is the one.
-                raise ExportOutOfTurn(f"export {export_id} was claimed by another download; it is downloaded once")
+                raise StepOutOfTurn(f"export {export_id} was claimed by another download; it is downloaded once")
             await conn.execute(update(export_requests).where(ex.export_id == export_id)
                                .values(download_claimed_at=None))
             if upstream.status_code == 200:
@@ -219,7 +220,7 @@ async def _claim(runtime: Runtime, principal: Principal, export_id: str
         grant = check_download(export, by=principal, now=now)
         claimed = export.download_claimed_at
         if claimed is not None and now - claimed < CLAIM_LASTS:
-            raise ExportOutOfTurn(f"export {export_id} is being downloaded; it is downloaded once")
+            raise StepOutOfTurn(f"export {export_id} is being downloaded; it is downloaded once")
         await conn.execute(update(export_requests).where(export_requests.c.export_id == export_id)
                            .values(download_claimed_at=now))
     return grant, export.params, now

@@ -10,8 +10,9 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from backbone.access import POVERTY_OFFICE, admitted
-from backbone.errors import DomainError, Forbidden, Gone, InvalidInput
+from backbone.errors import Forbidden, Gone, InvalidInput
 from backbone.identity import API_PREFIX, ExportGrant, Principal
+from backbone.lifecycle import next_state
 from backbone.workdays import SHANGHAI
 from contracts.gateway import ExportCosigned
 from contracts.values import AlertLevel, FiscalYear, SettlementMethod
@@ -76,12 +77,20 @@ class ExportStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class ExportOutOfTurn(DomainError):
-    """A step the export request is not at (downloaded before the co-signature, co-signed twice differently)."""
+class ExportStep(StrEnum):
+    APPROVE = "approve"  # 会签同意
+    REFUSE = "refuse"  # 会签不同意
+    DOWNLOAD = "download"
 
-    status = 409
-    type_name = "export-out-of-turn"
-    title = "Not possible at this step"
+
+TRANSITIONS: dict[tuple[ExportStatus, ExportStep], ExportStatus] = {
+    (ExportStatus.REQUESTED, ExportStep.APPROVE): ExportStatus.APPROVED,
+    (ExportStatus.REQUESTED, ExportStep.REFUSE): ExportStatus.REFUSED,
+    (ExportStatus.APPROVED, ExportStep.DOWNLOAD): ExportStatus.DOWNLOADED,
+}
+# The co-signature the request already has, sent again (a retry): no new step, and no error.
+REPEATED = {(ExportStatus.APPROVED, ExportStep.APPROVE), (ExportStatus.DOWNLOADED, ExportStep.APPROVE),
+            (ExportStatus.REFUSED, ExportStep.REFUSE)}
 
 
 def export_path(path: str) -> str | None:
@@ -159,11 +168,10 @@ def cosign(request: ExportRequest, *, by: Principal, decision: Literal["approved
     check_cosigner(by)
     if by.subject == request.requester:
         raise Forbidden("nobody co-signs their own export request")
-    if request.status != ExportStatus.REQUESTED:
-        if ExportStatus(decision) == request.status or (
-                decision == "approved" and request.status == ExportStatus.DOWNLOADED):
-            return None
-        raise ExportOutOfTurn(f"export {request.export_id} was co-signed already: {request.status}")
+    step = ExportStep.APPROVE if decision == "approved" else ExportStep.REFUSE
+    if (request.status, step) in REPEATED:
+        return None
+    next_state(TRANSITIONS, request.status, step, what=f"export {request.export_id}", where=request.status.value)
     until = now + timedelta(hours=download_hours) if decision == "approved" else None
     return ExportCosigned(export_id=request.export_id, decision=decision, opinion=opinion, cosigner=by.subject,
                           download_until=until)
@@ -173,9 +181,8 @@ def check_download(request: ExportRequest, *, by: Principal, now: datetime) -> E
     """The grant the requester downloads with: only the requester, only once, only in time, only if approved."""
     if by.subject != request.requester:
         raise Forbidden("only the requester downloads a co-signed export")
-    match request.status_at(now):
-        case ExportStatus.REQUESTED:
-            raise ExportOutOfTurn(f"export {request.export_id} awaits the poverty office's co-signature")
+    status = request.status_at(now)
+    match status:
         case ExportStatus.REFUSED:
             raise Forbidden(f"the poverty office refused export {request.export_id}: {request.opinion}")
         case ExportStatus.DOWNLOADED:
@@ -183,6 +190,8 @@ def check_download(request: ExportRequest, *, by: Principal, now: datetime) -> E
         case ExportStatus.EXPIRED:
             raise Gone(f"export {request.export_id} could be downloaded until "
                        f"{request.download_until.astimezone(SHANGHAI):%Y-%m-%d %H:%M}; request it again")
+    # Awaiting the poverty office's co-signature: not yet.
+    next_state(TRANSITIONS, status, ExportStep.DOWNLOAD, what=f"export {request.export_id}", where=status.value)
     return ExportGrant(export_id=request.export_id, path=request.path, requester=request.requester,
                        cosigner=request.cosigner, cosigned_at=request.cosigned_at, purpose=request.purpose,
                        recipient=request.recipient)

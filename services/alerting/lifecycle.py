@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from backbone.errors import DomainError, Forbidden
+from backbone.errors import Forbidden
+from backbone.lifecycle import StepOutOfTurn
 from contracts.alerting import AlertBreachRepeated, AlertRaised, AlertTransitioned, DisposalSheet
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertAction, AlertLevel, AlertStatus
@@ -51,14 +52,6 @@ ACTORS: dict[AlertAction, frozenset[str]] = {
 }
 
 
-class IllegalTransition(DomainError):
-    """The action does not apply to the alert where it stands."""
-
-    status = 409
-    type_name = "illegal-transition"
-    title = "Not possible at this step"
-
-
 @dataclass(frozen=True)
 class AlertState:
     """An alert where it stands, rebuilt from its events."""
@@ -89,9 +82,10 @@ def decide(alert: AlertState, action: AlertAction, *, by: frozenset[str], now: d
     target = TRANSITIONS.get((alert.state, action))
     if target is None:
         allowed = alert.allowed(by)
-        raise IllegalTransition(
+        raise StepOutOfTurn(
             f"{action.value} is not possible on a {alert.level.value} alert that is {alert.status.value}",
-            alert_level=alert.level.value, alert_status=alert.status.value, allowed=[a.value for a in allowed])
+            status_now=f"{alert.level.value} {alert.status.value}", alert_level=alert.level.value,
+            alert_status=alert.status.value, allowed=[a.value for a in allowed])
     if not ACTORS[action] & by:
         raise Forbidden(f"{action.value} is for: {', '.join(sorted(ACTORS[action]))}")
     if target == ESCALATION:

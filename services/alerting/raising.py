@@ -8,11 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.clock import clock
 from backbone.eventstore import EventStore
+from backbone.lifecycle import StepOutOfTurn
 from backbone.metrics import ALERTS_RAISED
 from contracts.alerting import AlertBreachRepeated
 from contracts.values import AlertAction
 from services.alerting.domain import raise_alert
-from services.alerting.lifecycle import IllegalTransition, decide, replay
+from services.alerting.lifecycle import decide, replay
 from services.alerting.projections import alerts
 from services.alerting.rules.engine import Breach
 
@@ -52,7 +53,7 @@ async def move(conn: AsyncConnection, store: EventStore, alert_id: str, action: 
         return False
     try:
         event = decide(alert, action, by=SYSTEM, now=clock().now(), reason=reason)
-    except IllegalTransition:
+    except StepOutOfTurn:
         return False  # it moved on meanwhile: nothing left to do
     await store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert", expected_version=alert.version,
                        events=[event], meta=store.metadata(actor=ACTOR, causation_id=cause))

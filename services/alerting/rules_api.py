@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 
 from backbone.clock import clock
-from backbone.errors import ConcurrencyConflict, InvalidInput, NotFound, field_errors
+from backbone.errors import InvalidInput, NotFound, field_errors
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, ExportingPrincipal
 from backbone.limited import LimitBroken, LimitedWorker
@@ -32,6 +32,7 @@ from services.alerting.projections import (alerts, balances, dispositions, obser
                                            rule_proposals, window_facts)
 from services.alerting.rules import Rule, starter_rules
 from services.alerting.rules.book import RULEBOOK
+from services.alerting.rules.proposals import ProposalStep, decide
 from services.alerting.rules.engine import (Case, IndicatorBalance, in_window, indicator_facts, judge_cases,
                                             payment_facts)
 from services.alerting.rules.expressions import ExpressionError
@@ -169,7 +170,8 @@ class ReviewIn(BaseModel):
 async def review_proposal(proposal_id: str, body: ReviewIn, principal: CurrentPrincipal,
                           runtime: RuntimeDep) -> ProposalOut:
     """The treasury division consolidates a proposal into the city's list, or turns it down (第十六条)."""
-    return await _step(runtime, principal, proposal_id, "proposed",
+    step = ProposalStep.ACCEPT if body.decision == "accepted" else ProposalStep.REJECT
+    return await _step(runtime, principal, proposal_id, step,
                        RuleProposalReviewed(proposal_id=proposal_id, decision=body.decision, reason=body.reason))
 
 
@@ -178,18 +180,16 @@ async def approve_proposal(proposal_id: str, principal: CurrentPrincipal, runtim
     """An accepted rule goes into force from the start of its fiscal year."""
     async with runtime.engine.connect() as conn:
         current = await _proposal(conn, proposal_id)
-    out = await _step(runtime, principal, proposal_id, "accepted",
+    out = await _step(runtime, principal, proposal_id, ProposalStep.APPROVE,
                       RuleApproved(proposal_id=proposal_id, rule_id=current.rule_id, fiscal_year=current.fiscal_year))
     await RULEBOOK.refresh(runtime.engine)
     return out
 
 
-async def _step(runtime: Any, principal: Any, proposal_id: str, expected_status: str, event: Any) -> ProposalOut:
+async def _step(runtime: Any, principal: Any, proposal_id: str, step: ProposalStep, event: Any) -> ProposalOut:
     async with runtime.engine.begin() as conn:
         current = await _proposal(conn, proposal_id)
-        if current.status != expected_status:
-            raise ConcurrencyConflict(f"the proposal is {current.status}, not {expected_status}",
-                                      proposal_status=current.status)
+        decide(proposal_id, current.status, step)
         version = await runtime.store.version(conn, f"rule-proposal-{proposal_id}")
         await runtime.store.append(conn, stream_id=f"rule-proposal-{proposal_id}", stream_type="rule-proposal",
                                    expected_version=version, events=[event],

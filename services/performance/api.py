@@ -262,7 +262,7 @@ async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runt
         if status is None and table is reports:
             raise InvalidInput("no such report of this goal", errors=[
                 {"field": "filing", "message": "goals, evaluation or a report_id of this goal"}])
-        check_review(status)
+        check_review(status, body.decision)
         event = FilingReviewed(**_scope(current), filing=body.filing, decision=body.decision, reasons=body.reasons,
                                rectify_by=body.rectify_by)
         await _append(conn, runtime, principal, goal_id, event)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from backbone.errors import DomainError
+from backbone.lifecycle import next_state
 
 FOUR = Decimal("0.0001")
 ONE, ZERO = Decimal("1"), Decimal("0")
@@ -149,26 +149,44 @@ def score(indicators: list[IndicatorTarget], outcomes: list[Outcome]) -> tuple[D
     return total, grade
 
 
-class FilingOutOfTurn(DomainError):
-    """A filing reviewed or filed again at the wrong time (e.g. a returned one accepted before it is resubmitted)."""
+class FilingStatus(StrEnum):
+    """Where a filing (goals, an execution report, a self-evaluation) stands with its reviewer."""
 
-    status = 409
-    type_name = "filing-out-of-turn"
-    title = "Not possible at this step"
+    NONE = "none"  # not filed yet
+    FILED = "filed"  # 待审核
+    ACCEPTED = "accepted"  # 审核通过: final
+    RETURNED = "returned"  # 退回整改
+
+
+class FilingStep(StrEnum):
+    FILE = "file"
+    ACCEPT = "accept"
+    RETURN = "return"
+
+
+# A filing may be filed again while it waits (the newer replaces it) and after a return (a resubmission).
+FILING_TRANSITIONS: dict[tuple[FilingStatus, FilingStep], FilingStatus] = {
+    (FilingStatus.NONE, FilingStep.FILE): FilingStatus.FILED,
+    (FilingStatus.FILED, FilingStep.FILE): FilingStatus.FILED,
+    (FilingStatus.RETURNED, FilingStep.FILE): FilingStatus.FILED,
+    (FilingStatus.FILED, FilingStep.ACCEPT): FilingStatus.ACCEPTED,
+    (FilingStatus.FILED, FilingStep.RETURN): FilingStatus.RETURNED,
+}
 
 
 def check_filing(status: str | None) -> bool:
-    """Whether a filing (goals or a report) may be filed now; True when it is a resubmission after a return."""
-    if status == "accepted":
-        raise FilingOutOfTurn("an accepted filing is final", filing_status=status)
-    return status == "returned"
+    """Whether a filing may be filed now (an accepted one is final); True when it is a resubmission."""
+    now = FilingStatus(status or FilingStatus.NONE)
+    next_state(FILING_TRANSITIONS, now, FilingStep.FILE, what="the filing", where=now.value)
+    return now is FilingStatus.RETURNED
 
 
-def check_review(status: str | None) -> None:
-    """Only a filing waiting for review can be accepted or returned: a returned one must be resubmitted first."""
-    if status != "filed":
-        raise FilingOutOfTurn(f"the filing is {status or 'not filed'}; only a filed one is reviewed",
-                              filing_status=status)
+def check_review(status: str | None, decision: str) -> FilingStatus:
+    """Where a review's decision ("accepted" or "returned") takes the filing: only a filed one is reviewed,
+    and a returned one must be resubmitted first."""
+    now = FilingStatus(status or FilingStatus.NONE)
+    step = FilingStep.ACCEPT if decision == "accepted" else FilingStep.RETURN
+    return next_state(FILING_TRANSITIONS, now, step, what="the filing", where=now.value)
 
 
 def parse_actual(indicator: IndicatorTarget, value: Any) -> Decimal | Grade:

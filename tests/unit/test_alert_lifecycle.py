@@ -8,11 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backbone.errors import Forbidden
+from backbone.lifecycle import StepOutOfTurn
 from contracts.alerting import AlertRaised, AlertSubject, DisposalSheet
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.lifecycle import (ACTORS, BELL, CLEARED, GREEN, OPEN, RED, TRANSITIONS, YELLOW,
-                                         IllegalTransition, apply, decide, replay)
+                                         apply, decide, replay)
 
 NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)
 LEGAL = {(BELL, OPEN), (BELL, CLEARED), (YELLOW, OPEN), (YELLOW, GREEN), (RED, OPEN), (RED, GREEN)}
@@ -43,7 +44,7 @@ def test_no_sequence_of_commands_reaches_an_illegal_state(start, commands):
         before = alert
         try:
             event = decide(alert, action, by=by, now=NOW, sheet=SHEET)
-        except IllegalTransition as refused:
+        except StepOutOfTurn as refused:
             assert (alert.state, action) not in TRANSITIONS
             assert set(refused.extra["allowed"]) == {a.value for a in alert.allowed(by)}
             continue
@@ -67,7 +68,7 @@ def test_a_bell_escalates_to_the_level_its_rule_names_and_is_then_handled_like_t
 
 def test_an_illegal_step_names_the_steps_that_are_possible():
     yellow = replay([raised(YELLOW)])
-    with pytest.raises(IllegalTransition) as refused:
+    with pytest.raises(StepOutOfTurn) as refused:
         decide(yellow, AlertAction.RECORD_CORRECTION, by=frozenset({"owner"}), now=NOW, sheet=SHEET)
     assert refused.value.status == 409
     assert refused.value.extra["allowed"] == ["verify_normal", "confirm_violation"]

@@ -1,6 +1,7 @@
 """A consumer that applies nothing for a whole interval while a partition it holds is behind its end starts
 over, by the numbers of its own fetches; one that applies something, or has nothing waiting, never does."""
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -41,3 +42,31 @@ def test_a_consumer_that_applies_or_has_nothing_waiting_is_left_alone():
     r.applied = dict(r.ends)
     for second in range(60, 120, 2):
         r._check_progress(float(second))
+
+
+async def test_an_attempt_that_stops_coming_round_is_cancelled_and_named():
+    r = runner()
+    r.hang_seconds = 1.5
+    never = asyncio.Event()
+
+    async def stuck_in_a_call_that_never_answers():
+        await never.wait()
+
+    attempt = asyncio.create_task(stuck_in_a_call_that_never_answers())
+    with pytest.raises(ConsumerStalled, match="did not come round .*stuck_in_a_call_that_never_answers"):
+        await r._watch(attempt)
+    attempt.cancel()
+
+
+async def test_an_attempt_that_comes_round_is_left_to_run_and_its_failure_passes_through():
+    r = runner()
+    r.hang_seconds = 1.5
+
+    async def beating_then_failing():
+        for _ in range(30):
+            r._beat = asyncio.get_running_loop().time()
+            await asyncio.sleep(0.1)
+        raise ConnectionError("broker gone")
+
+    with pytest.raises(ConnectionError, match="broker gone"):
+        await r._watch(asyncio.create_task(beating_then_failing()))

@@ -11,10 +11,11 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from backbone.errors import Forbidden, Gone, InvalidInput
+from backbone.lifecycle import StepOutOfTurn
 from backbone.identity import (ExportGrant, Principal, audience_of, check_export_grant, issue_internal_token,
                                new_keypair, read_internal_token)
 from backbone.paging import STAMP_SHEET, stamped_xlsx
-from gateway.exports.domain import (EXPORT_ROUTES, ExportOutOfTurn, ExportRequest, ExportStatus, check_download,
+from gateway.exports.domain import (EXPORT_ROUTES, ExportRequest, ExportStatus, check_download,
                                     check_request, cosign, refuse_direct_export)
 
 NOW = datetime(2026, 5, 11, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
@@ -133,7 +134,7 @@ def test_an_approval_opens_the_download_for_the_configured_hours_and_a_refusal_o
 def test_the_same_decision_twice_is_one_step_and_a_change_of_mind_is_refused():
     assert cosign(approved(), by=POVERTY_OFFICE, decision="approved", opinion="同意", now=NOW,
                   download_hours=24) is None
-    with pytest.raises(ExportOutOfTurn):
+    with pytest.raises(StepOutOfTurn):
         cosign(approved(), by=POVERTY_OFFICE, decision="refused", opinion="不同意", now=NOW, download_hours=24)
 
 
@@ -147,7 +148,7 @@ def test_the_requester_downloads_an_approved_export_with_a_grant_for_it():
 
 @pytest.mark.parametrize("export,by,at,error", [
     pytest.param(approved(), POVERTY_OFFICE, NOW, Forbidden, id="someone-else"),
-    pytest.param(requested(), DISTRICT, NOW, ExportOutOfTurn, id="not-yet-co-signed"),
+    pytest.param(requested(), DISTRICT, NOW, StepOutOfTurn, id="not-yet-co-signed"),
     pytest.param(ExportRequest(**{**vars(requested()), "status": ExportStatus.REFUSED}), DISTRICT, NOW, Forbidden,
                  id="refused"),
     pytest.param(ExportRequest(**{**vars(approved()), "status": ExportStatus.DOWNLOADED}), DISTRICT, NOW, Gone,

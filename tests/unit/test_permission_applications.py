@@ -8,9 +8,10 @@ from pydantic import ValidationError
 
 from backbone.errors import InvalidInput
 from backbone.identity import Principal
+from backbone.lifecycle import StepOutOfTurn
 from backbone.spreadsheets import read_sheets, seed_form, text
 from contracts.gateway import PermissionForm, UserChanged, UserRegistered, UserRevoked
-from gateway.applications.domain import (TRANSITIONS, Kind, Status, Step, StepOutOfTurn, account_event,
+from gateway.applications.domain import (TRANSITIONS, Kind, Status, Step, account_event,
                                          may_apply, next_status)
 from gateway.applications.form import (FORM_HEADERS, FORM_TITLE, ApplicationIn, form_row,
                                        permission_faults, permissions_text, placement, roles_beyond_applicant)
