@@ -75,6 +75,8 @@ class OutboxRelay:
         self._lock_key = zlib.crc32(f"outbox:{store.tables.schema}".encode())
         self._leader: AsyncConnection | None = None
         self._marks_read: dict[tuple[str, int], int] | None = None
+        # Passes of `run` ended so far, published or failed: what shows that the relay has looked again.
+        self.passes = 0
         schema = store.tables.schema
         self._select = text(
             f"""
@@ -252,9 +254,11 @@ class OutboxRelay:
                         checked = loop.time()
                     published = await self.publish_pending()
                     backoff = 0.2
+                    self.passes += 1
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - broker/database down: retry later
+                    self.passes += 1
                     log.warning("outbox.publish_failed", schema=self.store.tables.schema, error=repr(exc),
                                 retry_in=backoff)
                     check_topic = self.ensure_topic is not None

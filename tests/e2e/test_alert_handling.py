@@ -10,7 +10,7 @@ from python_calamine import CalamineWorkbook
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.people import forwarded
 from tests.e2e.test_scope_and_privacy import stream_events
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 

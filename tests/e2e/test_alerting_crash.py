@@ -7,7 +7,8 @@ import pytest
 
 from tests.e2e import quiet
 from tests.e2e.conftest import indicator_body, payment_body
-from tests.e2e.test_walking_skeleton import OVERDRAW, poll
+from tests.e2e.test_walking_skeleton import OVERDRAW
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 INDICATORS, PAYMENTS_EACH = 8, 20
@@ -28,6 +29,7 @@ def test_sigkill_of_alerting_mid_stream_loses_and_doubles_nothing(stack, servers
             assert c.post("/payments/batch", json={"payments": batch}, headers=treasury).json()["accepted"] == INDICATORS
             if n == PAYMENTS_EACH // 3:
                 stack.processes.kill("alerting")
+            # Load pacing, not waiting: payments keep arriving while alerting works, so the kill lands mid-stream.
             time.sleep(0.05)
         stack.processes.start("alerting")
         stack.processes.wait_ready(["alerting"])

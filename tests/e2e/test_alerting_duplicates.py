@@ -12,7 +12,7 @@ from backbone.eventstore import envelope_from_row
 from contracts.catalog import topic_of_event
 from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 

@@ -24,8 +24,8 @@ from tests.e2e.conftest import ROOT, indicator_body, traced
 from tests.e2e.exporting import cosign, request_export
 from tests.e2e.test_registries import lookup, person, poor_file
 from tests.e2e.test_scope_and_privacy import database_mentions
-from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 SHOWN = ("actor", "org_unit", "client_ip", "action", "target", "outcome")

@@ -17,7 +17,7 @@ from services.alerting.scheduler import close_month
 from tests.e2e import clocks, db, quiet
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_alert_handling import OWNER, cash_alert
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 NOT_ALLOCATED = "indicator.not_allocated_in_time"

@@ -1,6 +1,5 @@
 """The master ledger (总台账): rows and totals, as of a past instant, fund flow, scope."""
 
-import time
 from datetime import timedelta
 from uuid import uuid4
 
@@ -10,7 +9,7 @@ import pytest
 from backbone.clock import clock
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_scope_and_privacy import as_district
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 
@@ -68,8 +67,8 @@ def test_as_of_a_past_instant_equals_the_ledger_captured_then_and_replay_equals_
     with stack.client() as c:
         root, nanguan, _ = build_tree(c, admin, treasury, project)
         captured = ledger(c, admin, budget_project=project, sort="doc_no")
+        # Every later change is made after this instant, on the same shifted clock: it is recorded after it.
         instant = clock().local_now()
-        time.sleep(0.05)
         # Later changes: a withdrawal, a correction and another payment.
         c.post(f"/indicators/{nanguan}/withdrawals", headers=admin, json={"amount": "100.00", "reason": "收回"})
         fixed = c.post(f"/indicators/{nanguan}/corrections", headers=admin, json={

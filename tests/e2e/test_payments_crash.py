@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 BATCHES, PER_BATCH = 24, 100
@@ -45,13 +45,15 @@ def test_sigkill_of_payments_mid_stream_keeps_every_acknowledged_payment_exactly
                         failures.append(str(r.status_code))
                     except httpx.TransportError as exc:
                         failures.append(type(exc).__name__)
-                    time.sleep(0.2)
+                    time.sleep(0.2)  # the sender's retry interval (load pacing): the test waits on `acked`
 
     sender = threading.Thread(target=treasury_system)
     sender.start()
     assert poll(lambda: len(acked) >= BATCHES // 4, timeout=60)
+    met = len(failures)
     stack.processes.kill("payments")
-    time.sleep(1)
+    # Down until the treasury has met the outage (or had nothing left to send, which the check below reports).
+    assert poll(lambda: len(failures) > met or not sender.is_alive(), timeout=60)
     stack.processes.start("payments")
     stack.processes.wait_ready(["payments"])
     sender.join(timeout=180)

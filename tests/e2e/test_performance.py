@@ -12,7 +12,7 @@ from tests.e2e import clocks
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.people import forwarded
 from tests.e2e.test_alert_handling import OWNER
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 GOALS_MISSING, REPORT_MISSING = "performance.goals_missing", "performance.report_missing"

@@ -11,8 +11,8 @@ from backbone.spreadsheets import read_sheets, text
 from tests.e2e import quiet
 from tests.e2e.people import headers_of, sign_in, signed_in, suite_gateway
 from tests.e2e.test_scope_and_privacy import database_mentions
-from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 APPLICATIONS = "/permission-applications"

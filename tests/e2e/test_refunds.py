@@ -5,7 +5,8 @@ from uuid import uuid4
 import pytest
 
 from tests.e2e.conftest import indicator_body, payment_body
-from tests.e2e.test_walking_skeleton import alerts_of, poll
+from tests.e2e.test_walking_skeleton import alerts_of
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ from tests.e2e import db, quiet
 from tests.e2e.conftest import indicator_body, payment_body, traced
 from tests.e2e.people import forwarded
 from tests.e2e.test_scope_and_privacy import database_mentions
-from tests.e2e.test_walking_skeleton import poll
 from tests.people import id_number, name
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 POOR_HEADER = "姓名,身份证号,户编号,区划,乡镇,行政村,贫困状态,年度"

@@ -13,7 +13,7 @@ from services.alerting.scheduler import next_cycle_year
 from tests.e2e import clocks, db
 from tests.e2e.people import forwarded
 from tests.e2e.test_alert_handling import OTHER_DIVISION, OWNER, cash_alert
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 TREASURY = forwarded("国库处-周", ["treasury"])

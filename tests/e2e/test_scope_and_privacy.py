@@ -10,7 +10,8 @@ import pytest
 
 from tests.e2e import db, people, quiet
 from tests.e2e.conftest import indicator_body, payment_body
-from tests.e2e.test_walking_skeleton import OVERDRAW, alerts_of, poll
+from tests.e2e.test_walking_skeleton import OVERDRAW, alerts_of
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 # Checksum-valid resident ID numbers (GB 11643) made up for tests.

@@ -8,7 +8,7 @@ import pytest
 
 from backbone.settings import get_settings
 from tests.e2e.people import forwarded, signed_in
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 

@@ -1,26 +1,16 @@
 """One payment path through the real processes: gateway → payments → Kafka → alerting and ledger."""
 
 import json
-import time
 from uuid import uuid4
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import indicator_body, payment_body
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
 OVERDRAW = "spending.payment_exceeds_available"
-
-
-def poll(fn, timeout: float = 30.0, interval: float = 0.2):
-    """Call fn until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def alerts_of(client, headers, indicator_id: str) -> list[dict]:

@@ -80,14 +80,3 @@ class NoteAdded(DomainEvent):
 def notes(*texts: str) -> list[NoteAdded]:
     return [NoteAdded(note=t) for t in texts]
 
-
-async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
-    """Poll an async predicate until it holds; fail with its last value otherwise."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        await asyncio.sleep(interval)

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, select
 
 from backbone.bus import ensure_topics, to_message
@@ -13,7 +14,7 @@ from backbone.consumer import ConsumerRunner
 from backbone.dead_letters import ReplayRefused, replay
 from contracts.catalog import DEAD_LETTER_TOPIC
 from contracts.envelope import EventEnvelope, EventMetadata
-from tests.integration.conftest import wait_until
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.integration
 
@@ -24,9 +25,9 @@ def event(note: str, stream: str = "s-1", version: int = 1) -> EventEnvelope:
                          metadata=EventMetadata(actor="tester", source="testkit"), payload={"note": note})
 
 
-async def send(producer, topic: str, env: EventEnvelope) -> None:
+async def send(producer, topic: str, env: EventEnvelope) -> RecordMetadata:
     key, value, headers = to_message(env)
-    await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    return await producer.send_and_wait(topic, value=value, key=key, headers=headers)
 
 
 def runner_for(kit, engine, producer, servers, handler) -> ConsumerRunner:
@@ -49,6 +50,12 @@ async def effect_notes(engine, kit) -> list[str]:
         return list((await conn.execute(select(kit.effects.c.note).order_by(kit.effects.c.id))).scalars())
 
 
+def read_past(runner: ConsumerRunner, sent: list[RecordMetadata]) -> bool:
+    """Whether the runner has committed batches past every one of these records: each was read and decided,
+    applied or passed over as a repeat. What a test waits for before it looks for something *not* applied."""
+    return all(runner.applied.get((r.topic, r.partition), 0) > r.offset for r in sent)
+
+
 async def count(engine, table) -> int:
     async with engine.connect() as conn:
         return await conn.scalar(select(func.count()).select_from(table))
@@ -56,12 +63,11 @@ async def count(engine, table) -> int:
 
 async def test_a_redelivered_event_changes_nothing(engine, kit, producer, servers):
     first = event("once")
-    for env in (first, first, event("twice", "s-2")):
-        await send(producer, kit.topic, env)
-    task = asyncio.create_task(runner_for(kit, engine, producer, servers, recording(kit)).run())
+    sent = [await send(producer, kit.topic, env) for env in (first, first, event("twice", "s-2"))]
+    runner = runner_for(kit, engine, producer, servers, recording(kit))
+    task = asyncio.create_task(runner.run())
     try:
-        await wait_until(lambda: _has(engine, kit, 2))
-        await asyncio.sleep(0.5)
+        assert await poll(lambda: read_past(runner, sent)), "the runner did not read the repeat"
     finally:
         task.cancel()
     assert sorted(await effect_notes(engine, kit)) == ["once", "twice"]
@@ -70,12 +76,17 @@ async def test_a_redelivered_event_changes_nothing(engine, kit, producer, server
 
 async def test_a_second_runner_after_a_restart_does_not_apply_again(engine, kit, producer, servers):
     # Offsets are not trusted (the embedded broker forgets them): the tracking table decides.
-    await send(producer, kit.topic, event("only-once"))
-    for _ in range(2):
-        task = asyncio.create_task(runner_for(kit, engine, producer, servers, recording(kit)).run())
-        await wait_until(lambda: _has(engine, kit, 1))
-        await asyncio.sleep(1)
-        task.cancel()
+    sent = [await send(producer, kit.topic, event("only-once"))]
+    for attempt in range(2):
+        runner = runner_for(kit, engine, producer, servers, recording(kit))
+        # A group of its own each time: the second runner reads the event again, as after a broker that forgot
+        # the group's offsets, and must pass it over.
+        runner.group_id = f"{runner.name}.{attempt}"
+        task = asyncio.create_task(runner.run())
+        try:
+            assert await poll(lambda: read_past(runner, sent)), f"runner {attempt + 1} did not read the event"
+        finally:
+            task.cancel()
     assert await effect_notes(engine, kit) == ["only-once"]
 
 
@@ -86,9 +97,9 @@ async def test_poison_and_failing_events_go_to_dead_letters_and_the_partition_mo
     await send(producer, kit.topic, event("after", version=2))
     task = asyncio.create_task(runner_for(kit, engine, producer, servers, recording(kit)).run())
     try:
-        await wait_until(lambda: _has(engine, kit, 1))
+        assert await poll(lambda: _has(engine, kit, 1)), "nothing was applied"
         # Dead letters go to their topic after the batch commits: the runner must live until they are sent.
-        await wait_until(lambda: _dlq_has(servers, kit, "cannot apply boom-1"))
+        assert await poll(lambda: _dlq_has(servers, kit, "cannot apply boom-1")), "no dead letter on its topic"
     finally:
         task.cancel()
     # The failing handler's half-done write was rolled back with its savepoint.
@@ -106,7 +117,7 @@ async def test_events_no_handler_wants_are_passed_over_unread(engine, kit, produ
     await send(producer, kit.topic, event("wanted"))
     task = asyncio.create_task(runner_for(kit, engine, producer, servers, recording(kit)).run())
     try:
-        await wait_until(lambda: _has(engine, kit, 1))
+        assert await poll(lambda: _has(engine, kit, 1)), "nothing was applied"
     finally:
         task.cancel()
     assert await effect_notes(engine, kit) == ["wanted"]
@@ -150,7 +161,7 @@ async def test_a_dead_letter_is_replayed_once_its_cause_is_fixed_and_only_once(e
     await send(producer, kit.topic, event("next", version=2))
     task = asyncio.create_task(runner_for(kit, engine, producer, servers, flaky).run())
     try:
-        await wait_until(lambda: _has(engine, kit, 1))
+        assert await poll(lambda: _has(engine, kit, 1)), "nothing was applied"
     finally:
         task.cancel()
     async with engine.connect() as conn:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from backbone.errors import ConcurrencyConflict, EventTooLarge
 from backbone.eventstore import MAX_EVENT_BYTES, FeedCursor, NewStream
 from tests.integration.conftest import notes
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.integration
 
@@ -51,19 +52,27 @@ async def test_appending_at_a_stale_version_is_a_conflict(engine, kit):
 
 async def test_two_writers_racing_for_the_same_version_one_wins(engine, kit):
     meta = kit.store.metadata(actor="tester")
-    first_read = asyncio.Event()
+    both_open = asyncio.Barrier(2)
+    backends: dict[str, int] = {}
 
-    async def writer(note: str) -> str:
+    async def waits_on(other: str, holder: str) -> bool:
+        async with engine.connect() as conn:
+            blockers = await conn.scalar(text("select pg_blocking_pids(:pid)"), {"pid": backends[other]})
+        return backends[holder] in blockers
+
+    async def writer(note: str, other: str) -> str:
         async with engine.begin() as conn:
-            await conn.execute(text("select 1"))
-            first_read.set()
+            backends[note] = await conn.scalar(text("select pg_backend_pid()"))
+            await both_open.wait()
             await kit.store.append(conn, stream_id="race", stream_type="thing", expected_version=0,
                                    events=notes(note), meta=meta)
-            await asyncio.sleep(0.2)
+            # The first to append holds its transaction open until the other's append waits on it.
+            assert await poll(lambda: waits_on(other, note)), f"{other} never waited on {note}"
         return note
 
-    results = await asyncio.gather(writer("x"), writer("y"), return_exceptions=True)
-    assert sum(isinstance(r, ConcurrencyConflict) for r in results) == 1
+    results = await asyncio.gather(writer("x", "y"), writer("y", "x"), return_exceptions=True)
+    assert sum(isinstance(r, ConcurrencyConflict) for r in results) == 1, results
+    assert sum(isinstance(r, str) for r in results) == 1, results
     async with engine.connect() as conn:
         assert len(await kit.store.read_stream(conn, "race")) == 1
 

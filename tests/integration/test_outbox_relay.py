@@ -14,7 +14,8 @@ from sqlalchemy import text
 from backbone.bus import create_producer, end_offsets, ensure_topics
 from backbone.eventstore import NewStream
 from backbone.outbox import OutboxRelay
-from tests.integration.conftest import consume_all, notes, wait_until
+from tests.integration.conftest import consume_all, notes
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.integration
 WORKER = Path(__file__).with_name("relay_worker.py")
@@ -77,10 +78,12 @@ async def test_concurrent_writers_lose_nothing_while_the_relay_runs(engine, kit,
             async with engine.begin() as conn:
                 await kit.store.append(conn, stream_id=f"w{w}-{i}", stream_type="thing", expected_version=0,
                                        events=notes(f"{w}-{i}"), meta=meta)
+                # Load shaping, not waiting: transactions held open 0, 10 or 20 ms commit out of the order in
+                # which they took their outbox ids, the case the relay must not skip. Nothing is asserted on time.
                 await asyncio.sleep(0.01 * ((w + i) % 3))
 
     await asyncio.gather(*(writer(w) for w in range(5)))
-    await wait_until(lambda: _empty(engine, kit))
+    assert await poll(lambda: _empty(engine, kit)), "the outbox was not emptied"
     relay_task.cancel()
     got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=100)
     assert {e.payload["note"] for e in got} == {f"{w}-{i}" for w in range(5) for i in range(20)}
@@ -103,12 +106,13 @@ async def test_a_relay_killed_mid_stream_delivers_everything_after_restart_in_st
     worker = subprocess.Popen([sys.executable, str(WORKER), kit.schema, kit.topic], env=env)
     try:
         # Kill it once it is part way through.
-        await wait_until(lambda: _below(engine, kit, total), timeout=60, interval=0.01)
+        assert await poll(lambda: _below(engine, kit, total), timeout=60, interval=0.01), \
+            "the worker was not seen part way through"
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         left = await outbox_size(engine, kit)
         worker = subprocess.Popen([sys.executable, str(WORKER), kit.schema, kit.topic], env=env)
-        await wait_until(lambda: _empty(engine, kit), timeout=60)
+        assert await poll(lambda: _empty(engine, kit), timeout=60), "the outbox was not emptied"
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
@@ -147,18 +151,22 @@ async def running_relay(kit, engine, servers, **kw):
 
 
 async def test_events_appended_while_the_broker_is_down_arrive_once_it_is_back(engine, kit, servers):
-    async with running_relay(kit, engine, servers):
+    async with running_relay(kit, engine, servers) as relay:
+        # The relay is under way (its first pass has checked the topic) when the broker goes.
+        assert await poll(lambda: relay.passes >= 1), "the relay did not start"
         servers.broker.stop()
         meta = kit.store.metadata(actor="tester")
         async with engine.begin() as conn:
             await kit.store.create_streams(conn, [NewStream(f"o{i}", "thing", notes(f"outage-{i}")) for i in range(10)],
                                            meta)
-        await asyncio.sleep(2)
+        # A pass that began after the commit has ended (the one running at the commit may have begun before it).
+        seen = relay.passes
+        assert await poll(lambda: relay.passes >= seen + 2, timeout=60), "the relay stopped passing"
         assert await outbox_size(engine, kit) == 10, "nothing can be published while the broker is down"
         # The embedded broker keeps no memory: it comes back empty, topics included.
         servers.broker.start()
         await ensure_topics(servers.settings())
-        await wait_until(lambda: _empty(engine, kit), timeout=60)
+        assert await poll(lambda: _empty(engine, kit), timeout=60), "the outbox was not emptied"
     got = await consume_all(servers.kafka_bootstrap, kit.topic, expected=10)
     assert sorted(e.payload["note"] for e in got) == sorted(f"outage-{i}" for i in range(10))
 
@@ -170,7 +178,7 @@ async def test_what_a_restarted_broker_forgot_is_published_again_once_and_in_ord
             await kit.store.append(conn, stream_id="s", stream_type="thing", expected_version=version,
                                    events=notes(f"before-{version + 1}"), meta=meta)
     async with running_relay(kit, engine, servers, check_seconds=0.2):
-        await wait_until(lambda: _empty(engine, kit), timeout=30)
+        assert await poll(lambda: _empty(engine, kit), timeout=30), "the outbox was not emptied"
         assert len(await consume_all(servers.kafka_bootstrap, kit.topic, expected=5)) == 5
         # The embedded broker restarts empty: published events are gone from it, not from the outbox.
         servers.broker.stop()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from backbone.limited import LimitBroken, LimitedWorker
+from tests.support.waiting import poll
 
 
 def allocate(mib: int) -> int:
@@ -46,7 +47,5 @@ async def test_work_past_the_deadline_is_refused_as_time_and_the_worker_is_kille
         with pytest.raises(LimitBroken) as broken:
             await worker.call(linger, 3600)
     assert broken.value.what == "time"
-    gone = time.monotonic() + 30
-    while alive(pid) and time.monotonic() < gone:  # a signal is delivered, not awaited
-        time.sleep(0.05)
-    assert not alive(pid), "the lingering worker was killed, not left to run"
+    # A signal is delivered, not awaited.
+    assert await poll(lambda: not alive(pid), interval=0.05), "the lingering worker was killed, not left to run"

@@ -17,7 +17,7 @@ from tests.e2e.chaos.conftest import FIGURES
 from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.test_audit_trail import verify_command
-from tests.e2e.test_walking_skeleton import poll
+from tests.support.waiting import poll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 SERVICES = ("ledger", "payments", "performance", "alerting", "sync", "gateway")
