@@ -143,7 +143,10 @@ class PermissionApplicationResubmitted(DomainEvent):
 
 class PermissionApplicationForwarded(DomainEvent):
     """The treasury division accepted an application and reports it to the provincial finance department
-    (第二十五条(二)); the provincial exchange sends it on."""
+    (第二十五条(二)). Nothing sends it on: the application waits with status `forwarded`, and the province reads
+    that queue and answers through POST /api/v1/permission-applications/{id}/feedback with its API key
+    (FUNDWATCH_PROVINCE_API_KEY), or the treasury records its answer from paper. The sync service that would
+    exchange data with the province does not exist yet."""
 
     event_type: ClassVar[str] = "gateway.PermissionApplicationForwarded"
     context: ClassVar[str] = "gateway"

@@ -17,7 +17,6 @@ from deploy.local.processes import APPS, ServiceProcesses, service_env
 from deploy.local.servers import free_ports
 from tests.e2e.people import GATEWAY_ENV
 
-pytestmark = pytest.mark.e2e
 MAX_DOCUMENT_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,6 @@ from backbone.eventstore import EventStore
 from backbone.tables import DEAD_LETTER_REPLAY_DDL, OUTBOX_RETENTION_DDL, PLUMBING_DDL, plumbing_tables
 from contracts.envelope import DomainEvent
 
-pytestmark = pytest.mark.integration
-
 
 class Kit:
     """One test's schema, event store, topic and effects table."""
