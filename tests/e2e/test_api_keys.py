@@ -7,6 +7,7 @@ import pytest
 
 from backbone.settings import get_settings
 from tests.e2e.conftest import indicator_body
+from tests.e2e.pages import every
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ def test_rotating_the_treasury_systems_key_without_downtime(stack):
         assert timedelta(hours=1) < old_until - datetime.now(UTC) <= timedelta(hours=2)
         # During the switch both keys work.
         assert intake(old["api_key"]) == intake(new["api_key"]) == 200
-        listed = {k["key_id"]: k for k in c.get("/api-keys", headers=admin).json()}
+        listed = {k["key_id"]: k for k in every(c.get, "/api-keys", headers=admin)}
         assert "api_key" not in listed[old["key_id"]] and listed[new["key_id"]]["expires_at"]
         r = c.post(f"/api-keys/{old['key_id']}/revocation", json={"reason": "切换完成"}, headers=admin)
         assert r.status_code == 200 and r.json()["revoked_at"]
