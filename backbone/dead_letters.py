@@ -1,15 +1,19 @@
-"""Replaying a dead letter once its cause is fixed (a bug deployed away, reference data added): the event
-goes to the handler of the consumer that gave up on it, in one transaction with the mark that it was
-replayed, by whom and when. A replay that fails again is counted and reported; the letter stays.
+"""Dead letters as operators list them, and replaying one once its cause is fixed (a bug deployed away,
+reference data added): the event goes to the handler of the consumer that gave up on it, in one transaction
+with the mark that it was replayed, by whom and when. A replay that fails again is counted and reported; the
+letter stays.
 
 The consumer had recorded the event as processed when it gave up, so a replay is the only way it is applied;
 a replayed letter is not replayed twice.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import structlog
+from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +24,23 @@ from backbone.errors import DomainError, NotFound
 from backbone.tables import PlumbingTables
 
 log = structlog.get_logger(__name__)
+
+
+class DeadLetter(BaseModel):
+    """An event a consumer gave up on, as operators list them: where it came from and why it failed."""
+
+    id: int
+    consumer: str
+    topic: str
+    partition: int
+    offset: int
+    event_id: UUID | None = Field(description="Null when the message was no event at all.")
+    event_type: str | None
+    error: str
+    attempts: int
+    failed_at: datetime
+    replayed_at: datetime | None
+    replayed_by: str | None
 
 
 class ReplayRefused(DomainError):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,13 +22,15 @@ from backbone.access import authorize
 from backbone.bus import create_producer, end_offsets, ensure_topics
 from backbone.consumer import ConsumerRunner, Handler
 from backbone.db import create_engine, wait_for_database
-from backbone.dead_letters import replay
+from backbone.dead_letters import DeadLetter, replay
 from backbone.errors import DATABASE_RETRY_AFTER, NotFound, document_problems, install_problem_handlers
 from backbone.eventstore import EventStore, InlineProjection
 from backbone.idempotency import IdempotencyMiddleware
 from backbone.metrics import LOOP_CRASHES, RequestMetrics, exposition
 from backbone.notify import Notifier
 from backbone.outbox import OutboxRelay
+from backbone.pages import Page, PagingDep
+from backbone.paging import newest_first
 from backbone.settings import Settings, get_settings
 from backbone.storable_text import StorableTextMiddleware
 from backbone.tables import PlumbingTables, plumbing_tables
@@ -304,16 +306,17 @@ def _ops_router(spec: ServiceSpec) -> APIRouter:
         return Response(body, media_type=media_type)
 
     @router.get("/api/v1/admin/dead-letters/" + spec.name, tags=["operations"], dependencies=[Depends(spec.guard)])
-    async def dead_letters(runtime: RuntimeDep, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, object]]:
-        """Events this service's consumers could not apply (operators' view), replayed ones included."""
+    async def dead_letters(runtime: RuntimeDep, asked: PagingDep) -> Page[DeadLetter]:
+        """Events this service's consumers could not apply (operators' view), replayed ones included; newest first
+        by (failed_at, id)."""
         t = runtime.tables.dead_letters
         async with runtime.engine.connect() as conn:
-            rows = await conn.execute(
-                select(t.c.id, t.c.consumer, t.c.topic, t.c.partition, t.c.offset, t.c.event_id, t.c.event_type,
-                       t.c.error, t.c.attempts, t.c.failed_at, t.c.replayed_at, t.c.replayed_by)
-                .order_by(t.c.id.desc()).limit(limit)
-            )
-            return [dict(r._mapping) for r in rows]
+            rows, next_cursor = await newest_first(
+                conn, select(t.c.id, t.c.consumer, t.c.topic, t.c.partition, t.c.offset, t.c.event_id, t.c.event_type,
+                             t.c.error, t.c.attempts, t.c.failed_at, t.c.replayed_at, t.c.replayed_by),
+                t.c.failed_at, t.c.id, asked.cursor, asked.limit, integer_key=True)
+        return Page[DeadLetter](items=[DeadLetter.model_validate(dict(r._mapping)) for r in rows],
+                                next_cursor=next_cursor)
 
     @router.post("/api/v1/admin/dead-letters/" + spec.name + "/{letter_id}/replay", tags=["operations"],
                  dependencies=[Depends(spec.guard)])

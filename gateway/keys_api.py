@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.access import MACHINES
 from backbone.errors import InvalidInput, NotFound
 from backbone.identity import Principal
+from backbone.pages import Page, PagingDep
+from backbone.paging import newest_first
 from backbone.service import Runtime, RuntimeDep
 from contracts.gateway import ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated
 from contracts.values import ORG_UNITS
@@ -93,12 +95,13 @@ async def _issue(conn: AsyncConnection, runtime: Runtime, principal: Principal, 
     return IssuedKey(api_key=key, **KeyOut.model_validate(dict(row._mapping)).model_dump())
 
 
-@router.get("/api-keys", response_model=list[KeyOut])
-async def list_keys(_: Caller, runtime: RuntimeDep) -> list[KeyOut]:
-    """Every key, without the keys themselves."""
+@router.get("/api-keys", response_model=Page[KeyOut])
+async def list_keys(_: Caller, runtime: RuntimeDep, asked: PagingDep) -> Page[KeyOut]:
+    """Every key, without the keys themselves; newest first by (created_at, key_id)."""
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(api_keys).order_by(api_keys.c.created_at))).all()
-    return [KeyOut.model_validate(dict(r._mapping)) for r in rows]
+        rows, next_cursor = await newest_first(conn, select(api_keys), api_keys.c.created_at, api_keys.c.key_id,
+                                               asked.cursor, asked.limit)
+    return Page[KeyOut](items=[KeyOut.model_validate(dict(r._mapping)) for r in rows], next_cursor=next_cursor)
 
 
 class Revocation(BaseModel):

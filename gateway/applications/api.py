@@ -20,6 +20,7 @@ from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFou
 from backbone.eventstore import NewStream, is_unique_violation
 from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import Principal
+from backbone.pages import Page, PagingDep
 from backbone.paging import XLSX, newest_first, xlsx_download
 from backbone.pii import PersonalData, keyed_digest, mask_id_number
 from backbone.service import Runtime, RuntimeDep
@@ -77,11 +78,6 @@ class HistoryEntry(BaseModel):
 
 class ApplicationDetail(ApplicationOut):
     history: list[HistoryEntry] = Field(description="Every step, with the account changes it made.")
-
-
-class ApplicationPage(BaseModel):
-    items: list[ApplicationOut]
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last page.")
 
 
 def application_out(row: Row[Any]) -> ApplicationOut:
@@ -208,21 +204,19 @@ async def visible_row(conn: AsyncConnection, principal: Principal, application_i
     return row
 
 
-@router.get("/permission-applications", response_model=ApplicationPage)
+@router.get("/permission-applications", response_model=Page[ApplicationOut])
 async def list_applications(
-    principal: Caller, runtime: RuntimeDep,
+    principal: Caller, runtime: RuntimeDep, asked: PagingDep,
     status: Status | None = Query(None, description="`forwarded`: the queue waiting for the province."),
     kind: Kind | None = None,
-    cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
-    limit: int = Query(100, ge=1, le=1000),
-) -> ApplicationPage:
-    """Applications the caller may see, newest first."""
+) -> Page[ApplicationOut]:
+    """Applications the caller may see, newest first by (submitted_at, application_id)."""
     c = applications.c
     where = _scope(principal) + [col == v for col, v in ((c.status, status), (c.kind, kind)) if v is not None]
     async with runtime.engine.connect() as conn:
         rows, next_cursor = await newest_first(conn, select(applications).where(*where), c.submitted_at,
-                                               c.application_id, cursor, limit)
-    return ApplicationPage(items=[application_out(r) for r in rows], next_cursor=next_cursor)
+                                               c.application_id, asked.cursor, asked.limit)
+    return Page[ApplicationOut](items=[application_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/permission-applications/form", response_class=Response,

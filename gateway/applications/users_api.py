@@ -12,6 +12,8 @@ from sqlalchemy.dialects.postgresql import insert
 import structlog
 
 from backbone.errors import ConcurrencyConflict, NotFound
+from backbone.pages import Page, PagingDep
+from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from contracts.gateway import InitialPasswordIssued
 from gateway.accounts import append_to_person
@@ -74,14 +76,15 @@ class UserOut(BaseModel):
     revoked_at: datetime | None
 
 
-@router.get("/users", response_model=list[UserOut])
-async def list_users(_: Caller, runtime: RuntimeDep) -> list[UserOut]:
-    """Every person with an account, oldest first; never their credentials."""
+@router.get("/users", response_model=Page[UserOut])
+async def list_users(_: Caller, runtime: RuntimeDep, asked: PagingDep) -> Page[UserOut]:
+    """Every person with an account, newest first by (created_at, username); never their credentials."""
     has_password = credentials.c.username.is_not(None).label("has_password")
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(users, has_password).outerjoin(credentials, credentials.c.username ==
-                                                                         users.c.username)
-                                   .order_by(users.c.created_at, users.c.username))).all()
-    return [UserOut(**{k: v for k, v in r._mapping.items() if k in UserOut.model_fields},
-                    status="revoked" if r.revoked_at else "active" if r.has_password else "awaiting_password")
-            for r in rows]
+        rows, next_cursor = await newest_first(
+            conn, select(users, has_password).outerjoin(credentials, credentials.c.username == users.c.username),
+            users.c.created_at, users.c.username, asked.cursor, asked.limit)
+    return Page[UserOut](items=[
+        UserOut(**{k: v for k, v in r._mapping.items() if k in UserOut.model_fields},
+                status="revoked" if r.revoked_at else "active" if r.has_password else "awaiting_password")
+        for r in rows], next_cursor=next_cursor)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 
+from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from gateway.audit.trail import audit_log, verify_stored
@@ -33,32 +34,28 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEntryOut]
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last page.")
-
-
-@router.get("/audit", response_model=AuditPage)
+@router.get("/audit", response_model=Page[AuditEntryOut])
 async def search_audit(
     runtime: RuntimeDep,
+    asked: PagingDep,
     actor: str | None = Query(None, description="User name or machine account, exact."),
     action: str | None = Query(None, description="Beginning of the action, e.g. `POST /api/v1/indicators`, `auth.`."),
     target: str | None = Query(None, description="Part of the target."),
     since: AwareDatetime | None = Query(None, description="At or after this instant."),
     until: AwareDatetime | None = Query(None, description="Before this instant."),
-    cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
-    limit: int = Query(100, ge=1, le=1000),
-) -> AuditPage:
-    """The audit trail (第二十八条), newest first: who did what, to what, from where, with what outcome."""
+) -> Page[AuditEntryOut]:
+    """The audit trail (第二十八条), newest first by (at, seq): who did what, to what, from where, with what
+    outcome."""
     c = audit_log.c
     wanted = [(actor, lambda v: c.actor == v), (action, lambda v: c.action.startswith(v, autoescape=True)),
               (target, lambda v: c.target.contains(v, autoescape=True)), (since, lambda v: c.at >= v),
               (until, lambda v: c.at < v)]
     where = [condition(value) for value, condition in wanted if value is not None]
     async with runtime.engine.connect() as conn:
-        rows, next_cursor = await newest_first(conn, select(audit_log).where(*where), c.at, c.seq, cursor, limit,
-                                               integer_key=True)
-    return AuditPage(items=[AuditEntryOut.model_validate(dict(r._mapping)) for r in rows], next_cursor=next_cursor)
+        rows, next_cursor = await newest_first(conn, select(audit_log).where(*where), c.at, c.seq, asked.cursor,
+                                               asked.limit, integer_key=True)
+    return Page[AuditEntryOut](items=[AuditEntryOut.model_validate(dict(r._mapping)) for r in rows],
+                               next_cursor=next_cursor)
 
 
 class BrokenEntry(BaseModel):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import httpx
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +16,7 @@ from backbone.eventstore import NewStream
 from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import ExportGrant, Principal
 from backbone.lifecycle import StepOutOfTurn
+from backbone.pages import Page, PagingDep
 from backbone.paging import XLSX, newest_first
 from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import EventMetadata
@@ -68,11 +69,6 @@ class ExportOut(BaseModel):
     cosigned_at: datetime | None
     download_until: datetime | None = Field(description="The requester may download the file once until then.")
     downloaded_at: datetime | None
-
-
-class ExportPage(BaseModel):
-    items: list[ExportOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
 def _request(row: Any) -> ExportRequest:
@@ -128,11 +124,11 @@ async def request_export(body: ExportIn, principal: Caller, runtime: RuntimeDep,
     return _out(request, datetime.now(UTC))
 
 
-@router.get("/exports", response_model=ExportPage)
-async def list_exports(principal: Caller, runtime: RuntimeDep, status: ExportStatus | None = None,
-                       cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
-                       limit: int = Query(100, ge=1, le=1000)) -> ExportPage:
-    """The caller's own export requests, newest first; the poverty office also sees every one awaiting it."""
+@router.get("/exports", response_model=Page[ExportOut])
+async def list_exports(principal: Caller, runtime: RuntimeDep, asked: PagingDep,
+                       status: ExportStatus | None = None) -> Page[ExportOut]:
+    """The caller's own export requests, newest first by (requested_at, id); the poverty office also sees every
+    one awaiting it."""
     now = datetime.now(UTC)
     where = [_listed(principal)]
     if status == ExportStatus.EXPIRED:
@@ -143,8 +139,8 @@ async def list_exports(principal: Caller, runtime: RuntimeDep, status: ExportSta
         where.append(ex.status == status)
     async with runtime.engine.connect() as conn:
         rows, next_cursor = await newest_first(conn, select(export_requests).where(and_(*where)), ex.requested_at,
-                                               ex.export_id, cursor, limit)
-    return ExportPage(items=[_out(_request(r), now) for r in rows], next_cursor=next_cursor)
+                                               ex.export_id, asked.cursor, asked.limit)
+    return Page[ExportOut](items=[_out(_request(r), now) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/exports/{export_id}", response_model=ExportOut)

@@ -17,6 +17,7 @@ from backbone.clock import clock
 from backbone.errors import NotFound
 from backbone.eventstore import FeedCursor
 from backbone.identity import CurrentPrincipal, Principal
+from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from backbone.settings import get_settings
@@ -71,10 +72,8 @@ class AlertDetail(AlertOut):
     allowed_actions: list[AlertAction] = Field(description="What the caller may do with the alert now.")
 
 
-class AlertPage(BaseModel):
-    items: list[AlertOut]
+class AlertPage(Page[AlertOut]):
     counts: dict[str, int] = Field(description="Open alerts per level, within the caller's scope and filters.")
-    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last page.")
 
 
 def _alert_out(row: Any) -> AlertOut:
@@ -118,14 +117,13 @@ async def list_alerts(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     wanted: Annotated[AlertFilters, Depends()],
-    cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
-    limit: int = Query(100, ge=1, le=1000),
+    asked: PagingDep,
 ) -> AlertPage:
     """Alerts the caller may see, newest first, with counts per level for dashboards."""
     where = wanted.conditions(principal)
     async with runtime.engine.connect() as conn:
         rows, next_cursor = await newest_first(conn, select(alerts).where(*where), alerts.c.raised_at,
-                                               alerts.c.alert_id, cursor, limit)
+                                               alerts.c.alert_id, asked.cursor, asked.limit)
         counts = (await conn.execute(select(alerts.c.level, func.count()).where(*where,
                                                                                 alerts.c.status == AlertStatus.OPEN)
                                      .group_by(alerts.c.level))).tuples().all()

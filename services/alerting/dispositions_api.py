@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 import xlsxwriter
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Select, select
@@ -15,7 +15,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from backbone.clock import clock
 from backbone.errors import ConcurrencyConflict, NotFound
 from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
-from backbone.paging import XLSX, beijing, export_rows, xlsx_export
+from backbone.pages import Page, PagingDep
+from backbone.paging import XLSX, beijing, export_rows, newest_first, xlsx_export
 from backbone.service import RuntimeDep
 from contracts.alerting import DisposalSheet
 from contracts.values import AlertAction, AlertLevel, AlertStatus
@@ -86,9 +87,9 @@ class DispositionRow(BaseModel):
 
 def _sheets(principal: Principal, alert_id: str | None, handled_from: datetime | None,
             handled_to: datetime | None) -> Select[Any]:
-    """The disposal sheets on alerts the caller may see, newest first."""
+    """The disposal sheets on alerts the caller may see, in no order (the list and the export give theirs)."""
     q = (select(dispositions).join(alerts, alerts.c.alert_id == dispositions.c.alert_id)
-         .where(*scope_filter(principal)).order_by(dispositions.c.handled_at.desc()))
+         .where(*scope_filter(principal)))
     if alert_id:
         q = q.where(dispositions.c.alert_id == alert_id)
     if handled_from:
@@ -98,14 +99,16 @@ def _sheets(principal: Principal, alert_id: str | None, handled_from: datetime |
     return q
 
 
-@router.get("/dispositions", response_model=list[DispositionRow])
-async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, alert_id: str | None = None,
-                            handled_from: AwareDatetime | None = None, handled_to: AwareDatetime | None = None,
-                            limit: int = Query(200, ge=1, le=5000)) -> list[DispositionRow]:
-    """Disposal sheets on alerts the caller may see, newest first."""
+@router.get("/dispositions", response_model=Page[DispositionRow])
+async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, asked: PagingDep,
+                            alert_id: str | None = None, handled_from: AwareDatetime | None = None,
+                            handled_to: AwareDatetime | None = None) -> Page[DispositionRow]:
+    """Disposal sheets on alerts the caller may see, newest first by (handled_at, number)."""
     async with runtime.engine.connect() as conn:
-        rows = await conn.execute(_sheets(principal, alert_id, handled_from, handled_to).limit(limit))
-        return [DispositionRow(**r._mapping) for r in rows]
+        rows, next_cursor = await newest_first(conn, _sheets(principal, alert_id, handled_from, handled_to),
+                                               dispositions.c.handled_at, dispositions.c.number, asked.cursor,
+                                               asked.limit)
+    return Page[DispositionRow](items=[DispositionRow(**r._mapping) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/dispositions/export", response_class=Response,
@@ -115,7 +118,9 @@ async def export_dispositions(principal: ExportingPrincipal, runtime: RuntimeDep
     """The disposal sheets as XLSX with the national fields as Chinese headers; only as a co-signed export."""
     async with runtime.engine.connect() as conn:
         rows = [DispositionRow(**r._mapping) for r in await export_rows(
-            conn, _sheets(principal, None, handled_from, handled_to), narrow="handled_from")]
+            conn, _sheets(principal, None, handled_from, handled_to).order_by(dispositions.c.handled_at.desc(),
+                                                                            dispositions.c.number.desc()),
+            narrow="handled_from")]
     return await xlsx_export(principal, partial(_write_sheets, rows=rows), "dispositions", "处理单")
 
 

@@ -19,7 +19,8 @@ from backbone.errors import InvalidInput, NotFound, field_errors
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal, ExportingPrincipal
 from backbone.limited import LimitBroken, LimitedWorker
-from backbone.paging import XLSX, xlsx_export
+from backbone.pages import Page, PagingDep, sorted_page
+from backbone.paging import XLSX, newest_first, xlsx_export
 from backbone.service import RuntimeDep
 from backbone.spreadsheets import write_seed_form
 from backbone.workdays import SHANGHAI
@@ -55,15 +56,19 @@ class RuleOut(BaseModel):
     precision: Precision
 
 
-@router.get("/rules", response_model=list[RuleOut])
-async def list_rules(runtime: RuntimeDep, principal: CurrentPrincipal,
-                     fiscal_year: FiscalYear | None = Query(None, description="Default: this year.")) -> list[RuleOut]:
-    """The rules in force for a fiscal year, each with its precision from past verifications."""
+@router.get("/rules", response_model=Page[RuleOut])
+async def list_rules(runtime: RuntimeDep, principal: CurrentPrincipal, asked: PagingDep,
+                     fiscal_year: FiscalYear | None = Query(None, description="Default: this year.")) -> Page[RuleOut]:
+    """The rules in force for a fiscal year, each with its precision from past verifications. In the order of
+    their numbers (DR-001 … ZC-008), not newest first: a rule in force has no date of its own (a starter rule is as
+    old as the release), and people look rules up by number. The cursor is the last rule's (number, id)."""
+    rules, next_cursor = sorted_page(RULEBOOK.for_year(fiscal_year), lambda r: (r.number, r.id), asked)
     precision = await _precision(runtime)
     starter = starter_rules()
-    return [RuleOut(rule=r.model_dump(mode="json"), source="starter" if starter.get(r.id) == r else "local",
-                    precision=precision.get(r.id, Precision(verified_normal=0, confirmed=0, precision=None)))
-            for r in RULEBOOK.for_year(fiscal_year)]
+    return Page[RuleOut](items=[
+        RuleOut(rule=r.model_dump(mode="json"), source="starter" if starter.get(r.id) == r else "local",
+                precision=precision.get(r.id, Precision(verified_normal=0, confirmed=0, precision=None)))
+        for r in rules], next_cursor=next_cursor)
 
 
 async def _precision(runtime: Any) -> dict[str, Precision]:
@@ -145,20 +150,26 @@ async def _proposal(conn: Any, proposal_id: str) -> ProposalOut:
     row = (await conn.execute(select(rule_proposals).where(rule_proposals.c.proposal_id == proposal_id))).first()
     if row is None:
         raise NotFound(f"no rule proposal {proposal_id}")
+    return _proposal_out(row)
+
+
+def _proposal_out(row: Any) -> ProposalOut:
     return ProposalOut(**{k: v for k, v in row._mapping.items() if k in ProposalOut.model_fields})
 
 
-@router.get("/rule-proposals", response_model=list[ProposalOut])
-async def list_proposals(runtime: RuntimeDep, principal: CurrentPrincipal, fiscal_year: FiscalYear | None = None,
-                         status: str | None = None) -> list[ProposalOut]:
-    q = select(rule_proposals).order_by(rule_proposals.c.proposed_at)
+@router.get("/rule-proposals", response_model=Page[ProposalOut])
+async def list_proposals(runtime: RuntimeDep, principal: CurrentPrincipal, asked: PagingDep,
+                         fiscal_year: FiscalYear | None = None, status: str | None = None) -> Page[ProposalOut]:
+    """Rule proposals (附件2), newest first by (proposed_at, proposal_id)."""
+    q = select(rule_proposals)
     if fiscal_year:
         q = q.where(rule_proposals.c.fiscal_year == fiscal_year)
     if status:
         q = q.where(rule_proposals.c.status == status)
     async with runtime.engine.connect() as conn:
-        return [ProposalOut(**{k: v for k, v in r._mapping.items() if k in ProposalOut.model_fields})
-                for r in await conn.execute(q)]
+        rows, next_cursor = await newest_first(conn, q, rule_proposals.c.proposed_at, rule_proposals.c.proposal_id,
+                                               asked.cursor, asked.limit)
+    return Page[ProposalOut](items=[_proposal_out(r) for r in rows], next_cursor=next_cursor)
 
 
 class ReviewIn(BaseModel):

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.clock import clock
 from backbone.errors import NotFound
 from backbone.identity import CurrentPrincipal
+from backbone.pages import Page, PagingDep
+from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from backbone.settings import Settings
 from contracts.envelope import EventEnvelope
@@ -104,17 +106,18 @@ async def post_document(indicator_id: str, file: Annotated[UploadFile, File(desc
     return DocumentOut.model_validate(event.model_dump())
 
 
-@router.get("/indicators/{indicator_id}/documents", response_model=list[ListedDocumentOut])
-async def get_documents(indicator_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[ListedDocumentOut]:
-    """The documents of an indicator and of every indicator it was allocated from, its own first."""
+@router.get("/indicators/{indicator_id}/documents", response_model=Page[ListedDocumentOut])
+async def get_documents(indicator_id: str, principal: CurrentPrincipal, runtime: RuntimeDep,
+                        asked: PagingDep) -> Page[ListedDocumentOut]:
+    """The documents of an indicator and of every indicator it was allocated from (`inherited_from` names which),
+    newest first by (attached_at, document_id)."""
     async with runtime.engine.connect() as conn:
         await visible_indicator(conn, principal, indicator_id)
-        lineage = _lineage(indicator_id)
-        rows = await conn.execute(_documents_in(lineage)
-                                  .order_by(lineage.c.depth, documents.c.attached_at, documents.c.document_id))
-        return [ListedDocumentOut.model_validate({**row._mapping,
-                                                  "inherited_from": row.indicator_id if row.depth else None})
-                for row in rows]
+        rows, next_cursor = await newest_first(conn, _documents_in(_lineage(indicator_id)), documents.c.attached_at,
+                                               documents.c.document_id, asked.cursor, asked.limit)
+    return Page[ListedDocumentOut](items=[
+        ListedDocumentOut.model_validate({**row._mapping, "inherited_from": row.indicator_id if row.depth else None})
+        for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/indicators/{indicator_id}/documents/{sha256}", response_class=Response,

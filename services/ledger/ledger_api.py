@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from backbone.errors import InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal
+from backbone.pages import Page, PagingDep
 from backbone.paging import cursor_instant, decode_cursor, encode_cursor
 from backbone.service import RuntimeDep
 from contracts.values import FiscalYear, Level, Money
@@ -49,11 +50,9 @@ class LedgerGroup(BaseModel):
     totals: LedgerTotals
 
 
-class LedgerPage(BaseModel):
-    items: list[LedgerItem]
+class LedgerPage(Page[LedgerItem]):
     totals: LedgerTotals = Field(description="Over every row that matches, not only this page.")
     groups: list[LedgerGroup] | None = Field(None, description="Totals per value of `group_by`, when asked.")
-    next_cursor: str | None
     as_of: datetime | None = Field(description="The instant the rows stand at, when asked for a past one.")
 
 
@@ -114,6 +113,7 @@ def _cutoff(as_of: str) -> datetime:
 async def get_ledger(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
+    asked: PagingDep,
     fiscal_year: FiscalYear | None = None,
     org_unit: str | None = None,
     owner_division: str | None = None,
@@ -121,13 +121,12 @@ async def get_ledger(
     budget_project: str | None = None,
     function_code: str | None = None,
     sort: SortField = "-registered_at",
-    limit: int = Query(100, ge=1, le=1000),
-    cursor: str | None = None,
     as_of: str | None = Query(None, description="The ledger as it stood at the end of this day (Beijing time), "
                               "or at an instant with its UTC offset.", examples=["2026-03-31"]),
     group_by: GroupBy | None = Query(None, description="Roll the matching rows up by this element."),
 ) -> LedgerPage:
-    """The master ledger: every indicator within scope with its standing, and totals."""
+    """The master ledger: every indicator within scope with its standing, and totals. In the order `sort` names
+    (newest registered first unless asked otherwise), then by id; the cursor is the last row's (sort value, id)."""
     given = {"fiscal_year": fiscal_year, "org_unit": org_unit, "owner_division": owner_division,
              "level": level.value if level else None, "budget_project": budget_project,
              "function_code": function_code}
@@ -137,8 +136,8 @@ async def get_ledger(
         rows = await (rows_as_of(conn, principal, filters, cutoff) if cutoff else live_rows(conn, principal, filters))
     field = sort.lstrip("-")
     rows.sort(key=lambda r: (r.sort_key(field), r.fields["indicator_id"]), reverse=sort.startswith("-"))
-    rest = _after(rows, sort, cursor)
-    page, more = rest[:limit], len(rest) > limit
+    rest = _after(rows, sort, asked.cursor)
+    page, more = rest[:asked.limit], len(rest) > asked.limit
     # The parents a district's indicators came from are shown, but their money is not the district's.
     own = [r for r in rows if r.owned_by(principal)]
     groups = None

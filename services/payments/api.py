@@ -17,6 +17,7 @@ from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFou
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
 from backbone.pii import PersonalData, mask_id_number
+from backbone.pages import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, Page, PagingDep
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
@@ -175,11 +176,6 @@ class PaymentOut(BaseModel):
     refunded: Money
 
 
-class PaymentPage(BaseModel):
-    items: list[PaymentOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
-
-
 @dataclass
 class PaymentFilters:
     """The query filters of GET /payments and of its export."""
@@ -196,15 +192,15 @@ class PaymentFilters:
         return filters(**asdict(self))
 
 
-@router.get("/payments", response_model=PaymentPage)
-async def list_payments(
-    runtime: RuntimeDep,
-    wanted: Annotated[PaymentFilters, Depends()],
-    cursor: str | None = Query(None, description="From `next_cursor` of the previous page."),
-    limit: int = Query(100, ge=1, le=1000),
-) -> PaymentPage:
-    """Recorded payments, newest first (to find a payee by ID number, POST /payments/search)."""
-    return await _page(runtime, wanted.conditions(), cursor, limit)
+@router.get("/payments", response_model=Page[PaymentOut])
+async def list_payments(runtime: RuntimeDep, wanted: Annotated[PaymentFilters, Depends()],
+                        asked: PagingDep) -> Page[PaymentOut]:
+    """Recorded payments, newest first by (paid_at, payment_id), stable as payments arrive (to find a payee by ID
+    number, POST /payments/search)."""
+    async with runtime.engine.connect() as conn:
+        rows, next_cursor = await newest_first(conn, select(payments).where(*wanted.conditions()),
+                                               payments.c.paid_at, payments.c.payment_id, asked.cursor, asked.limit)
+    return Page[PaymentOut](items=[PaymentOut(**r._mapping) for r in rows], next_cursor=next_cursor)
 
 
 def filters(*, indicator_id: str | None = None, payee: str | None = None, paid_from: datetime | None = None,
@@ -220,14 +216,6 @@ def filters(*, indicator_id: str | None = None, payee: str | None = None, paid_f
     return [condition(value) for value, condition in wanted if value is not None]
 
 
-async def _page(runtime: Any, conditions: list[Any], cursor: str | None, limit: int) -> PaymentPage:
-    """One page newest first; the cursor is the last row's (paid_at, payment_id), stable as payments arrive."""
-    async with runtime.engine.connect() as conn:
-        rows, next_cursor = await newest_first(conn, select(payments).where(*conditions), payments.c.paid_at,
-                                               payments.c.payment_id, cursor, limit)
-    return PaymentPage(items=[PaymentOut(**r._mapping) for r in rows], next_cursor=next_cursor)
-
-
 class PaymentSearch(BaseModel):
     """Filters that may carry personal data travel in a body, never in a URL (URLs end up in logs)."""
 
@@ -236,12 +224,13 @@ class PaymentSearch(BaseModel):
     payee_id_number: str = Field(min_length=15, max_length=18, description="Full ID number of the payee.")
     paid_from: AwareDatetime | None = None
     paid_to: AwareDatetime | None = None
-    cursor: str | None = None
-    limit: int = Field(100, ge=1, le=1000)
+    # The paging of every list (backbone/pages.py), in the body like the rest of the search.
+    cursor: str | None = Field(None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page.")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
-@router.post("/payments/search", response_model=PaymentPage)
-async def search_payments(body: PaymentSearch, principal: CurrentPrincipal, runtime: RuntimeDep) -> PaymentPage:
+@router.post("/payments/search", response_model=Page[PaymentOut])
+async def search_payments(body: PaymentSearch, principal: CurrentPrincipal, runtime: RuntimeDep) -> Page[PaymentOut]:
     """Payments to a person, found through the blind index of the ID number (shown masked): only with the PII
     permission, and every search is recorded for the audit trail in the transaction of its answer."""
     if not principal.pii:
@@ -255,4 +244,4 @@ async def search_payments(body: PaymentSearch, principal: CurrentPrincipal, runt
         await runtime.store.create_streams(conn, [NewStream(f"pii-read-{uuid4()}", "pii-read", [PersonalDataRevealed(
             person=person, what="payments_by_payee", found=bool(rows))])],
             runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
-    return PaymentPage(items=[PaymentOut(**r._mapping) for r in rows], next_cursor=next_cursor)
+    return Page[PaymentOut](items=[PaymentOut(**r._mapping) for r in rows], next_cursor=next_cursor)

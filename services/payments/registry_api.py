@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Body, File, Query, UploadFile
+from fastapi import APIRouter, Body, File, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFou
 from backbone.eventstore import NewStream
 from backbone.files import plain_filename
 from backbone.identity import CurrentPrincipal, Principal
+from backbone.pages import Page, PagingDep
 from backbone.paging import cursor_integer, decode_cursor, encode_cursor
 from backbone.pii import PersonalData, check_id_number, mask_id_number
 from backbone.service import Runtime, RuntimeDep
@@ -142,27 +143,21 @@ class ImportFault(BaseModel):
     message: str
 
 
-class ImportFaults(BaseModel):
-    items: list[ImportFault]
-    next_cursor: str | None = Field(description="Ask again with this cursor for the next page; None on the last.")
-
-
-@router.get("/registry/imports/{import_id}/faults", response_model=ImportFaults)
-async def get_import_faults(import_id: ImportId, runtime: RuntimeDep,
-                            cursor: Annotated[str | None, Query(max_length=200)] = None,
-                            limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> ImportFaults:
-    """Every fault of a finished import (up to 100,000), a page at a time in the file's order."""
+@router.get("/registry/imports/{import_id}/faults", response_model=Page[ImportFault])
+async def get_import_faults(import_id: ImportId, runtime: RuntimeDep, asked: PagingDep) -> Page[ImportFault]:
+    """Every fault of a finished import (up to 100,000), a page at a time in the file's order (by `seq`), not
+    newest first: the faults of one file are read as its rows run. The cursor is the last fault's seq."""
     t = registry_import_faults
-    after = cursor_integer(decode_cursor(cursor)[0]) if cursor else 0
+    after = cursor_integer(decode_cursor(asked.cursor)[0]) if asked.cursor else 0
     async with runtime.engine.connect() as conn:
         if not await conn.scalar(select(registry_imports.c.import_id).where(registry_imports.c.import_id == import_id)):
             raise NotFound(f"no finished import {import_id}")
         rows = (await conn.execute(select(t.c.seq, t.c.sheet, t.c.row, t.c.column, t.c.message)
                                    .where(t.c.import_id == import_id, t.c.seq > after)
-                                   .order_by(t.c.seq).limit(limit + 1))).all()
-    more = len(rows) > limit
-    items = [ImportFault(**r._mapping) for r in rows[:limit]]
-    return ImportFaults(items=items, next_cursor=encode_cursor(items[-1].seq, import_id) if more else None)
+                                   .order_by(t.c.seq).limit(asked.limit + 1))).all()
+    more = len(rows) > asked.limit
+    items = [ImportFault(**r._mapping) for r in rows[:asked.limit]]
+    return Page[ImportFault](items=items, next_cursor=encode_cursor(items[-1].seq, import_id) if more else None)
 
 
 class UpdateResult(BaseModel):

@@ -17,7 +17,8 @@ from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.idempotency import REPLAYED
 from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
-from backbone.paging import XLSX, xlsx_export
+from backbone.pages import Page, PagingDep, sorted_page
+from backbone.paging import XLSX, cursor_integer, newest_first, xlsx_export
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI, period_end, year_progress
 from contracts.performance import (FilingReviewed, GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported,
@@ -91,19 +92,19 @@ async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeD
         return await _goal(conn, principal, goal_id)
 
 
-@router.get("/performance-goals", response_model=list[GoalOut])
-async def list_goals(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear | None = None,
-                     org_unit: str | None = None, owner_division: str | None = None,
-                     status: str | None = None) -> list[GoalOut]:
-    """Goals within the caller's scope."""
-    q = select(goals).where(*_visible(principal)).order_by(goals.c.set_at.desc())
+@router.get("/performance-goals", response_model=Page[GoalOut])
+async def list_goals(principal: CurrentPrincipal, runtime: RuntimeDep, asked: PagingDep,
+                     fiscal_year: FiscalYear | None = None, org_unit: str | None = None,
+                     owner_division: str | None = None, status: str | None = None) -> Page[GoalOut]:
+    """Goals within the caller's scope, newest first by (set_at, goal_id); each goal's reports are in its detail."""
+    q = select(goals).where(*_visible(principal))
     for column, value in ((goals.c.fiscal_year, fiscal_year), (goals.c.org_unit, org_unit),
                           (goals.c.owner_division, owner_division), (goals.c.status, status)):
         if value is not None:
             q = q.where(column == value)
     async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(q)).all()
-    return [_out(r, []) for r in rows]
+        rows, next_cursor = await newest_first(conn, q, goals.c.set_at, goals.c.goal_id, asked.cursor, asked.limit)
+    return Page[GoalOut](items=[_out(r, []) for r in rows], next_cursor=next_cursor)
 
 
 def _visible(principal: Principal) -> list[Any]:
@@ -310,9 +311,11 @@ class UnitSummary(BaseModel):
     severe_reports: int = Field(description="Reports with at least one severe deviation.")
 
 
-@router.get("/performance-goals/summary", response_model=list[UnitSummary])
-async def summary(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear) -> list[UnitSummary]:
-    """Per org unit: how many goals, reports and self-evaluations are filed, accepted or returned."""
+@router.get("/performance-goals/summary", response_model=Page[UnitSummary])
+async def summary(principal: CurrentPrincipal, runtime: RuntimeDep, asked: PagingDep,
+                  fiscal_year: FiscalYear) -> Page[UnitSummary]:
+    """Per org unit: how many goals, reports and self-evaluations are filed, accepted or returned. In the order of
+    the org units' codes, not newest first (a summary has no date); the cursor is the last org unit."""
     async with runtime.engine.connect() as conn:
         counts: dict[str, UnitSummary] = {}
 
@@ -330,7 +333,9 @@ async def summary(principal: CurrentPrincipal, runtime: RuntimeDep, fiscal_year:
                 .where(goals.c.fiscal_year == fiscal_year, reports.c.severe_count > 0).group_by(goals.c.org_unit)):
             unit(org_unit).severe_reports = n
     # A division's goals span districts: the summary is for those who oversee units (citywide, or the district).
-    return [s for org, s in sorted(counts.items()) if principal.citywide or org == principal.org_unit]
+    overseen = [s for org, s in counts.items() if principal.citywide or org == principal.org_unit]
+    units, next_cursor = sorted_page(overseen, lambda s: (s.org_unit, s.org_unit), asked)
+    return Page[UnitSummary](items=units, next_cursor=next_cursor)
 
 
 class StepOut(BaseModel):
@@ -341,14 +346,19 @@ class StepOut(BaseModel):
     payload: dict[str, Any]
 
 
-@router.get("/performance-goals/{goal_id}/history", response_model=list[StepOut])
-async def history(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> list[StepOut]:
-    """Every step of a goal (set, reported, reviewed, resubmitted), each with its actor."""
+@router.get("/performance-goals/{goal_id}/history", response_model=Page[StepOut])
+async def history(goal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep,
+                  asked: PagingDep) -> Page[StepOut]:
+    """Every step of a goal (set, reported, reviewed, resubmitted), each with its actor. In the order they were
+    taken (by version), not newest first: a history reads from its beginning. The cursor is the last step's
+    version."""
     async with runtime.engine.connect() as conn:
         await _goal_row(conn, principal, goal_id)
         events = await runtime.store.read_stream(conn, f"goal-{goal_id}")
-    return [StepOut(version=e.version, event_type=e.event_type, actor=e.metadata.actor,
-                    at=e.occurred_at.astimezone(SHANGHAI), payload=e.payload) for e in events]
+    steps, next_cursor = sorted_page(events, lambda e: (e.version, str(e.event_id)), asked, parse=cursor_integer)
+    return Page[StepOut](items=[StepOut(version=e.version, event_type=e.event_type, actor=e.metadata.actor,
+                                        at=e.occurred_at.astimezone(SHANGHAI), payload=e.payload) for e in steps],
+                         next_cursor=next_cursor)
 
 
 COMPARISON_SIGNS = {"gte": "≥", "lte": "≤", "eq": "=", "range": "区间", "qualitative": "定性"}

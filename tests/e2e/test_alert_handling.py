@@ -8,6 +8,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.pages import every
 from tests.e2e.people import forwarded
 from tests.e2e.test_scope_and_privacy import stream_events
 from tests.support.waiting import poll
@@ -86,8 +87,10 @@ def test_a_yellow_light_is_verified_then_corrected_with_numbered_sheets_by_those
     assert rows[0][:4] == ["处理单编号", "预警编号", "规则编号", "处理环节"]
     mine = {r[0]: r for r in rows[1:] if r[1] == alert_id}
     assert set(mine) == set(numbers) and mine[numbers[0]][8] == "其他" and mine[numbers[1]][12] == "2000.00"
-    assert httpx.get(f"{alerting}/dispositions", params={"alert_id": alert_id},
-                     headers=OTHER_DISTRICT).json() == []
+    # The sheets newest first, a page at a time; none for a district the alert is not about.
+    sheets = every(httpx.get, f"{alerting}/dispositions", {"alert_id": alert_id, "limit": 2}, headers=OWNER)
+    assert [s["number"] for s in sheets] == numbers[::-1]
+    assert every(httpx.get, f"{alerting}/dispositions", {"alert_id": alert_id}, headers=OTHER_DISTRICT) == []
 
     # Every step was pushed to the district concerned, and to no other district.
     pushed = stream_events(f"{alerting}/alerts/stream", DISTRICT | {"Last-Event-ID": "0-0"}, 3)

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backbone.pages import MAX_LIMIT
 from backbone.settings import get_settings
 from tests.e2e.conftest import indicator_body
+from tests.e2e.pages import every
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +33,7 @@ def test_rotating_the_treasury_systems_key_without_downtime(stack):
         assert timedelta(hours=1) < old_until - datetime.now(UTC) <= timedelta(hours=2)
         # During the switch both keys work.
         assert intake(old["api_key"]) == intake(new["api_key"]) == 200
-        listed = {k["key_id"]: k for k in c.get("/api-keys", headers=admin).json()}
+        listed = {k["key_id"]: k for k in every(c.get, "/api-keys", headers=admin)}
         assert "api_key" not in listed[old["key_id"]] and listed[new["key_id"]]["expires_at"]
         r = c.post(f"/api-keys/{old['key_id']}/revocation", json={"reason": "切换完成"}, headers=admin)
         assert r.status_code == 200 and r.json()["revoked_at"]
@@ -68,3 +70,39 @@ def test_a_key_over_its_rate_limit_is_told_when_to_come_back(stack):
         assert refused.json()["retry_after"] == int(refused.headers["Retry-After"])
         # Another caller is not held back by it.
         assert c.get("/api-keys", headers=admin).status_code == 200
+
+
+def test_the_keys_are_walked_page_by_page_to_their_end_each_once_while_keys_are_issued(stack):
+    # One way to list: a page of `items` and the `next_cursor`, newest first; a cursor is a keyset, so keys
+    # issued during the walk neither repeat a key nor hide one that was there when the walk began.
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        def issue(subject: str) -> None:
+            issued = c.post("/api-keys", headers=admin, json={"subject": subject, "roles": ["province_system"]})
+            assert issued.status_code == 201, issued.text
+
+        for n in range(5):
+            issue(f"paging-walk-{n}")
+        there = every(c.get, "/api-keys", headers=admin)
+        assert len(there) >= 6, "the walk below, two keys a page, takes at least three pages"
+        walked, cursor, pages = [], None, 0
+        while True:
+            page = c.get("/api-keys", headers=admin, params={"limit": 2} | ({"cursor": cursor} if cursor else {}))
+            assert page.status_code == 200, page.text
+            walked += page.json()["items"]
+            pages += 1
+            if pages == 1:
+                issue("paging-walk-late")
+            if not (cursor := page.json()["next_cursor"]):
+                break
+        ids = [k["key_id"] for k in walked]
+        assert len(ids) == len(set(ids)), "no key twice"
+        assert ids == [k["key_id"] for k in there] and pages == -(-len(there) // 2)
+        order = [(datetime.fromisoformat(k["created_at"]), k["key_id"]) for k in walked]
+        assert order == sorted(order, reverse=True), "newest first"
+        # Beyond the maximum a list is walked, not fetched whole: the 422 names the field.
+        for limit in (MAX_LIMIT + 1, 0):
+            refused = c.get("/api-keys", headers=admin, params={"limit": limit})
+            assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == ["query.limit"]
+        forged = c.get("/api-keys", headers=admin, params={"cursor": "bm90LWpzb24="})
+        assert forged.status_code == 422 and forged.json()["errors"][0]["field"] == "cursor"

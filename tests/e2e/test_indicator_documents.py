@@ -5,6 +5,7 @@ import hashlib
 import pytest
 
 from tests.e2e.conftest import MAX_DOCUMENT_BYTES, indicator_body
+from tests.e2e.pages import every
 
 pytestmark = pytest.mark.e2e
 PDF = b"%PDF-1.7\n" + "长财农指〔2026〕12号".encode() + b"\n%%EOF\n"
@@ -31,7 +32,7 @@ def test_documents_travel_with_the_allocation_and_bad_files_are_refused(stack):
         # A child allocated from the parent sees the parent's document and can download it.
         child = c.post(f"/indicators/{parent}/allocations", headers=admin, json={"allocations": [
             {"amount": "100.00", "org_unit": "220102", "owner_division": "agriculture"}]}).json()["children"][0]["id"]
-        listed = c.get(f"/indicators/{child}/documents", headers=admin).json()
+        listed = every(c.get, f"/indicators/{child}/documents", headers=admin)
         assert [(d["inherited_from"], d["filename"]) for d in listed] == [(parent, "长财农指〔2026〕12号.pdf")]
         download = c.get(f"/indicators/{child}/documents/{listed[0]['sha256']}", headers=admin)
         assert download.content == PDF and download.headers["content-type"] == "application/pdf"

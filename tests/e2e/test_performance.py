@@ -10,6 +10,7 @@ from python_calamine import CalamineWorkbook
 from backbone.clock import clock
 from tests.e2e import clocks
 from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.pages import every
 from tests.e2e.people import forwarded
 from tests.e2e.test_alert_handling import OWNER
 from tests.support.waiting import poll
@@ -73,12 +74,13 @@ def test_goals_are_filed_returned_resubmitted_and_accepted_with_every_step_an_ev
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     assert httpx.post(f"{performance}/performance-goals", headers=OWNER,
                       json={"indicator_id": indicator, **GOALS}).status_code == 409, "an accepted filing is final"
-    steps = httpx.get(f"{url}/history", headers=OWNER).json()
+    steps = every(httpx.get, f"{url}/history", headers=OWNER)
     assert [(s["event_type"].split(".")[1], s["actor"]) for s in steps] == [
         ("GoalsSet", "南关区财政局-陈"), ("FilingReviewed", "预算处-冯"), ("GoalsSet", "农业处-王科长"),
         ("FilingReviewed", "预算处-冯")]
     assert steps[2]["payload"]["resubmission"] is True
-    listed = httpx.get(f"{performance}/performance-goals", headers=KUANCHENG, params={"fiscal_year": YEAR}).json()
+    assert every(httpx.get, f"{url}/history", {"limit": 1}, headers=OWNER) == steps, "a step a page, in order"
+    listed = every(httpx.get, f"{performance}/performance-goals", {"fiscal_year": YEAR}, headers=KUANCHENG)
     assert goal["id"] not in {g["id"] for g in listed}
     # A corrected owner (更正) takes the goal with the indicator: the new division sees it, the old one no more.
     education = forwarded("教科文处-卫", ["division"], division="education")
@@ -116,7 +118,7 @@ def test_an_execution_report_measures_deviations_and_a_severe_one_raises_a_yello
     # The same report again (a retry) files nothing new.
     again = httpx.post(f"{url}/progress", headers=OWNER, json=filed)
     assert again.status_code == 201 and again.headers.get("Idempotency-Replayed") == "true"
-    steps = httpx.get(f"{url}/history", headers=OWNER).json()
+    steps = every(httpx.get, f"{url}/history", headers=OWNER)
     assert [s["event_type"] for s in steps].count("performance.ProgressReported") == 1
     h1 = report.json()["reports"][0]
     outcomes = {o["name"]: o for o in h1["outcomes"]}
@@ -209,11 +211,11 @@ def test_the_year_end_self_evaluation_scores_every_indicator_and_the_city_sees_e
     returned = httpx.post(f"{url}/reviews", headers=BUDGET, json={
         "filing": "evaluation", "decision": "returned", "reasons": "满意度调查样本不足", "rectify_by": f"{YEAR + 1}-01-31"})
     assert returned.status_code == 200 and returned.json()["evaluation"]["status"] == "returned"
-    city = httpx.get(f"{performance}/performance-goals/summary", params={"fiscal_year": YEAR}, headers=BUDGET).json()
+    city = every(httpx.get, f"{performance}/performance-goals/summary", {"fiscal_year": YEAR}, headers=BUDGET)
     mine = next(u for u in city if u["org_unit"] == "220112")
     assert mine["goals"] == {"filed": 1} and mine["evaluations"] == {"returned": 1}
-    assert [u["org_unit"] for u in httpx.get(f"{performance}/performance-goals/summary", headers=KUANCHENG,
-                                             params={"fiscal_year": YEAR}).json()] in ([], ["220103"])
+    assert [u["org_unit"] for u in every(httpx.get, f"{performance}/performance-goals/summary", {"fiscal_year": YEAR},
+                                         headers=KUANCHENG)] in ([], ["220103"])
 
 
 def test_goals_and_execution_export_as_xlsx_with_chinese_headers_within_scope(stack):

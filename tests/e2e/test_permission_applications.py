@@ -9,6 +9,7 @@ import pytest
 from backbone.settings import get_settings
 from backbone.spreadsheets import read_sheets, text
 from tests.e2e import quiet
+from tests.e2e.pages import every
 from tests.e2e.people import headers_of, sign_in, signed_in, suite_gateway
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.people import id_number
@@ -84,7 +85,7 @@ def test_a_granted_person_gets_a_one_time_password_and_signs_in(stack):
         # Applied for, accepted and reported; the provincial platform approves.
         application = approved(c, admin, form(username, 101))
         application_id = application["application_id"]
-        users = {u["username"]: u for u in c.get("/users", headers=admin).json()}
+        users = {u["username"]: u for u in every(c.get, "/users", headers=admin)}
         assert users[username]["status"] == "awaiting_password" and users[username]["roles"] == ["district"]
         # Issued once, to be told to the applicant; a second time is refused.
         r = c.post("/users", json={"application_id": application_id}, headers=admin)
@@ -97,7 +98,7 @@ def test_a_granted_person_gets_a_one_time_password_and_signs_in(stack):
         password, district = first_sign_in(c, username, password)
         # The list of users shows the account, never a credential; it is not for a district.
         listed = c.get("/users", headers=admin)
-        assert {u["username"]: u["status"] for u in listed.json()}[username] == "active"
+        assert {u["username"]: u["status"] for u in every(c.get, "/users", headers=admin)}[username] == "active"
         assert "password" not in listed.text and password not in listed.text
         assert c.get("/users", headers=district).status_code == 403
         # The application tells its whole story, the account's steps included.
@@ -159,7 +160,7 @@ def test_a_change_alters_roles_and_a_revoke_stops_sign_in(stack):
         assert c.get("/api-keys", headers=headers).status_code == 403
         # 变更: the administrator's role is added; it holds from the next sign-in.
         approved(c, admin, form(username, 108, kind="change", **treasurer | {"roles": ["treasury", "admin"]}))
-        users = {u["username"]: u for u in c.get("/users", headers=admin).json()}
+        users = {u["username"]: u for u in every(c.get, "/users", headers=admin)}
         assert users[username]["roles"] == ["admin", "treasury"]
         signed_in = headers_of(sign_in(suite_gateway(), username, password))
         assert c.get("/api-keys", headers=signed_in).status_code == 200
@@ -170,7 +171,7 @@ def test_a_change_alters_roles_and_a_revoke_stops_sign_in(stack):
         assert sign_in(suite_gateway(), username, password).status_code == 401
         ended = c.get("/api-keys", headers=signed_in)
         assert ended.status_code == 401 and "the account was revoked" in ended.json()["detail"]
-        users = {u["username"]: u for u in c.get("/users", headers=admin).json()}
+        users = {u["username"]: u for u in every(c.get, "/users", headers=admin)}
         assert users[username]["status"] == "revoked" and users[username]["revoked_at"]
         issue = c.post("/users", json={"application_id": application["application_id"]}, headers=admin)
         assert issue.status_code == 409, "a revoke issues no password"
@@ -205,7 +206,7 @@ def test_a_returned_application_is_answered_only_after_its_correction(stack):
         r = c.post(f"{step}/feedback", json={"decision": "rejected", "remarks": "岗位无需此权限"}, headers=key)
         assert r.json()["status"] == "rejected" and r.json()["province_remarks"] == "岗位无需此权限"
         assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=key).status_code == 409
-        assert r.json()["username"] not in {u["username"] for u in c.get("/users", headers=admin).json()}
+        assert r.json()["username"] not in {u["username"] for u in every(c.get, "/users", headers=admin)}
 
 
 def test_the_form_has_the_seeds_columns_and_no_id_number_leaves_it(stack, servers):
@@ -268,7 +269,7 @@ def test_nobody_grants_themselves_a_role_alone(stack):
         for who in (mine, colleague):
             assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=who).status_code == 403
         assert c.post(f"{step}/feedback", json={"decision": "approved"}, headers=admin).status_code == 200
-        assert {u["username"]: u for u in c.get("/users", headers=admin).json()}[me]["roles"] == ["admin", "treasury"]
+        assert {u["username"]: u for u in every(c.get, "/users", headers=admin)}[me]["roles"] == ["admin", "treasury"]
 
 
 def test_an_administrator_cannot_answer_for_the_province_with_a_key_of_their_own(stack):

@@ -11,6 +11,7 @@ import pytest
 from backbone.pii import mask_id_number
 from tests.e2e import db, quiet
 from tests.e2e.conftest import indicator_body, payment_body, traced
+from tests.e2e.pages import every
 from tests.e2e.people import forwarded
 from tests.e2e.test_scope_and_privacy import database_mentions
 from tests.people import id_number, name
@@ -91,13 +92,7 @@ def test_a_file_of_wrong_rows_keeps_its_faults_in_a_table_and_payments_after_it_
         assert r.status_code == 200, r.text
         report = r.json()
         assert (report["rejected"], len(report["errors"])) == (16_000, 100)
-        faults, cursor = [], None
-        while True:
-            page = c.get(f"/registry/imports/{report['import_id']}/faults", headers=admin,
-                         params={"limit": 10_000} | ({"cursor": cursor} if cursor else {})).json()
-            faults += page["items"]
-            if not (cursor := page["next_cursor"]):
-                break
+        faults = every(c.get, f"/registry/imports/{report['import_id']}/faults", headers=admin)
         assert [f["seq"] for f in faults] == list(range(1, 16_001)) and faults[0]["column"] == "身份证号"
         indicator = c.post("/indicators", json=indicator_body("500.00"), headers=admin).json()["id"]
         c.post("/payments/batch", headers=treasury, json={"payments": [

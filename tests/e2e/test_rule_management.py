@@ -11,6 +11,7 @@ from python_calamine import CalamineWorkbook
 from backbone.clock import clock
 from services.alerting.scheduler import next_cycle_year
 from tests.e2e import clocks, db
+from tests.e2e.pages import every
 from tests.e2e.people import forwarded
 from tests.e2e.test_alert_handling import OTHER_DIVISION, OWNER, cash_alert
 from tests.support.waiting import poll
@@ -29,7 +30,11 @@ def test_a_proposal_is_reviewed_approved_and_in_force_for_its_year_with_the_form
     alerting = f"{stack.processes.url('alerting')}/api/v1"
     admin = stack.admin_headers()
     with stack.client() as c:
-        rules = c.get("/rules", headers=admin).json()
+        rules = every(c.get, "/rules", headers=admin)
+        # In the order of their numbers, a page at a time.
+        assert every(c.get, "/rules", {"limit": 3}, headers=admin) == rules
+    assert [(r["rule"]["number"], r["rule"]["id"]) for r in rules] == sorted(
+        (r["rule"]["number"], r["rule"]["id"]) for r in rules)
     cash = rule_of(rules, "spending.cash_above_limit")
     assert cash["source"] == "starter" and cash["rule"]["parameters"]["single_limit"] == "1000.00"
     assert {r["rule"]["number"] for r in rules} >= {"ZC-001", "ZC-004", "DR-001", "DR-003", "ZB-002", "ZB-003"}
@@ -60,11 +65,13 @@ def test_a_proposal_is_reviewed_approved_and_in_force_for_its_year_with_the_form
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     approved = httpx.post(f"{url}/approval", headers=TREASURY)
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    listed = httpx.get(f"{alerting}/rule-proposals", params={"fiscal_year": NEXT_YEAR, "limit": 1}, headers=OWNER)
+    assert [p["proposal_id"] for p in listed.json()["items"]] == [proposal["proposal_id"]], "newest first"
 
     with stack.client() as c:
-        next_year = rule_of(c.get("/rules", params={"fiscal_year": NEXT_YEAR}, headers=admin).json(),
+        next_year = rule_of(every(c.get, "/rules", {"fiscal_year": NEXT_YEAR}, headers=admin),
                             "spending.cash_above_limit")
-        this_year = rule_of(c.get("/rules", headers=admin).json(), "spending.cash_above_limit")
+        this_year = rule_of(every(c.get, "/rules", headers=admin), "spending.cash_above_limit")
     assert next_year["source"] == "local" and next_year["rule"]["parameters"]["single_limit"] == "500.00"
     assert this_year["rule"]["parameters"]["single_limit"] == "1000.00", "in force from its own year only"
 
@@ -113,7 +120,7 @@ def test_a_backtest_counts_what_a_draft_would_raise_and_raises_nothing_and_preci
                            json=draft_body).json()
         assert own["would_raise"] >= 1 and other["examined"] < result["examined"]
         assert cash_alerts() == before, "a backtest raises nothing"
-        precision = poll(lambda: (p := rule_of(c.get("/rules", headers=admin).json(), "spending.cash_above_limit")
+        precision = poll(lambda: (p := rule_of(every(c.get, "/rules", headers=admin), "spending.cash_above_limit")
                                   ["precision"])["verified_normal"] >= 1 and p)
         assert precision and precision["precision"] is not None
 
