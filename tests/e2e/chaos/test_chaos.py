@@ -88,6 +88,20 @@ def readiness(stack, name: str) -> str:
     return httpx.get(f"{stack.processes.url(name)}/readyz", timeout=10).text
 
 
+def not_ready(stack) -> dict[str, str]:
+    """What each service that is not ready says of itself (for the message of a failed wait)."""
+    found = {}
+    for name in SERVICES:
+        try:
+            r = httpx.get(f"{stack.processes.url(name)}/readyz", timeout=5)
+        except httpx.HTTPError as exc:
+            found[name] = repr(exc)
+            continue
+        if r.status_code != 200:
+            found[name] = r.text
+    return found
+
+
 async def recorded(database_url: str, tag: str) -> dict[str, int]:
     rows = await db.fetch(database_url, "SELECT stream_id, count(*) AS n FROM payments.events WHERE stream_id LIKE $1"
                           " AND event_type = 'payments.PaymentRecorded' GROUP BY stream_id", f"payment-{tag}-%")
@@ -134,7 +148,8 @@ def test_killing_each_part_in_turn_under_load_loses_nothing_and_doubles_nothing(
                 stack.processes.procs[fault].kill()
             assert poll(lambda: supervisor.restarts.get(fault, 0) == 1, timeout=RECOVERY_SECONDS), \
                 f"{fault} was not started again: {said}"
-            assert poll(lambda: all_ready(stack), timeout=RECOVERY_SECONDS), f"not ready after {fault}: {said}"
+            assert poll(lambda: all_ready(stack), timeout=RECOVERY_SECONDS), \
+                f"not ready after {fault}: {not_ready(stack)}; {said}"
             recoveries[fault] = time.monotonic() - killed
         after = treasury.batches
         assert poll(lambda: treasury.batches >= after + 3, timeout=RECOVERY_SECONDS), "the load flows again"
