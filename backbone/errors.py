@@ -126,6 +126,13 @@ class FieldFault(BaseModel):
     message: str
 
 
+def fault(field: str | None, message: str, **more: Any) -> dict[str, Any]:
+    """One fault of the input, in the one shape every error names its fields with (FieldFault); `more` adds a
+    file's row and column or a record's index."""
+    checked = FieldFault(field=field, message=message, **more).model_dump(exclude_none=True)
+    return {"field": field, **checked}
+
+
 class ProblemDetails(BaseModel):
     """RFC 9457 problem details: the one shape of every error FundWatch answers with."""
 
