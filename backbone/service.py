@@ -114,14 +114,22 @@ PROBE_SECONDS = 1.0  # each; the kubelet gives the whole probe 3 s
 
 def _supervise(coro_factory: Callable[[], Awaitable[None]], name: str, crashes: dict[str, float]
                ) -> asyncio.Task[None]:
-    """Run a background loop; if it ever dies of a bug, log it, note when, and start it again."""
+    """Run a background loop; if it ever dies of a bug, log it, note when, and start it again. A CancelledError
+    while nobody cancels this task (a client library's own teardown) is such a death too: let through, it
+    ended a consumer for good and left its service unready."""
 
     async def _loop() -> None:
         while True:
             try:
                 await coro_factory()
             except asyncio.CancelledError:
-                raise
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise
+                log.warning("background.cancelled_from_inside", task=name)
+                LOOP_CRASHES.labels(name).inc()
+                crashes[name] = time.monotonic()
+                await asyncio.sleep(1)
             except Exception:  # noqa: BLE001 - keep the loop alive, loudly
                 log.exception("background.crashed", task=name)
                 LOOP_CRASHES.labels(name).inc()

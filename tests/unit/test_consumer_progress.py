@@ -47,3 +47,13 @@ async def test_an_attempt_that_comes_round_is_left_to_run_and_its_failure_passes
 
     with pytest.raises(ConnectionError, match="broker gone"):
         await r._watch(asyncio.create_task(beating_then_failing()))
+
+
+async def test_an_attempt_cancelled_from_inside_is_started_over_not_taken_for_the_runners_own_stop():
+    r = runner()
+
+    async def cancelled_by_a_library():
+        raise asyncio.CancelledError
+
+    with pytest.raises(ConsumerStalled, match="cancelled from inside"):
+        await r._watch(asyncio.create_task(cancelled_by_a_library()))
