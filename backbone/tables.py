@@ -1,4 +1,5 @@
-"""The plumbing tables every service keeps in its own schema (DDL lives in the migrations)."""
+"""The plumbing tables every service keeps in its own schema. The DDL below is what the migrations run; the `Table`s
+are how the code reads and writes them, and tests/integration/test_table_declarations.py holds the two alike."""
 
 from dataclasses import dataclass
 
@@ -11,8 +12,19 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.types import UserDefinedType
+
+
+class Xid8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id, which SQLAlchemy does not know: the transaction that wrote an event."""
+
+    cache_ok = True
+
+    def get_col_spec(self) -> str:
+        return "xid8"
 
 
 @dataclass(frozen=True)
@@ -41,9 +53,13 @@ def plumbing_tables(metadata: MetaData) -> PlumbingTables:
         Column("schema_version", Integer, nullable=False),
         Column("occurred_at", DateTime(timezone=True), nullable=False),
         Column("recorded_at", DateTime(timezone=True)),
+        # The database sets it (DEFAULT pg_current_xact_id()); `EventStore.read_all` reads in its order.
+        Column("tx_id", Xid8, nullable=False),
         Column("metadata", JSONB, nullable=False),
         Column("payload", JSONB, nullable=False),
         Column("partition_key", Text),
+        # Two appends at one version collide here: the later one is a `ConcurrencyConflict`.
+        UniqueConstraint("stream_id", "version"),
     )
     outbox = Table(
         "outbox",

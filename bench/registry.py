@@ -24,7 +24,7 @@ from backbone.pii import PersonalData
 from bench.stack import admin_headers, bench_stack, copy_baseline, print_table
 from contracts.registry import PoorPopulationRecorded, RegistrySource
 from contracts.values import Registry
-from services.payments.registries import ImportTally, read_registry_file
+from services.payments.registry.domain import ImportTally, read_registry_file
 from tests.people import id_number, name
 
 HEADER = "姓名,身份证号,户编号,区划,乡镇,行政村,贫困状态,年度"

@@ -8,7 +8,8 @@ from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from backbone.settings import get_settings
 from backbone.streams import StreamSlots
 from contracts.catalog import topic_for
-from gateway import accounts_api, api, keys_api, projections
+from gateway import api, projections
+from gateway.accounts import api as accounts_api, keys_api
 from gateway.applications import api as applications_api, projections as applications_projections
 from gateway.applications import review_api, users_api
 from gateway.audit import api as audit_api, consumers as audit_consumers

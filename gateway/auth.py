@@ -23,7 +23,7 @@ from backbone.settings import Settings
 from contracts.gateway import UserRegistered
 from contracts.values import CITY_ORG_UNIT
 from gateway.audit.recording import caller_ip
-from gateway.passwords import password_hash
+from gateway.accounts.passwords import password_hash
 from gateway.projections import api_keys, credentials, sessions, users
 from gateway.ratelimit import RateLimits
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import ARRAY, BigInteger, Boolean, Column, DateTime, Integer, MetaData, Table, Text, update
+from sqlalchemy import ARRAY, BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, Table, Text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
@@ -37,6 +37,7 @@ api_keys = Table(
     Column("org_unit", Text), Column("created_at", DateTime(timezone=True)),
     Column("expires_at", DateTime(timezone=True)), Column("key_id", Text), Column("revoked_at", DateTime(timezone=True)),
     Column("bootstrap", Boolean), Column("rate_limit", Text),
+    Index("api_keys_key_id", "key_id", unique=True),
 )
 
 

@@ -3,7 +3,7 @@ encrypted, beside them: events and the projection hold only the mask."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, Table, Text, update
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Table, Text, column, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -11,7 +11,7 @@ from contracts.envelope import EventEnvelope
 from contracts.gateway import (InitialPasswordIssued, PermissionApplicationDecided, PermissionApplicationForwarded,
                                PermissionApplicationResubmitted, PermissionApplicationReturned,
                                PermissionApplicationSubmitted)
-from gateway.applications.domain import Status
+from gateway.applications.domain import OPEN_STATUSES, Status
 from gateway.projections import metadata
 
 applications = Table(
@@ -22,6 +22,9 @@ applications = Table(
     Column("applicant_org_unit", Text), Column("return_reason", Text), Column("province_remarks", Text),
     Column("submitted_at", DateTime(timezone=True)), Column("updated_at", DateTime(timezone=True)),
     Column("version", Integer),
+    # One open application per user name: two at once would contradict each other.
+    Index("permission_applications_open_username", "username", unique=True,
+          postgresql_where=column("status").in_(OPEN_STATUSES)),
 )
 id_numbers = Table(
     "permission_application_id_numbers", metadata,

@@ -17,7 +17,7 @@ from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import DomainEvent
 from contracts.gateway import (ApiKeyIssued, PermissionApplicationDecided, PermissionApplicationForwarded,
                                PermissionApplicationReturned, PermissionForm)
-from gateway.accounts import append_to_person, end_sessions
+from gateway.accounts.credentials import append_to_person, end_sessions
 from gateway.applications.api import (ApplicationOut, append_step, application_out, application_row,
                                       visible_row)
 from gateway.applications.domain import (Kind, Status, Step, account_event, bootstrap_may_review,

@@ -16,11 +16,11 @@ from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from contracts.gateway import InitialPasswordIssued
-from gateway.accounts import append_to_person
+from gateway.accounts.credentials import append_to_person
+from gateway.accounts.passwords import one_time_password, password_hash
 from gateway.applications.domain import Kind, Status, Step, next_status
 from gateway.applications.api import application_row
 from gateway.auth import Caller
-from gateway.passwords import one_time_password, password_hash
 from gateway.projections import credentials, users
 
 log = structlog.get_logger(__name__)

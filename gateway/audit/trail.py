@@ -34,7 +34,7 @@ audit_log = Table(
     "audit_log", metadata,
     Column("seq", BigInteger, primary_key=True), Column("at", DateTime(timezone=True)), Column("actor", Text),
     Column("org_unit", Text), Column("client_ip", Text), Column("action", Text), Column("target", Text),
-    Column("outcome", Text), Column("trace_id", Text), Column("event_id", Uuid), Column("prev_hash", Text),
+    Column("outcome", Text), Column("trace_id", Text), Column("event_id", Uuid, unique=True), Column("prev_hash", Text),
     Column("hash", Text),
 )
 LOCK_KEY = zlib.crc32(b"gateway.audit_log")

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, func,
-                        select, update)
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text,
+                        UniqueConstraint, func, select, update)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -44,6 +44,7 @@ alerts = Table(
     Column("owner_division", Text), Column("explanation", JSONB), Column("raised_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)), Column("version", Integer),
     Column("step_since", DateTime(timezone=True)), Column("occurrences", Integer), Column("escalate_to", Text),
+    UniqueConstraint("rule_id", "subject_kind", "subject_id", "period"),
 )
 
 dispositions = Table(

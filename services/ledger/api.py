@@ -13,34 +13,13 @@ from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, NotFound
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.service import Runtime, RuntimeDep
-from contracts.values import FundNature, Level, Money
-from services.ledger.domain import ChildRequest, Standing, adjust, allocate, correct, register_indicator
+from contracts.values import FundNature, Money
+from services.ledger.domain import (ChildRequest, IndicatorIn, Standing, adjust, allocate, correct,
+                                   register_indicator)
 from services.ledger.ledger_view import scope_clause
 from services.ledger.projections import as_registered, indicator_with_standing, indicators
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
-
-
-class IndicatorIn(BaseModel):
-    """An indicator (预算指标) to register, with the elements of 第六条."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    doc_no: str = Field(min_length=1, max_length=100, description="指标文件号", examples=["长财农指〔2026〕12号"])
-    fund_name: str = Field(min_length=1, max_length=200, description="资金名称")
-    fund_nature: FundNature = Field(description="资金性质")
-    function_code: str = Field(pattern=r"^\d{3}(\d{2}){0,2}$", description="支出功能分类科目", examples=["2130504"])
-    economic_code: str = Field(pattern=r"^\d{3}(\d{2})?$", description="政府支出经济分类科目", examples=["50901"])
-    budget_project: str = Field(min_length=1, max_length=200, description="预算项目")
-    amount: Money = Field(description="金额")
-    fiscal_year: int = Field(ge=2000, le=2100)
-    level: Level
-    issued_on: date | None = Field(None, description="文件印发日期")
-    received_on: date | None = Field(None, description="接收日期")
-    owner_division: str = Field(description="主管处室", examples=["agriculture"])
-    org_unit: str = Field(examples=["220100"])
-    poverty_tag: bool = Field(True, description="扶贫资金标识")
-    parent_id: str | None = None
 
 
 class BalanceOut(BaseModel):

@@ -9,7 +9,7 @@ spec = ServiceSpec(
     title="FundWatch ledger (总台账)",
     metadata=projections.metadata,
     routers=[bulk_api.router, api.router, ledger_api.router, documents_api.router],
-    inline_projections=[projections.project_indicators, documents_api.project_documents],
+    inline_projections=[projections.project_indicators, projections.project_documents],
     consumers=[ConsumerSpec(name="ledger", topics=(topic_for("payments"),), handlers=consumers.handlers)],
 )
 app = create_service(spec)

@@ -1,7 +1,6 @@
 """Ledger routes for the scanned documents of indicators (指标文件扫描件): attach, list, download."""
 
 import asyncio
-from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -11,9 +10,7 @@ from uuid import uuid4
 from fastapi import APIRouter, File, Response, UploadFile, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
-from sqlalchemy import (CTE, BigInteger, Column, DateTime, Integer, Select, Table, Text, UniqueConstraint,
-                        literal_column, select)
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import CTE, Integer, Select, literal_column, select
 
 from backbone.clock import clock
 from backbone.errors import NotFound
@@ -22,22 +19,13 @@ from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from backbone.settings import Settings
-from contracts.envelope import EventEnvelope
-from services.ledger.api import visible_indicator
 from contracts.ledger import IndicatorDocumentAttached
+from services.ledger.api import visible_indicator
 from services.ledger.documents import (DocumentStore, accept, clean_filename, content_disposition,
                                        document_store)
-from services.ledger.projections import indicators, metadata
+from services.ledger.projections import documents, indicators
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
-
-documents = Table(
-    "indicator_documents", metadata,
-    Column("document_id", Text, primary_key=True),
-    Column("indicator_id", Text), Column("sha256", Text), Column("media_type", Text), Column("size", BigInteger),
-    Column("filename", Text), Column("attached_by", Text), Column("attached_at", DateTime(timezone=True)),
-    UniqueConstraint("indicator_id", "sha256"),
-)
 
 Sha256 = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="The document's address (lowercase hex).")]
 
@@ -140,19 +128,6 @@ async def get_document(indicator_id: str, sha256: Sha256, principal: CurrentPrin
         "X-Content-Type-Options": "nosniff",
         "ETag": f'"{sha256}"',
     })
-
-
-async def project_documents(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-    """Inline projection: a row per attached document."""
-    for env in envelopes:
-        if env.event_type != IndicatorDocumentAttached.event_type:
-            continue
-        event = IndicatorDocumentAttached.model_validate(env.payload)
-        await conn.execute(documents.insert().values(
-            document_id=event.document_id, indicator_id=event.indicator_id, sha256=event.sha256,
-            media_type=event.media_type, size=event.size, filename=event.filename,
-            attached_by=env.metadata.actor, attached_at=env.occurred_at,
-        ))
 
 
 def _lineage(indicator_id: str) -> CTE:

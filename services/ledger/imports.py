@@ -13,8 +13,7 @@ from backbone.clock import clock
 from backbone.errors import InvalidInput
 from backbone.spreadsheets import Cell, first_filled, blank, header_key, normal, read_sheets, text
 from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, FundNature, Level, money
-from services.ledger.api import IndicatorIn
-from services.ledger.domain import register_indicator
+from services.ledger.domain import IndicatorIn, register_indicator
 
 # Header as finance staff write it → IndicatorIn field; the first header of a field is the one exports write.
 HEADERS: dict[str, str] = {

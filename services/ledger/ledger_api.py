@@ -14,7 +14,7 @@ from backbone.paging import cursor_instant, decode_cursor, encode_cursor
 from backbone.service import RuntimeDep
 from contracts.values import FiscalYear, Level, Money
 from backbone.workdays import SHANGHAI
-from services.ledger.api import IndicatorIn
+from services.ledger.domain import IndicatorIn
 from services.ledger.ledger_view import LedgerRow, flow, live_rows, rows_as_of, totals
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])

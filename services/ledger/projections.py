@@ -1,16 +1,17 @@
-"""Read models of the ledger: indicators and what has been paid from them."""
+"""Read models of the ledger: indicators, what has been paid from them, and the documents attached to them."""
 
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, func, select, update
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text,
+                        UniqueConstraint, func, select, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.db import bulk_insert
 from contracts.envelope import EventEnvelope
-from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
+from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached, IndicatorRegistered
 from services.ledger.domain import Standing, typed_changes
 
 metadata = MetaData(schema="ledger")
@@ -45,6 +46,14 @@ payment_facts = Table(
     Column("paid_at", DateTime(timezone=True)), Column("recorded_at", DateTime(timezone=True)),
 )
 
+documents = Table(
+    "indicator_documents", metadata,
+    Column("document_id", Text, primary_key=True),
+    Column("indicator_id", Text), Column("sha256", Text), Column("media_type", Text), Column("size", BigInteger),
+    Column("filename", Text), Column("attached_by", Text), Column("attached_at", DateTime(timezone=True)),
+    UniqueConstraint("indicator_id", "sha256"),
+)
+
 
 async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
     """Inline projection: indicator rows follow registration, allocation and adjustment."""
@@ -68,6 +77,19 @@ async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnv
                                .values(version=env.version))
     # Parents before children: the foreign key wants the parent row first.
     await bulk_insert(conn, indicators, rows)
+
+
+async def project_documents(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection: a row per attached document."""
+    for env in envelopes:
+        if env.event_type != IndicatorDocumentAttached.event_type:
+            continue
+        event = IndicatorDocumentAttached.model_validate(env.payload)
+        await conn.execute(documents.insert().values(
+            document_id=event.document_id, indicator_id=event.indicator_id, sha256=event.sha256,
+            media_type=event.media_type, size=event.size, filename=event.filename,
+            attached_by=env.metadata.actor, attached_at=env.occurred_at,
+        ))
 
 
 async def add_payment(conn: AsyncConnection, *, payment_id: str, indicator_id: str, amount: Decimal,

@@ -25,7 +25,7 @@ from contracts.registry import PersonalDataRevealed, PersonRef
 from contracts.values import Money, SettlementMethod
 from services.payments.domain import PaymentIn, RefundIn, check_batch, refund
 from services.payments.projections import content_hashes, keep_personal_data, payments, refunds
-from services.payments.registry_projections import registry_entries
+from services.payments.registry.projections import registry_entries
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 

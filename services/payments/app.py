@@ -2,7 +2,8 @@
 
 from backbone.pii import PersonalData
 from backbone.service import Runtime, ServiceSpec, create_service
-from services.payments import api, export_api, projections, registry_api, registry_projections
+from services.payments import api, export_api, projections
+from services.payments.registry import api as registry_api, projections as registry_projections
 
 
 async def _check_personal_data_keys(runtime: Runtime) -> None:

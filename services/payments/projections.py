@@ -27,6 +27,7 @@ payments = Table(
 personal_data = Table(
     "personal_data", metadata,
     Column("blind_index", Text, primary_key=True), Column("cipher", Text),
+    Column("first_seen", DateTime(timezone=True)),
 )
 
 refunds = Table(

@@ -21,7 +21,8 @@ indicators = Table(
 
 goals = Table(
     "goals", metadata,
-    Column("goal_id", Text, primary_key=True), Column("indicator_id", Text), Column("fiscal_year", Integer),
+    Column("goal_id", Text, primary_key=True), Column("indicator_id", Text, unique=True),
+    Column("fiscal_year", Integer),
     Column("org_unit", Text), Column("owner_division", Text), Column("goal", Text), Column("indicators", JSONB),
     Column("status", Text), Column("review_reasons", Text), Column("rectify_by", Date),
     Column("set_at", DateTime(timezone=True)), Column("updated_at", DateTime(timezone=True)),

@@ -13,7 +13,7 @@ import httpx
 
 from backbone.identity import IDENTITY_HEADER, ExportGrant, Principal, audience_of, issue_internal_token
 from backbone.settings import get_settings
-from gateway.passwords import password_hash
+from gateway.accounts.passwords import password_hash
 from tests.e2e import db
 
 PASSWORD = "Test#Pass2026"

@@ -11,7 +11,7 @@ import xlsxwriter
 
 from backbone.identity import ExportGrant, Principal
 from backbone.paging import stamped_xlsx
-from services.ledger.api import IndicatorIn
+from services.ledger.domain import IndicatorIn
 from services.ledger.exports import write_ledger
 from services.ledger.imports import parse_indicator_file
 

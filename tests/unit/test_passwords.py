@@ -2,7 +2,7 @@
 
 import pytest
 
-from gateway.passwords import one_time_password, policy_faults
+from gateway.accounts.passwords import one_time_password, policy_faults
 
 
 @pytest.mark.parametrize("password,fault", [

@@ -8,7 +8,7 @@ import xlsxwriter
 from backbone.pii import PersonalData
 from contracts.registry import PART_SIZE, PoorPopulationRecorded, RegistrySource
 from contracts.values import Registry
-from services.payments.registries import ImportTally, check_update, read_registry_file
+from services.payments.registry.domain import ImportTally, check_update, read_registry_file
 from tests.people import id_number, name
 
 TODAY = date(2026, 11, 28)

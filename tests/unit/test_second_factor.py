@@ -2,7 +2,7 @@
 
 import pyotp
 
-from gateway.second_factor import STEP_SECONDS, accepted_step, new_secret, provisioning_uri, required
+from gateway.accounts.second_factor import STEP_SECONDS, accepted_step, new_secret, provisioning_uri, required
 
 NOW = 1_790_000_000.0
 

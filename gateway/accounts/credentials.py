@@ -1,5 +1,6 @@
-"""Signing in and out, and passwords: lockout after repeated failures, one-time passwords that must be
-changed, and sessions that end when the person signs out or the password changes (等级保护 2.0 三级).
+"""Signing in and out, passwords and the second factor, as the gateway's tables keep them: lockout after repeated
+failures, one-time passwords that must be changed, and sessions that end when the person signs out or the
+password changes (等级保护 2.0 三级).
 
 A credential row is locked while a sign-in is judged, so concurrent attempts on one account are
 counted one after the other; argon2 runs off the event loop (it is deliberately slow).
@@ -24,9 +25,9 @@ from backbone.workdays import SHANGHAI
 from contracts.envelope import DomainEvent
 from contracts.gateway import AccountLocked, PasswordChanged, SecondFactorChanged
 from gateway.auth import issue_access_token
-from gateway.passwords import one_time_password, password_hash, policy_faults
+from gateway.accounts.passwords import one_time_password, password_hash, policy_faults
 from gateway.projections import credentials, sessions, users
-from gateway.second_factor import accepted_step, new_secret, required
+from gateway.accounts.second_factor import accepted_step, new_secret, required
 
 log = structlog.get_logger(__name__)
 _DUMMY_HASH = password_hash.hash("not a password of anyone")

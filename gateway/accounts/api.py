@@ -1,15 +1,14 @@
-"""Routes of signing in and out and of passwords."""
-
+"""Routes of signing in and out, of passwords and of the second factor."""
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.errors import InvalidInput
 from backbone.service import RuntimeDep
-from gateway.accounts import (change_password, confirm_second_factor, enrol_second_factor, known_person,
-                              reset_password, reset_second_factor, sign_in, sign_out)
+from gateway.accounts.credentials import (change_password, confirm_second_factor, enrol_second_factor,
+                                          known_person, reset_password, reset_second_factor, sign_in, sign_out)
+from gateway.accounts.second_factor import provisioning_uri
 from gateway.auth import Caller
-from gateway.second_factor import provisioning_uri
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 

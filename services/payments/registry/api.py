@@ -25,9 +25,9 @@ from contracts.registry import (FAULTS_IN_EVENT, PART_SIZE, RECORDED, PersonalDa
 from contracts.values import Registry
 from services.payments.domain import keyed_digest
 from services.payments.projections import keep_personal_data
-from services.payments.registries import REQUIRED, RowChecker, check_update, entry_values
-from services.payments.registry_worker import RegistryReading
-from services.payments.registry_projections import (keep_import_faults, registry_entries, registry_import_faults,
+from services.payments.registry.domain import REQUIRED, RowChecker, check_update, entry_values
+from services.payments.registry.worker import RegistryReading
+from services.payments.registry.projections import (keep_import_faults, registry_entries, registry_import_faults,
                                                      registry_imports)
 
 router = APIRouter(prefix="/api/v1", tags=["registries"])

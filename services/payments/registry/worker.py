@@ -18,7 +18,7 @@ from backbone.limited import FileBeyondLimits, InputBeyondLimits, beyond_limits,
 from backbone.pii import PersonalData
 from contracts.registry import RECORDED, RegistrySource
 from contracts.values import Registry
-from services.payments.registries import ImportTally, read_registry_file
+from services.payments.registry.domain import ImportTally, read_registry_file
 
 AHEAD = 4  # groups read ahead of the writer: bounds the memory a fast reader can take
 # One part read: its event, and the vault rows (blind index, ciphertext) of its people.
