@@ -1,28 +1,25 @@
 """Rule management (第十五条, 第十六条, 第二十条): the rules in force, the yearly proposals (附件2) and business
-requirements (附件1) with their review, XLSX forms with exactly the seed's columns, and backtests."""
+requirements (附件1) with their review, and backtests. Their XLSX forms are in export.py."""
 
 import asyncio
 from collections import Counter
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import partial
 from typing import Any, Literal
 from uuid import uuid4
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 
 from backbone.clock import clock
 from backbone.errors import InvalidInput, NotFound, field_errors
 from backbone.eventstore import NewStream
-from backbone.identity import CurrentPrincipal, ExportingPrincipal
+from backbone.identity import CurrentPrincipal
 from backbone.limited import LimitBroken, LimitedWorker
 from backbone.pages import Page, PagingDep, sorted_page
-from backbone.paging import XLSX, newest_first, xlsx_export
+from backbone.paging import newest_first
 from backbone.service import RuntimeDep
-from backbone.spreadsheets import write_seed_form
 from backbone.workdays import SHANGHAI
 from contracts.alerting import (RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted,
                                RuleProposed)
@@ -39,7 +36,6 @@ from services.alerting.rules.engine import (Case, IndicatorBalance, in_window, i
 from services.alerting.rules.expressions import ExpressionError
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
-LEVEL_NAMES = {"yellow_bell": "黄色警铃", "yellow": "黄灯预警", "red": "红灯预警"}
 
 
 class Precision(BaseModel):
@@ -258,43 +254,6 @@ async def propose_requirement(body: RequirementIn, principal: CurrentPrincipal, 
         await runtime.store.create_streams(conn, [NewStream(f"requirement-{requirement_id}", "requirement", [event])],
                                            runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
     return {"requirement_id": requirement_id}
-
-
-def _scope(scope: list[str]) -> str:
-    return "全市" if "*" in scope else "、".join(ORG_UNITS.get(u, u) for u in scope)
-
-
-RULE_FORM_HEADERS = ["序号", "规则名称", "规则分类", "预警级别", "规则描述", "规则依据", "适用范围", "预警处理人"]
-REQUIREMENT_FORM_HEADERS = ["序号", "业务需求类型", "业务需求描述", "依据", "适用范围"]
-
-
-@router.get("/rule-proposals/export", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "附件2 with the proposals of a year."}})
-async def export_rule_form(runtime: RuntimeDep, principal: ExportingPrincipal, fiscal_year: FiscalYear) -> Response:
-    """财政扶贫资金动态监控平台预警规则申请表 (附件2): the year's proposals not turned down; only as a co-signed export
-    (it is reported to the province)."""
-    async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(rule_proposals.c.definition).where(
-            rule_proposals.c.fiscal_year == fiscal_year, rule_proposals.c.status != "rejected")
-            .order_by(rule_proposals.c.proposed_at))).scalars().all()
-    table = [[i, d["name"], d["category"], LEVEL_NAMES[d["level"]], d["description"], d["basis"], _scope(d["scope"]),
-              d["handler"]] for i, d in enumerate(rows, start=1)]
-    form = partial(write_seed_form, title="财政扶贫资金动态监控平台预警规则申请表", headers=RULE_FORM_HEADERS, rows=table, notes=[
-        "注：1. 规则分类包括：指标管理、支出管理、绩效管理、到人到户等。", "2. 预警级别包括：黄色警铃、黄灯预警、红灯预警。"])
-    return await xlsx_export(principal, form, f"rule-form-{fiscal_year}", f"预警规则申请表-{fiscal_year}")
-
-
-@router.get("/requirements/export", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "附件1 with the requirements of a year."}})
-async def export_requirement_form(runtime: RuntimeDep, principal: ExportingPrincipal, fiscal_year: FiscalYear) -> Response:
-    """财政扶贫资金动态监控平台业务需求申请表 (附件1); only as a co-signed export (it is reported to the province)."""
-    async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == fiscal_year)
-                                   .order_by(requirements.c.proposed_at))).all()
-    table = [[i, r.kind, r.description, r.basis, _scope(list(r.scope))] for i, r in enumerate(rows, start=1)]
-    form = partial(write_seed_form, title="财政扶贫资金动态监控平台业务需求申请表", headers=REQUIREMENT_FORM_HEADERS,
-                   rows=table, notes=["注：业务需求类型包括预算分配下达、资金支付、绩效管理等。"])
-    return await xlsx_export(principal, form, f"requirement-form-{fiscal_year}", f"业务需求申请表-{fiscal_year}")
 
 
 class BacktestIn(BaseModel):
