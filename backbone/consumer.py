@@ -4,6 +4,12 @@ Each batch is applied in one transaction. Every event's effect and its tracking 
 (`processed_events`) commit together, so a redelivered event changes nothing; offsets are
 committed to Kafka only after the transaction. A handler that keeps failing sends its event
 to the dead-letter table and topic and the partition moves on.
+
+Why it is long (over 300 lines): it is one class. `ConsumerRunner`'s group membership and stall
+watch (`run`, `_watch`, `_check_stall`), its transaction per batch (`process`, `_claim`,
+`_apply`), its lag and its dead letters share one Kafka consumer, the producer, the offsets
+applied and the heartbeat of the consume loop; in separate modules they would hand that state
+back and forth.
 """
 
 import asyncio

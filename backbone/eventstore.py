@@ -2,6 +2,12 @@
 
 Every append also writes an outbox row in the same transaction; the relay publishes from
 there (see `backbone.outbox`). Inline projections run inside the appending transaction.
+
+Why it is long (over 300 lines): it is the one way events are written and read. Appending
+(one stream with its expected version, or many new streams, by COPY when there are many),
+the outbox row and the inline projections of each append, and the reads (a stream, the
+whole feed behind a `FeedCursor`) share the rows' shape and `envelope_from_row`; split, the
+write and read sides could drift apart.
 """
 
 from collections.abc import Awaitable, Callable, Sequence

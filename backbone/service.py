@@ -1,5 +1,11 @@
 """The service factory: every FundWatch service is a FastAPI app wired the same way — engine,
-event store, outbox relay, consumers, health probes, problem details, tracing."""
+event store, outbox relay, consumers, health probes, problem details, tracing.
+
+Why it is long (over 300 lines): it is the one place that wiring is written, so that no service
+wires itself differently. The spec and the running service (`ServiceSpec`, `Runtime`), the
+lifespan that starts and stops the loops, the OpenAPI made valid for clients, and the routes
+every service has (health, readiness, metrics, dead letters) all read the same spec and runtime;
+the operations routes need `RuntimeDep` from here, so moving them out would make a cycle."""
 
 import asyncio
 import contextlib

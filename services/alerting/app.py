@@ -2,7 +2,8 @@
 
 from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from contracts.catalog import topic_for
-from services.alerting import alerts_export_api, api, consumers, dispositions_api, projections, rules_api, scheduler
+from services.alerting import (api, backtest, consumers, dispositions_api, export, projections, proposals_api,
+                               rules_api, scheduler)
 from services.alerting.rules.book import RULEBOOK
 
 
@@ -18,7 +19,8 @@ spec = ServiceSpec(
     title="FundWatch alerting (预警)",
     metadata=projections.metadata,
     # The export first: GET /alerts/{alert_id} would take /alerts/export for an alert's id.
-    routers=[alerts_export_api.router, api.router, dispositions_api.router, rules_api.router],
+    routers=[export.router, api.router, dispositions_api.router, rules_api.router, proposals_api.router,
+             backtest.router],
     inline_projections=[projections.project_alerts, projections.project_rules, clocks.project],
     on_startup=[_load_rules, clocks.attach],
     consumers=[ConsumerSpec(name="alerting", topics=(topic_for("ledger"), topic_for("payments"), topic_for("performance")),

@@ -1,33 +1,27 @@
-"""Handling alerts: disposal sheets (处理单) at each human step, their list and their XLSX export."""
+"""Handling alerts: disposal sheets (处理单) at each human step, and their list (the export is in export.py)."""
 
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
 from typing import Any
 
-import xlsxwriter
 from fastapi import APIRouter
-from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backbone.clock import clock
 from backbone.errors import ConcurrencyConflict, NotFound
-from backbone.identity import CurrentPrincipal, ExportingPrincipal, Principal
+from backbone.identity import CurrentPrincipal, Principal
 from backbone.pages import Page, PagingDep
-from backbone.paging import XLSX, beijing, export_rows, newest_first, xlsx_export
+from backbone.paging import newest_first
 from backbone.service import RuntimeDep
 from contracts.alerting import DisposalSheet
 from contracts.values import AlertAction, AlertLevel, AlertStatus
-from services.alerting.domain import LEVEL_NAMES
 from services.alerting.dispositions import DispositionIn, relations, sheet_number
 from services.alerting.lifecycle import decide, replay
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
-ACTION_NAMES = {"verify_normal": "核实为正常", "confirm_violation": "确认为违规", "record_correction": "已纠正",
-                "take_measure": "采取处理措施", "reopen": "重新开启"}
 
 
 class DispositionOut(BaseModel):
@@ -85,8 +79,8 @@ class DispositionRow(BaseModel):
     sheet: dict[str, Any]
 
 
-def _sheets(principal: Principal, alert_id: str | None, handled_from: datetime | None,
-            handled_to: datetime | None) -> Select[Any]:
+def visible_sheets(principal: Principal, alert_id: str | None, handled_from: datetime | None,
+                   handled_to: datetime | None) -> Select[Any]:
     """The disposal sheets on alerts the caller may see, in no order (the list and the export give theirs)."""
     q = (select(dispositions).join(alerts, alerts.c.alert_id == dispositions.c.alert_id)
          .where(*scope_filter(principal)))
@@ -105,41 +99,7 @@ async def list_dispositions(principal: CurrentPrincipal, runtime: RuntimeDep, as
                             handled_to: AwareDatetime | None = None) -> Page[DispositionRow]:
     """Disposal sheets on alerts the caller may see, newest first by (handled_at, number)."""
     async with runtime.engine.connect() as conn:
-        rows, next_cursor = await newest_first(conn, _sheets(principal, alert_id, handled_from, handled_to),
+        rows, next_cursor = await newest_first(conn, visible_sheets(principal, alert_id, handled_from, handled_to),
                                                dispositions.c.handled_at, dispositions.c.number, asked.cursor,
                                                asked.limit)
     return Page[DispositionRow](items=[DispositionRow(**r._mapping) for r in rows], next_cursor=next_cursor)
-
-
-@router.get("/dispositions/export", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "处理单 within the caller's scope."}})
-async def export_dispositions(principal: ExportingPrincipal, runtime: RuntimeDep,
-                              handled_from: AwareDatetime | None = None, handled_to: AwareDatetime | None = None) -> Response:
-    """The disposal sheets as XLSX with the national fields as Chinese headers; only as a co-signed export."""
-    async with runtime.engine.connect() as conn:
-        rows = [DispositionRow(**r._mapping) for r in await export_rows(
-            conn, _sheets(principal, None, handled_from, handled_to).order_by(dispositions.c.handled_at.desc(),
-                                                                            dispositions.c.number.desc()),
-            narrow="handled_from")]
-    return await xlsx_export(principal, partial(_write_sheets, rows=rows), "dispositions", "处理单")
-
-
-HEADERS = ["处理单编号", "预警编号", "规则编号", "处理环节", "原预警级别", "处理后级别", "处理后状态", "认定结果", "违规类型",
-           "核实方式", "基本情况描述", "整改要求", "退回金额", "调账金额", "其他金额", "处理措施", "附件", "处理人", "处理人单位",
-           "处理人处室", "处理时间", "区划", "主管处室"]
-
-
-def _write_sheets(book: xlsxwriter.Workbook, rows: list[DispositionRow]) -> None:
-    sheet = book.add_worksheet("处理单")
-    sheet.write_row(0, 0, HEADERS, book.add_format({"bold": True}))
-    for i, r in enumerate(rows, start=1):
-        s = r.sheet
-        sheet.write_row(i, 0, [
-            r.number, r.alert_id, r.rule_number or "", ACTION_NAMES.get(r.action, r.action),
-            LEVEL_NAMES.get(r.from_level, r.from_level), LEVEL_NAMES.get(r.to_level, r.to_level),
-            {"open": "处理中", "green": "绿灯"}.get(r.to_status, r.to_status), s.get("result") or "",
-            s.get("violation_type") or "", s.get("method") or "", s["findings"], s.get("rectification") or "",
-            s.get("returned_amount") or "", s.get("adjusted_amount") or "", s.get("other_amount") or "",
-            "、".join(s.get("measures") or []), "、".join(s.get("attachments") or []), s["handler"],
-            s.get("handler_org_unit") or "", s.get("handler_division") or "",
-            beijing(r.handled_at), r.org_unit or "", r.owner_division or ""])

@@ -2,13 +2,13 @@
 
 from backbone.service import ConsumerSpec, ServiceSpec, create_service
 from contracts.catalog import topic_for
-from services.ledger import api, bulk_api, consumers, documents_api, ledger_api, projections
+from services.ledger import api, bulk_api, consumers, documents_api, export, ledger_api, projections
 
 spec = ServiceSpec(
     name="ledger",
     title="FundWatch ledger (总台账)",
     metadata=projections.metadata,
-    routers=[bulk_api.router, api.router, ledger_api.router, documents_api.router],
+    routers=[bulk_api.router, export.router, api.router, ledger_api.router, documents_api.router],
     inline_projections=[projections.project_indicators, projections.project_documents],
     consumers=[ConsumerSpec(name="ledger", topics=(topic_for("payments"),), handlers=consumers.handlers)],
 )

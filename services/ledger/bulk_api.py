@@ -1,26 +1,20 @@
-"""Bulk import of indicators (CSV / XLSX with Chinese headers) and the ledger export (XLSX)."""
+"""Bulk import of indicators (CSV / XLSX with Chinese headers), which also reads back the ledger export (export.py)."""
 
 import hashlib
-from functools import partial
 from typing import Annotated
 from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import APIRouter, File, UploadFile
-from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge
 from backbone.eventstore import NewStream
-from backbone.identity import CurrentPrincipal, ExportingPrincipal
+from backbone.identity import CurrentPrincipal
 from backbone.limited import run_limited
-from backbone.paging import XLSX, xlsx_export
 from backbone.service import RuntimeDep
-from contracts.values import FiscalYear
 from services.ledger.domain import register_indicator
-from services.ledger.exports import write_ledger
 from services.ledger.imports import parse_indicator_file
-from services.ledger.ledger_view import live_rows
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 MAX_ERRORS_SHOWN = 1000
@@ -75,18 +69,3 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV or
             stored, existing = await runtime.store.create_streams(conn, streams[start:start + IMPORT_PART_ROWS], meta)
         imported, duplicates = imported + len(stored), duplicates + len(existing)
     return ImportResult(imported=imported, duplicates=duplicates, ids=ids)
-
-
-@router.get("/ledger/export", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "The ledger within the caller's scope."}})
-async def export_ledger(principal: ExportingPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear | None = None,
-                        org_unit: str | None = None, owner_division: str | None = None) -> Response:
-    """The master ledger as XLSX with Chinese headers (re-importable); only as a co-signed export."""
-    filters = {k: v for k, v in {"fiscal_year": fiscal_year, "org_unit": org_unit,
-                                 "owner_division": owner_division}.items() if v is not None}
-    async with runtime.engine.connect() as conn:
-        rows = await live_rows(conn, principal, filters)
-    # Only the caller's own indicators leave in an export, not the parents shown for context.
-    owned = [{**r.fields, "amount": r.amount, "allocated": r.allocated, "paid": r.paid, "refunded": r.refunded,
-              "available": r.available} for r in rows if r.owned_by(principal)]
-    return await xlsx_export(principal, partial(write_ledger, rows=owned), "ledger", "总台账", constant_memory=True)

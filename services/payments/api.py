@@ -6,14 +6,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import uuid4
 
-
 from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from backbone.db import is_transient
-from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound
+from backbone.errors import ConcurrencyConflict, Forbidden, NotFound
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
 from backbone.pii import PersonalData, mask_id_number
@@ -23,7 +22,7 @@ from backbone.service import RuntimeDep
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
 from contracts.registry import PersonalDataRevealed, PersonRef
 from contracts.values import Money, SettlementMethod
-from services.payments.domain import PaymentIn, RefundIn, check_batch, refund
+from services.payments.domain import PaymentIn, RefundIn, batch_records, refund, sort_batch
 from services.payments.projections import content_hashes, keep_personal_data, payments, refunds
 from services.payments.registry.projections import registry_entries
 
@@ -55,23 +54,11 @@ class BatchIn(BaseModel):
 async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
                              body: Any = Body(..., include_in_schema=False)) -> BatchResult:
     """Record a batch of payments that have happened; valid records are kept even when others are not."""
-    records = body.get("payments") if isinstance(body, dict) else None
-    if not isinstance(records, list):
-        raise InvalidInput("the body must be an object with a list `payments`",
-                           errors=[{"field": "payments", "message": "a list of payment records is required"}])
-    limit = runtime.settings.max_batch_records
-    if len(records) > limit:
-        raise InvalidInput(f"at most {limit} payments per batch",
-                           errors=[{"field": "payments", "message": f"{len(records)} records, at most {limit}"}])
-    checked = check_batch(records)
-    firsts: dict[str, tuple[int, PaymentIn]] = {}
-    repeats: list[tuple[int, PaymentIn]] = []
-    for index, payment in checked.valid:
-        (repeats.append((index, payment)) if payment.payment_id in firsts else firsts.setdefault(payment.payment_id, (index, payment)))
+    batch = sort_batch(batch_records(body, runtime.settings.max_batch_records))
     key = runtime.settings.record_digest_key.get_secret_value().encode()
     personal = PersonalData.from_settings(runtime.settings)
     payees = {p.payee_id_number: personal.blind_index(p.payee_id_number)
-              for _, p in firsts.values() if p.payee_id_number}
+              for p in batch.to_record if p.payee_id_number}
     vault = [(index, personal.encrypt(number)) for number, index in payees.items()]
     meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
     # Two batches sharing ids in different orders can deadlock; the loser simply runs again.
@@ -86,24 +73,16 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
                 streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(
                     key, personal, entries.get(payees[p.payee_id_number], []) if p.payee_id_number else None)],
                     partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
-                    for _, p in firsts.values()]
+                    for p in batch.to_record]
                 await keep_personal_data(conn, vault)
                 stored, existing = await runtime.store.create_streams(conn, streams, meta)
-                stored_hashes = (await content_hashes(conn, [s.removeprefix("payment-") for s in existing])
-                                 if existing else {})
-    duplicates, conflicts = 0, []
-    seen = {p.payment_id: p.content_hash(key) for _, p in firsts.values()}
-    for index, payment in [firsts[s.removeprefix("payment-")] for s in existing] + repeats:
-        earlier = stored_hashes.get(payment.payment_id, seen[payment.payment_id])
-        if earlier == payment.content_hash(key):
-            duplicates += 1
-        else:
-            conflicts.append(RejectedOut(index=index, payment_id=payment.payment_id, errors=[
-                {"field": f"payments[{index}].payment_id",
-                 "message": "this payment id was already recorded with different content"}]))
+                recorded_before = [s.removeprefix("payment-") for s in existing]
+                stored_hashes = await content_hashes(conn, recorded_before) if recorded_before else {}
+    duplicates, conflicts = batch.duplicates_and_conflicts(recorded_before, stored_hashes, key)
     return BatchResult(
-        accepted=len(stored), duplicates=duplicates, conflicts=conflicts,
-        rejected=[RejectedOut(index=r.index, payment_id=r.payment_id, errors=r.errors) for r in checked.rejected],
+        accepted=len(stored), duplicates=duplicates,
+        conflicts=[RejectedOut(index=c.index, payment_id=c.payment_id, errors=c.errors) for c in conflicts],
+        rejected=[RejectedOut(index=r.index, payment_id=r.payment_id, errors=r.errors) for r in batch.rejected],
     )
 
 

@@ -2,7 +2,7 @@
 
 from backbone.pii import PersonalData
 from backbone.service import Runtime, ServiceSpec, create_service
-from services.payments import api, export_api, projections
+from services.payments import api, export, projections
 from services.payments.registry import api as registry_api, projections as registry_projections
 
 
@@ -15,7 +15,7 @@ spec = ServiceSpec(
     name="payments",
     title="FundWatch payments (资金支付) and registries (建档立卡, 财政供养人员)",
     metadata=projections.metadata,
-    routers=[api.router, export_api.router, registry_api.router],
+    routers=[api.router, export.router, registry_api.router],
     inline_projections=[projections.project_payments, registry_projections.project_registries],
     on_startup=[_check_personal_data_keys],
 )

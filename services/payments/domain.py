@@ -1,5 +1,6 @@
-"""Payments (资金支付) as the treasury reports them: validation, masking, duplicate detection.
-No I/O. A payment that breaks a rule is still recorded; only malformed data is refused."""
+"""Payments (资金支付) as the treasury reports them: validation, masking, duplicate detection, and a batch sorted
+into what to record, repeats and malformed records, then into duplicates and conflicts. No I/O. A payment that
+breaks a rule is still recorded; only malformed data is refused."""
 
 import re
 import unicodedata
@@ -142,6 +143,65 @@ def check_batch(records: list[Any]) -> CheckedBatch:
             pid = record.get("payment_id") if isinstance(record, dict) else None
             rejected.append(Rejected(index, pid if isinstance(pid, str) else None, errors))
     return CheckedBatch(valid, rejected)
+
+
+def batch_records(body: Any, limit: int) -> list[Any]:
+    """The records of a batch as sent: an object with a list `payments` of at most `limit` records."""
+    records = body.get("payments") if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise InvalidInput("the body must be an object with a list `payments`",
+                           errors=[{"field": "payments", "message": "a list of payment records is required"}])
+    if len(records) > limit:
+        raise InvalidInput(f"at most {limit} payments per batch",
+                           errors=[{"field": "payments", "message": f"{len(records)} records, at most {limit}"}])
+    return records
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch sorted: the first valid record of each payment id (by id, with its index), later records of an id
+    the batch had already, and the malformed records."""
+
+    firsts: dict[str, tuple[int, PaymentIn]]
+    repeats: list[tuple[int, PaymentIn]]
+    rejected: list[Rejected]
+
+    @property
+    def to_record(self) -> list[PaymentIn]:
+        """What the batch may record: the first record of each payment id, in the order sent."""
+        return [payment for _, payment in self.firsts.values()]
+
+    def duplicates_and_conflicts(self, recorded_before: list[str], stored_hashes: dict[str, str],
+                                 key: bytes) -> tuple[int, list[Rejected]]:
+        """What became of the records not recorded now: the firsts whose id was `recorded_before` (its stored
+        content hash in `stored_hashes`) and the repeats. Each is a duplicate when its content is the content
+        recorded under its id (stored before, else the batch's first), or else a conflict, which never
+        overwrites; the conflicts in that order."""
+        duplicates, conflicts = 0, []
+        first_hashes = {payment_id: payment.content_hash(key) for payment_id, (_, payment) in self.firsts.items()}
+        for index, payment in [self.firsts[payment_id] for payment_id in recorded_before] + self.repeats:
+            earlier = stored_hashes.get(payment.payment_id, first_hashes[payment.payment_id])
+            if earlier == payment.content_hash(key):
+                duplicates += 1
+            else:
+                conflicts.append(Rejected(index, payment.payment_id, [
+                    {"field": f"payments[{index}].payment_id",
+                     "message": "this payment id was already recorded with different content"}]))
+        return duplicates, conflicts
+
+
+def sort_batch(records: list[Any]) -> Batch:
+    """Each record checked on its own (`check_batch`), and of the valid ones with the same payment id the first
+    kept to record and the others set aside as repeats."""
+    checked = check_batch(records)
+    firsts: dict[str, tuple[int, PaymentIn]] = {}
+    repeats: list[tuple[int, PaymentIn]] = []
+    for index, payment in checked.valid:
+        if payment.payment_id in firsts:
+            repeats.append((index, payment))
+        else:
+            firsts[payment.payment_id] = (index, payment)
+    return Batch(firsts, repeats, checked.rejected)
 
 
 class RefundExceedsPayment(DomainError):

@@ -1,21 +1,28 @@
 """Performance goals (绩效目标) and their indicators (绩效指标): the national three-level frame, comparison
-of actual against target, deviation, and the year-end self-evaluation score. No I/O.
+of actual against target, deviation, measuring a report's actuals, money progress, and the year-end
+self-evaluation score. No I/O.
 
 Deviation is a signed share of the target, exact to four places: negative when an indicator falls
 short (≥ and the lower bound of a range), positive when it overruns (≤ and the upper bound). A
 target of zero has no share: the deviation is then None and any difference counts as severe.
 """
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from backbone.errors import InvalidInput
 from backbone.lifecycle import next_state
+from backbone.workdays import period_end
 
 FOUR = Decimal("0.0001")
 ONE, ZERO = Decimal("1"), Decimal("0")
+SEVERE_SHARE = Decimal("0.20")  # a deviation beyond a fifth of the target is 严重偏离
 
 # 一级指标 → 二级指标 (the national frame)
 FRAME: dict[str, tuple[str, ...]] = {
@@ -196,3 +203,64 @@ def parse_actual(indicator: IndicatorTarget, value: Any) -> Decimal | Grade:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise ValueError("a number written as text, e.g. '120' or '0.95'")
     return Decimal(str(value))
+
+
+def goal_id_for(indicator_id: str) -> str:
+    """One goal per indicator: setting goals again revises them."""
+    return str(uuid5(NAMESPACE_URL, f"fundwatch:goal:{indicator_id}"))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One reported actual against its indicator."""
+
+    target: IndicatorTarget
+    outcome: Outcome
+    actual: str  # as reported, as text
+
+    @property
+    def points(self) -> Decimal:
+        """The part of the indicator's weight it earned, to the hundredth of a point."""
+        return (self.target.weight * self.outcome.achievement).quantize(Decimal("0.01"))
+
+
+def measure(indicators: list[dict[str, Any]], actuals: list[tuple[str, str | int]]) -> list[Measured]:
+    """Each (name, actual) against the goal's indicator of that name; every fault reported at once, by the
+    actual's index."""
+    targets = {i["name"]: IndicatorTarget(**i) for i in indicators}
+    measured, faults, seen = [], [], set()
+    for n, (name, actual) in enumerate(actuals):
+        target = targets.get(name)
+        if target is None:
+            faults.append({"field": f"actuals[{n}].name", "message": "not an indicator of this goal"})
+            continue
+        if name in seen:
+            # Counted twice, an indicator would earn its weight twice in the self-evaluation.
+            faults.append({"field": f"actuals[{n}].name", "message": "the same indicator twice"})
+            continue
+        seen.add(name)
+        try:
+            measured.append(Measured(target, compare(target, parse_actual(target, actual), SEVERE_SHARE), str(actual)))
+        except (ValueError, ArithmeticError, ValidationError) as exc:
+            faults.append({"field": f"actuals[{n}].actual", "message": str(exc).splitlines()[0]})
+    if faults:
+        raise InvalidInput("the actuals have faults", errors=faults)
+    return measured
+
+
+def unmeasured(indicators: list[dict[str, Any]], measured: list[Measured]) -> list[str]:
+    """The names of the goal's indicators no actual was given for, sorted."""
+    return sorted({i["name"] for i in indicators} - {m.target.name for m in measured})
+
+
+def fiscal_period_end(period: str, fiscal_year: int) -> date:
+    """The last day of a reporting period of the goal's fiscal year; ValueError naming the fault."""
+    end = period_end(period)
+    if end.year != fiscal_year:
+        raise ValueError(f"the goal is for {fiscal_year}")
+    return end
+
+
+def money_progress(amount: Decimal | None, paid: Decimal, refunded: Decimal) -> Decimal | None:
+    """支出进度: paid less refunded over the indicator's amount, to four places; None without an amount."""
+    return ((paid - refunded) / amount).quantize(FOUR) if amount else None

@@ -12,7 +12,7 @@ import xlsxwriter
 from backbone.identity import ExportGrant, Principal
 from backbone.paging import stamped_xlsx
 from services.ledger.domain import IndicatorIn
-from services.ledger.exports import write_ledger
+from services.ledger.export import write_ledger
 from services.ledger.imports import parse_indicator_file
 
 HEADER = ["指标文件号", "资金名称", "资金性质", "支出功能分类科目", "政府支出经济分类科目", "预算项目", "金额（元）",

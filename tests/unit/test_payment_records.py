@@ -1,4 +1,5 @@
-"""Payment records from the treasury: per-record validation, masking, duplicate digests."""
+"""Payment records from the treasury: per-record validation, masking, duplicate digests, and a batch sorted into
+what to record, repeats, duplicates and conflicts."""
 
 import hashlib
 from decimal import Decimal
@@ -10,7 +11,8 @@ from pydantic import ValidationError
 from backbone.errors import InvalidInput
 
 from backbone.pii import PersonalData, mask_id_number
-from services.payments.domain import RefundExceedsPayment, RefundIn, check_batch, refund
+from services.payments.domain import (RefundExceedsPayment, RefundIn, batch_records, check_batch, refund,
+                                      sort_batch)
 
 # A checksum-valid resident ID number (GB 11643) made up for tests.
 PERSON_ID = "11010519491231002X"
@@ -56,6 +58,50 @@ def test_bad_records_are_reported_with_index_and_field_and_the_rest_pass():
 def test_each_kind_of_malformed_record_names_its_field(overrides, field):
     checked = check_batch([record(**overrides)])
     assert [e["field"] for e in checked.rejected[0].errors] == [field]
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param([record()], id="a-bare-list"),
+    pytest.param({"payments": record()}, id="one-record-not-in-a-list"),
+    pytest.param({"records": [record()]}, id="no-payments"),
+])
+def test_a_batch_is_an_object_with_a_list_of_payments(body):
+    with pytest.raises(InvalidInput) as refused:
+        batch_records(body, limit=10)
+    assert refused.value.extra["errors"] == [{"field": "payments", "message": "a list of payment records is required"}]
+
+
+def test_a_batch_above_the_limit_is_refused_whole():
+    assert batch_records({"payments": [record()] * 3}, limit=3) == [record()] * 3
+    with pytest.raises(InvalidInput, match="at most 3 payments per batch") as refused:
+        batch_records({"payments": [record()] * 4}, limit=3)
+    assert refused.value.extra["errors"][0]["message"] == "4 records, at most 3"
+
+
+def test_a_batch_records_the_first_of_each_payment_id_and_sets_repeats_and_malformed_records_aside():
+    batch = sort_batch([record(), record(payment_id="P-2"), record(), record(amount="600.01"),
+                        record(payment_id="P-3", amount="-1")])
+    assert [p.payment_id for p in batch.to_record] == ["P-1", "P-2"]
+    assert [(i, p.payment_id) for i, p in batch.repeats] == [(2, "P-1"), (3, "P-1")]
+    assert [(r.index, r.payment_id) for r in batch.rejected] == [(4, "P-3")]
+
+
+def test_a_repeat_with_the_content_of_its_first_is_a_duplicate_and_with_other_content_a_conflict():
+    batch = sort_batch([record(), record(payment_id="P-2"), record(), record(amount="600.01")])
+    duplicates, conflicts = batch.duplicates_and_conflicts([], {}, KEY)
+    assert duplicates == 1
+    assert [(c.index, c.payment_id, c.errors) for c in conflicts] == [(3, "P-1", [
+        {"field": "payments[3].payment_id", "message": "this payment id was already recorded with different content"}])]
+
+
+def test_a_payment_id_recorded_before_is_judged_against_the_stored_content_not_the_batchs_first():
+    batch = sort_batch([record(), record(payment_id="P-2"), record(), record(amount="600.01")])
+    stored = {"P-1": sort_batch([record(amount="600.01")]).to_record[0].content_hash(KEY),
+              "P-2": batch.to_record[1].content_hash(KEY)}
+    duplicates, conflicts = batch.duplicates_and_conflicts(["P-1", "P-2"], stored, KEY)
+    # P-1 as first sent (index 0) and again (2) differ from what is stored; P-2 and the changed P-1 (3) match it.
+    assert duplicates == 2
+    assert [c.index for c in conflicts] == [0, 2]
 
 
 def test_an_invalid_id_number_is_refused_without_repeating_it():

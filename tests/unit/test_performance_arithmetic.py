@@ -1,11 +1,14 @@
-"""Target comparison, deviation and scoring of 绩效指标: every comparison kind, zero targets, exact decimals."""
+"""Target comparison, deviation and scoring of 绩效指标: every comparison kind, zero targets, exact decimals; a
+report's actuals measured against the goal's indicators, its period, and money progress."""
 
 from decimal import Decimal as D
 
 import pytest
 from pydantic import ValidationError
 
-from services.performance.domain import Grade, IndicatorTarget, check_weights, compare, score
+from backbone.errors import InvalidInput
+from services.performance.domain import (Grade, IndicatorTarget, check_weights, compare, fiscal_period_end, measure,
+                                         money_progress, score, unmeasured)
 
 TOLERANCE = D("0.20")
 
@@ -93,3 +96,46 @@ def test_self_evaluation_scores_by_weight_and_grades():
     total, grade = score(items, outcomes)
     assert (total, grade) == (D("90.00"), "优")  # 60 × 0.8333 + 40 = 89.998 → 90.00
     assert score(items, [compare(items[0], D("60"), TOLERANCE), outcomes[1]]) == (D("70.00"), "中")
+
+
+GOAL = [indicator("gte", target=D("120"), weight=D("60"), name="帮扶户数").model_dump(mode="json"),
+        IndicatorTarget(level1="效益指标", level2="社会效益指标", name="生活条件", comparison="qualitative",
+                        target_text="明显改善", weight=D("40")).model_dump(mode="json")]
+
+
+def test_actuals_are_measured_against_the_indicators_of_their_names():
+    measured = measure(GOAL, [("生活条件", "partly"), ("帮扶户数", "100")])
+    assert [(m.target.name, m.actual, m.outcome.deviation, m.points) for m in measured] == [
+        ("生活条件", "partly", D("-0.5000"), D("20.00")), ("帮扶户数", "100", D("-0.1667"), D("50.00"))]
+    assert unmeasured(GOAL, measured) == []
+    assert unmeasured(GOAL, measured[:1]) == ["帮扶户数"]
+
+
+def test_a_number_reported_as_an_integer_is_kept_as_text():
+    (measured,) = measure(GOAL, [("帮扶户数", 150)])
+    assert (measured.actual, measured.outcome.met) == ("150", True)
+
+
+def test_every_fault_of_the_actuals_is_named_at_once_by_index():
+    with pytest.raises(InvalidInput) as refused:
+        measure(GOAL, [("帮扶户数", "12o"), ("没有的指标", "1"), ("生活条件", "very"), ("帮扶户数", "130"),
+                       ("帮扶户数", "140")])
+    faults = refused.value.extra["errors"]
+    assert [f["field"] for f in faults] == ["actuals[0].actual", "actuals[1].name", "actuals[2].actual",
+                                            "actuals[3].name", "actuals[4].name"]
+    assert faults[1]["message"] == "not an indicator of this goal"
+    # An indicator counted twice would earn its weight twice in the self-evaluation.
+    assert faults[3]["message"] == faults[4]["message"] == "the same indicator twice"
+
+
+def test_a_reporting_period_ends_within_the_goals_fiscal_year():
+    assert str(fiscal_period_end("2026-H1", 2026)) == "2026-06-30"
+    assert str(fiscal_period_end("2026-Q3", 2026)) == "2026-09-30"
+    with pytest.raises(ValueError, match="the goal is for 2027"):
+        fiscal_period_end("2026-12", 2027)
+
+
+def test_money_progress_is_paid_less_refunded_over_the_amount():
+    assert money_progress(D("300000.00"), D("120000.00"), D("20000.00")) == D("0.3333")
+    assert money_progress(D("0.00"), D("0.00"), D("0.00")) is None, "an indicator without an amount has no progress"
+    assert money_progress(None, D("0.00"), D("0.00")) is None

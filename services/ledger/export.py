@@ -1,18 +1,43 @@
-"""The ledger (总台账) as an XLSX sheet, under the headers the indicator import reads back."""
+"""The ledger export (总台账): the route, and the XLSX sheet it writes under the headers the indicator import reads
+back; only as a co-signed export."""
 
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import xlsxwriter
+from fastapi import APIRouter
+from fastapi.responses import Response
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from backbone.paging import money_cell
+from backbone.identity import ExportingPrincipal
+from backbone.paging import XLSX, money_cell, xlsx_export
+from backbone.service import RuntimeDep
 from contracts.reference import economic_code_name, function_code_name
-from contracts.values import DIVISIONS, ORG_UNITS
+from contracts.values import DIVISIONS, ORG_UNITS, FiscalYear
 from services.ledger.imports import COLUMN_OF, FUND_NATURES, LEDGER_COLUMNS, LEVELS
+from services.ledger.ledger_view import live_rows
+
+router = APIRouter(prefix="/api/v1", tags=["ledger"])
+
+
+@router.get("/ledger/export", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "The ledger within the caller's scope."}})
+async def export_ledger(principal: ExportingPrincipal, runtime: RuntimeDep, fiscal_year: FiscalYear | None = None,
+                        org_unit: str | None = None, owner_division: str | None = None) -> Response:
+    """The master ledger as XLSX with Chinese headers (re-importable); only as a co-signed export."""
+    filters = {k: v for k, v in {"fiscal_year": fiscal_year, "org_unit": org_unit,
+                                 "owner_division": owner_division}.items() if v is not None}
+    async with runtime.engine.connect() as conn:
+        rows = await live_rows(conn, principal, filters)
+    # Only the caller's own indicators leave in an export, not the parents shown for context.
+    owned = [{**r.fields, "amount": r.amount, "allocated": r.allocated, "paid": r.paid, "refunded": r.refunded,
+              "available": r.available} for r in rows if r.owned_by(principal)]
+    return await xlsx_export(principal, partial(write_ledger, rows=owned), "ledger", "总台账", constant_memory=True)
+
 
 NATURE_LABELS = {code: label for label, code in FUND_NATURES.items()}
 LEVEL_LABELS = {code: label for label, code in LEVELS.items()}

@@ -1,0 +1,160 @@
+"""The yearly rule cycle (第十六条) after a rule is proposed: the proposals (附件2) and the treasury division's
+review, approval into force, the business requirements (附件1), and the year's submission to the province. A
+rule is proposed through POST /rules (rules_api.py); the two forms are exported in export.py."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import uuid4
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from backbone.errors import InvalidInput, NotFound
+from backbone.eventstore import NewStream
+from backbone.identity import CurrentPrincipal
+from backbone.pages import Page, PagingDep
+from backbone.paging import newest_first
+from backbone.service import RuntimeDep
+from contracts.alerting import RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted
+from contracts.values import ORG_UNITS, FiscalYear
+from services.alerting.projections import requirements, rule_proposals
+from services.alerting.rules.book import RULEBOOK
+from services.alerting.rules.proposals import ProposalStep, decide
+
+router = APIRouter(prefix="/api/v1", tags=["rules"])
+
+
+class ProposalOut(BaseModel):
+    proposal_id: str
+    fiscal_year: int
+    rule_id: str
+    number: str
+    name: str
+    status: str
+    definition: dict[str, Any]
+    proposed_by: str
+    proposer_division: str | None
+    proposed_at: datetime
+    reviewed_by: str | None
+    review_reason: str | None
+    decided_at: datetime | None
+
+
+def cycle_of(fiscal_year: int, division: str | None) -> str | None:
+    """The proposing division's part of the yearly cycle (what LC-002's clock waits for)."""
+    return f"{fiscal_year}-{division}" if division else None
+
+
+async def read_proposal(conn: Any, proposal_id: str) -> ProposalOut:
+    row = (await conn.execute(select(rule_proposals).where(rule_proposals.c.proposal_id == proposal_id))).first()
+    if row is None:
+        raise NotFound(f"no rule proposal {proposal_id}")
+    return _proposal_out(row)
+
+
+def _proposal_out(row: Any) -> ProposalOut:
+    return ProposalOut(**{k: v for k, v in row._mapping.items() if k in ProposalOut.model_fields})
+
+
+@router.get("/rule-proposals", response_model=Page[ProposalOut])
+async def list_proposals(runtime: RuntimeDep, principal: CurrentPrincipal, asked: PagingDep,
+                         fiscal_year: FiscalYear | None = None, status: str | None = None) -> Page[ProposalOut]:
+    """Rule proposals (附件2), newest first by (proposed_at, proposal_id)."""
+    q = select(rule_proposals)
+    if fiscal_year:
+        q = q.where(rule_proposals.c.fiscal_year == fiscal_year)
+    if status:
+        q = q.where(rule_proposals.c.status == status)
+    async with runtime.engine.connect() as conn:
+        rows, next_cursor = await newest_first(conn, q, rule_proposals.c.proposed_at, rule_proposals.c.proposal_id,
+                                               asked.cursor, asked.limit)
+    return Page[ProposalOut](items=[_proposal_out(r) for r in rows], next_cursor=next_cursor)
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["accepted", "rejected"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/rule-proposals/{proposal_id}/review", response_model=ProposalOut)
+async def review_proposal(proposal_id: str, body: ReviewIn, principal: CurrentPrincipal,
+                          runtime: RuntimeDep) -> ProposalOut:
+    """The treasury division consolidates a proposal into the city's list, or turns it down (第十六条)."""
+    step = ProposalStep.ACCEPT if body.decision == "accepted" else ProposalStep.REJECT
+    return await _step(runtime, principal, proposal_id, step,
+                       RuleProposalReviewed(proposal_id=proposal_id, decision=body.decision, reason=body.reason))
+
+
+@router.post("/rule-proposals/{proposal_id}/approval", response_model=ProposalOut)
+async def approve_proposal(proposal_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> ProposalOut:
+    """An accepted rule goes into force from the start of its fiscal year."""
+    async with runtime.engine.connect() as conn:
+        current = await read_proposal(conn, proposal_id)
+    out = await _step(runtime, principal, proposal_id, ProposalStep.APPROVE,
+                      RuleApproved(proposal_id=proposal_id, rule_id=current.rule_id, fiscal_year=current.fiscal_year))
+    await RULEBOOK.refresh(runtime.engine)
+    return out
+
+
+async def _step(runtime: Any, principal: Any, proposal_id: str, step: ProposalStep, event: Any) -> ProposalOut:
+    async with runtime.engine.begin() as conn:
+        current = await read_proposal(conn, proposal_id)
+        decide(proposal_id, current.status, step)
+        version = await runtime.store.version(conn, f"rule-proposal-{proposal_id}")
+        await runtime.store.append(conn, stream_id=f"rule-proposal-{proposal_id}", stream_type="rule-proposal",
+                                   expected_version=version, events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        return await read_proposal(conn, proposal_id)
+
+
+class SubmissionIn(BaseModel):
+    fiscal_year: FiscalYear
+
+
+class SubmissionOut(BaseModel):
+    fiscal_year: int
+    proposal_ids: list[str] = Field(description="The accepted and approved rule proposals reported.")
+    requirement_ids: list[str]
+
+
+@router.post("/rule-proposals/submission", status_code=201, response_model=SubmissionOut)
+async def submit_to_province(body: SubmissionIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> SubmissionOut:
+    """The treasury division reports the year's consolidated requirements and rules to the province (第十六条)."""
+    async with runtime.engine.begin() as conn:
+        proposal_ids = list((await conn.execute(select(rule_proposals.c.proposal_id).where(
+            rule_proposals.c.fiscal_year == body.fiscal_year,
+            rule_proposals.c.status.in_(("accepted", "approved"))))).scalars())
+        requirement_ids = list((await conn.execute(select(requirements.c.requirement_id).where(
+            requirements.c.fiscal_year == body.fiscal_year))).scalars())
+        event = RuleProposalsSubmitted(cycle_id=f"{body.fiscal_year}-treasury", fiscal_year=body.fiscal_year,
+                                       proposal_ids=proposal_ids, requirement_ids=requirement_ids)
+        version = await runtime.store.version(conn, f"rule-submission-{body.fiscal_year}")
+        await runtime.store.append(conn, stream_id=f"rule-submission-{body.fiscal_year}",
+                                   stream_type="rule-submission", expected_version=version, events=[event],
+                                   meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return SubmissionOut(fiscal_year=body.fiscal_year, proposal_ids=proposal_ids, requirement_ids=requirement_ids)
+
+
+class RequirementIn(BaseModel):
+    fiscal_year: FiscalYear
+    kind: Literal["预算分配下达", "资金支付", "绩效管理", "其他"] = Field(description="业务需求类型")
+    description: str = Field(min_length=1, max_length=4000, description="业务需求描述")
+    basis: str = Field(min_length=1, max_length=2000, description="依据")
+    scope: list[str] = Field(min_length=1, description="适用范围: org unit codes, * for all")
+    contact: str | None = Field(None, max_length=40)
+
+
+@router.post("/requirements", status_code=201)
+async def propose_requirement(body: RequirementIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict[str, str]:
+    """A business requirement for the platform for a coming fiscal year (附件1)."""
+    unknown = [u for u in body.scope if u != "*" and u not in ORG_UNITS]
+    if unknown:
+        raise InvalidInput("unknown org units", errors=[{"field": "scope", "message": f"unknown: {unknown}"}])
+    requirement_id = str(uuid4())
+    event = RequirementProposed(requirement_id=requirement_id, proposer_division=principal.division,
+                                cycle_id=cycle_of(body.fiscal_year, principal.division), **body.model_dump())
+    async with runtime.engine.begin() as conn:
+        await runtime.store.create_streams(conn, [NewStream(f"requirement-{requirement_id}", "requirement", [event])],
+                                           runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return {"requirement_id": requirement_id}
