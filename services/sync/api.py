@@ -20,6 +20,7 @@ from services.sync.projections import messages, rollups
 from services.sync.rollups import roll_up
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
+FIRST_YEAR = 2000  # the platform's first fiscal year (contracts.values.FiscalYear)
 
 
 class RollupOut(BaseModel):
@@ -90,6 +91,9 @@ async def rerun(principal: CurrentPrincipal, runtime: RuntimeDep,
     if day >= clock().today():
         raise InvalidInput(f"{day} is not over yet: only a past day is rolled up",
                            errors=[{"field": "rollup_date", "message": "must be a day before today (Beijing)"}])
+    if day.year < FIRST_YEAR:
+        raise InvalidInput(f"{day} is before the platform's fiscal years",
+                           errors=[{"field": "rollup_date", "message": f"must be in {FIRST_YEAR} or later"}])
     async with runtime.engine.begin() as conn:
         made = await roll_up(conn, runtime.store, runtime.settings, day, reason="rerun", actor=principal.subject)
         rows = (await conn.execute(_LISTED.where(
