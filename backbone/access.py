@@ -37,6 +37,7 @@ RULE_KEEPERS = frozenset({TREASURY, ADMIN})
 OPERATORS = frozenset({ADMIN, INFO_CENTER})
 APPLICANTS = frozenset({DIVISION, DISTRICT, TREASURY, ADMIN})  # 相关处室和区 apply, 国库处 reviews
 ACCOUNT_KEEPERS = frozenset({TREASURY, ADMIN})
+EXCHANGE_READERS = frozenset({ADMIN, INFO_CENTER, TREASURY, POVERTY_OFFICE, SUPERVISION})
 
 ACCESS: dict[str, frozenset[str]] = {
     # gateway: signing in and out, machine keys
@@ -128,6 +129,16 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/rule-proposals/submission": RULE_KEEPERS,
     "POST /api/v1/requirements": RULE_PROPOSERS,
     "GET /api/v1/requirements/export": PEOPLE,
+    # sync: the daily rollups of the districts (第二十六条(二)); a district sees its own
+    "GET /api/v1/rollups": (PEOPLE - {DIVISION}),
+    "POST /api/v1/rollups/{rollup_date}/rerun": frozenset({TREASURY, INFO_CENTER, ADMIN}),
+    # the exchange with the province: the information center's queue (第十四条), the poverty office's standing
+    # authorizations for routine data (第二十七条)
+    "GET /api/v1/exchange/messages": EXCHANGE_READERS,
+    "POST /api/v1/exchange/messages/{message_id}/resend": OPERATORS,
+    "GET /api/v1/exchange/authorizations": EXCHANGE_READERS,
+    "POST /api/v1/exchange/authorizations": frozenset({POVERTY_OFFICE}),
+    "POST /api/v1/exchange/authorizations/{authorization_id}/revocation": frozenset({POVERTY_OFFICE}),
     # operations
     **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS for service in SERVICE_PORTS},
     **{f"POST /api/v1/admin/dead-letters/{service}/{{letter_id}}/replay": OPERATORS for service in SERVICE_PORTS},

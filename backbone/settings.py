@@ -178,7 +178,38 @@ class Settings(BaseSettings):
         description="A consumer that fetched nothing this long while its partitions have records past its position "
                     "starts over (seen after a broker restart).")
     scheduler_seconds: float = Field(5.0, validation_alias="FUNDWATCH_SCHEDULER_SECONDS",
-                                     description="How often alerting looks for bells to ring and deadlines run out.")
+                                     description="How often alerting looks for bells to ring and deadlines run out, "
+                                                 "and sync for a day to roll up.")
+    province_url: str = Field(
+        "http://127.0.0.1:8199", validation_alias="FUNDWATCH_PROVINCE_URL",
+        description="The provincial platform's exchange (数据交换); locally, its simulator.")
+    exchange_signing_key: SecretStr = Field(
+        SecretStr("zJxltskGiaPs1nAxnYc0AU0omxZc68iQNP75C+A7PEI="), validation_alias="FUNDWATCH_EXCHANGE_SIGNING_KEY",
+        description="The city's Ed25519 key (base64, 32 bytes) that signs every message to the province; only sync "
+                    "holds it (`python -m backbone.identity` makes a pair).")
+    exchange_key_id: str = Field(
+        "changchun-dev-1", validation_alias="FUNDWATCH_EXCHANGE_KEY_ID",
+        description="The name the province knows FUNDWATCH_EXCHANGE_SIGNING_KEY's public half by; a new name with "
+                    "each new key.")
+    exchange_public_key: str = Field(
+        "vG81jhmSz4+ydW/FH8+t2TiZ5cAjgIFQFeJu2bQHkBE=", validation_alias="FUNDWATCH_EXCHANGE_PUBLIC_KEY",
+        description="The public half of FUNDWATCH_EXCHANGE_SIGNING_KEY (base64), as registered with the province: the "
+                    "provincial platform simulator checks signatures with it.")
+    exchange_poll_seconds: float = Field(
+        1.0, gt=0, validation_alias="FUNDWATCH_EXCHANGE_POLL_SECONDS",
+        description="How often sync looks for messages due to be sent to the province.")
+    exchange_retry_seconds: float = Field(
+        2.0, gt=0, validation_alias="FUNDWATCH_EXCHANGE_RETRY_SECONDS",
+        description="The first wait before a message the province did not answer is sent again; it doubles with "
+                    "each attempt up to FUNDWATCH_EXCHANGE_RETRY_MAX_SECONDS.")
+    exchange_retry_max_seconds: float = Field(
+        600.0, gt=0, validation_alias="FUNDWATCH_EXCHANGE_RETRY_MAX_SECONDS")
+    exchange_max_attempts: int = Field(
+        30, ge=1, validation_alias="FUNDWATCH_EXCHANGE_MAX_ATTEMPTS",
+        description="Attempts before an unanswered message goes to the information center's queue as failed.")
+    exchange_timeout_seconds: float = Field(
+        10.0, gt=0, validation_alias="FUNDWATCH_EXCHANGE_TIMEOUT_SECONDS",
+        description="How long one delivery waits for the province's receipt.")
     clock_offset_seconds: float = Field(
         0.0, validation_alias="FUNDWATCH_CLOCK_OFFSET_SECONDS",
         description="Shift the calendar clock (deadlines, dates, months) by this many seconds; development only, "
@@ -266,7 +297,8 @@ SECRETS_OF: dict[str, tuple[str, ...]] = {
     "gateway": (*_EVERY_SERVICE, "identity_private_key", "jwt_secret", "admin_password", "treasury_api_key",
                 "province_api_key", "pii_keys", "blind_index_key"),
     "payments": (*_EVERY_SERVICE, "pii_keys", "blind_index_key"),
-    "ledger": _EVERY_SERVICE, "performance": _EVERY_SERVICE, "alerting": _EVERY_SERVICE, "sync": _EVERY_SERVICE,
+    "ledger": _EVERY_SERVICE, "performance": _EVERY_SERVICE, "alerting": _EVERY_SERVICE,
+    "sync": (*_EVERY_SERVICE, "exchange_signing_key"),
 }
 
 

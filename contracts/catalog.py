@@ -13,6 +13,7 @@ from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCo
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
+from contracts.sync import ExchangeAuthorizationRevoked, ExchangeAuthorized, RollupComputed
 from contracts.registry import (PersonalDataRevealed, PoorPopulationRecorded, PublicEmployeesRecorded,
                                 RegistryImportCompleted, RegistryPersonsRemoved)
 
@@ -29,7 +30,8 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   ApiKeyRotated, PasswordChanged, AccountLocked, PermissionApplicationSubmitted,
                   PermissionApplicationReturned, PermissionApplicationResubmitted, PermissionApplicationForwarded,
                   PermissionApplicationDecided, UserChanged, UserRevoked, InitialPasswordIssued, PermissionFormExported,
-                  ExportRequested, ExportCosigned, ExportDownloaded, SecondFactorChanged)
+                  ExportRequested, ExportCosigned, ExportDownloaded, SecondFactorChanged, RollupComputed,
+                  ExchangeAuthorized, ExchangeAuthorizationRevoked)
 }
 
 

@@ -1,5 +1,6 @@
 """Generate the checked-in contract snapshots: JSON Schema of the event envelope and of every
-event, the OpenAPI document of every service and the merged public one. `make contracts` (or
+event, of every message exchanged with the province, the OpenAPI document of every service and the merged public
+one. `make contracts` (or
 `python -m contracts.generate`); a test fails when the code drifts from the snapshots."""
 
 import importlib
@@ -9,10 +10,12 @@ from typing import Any
 
 from contracts.catalog import EVENT_MODELS
 from contracts.envelope import EventEnvelope
+from contracts.province import exchange_schemas
 
 HERE = Path(__file__).parent
 SCHEMAS = HERE / "schemas"
 OPENAPI = HERE / "openapi"
+EXCHANGE = HERE / "exchange"
 SERVICE_APPS = {
     "ledger": "services.ledger.app",
     "payments": "services.payments.app",
@@ -52,11 +55,12 @@ def snapshots() -> dict[Path, str]:
     """Every snapshot file and its expected text."""
     files = {SCHEMAS / name: render(doc) for name, doc in event_schemas().items()}
     files.update({OPENAPI / name: render(doc) for name, doc in openapi_documents().items()})
+    files.update({EXCHANGE / name: render(doc) for name, doc in exchange_schemas().items()})
     return files
 
 
 def main() -> None:
-    for folder in (SCHEMAS, OPENAPI):
+    for folder in (SCHEMAS, OPENAPI, EXCHANGE):
         folder.mkdir(exist_ok=True)
         for stale in folder.glob("*.json"):
             stale.unlink()

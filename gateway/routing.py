@@ -28,6 +28,8 @@ ROUTES: dict[str, str] = {
     "rule-proposals": "alerting",
     "requirements": "alerting",
     "dispositions": "alerting",
+    "rollups": "sync",
+    "exchange": "sync",
 }
 SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
 

@@ -18,8 +18,12 @@ APPS = {
     "alerting": "services.alerting.app:app",
     "sync": "services.sync.app:app",
     "gateway": "gateway.app:app",
+    # Not part of the platform: the provincial platform's side of the exchange (deploy/local/province.py).
+    "province": "deploy.local.province:app",
 }
 ROOT = Path(__file__).resolve().parents[2]
+# The ports of `make run`; the e2e stack picks free ones, and FUNDWATCH_PROVINCE_URL tells sync the simulator's.
+PORTS = {**SERVICE_PORTS, "province": 8199}
 
 
 def service_env(*, database_url: str, kafka_bootstrap: str, ports: dict[str, int], extra: dict[str, str] | None = None
@@ -41,7 +45,7 @@ class ServiceProcesses:
 
     def __init__(self, *, env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None) -> None:
         self.env = env
-        self.ports = ports or dict(SERVICE_PORTS)
+        self.ports = ports or dict(PORTS)
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 

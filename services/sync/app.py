@@ -1,8 +1,21 @@
-"""The sync service: its schema, event store and relay are in place; its domain comes with its issue."""
+"""The sync service (省级平台数据交换): the daily rollup of each district, the exchange with the provincial
+platform and the poverty office's standing authorizations; wiring."""
 
-from sqlalchemy import MetaData
+from backbone.service import ConsumerSpec, ServiceSpec, create_service
+from contracts.catalog import topic_for
+from services.sync import api, consumers, projections, rollups
+from services.sync.exchange import api as exchange_api
+from services.sync.exchange import delivery
 
-from backbone.service import ServiceSpec, create_service
-
-spec = ServiceSpec(name="sync", title="FundWatch sync (省级平台数据交换)", metadata=MetaData(schema="sync"), routers=[])
+spec = ServiceSpec(
+    name="sync",
+    title="FundWatch sync (省级平台数据交换)",
+    metadata=projections.metadata,
+    routers=[api.router, exchange_api.router],
+    inline_projections=[projections.project_rollups, projections.project_authorizations],
+    consumers=[ConsumerSpec(name="sync", topics=tuple(topic_for(c) for c in ("ledger", "payments", "alerting",
+                                                                              "performance")),
+                            handlers=consumers.handlers)],
+    workers={"rollups": rollups.run, "exchange": delivery.run},
+)
 app = create_service(spec)

@@ -54,6 +54,11 @@ class Stack:
             r.raise_for_status()
             return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
+    @property
+    def province(self) -> str:
+        """The provincial platform simulator's base URL."""
+        return self.processes.url("province")
+
     def treasury_headers(self) -> dict[str, str]:
         return {"X-Api-Key": get_settings().treasury_api_key.get_secret_value()}
 
@@ -70,6 +75,11 @@ def stack(servers) -> Iterator[Stack]:
                              "FUNDWATCH_RELAY_CHECK_SECONDS": "1",
                              "FUNDWATCH_CONSUMER_STALL_SECONDS": "5",
                              "FUNDWATCH_SCHEDULER_SECONDS": "0.5",
+                             # The exchange retries within the tests' patience while the simulator is down.
+                             "FUNDWATCH_EXCHANGE_POLL_SECONDS": "0.2",
+                             "FUNDWATCH_EXCHANGE_RETRY_SECONDS": "0.2",
+                             "FUNDWATCH_EXCHANGE_RETRY_MAX_SECONDS": "1",
+                             "FUNDWATCH_EXCHANGE_TIMEOUT_SECONDS": "5",
                              # The suite is one busy person signing in often from one address; rate limits are
                              # tested with a key's own limit.
                              "FUNDWATCH_RATE_LIMIT_PERSON": "100000/minute",

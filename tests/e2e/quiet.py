@@ -19,8 +19,9 @@ def consumer_groups() -> dict[str, tuple[str, ...]]:
     from services.alerting.app import spec as alerting
     from services.ledger.app import spec as ledger
     from services.performance.app import spec as performance
+    from services.sync.app import spec as sync
 
-    return {c.name: c.topics for spec in (ledger, performance, alerting, gateway) for c in spec.consumers}
+    return {c.name: c.topics for spec in (ledger, performance, alerting, sync, gateway) for c in spec.consumers}
 
 
 class Platform:

@@ -1,0 +1,161 @@
+"""The exchange with the provincial platform (省级平台数据交换, 第十四条(一)): what each message carries, the envelope
+it travels in, its signature and the province's receipt (回执). The JSON Schemas in `contracts/exchange/` are
+generated from these models (`python -m contracts.generate`); the province validates against them.
+
+A message is signed with Ed25519 over its canonical JSON (UTF-8, keys sorted, no spaces) without the signature
+itself, under a key the province knows by its `key_id`. Amounts travel as decimal strings, never as numbers, so
+that every party reads and signs the same text."""
+
+import base64
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from contracts.values import AlertLevel, AlertStatus, Money
+
+Share = Annotated[
+    Decimal,
+    PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
+    Field(description="A share as a decimal string with 4 places (0.2500 is a quarter).", examples=["0.2500"],
+          json_schema_extra={"type": "string", "pattern": r"^-?\d+\.\d{4}$"}),
+]
+
+
+class MessageKind(StrEnum):
+    """What a message to the province is."""
+
+    DAILY_ROLLUP = "daily_rollup"  # 日报: 第二十六条(二)
+
+
+class FundFigures(BaseModel):
+    """One fund of a district on one day, as of the day's end: its money from the year's start."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fund_name: str = Field(description="资金名称")
+    received: Money = Field(description="Indicators received by the district (下达到本区的指标), adjustments included.")
+    allocated: Money = Field(description="Passed on to other org units (分配下达).")
+    paid: Money = Field(description="支付金额")
+    refunded: Money = Field(description="退回金额")
+    available: Money = Field(description="received − allocated − paid + refunded (可用余额)")
+    payment_progress: Share | None = Field(description="(paid − refunded) / received (支付进度); null when nothing "
+                                                       "was received.")
+
+
+class AlertCount(BaseModel):
+    """How many of the district's alerts stood at a level and status at the day's end (预警)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: AlertLevel
+    status: AlertStatus
+    count: int = Field(ge=1)
+
+
+class FilingCount(BaseModel):
+    """How many performance filings (绩效) of the district stood at a status at the day's end."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    filing: str = Field(description="goals (绩效目标), report (执行情况) or evaluation (绩效自评)")
+    status: str = Field(description="filed, accepted or returned")
+    count: int = Field(ge=1)
+
+
+class DistrictFigures(BaseModel):
+    """A district's day (日报): each fund, the totals, its alerts and its performance filings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    org_unit: str
+    org_unit_name: str
+    fiscal_year: int
+    funds: list[FundFigures] = Field(description="By fund name.")
+    totals: FundFigures = Field(description="Every fund together (fund_name 合计).")
+    alerts: list[AlertCount]
+    filings: list[FilingCount]
+
+
+class DailyRollup(BaseModel):
+    """The payload of a `daily_rollup` message: one district's day, in its version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    city: str = Field(description="The sending city's org unit code.")
+    rollup_date: date
+    version: int = Field(ge=1, description="A later version corrects an earlier one of the same day and district.")
+    computed_at: datetime
+    figures: DistrictFigures
+
+
+PAYLOADS: dict[MessageKind, type[BaseModel]] = {MessageKind.DAILY_ROLLUP: DailyRollup}
+
+
+class ExchangeMessage(BaseModel):
+    """What travels to the province: the payload, what it is, and the city's signature."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_id: str = Field(description="Unique per message; the province keeps one of each however often sent.")
+    kind: MessageKind
+    schema_version: int = Field(ge=1, description="Version of the payload's schema (contracts/exchange).")
+    key_id: str = Field(description="The name of the key that signed.")
+    payload: dict[str, Any]
+    signature: str = Field(description="Ed25519 over the canonical JSON of the other fields, base64.")
+
+
+class Receipt(BaseModel):
+    """The province's answer (回执): accepted, or returned (退回) with its reason."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_id: str
+    status: str = Field(description="accepted or returned")
+    receipt_id: str
+    received_at: datetime
+    reason: str | None = None
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    """The bytes that are signed: UTF-8 JSON, keys sorted, no spaces."""
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def signed_part(message: dict[str, Any]) -> bytes:
+    """The canonical bytes of a message without its signature."""
+    return canonical({k: v for k, v in message.items() if k != "signature"})
+
+
+def sign(message: dict[str, Any], private_key: str) -> str:
+    """The signature of a message (without one) under a base64 Ed25519 private key."""
+    key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_key))
+    return base64.b64encode(key.sign(signed_part(message))).decode()
+
+
+def verify(message: dict[str, Any], public_key: str) -> bool:
+    """Whether the message's signature is the holder's of `public_key` over what it says."""
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
+        key.verify(base64.b64decode(message.get("signature", ""), validate=True), signed_part(message))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def exchange_schemas() -> dict[str, dict[str, Any]]:
+    """File name → JSON Schema of the envelope, the receipt and each kind's payload, as they go on the wire."""
+    out = {"message.json": ExchangeMessage.model_json_schema(mode="serialization"),
+           "receipt.json": Receipt.model_json_schema(mode="serialization")}
+    for kind, model in PAYLOADS.items():
+        version = model.model_fields["schema_version"].default
+        schema = model.model_json_schema(mode="serialization")
+        schema["x-kind"], schema["x-schema-version"] = kind.value, version
+        out[f"{kind.value}.v{version}.json"] = schema
+    return out

@@ -1,0 +1,132 @@
+"""What sync learns from the other contexts for the daily rollup: indicators and their money by the day it counts
+on, payments and refunds, the steps of alerts and of performance filings. Facts only, no judgement: the rollup
+adds them up for a day when it is made."""
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbone.consumer import Handler
+from backbone.service import Runtime
+from backbone.workdays import SHANGHAI
+from contracts.alerting import AlertRaised, AlertTransitioned
+from contracts.envelope import EventEnvelope
+from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
+from contracts.payments import PaymentRecorded, PaymentRefunded
+from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
+from services.sync.projections import alert_steps, filing_steps, indicators, movements
+
+
+def _day(at: datetime):
+    return at.astimezone(SHANGHAI).date()
+
+
+async def _move(conn: AsyncConnection, env: EventEnvelope, indicator_id: str, kind: str, amount, on_date) -> None:
+    await conn.execute(insert(movements).values(event_id=env.event_id, indicator_id=indicator_id, kind=kind,
+                                                amount=amount, on_date=on_date).on_conflict_do_nothing())
+
+
+async def on_indicator_registered(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """An indicator is money received by its org unit; a child's amount is money its parent allocated."""
+    e = IndicatorRegistered.model_validate(env.payload)
+    stmt = insert(indicators).values(indicator_id=e.indicator_id, fiscal_year=e.fiscal_year, org_unit=e.org_unit,
+                                     fund_name=e.fund_name, parent_id=e.parent_id)
+    await conn.execute(stmt.on_conflict_do_nothing())
+    await _move(conn, env, e.indicator_id, "received", e.amount, e.registered_on)
+    if e.parent_id:
+        await _move(conn, env, e.parent_id, "allocated", e.amount, e.registered_on)
+
+
+async def on_indicator_adjusted(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """调增 / 调减 / 收回: the indicator received more or less, and its parent allocated as much more or less."""
+    e = IndicatorAdjusted.model_validate(env.payload)
+    await _move(conn, env, e.indicator_id, "received", e.delta, e.adjusted_on)
+    parent = (await conn.execute(select(indicators.c.parent_id)
+                                 .where(indicators.c.indicator_id == e.indicator_id))).scalar()
+    if parent:
+        await _move(conn, env, parent, "allocated", e.delta, e.adjusted_on)
+
+
+async def on_indicator_corrected(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """A corrected fund name or org unit moves the indicator's money there, in every rollup made from now on."""
+    e = IndicatorCorrected.model_validate(env.payload)
+    changes = {k: e.changes[k] for k in ("fund_name", "org_unit") if isinstance(e.changes.get(k), str)}
+    if changes:
+        await conn.execute(update(indicators).where(indicators.c.indicator_id == e.indicator_id).values(**changes))
+
+
+async def on_payment_recorded(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """Money paid on the day it was paid. A payment without an indicator belongs to no fund: alerting raises it."""
+    e = PaymentRecorded.model_validate(env.payload)
+    if e.indicator_id:
+        await _move(conn, env, e.indicator_id, "paid", e.amount, _day(e.paid_at))
+
+
+async def on_payment_refunded(conn: AsyncConnection, env: EventEnvelope) -> None:
+    e = PaymentRefunded.model_validate(env.payload)
+    if e.indicator_id:
+        await _move(conn, env, e.indicator_id, "refunded", e.amount, _day(e.refunded_at))
+
+
+async def on_alert_raised(conn: AsyncConnection, env: EventEnvelope) -> None:
+    e = AlertRaised.model_validate(env.payload)
+    await conn.execute(insert(alert_steps).values(event_id=env.event_id, alert_id=e.alert_id, org_unit=e.org_unit,
+                                                  level=e.level, status="open", at=e.raised_at)
+                       .on_conflict_do_nothing())
+
+
+async def on_alert_transitioned(conn: AsyncConnection, env: EventEnvelope) -> None:
+    e = AlertTransitioned.model_validate(env.payload)
+    await conn.execute(insert(alert_steps).values(event_id=env.event_id, alert_id=e.alert_id, org_unit=e.org_unit,
+                                                  level=e.to_level, status=e.to_status, at=e.at)
+                       .on_conflict_do_nothing())
+
+
+async def on_filed(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """Goals set, an execution report or a self-evaluation filed (again): the filing stands at `filed`."""
+    model = FILED[env.event_type]
+    e = model.model_validate(env.payload)
+    filing = {GoalsSet: "goals", ProgressReported: "report", SelfEvaluated: "evaluation"}[model]
+    await _filing_step(conn, env, filing_id(e.goal_id, filing, getattr(e, "report_id", None)), filing, e.org_unit,
+                       e.fiscal_year, "filed")
+
+
+async def on_filing_reviewed(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """The budget division accepted or returned a filing."""
+    e = FilingReviewed.model_validate(env.payload)
+    filing = e.filing if e.filing in ("goals", "evaluation") else "report"
+    await _filing_step(conn, env, filing_id(e.goal_id, filing, e.filing), filing, e.org_unit, e.fiscal_year,
+                       e.decision)
+
+
+def filing_id(goal_id: str, filing: str, report_id: str | None) -> str:
+    """One id per filing: a goal's goals and evaluation, and each execution report by its own id."""
+    return report_id if filing == "report" and report_id else f"{goal_id}:{filing}"
+
+
+async def _filing_step(conn: AsyncConnection, env: EventEnvelope, fid: str, filing: str, org_unit: str,
+                       fiscal_year: int, status: str) -> None:
+    await conn.execute(insert(filing_steps).values(
+        event_id=env.event_id, filing_id=fid, filing=filing, org_unit=org_unit, fiscal_year=fiscal_year,
+        status=status, at=env.occurred_at).on_conflict_do_nothing())
+
+
+FILED = {m.event_type: m for m in (GoalsSet, ProgressReported, SelfEvaluated)}
+HANDLERS: dict[str, Handler] = {
+    IndicatorRegistered.event_type: on_indicator_registered,
+    IndicatorAdjusted.event_type: on_indicator_adjusted,
+    IndicatorCorrected.event_type: on_indicator_corrected,
+    PaymentRecorded.event_type: on_payment_recorded,
+    PaymentRefunded.event_type: on_payment_refunded,
+    AlertRaised.event_type: on_alert_raised,
+    AlertTransitioned.event_type: on_alert_transitioned,
+    **{t: on_filed for t in FILED},
+    FilingReviewed.event_type: on_filing_reviewed,
+}
+
+
+def handlers(runtime: Runtime) -> Mapping[str, Handler]:
+    return HANDLERS

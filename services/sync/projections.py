@@ -1,0 +1,96 @@
+"""Sync's tables: the read model learned from the other contexts (indicators, money movements, alert and filing
+steps), the daily rollups, the messages to the province and the standing authorizations; and the inline
+projections of sync's own events."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, and_, insert,
+                        update)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.envelope import EventEnvelope
+from contracts.sync import ExchangeAuthorizationRevoked, ExchangeAuthorized, RollupComputed
+from services.sync.exchange.lifecycle import MessageStatus
+
+metadata = MetaData(schema="sync")
+
+indicators = Table(
+    "indicators", metadata,
+    Column("indicator_id", Text, primary_key=True), Column("fiscal_year", Integer), Column("org_unit", Text),
+    Column("fund_name", Text), Column("parent_id", Text),
+)
+movements = Table(
+    "movements", metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True), Column("indicator_id", Text, primary_key=True),
+    Column("kind", Text, primary_key=True), Column("amount", Numeric(18, 2)), Column("on_date", Date),
+)
+alert_steps = Table(
+    "alert_steps", metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True), Column("alert_id", Text), Column("org_unit", Text),
+    Column("level", Text), Column("status", Text), Column("at", DateTime(timezone=True)),
+)
+filing_steps = Table(
+    "filing_steps", metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True), Column("filing_id", Text), Column("filing", Text),
+    Column("org_unit", Text), Column("fiscal_year", Integer), Column("status", Text),
+    Column("at", DateTime(timezone=True)),
+)
+rollups = Table(
+    "rollups", metadata,
+    Column("rollup_date", Date, primary_key=True), Column("org_unit", Text, primary_key=True),
+    Column("version", Integer, primary_key=True), Column("figures", JSONB), Column("reason", Text),
+    Column("computed_at", DateTime(timezone=True)), Column("message_id", Text), Column("latest", Boolean),
+)
+messages = Table(
+    "messages", metadata,
+    Column("message_id", Text, primary_key=True), Column("kind", Text), Column("schema_version", Integer),
+    Column("subject", Text), Column("payload", JSONB), Column("signature", Text), Column("key_id", Text),
+    Column("status", Text), Column("attempts", Integer), Column("next_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text), Column("receipt", JSONB), Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+)
+authorizations = Table(
+    "authorizations", metadata,
+    Column("authorization_id", Text, primary_key=True), Column("kind", Text), Column("status", Text),
+    Column("granted_by", Text), Column("granted_at", DateTime(timezone=True)), Column("note", Text),
+    Column("revoked_by", Text), Column("revoked_at", DateTime(timezone=True)), Column("reason", Text),
+)
+
+
+async def project_rollups(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection: each version of a district's day, the latest one marked."""
+    for env in envelopes:
+        if env.event_type != RollupComputed.event_type:
+            continue
+        e = RollupComputed.model_validate(env.payload)
+        await conn.execute(update(rollups).where(rollups.c.rollup_date == e.rollup_date,
+                                                 rollups.c.org_unit == e.org_unit).values(latest=False))
+        await conn.execute(insert(rollups).values(
+            rollup_date=e.rollup_date, org_unit=e.org_unit, version=e.version, figures=env.payload["figures"],
+            reason=e.reason, computed_at=e.computed_at, message_id=e.message_id, latest=True))
+
+
+async def project_authorizations(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection: the standing authorizations; granting one releases the messages of its kind that
+    waited for it, revoking it holds back those not sent yet."""
+    for env in envelopes:
+        if env.event_type == ExchangeAuthorized.event_type:
+            e = ExchangeAuthorized.model_validate(env.payload)
+            await conn.execute(insert(authorizations).values(
+                authorization_id=e.authorization_id, kind=e.kind, status="active", granted_by=e.granted_by,
+                granted_at=e.granted_at, note=e.note))
+            await _move(conn, e.kind, MessageStatus.AWAITING_AUTHORIZATION, MessageStatus.PENDING, env)
+        elif env.event_type == ExchangeAuthorizationRevoked.event_type:
+            e = ExchangeAuthorizationRevoked.model_validate(env.payload)
+            await conn.execute(update(authorizations).where(authorizations.c.authorization_id == e.authorization_id)
+                               .values(status="revoked", revoked_by=e.revoked_by, revoked_at=e.revoked_at,
+                                       reason=e.reason))
+            await _move(conn, e.kind, MessageStatus.PENDING, MessageStatus.AWAITING_AUTHORIZATION, env)
+
+
+async def _move(conn: AsyncConnection, kind: str, from_status: MessageStatus, to_status: MessageStatus,
+                env: EventEnvelope) -> None:
+    # Released messages are due at once; the transition table allows exactly these two moves (authorize, withdraw).
+    await conn.execute(update(messages).where(and_(messages.c.kind == kind, messages.c.status == from_status))
+                       .values(status=to_status, next_attempt_at=env.occurred_at, updated_at=env.occurred_at))
