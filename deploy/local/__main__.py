@@ -8,7 +8,7 @@ import sys
 import time
 
 from backbone.settings import SERVICE_PORTS, Settings
-from deploy.local.processes import ROOT, ServiceProcesses, service_env
+from deploy.local.processes import PORTS, ROOT, ServiceProcesses, service_env
 from deploy.local.servers import EmbeddedBroker, EmbeddedPostgres, create_database
 from deploy.local.supervisor import Supervisor, stack_parts
 from deploy.migrate import prepare
@@ -49,6 +49,7 @@ def main() -> int:
         print(f"\nFundWatch is running ({time.monotonic() - started:.1f}s):")
         for name, port in SERVICE_PORTS.items():
             print(f"  {name:<12} http://127.0.0.1:{port}")
+        print(f"  {'province':<12} http://127.0.0.1:{PORTS['province']}  (the provincial platform's simulator)")
         print(f"\n  API          http://127.0.0.1:{SERVICE_PORTS['gateway']}/api/v1/openapi.json")
         print(f"  admin        {settings.admin_user} / {settings.admin_password.get_secret_value()}"
               "  (FUNDWATCH_ADMIN_USER / FUNDWATCH_ADMIN_PASSWORD)")
