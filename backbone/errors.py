@@ -129,8 +129,8 @@ class FieldFault(BaseModel):
 def fault(field: str | None, message: str, **more: Any) -> dict[str, Any]:
     """One fault of the input, in the one shape every error names its fields with (FieldFault); `more` adds a
     file's row and column or a record's index."""
-    checked = FieldFault(field=field, message=message, **more).model_dump(exclude_none=True)
-    return {"field": field, **checked}
+    FieldFault(field=field, message=message, **more)  # the shape is checked, the values are kept as given
+    return {"field": field, "message": message, **more}
 
 
 class ProblemDetails(BaseModel):
@@ -175,7 +175,7 @@ def field_errors(errors: list[dict[str, Any]], *, strip: int = 0) -> list[dict[s
     out = []
     for err in errors:
         loc = [str(part) for part in err.get("loc", ())][strip:]
-        out.append({"field": ".".join(loc), "message": err.get("msg", ""), "type": err.get("type")})
+        out.append(fault(".".join(loc), err.get("msg", ""), type=err.get("type")))
     return out
 
 

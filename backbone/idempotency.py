@@ -19,7 +19,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backbone.errors import PROBLEM_JSON, Unauthorized, problem
+from backbone.errors import PROBLEM_JSON, Unauthorized, fault, problem
 from backbone.identity import IDENTITY_HEADER, forwarded_principal
 from backbone.settings import get_settings
 from backbone.tables import PlumbingTables
@@ -57,7 +57,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             return await call_next(request)
         if len(key) > 200:
             return problem(422, "invalid-input", "Invalid input", f"{HEADER} is longer than 200 characters",
-                           errors=[{"field": HEADER, "message": "at most 200 characters"}])
+                           errors=[fault(HEADER, "at most 200 characters")])
         try:
             principal = forwarded_principal(request, request.headers.get(IDENTITY_HEADER)).subject
         except Unauthorized:
@@ -87,7 +87,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 if row.request_hash != digest:
                     return problem(422, "idempotency-key-reused", "Idempotency-Key reused",
                                    f"{HEADER} {key!r} was used before for a different request",
-                                   errors=[{"field": HEADER, "message": "reused with a different request"}])
+                                   errors=[fault(HEADER, "reused with a different request")])
                 if row.status is None:
                     return problem(409, "request-in-progress", "Request in progress",
                                    f"the request with {HEADER} {key!r} is still being processed")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from backbone.errors import InvalidInput
+from backbone.errors import InvalidInput, fault
 
 T = TypeVar("T")
 
@@ -26,7 +26,7 @@ class InputBeyondLimits(Exception):
 
 
 def beyond_limits(message: str) -> FileBeyondLimits:
-    return FileBeyondLimits(f"{message}: the file is not read", errors=[{"field": "file", "message": message}])
+    return FileBeyondLimits(f"{message}: the file is not read", errors=[fault("file", message)])
 
 
 def limit_memory(memory_bytes: int) -> None:
@@ -87,6 +87,6 @@ async def run_limited(fn: Callable[..., T], *args: Any, memory_bytes: int, secon
             return await worker.call(fn, *args)
     except LimitBroken as exc:
         raise FileBeyondLimits(f"reading the file took {exc}: it is not read", errors=[
-            {"field": "file", "message": f"beyond the {exc.what} a file may take"}]) from None
+            fault("file", f"beyond the {exc.what} a file may take")]) from None
     except InputBeyondLimits as exc:
         raise beyond_limits(str(exc)) from None

@@ -1,5 +1,5 @@
-"""Reading the tables finance staff upload (CSV or XLSX) into rows of cells, and reading single cells;
-writing the seed's application forms (附件1–3).
+"""Reading the tables finance staff upload (CSV or XLSX) into rows of cells, and reading single cells (the
+workbooks FundWatch writes are in backbone/workbooks.py).
 
 CSV is read as UTF-8 (BOM or not) or else as GB18030, which Excel on Chinese Windows saves.
 Workbooks are read with calamine, sheet by sheet, so that a file of millions of rows is never
@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 
-import xlsxwriter
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from backbone.clock import clock
 from backbone.limited import InputBeyondLimits
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
@@ -154,32 +152,3 @@ def text(cell: Cell) -> str:
 def normal(cell: Cell) -> str:
     """The text with full-width digits and punctuation typed with a Chinese IME turned into ASCII."""
     return unicodedata.normalize("NFKC", text(cell))
-
-
-def write_seed_form(book: xlsxwriter.Workbook, title: str, headers: list[str], rows: list[list[Cell]],
-                    notes: list[str]) -> None:
-    """A form as the seed prints it, on a sheet of `book`: title, 单位 and date, the table, 填报人 / 联系电话 and
-    the notes."""
-    sheet = book.add_worksheet("申请表")
-    bold = book.add_format({"bold": True})
-    sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
-    sheet.write(1, 0, "单位：（盖章）")
-    sheet.write(1, len(headers) - 1, clock().local_now().strftime("%Y年%m月%d日"))
-    sheet.write_row(2, 0, headers, bold)
-    for i, row in enumerate(rows, start=3):
-        sheet.write_row(i, 0, row)
-    end = 3 + len(rows)
-    sheet.write(end + 1, 0, "填报人：")
-    sheet.write(end + 2, 0, "联系电话：")
-    for j, note in enumerate(notes):
-        sheet.write(end + 3 + j, 0, note)
-
-
-def seed_form(title: str, headers: list[str], rows: list[list[Cell]], notes: list[str]) -> bytes:
-    """The bytes of a workbook holding one seed form."""
-    buffer = io.BytesIO()
-    # Typed-in text stays inert: a remark starting with "=" is no formula, "http…" no link.
-    with xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                      "strings_to_urls": False}) as book:
-        write_seed_form(book, title, headers, rows, notes)
-    return buffer.getvalue()

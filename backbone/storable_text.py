@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backbone.errors import BodyTooLarge, problem
+from backbone.errors import BodyTooLarge, fault, problem
 
 _ESCAPES = re.compile(rb"\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -37,9 +37,9 @@ def unstorable(text: str) -> bool:
 def faults_in(value: Any, path: str = "") -> list[dict[str, str]]:
     """Every string (or key) and whole number in a JSON value that cannot be stored, by dotted path."""
     if isinstance(value, str):
-        return [{"field": path or "body", "message": MESSAGE}] if unstorable(value) else []
+        return [fault(path or "body", MESSAGE)] if unstorable(value) else []
     if isinstance(value, int) and not isinstance(value, bool):
-        return [] if value in INT64 else [{"field": path or "body", "message": TOO_BIG}]
+        return [] if value in INT64 else [fault(path or "body", TOO_BIG)]
     if isinstance(value, list):
         return [f for n, item in enumerate(value) for f in faults_in(item, f"{path}.{n}" if path else str(n))]
     if isinstance(value, dict):
@@ -47,7 +47,7 @@ def faults_in(value: Any, path: str = "") -> list[dict[str, str]]:
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
             if unstorable(key):
-                found.append({"field": path or "body", "message": f"a key {MESSAGE}"})
+                found.append(fault(path or "body", f"a key {MESSAGE}"))
             found += faults_in(item, where)
         return found
     return []
@@ -86,12 +86,12 @@ class StorableTextMiddleware:
         if announced.isdigit() and int(announced) > limit:
             await _too_large(limit)(scope, receive, send)
             return
-        faults = [{"field": "path", "message": MESSAGE}] if unstorable(scope["path"]) else []
+        faults = [fault("path", MESSAGE)] if unstorable(scope["path"]) else []
         if _CONTROL.search(scope["path"]):
             # A route's pattern ends in `$`, which also matches before a final newline: /ledger/export%0A would
             # reach the export route past the gateway's refusal of direct exports.
-            faults.append({"field": "path", "message": "contains a control character"})
-        faults += [{"field": f"query.{name}", "message": MESSAGE}
+            faults.append(fault("path", "contains a control character"))
+        faults += [fault(f"query.{name}", MESSAGE)
                    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
                    if unstorable(name) or unstorable(value)]
         if not faults and parsed_as_json(headers.get("content-type")):

@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backbone.errors import InvalidInput, NotFound, Unauthorized
+from backbone.errors import InvalidInput, NotFound, Unauthorized, fault
 from backbone.eventstore import EventStore
 from backbone.identity import Principal
 from backbone.pii import PersonalData
@@ -154,7 +154,7 @@ async def change_password(engine: AsyncEngine, store: EventStore, settings: Sett
         faults.append("must differ from the current password")
     if faults:
         raise InvalidInput("the new password does not meet the password policy",
-                           errors=[{"field": "new_password", "message": m} for m in faults])
+                           errors=[fault("new_password", m) for m in faults])
     await prove_password(engine, store, settings, username, current)
     hashed = await asyncio.to_thread(password_hash.hash, new)
     async with engine.begin() as conn:
@@ -172,7 +172,7 @@ async def prove_password(engine: AsyncEngine, store: EventStore, settings: Setti
     if not await asyncio.to_thread(password_hash.verify, current, stored):
         await _count_wrong_proof(engine, store, settings, username)
         raise InvalidInput("the current password is wrong",
-                           errors=[{"field": "current_password", "message": "not the current password"}])
+                           errors=[fault("current_password", "not the current password")])
 
 
 async def _count_wrong_proof(engine: AsyncEngine, store: EventStore, settings: Settings, username: str) -> None:
@@ -243,7 +243,7 @@ async def enrol_second_factor(engine: AsyncEngine, store: EventStore, settings: 
             return secret
     await _count_wrong_proof(engine, store, settings, username)
     raise InvalidInput("a second factor is enrolled: its current code is needed to replace it",
-                       errors=[{"field": "current_code", "message": "not the enrolled app's current code"}])
+                       errors=[fault("current_code", "not the enrolled app's current code")])
 
 
 async def confirm_second_factor(engine: AsyncEngine, store: EventStore, settings: Settings, username: str,
@@ -256,11 +256,11 @@ async def confirm_second_factor(engine: AsyncEngine, store: EventStore, settings
             credentials.c.username == username).with_for_update())).first()
         if row is None or row.totp_pending_cipher is None:
             raise InvalidInput("nothing to confirm: POST /api/v1/auth/second-factor/enrollment first",
-                               errors=[{"field": "code", "message": "no enrolment under way"}])
+                               errors=[fault("code", "no enrolment under way")])
         step = accepted_step(PersonalData.from_settings(settings).decrypt(row.totp_pending_cipher), code, None)
         if step is None:
             raise InvalidInput("the code does not match the new secret; check the app's clock",
-                               errors=[{"field": "code", "message": "not the current code"}])
+                               errors=[fault("code", "not the current code")])
         await conn.execute(update(credentials).where(credentials.c.username == username).values(
             totp_cipher=row.totp_pending_cipher, totp_pending_cipher=None, totp_last_step=step))
         await conn.execute(update(sessions).where(sessions.c.session_id == session_id)

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.access import MACHINES
-from backbone.errors import InvalidInput, NotFound
+from backbone.errors import InvalidInput, NotFound, fault
 from backbone.identity import Principal
 from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
@@ -69,13 +69,13 @@ class IssuedKey(KeyOut):
 async def issue_key(body: KeyRequest, principal: Caller, runtime: RuntimeDep) -> IssuedKey:
     """Issue a key for a machine; to replace one, rotate it."""
     if body.org_unit is not None and body.org_unit not in ORG_UNITS:
-        raise InvalidInput("unknown org unit", errors=[{"field": "org_unit", "message": f"{body.org_unit!r}"}])
+        raise InvalidInput("unknown org unit", errors=[fault("org_unit", f"{body.org_unit!r}")])
     now = datetime.now(UTC)
     expires = now + timedelta(days=body.expires_in_days)
     async with runtime.engine.begin() as conn:
         if await conn.scalar(select(users.c.username).where(users.c.username == body.subject)) is not None:
             raise InvalidInput("the subject is a person's user name",
-                               errors=[{"field": "subject", "message": "a person's user name, not a machine's"}])
+                               errors=[fault("subject", "a person's user name, not a machine's")])
         return await _issue(conn, runtime, principal, subject=body.subject, roles=list(body.roles),
                             org_unit=body.org_unit, expires_at=expires, rate_limit=body.rate_limit)
 

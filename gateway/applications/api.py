@@ -16,15 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import structlog
 
 from backbone.clock import clock
-from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound
+from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, fault
 from backbone.eventstore import NewStream, is_unique_violation
 from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import Principal
 from backbone.pages import Page, PagingDep
-from backbone.paging import XLSX, newest_first, xlsx_download
+from backbone.paging import newest_first
+from backbone.workbooks import XLSX, xlsx_download
 from backbone.pii import PersonalData, keyed_digest, mask_id_number
 from backbone.service import Runtime, RuntimeDep
-from backbone.spreadsheets import seed_form
+from backbone.workbooks import seed_form
 from contracts.envelope import DomainEvent
 from contracts.gateway import (PermissionApplicationResubmitted, PermissionApplicationSubmitted, PermissionForm,
                                PermissionFormExported)
@@ -118,7 +119,7 @@ async def _earlier(conn: AsyncConnection, principal: Principal, keyed_id: str | 
         row = await application_row(conn, keyed_id)
         if row is not None and row.content_digest != digest:
             raise InvalidInput("the Idempotency-Key was used before for another application",
-                               errors=[{"field": "Idempotency-Key", "message": "reused with a different application"}])
+                               errors=[fault("Idempotency-Key", "reused with a different application")])
         return row
     return (await conn.execute(select(applications).where(
         c.applicant == principal.subject, c.content_digest == digest, c.status.in_(OPEN_STATUSES)))).first()
@@ -129,14 +130,14 @@ async def _checked(conn: AsyncConnection, principal: Principal, kind: Kind, body
     """The form as events carry it, after the checks against the accounts and the open applications."""
     account = (await conn.execute(select(users).where(users.c.username == body.username))).first()
     if kind is Kind.GRANT and account is not None:
-        raise InvalidInput("the login name is taken", errors=[{"field": "username", "message": "taken"}])
+        raise InvalidInput("the login name is taken", errors=[fault("username", "taken")])
     if kind is Kind.GRANT and await conn.scalar(select(api_keys.c.key_id).where(api_keys.c.subject == body.username)
                                                 .limit(1)) is not None:
         # The audit trail names a key's writes by its machine's name: no person may carry it.
-        raise InvalidInput("the login name is a machine's", errors=[{"field": "username", "message": "a machine's"}])
+        raise InvalidInput("the login name is a machine's", errors=[fault("username", "a machine's")])
     if kind is not Kind.GRANT and (account is None or account.revoked_at is not None):
         raise InvalidInput("no active account of that name", errors=[
-            {"field": "username", "message": "no active account"}])
+            fault("username", "no active account")])
     if kind is Kind.REVOKE:
         org_unit, division, roles, pii = account.org_unit, account.division, list(account.roles), account.pii
     else:

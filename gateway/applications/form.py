@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from backbone.access import PEOPLE
 from backbone.clock import clock
-from backbone.errors import InvalidInput
+from backbone.errors import InvalidInput, fault
 from backbone.pii import check_id_number
 from contracts.gateway import PermissionForm
 from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, DivisionCode, OrgUnitCode
@@ -72,9 +72,9 @@ def placement(form: ApplicationForm) -> tuple[str, str | None]:
     """The org unit and division the person is placed in; a division's people belong to the city."""
     faults = []
     if form.division is not None and form.org_unit not in (None, CITY_ORG_UNIT):
-        faults.append({"field": "org_unit", "message": f"a division's people belong to {CITY_ORG_UNIT}"})
+        faults.append(fault("org_unit", f"a division's people belong to {CITY_ORG_UNIT}"))
     if form.division is None and form.org_unit is None:
-        faults.append({"field": "org_unit", "message": "give the org unit (or the division of a division user)"})
+        faults.append(fault("org_unit", "give the org unit (or the division of a division user)"))
     if faults:
         raise InvalidInput("the person's place is not clear", errors=faults)
     return (CITY_ORG_UNIT if form.division else form.org_unit), form.division  # type: ignore[return-value]
@@ -85,13 +85,13 @@ def permission_faults(org_unit: str, division: str | None, roles: list[str]) -> 
     role would show them the whole city), and the division role needs its division."""
     faults = []
     if not roles:
-        faults.append({"field": "roles", "message": "at least one role"})
+        faults.append(fault("roles", "at least one role"))
     if org_unit != CITY_ORG_UNIT and set(roles) - {"district"}:
-        faults.append({"field": "roles", "message": "a district's people hold the district role only"})
+        faults.append(fault("roles", "a district's people hold the district role only"))
     if "district" in roles and org_unit == CITY_ORG_UNIT:
-        faults.append({"field": "org_unit", "message": "the district role needs a district's org unit"})
+        faults.append(fault("org_unit", "the district role needs a district's org unit"))
     if "division" in roles and division is None:
-        faults.append({"field": "division", "message": "the division role needs the division"})
+        faults.append(fault("division", "the division role needs the division"))
     return faults
 
 
@@ -107,8 +107,8 @@ def roles_beyond_applicant(applicant_roles: list[str], roles: list[str]) -> list
         return []
     allowed = set().union(*(REQUESTABLE_BY[r] for r in applicant_roles if r in REQUESTABLE_BY))
     beyond = sorted(set(roles) - allowed)
-    return [{"field": "roles", "message": f"{', '.join(beyond)}: a {' or '.join(sorted(applicant_roles))} "
-                                          f"applies for {', '.join(sorted(allowed))} only"}] if beyond else []
+    return [fault("roles", f"{', '.join(beyond)}: a {' or '.join(sorted(applicant_roles))} "
+                                          f"applies for {', '.join(sorted(allowed))} only")] if beyond else []
 
 
 def event_form(form: ApplicationForm, id_masked: str, org_unit: str, division: str | None, roles: list[str],

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import structlog
 
 from backbone.access import PROVINCE_SYSTEM, TREASURY
-from backbone.errors import ConcurrencyConflict, InvalidInput
+from backbone.errors import ConcurrencyConflict, InvalidInput, fault
 from backbone.identity import Principal
 from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import DomainEvent
@@ -41,7 +41,7 @@ class ReviewIn(BaseModel):
 async def review(application_id: str, body: ReviewIn, principal: Caller, runtime: RuntimeDep) -> ApplicationOut:
     """The treasury division accepts an application and reports it to the province, or sends it back."""
     if body.decision == "returned" and not body.reason:
-        raise InvalidInput("say why it goes back", errors=[{"field": "reason", "message": "required when returned"}])
+        raise InvalidInput("say why it goes back", errors=[fault("reason", "required when returned")])
     async with runtime.engine.begin() as conn:
         row = await visible_row(conn, principal, application_id, lock=True)
         form = PermissionForm.model_validate(row.form)

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from backbone.errors import InvalidInput, NotFound, ServiceUnavailable
+from backbone.errors import InvalidInput, NotFound, ServiceUnavailable, fault
 from backbone.eventstore import NewStream
 from backbone.idempotency import REPLAYED, keyed_id
 from backbone.identity import ExportGrant, Principal
 from backbone.lifecycle import StepOutOfTurn
 from backbone.pages import Page, PagingDep
-from backbone.paging import XLSX, newest_first
+from backbone.paging import newest_first
+from backbone.workbooks import XLSX
 from backbone.service import Runtime, RuntimeDep
 from contracts.envelope import EventMetadata
 from contracts.gateway import ExportDownloaded, ExportRequested
@@ -119,7 +120,7 @@ async def request_export(body: ExportIn, principal: Caller, runtime: RuntimeDep,
         if (request.path, request.params, request.purpose, request.recipient) != (
                 path, body.params, body.purpose, body.recipient):
             raise InvalidInput("Idempotency-Key reused for another export request", errors=[
-                {"field": "Idempotency-Key", "message": "reused with a different request"}])
+                fault("Idempotency-Key", "reused with a different request")])
         response.headers[REPLAYED] = "true"
     return _out(request, datetime.now(UTC))
 

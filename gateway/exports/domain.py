@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from backbone.access import POVERTY_OFFICE, admitted
-from backbone.errors import Forbidden, Gone, InvalidInput
+from backbone.errors import Forbidden, Gone, InvalidInput, fault
 from backbone.identity import API_PREFIX, ExportGrant, Principal
 from backbone.lifecycle import next_state
 from backbone.workdays import SHANGHAI
@@ -65,7 +65,7 @@ def _type_faults(params: dict[str, Any]) -> list[dict[str, str]]:
         try:
             adapter.validate_python(value)
         except ValidationError as exc:
-            faults.append({"field": f"params.{name}", "message": exc.errors()[0]["msg"]})
+            faults.append(fault(f"params.{name}", exc.errors()[0]["msg"]))
     return faults
 
 
@@ -114,13 +114,13 @@ def check_request(*, requester: Principal, path: str, params: dict[str, Any]) ->
     route = export_path(path)
     if route is None:
         raise InvalidInput(f"{path!r} is no export route", errors=[
-            {"field": "path", "message": f"one of: {', '.join(EXPORT_ROUTES)}"}])
+            fault("path", f"one of: {', '.join(EXPORT_ROUTES)}")])
     # Nobody asks for what the access table would refuse them at download time.
     admitted(requester, "GET", f"/api/v1{route}")
     spec = EXPORT_ROUTES[route]
-    errors = [{"field": f"params.{name}", "message": f"{route} has no parameter {name!r}"}
+    errors = [fault(f"params.{name}", f"{route} has no parameter {name!r}")
               for name in sorted(set(params) - spec.params)]
-    errors += [{"field": f"params.{name}", "message": f"{route} needs it"}
+    errors += [fault(f"params.{name}", f"{route} needs it")
                for name in sorted(spec.required - set(params))]
     errors += _type_faults({k: v for k, v in params.items() if k in spec.params})
     if errors:

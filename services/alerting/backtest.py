@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.errors import InvalidInput, NotFound
+from backbone.errors import InvalidInput, NotFound, fault
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.limited import LimitBroken, LimitedWorker
 from backbone.service import RuntimeDep
@@ -86,11 +86,11 @@ class Judging:
             self.found += await self.worker.call(judge_cases, self.definition, cases)
         except ExpressionError as exc:
             raise InvalidInput("the condition cannot be evaluated on stored history", errors=[
-                {"field": "definition.when", "message": str(exc)}]) from None
+                fault("definition.when", str(exc))]) from None
         except LimitBroken as exc:
             raise InvalidInput(f"judging the rule on stored history took {exc}: narrow the period or the limit",
-                               errors=[{"field": "definition.when", "message": f"beyond the {exc.what} a "
-                                                                               "backtest may take"}]) from None
+                               errors=[fault("definition.when", f"beyond the {exc.what} a "
+                                                                               "backtest may take")]) from None
 
 
 @router.post("/rules/{rule_id}/backtest", response_model=BacktestOut)
@@ -106,11 +106,11 @@ async def backtest(rule_id: str, body: BacktestIn, runtime: RuntimeDep, principa
     rule = draft_rule({**(base.model_dump(mode="json") if base else {}), **body.definition, "id": rule_id})
     if rule.kind == "deadline":
         raise InvalidInput("a backtest judges event and window rules", errors=[
-            {"field": "definition.kind", "message": "deadline rules are judged by their clocks"}])
+            fault("definition.kind", "deadline rules are judged by their clocks")])
     if rule.kind == "window" and body.limit > WINDOW_BACKTEST_LIMIT:
         # Each payment of a window rule looks back through the payments before it: one query each.
         raise InvalidInput(f"a window rule is backtested on at most {WINDOW_BACKTEST_LIMIT} payments", errors=[
-            {"field": "limit", "message": f"at most {WINDOW_BACKTEST_LIMIT} for a window rule"}])
+            fault("limit", f"at most {WINDOW_BACKTEST_LIMIT} for a window rule")])
     async with (LimitedWorker(memory_bytes=BACKTEST_MEMORY_MB * 2**20, seconds=BACKTEST_SECONDS) as worker,
                 runtime.engine.connect() as conn):
         judging = Judging(rule, worker)

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backbone.clock import clock
-from backbone.errors import ConcurrencyConflict, NotFound
+from backbone.errors import ConcurrencyConflict, NotFound, fault
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
@@ -49,7 +49,7 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
         if body.expected_version is not None and body.expected_version != alert.version:
             raise ConcurrencyConflict(
                 f"the alert changed since version {body.expected_version}: it is at {alert.version}",
-                errors=[{"field": "expected_version", "message": f"the alert is at version {alert.version}"}],
+                errors=[fault("expected_version", f"the alert is at version {alert.version}")],
                 allowed=[a.value for a in alert.allowed(relations(principal, alert))])
         # The counter row is taken in this transaction: a refused step gives its number back.
         serial = await conn.scalar(pg_insert(sheet_counters).values(year=now.year, last=1).on_conflict_do_update(

@@ -12,9 +12,9 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from backbone.identity import ExportingPrincipal
-from backbone.paging import XLSX, beijing, export_rows, xlsx_export
+from backbone.workbooks import XLSX, beijing, export_rows, xlsx_export
 from backbone.service import RuntimeDep
-from backbone.spreadsheets import write_seed_form
+from backbone.workbooks import write_seed_form
 from contracts.values import DIVISIONS, ORG_UNITS, FiscalYear
 from services.alerting.api import AlertFilters
 from services.alerting.dispositions_api import DispositionRow, visible_sheets

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from backbone.errors import InvalidInput, NotFound
+from backbone.errors import InvalidInput, NotFound, fault
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
 from backbone.pages import Page, PagingDep
@@ -150,7 +150,7 @@ async def propose_requirement(body: RequirementIn, principal: CurrentPrincipal, 
     """A business requirement for the platform for a coming fiscal year (附件1)."""
     unknown = [u for u in body.scope if u != "*" and u not in ORG_UNITS]
     if unknown:
-        raise InvalidInput("unknown org units", errors=[{"field": "scope", "message": f"unknown: {unknown}"}])
+        raise InvalidInput("unknown org units", errors=[fault("scope", f"unknown: {unknown}")])
     requirement_id = str(uuid4())
     event = RequirementProposed(requirement_id=requirement_id, proposer_division=principal.division,
                                 cycle_id=cycle_of(body.fiscal_year, principal.division), **body.model_dump())

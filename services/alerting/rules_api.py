@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 
 from backbone.clock import clock
-from backbone.errors import InvalidInput, field_errors
+from backbone.errors import InvalidInput, fault, field_errors
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
 from backbone.pages import Page, PagingDep, sorted_page
@@ -80,12 +80,12 @@ async def propose_rule(body: ProposalIn, principal: CurrentPrincipal, runtime: R
     this_year = clock().today().year
     if body.fiscal_year <= this_year:
         raise InvalidInput("rules are proposed for a coming fiscal year (第十五条)", errors=[
-            {"field": "fiscal_year", "message": f"from {this_year + 1} on"}])
+            fault("fiscal_year", f"from {this_year + 1} on")])
     rule = draft_rule(body.definition)
     national = starter_rules().get(rule.id)
     if national is not None and national.national and (rule.level != national.level or not rule.national):
         raise InvalidInput("the level of a national rule is fixed by the Ministry of Finance (第二十条)", errors=[
-            {"field": "definition.level", "message": f"stays {national.level.value}"}])
+            fault("definition.level", f"stays {national.level.value}")])
     proposal_id = str(uuid4())
     event = RuleProposed(proposal_id=proposal_id, fiscal_year=body.fiscal_year,
                          definition=rule.model_dump(mode="json"), proposer_division=principal.division,
@@ -107,5 +107,5 @@ def draft_rule(definition: dict[str, Any]) -> Rule:
             err["field"] = f"definition.{err['field']}" if err["field"] else "definition"
         raise InvalidInput("the rule is not valid", errors=errors) from None
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"the rule is not valid: {exc}", errors=[{"field": "definition", "message": str(exc)}]
+        raise InvalidInput(f"the rule is not valid: {exc}", errors=[fault("definition", str(exc))]
                            ) from None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.clock import clock
-from backbone.errors import Forbidden, InvalidInput, NotFound
+from backbone.errors import Forbidden, InvalidInput, NotFound, fault
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.service import Runtime, RuntimeDep
 from contracts.values import FundNature, Money
@@ -51,8 +51,7 @@ async def post_indicator(body: IndicatorIn, principal: CurrentPrincipal, runtime
     """Register an indicator on the platform (登记, 第二十六条)."""
     if body.parent_id:
         raise InvalidInput("a child indicator comes from its parent's allocation",
-                           errors=[{"field": "parent_id",
-                                    "message": f"use POST /api/v1/indicators/{body.parent_id}/allocations"}])
+                           errors=[fault("parent_id", f"use POST /api/v1/indicators/{body.parent_id}/allocations")])
     if not principal.can_see(org_unit=body.org_unit, owner_division=body.owner_division):
         raise Forbidden("the indicator is outside your org unit or division")
     indicator_id = str(uuid4())
@@ -117,7 +116,7 @@ class AllocationOut(BaseModel):
 async def post_allocations(indicator_id: str, body: AllocationIn, principal: CurrentPrincipal,
                            runtime: RuntimeDep) -> AllocationOut:
     """Allocate an indicator into child indicators (分配下达); children never exceed the parent."""
-    outside = [{"field": f"allocations[{i}].org_unit", "message": "outside your org unit or division"}
+    outside = [fault(f"allocations[{i}].org_unit", "outside your org unit or division")
                for i, line in enumerate(body.allocations)
                if not principal.can_see(org_unit=line.org_unit, owner_division=line.owner_division)]
     if outside:
@@ -175,7 +174,7 @@ async def post_withdrawal(indicator_id: str, body: WithdrawalIn, principal: Curr
     """Take money back from an indicator (收回)."""
     if body.amount <= 0:
         raise InvalidInput("the amount taken back must be positive",
-                           errors=[{"field": "amount", "message": "must be greater than 0"}])
+                           errors=[fault("amount", "must be greater than 0")])
     return await _adjust(indicator_id, -body.amount, True, body.reason, principal, runtime)
 
 

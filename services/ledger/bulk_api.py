@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
 from backbone.clock import clock
-from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge
+from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge, fault
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
 from backbone.limited import run_limited
@@ -41,14 +41,14 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV or
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"the file is larger than {limit} bytes",
-                             errors=[{"field": "file", "message": f"at most {limit} bytes"}])
+                             errors=[fault("file", f"at most {limit} bytes")])
     settings = runtime.settings
     parsed = await run_limited(parse_indicator_file, data, file.filename or "",
                                memory_bytes=settings.parse_memory_mb * 2**20, seconds=settings.parse_seconds)
     if parsed.errors:
         raise InvalidInput(f"{len(parsed.errors)} errors: nothing was imported", error_count=len(parsed.errors),
                            errors=parsed.errors[:MAX_ERRORS_SHOWN])
-    outside = [{"row": n, "column": "单位", "message": "outside your org unit or division"}
+    outside = [fault(None, "outside your org unit or division", row=n, column="单位")
                for n, row in zip(parsed.line_numbers, parsed.rows, strict=True)
                if not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division)]
     if outside:

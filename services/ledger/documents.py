@@ -15,7 +15,7 @@ from urllib.parse import quote
 import obstore
 from obstore.store import ObjectStore, S3Store
 
-from backbone.errors import InvalidInput, PayloadTooLarge
+from backbone.errors import InvalidInput, PayloadTooLarge, fault
 from backbone.files import plain_filename
 
 # Signature → (media type, extension) of the accepted scans.
@@ -59,12 +59,11 @@ def accept(data: bytes, *, limit: int) -> str:
     """The media type of an acceptable document (指标文件扫描件); too large or of another type is refused."""
     if len(data) > limit:
         raise PayloadTooLarge(f"the document is larger than {limit} bytes", limit=limit,
-                               errors=[{"field": "file", "message": f"at most {limit} bytes"}])
+                               errors=[fault("file", f"at most {limit} bytes")])
     detected = detect(data)
     if detected not in EXTENSIONS:
         raise InvalidInput(f"a scanned document must be PDF, JPEG or PNG, not {detected}", detected=detected,
-                           errors=[{"field": "file",
-                                    "message": f"detected {detected}; accepted: PDF, JPEG, PNG"}])
+                           errors=[fault("file", f"detected {detected}; accepted: PDF, JPEG, PNG")])
     return detected
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from backbone.errors import DomainError, InvalidInput
+from backbone.errors import DomainError, InvalidInput, fault
 from contracts.ledger import IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorRegistered
 from contracts.reference import check_economic_code, check_function_code
 from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, FundNature, Level, Money
@@ -83,12 +83,11 @@ def _check_scope_codes(fields: dict[str, Any], prefix: str = "") -> list[dict[st
     for name, check in (("function_code", check_function_code), ("economic_code", check_economic_code)):
         problem = check(fields[name]) if fields.get(name) is not None else None
         if problem:
-            errors.append({"field": f"{prefix}{name}", "message": problem})
+            errors.append(fault(f"{prefix}{name}", problem))
     if fields["org_unit"] not in ORG_UNITS:
-        errors.append({"field": f"{prefix}org_unit", "message": f"unknown org unit {fields['org_unit']!r}"})
+        errors.append(fault(f"{prefix}org_unit", f"unknown org unit {fields['org_unit']!r}"))
     if fields["owner_division"] not in DIVISIONS:
-        errors.append({"field": f"{prefix}owner_division",
-                       "message": f"unknown division {fields['owner_division']!r}"})
+        errors.append(fault(f"{prefix}owner_division", f"unknown division {fields['owner_division']!r}"))
     return errors
 
 
@@ -96,10 +95,10 @@ def register_indicator(*, indicator_id: str, fields: dict[str, Any], today: date
     """RegisterIndicator → IndicatorRegistered, after the checks that need no database."""
     errors = _check_scope_codes(fields)
     if fields["amount"] <= 0:
-        errors.append({"field": "amount", "message": "amount must be greater than 0"})
+        errors.append(fault("amount", "amount must be greater than 0"))
     issued, received = fields.get("issued_on"), fields.get("received_on")
     if issued and received and received < issued:
-        errors.append({"field": "received_on", "message": "received before the document was issued"})
+        errors.append(fault("received_on", "received before the document was issued"))
     if errors:
         raise InvalidInput("the indicator is not valid: " + ", ".join(e["field"] for e in errors), errors=errors)
     return IndicatorRegistered(indicator_id=indicator_id, registered_on=today, **fields)
@@ -113,7 +112,7 @@ def allocate(*, parent: IndicatorRegistered, standing: Standing, children: list[
         errors += _check_scope_codes({"org_unit": child.org_unit, "owner_division": child.owner_division,
                                       **child.overrides}, prefix=f"allocations[{i}].")
         if child.amount <= 0:
-            errors.append({"field": f"allocations[{i}].amount", "message": "amount must be greater than 0"})
+            errors.append(fault(f"allocations[{i}].amount", "amount must be greater than 0"))
     if errors:
         raise InvalidInput("the allocation is not valid: " + ", ".join(e["field"] for e in errors), errors=errors)
     requested = sum((c.amount for c in children), ZERO)
@@ -122,7 +121,7 @@ def allocate(*, parent: IndicatorRegistered, standing: Standing, children: list[
             f"indicator {parent.indicator_id} has {standing.available} available, {requested} was requested",
             indicator_id=parent.indicator_id, available=format(standing.available, "f"),
             requested=format(requested, "f"),
-            errors=[{"field": "allocations", "message": f"{requested} requested, {standing.available} available"}],
+            errors=[fault("allocations", f"{requested} requested, {standing.available} available")],
         )
     allocated = [IndicatorAllocated(indicator_id=parent.indicator_id, child_id=c.child_id, amount=c.amount,
                                     org_unit=c.org_unit, owner_division=c.owner_division, allocated_on=today)
@@ -143,21 +142,21 @@ def adjust(*, indicator: IndicatorRegistered, standing: Standing, delta: Decimal
            today: date) -> IndicatorAdjusted:
     """AdjustIndicator (调增 / 调减) or WithdrawFunds (收回) → IndicatorAdjusted."""
     if not reason.strip():
-        raise InvalidInput("a reason is required", errors=[{"field": "reason", "message": "must not be empty"}])
+        raise InvalidInput("a reason is required", errors=[fault("reason", "must not be empty")])
     if delta == 0:
-        raise InvalidInput("the change must not be zero", errors=[{"field": "amount", "message": "must not be 0"}])
+        raise InvalidInput("the change must not be zero", errors=[fault("amount", "must not be 0")])
     if delta > 0 and withdrawal:
-        raise InvalidInput("a withdrawal takes money away", errors=[{"field": "amount", "message": "must be > 0"}])
+        raise InvalidInput("a withdrawal takes money away", errors=[fault("amount", "must be > 0")])
     if delta > 0 and indicator.parent_id:
         raise InvalidInput(
             "a child indicator grows only through a new allocation from its parent",
-            errors=[{"field": "amount", "message": f"allocate from {indicator.parent_id} instead"}])
+            errors=[fault("amount", f"allocate from {indicator.parent_id} instead")])
     if -delta > standing.available:
         raise IndicatorOverAllocated(
             f"indicator {indicator.indicator_id} has {standing.available} available, {-delta} cannot be taken",
             indicator_id=indicator.indicator_id, available=format(standing.available, "f"),
             requested=format(-delta, "f"),
-            errors=[{"field": "amount", "message": f"at most {standing.available}"}])
+            errors=[fault("amount", f"at most {standing.available}")])
     kind = "withdrawal" if withdrawal else ("increase" if delta > 0 else "decrease")
     return IndicatorAdjusted(indicator_id=indicator.indicator_id, kind=kind, delta=delta,
                              amount_after=standing.amount + delta, reason=reason.strip(), adjusted_on=today)
@@ -170,26 +169,26 @@ CORRECTABLE = frozenset({"doc_no", "fund_name", "fund_nature", "function_code", 
 def correct(*, indicator: IndicatorRegistered, changes: dict[str, Any], reason: str, today: date
             ) -> IndicatorCorrected:
     """CorrectIndicator (更正) → IndicatorCorrected; the amount, unit and lineage are not corrected here."""
-    errors = [{"field": f"changes.{k}", "message": "not correctable: use an adjustment, withdrawal or allocation"}
+    errors = [fault(f"changes.{k}", "not correctable: use an adjustment, withdrawal or allocation")
               for k in changes if k not in CORRECTABLE]
     if not reason.strip():
-        errors.append({"field": "reason", "message": "must not be empty"})
+        errors.append(fault("reason", "must not be empty"))
     current = indicator.model_dump()
     for k, v in changes.items():
         if k in CORRECTABLE:
             try:
                 typed_changes({k: v})
             except ValidationError:
-                errors.append({"field": f"changes.{k}", "message": "a value of this element's type is required"})
+                errors.append(fault(f"changes.{k}", "a value of this element's type is required"))
     changed = {k: v for k, v in changes.items()
                if k in CORRECTABLE and v != current[k] and not any(e["field"] == f"changes.{k}" for e in errors)}
     if not changed and not errors:
-        errors.append({"field": "changes", "message": "nothing differs from the indicator as it stands"})
+        errors.append(fault("changes", "nothing differs from the indicator as it stands"))
     merged = current | changed
     errors += [e | {"field": f"changes.{e['field']}"} for e in _check_scope_codes(merged) if e["field"] in changed]
     issued, received = merged.get("issued_on"), merged.get("received_on")
     if issued and received and received < issued:
-        errors.append({"field": "changes.received_on", "message": "received before the document was issued"})
+        errors.append(fault("changes.received_on", "received before the document was issued"))
     if errors:
         raise InvalidInput("the correction is not valid: " + ", ".join(e["field"] for e in errors), errors=errors)
     return IndicatorCorrected(indicator_id=indicator.indicator_id, changes=changed,

@@ -14,7 +14,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from backbone.identity import ExportingPrincipal
-from backbone.paging import XLSX, money_cell, xlsx_export
+from backbone.workbooks import XLSX, money_cell, xlsx_export
 from backbone.service import RuntimeDep
 from contracts.reference import economic_code_name, function_code_name
 from contracts.values import DIVISIONS, ORG_UNITS, FiscalYear

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from backbone.clock import clock
-from backbone.errors import InvalidInput
+from backbone.errors import InvalidInput, fault
 from backbone.spreadsheets import Cell, first_filled, blank, header_key, normal, read_sheets, text
 from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, FundNature, Level, money
 from services.ledger.domain import IndicatorIn, register_indicator
@@ -88,9 +88,9 @@ def parse_indicator_file(data: bytes, filename: str) -> ParsedImport:
         rows = read_sheets(data, filename)[0].rows
         first = first_filled(rows)
     except ValueError as exc:
-        return ParsedImport(errors=[{"row": 1, "column": None, "message": str(exc)}])
+        return ParsedImport(errors=[fault(None, str(exc), row=1, column=None)])
     if first is None:
-        return ParsedImport(errors=[{"row": 1, "column": None, "message": "the file is empty"}])
+        return ParsedImport(errors=[fault(None, "the file is empty", row=1, column=None)])
     header_line, header = first
     columns, errors = _columns(header_line, header)
     if errors:
@@ -112,7 +112,7 @@ def parse_indicator_file(data: bytes, filename: str) -> ParsedImport:
                 parsed.indicator_ids.append(None if blank(given) else text(given))
             errors += problems
     except ValueError as exc:
-        errors.append({"row": None, "column": None, "message": str(exc)})
+        errors.append(fault(None, str(exc), row=None, column=None))
     return ParsedImport(errors=errors) if errors else parsed
 
 
@@ -130,14 +130,13 @@ def _columns(line: int, header: Sequence[Cell]) -> tuple[list[tuple[int, str, st
         name = known.get(header_key(written))
         if name is None:
             if header_key(written) not in skipped:
-                errors.append({"row": line, "column": written,
-                               "message": "unknown column; the columns are " + "、".join(COLUMN_OF.values())})
+                errors.append(fault(None, "unknown column; the columns are " + "、".join(COLUMN_OF.values()), row=line, column=written))
         elif name in seen:
-            errors.append({"row": line, "column": written, "message": f"the same column as {seen[name]!r}"})
+            errors.append(fault(None, f"the same column as {seen[name]!r}", row=line, column=written))
         else:
             seen[name] = written
             columns.append((position, written, name))
-    errors += [{"row": line, "column": COLUMN_OF[name], "message": "required column is missing"}
+    errors += [fault(None, "required column is missing", row=line, column=COLUMN_OF[name])
                for name in sorted(REQUIRED - seen.keys(), key=list(COLUMN_OF).index)]
     return columns, errors
 
@@ -173,7 +172,7 @@ def _validate(number: int, cells: Sequence[Cell], columns: list[tuple[int, str, 
     where = {name: (position, written) for position, written, name in columns}
     located = sorted((where.get(name, (len(cells), COLUMN_OF.get(name, name))), message)
                      for name, message in problems.items())
-    return None, [{"row": number, "column": written, "message": message} for (_, written), message in located]
+    return None, [fault(None, message, row=number, column=written) for (_, written), message in located]
 
 
 def _code(cell: Cell) -> str:

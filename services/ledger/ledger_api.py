@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from backbone.errors import InvalidInput, NotFound
+from backbone.errors import InvalidInput, NotFound, fault
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.pages import Page, PagingDep
 from backbone.paging import cursor_instant, decode_cursor, encode_cursor
@@ -81,7 +81,7 @@ def _after(rows: list[LedgerRow], sort: str, cursor: str | None) -> list[LedgerR
         if isinstance(key, Decimal) and not key.is_finite():
             raise ArithmeticError("NaN and infinities compare with nothing")
     except ArithmeticError as exc:
-        raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
+        raise InvalidInput("the cursor is not valid", errors=[fault("cursor", "not valid")]) from exc
     if field == "registered_at":
         key = cursor_instant(value)
     descending = sort.startswith("-")
@@ -91,7 +91,7 @@ def _after(rows: list[LedgerRow], sort: str, cursor: str | None) -> list[LedgerR
             if (here < (key, last_id)) if descending else (here > (key, last_id)):
                 return rows[i:]
     except TypeError as exc:  # a cursor made for another sort order
-        raise InvalidInput("the cursor is not valid", errors=[{"field": "cursor", "message": "not valid"}]) from exc
+        raise InvalidInput("the cursor is not valid", errors=[fault("cursor", "not valid")]) from exc
     return []
 
 
@@ -103,9 +103,9 @@ def _cutoff(as_of: str) -> datetime:
         instant = datetime.fromisoformat(as_of)
     except (ValueError, OverflowError) as exc:
         raise InvalidInput("as_of is not a date or an instant",
-                           errors=[{"field": "as_of", "message": "use 2026-03-31 or 2026-03-31T18:00:00+08:00"}]) from exc
+                           errors=[fault("as_of", "use 2026-03-31 or 2026-03-31T18:00:00+08:00")]) from exc
     if instant.tzinfo is None:
-        raise InvalidInput("as_of needs a UTC offset", errors=[{"field": "as_of", "message": "add e.g. +08:00"}])
+        raise InvalidInput("as_of needs a UTC offset", errors=[fault("as_of", "add e.g. +08:00")])
     return instant
 
 

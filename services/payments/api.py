@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from backbone.db import is_transient
-from backbone.errors import ConcurrencyConflict, Forbidden, NotFound
+from backbone.errors import ConcurrencyConflict, Forbidden, NotFound, fault
 from backbone.eventstore import NewStream
 from backbone.identity import CurrentPrincipal
 from backbone.pii import PersonalData, mask_id_number
@@ -113,11 +113,11 @@ async def post_refund(payment_id: str, body: RefundIn, response: Response, runti
                                                                          refunds.c.payment_id != payment_id))
         if elsewhere is not None:
             raise ConcurrencyConflict(f"refund {body.refund_id} belongs to payment {elsewhere}",
-                                      errors=[{"field": "refund_id", "message": "already used for another payment"}])
+                                      errors=[fault("refund_id", "already used for another payment")])
         if same is not None:
             if same.content_hash != body.content_hash(key):
                 raise ConcurrencyConflict(f"refund {body.refund_id} was recorded with different content",
-                                          errors=[{"field": "refund_id", "message": "already used"}])
+                                          errors=[fault("refund_id", "already used")])
             response.status_code = 200
             return RefundOut(refund_id=same.refund_id, payment_id=payment_id, kind=same.kind, amount=same.amount,
                              refunded_total=same.refunded_total, payment_amount=payment.amount)

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from stdnum.cn import uscc
 
 from backbone.clock import clock
-from backbone.errors import DomainError, InvalidInput, field_errors
+from backbone.errors import DomainError, InvalidInput, fault, field_errors
 from backbone.pii import PersonalData, check_id_number, keyed_digest, mask_id_number
 from contracts.payments import PayeeRegistryFacts, PaymentRecorded, PaymentRefunded
 from contracts.values import Money, OrgUnitCode, PayeeType, PaymentMethod, Registry, SettlementMethod
@@ -150,10 +150,10 @@ def batch_records(body: Any, limit: int) -> list[Any]:
     records = body.get("payments") if isinstance(body, dict) else None
     if not isinstance(records, list):
         raise InvalidInput("the body must be an object with a list `payments`",
-                           errors=[{"field": "payments", "message": "a list of payment records is required"}])
+                           errors=[fault("payments", "a list of payment records is required")])
     if len(records) > limit:
         raise InvalidInput(f"at most {limit} payments per batch",
-                           errors=[{"field": "payments", "message": f"{len(records)} records, at most {limit}"}])
+                           errors=[fault("payments", f"{len(records)} records, at most {limit}")])
     return records
 
 
@@ -185,8 +185,7 @@ class Batch:
                 duplicates += 1
             else:
                 conflicts.append(Rejected(index, payment.payment_id, [
-                    {"field": f"payments[{index}].payment_id",
-                     "message": "this payment id was already recorded with different content"}]))
+                    fault(f"payments[{index}].payment_id", "this payment id was already recorded with different content")]))
         return duplicates, conflicts
 
 
@@ -233,12 +232,12 @@ def refund(*, payment: PaymentRecorded, refunded_so_far: Decimal, request: Refun
     amount = left if request.kind == "reversal" else request.amount
     if amount is None or amount <= 0:
         raise InvalidInput("a refund needs a positive amount",
-                           errors=[{"field": "amount", "message": "greater than 0 is required for a refund"}])
+                           errors=[fault("amount", "greater than 0 is required for a refund")])
     if amount > left:
         raise RefundExceedsPayment(
             f"payment {payment.payment_id} has {left} left to return, {amount} was asked",
             payment_id=payment.payment_id, paid=format(payment.amount, "f"), left=format(left, "f"),
-            errors=[{"field": "amount", "message": f"at most {left}"}])
+            errors=[fault("amount", f"at most {left}")])
     return PaymentRefunded(payment_id=payment.payment_id, refund_id=request.refund_id,
                            indicator_id=payment.indicator_id, kind=request.kind, amount=amount,
                            refunded_total=refunded_so_far + amount, refunded_at=request.refunded_at,

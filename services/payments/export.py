@@ -12,7 +12,7 @@ from sqlalchemy import select
 from backbone.errors import Forbidden
 from backbone.eventstore import NewStream
 from backbone.identity import ExportingPrincipal, Principal
-from backbone.paging import XLSX, beijing, export_rows, money_cell, xlsx_export
+from backbone.workbooks import XLSX, beijing, export_rows, money_cell, xlsx_export
 from backbone.pii import PersonalData
 from backbone.service import RuntimeDep
 from contracts.registry import PersonalDataRevealed, PersonRef

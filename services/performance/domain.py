@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from backbone.errors import InvalidInput
+from backbone.errors import InvalidInput, fault
 from backbone.lifecycle import next_state
 from backbone.workdays import period_end
 
@@ -139,12 +139,12 @@ def check_weights(indicators: list[IndicatorTarget]) -> list[dict[str, Any]]:
     faults = []
     total = sum((i.weight for i in indicators), ZERO)
     if total != 100:
-        faults.append({"field": "indicators", "message": f"the weights add up to {total}, not 100"})
+        faults.append(fault("indicators", f"the weights add up to {total}, not 100"))
     names = [i.name for i in indicators]
-    faults += [{"field": f"indicators[{n}].name", "message": "the same name twice"}
+    faults += [fault(f"indicators[{n}].name", "the same name twice")
                for n, name in enumerate(names) if name in names[:n]]
     if not any(i.level1 == "产出指标" for i in indicators):
-        faults.append({"field": "indicators", "message": "at least one 产出指标 is required"})
+        faults.append(fault("indicators", "at least one 产出指标 is required"))
     return faults
 
 
@@ -232,17 +232,17 @@ def measure(indicators: list[dict[str, Any]], actuals: list[tuple[str, str | int
     for n, (name, actual) in enumerate(actuals):
         target = targets.get(name)
         if target is None:
-            faults.append({"field": f"actuals[{n}].name", "message": "not an indicator of this goal"})
+            faults.append(fault(f"actuals[{n}].name", "not an indicator of this goal"))
             continue
         if name in seen:
             # Counted twice, an indicator would earn its weight twice in the self-evaluation.
-            faults.append({"field": f"actuals[{n}].name", "message": "the same indicator twice"})
+            faults.append(fault(f"actuals[{n}].name", "the same indicator twice"))
             continue
         seen.add(name)
         try:
             measured.append(Measured(target, compare(target, parse_actual(target, actual), SEVERE_SHARE), str(actual)))
         except (ValueError, ArithmeticError, ValidationError) as exc:
-            faults.append({"field": f"actuals[{n}].actual", "message": str(exc).splitlines()[0]})
+            faults.append(fault(f"actuals[{n}].actual", str(exc).splitlines()[0]))
     if faults:
         raise InvalidInput("the actuals have faults", errors=faults)
     return measured

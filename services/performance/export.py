@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from backbone.identity import ExportingPrincipal
-from backbone.paging import XLSX, xlsx_export
+from backbone.workbooks import XLSX, xlsx_export
 from backbone.service import RuntimeDep
 from contracts.values import DIVISIONS, ORG_UNITS, FiscalYear
 from services.performance.api import visible

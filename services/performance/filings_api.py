@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from backbone.errors import Forbidden, InvalidInput
+from backbone.errors import Forbidden, InvalidInput, fault
 from backbone.idempotency import REPLAYED
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.service import Runtime, RuntimeDep
@@ -36,7 +36,7 @@ async def _indicator(runtime: Runtime, principal: Principal, indicator_id: str) 
         row = (await conn.execute(select(indicators).where(indicators.c.indicator_id == indicator_id))).first()
     if row is None or row.fiscal_year is None:
         raise InvalidInput(f"indicator {indicator_id} is not known to performance (yet)",
-                           errors=[{"field": "indicator_id", "message": "unknown indicator"}])
+                           errors=[fault("indicator_id", "unknown indicator")])
     if not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
         raise Forbidden("the indicator is outside your org unit or division")
     return row
@@ -87,7 +87,7 @@ async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrin
         try:
             end = fiscal_period_end(body.period, current.fiscal_year)
         except ValueError as exc:
-            raise InvalidInput(str(exc), errors=[{"field": "period", "message": str(exc)}]) from None
+            raise InvalidInput(str(exc), errors=[fault("period", str(exc))]) from None
         measured = measure(current.indicators, [(a.name, a.actual) for a in body.actuals])
         outcomes = [IndicatorOutcome(name=m.target.name, actual=m.actual, met=m.outcome.met,
                                      deviation=m.outcome.deviation, severe=m.outcome.severe) for m in measured]
@@ -124,7 +124,7 @@ async def evaluate(goal_id: str, body: EvaluationIn, principal: CurrentPrincipal
         missing = unmeasured(current.indicators, measured)
         if missing:
             raise InvalidInput("a self-evaluation covers every indicator", errors=[
-                {"field": "actuals", "message": f"missing: {'、'.join(missing)}"}])
+                fault("actuals", f"missing: {'、'.join(missing)}")])
         total, grade = score([m.target for m in measured], [m.outcome for m in measured])
         status = (await conn.execute(select(evaluations.c.status).where(evaluations.c.goal_id == goal_id))).scalar()
         resubmission = check_filing(status)

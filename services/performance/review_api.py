@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from backbone.errors import InvalidInput
+from backbone.errors import InvalidInput, fault
 from backbone.identity import CurrentPrincipal
 from backbone.service import RuntimeDep
 from contracts.performance import FilingReviewed
@@ -33,14 +33,14 @@ async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runt
     """The budget division accepts a filing or returns it with reasons and a date (第十一条(五))."""
     if body.decision == "returned" and body.rectify_by is None:
         raise InvalidInput("a return sets the date to rectify by", errors=[
-            {"field": "rectify_by", "message": "required when returning"}])
+            fault("rectify_by", "required when returning")])
     async with runtime.engine.begin() as conn:
         current = await goal_detail(conn, principal, goal_id, lock=True)
         table, where = filing_target(body.filing, goal_id)
         status = (await conn.execute(select(table.c.status).where(*where))).scalar()
         if status is None and table is reports:
             raise InvalidInput("no such report of this goal", errors=[
-                {"field": "filing", "message": "goals, evaluation or a report_id of this goal"}])
+                fault("filing", "goals, evaluation or a report_id of this goal")])
         check_review(status, body.decision)
         event = FilingReviewed(**event_scope(current), filing=body.filing, decision=body.decision,
                                reasons=body.reasons, rectify_by=body.rectify_by)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import false, select
 
 from backbone.clock import clock
-from backbone.errors import InvalidInput
+from backbone.errors import InvalidInput, fault
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
@@ -90,10 +90,10 @@ async def rerun(principal: CurrentPrincipal, runtime: RuntimeDep,
     day = rollup_date
     if day >= clock().today():
         raise InvalidInput(f"{day} is not over yet: only a past day is rolled up",
-                           errors=[{"field": "rollup_date", "message": "must be a day before today (Beijing)"}])
+                           errors=[fault("rollup_date", "must be a day before today (Beijing)")])
     if day.year < FIRST_YEAR:
         raise InvalidInput(f"{day} is before the platform's fiscal years",
-                           errors=[{"field": "rollup_date", "message": f"must be in {FIRST_YEAR} or later"}])
+                           errors=[fault("rollup_date", f"must be in {FIRST_YEAR} or later")])
     async with runtime.engine.begin() as conn:
         made = await roll_up(conn, runtime.store, runtime.settings, day, reason="rerun", actor=principal.subject)
         rows = (await conn.execute(_LISTED.where(

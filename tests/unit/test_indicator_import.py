@@ -10,7 +10,7 @@ import pytest
 import xlsxwriter
 
 from backbone.identity import ExportGrant, Principal
-from backbone.paging import stamped_xlsx
+from backbone.workbooks import stamped_xlsx
 from services.ledger.domain import IndicatorIn
 from services.ledger.export import write_ledger
 from services.ledger.imports import parse_indicator_file

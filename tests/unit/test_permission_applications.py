@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from backbone.errors import InvalidInput
 from backbone.identity import Principal
 from backbone.lifecycle import StepOutOfTurn
-from backbone.spreadsheets import read_sheets, seed_form, text
+from backbone.spreadsheets import read_sheets, text
+from backbone.workbooks import seed_form
 from contracts.gateway import PermissionForm, UserChanged, UserRegistered, UserRevoked
 from gateway.applications.domain import (TRANSITIONS, Kind, Status, Step, account_event,
                                          may_apply, next_status)

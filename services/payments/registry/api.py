@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from backbone.clock import clock
-from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from backbone.errors import ConcurrencyConflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, fault
 from backbone.eventstore import NewStream
 from backbone.files import plain_filename
 from backbone.identity import CurrentPrincipal, Principal
@@ -76,7 +76,7 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"the file is larger than {limit} bytes",
-                             errors=[{"field": "file", "message": f"at most {limit} bytes"}])
+                             errors=[fault("file", f"at most {limit} bytes")])
     import_id = f"{registry.value}-{hashlib.sha256(data).hexdigest()[:32]}"
     stream_id = f"registry-import-{import_id}"
     async with runtime.engine.connect() as conn:
@@ -195,13 +195,13 @@ _update_route("/registry/public-employees/updates", Registry.PUBLIC_EMPLOYEES, "
 
 async def _update(registry: Registry, body: Any, principal: Principal, runtime: Runtime) -> UpdateResult:
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be an object", errors=[{"field": "", "message": "an object is required"}])
-    faults = [{"field": name, "message": "a list is required"} for name in ("persons", "removals")
+        raise InvalidInput("the body must be an object", errors=[fault("", "an object is required")])
+    faults = [fault(name, "a list is required") for name in ("persons", "removals")
               if not isinstance(body.get(name, []), list)]
     update_id = body.get("update_id")
     if not isinstance(update_id, str) or not 0 < len(update_id.strip()) <= 64:
-        faults.append({"field": "update_id", "message": "1 to 64 characters are required"})
-    faults += [{"field": name, "message": "unknown field"} for name in body
+        faults.append(fault("update_id", "1 to 64 characters are required"))
+    faults += [fault(name, "unknown field") for name in body
                if name not in ("update_id", "persons", "removals")]
     if faults:
         raise InvalidInput("the update is malformed", errors=faults)
@@ -209,7 +209,7 @@ async def _update(registry: Registry, body: Any, principal: Principal, runtime: 
     limit = runtime.settings.max_batch_records
     if count > limit:
         raise InvalidInput(f"at most {limit} records per update",
-                           errors=[{"field": "persons", "message": f"{count} records, at most {limit}"}])
+                           errors=[fault("persons", f"{count} records, at most {limit}")])
     update_id = update_id.strip()
     today = clock().today()
     checked = check_update(registry, body, today)
@@ -222,7 +222,7 @@ async def _update(registry: Registry, body: Any, principal: Principal, runtime: 
         if history:
             if history[0].payload["source"].get("digest") != digest:
                 raise ConcurrencyConflict(f"update {update_id} was recorded with different content",
-                                          errors=[{"field": "update_id", "message": "already used"}])
+                                          errors=[fault("update_id", "already used")])
             return UpdateResult(update_id=update_id, duplicate=True, recorded=0, removed=0, rejected=checked.rejected)
         indexes = {r.id_number: personal.blind_index(r.id_number) for r in checked.persons + checked.removals}
         existing = {e["id_index"]: e for e in await registry_entries(conn, registry, list(indexes.values()))}
@@ -256,13 +256,13 @@ def _apply_update(registry: Registry, checked: Any, indexes: dict[str, str], exi
             index = indexes[record.id_number]
             if index in first_place:
                 rejected.append({"index": record.index, "list": key, "errors": [
-                    {"field": f"{where}.id_number", "message": f"the same person as {first_place[index]}"}]})
+                    fault(f"{where}.id_number", f"the same person as {first_place[index]}")]})
                 continue
             first_place[index] = where
             if key == "removals":
                 if index not in existing:
                     rejected.append({"index": record.index, "list": key, "errors": [
-                        {"field": f"{where}.id_number", "message": "this person is not on the registry"}]})
+                        fault(f"{where}.id_number", "this person is not on the registry")]})
                     continue
                 removals.append(RemovedPerson(
                     id_index=index, id_masked=mask_id_number(record.id_number),
@@ -273,7 +273,7 @@ def _apply_update(registry: Registry, checked: Any, indexes: dict[str, str], exi
                                             REQUIRED[registry])
             if problems:
                 rejected.append({"index": record.index, "list": key, "errors": [
-                    {"field": f"{where}.{name}", "message": message} for name, message in problems.items()]})
+                    fault(f"{where}.{name}", message) for name, message in problems.items()]})
                 continue
             persons.append(model(**entry))
             vault.append((index, personal.encrypt(record.id_number)))
@@ -315,7 +315,7 @@ async def look_up_person(body: PersonLookup, principal: CurrentPrincipal, runtim
     try:
         number = check_id_number(body.id_number, clock().today())
     except ValueError as exc:
-        raise InvalidInput(str(exc), errors=[{"field": "id_number", "message": str(exc)}]) from None
+        raise InvalidInput(str(exc), errors=[fault("id_number", str(exc))]) from None
     personal = PersonalData.from_settings(runtime.settings)
     person = PersonRef(id_index=personal.blind_index(number), id_masked=mask_id_number(number))
     async with runtime.engine.begin() as conn:

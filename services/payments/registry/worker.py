@@ -16,6 +16,7 @@ from typing import Any
 from backbone.eventstore import PreparedEvent
 from backbone.limited import FileBeyondLimits, InputBeyondLimits, beyond_limits, limit_memory
 from backbone.pii import PersonalData
+from backbone.errors import fault
 from contracts.registry import RECORDED, RegistrySource
 from contracts.values import Registry
 from services.payments.registry.domain import ImportTally, read_registry_file
@@ -60,7 +61,7 @@ class RegistryReading:
                     # Out of memory (a workbook that names a cell far away makes its reader allocate up to it).
                     raise FileBeyondLimits(f"reading the file stopped ({value}): it is not read further; "
                                            f"a file may take {self._memory_mb} MiB", errors=[
-                                               {"field": "file", "message": "beyond the memory a file may take"}])
+                                               fault("file", "beyond the memory a file may take")])
                 elif kind == "beyond":
                     raise beyond_limits(value)
                 else:

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.clock import clock
-from backbone.errors import DomainError, InvalidInput, NotFound
+from backbone.errors import DomainError, InvalidInput, NotFound, fault
 from backbone.identity import CurrentPrincipal
 from backbone.lifecycle import next_state
 from backbone.pages import Page, PagingDep
@@ -138,7 +138,7 @@ async def authorize_kind(body: AuthorizationIn, principal: CurrentPrincipal, run
     it goes out now."""
     if body.kind not in ROUTINE:
         raise InvalidInput(f"{body.kind.value} is not routine data: each one needs the poverty office's co-signature",
-                           errors=[{"field": "kind", "message": "not routine data"}])
+                           errors=[fault("kind", "not routine data")])
     authorization_id = uuid4().hex
     async with runtime.engine.begin() as conn:
         await hold_kind(conn, body.kind)
