@@ -1,4 +1,7 @@
-"""The one settings object of FundWatch, read from the environment (and `.env`)."""
+"""The one settings object of FundWatch, read from the environment (and `.env`).
+
+Over 300 lines on purpose: every setting of every service is declared here once, with its environment name,
+default and description, and checked at start-up; split by service it would be several settings objects."""
 
 import sys
 from functools import lru_cache
