@@ -4,8 +4,8 @@ projections of sync's own events."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text, and_, insert,
-                        update)
+from sqlalchemy import (Boolean, Column, Date, DateTime, Index, Integer, MetaData, Numeric, Table, Text, and_, column,
+                        insert, update)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -55,6 +55,8 @@ authorizations = Table(
     Column("authorization_id", Text, primary_key=True), Column("kind", Text), Column("status", Text),
     Column("granted_by", Text), Column("granted_at", DateTime(timezone=True)), Column("note", Text),
     Column("revoked_by", Text), Column("revoked_at", DateTime(timezone=True)), Column("reason", Text),
+    # One standing authorization in force per kind of message.
+    Index("authorizations_active", "kind", unique=True, postgresql_where=column("status") == "active"),
 )
 
 
