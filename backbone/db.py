@@ -38,8 +38,9 @@ def asyncpg_dsn(database_url: str) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """The process's engine; JSON through orjson."""
+def create_engine(database_url: str, *, pool_size: int = 10, name: str = "fundwatch") -> AsyncEngine:
+    """The process's engine; JSON through orjson. Its connections say whose they are (`application_name`), so
+    that pg_stat_activity and the server's logs name the service behind a query or a long transaction."""
     return create_async_engine(
         sqlalchemy_url(database_url),
         pool_size=pool_size,
@@ -47,6 +48,7 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_pre_ping=True,
         json_serializer=json_dumps,
         json_deserializer=orjson.loads,
+        connect_args={"server_settings": {"application_name": name}},
     )
 
 

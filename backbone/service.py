@@ -157,7 +157,7 @@ def create_service(spec: ServiceSpec) -> FastAPI:
         if insecure and settings.environment != "development":
             raise RuntimeError(f"refusing to start with development secrets: set {', '.join(insecure)} "
                                "(or FUNDWATCH_ENV=development on a developer machine)")
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, name=f"fundwatch-{spec.name}")
         await wait_for_database(engine)
         store = EventStore(spec.tables, source=spec.name, inline_projections=list(spec.inline_projections))
         producer = create_producer(settings)
