@@ -142,10 +142,8 @@ class ConsumerRunner:
         while True:
             done, _ = await asyncio.wait({attempt}, timeout=1.0)
             if done:
-                if attempt.cancelled():
-                    # Cancelled from inside (a client library's own teardown), not by this runner's stop: seen
-                    # after the broker came back, it ended the consumer for good and the service stayed unready.
-                    raise ConsumerStalled("the consume attempt was cancelled from inside", held_elsewhere=False)
+                # A CancelledError of its own (a client library's teardown) passes on to the loop's supervisor,
+                # which starts the runner again when nobody cancelled it.
                 return attempt.result()
             if loop.time() - self._beat > self.hang_seconds:
                 where = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in attempt.get_stack(limit=8))

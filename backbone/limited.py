@@ -29,6 +29,12 @@ def beyond_limits(message: str) -> FileBeyondLimits:
     return FileBeyondLimits(f"{message}: the file is not read", errors=[fault("file", message)])
 
 
+def file_broke(broken: "LimitBroken") -> FileBeyondLimits:
+    """A file whose reading broke its worker's memory or time limit, as the caller hears of it (422 on `file`)."""
+    return FileBeyondLimits(f"reading the file took {broken}: it is not read", errors=[
+        fault("file", f"beyond the {broken.what} a file may take")])
+
+
 def limit_memory(memory_bytes: int) -> None:
     """Cap this process's address space (in a worker, before it reads anything)."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -86,7 +92,6 @@ async def run_limited(fn: Callable[..., T], *args: Any, memory_bytes: int, secon
         async with LimitedWorker(memory_bytes=memory_bytes, seconds=seconds) as worker:
             return await worker.call(fn, *args)
     except LimitBroken as exc:
-        raise FileBeyondLimits(f"reading the file took {exc}: it is not read", errors=[
-            fault("file", f"beyond the {exc.what} a file may take")]) from None
+        raise file_broke(exc) from None
     except InputBeyondLimits as exc:
         raise beyond_limits(str(exc)) from None

@@ -8,6 +8,8 @@ import pytest
 from aiokafka import TopicPartition
 
 from backbone.consumer import ConsumerRunner, ConsumerStalled
+from backbone.service import _supervise
+from tests.support.waiting import poll
 from sqlalchemy import MetaData
 
 from backbone.tables import plumbing_tables
@@ -50,10 +52,18 @@ async def test_an_attempt_that_comes_round_is_left_to_run_and_its_failure_passes
 
 
 async def test_an_attempt_cancelled_from_inside_is_started_over_not_taken_for_the_runners_own_stop():
-    r = runner()
+    calls = []
 
-    async def cancelled_by_a_library():
-        raise asyncio.CancelledError
+    async def runner_run():
+        calls.append(1)
+        if len(calls) == 1:
+            raise asyncio.CancelledError  # a client library's own teardown, nobody cancelled the loop
+        await asyncio.Event().wait()
 
-    with pytest.raises(ConsumerStalled, match="cancelled from inside"):
-        await r._watch(asyncio.create_task(cancelled_by_a_library()))
+    crashes: dict[str, float] = {}
+    loop_task = _supervise(runner_run, "consumer:test", crashes)
+    assert await poll(lambda: len(calls) == 2, timeout=10), "the runner was started again"
+    assert "consumer:test" in crashes and not loop_task.done()
+    loop_task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loop_task

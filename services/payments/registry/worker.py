@@ -13,14 +13,16 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
+import structlog
+
 from backbone.eventstore import PreparedEvent
-from backbone.limited import FileBeyondLimits, InputBeyondLimits, beyond_limits, limit_memory
+from backbone.limited import InputBeyondLimits, LimitBroken, beyond_limits, file_broke, limit_memory
 from backbone.pii import PersonalData
-from backbone.errors import fault
 from contracts.registry import RECORDED, RegistrySource
 from contracts.values import Registry
 from services.payments.registry.domain import ImportTally, read_registry_file
 
+log = structlog.get_logger(__name__)
 AHEAD = 4  # groups read ahead of the writer: bounds the memory a fast reader can take
 # One part read: its event, and the vault rows (blind index, ciphertext) of its people.
 ReadPart = tuple[PreparedEvent, list[tuple[str, str]]]
@@ -39,6 +41,7 @@ class RegistryReading:
                   personal.index_key, today, group_size, memory_bytes))
         self._tally: ImportTally | None = None
         self._memory_mb = memory_bytes // 2**20
+        self._import_id = import_id
 
     @property
     def outcome(self) -> ImportTally:
@@ -59,9 +62,8 @@ class RegistryReading:
                     return
                 elif kind == "died":
                     # Out of memory (a workbook that names a cell far away makes its reader allocate up to it).
-                    raise FileBeyondLimits(f"reading the file stopped ({value}): it is not read further; "
-                                           f"a file may take {self._memory_mb} MiB", errors=[
-                                               fault("file", "beyond the memory a file may take")])
+                    log.warning("registry.reader_died", import_id=self._import_id, reason=value)
+                    raise file_broke(LimitBroken("memory", self._memory_mb))
                 elif kind == "beyond":
                     raise beyond_limits(value)
                 else:
