@@ -15,6 +15,7 @@ back and forth.
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from enum import Enum
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -51,6 +52,23 @@ class ConsumerStalled(Exception):
 
 
 
+class Held(Enum):
+    """What a partition this consumer holds tells of the broker."""
+
+    MOVING = "moving"
+    STALLED = "stalled"  # records wait past the position and nothing came for three intervals
+    FORGOTTEN = "forgotten"  # the log ends before the position: the broker started over
+
+
+def held_partition(position: int, high: int | None, *, idle: bool) -> Held:
+    """Judge a held partition by its position and the high-water mark of its last fetch (None: no fetch answered)."""
+    if high is not None and high < position:
+        return Held.FORGOTTEN
+    if idle and (high is None or high > position):
+        return Held.STALLED
+    return Held.MOVING
+
+
 class ConsumerRunner:
     """Consumes topics as one consumer group and applies handlers by event type."""
 
@@ -82,6 +100,8 @@ class ConsumerRunner:
         # The broker's group; `name` stays what tracks applied events (processed_events), whatever the group.
         self.group_id = name
         self._stalled_elsewhere = 0
+        # Per partition held: its position at the last check, and since when it stood there.
+        self._moved: dict[TopicPartition, tuple[int, float]] = {}
         self.consumer: AIOKafkaConsumer | None = None
         # Offsets this group applied up to, per partition, and the partitions' ends at the last fetch: the lag.
         self.applied: dict[tuple[str, int], int] = {}
@@ -155,8 +175,10 @@ class ConsumerRunner:
         consumer = self.consumer
         assert consumer is not None
         await consumer.start()
-        checked = last_batch = self._beat = loop.time()
+        checked = self._beat = loop.time()
         self._behind = {}
+        self._moved = {}
+        self.ends = {}
         while True:
             self._beat = loop.time()
             batch = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
@@ -164,9 +186,7 @@ class ConsumerRunner:
             if loop.time() - checked >= self.stall_seconds:
                 try:
                     async with asyncio.timeout(self.stall_seconds):
-                        # Idle for three intervals, not one: the embedded broker's fetches slow down as its
-                        # in-memory log grows, and a consumer that rejoined for every slow fetch fell behind for good.
-                        await self._check_stall(idle=loop.time() - last_batch >= 3 * self.stall_seconds)
+                        await self._check_stall(loop.time())
                 except TimeoutError:
                     # The group's coordinator does not even answer (seen: a rebalance that never ends).
                     raise ConsumerStalled(f"the group did not answer within {self.stall_seconds:.0f}s",
@@ -174,7 +194,6 @@ class ConsumerRunner:
                 checked = loop.time()
             if not batch:
                 continue
-            last_batch = loop.time()
             # Partitions are independent orderings: apply them side by side. A failure
             # cancels the others; nothing is committed to Kafka and all of it comes again.
             async with asyncio.TaskGroup() as group:
@@ -195,12 +214,19 @@ class ConsumerRunner:
             self._stalled_elsewhere = 0
             log.warning("consumer.new_group", consumer=self.name, group=self.group_id)
 
-    async def _check_stall(self, *, idle: bool) -> None:
-        """Raise when the group does not move while records wait: partitions this consumer holds while it was
-        given nothing for three intervals (`idle`), or partitions another member holds whose committed offset stayed
+    async def _check_stall(self, now: float) -> None:
+        """Raise when the group does not move while records wait: a partition this consumer holds whose position
+        stayed put for three intervals, whatever its other partitions do (seen: one partition of the embedded
+        broker answering nothing for minutes while the others flowed), or partitions another member holds whose committed offset stayed
         put since the last check (a member that died without leaving: the embedded broker does not always hand
         its partitions on). Starting over rejoins the group, and the rebalance gives the partitions out again.
-        An end offset past the position proves a record there, whatever the broker reports as the end."""
+
+        The end of a partition this consumer holds is the high-water mark of its last fetch: the embedded broker's
+        ListOffsets answers are not to be trusted (seen: 1 for a partition of 500 records), so they count only for
+        partitions held elsewhere, and only as a floor. A high-water mark below the position means the broker
+        started over with an empty log (the embedded one forgets everything when it restarts) after this consumer
+        took its position from the old one: the partition is read again from its start, and the tracking table
+        skips what was applied."""
         consumer = self.consumer
         if consumer is None:
             return
@@ -210,19 +236,35 @@ class ConsumerRunner:
         ends = await consumer.end_offsets(partitions)
         mine = consumer.assignment()
         behind: dict[TopicPartition, int] = {}
+        held_here: list[str] = []
         for tp in partitions:
-            position = await consumer.position(tp) if tp in mine else (await consumer.committed(tp) or 0)
-            if ends.get(tp) is not None and ends[tp] > position:
-                behind[tp] = position
-        held_here = [tp for tp in behind if tp in mine and idle]
-        held_elsewhere = [tp for tp, position in behind.items() if tp not in mine and self._behind.get(tp) == position]
+            if tp not in mine:
+                position = await consumer.committed(tp) or 0
+                if ends.get(tp) is not None and ends[tp] > position:
+                    behind[tp] = position
+                continue
+            position = await consumer.position(tp)
+            high = consumer.highwater(tp)
+            if self._moved.get(tp, (None, 0.0))[0] != position:
+                self._moved[tp] = (position, now)
+            # Three intervals, not one: the embedded broker's fetches slow down as its in-memory log grows, and a
+            # consumer that rejoined for every slow fetch fell behind for good.
+            verdict = held_partition(position, high, idle=now - self._moved[tp][1] >= 3 * self.stall_seconds)
+            if verdict is Held.FORGOTTEN:
+                log.warning("consumer.broker_forgot", consumer=self.name, partition=f"{tp.topic}/{tp.partition}",
+                            position=position, end=high)
+                consumer.seek_to_beginning(tp)
+                continue
+            if verdict is Held.STALLED:
+                held_here.append(f"{tp.topic}/{tp.partition} at {position} of {high if high is not None else '?'}")
+        held_elsewhere = [tp for tp, position in behind.items() if self._behind.get(tp) == position]
         self._behind = behind
         # Reset only when nothing waits elsewhere: the first check of a new consumer has nothing to compare
         # with yet, and must not wipe out the count of the stalls before it.
-        if not any(tp not in mine for tp in behind):
+        if not behind:
             self._stalled_elsewhere = 0
         if held_here or held_elsewhere:
-            stalled = [f"{tp.topic}/{tp.partition}" for tp in held_here + held_elsewhere]
+            stalled = held_here + [f"{tp.topic}/{tp.partition} held elsewhere" for tp in held_elsewhere]
             raise ConsumerStalled(f"records wait and nothing moved for {self.stall_seconds:.0f}s: {stalled}",
                                   held_elsewhere=bool(held_elsewhere))
 

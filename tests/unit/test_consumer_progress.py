@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from aiokafka import TopicPartition
 
-from backbone.consumer import ConsumerRunner, ConsumerStalled
+from backbone.consumer import ConsumerRunner, ConsumerStalled, Held, held_partition
 from backbone.service import _supervise
 from tests.support.waiting import poll
 from sqlalchemy import MetaData
@@ -67,3 +67,58 @@ async def test_an_attempt_cancelled_from_inside_is_started_over_not_taken_for_th
     loop_task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await loop_task
+
+
+@pytest.mark.parametrize(("position", "high", "idle", "verdict"), [
+    # The embedded broker restarted empty after the consumer took its position from the old log.
+    (5_000, 120, False, Held.FORGOTTEN),
+    (5_000, 0, True, Held.FORGOTTEN),
+    # Records wait past the position and nothing came for three intervals; or no fetch was ever answered.
+    (100, 440, True, Held.STALLED),
+    (100, None, True, Held.STALLED),
+    # Caught up, or merely between fetches.
+    (440, 440, True, Held.MOVING),
+    (100, 440, False, Held.MOVING),
+    (100, None, False, Held.MOVING),
+])
+def test_a_held_partition_is_judged_by_its_fetched_end_not_by_list_offsets(position, high, idle, verdict):
+    assert held_partition(position, high, idle=idle) is verdict
+
+
+async def test_a_position_past_the_end_of_a_broker_that_started_over_reads_the_partition_again():
+    r = runner()
+    held = TopicPartition("payments", 0)
+    sought: list[TopicPartition] = []
+
+    async def position(tp):
+        return 5_000
+
+    async def end_offsets(partitions):
+        return {tp: 1 for tp in partitions}  # what the embedded broker's ListOffsets answers
+
+    r.consumer = SimpleNamespace(assignment=lambda: {held}, partitions_for_topic=lambda topic: {0},
+                                 end_offsets=end_offsets, position=position, highwater=lambda tp: 120,
+                                 seek_to_beginning=sought.append)
+    await r._check_stall(0.0)
+    assert sought == [held]
+
+
+async def test_one_partition_that_stops_moving_is_a_stall_while_the_others_flow():
+    r = runner(stall_seconds=5.0)
+    stuck, flowing = TopicPartition("payments", 3), TopicPartition("payments", 0)
+    positions = {stuck: 6_500, flowing: 100}
+
+    async def position(tp):
+        return positions[tp]
+
+    async def end_offsets(partitions):
+        return {tp: 1 for tp in partitions}
+
+    r.consumer = SimpleNamespace(assignment=lambda: {stuck, flowing}, partitions_for_topic=lambda topic: {0, 3},
+                                 end_offsets=end_offsets, position=position, highwater=lambda tp: 11_520)
+    for now in (0.0, 5.0, 10.0):
+        positions[flowing] += 500
+        await r._check_stall(now)
+    positions[flowing] += 500
+    with pytest.raises(ConsumerStalled, match=r"payments/3 at 6500 of 11520"):
+        await r._check_stall(15.0)
