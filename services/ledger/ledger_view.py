@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, func, select, text
+from sqlalchemy import Select, Text, and_, case, func, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
@@ -67,23 +67,83 @@ def _matches(fields: dict[str, Any], filters: dict[str, Any]) -> bool:
     return all(fields.get(k) == v for k, v in filters.items())
 
 
-async def live_rows(conn: AsyncConnection, principal: Principal, filters: dict[str, Any]) -> list[LedgerRow]:
-    """The ledger now, from the read models."""
+def standing(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
+    """Every indicator that matches, within scope, with its standing and whether it is the caller's own (not only
+    a parent shown for context): one statement, so that sorting, paging and totals happen in PostgreSQL."""
     children = indicators.alias("children")
     allocated = (select(children.c.parent_id, func.sum(children.c.amount).label("allocated"))
                  .group_by(children.c.parent_id).subquery())
-    query = (select(indicators, func.coalesce(allocated.c.allocated, 0).label("allocated_sum"),
-                    func.coalesce(spending.c.paid, 0).label("paid_sum"),
-                    func.coalesce(spending.c.refunded, 0).label("refunded_sum"))
+    given = func.coalesce(allocated.c.allocated, 0)
+    paid, refunded = func.coalesce(spending.c.paid, 0), func.coalesce(spending.c.refunded, 0)
+    own = principal.where_visible(indicators.c.org_unit, indicators.c.owner_division)
+    query = (select(indicators, given.label("allocated_sum"), paid.label("paid_sum"), refunded.label("refunded_sum"),
+                    (indicators.c.amount - given - paid + refunded).label("available"),
+                    (own[0] if own else true()).label("owned"))
              .outerjoin(allocated, allocated.c.parent_id == indicators.c.indicator_id)
              .outerjoin(spending, spending.c.indicator_id == indicators.c.indicator_id)
              .where(*(indicators.c[k] == v for k, v in filters.items())))
     scope = scope_clause(principal)
-    if scope is not None:
-        query = query.where(scope)
+    return query if scope is None else query.where(scope)
+
+
+def _row(r: Any) -> LedgerRow:
+    return LedgerRow({k: r._mapping[k] for k in indicators.c.keys()}, r.amount, Decimal(r.allocated_sum),
+                     Decimal(r.paid_sum), Decimal(r.refunded_sum))
+
+
+async def live_rows(conn: AsyncConnection, principal: Principal, filters: dict[str, Any]) -> list[LedgerRow]:
+    """The ledger now, every matching row (the export's)."""
+    return [_row(r) for r in await conn.execute(standing(principal, filters))]
+
+
+async def live_page(conn: AsyncConnection, principal: Principal, filters: dict[str, Any], sort: str,
+                    after: tuple[Any, str] | None, limit: int) -> tuple[list[LedgerRow], bool]:
+    """A page of the ledger now in `sort` order (then by id), after a keyset position; and whether more follow."""
+    m = standing(principal, filters).subquery("m")
+    key = m.c[sort.lstrip("-")]
+    # Text sorts by code point, as the as_of rows sort in Python: the server's collation would order 长 and 吉
+    # by its own rules.
+    key = key.collate("C") if sort.lstrip("-") == "doc_no" else key
+    descending = sort.startswith("-")
+    query = select(m).order_by(key.desc() if descending else key, m.c.indicator_id.desc() if descending
+                               else m.c.indicator_id).limit(limit + 1)
+    if after is not None:
+        position = tuple_(key, m.c.indicator_id)
+        query = query.where(position < tuple_(*after) if descending else position > tuple_(*after))
     rows = (await conn.execute(query)).all()
-    return [LedgerRow({k: r._mapping[k] for k in indicators.c.keys()}, r.amount, Decimal(r.allocated_sum),
-                      Decimal(r.paid_sum), Decimal(r.refunded_sum)) for r in rows]
+    return [_row(r) for r in rows[:limit]], len(rows) > limit
+
+
+async def live_totals(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],
+                      group_by: str | None) -> tuple[dict[str, Decimal | int], dict[Any, dict[str, Decimal | int]]]:
+    """`totals` of the caller's own matching rows, and per value of `group_by` when asked, from one aggregate."""
+    m = standing(principal, filters).subquery("m")
+    own = select(m).where(m.c.owned).cte("own")
+    parent = own.alias("parent")
+    joined = own.outerjoin(parent, and_(parent.c.indicator_id == own.c.parent_id,
+                                        *([parent.c[group_by].is_not_distinct_from(own.c[group_by])]
+                                          if group_by else [])))
+    received = func.sum(case((parent.c.indicator_id.is_(None), own.c.amount), else_=0))
+    figures = [func.count().label("indicators"), func.coalesce(received, 0).label("received"),
+               func.coalesce(func.sum(own.c.amount), 0).label("amount"),
+               func.coalesce(func.sum(own.c.allocated_sum), 0).label("allocated"),
+               func.coalesce(func.sum(own.c.paid_sum), 0).label("paid"),
+               func.coalesce(func.sum(own.c.refunded_sum), 0).label("refunded"),
+               func.coalesce(func.sum(own.c.available), 0).label("available")]
+
+    def _totals(r: Any) -> dict[str, Decimal | int]:
+        return {"indicators": r.indicators, "received": Decimal(r.received),
+                "allocated_out": Decimal(r.allocated) - (Decimal(r.amount) - Decimal(r.received)),
+                "paid": Decimal(r.paid), "refunded": Decimal(r.refunded), "available": Decimal(r.available)}
+
+    whole = (await conn.execute(select(*figures).select_from(own.outerjoin(
+        parent, parent.c.indicator_id == own.c.parent_id)))).one()
+    groups: dict[Any, dict[str, Decimal | int]] = {}
+    if group_by:
+        for r in await conn.execute(select(own.c[group_by].label("key"), *figures).select_from(joined)
+                                    .group_by(own.c[group_by])):
+            groups[r.key] = _totals(r)
+    return _totals(whole), groups
 
 
 async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],

@@ -7,7 +7,7 @@ import pytest
 
 from backbone.errors import InvalidInput
 from backbone.paging import decode_cursor, encode_cursor
-from services.ledger.ledger_api import _after
+from services.ledger.ledger_api import _position
 
 
 def forged(value: str, last_id: str) -> str:
@@ -26,7 +26,8 @@ def test_a_cursor_with_text_postgresql_cannot_store_or_no_cursor_at_all_is_refus
     assert refused.value.extra["errors"][0]["field"] == "cursor"
 
 
-@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "sNaN"])
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "sNaN", "1e999999", "2026-03-31"])
 def test_a_ledger_cursor_without_a_comparable_amount_is_refused(value):
-    with pytest.raises(InvalidInput):
-        _after([], "amount", forged(value, "x"))
+    with pytest.raises(InvalidInput) as refused:
+        _position("-amount", forged(value, "x"))
+    assert refused.value.extra["errors"][0]["field"] == "cursor"
