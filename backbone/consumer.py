@@ -14,6 +14,8 @@ back and forth.
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
+from itertools import groupby
 from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum
 from typing import Any
@@ -41,6 +43,20 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[AsyncConnection, EventEnvelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A handler that takes a run of consecutive events of its types at once, so that a batch of 500 payments costs
+    a few multi-row statements instead of a few round trips each. The same function takes a single event when the
+    run has to be applied one by one, to set a failing event aside."""
+
+    apply: Callable[[AsyncConnection, list[EventEnvelope]], Awaitable[None]]
+
+
+async def apply_one(handler: Handler | Batched, conn: AsyncConnection, envelope: EventEnvelope) -> None:
+    """Apply one event with a handler of either kind."""
+    await (handler.apply(conn, [envelope]) if isinstance(handler, Batched) else handler(conn, envelope))
 
 
 class ConsumerStalled(Exception):
@@ -77,7 +93,7 @@ class ConsumerRunner:
         *,
         name: str,
         topics: tuple[str, ...],
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler | Batched],
         engine: AsyncEngine,
         tables: PlumbingTables,
         bootstrap: str,
@@ -317,15 +333,43 @@ class ConsumerRunner:
                 if envelope.event_type in self.handlers:
                     wanted.append((record, envelope))
             claimed = await self._claim(conn, [env.event_id for _, env in wanted])
+            todo = []
             for record, envelope in wanted:
                 if envelope.event_id in claimed:
                     claimed.discard(envelope.event_id)
+                    todo.append((record, envelope))
+            # Runs of consecutive events for one handler keep the partition's order between handlers.
+            for _, run in groupby(todo, key=lambda item: id(self.handlers[item[1].event_type])):
+                items = list(run)
+                if len(items) > 1 and await self._apply_run(conn, items):
+                    applied += [envelope.event_type for _, envelope in items]
+                    continue
+                for record, envelope in items:
                     letter = await self._apply(conn, record, envelope)
                     if letter:
                         dead.append(letter)
                     else:
                         applied.append(envelope.event_type)
         return dead, applied
+
+    async def _apply_run(self, conn: AsyncConnection, items: list[tuple[ConsumerRecord, EventEnvelope]]) -> bool:
+        """Apply a run with its batched handler at once; False when it has none, or when the run failed and is to be
+        applied one by one (only the faulty event is then set aside)."""
+        handler = self.handlers[items[0][1].event_type]
+        if not isinstance(handler, Batched):
+            return False
+        try:
+            async with conn.begin_nested():
+                await handler.apply(conn, [envelope for _, envelope in items])
+            return True
+        except DBAPIError as exc:
+            if is_transient(exc):
+                raise
+            error = repr(exc.orig or exc)
+        except Exception as exc:  # noqa: BLE001 - one by one next
+            error = repr(exc)
+        log.warning("consumer.run_failed", consumer=self.name, events=len(items), error=error)
+        return False
 
     def _wanted(self, record: ConsumerRecord) -> bool:
         """Whether a message may be for a handler, told by its `ce_type` header alone: the body of
@@ -354,7 +398,7 @@ class ConsumerRunner:
                 span.set_attribute("fundwatch.event_id", str(envelope.event_id))
                 try:
                     async with conn.begin_nested():
-                        await handler(conn, envelope)
+                        await apply_one(handler, conn, envelope)
                     return None
                 except DBAPIError as exc:
                     if is_transient(exc):

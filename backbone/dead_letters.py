@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbone.bus import PoisonMessage, from_message
 from backbone.clock import clock
-from backbone.consumer import Handler
+from backbone.consumer import Batched, Handler, apply_one
 from backbone.errors import DomainError, NotFound
 from backbone.tables import PlumbingTables
 
@@ -50,7 +50,7 @@ class ReplayRefused(DomainError):
 
 
 async def replay(engine: AsyncEngine, tables: PlumbingTables, letter_id: int,
-                 handlers_of: Mapping[str, Mapping[str, Handler]], actor: str) -> dict[str, Any]:
+                 handlers_of: Mapping[str, Mapping[str, Handler | Batched]], actor: str) -> dict[str, Any]:
     """Apply a dead letter's event with the handler it failed in; the letter, marked replayed."""
     letters = tables.dead_letters
     async with engine.begin() as conn:
@@ -70,7 +70,7 @@ async def replay(engine: AsyncEngine, tables: PlumbingTables, letter_id: int,
         error = None
         try:
             async with conn.begin_nested():
-                await handler(conn, envelope)
+                await apply_one(handler, conn, envelope)
         except Exception as exc:  # noqa: BLE001 - reported to the operator, counted on the letter
             error = repr(exc)
         values = ({"replayed_at": clock().now(), "replayed_by": actor} if error is None

@@ -26,7 +26,7 @@ import structlog
 
 from backbone.access import authorize
 from backbone.bus import create_producer, end_offsets, ensure_topics
-from backbone.consumer import ConsumerRunner, Handler
+from backbone.consumer import Batched, ConsumerRunner, Handler
 from backbone.db import create_engine, wait_for_database
 from backbone.dead_letters import DeadLetter, replay
 from backbone.errors import DATABASE_RETRY_AFTER, NotFound, document_problems, install_problem_handlers
@@ -53,7 +53,7 @@ class ConsumerSpec:
 
     name: str
     topics: tuple[str, ...]
-    handlers: Callable[["Runtime"], Mapping[str, Handler]]
+    handlers: Callable[["Runtime"], Mapping[str, Handler | Batched]]
 
 
 @dataclass

@@ -1,33 +1,34 @@
-"""What the ledger learns from other contexts: payments drawn on its indicators."""
+"""What the ledger learns from other contexts: payments drawn on its indicators, and their refunds."""
 
 from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.consumer import Handler
+from backbone.consumer import Batched, Handler
 from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.ledger import projections
 
 
-async def on_payment_recorded(conn: AsyncConnection, envelope: EventEnvelope) -> None:
-    """A payment counts against the indicator it draws on."""
-    payment = PaymentRecorded.model_validate(envelope.payload)
-    if payment.indicator_id:
-        await projections.add_payment(conn, payment_id=payment.payment_id, indicator_id=payment.indicator_id,
-                                      amount=payment.amount, paid_at=payment.paid_at,
-                                      recorded_at=envelope.occurred_at)
+async def on_spending(conn: AsyncConnection, envelopes: list[EventEnvelope]) -> None:
+    """Payments count against the indicators they draw on, refunds give money back: a run of them in a few
+    multi-row statements (a treasury batch of 500 is one run)."""
+    payments, refunds = [], []
+    for envelope in envelopes:
+        if envelope.event_type == PaymentRecorded.event_type:
+            p = PaymentRecorded.model_validate(envelope.payload)
+            if p.indicator_id:
+                payments.append(projections.PaymentFact(p.payment_id, p.indicator_id, p.amount, p.paid_at,
+                                                        envelope.occurred_at))
+        else:
+            r = PaymentRefunded.model_validate(envelope.payload)
+            if r.indicator_id:
+                refunds.append(projections.RefundFact(r.refund_id, r.indicator_id, r.amount, envelope.occurred_at))
+    await projections.add_spending(conn, payments, refunds)
 
 
-async def on_payment_refunded(conn: AsyncConnection, envelope: EventEnvelope) -> None:
-    """A refund gives money back to the indicator the payment drew on."""
-    refund = PaymentRefunded.model_validate(envelope.payload)
-    if refund.indicator_id:
-        await projections.add_refund(conn, refund_id=refund.refund_id, indicator_id=refund.indicator_id,
-                                     amount=refund.amount, recorded_at=envelope.occurred_at)
-
-
-def handlers(_: Runtime) -> Mapping[str, Handler]:
+def handlers(_: Runtime) -> Mapping[str, Handler | Batched]:
     """What the ledger consumes, by event type."""
-    return {PaymentRecorded.event_type: on_payment_recorded, PaymentRefunded.event_type: on_payment_refunded}
+    spending = Batched(on_spending)
+    return {PaymentRecorded.event_type: spending, PaymentRefunded.event_type: spending}

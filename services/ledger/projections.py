@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text,
                         UniqueConstraint, func, select, update)
@@ -92,33 +93,48 @@ async def project_documents(conn: AsyncConnection, envelopes: Sequence[EventEnve
         ))
 
 
-async def add_payment(conn: AsyncConnection, *, payment_id: str, indicator_id: str, amount: Decimal,
-                      paid_at: datetime, recorded_at: datetime) -> None:
-    """Count a payment against its indicator (known yet or not), once."""
-    fact = await conn.execute(pg_insert(payment_facts).values(
-        payment_id=payment_id, indicator_id=indicator_id, amount=amount, paid_at=paid_at, recorded_at=recorded_at,
-    ).on_conflict_do_nothing().returning(payment_facts.c.payment_id))
-    if fact.first() is None:
-        return
-    stmt = pg_insert(spending).values(indicator_id=indicator_id, paid=amount, refunded=0, payments=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[spending.c.indicator_id],
-        set_={"paid": spending.c.paid + stmt.excluded.paid, "payments": spending.c.payments + 1},
-    )
-    await conn.execute(stmt)
+class PaymentFact(NamedTuple):
+    payment_id: str
+    indicator_id: str
+    amount: Decimal
+    paid_at: datetime
+    recorded_at: datetime
 
 
-async def add_refund(conn: AsyncConnection, *, refund_id: str, indicator_id: str, amount: Decimal,
-                     recorded_at: datetime) -> None:
-    """Money back on an indicator, once."""
-    fact = await conn.execute(pg_insert(refund_facts).values(
-        refund_id=refund_id, indicator_id=indicator_id, amount=amount, recorded_at=recorded_at,
-    ).on_conflict_do_nothing().returning(refund_facts.c.refund_id))
-    if fact.first() is None:
+class RefundFact(NamedTuple):
+    refund_id: str
+    indicator_id: str
+    amount: Decimal
+    recorded_at: datetime
+
+
+async def add_spending(conn: AsyncConnection, payments: list[PaymentFact], refunds: list[RefundFact]) -> None:
+    """Count payments against their indicators (known yet or not) and refunds back on them, each fact once: the
+    facts first, then one upsert of the sums of those that were new, per indicator in id order (two runs never
+    wait on each other in opposite orders)."""
+    paid: dict[str, list[Decimal | int]] = {}
+    if payments:
+        new = await conn.execute(pg_insert(payment_facts).values([p._asdict() for p in payments])
+                                 .on_conflict_do_nothing()
+                                 .returning(payment_facts.c.indicator_id, payment_facts.c.amount))
+        for indicator_id, amount in new:
+            sums = paid.setdefault(indicator_id, [Decimal("0.00"), Decimal("0.00"), 0])
+            sums[0] += amount
+            sums[2] += 1
+    if refunds:
+        new = await conn.execute(pg_insert(refund_facts).values([r._asdict() for r in refunds])
+                                 .on_conflict_do_nothing()
+                                 .returning(refund_facts.c.indicator_id, refund_facts.c.amount))
+        for indicator_id, amount in new:
+            paid.setdefault(indicator_id, [Decimal("0.00"), Decimal("0.00"), 0])[1] += amount
+    if not paid:
         return
-    stmt = pg_insert(spending).values(indicator_id=indicator_id, paid=0, refunded=amount, payments=0)
+    stmt = pg_insert(spending).values([{"indicator_id": i, "paid": s[0], "refunded": s[1], "payments": s[2]}
+                                       for i, s in sorted(paid.items())])
     await conn.execute(stmt.on_conflict_do_update(
-        index_elements=[spending.c.indicator_id], set_={"refunded": spending.c.refunded + stmt.excluded.refunded}))
+        index_elements=[spending.c.indicator_id],
+        set_={"paid": spending.c.paid + stmt.excluded.paid, "refunded": spending.c.refunded + stmt.excluded.refunded,
+              "payments": spending.c.payments + stmt.excluded.payments}))
 
 
 async def indicator_with_standing(conn: AsyncConnection, indicator_id: str, *, lock: bool = False

@@ -10,7 +10,7 @@ from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, select
 
 from backbone.bus import ensure_topics, to_message
-from backbone.consumer import ConsumerRunner
+from backbone.consumer import Batched, ConsumerRunner
 from backbone.dead_letters import ReplayRefused, replay
 from contracts.catalog import DEAD_LETTER_TOPIC
 from contracts.envelope import EventEnvelope, EventMetadata
@@ -177,3 +177,31 @@ async def test_a_dead_letter_is_replayed_once_its_cause_is_fixed_and_only_once(e
     with pytest.raises(ReplayRefused, match="was replayed"):
         await replay(engine, kit.tables, letter.id, handlers, actor="运维-李")
     assert await effect_notes(engine, kit) == ["next", "fixed-replay"], "replayed once"
+
+
+async def test_a_batched_handler_takes_a_run_at_once_and_a_failing_run_is_applied_one_by_one(engine, kit, producer,
+                                                                                              servers):
+    """A run of consecutive events goes to a batched handler in one call; when that call fails, the run is applied
+    event by event, so that only the faulty event is set aside and the others are applied once, in order."""
+    calls: list[int] = []
+    one = recording(kit)
+
+    async def batched(conn, envelopes):
+        calls.append(len(envelopes))
+        for env in envelopes:
+            await one(conn, env)
+
+    notes = ["a", "b", "boom-2", "c"]
+    sent = [await send(producer, kit.topic, event(n, version=i + 1)) for i, n in enumerate(notes)]
+    runner = runner_for(kit, engine, producer, servers, Batched(batched))
+    task = asyncio.create_task(runner.run())
+    try:
+        assert await poll(lambda: read_past(runner, sent)), "the events were not all read"
+    finally:
+        task.cancel()
+    assert await effect_notes(engine, kit) == ["a", "b", "c"]
+    async with engine.connect() as conn:
+        letters = (await conn.execute(select(kit.tables.dead_letters.c.error))).scalars().all()
+    assert len(letters) == 1 and "cannot apply boom-2" in letters[0]
+    # The run came as one call first (however the broker cut it into batches), then one event at a time.
+    assert max(calls) > 1 and calls.count(1) >= len(notes) - 1
