@@ -147,7 +147,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/monthly-reports": REPORT_WRITERS,
     "GET /api/v1/monthly-reports": REPORT_READERS,
     "GET /api/v1/monthly-reports/{report_id}": REPORT_READERS,
-    "PATCH /api/v1/monthly-reports/{report_id}": REPORT_WRITERS,
+    "POST /api/v1/monthly-reports/{report_id}/analysis": REPORT_WRITERS,
     "GET /api/v1/monthly-reports/{report_id}/workbook": REPORT_READERS,
     "POST /api/v1/monthly-reports/{report_id}/submission": frozenset({DIVISION}),
     "POST /api/v1/monthly-reports/{report_id}/supervision-review": frozenset({SUPERVISION}),

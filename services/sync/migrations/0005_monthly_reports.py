@@ -64,15 +64,15 @@ def upgrade() -> None:
         CREATE INDEX monthly_reports_message ON sync.monthly_reports (message_id) WHERE message_id IS NOT NULL;
 
         CREATE TABLE sync.monthly_report_steps (
-            event_id        uuid PRIMARY KEY,
             report_id       text NOT NULL,
+            seq             integer NOT NULL,       -- the event's version in the report's stream
             step            text NOT NULL,
             from_status     text,
             to_status       text NOT NULL,
             actor           text NOT NULL,
             at              timestamptz NOT NULL,
-            opinion         text
+            opinion         text,
+            PRIMARY KEY (report_id, seq)
         );
-        CREATE INDEX monthly_report_steps_report ON sync.monthly_report_steps (report_id, at);
         """
     )

@@ -163,7 +163,8 @@ async def get_report(report_id: ReportId, principal: CurrentPrincipal, runtime: 
         return await records.with_history(conn, report_id)
 
 
-@router.patch("/monthly-reports/{report_id}", response_model=ReportOut)
+# POST, as every write of the platform (the gateway forwards GET and POST only).
+@router.post("/monthly-reports/{report_id}/analysis", response_model=ReportOut)
 async def write_analysis(report_id: ReportId, body: AnalysisIn, principal: CurrentPrincipal,
                          runtime: RuntimeDep) -> ReportOut:
     """Write the analysis (问题及建议): a division of its draft, the treasury of the city report before review."""

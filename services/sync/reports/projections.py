@@ -4,7 +4,7 @@ own events, in the transaction that appends them."""
 from collections.abc import Sequence
 
 from sqlalchemy import Column, DateTime, Index, Integer, Table, Text, column, insert, update
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
@@ -29,7 +29,7 @@ monthly_reports = Table(
 )
 monthly_report_steps = Table(
     "monthly_report_steps", metadata,
-    Column("event_id", UUID(as_uuid=True), primary_key=True), Column("report_id", Text, nullable=False),
+    Column("report_id", Text, primary_key=True), Column("seq", Integer, primary_key=True),
     Column("step", Text, nullable=False), Column("from_status", Text), Column("to_status", Text, nullable=False),
     Column("actor", Text, nullable=False), Column("at", DateTime(timezone=True), nullable=False),
     Column("opinion", Text),
@@ -58,7 +58,7 @@ async def project_monthly_reports(conn: AsyncConnection, envelopes: Sequence[Eve
                 divisions=env.payload["divisions"], analysis=e.analysis, prepared_by=e.prepared_by, created_at=e.at,
                 updated_at=e.at))
             await conn.execute(insert(monthly_report_steps).values(
-                event_id=env.event_id, report_id=e.report_id, step="draft" if e.status == "draft" else "consolidate",
+                report_id=e.report_id, seq=env.version, step="draft" if e.status == "draft" else "consolidate",
                 from_status=None, to_status=e.status, actor=e.prepared_by, at=e.at,
                 opinion=f"corrects {e.corrects}" if e.corrects else None))
         elif env.event_type == MonthlyReportStepped.event_type:
@@ -67,5 +67,5 @@ async def project_monthly_reports(conn: AsyncConnection, envelopes: Sequence[Eve
             await conn.execute(update(monthly_reports).where(monthly_reports.c.report_id == e.report_id)
                                .values(status=e.to_status, updated_at=e.at, **extra))
             await conn.execute(insert(monthly_report_steps).values(
-                event_id=env.event_id, report_id=e.report_id, step=e.step, from_status=e.from_status,
+                report_id=e.report_id, seq=env.version, step=e.step, from_status=e.from_status,
                 to_status=e.to_status, actor=e.actor, at=e.at, opinion=e.opinion))

@@ -88,7 +88,7 @@ def out(row: Any, history: list[Any] | None = None) -> ReportOut:
 async def with_history(conn: AsyncConnection, report_id: str) -> ReportOut:
     row = await load(conn, report_id)
     history = (await conn.execute(select(monthly_report_steps).where(monthly_report_steps.c.report_id == report_id)
-                                  .order_by(monthly_report_steps.c.at, monthly_report_steps.c.event_id))).all()
+                                  .order_by(monthly_report_steps.c.seq))).all()
     return out(row, list(history))
 
 
@@ -100,8 +100,8 @@ async def lock_month(conn: AsyncConnection, kind: ReportKind, month: str, divisi
 
 
 async def _version(conn: AsyncConnection, report_id: str) -> int:
-    """Events in the report's stream: one step row each."""
-    return await conn.scalar(select(func.count()).select_from(monthly_report_steps)
+    """The version of the report's stream: its last step's."""
+    return await conn.scalar(select(func.max(monthly_report_steps.c.seq))
                              .where(monthly_report_steps.c.report_id == report_id)) or 0
 
 
