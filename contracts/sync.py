@@ -83,6 +83,8 @@ class MonthlyReportStepped(DomainEvent):
     report_id: str
     kind: Literal["division", "city"]
     month: str
+    fiscal_year: int
+    period_end: date = Field(description="The month's last day: the reporting point a deadline clock waits for.")
     division: str
     step: str
     from_status: str

@@ -14,6 +14,7 @@ from backbone.eventstore import EventStore
 from backbone.identity import Principal
 from contracts.province import DivisionPart, MonthFigures
 from contracts.sync import MonthlyReportDrafted, MonthlyReportStepped
+from services.sync.reports.figures import Month
 from services.sync.reports.lifecycle import ReportKind, ReportStatus, ReportStep, after
 from services.sync.reports.projections import monthly_report_steps, monthly_reports
 
@@ -116,7 +117,9 @@ async def step(conn: AsyncConnection, store: EventStore, row: Any, what: ReportS
     """Move a report one step (409 when its table has no such step where it stands); where it now stands."""
     kind, status = ReportKind(row.kind), ReportStatus(row.status)
     target = after(kind, status, what, row.report_id)
-    event = MonthlyReportStepped(report_id=row.report_id, kind=kind, month=row.month, division=row.division,
+    month = Month.parse(row.month)
+    event = MonthlyReportStepped(report_id=row.report_id, kind=kind, month=row.month, fiscal_year=month.year,
+                                 period_end=month.last_day, division=row.division,
                                  step=what, from_status=status, to_status=target, actor=actor,
                                  at=at or clock().now(), **fields)
     await store.append(conn, stream_id=f"monthly-report-{row.report_id}", stream_type="monthly-report",
