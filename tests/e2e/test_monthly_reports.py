@@ -6,6 +6,7 @@ receipt, the printable workbook; a report the province returns is revised and go
 Each test has a month of its own in a fiscal year no other module uses (2017), so that only this module's
 indicators decide which divisions owe a report."""
 
+import asyncio
 import io
 import os
 from uuid import uuid4
@@ -14,7 +15,8 @@ import httpx
 import pytest
 from python_calamine import CalamineWorkbook
 
-from tests.e2e import db
+from backbone.clock import clock
+from tests.e2e import clocks, db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.people import signed_in
 from tests.support.waiting import poll
@@ -196,3 +198,56 @@ def test_a_returned_report_is_revised_and_goes_again_as_a_new_version(stack, peo
         assert held[resent["message_id"]]["payload"]["corrects"] == fid
         listed = ok(c.get(REPORTS, params={"month": month, "kind": "city"}, headers=people["poverty"]))["items"]
         assert [(r["version"], r["status"]) for r in listed] == [(2, "acknowledged"), (1, "returned")]
+
+
+DIVISION_LATE, CITY_LATE = "workflow.division_report_missing", "workflow.city_report_not_sent"
+
+
+def watches(database: str, rule_id: str, subject_id: str) -> list[dict]:
+    return db.rows(database, "SELECT state, counts_from FROM alerting.watches WHERE rule_id = $1 AND subject_id = $2",
+                   rule_id, subject_id)
+
+
+def test_the_reports_steps_reach_the_deadline_clocks_and_a_missing_report_rings_then_turns_yellow(
+        stack, people, funds, province):
+    database = os.environ["DATABASE_URL"]
+    month = f"{YEAR}-09"
+    with stack.client() as c:
+        # A division's submission and the city report's sending reach alerting's clocks (LC-005, LC-006): the
+        # clocks of this old month never started, so they are settled ahead, as met.
+        rid = ok(c.post(REPORTS, json={"month": month, "kind": "division", "analysis": "无"},
+                        headers=people["agriculture"]), 201)["report_id"]
+        ok(c.post(f"{REPORTS}/{rid}/submission", headers=people["agriculture"]))
+        city = ok(c.post(REPORTS, headers=people["treasury"], json={
+            "month": month, "kind": "city", "without": [{"division": "education", "reason": "九月无支出"}]}), 201)
+        ok(c.post(f"{REPORTS}/{city['report_id']}/supervision-review", json={"decision": "approve"},
+                  headers=people["supervision"]))
+        ok(c.post(f"{REPORTS}/{city['report_id']}/cosignature", json={"decision": "approve"},
+                  headers=people["poverty"]))
+        # (Its receipt awaited, so that no other test's `return_next` meets this message.)
+        assert poll(lambda: ok(c.get(f"{REPORTS}/{city['report_id']}", headers=people["treasury"]))["status"]
+                    == "acknowledged")
+        assert poll(lambda: watches(database, DIVISION_LATE, "agriculture") and [
+            w["state"] for w in watches(database, DIVISION_LATE, "agriculture")
+            if w["counts_from"].isoformat() == f"{YEAR}-09-30"] == ["met"])
+        assert poll(lambda: [w["state"] for w in watches(database, CITY_LATE, month)] == ["met"])
+
+        # A division that owns funds of this year owes a report for each month still ahead: its bell rings
+        # before the deadline, and the light is yellow once the time has run out.
+        this_year = clock().today().year
+        r = c.post("/indicators", headers=stack.admin_headers(), json=indicator_body(
+            "1000.00", fiscal_year=this_year, owner_division="economic", org_unit="220104"))
+        assert r.status_code == 201, r.text
+        assert poll(lambda: watches(database, DIVISION_LATE, "economic"))
+        admin = stack.admin_headers()
+
+        def economic() -> list[dict]:
+            items = c.get("/alerts", params={"rule": DIVISION_LATE, "limit": 1000}, headers=admin).json()["items"]
+            return [a for a in items if a["subject"]["id"] == "economic"]
+
+        asyncio.run(clocks.move(database, "bell_at", "economic", DIVISION_LATE, "waiting"))
+        rang = poll(lambda: (found := economic()) and all(a["level"] == "yellow_bell" for a in found) and found)
+        assert rang and rang[0]["owner_division"] == "economic" and rang[0]["org_unit"] is None
+        assert rang[0]["explanation"]["summary"].startswith("将于")
+        asyncio.run(clocks.move(database, "due_at", "economic", DIVISION_LATE, "ringing"))
+        assert poll(lambda: (found := economic()) and all(a["level"] == "yellow" for a in found))
