@@ -6,13 +6,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.clock import clock
 from backbone.errors import DomainError, Forbidden, InvalidInput, fault
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
-from backbone.service import RuntimeDep
+from backbone.service import Runtime, RuntimeDep
 from contracts.province import MonthFigures
 from contracts.sync import MonthlyReportDrafted
 from contracts.values import DivisionCode
@@ -111,8 +112,8 @@ async def create_report(body: ReportIn, principal: CurrentPrincipal, runtime: Ru
         return await records.with_history(conn, report_id)
 
 
-async def consolidate(conn: Any, runtime: Any, principal: Principal, month: Month, report_id: str, version: int,
-                      corrects: str | None, analysis: str | None, without: dict[str, str]) -> None:
+async def consolidate(conn: AsyncConnection, runtime: Runtime, principal: Principal, month: Month, report_id: str,
+                      version: int, corrects: str | None, analysis: str | None, without: dict[str, str]) -> None:
     """Make a city report (a version of it): the submitted division reports taken in, the districts' figures."""
     r = monthly_reports
     taken = (await conn.execute(select(r).where(

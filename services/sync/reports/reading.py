@@ -31,8 +31,10 @@ async def month_figures(conn: AsyncConnection, month: Month, division: str | Non
     districts, funds, totals = money(MoneyRow(r.org_unit, r.fund_name, r.kind, r.amount) for r in rows)
     before_end = a.c.at < month.end
     in_month = and_(a.c.at >= month.start, before_end)
-    raised = select(a.c.alert_id, a.c.rule_number, a.c.org_unit, a.c.owner_division, a.c.at.label("raised_at")
-                    ).where(a.c.action.is_(None), before_end, *_of(a, division)).subquery()
+    # An alert's first step is its raising: the rule, the routing and the instant it counts from.
+    raised = (select(a.c.alert_id, a.c.rule_number, a.c.org_unit, a.c.owner_division, a.c.at.label("raised_at"))
+              .where(before_end, *_of(a, division)).distinct(a.c.alert_id).order_by(a.c.alert_id, a.c.at)
+              ).subquery()
     last = (select(a.c.alert_id, a.c.level, a.c.status).where(before_end).distinct(a.c.alert_id)
             .order_by(a.c.alert_id, a.c.at.desc())).subquery()
     verified = (select(a.c.alert_id, a.c.result, a.c.method).where(before_end, a.c.result.isnot(None))
@@ -43,7 +45,7 @@ async def month_figures(conn: AsyncConnection, month: Month, division: str | Non
         .outerjoin(verified, verified.c.alert_id == raised.c.alert_id))).all()
     steps = (await conn.execute(select(a.c.action, a.c.status, a.c.returned_amount, a.c.measures)
                                 .where(in_month, a.c.action.isnot(None), *_of(a, division)))).all()
-    green = sum(1 for s in steps if s.status == AlertStatus.GREEN and s.action != "clear")
+    green = sum(1 for s in steps if s.status == AlertStatus.GREEN)
     red = sum(1 for s in steps if s.action == "confirm_violation")
     measures: dict[str, int] = {}
     for s in steps:
@@ -62,7 +64,7 @@ async def month_figures(conn: AsyncConnection, month: Month, division: str | Non
                                    status=AlertStatus(f.status), org_unit=f.org_unit, owner_division=f.owner_division,
                                    result=f.result, method=f.method)
                     for f in sorted(facts, key=lambda f: (f.raised_at, f.alert_id))
-                    if f.level != AlertLevel.YELLOW_BELL and month.start <= f.raised_at or f.result is not None])
+                    if month.start <= f.raised_at and (f.level != AlertLevel.YELLOW_BELL or f.result is not None)])
 
 
 async def _performance(conn: AsyncConnection, month: Month, division: str | None) -> PerformanceSummary:

@@ -81,8 +81,7 @@ async def load(conn: AsyncConnection, report_id: str, principal: Principal | Non
 
 
 def out(row: Any, history: list[Any] | None = None) -> ReportOut:
-    fields = {k: v for k, v in row._mapping.items()}
-    return ReportOut.model_validate(fields | {"history": None if history is None else [
+    return ReportOut.model_validate(dict(row._mapping) | {"history": None if history is None else [
         StepOut.model_validate(dict(h._mapping)) for h in history]})
 
 
