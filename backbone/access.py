@@ -38,6 +38,10 @@ OPERATORS = frozenset({ADMIN, INFO_CENTER})
 APPLICANTS = frozenset({DIVISION, DISTRICT, TREASURY, ADMIN})  # 相关处室和区 apply, 国库处 reviews
 ACCOUNT_KEEPERS = frozenset({TREASURY, ADMIN})
 EXCHANGE_READERS = frozenset({ADMIN, INFO_CENTER, TREASURY, POVERTY_OFFICE, SUPERVISION})
+# The monthly report's people (第二十四条): divisions write theirs (and see only them), the treasury consolidates,
+# the supervision bureau signs the suspicious items off, the poverty office co-signs (第二十七条).
+REPORT_READERS = frozenset({ADMIN, TREASURY, BUDGET, DIVISION, SUPERVISION, INFO_CENTER, POVERTY_OFFICE})
+REPORT_WRITERS = frozenset({DIVISION, TREASURY})
 
 ACCESS: dict[str, frozenset[str]] = {
     # gateway: signing in and out, machine keys
@@ -139,6 +143,16 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/exchange/authorizations": EXCHANGE_READERS,
     "POST /api/v1/exchange/authorizations": frozenset({POVERTY_OFFICE}),
     "POST /api/v1/exchange/authorizations/{authorization_id}/revocation": frozenset({POVERTY_OFFICE}),
+    # the monthly reports (月报, 第二十四条); a division sees its own
+    "POST /api/v1/monthly-reports": REPORT_WRITERS,
+    "GET /api/v1/monthly-reports": REPORT_READERS,
+    "GET /api/v1/monthly-reports/{report_id}": REPORT_READERS,
+    "POST /api/v1/monthly-reports/{report_id}/analysis": REPORT_WRITERS,
+    "GET /api/v1/monthly-reports/{report_id}/workbook": REPORT_READERS,
+    "POST /api/v1/monthly-reports/{report_id}/submission": frozenset({DIVISION}),
+    "POST /api/v1/monthly-reports/{report_id}/supervision-review": frozenset({SUPERVISION}),
+    "POST /api/v1/monthly-reports/{report_id}/cosignature": frozenset({POVERTY_OFFICE}),
+    "POST /api/v1/monthly-reports/{report_id}/revision": frozenset({TREASURY}),
     # operations
     **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS for service in SERVICE_PORTS},
     **{f"POST /api/v1/admin/dead-letters/{service}/{{letter_id}}/replay": OPERATORS for service in SERVICE_PORTS},

@@ -163,3 +163,42 @@ def seed_form(title: str, headers: list[str], rows: list[list[Cell]], notes: lis
                                       "strings_to_urls": False}) as book:
         write_seed_form(book, title, headers, rows, notes)
     return buffer.getvalue()
+
+
+def report_form(title: str, stamp: list[tuple[str, str]], sections: list[tuple[str, list[str], list[list[Cell]]]],
+                signatures: list[str]) -> bytes:
+    """A report as a finance office hands it in, on one printable sheet: the title, its stamp lines (填报单位,
+    填报人, 日期…), each section with its table, and the signature lines (签字) at the foot."""
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False}) as book:
+        sheet = book.add_worksheet("月报")
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)
+        sheet.set_column(0, 9, 16)
+        bold = book.add_format({"bold": True})
+        wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        sheet.write_string(0, 0, title, book.add_format({"bold": True, "font_size": 16}))
+        row = 2
+        for label, value in stamp:
+            sheet.write_string(row, 0, f"{label}：", bold)
+            sheet.write_string(row, 1, value)
+            row += 1
+        for heading, headers, rows in sections:
+            row += 1
+            sheet.write_string(row, 0, heading, bold)
+            row += 1
+            if headers:
+                sheet.write_row(row, 0, headers, bold)
+                row += 1
+            for cells in rows:
+                for col, cell in enumerate(cells):
+                    sheet.write(row, col, cell, wrap)
+                row += 1
+        row += 1
+        for line in signatures:
+            row += 1
+            sheet.write_string(row, 0, line, bold)
+        sheet.print_area(0, 0, row, 9)
+    return buffer.getvalue()

@@ -13,7 +13,8 @@ from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCo
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
-from contracts.sync import ExchangeAuthorizationRevoked, ExchangeAuthorized, RollupComputed
+from contracts.sync import (ExchangeAuthorizationRevoked, ExchangeAuthorized, MonthlyReportDrafted,
+                            MonthlyReportStepped, RollupComputed)
 from contracts.registry import (PersonalDataRevealed, PoorPopulationRecorded, PublicEmployeesRecorded,
                                 RegistryImportCompleted, RegistryPersonsRemoved)
 
@@ -31,7 +32,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   PermissionApplicationReturned, PermissionApplicationResubmitted, PermissionApplicationForwarded,
                   PermissionApplicationDecided, UserChanged, UserRevoked, InitialPasswordIssued, PermissionFormExported,
                   ExportRequested, ExportCosigned, ExportDownloaded, SecondFactorChanged, RollupComputed,
-                  ExchangeAuthorized, ExchangeAuthorizationRevoked)
+                  ExchangeAuthorized, ExchangeAuthorizationRevoked, MonthlyReportDrafted, MonthlyReportStepped)
 }
 
 

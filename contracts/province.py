@@ -31,6 +31,7 @@ class MessageKind(StrEnum):
     """What a message to the province is."""
 
     DAILY_ROLLUP = "daily_rollup"  # 日报: 第二十六条(二)
+    MONTHLY_REPORT = "monthly_report"  # 月报: 第二十四条(二), co-signed by the poverty office (第二十七条)
 
 
 class FundFigures(BaseModel):
@@ -95,7 +96,146 @@ class DailyRollup(BaseModel):
     figures: DistrictFigures
 
 
-PAYLOADS: dict[MessageKind, type[BaseModel]] = {MessageKind.DAILY_ROLLUP: DailyRollup}
+class DistrictMonth(BaseModel):
+    """A district's money in a monthly report: each fund and the totals, as of the month's end."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    org_unit: str
+    org_unit_name: str
+    funds: list[FundFigures] = Field(description="By fund name.")
+    totals: FundFigures
+
+
+class RaisedCount(BaseModel):
+    """How many alerts of a rule were raised at a level during the month (预警)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: AlertLevel
+    rule_number: str
+    count: int = Field(ge=1)
+
+
+class OpenAlert(BaseModel):
+    """An alert still open at the month's end, and for how many working days it has been."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    alert_id: str
+    level: AlertLevel
+    rule_number: str
+    org_unit: str | None
+    working_days: int = Field(ge=0, description="Working days (Beijing) from its raising to the month's end.")
+
+
+class AlertSummary(BaseModel):
+    """The month's alerts: raised by level and rule, handled (green / red), still open."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    raised: list[RaisedCount]
+    handled_green: int = Field(ge=0, description="Closed green during the month (核实正常, 已纠正).")
+    handled_red: int = Field(ge=0, description="Confirmed violations (确认违规 → 红灯) during the month.")
+    still_open: list[OpenAlert]
+
+
+class MeasureCount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    measure: str = Field(description="处理措施")
+    count: int = Field(ge=1)
+
+
+class DisposalSummary(BaseModel):
+    """The month's disposal outcomes (处理结果)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    violations_confirmed: int = Field(ge=0)
+    recovered: Money = Field(description="退回金额 of the month's disposal sheets (收回资金).")
+    measures: list[MeasureCount]
+
+
+class PerformanceSummary(BaseModel):
+    """The month's performance filings (绩效)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    goals_set: int = Field(ge=0, description="绩效目标 filed during the month.")
+    reports_filed: int = Field(ge=0, description="执行情况 reports filed during the month.")
+    severe_deviations: int = Field(ge=0, description="Indicators those reports measured as severely off (严重偏离).")
+
+
+class SuspiciousItem(BaseModel):
+    """A suspicious item (疑点, 第二十四条(三)): an alert of the month past the bell, and how it was verified."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    alert_id: str
+    rule_number: str
+    level: AlertLevel
+    status: AlertStatus
+    org_unit: str | None
+    owner_division: str | None
+    result: str | None = Field(description="认定结果 (正常 / 违规); null while not verified.")
+    method: str | None = Field(description="核实方式")
+
+
+class MonthFigures(BaseModel):
+    """What a monthly report (月报, 第二十四条) computes, as of the month's last instant (Beijing)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    as_of: datetime
+    time_progress: Share = Field(description="序时进度 at the month's end: payment progress is read against it.")
+    districts: list[DistrictMonth] = Field(description="By org unit code.")
+    funds: list[FundFigures] = Field(description="Each fund over every district, by fund name.")
+    totals: FundFigures
+    alerts: AlertSummary
+    disposals: DisposalSummary
+    performance: PerformanceSummary
+    suspicious: list[SuspiciousItem]
+
+
+class DivisionPart(BaseModel):
+    """A division's report as the city report consolidates it (第二十四条(一)), or why it goes without it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    division: str
+    division_name: str
+    report_id: str | None = Field(description="null when the treasury recorded why it goes without it.")
+    version: int | None
+    totals: FundFigures | None
+    analysis: str | None = Field(description="The division's 问题及建议.")
+    without_reason: str | None = Field(description="Why the city report goes without this division's report.")
+
+
+class MonthlyReport(BaseModel):
+    """The payload of a `monthly_report` message: the city's month (月报, 第二十四条(二)), co-signed by the poverty
+    office (第二十七条); a later version corrects an earlier one of the same month."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    city: str = Field(description="The sending city's org unit code.")
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    version: int = Field(ge=1)
+    corrects: str | None = Field(description="The report id of the version this one corrects.")
+    report_id: str
+    figures: MonthFigures
+    divisions: list[DivisionPart]
+    analysis: str | None = Field(description="问题及建议")
+    supervision_opinion: str | None = Field(description="The supervision bureau's sign-off of the suspicious items "
+                                                        "(监督局, 第二十四条(三)).")
+    cosigner: str
+    cosigned_at: datetime
+    cosignature_opinion: str | None
+
+
+PAYLOADS: dict[MessageKind, type[BaseModel]] = {MessageKind.DAILY_ROLLUP: DailyRollup,
+                                                MessageKind.MONTHLY_REPORT: MonthlyReport}
 
 
 class ExchangeMessage(BaseModel):

@@ -1,5 +1,5 @@
-"""Events of the sync context (数据交换), topic `fundwatch.sync.v1`: the daily rollup of each district and the
-poverty office's standing authorizations to send routine data to the province."""
+"""Events of the sync context (数据交换), topic `fundwatch.sync.v1`: the daily rollup of each district, the
+poverty office's standing authorizations to send routine data to the province, and the monthly reports (月报)."""
 
 from datetime import date, datetime
 from typing import ClassVar, Literal
@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from contracts.envelope import DomainEvent
-from contracts.province import DistrictFigures, MessageKind
+from contracts.province import DistrictFigures, DivisionPart, MessageKind, MonthFigures
 
 
 class RollupComputed(DomainEvent):
@@ -50,3 +50,48 @@ class ExchangeAuthorizationRevoked(DomainEvent):
     revoked_by: str
     revoked_at: datetime
     reason: str
+
+
+class MonthlyReportDrafted(DomainEvent):
+    """A monthly report (月报, 第二十四条) was made: a division's draft (一), or the city's, consolidated from the
+    division reports and the districts' figures (二); a version above 1 corrects the one it names."""
+
+    event_type: ClassVar[str] = "sync.MonthlyReportDrafted"
+    context: ClassVar[str] = "sync"
+
+    report_id: str
+    kind: Literal["division", "city"]
+    month: str = Field(description="2026-11")
+    division: str = Field(description="The division that prepares it: its own for a division report, treasury (国库处) "
+                                      "for the city's.")
+    version: int = Field(ge=1)
+    corrects: str | None = Field(None, description="The report this version corrects.")
+    status: Literal["draft", "consolidated"]
+    figures: MonthFigures
+    divisions: list[DivisionPart] = Field(default_factory=list, description="A city report's division reports.")
+    analysis: str | None = None
+    prepared_by: str
+    at: datetime
+
+
+class MonthlyReportStepped(DomainEvent):
+    """A monthly report took a step of its lifecycle (services/sync/reports/lifecycle.py), by `actor`."""
+
+    event_type: ClassVar[str] = "sync.MonthlyReportStepped"
+    context: ClassVar[str] = "sync"
+
+    report_id: str
+    kind: Literal["division", "city"]
+    month: str
+    fiscal_year: int
+    period_end: date = Field(description="The month's last day: the reporting point a deadline clock waits for.")
+    division: str
+    step: str
+    from_status: str
+    to_status: str
+    actor: str
+    at: datetime
+    analysis: str | None = Field(None, description="The analysis (问题及建议) written at an edit.")
+    opinion: str | None = Field(None, description="A reviewer's or co-signer's opinion, or the province's reason.")
+    consolidated_into: str | None = Field(None, description="The city report that took this division report in.")
+    message_id: str | None = Field(None, description="The message that carries the report to the province.")

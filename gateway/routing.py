@@ -30,6 +30,7 @@ ROUTES: dict[str, str] = {
     "dispositions": "alerting",
     "rollups": "sync",
     "exchange": "sync",
+    "monthly-reports": "sync",
 }
 SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
 

@@ -23,7 +23,9 @@ spec = ServiceSpec(
              backtest.router],
     inline_projections=[projections.project_alerts, projections.project_rules, clocks.project],
     on_startup=[_load_rules, clocks.attach],
-    consumers=[ConsumerSpec(name="alerting", topics=(topic_for("ledger"), topic_for("payments"), topic_for("performance")),
+    # sync: the monthly reports' steps meet their deadline clocks (LC-005, LC-006).
+    consumers=[ConsumerSpec(name="alerting", topics=(topic_for("ledger"), topic_for("payments"), topic_for("performance"),
+                                                     topic_for("sync")),
                             handlers=consumers.handlers)],
     workers={"deadlines": scheduler.run},
 )

@@ -47,7 +47,7 @@ async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], 
             await conn.execute(pg_insert(watches).values(
                 watch_id=watch.watch_id, rule_id=rule.id, subject_id=watch.subject_id, state="waiting",
                 counts_from=watch.counts_from, bell_at=watch.bell_at, due_at=watch.due_at,
-                period=str(payload.get("fiscal_year") or watch.counts_from.year), org_unit=payload.get("org_unit"),
+                period=str(payload.get("fiscal_year") or watch.counts_from.year), org_unit=_org_unit(rule, payload),
                 owner_division=payload.get("owner_division"), facts=watch.facts, started_at=now,
             ).on_conflict_do_nothing())
         met = meets(rule, env.event_type, payload)
@@ -92,6 +92,12 @@ class AlertClocks:
         for env in envelopes:
             if env.event_type in rules.clocked:
                 await on_event(conn, self.store, rules.deadline, env)
+
+
+def _org_unit(rule: Rule, payload: dict[str, Any]) -> str | None:
+    """The district an alert of the clock concerns: none for a division's own work (its monthly report), though
+    the indicator that started the clock belongs to one."""
+    return None if rule.subject == "division" else payload.get("org_unit")
 
 
 async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: datetime) -> int:

@@ -1,6 +1,7 @@
-"""What sync learns from the other contexts for the daily rollup: indicators and their money by the day it counts
-on, payments and refunds, the steps of alerts and of performance filings. Facts only, no judgement: the rollup
-adds them up for a day when it is made."""
+"""What sync learns from the other contexts for the daily rollup and the monthly report: indicators (with the
+division that owns them) and their money by the day it counts on, payments and refunds, the steps of alerts (with
+their rule and disposal sheet) and of performance filings. Facts only, no judgement: a rollup or a report adds
+them up when it is made."""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -33,7 +34,7 @@ async def on_indicator_registered(conn: AsyncConnection, env: EventEnvelope) -> 
     """An indicator is money received by its org unit; a child's amount is money its parent allocated."""
     e = IndicatorRegistered.model_validate(env.payload)
     stmt = insert(indicators).values(indicator_id=e.indicator_id, fiscal_year=e.fiscal_year, org_unit=e.org_unit,
-                                     fund_name=e.fund_name, parent_id=e.parent_id)
+                                     fund_name=e.fund_name, parent_id=e.parent_id, owner_division=e.owner_division)
     await conn.execute(stmt.on_conflict_do_nothing())
     await _move(conn, env, e.indicator_id, "received", e.amount, e.registered_on)
     if e.parent_id:
@@ -74,15 +75,20 @@ async def on_payment_refunded(conn: AsyncConnection, env: EventEnvelope) -> None
 async def on_alert_raised(conn: AsyncConnection, env: EventEnvelope) -> None:
     e = AlertRaised.model_validate(env.payload)
     await conn.execute(insert(alert_steps).values(event_id=env.event_id, alert_id=e.alert_id, org_unit=e.org_unit,
-                                                  level=e.level, status="open", at=e.raised_at)
+                                                  level=e.level, status="open", at=e.raised_at,
+                                                  owner_division=e.owner_division, rule_number=e.rule_number)
                        .on_conflict_do_nothing())
 
 
 async def on_alert_transitioned(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """A step of an alert, with what its disposal sheet found and decided (the monthly report's outcomes)."""
     e = AlertTransitioned.model_validate(env.payload)
-    await conn.execute(insert(alert_steps).values(event_id=env.event_id, alert_id=e.alert_id, org_unit=e.org_unit,
-                                                  level=e.to_level, status=e.to_status, at=e.at)
-                       .on_conflict_do_nothing())
+    sheet = e.sheet
+    await conn.execute(insert(alert_steps).values(
+        event_id=env.event_id, alert_id=e.alert_id, org_unit=e.org_unit, level=e.to_level, status=e.to_status,
+        at=e.at, owner_division=e.owner_division, action=e.action, result=sheet.result if sheet else None,
+        method=sheet.method if sheet else None, returned_amount=sheet.returned_amount if sheet else None,
+        measures=sheet.measures if sheet else None).on_conflict_do_nothing())
 
 
 async def on_filed(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -91,7 +97,7 @@ async def on_filed(conn: AsyncConnection, env: EventEnvelope) -> None:
     e = model.model_validate(env.payload)
     filing = {GoalsSet: "goals", ProgressReported: "report", SelfEvaluated: "evaluation"}[model]
     await _filing_step(conn, env, filing_id(e.goal_id, filing, getattr(e, "report_id", None)), filing, e.org_unit,
-                       e.fiscal_year, "filed")
+                       e.fiscal_year, "filed", e.owner_division, getattr(e, "severe_count", None))
 
 
 async def on_filing_reviewed(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -99,7 +105,7 @@ async def on_filing_reviewed(conn: AsyncConnection, env: EventEnvelope) -> None:
     e = FilingReviewed.model_validate(env.payload)
     filing = e.filing if e.filing in ("goals", "evaluation") else "report"
     await _filing_step(conn, env, filing_id(e.goal_id, filing, e.filing), filing, e.org_unit, e.fiscal_year,
-                       e.decision)
+                       e.decision, e.owner_division)
 
 
 def filing_id(goal_id: str, filing: str, report_id: str | None) -> str:
@@ -108,10 +114,11 @@ def filing_id(goal_id: str, filing: str, report_id: str | None) -> str:
 
 
 async def _filing_step(conn: AsyncConnection, env: EventEnvelope, fid: str, filing: str, org_unit: str,
-                       fiscal_year: int, status: str) -> None:
+                       fiscal_year: int, status: str, owner_division: str, severe_count: int | None = None) -> None:
     await conn.execute(insert(filing_steps).values(
         event_id=env.event_id, filing_id=fid, filing=filing, org_unit=org_unit, fiscal_year=fiscal_year,
-        status=status, at=env.occurred_at).on_conflict_do_nothing())
+        status=status, at=env.occurred_at, owner_division=owner_division, severe_count=severe_count)
+        .on_conflict_do_nothing())
 
 
 FILED = {m.event_type: m for m in (GoalsSet, ProgressReported, SelfEvaluated)}

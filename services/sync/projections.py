@@ -18,7 +18,7 @@ metadata = MetaData(schema="sync")
 indicators = Table(
     "indicators", metadata,
     Column("indicator_id", Text, primary_key=True), Column("fiscal_year", Integer), Column("org_unit", Text),
-    Column("fund_name", Text), Column("parent_id", Text),
+    Column("fund_name", Text), Column("parent_id", Text), Column("owner_division", Text),
 )
 movements = Table(
     "movements", metadata,
@@ -29,12 +29,14 @@ alert_steps = Table(
     "alert_steps", metadata,
     Column("event_id", UUID(as_uuid=True), primary_key=True), Column("alert_id", Text), Column("org_unit", Text),
     Column("level", Text), Column("status", Text), Column("at", DateTime(timezone=True)),
+    Column("owner_division", Text), Column("rule_number", Text), Column("action", Text), Column("result", Text),
+    Column("method", Text), Column("returned_amount", Numeric(18, 2)), Column("measures", JSONB),
 )
 filing_steps = Table(
     "filing_steps", metadata,
     Column("event_id", UUID(as_uuid=True), primary_key=True), Column("filing_id", Text), Column("filing", Text),
     Column("org_unit", Text), Column("fiscal_year", Integer), Column("status", Text),
-    Column("at", DateTime(timezone=True)),
+    Column("at", DateTime(timezone=True)), Column("owner_division", Text), Column("severe_count", Integer),
 )
 rollups = Table(
     "rollups", metadata,

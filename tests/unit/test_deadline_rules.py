@@ -202,3 +202,48 @@ def test_jx003_refuses_reporting_points_it_cannot_place_in_the_year(points, mess
     definition = RULES["performance.report_missing"].model_dump() | {"parameters": {"points": points, "days": 10}}
     with pytest.raises(ValueError, match=message):
         Rule(**definition)
+
+
+def report_step(kind: str, step: str, month: str = "2026-11", division: str = "agriculture") -> dict:
+    """A monthly report's step as sync publishes it (sync.MonthlyReportStepped)."""
+    end = {"2026-11": "2026-11-30", "2026-12": "2026-12-31"}[month]
+    return {"report_id": f"mr-{month}-{division}-v1", "kind": kind, "month": month, "fiscal_year": 2026,
+            "period_end": end, "division": division, "step": step, "from_status": "draft", "to_status": "submitted",
+            "actor": "someone", "at": f"{end}T09:00:00+08:00"}
+
+
+def test_lc005_expects_each_divisions_monthly_report_by_the_fifth_working_day_of_the_next_month():
+    rule = RULES["workflow.division_report_missing"]
+    # A division that owns funds from 2026-10-09 owes the treasury its report of October, November and December.
+    watches = start_all(rule, REGISTERED, registered(org_unit="220102"), CALENDAR, "e", occurred_on=date(2026, 10, 9))
+    assert [w.counts_from for w in watches] == [date(2026, 10, 31), date(2026, 11, 30), date(2026, 12, 31)]
+    assert {w.subject_id for w in watches} == {"agriculture"}
+    # November's report: the 5th working day of December is Monday 12-07; the bell rings 2 working days before.
+    november = watches[1]
+    assert november.due_at == datetime(2026, 12, 7, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    assert november.bell_at == datetime(2026, 12, 3, tzinfo=SHANGHAI)
+    # The same division's next indicator starts the same clocks again (the same ids: nothing new).
+    again = start_all(rule, REGISTERED, registered(indicator_id="ind-2"), CALENDAR, "e2", occurred_on=date(2026, 11, 2))
+    assert {w.watch_id for w in again} <= {w.watch_id for w in watches}
+    # Submitting November's report meets November's clock only; a draft, an edit or a city report meets none.
+    assert meets(rule, "sync.MonthlyReportStepped", report_step("division", "submit")) == ("agriculture",
+                                                                                             date(2026, 11, 30))
+    assert meets(rule, "sync.MonthlyReportStepped", report_step("division", "edit")) is None
+    assert meets(rule, "sync.MonthlyReportStepped", report_step("city", "send", division="treasury")) is None
+    bell = breach(rule, "agriculture", november.facts, ringing=True)
+    assert bell.period == "2026-11" and "agriculture" in bell.summary and "2026-12-07" in bell.summary
+
+
+def test_lc006_expects_the_city_report_sent_by_the_tenth_working_day_after_the_month_closed():
+    rule = RULES["workflow.city_report_not_sent"]
+    closed = {"month": "2026-11", "closed_on": "2026-11-30", "fiscal_year": 2026, "time_progress": "0.9151"}
+    watch = start(rule, "alerting.MonthClosed", closed, CALENDAR, "e", occurred_on=date(2026, 12, 1))
+    assert watch.subject_id == "2026-11" and watch.counts_from == date(2026, 11, 30)
+    assert watch.due_at.date() == CALENDAR.add_workdays(date(2026, 11, 30), 10) == date(2026, 12, 14)
+    assert CALENDAR.add_workdays(watch.bell_at.date(), 2) == date(2026, 12, 14)
+    # Only the city report's sending meets it: not its consolidation, nor a division's submission.
+    assert meets(rule, "sync.MonthlyReportStepped", report_step("city", "send", division="treasury")) == (
+        "2026-11", None)
+    assert meets(rule, "sync.MonthlyReportStepped", report_step("city", "consolidate", division="treasury")) is None
+    assert meets(rule, "sync.MonthlyReportStepped", report_step("division", "submit")) is None
+    assert "2026-11 月的全市月报" in breach(rule, "2026-11", watch.facts, ringing=False).summary

@@ -152,7 +152,8 @@ def test_every_starter_rule_has_a_case():
     deadline_rules = {"indicator.not_allocated_in_time", "indicator.document_missing",
                       "spending.funds_idle", "workflow.alert_not_handled", "workflow.rules_not_proposed",
                       "workflow.rules_not_reported", "performance.goals_missing",
-                          "performance.report_missing"}  # test_deadline_rules.py
+                          "performance.report_missing", "workflow.division_report_missing",
+                      "workflow.city_report_not_sent"}  # test_deadline_rules.py
     assert covered | deadline_rules == set(RULES)
 
 

@@ -15,11 +15,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbone.clock import clock
+from backbone.eventstore import EventStore
 from backbone.service import Runtime
 from backbone.settings import Settings
 from services.sync.exchange.lifecycle import DUE, DeliveryStep, MessageStatus, after, backoff, step_for_answer
 from services.sync.exchange.outbound import wire_of
 from services.sync.projections import messages
+from services.sync.reports import answers as reports
 
 log = structlog.get_logger(__name__)
 INTAKE = "/exchange/messages"  # the province's intake
@@ -62,9 +64,10 @@ async def _post(client: httpx.AsyncClient, settings: Settings, wire: dict[str, A
     return answer.status_code, body if isinstance(body, dict) else None, f"{answer.status_code}: {reason or answer.text[:300]}"
 
 
-async def _settle(engine: AsyncEngine, settings: Settings, row: Any, status_code: int | None,
+async def _settle(engine: AsyncEngine, settings: Settings, store: EventStore, row: Any, status_code: int | None,
                   body: dict[str, Any] | None, error: str | None) -> MessageStatus | None:
-    """Record the answer on the message, if it is still the attempt this sender leased."""
+    """Record the answer on the message, if it is still the attempt this sender leased; what the message carries
+    (a monthly report) follows it in the same transaction."""
     step = step_for_answer(status_code, row.attempts, settings.exchange_max_attempts)
     now = clock().now()
     async with engine.begin() as conn:
@@ -80,16 +83,17 @@ async def _settle(engine: AsyncEngine, settings: Settings, row: Any, status_code
             values["next_attempt_at"] = now + backoff(row.attempts, settings.exchange_retry_seconds,
                                                       settings.exchange_retry_max_seconds)
         await conn.execute(update(messages).where(messages.c.message_id == row.message_id).values(**values))
+        await reports.on_answer(conn, store, row, status, error)
     log.info("exchange.attempted", message_id=row.message_id, kind=row.kind, attempt=row.attempts,
              status=status.value, error=error)
     return status
 
 
-async def deliver_due(engine: AsyncEngine, settings: Settings, client: httpx.AsyncClient) -> int:
+async def deliver_due(engine: AsyncEngine, settings: Settings, store: EventStore, client: httpx.AsyncClient) -> int:
     """Send every message that is due now, one at a time; how many were tried."""
     tried = 0
     while (row := await _take(engine, settings)) is not None:
-        await _settle(engine, settings, row, *await _post(client, settings, wire_of(row)))
+        await _settle(engine, settings, store, row, *await _post(client, settings, wire_of(row)))
         tried += 1
     return tried
 
@@ -98,5 +102,5 @@ async def run(runtime: Runtime) -> None:
     """The loop of the sync service's exchange."""
     async with httpx.AsyncClient() as client:
         while True:
-            await deliver_due(runtime.engine, runtime.settings, client)
+            await deliver_due(runtime.engine, runtime.settings, runtime.store, client)
             await asyncio.sleep(runtime.settings.exchange_poll_seconds)
