@@ -139,6 +139,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/exchange/authorizations": EXCHANGE_READERS,
     "POST /api/v1/exchange/authorizations": frozenset({POVERTY_OFFICE}),
     "POST /api/v1/exchange/authorizations/{authorization_id}/revocation": frozenset({POVERTY_OFFICE}),
+    # messages from the province (指标下达, receipts, permission answers, rule levels): its platform's key only,
+    # each message signed besides with the province's own key
+    "POST /api/v1/exchange/inbound": frozenset({PROVINCE_SYSTEM}),
     # operations
     **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS for service in SERVICE_PORTS},
     **{f"POST /api/v1/admin/dead-letters/{service}/{{letter_id}}/replay": OPERATORS for service in SERVICE_PORTS},

@@ -1,20 +1,21 @@
 """The sync service (省级平台数据交换): the daily rollup of each district, the exchange with the provincial
-platform and the poverty office's standing authorizations; wiring."""
+platform both ways, the reconciliation of issued indicators and the poverty office's standing authorizations;
+wiring."""
 
 from backbone.service import ConsumerSpec, ServiceSpec, create_service
 from contracts.catalog import topic_for
 from services.sync import api, consumers, projections, rollups
 from services.sync.exchange import api as exchange_api
-from services.sync.exchange import delivery
+from services.sync.exchange import delivery, inbound
 
 spec = ServiceSpec(
     name="sync",
     title="FundWatch sync (省级平台数据交换)",
     metadata=projections.metadata,
-    routers=[api.router, exchange_api.router],
-    inline_projections=[projections.project_rollups, projections.project_authorizations],
+    routers=[api.router, exchange_api.router, inbound.router],
+    inline_projections=[projections.project_rollups, projections.project_authorizations, projections.project_issued],
     consumers=[ConsumerSpec(name="sync", topics=tuple(topic_for(c) for c in ("ledger", "payments", "alerting",
-                                                                              "performance")),
+                                                                              "performance", "gateway")),
                             handlers=consumers.handlers)],
     workers={"rollups": rollups.run, "exchange": delivery.run},
 )

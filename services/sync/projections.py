@@ -124,8 +124,9 @@ async def project_issued(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
             e = IndicatorIssued.model_validate(env.payload)
             fields = {"doc_no": e.doc_no, "fund_name": e.fund_name, "amount": e.amount, "issued_on": e.issued_on,
                       "level": e.level, "fiscal_year": e.fiscal_year, "message_id": e.message_id,
-                      "updated_at": env.occurred_at}
-            stmt = pg_insert(issued_indicators).values(issue_id=e.issue_id, status="unregistered", **fields)
+                      "updated_at": env.occurred_at, "status": "unregistered", "registered_amount": None}
+            # Named again with other particulars (a corrected issue): judged afresh against what is registered.
+            stmt = pg_insert(issued_indicators).values(issue_id=e.issue_id, **fields)
             await conn.execute(stmt.on_conflict_do_update(index_elements=[issued_indicators.c.issue_id], set_=fields))
         elif env.event_type == IssuedIndicatorReconciled.event_type:
             r = IssuedIndicatorReconciled.model_validate(env.payload)
