@@ -150,7 +150,7 @@ class PushIn(BaseModel):
     payload: dict[str, Any]
     message_id: str | None = Field(None, max_length=64, description="Default: a new one (the same one: a resend).")
     schema_version: int = 1
-    tamper: bool = Field(False, description="Change the payload after signing, as a forger would.")
+    tamper: bool = Field(False, description="Change the message after signing, as a forger would.")
 
 
 class ReceiptIn(BaseModel):
@@ -173,7 +173,7 @@ async def push(body: PushIn) -> JSONResponse:
                "schema_version": body.schema_version, "key_id": settings.province_key_id, "payload": body.payload}
     message["signature"] = sign(message, settings.province_signing_key.get_secret_value())
     if body.tamper:
-        message["payload"] = {**body.payload, "tampered": True}
+        message["message_id"] = str(uuid4())  # what was signed is no longer what is sent
     async with httpx.AsyncClient(timeout=30) as client:
         answer = await client.post(f"{gateway_url()}/api/v1/exchange/inbound", json=message,
                                    headers={"X-Api-Key": settings.province_api_key.get_secret_value()})
