@@ -4,8 +4,6 @@ must keep, how an issued document stands against what was registered, and the ru
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
 from backbone.workdays import default_calendar
 from contracts.province import INBOUND, MessageKind, schema_faults, sign, verify
 from backbone.settings import Settings
