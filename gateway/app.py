@@ -56,8 +56,9 @@ spec = ServiceSpec(
     inline_projections=[projections.project_users, applications_projections.project_applications, project_exports],
     consumers=[ConsumerSpec(name="gateway-audit", topics=(topic_for("registry"),), handlers=audit_consumers.handlers),
                # The province's answers to forwarded applications, through the exchange (sync).
-               ConsumerSpec(name="gateway-answers", topics=(topic_for("sync"),), handlers=lambda runtime: answers.handlers(
-                   runtime, lambda username: app.state.authenticate.forget_sessions(username)))],
+               ConsumerSpec(name="gateway-answers", topics=(topic_for("sync"),),
+                            handlers=lambda runtime: answers.handlers(
+                                runtime, lambda username: app.state.authenticate.forget_sessions(username)))],
     on_startup=[bootstrap_accounts, _edge, _start_audit],
     on_shutdown=[_close_edge, _stop_audit],
     openapi_url="/api/v1/gateway/openapi.json",

@@ -72,10 +72,10 @@ async def list_rules(runtime: RuntimeDep, principal: CurrentPrincipal, asked: Pa
         own = [c for c in changes if c.rule_id == r.id]
         # The level stored now, ahead of the rule book's next refresh.
         level = level_in(own, year) or r.level
+        # A starter rule at a level set from above is still the starter's.
+        shipped = r.id in starter and starter[r.id].model_copy(update={"level": r.level}) == r
         items.append(RuleOut(
-            rule=r.model_dump(mode="json") | {"level": level.value},
-            source="starter" if starter.get(r.id, r).model_dump(exclude={"level"}) == r.model_dump(exclude={"level"})
-            and r.id in starter else "local",
+            rule=r.model_dump(mode="json") | {"level": level.value}, source="starter" if shipped else "local",
             precision=precision.get(r.id, Precision(verified_normal=0, confirmed=0, precision=None)),
             level_history=[LevelChange.model_validate(c, from_attributes=True) for c in own]))
     return Page[RuleOut](items=items, next_cursor=next_cursor)

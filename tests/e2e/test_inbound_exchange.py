@@ -145,3 +145,28 @@ def test_a_rule_level_from_the_province_reaches_the_rule_and_its_history(stack, 
     assert found and found["rule"]["level"] == "red"
     assert [(h["level_before"], h["level"], h["authority"]) for h in found["level_history"]] == [
         ("yellow", "red", "province")]
+
+
+def test_a_receipt_message_returns_a_message_the_province_acknowledged_and_the_same_word_again_changes_nothing(
+        stack, province):
+    admin = stack.admin_headers()
+    with stack.client() as c:
+        r = c.post(APPLICATIONS, json=form(f"inbound-{uuid4().hex[:6]}", 32), headers=admin)
+        application_id = r.json()["application_id"]
+        assert c.post(f"{APPLICATIONS}/{application_id}/review", json={"decision": "accepted"},
+                      headers=reviewer()).status_code == 200
+
+        def ours(status: str) -> dict | None:
+            items = c.get("/exchange/messages", params={"kind": "permission_application", "limit": 1000},
+                          headers=admin).json()["items"]
+            return next((m for m in items if m["subject"] == application_id and m["status"] == status), None)
+        sent = poll(lambda: ours("acknowledged"))
+        assert sent
+        for _ in range(2):
+            answer = province.post("/receipts", json={"message_id": sent["message_id"], "status": "returned",
+                                                      "reason": "身份证号与纸质申请表不一致"}).json()
+            assert answer["status_code"] == 200, answer
+        returned = ours("refused")
+        assert returned and "身份证号与纸质申请表不一致" in returned["last_error"]
+        assert returned["receipt"]["status"] == "returned"
+    assert province.post("/receipts", json={"message_id": str(uuid4())}).status_code == 404

@@ -94,10 +94,11 @@ async def _receipt(conn: AsyncConnection, runtime: Runtime, message: dict[str, A
         raise InvalidInput(f"no message {notice.message_id} was sent to the province",
                            errors=[fault("payload.message_id", "no message of the city has this id")])
     step = step_for_receipt(row.status, notice.status)
-    if step is not None:
-        await record_answer(conn, row, step, now=clock().now(), receipt=message["payload"] | {
-                                "receipt_message_id": message["message_id"]},
-                            error=f"退回: {notice.reason or 'no reason given'}" if notice.status == "returned" else None)
+    if step is None:
+        return
+    receipt = message["payload"] | {"receipt_message_id": message["message_id"]}
+    error = f"退回: {notice.reason or 'no reason given'}" if notice.status == "returned" else None
+    await record_answer(conn, row, step, now=clock().now(), receipt=receipt, error=error)
 
 
 async def _permission_answer(conn: AsyncConnection, runtime: Runtime, message: dict[str, Any], actor: str) -> None:
