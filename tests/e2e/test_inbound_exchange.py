@@ -130,21 +130,27 @@ def test_a_forwarded_application_reaches_the_province_once_and_its_answer_comes_
 
 
 def test_a_rule_level_from_the_province_reaches_the_rule_and_its_history(stack, province):
+    # Next year's levels: the stack is shared, and this year's alerts of other tests keep their rules' levels.
     admin = stack.admin_headers()
-    year = clock().today().year
-    answer = push(province, "rule_levels", {"levels": [{"number": "ZC-003", "level": "red", "fiscal_year": year,
-                                                        "authority": "province", "document": "吉财监〔2026〕3号"}]})
+    year = clock().today().year + 1
+    answer = push(province, "rule_levels", {"levels": [
+        {"number": "ZB-006", "level": "red", "fiscal_year": year, "authority": "province",
+         "document": "吉财监〔2026〕3号"},
+        # A national rule's level is the Ministry's (第二十条): the province's word on one is left.
+        {"number": "ZC-006", "level": "red", "fiscal_year": year, "authority": "province"}]})
     assert answer["status_code"] == 200, answer
 
-    def rule():
+    def rule(number: str, fiscal_year: int) -> dict:
         with stack.client() as c:
-            items = c.get("/rules", params={"limit": 1000}, headers=admin).json()["items"]
-        found = next(r for r in items if r["rule"]["number"] == "ZC-003")
-        return found if found["level_history"] else None
-    found = poll(rule)
-    assert found and found["rule"]["level"] == "red"
+            items = c.get("/rules", params={"limit": 1000, "fiscal_year": fiscal_year}, headers=admin).json()["items"]
+        return next(r for r in items if r["rule"]["number"] == number)
+    found = poll(lambda: (r := rule("ZB-006", year))["level_history"] and r)
+    assert found and found["rule"]["level"] == "red" and found["source"] == "starter"
     assert [(h["level_before"], h["level"], h["authority"]) for h in found["level_history"]] == [
         ("yellow", "red", "province")]
+    assert rule("ZB-006", year - 1)["rule"]["level"] == "yellow", "a level holds from its fiscal year on"
+    national = rule("ZC-006", year)
+    assert national["rule"]["level"] == "yellow" and national["level_history"] == []
 
 
 def test_a_receipt_message_returns_a_message_the_province_acknowledged_and_the_same_word_again_changes_nothing(

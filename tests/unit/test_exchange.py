@@ -51,6 +51,7 @@ def test_a_receipt_message_takes_the_step_of_its_word_once():
     # Returned after a first receipt, once the province looked at it (退回).
     assert step_for_receipt(S.ACKNOWLEDGED, "returned") is P.REFUSE
     assert step_for_receipt(S.REFUSED, "returned") is None
+    assert step_for_receipt("refused", "returned") is None, "as the row holds it"
 
 
 def test_the_wait_doubles_from_the_first_up_to_the_longest():

@@ -67,7 +67,7 @@ def step_for_receipt(status: MessageStatus, answer: str) -> DeliveryStep | None:
     """The step a receipt message (accepted / returned) takes a message at `status` by; None when the message
     stands there already (the same word twice changes nothing)."""
     step, target = (P.ACKNOWLEDGE, S.ACKNOWLEDGED) if answer == "accepted" else (P.REFUSE, S.REFUSED)
-    return None if status is target else step
+    return None if MessageStatus(status) is target else step
 
 
 def step_for_answer(status_code: int | None, attempts: int, max_attempts: int) -> DeliveryStep:
