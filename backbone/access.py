@@ -153,6 +153,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/monthly-reports/{report_id}/supervision-review": frozenset({SUPERVISION}),
     "POST /api/v1/monthly-reports/{report_id}/cosignature": frozenset({POVERTY_OFFICE}),
     "POST /api/v1/monthly-reports/{report_id}/revision": frozenset({TREASURY}),
+    # messages from the province (指标下达, receipts, permission answers, rule levels): its platform's key only,
+    # each message signed besides with the province's own key
+    "POST /api/v1/exchange/inbound": frozenset({PROVINCE_SYSTEM}),
     # operations
     **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS for service in SERVICE_PORTS},
     **{f"POST /api/v1/admin/dead-letters/{service}/{{letter_id}}/replay": OPERATORS for service in SERVICE_PORTS},

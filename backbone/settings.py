@@ -198,6 +198,17 @@ class Settings(BaseSettings):
         "vG81jhmSz4+ydW/FH8+t2TiZ5cAjgIFQFeJu2bQHkBE=", validation_alias="FUNDWATCH_EXCHANGE_PUBLIC_KEY",
         description="The public half of FUNDWATCH_EXCHANGE_SIGNING_KEY (base64), as registered with the province: the "
                     "provincial platform simulator checks signatures with it.")
+    province_public_key: str = Field(
+        "ms8nr56YyVsd6dmoSYrON4pgGOe8ZZeT+TlJ2mv2HxE=", validation_alias="FUNDWATCH_PROVINCE_PUBLIC_KEY",
+        description="The provincial platform's Ed25519 public key (base64), as it registered it with the city: sync "
+                    "takes an inbound message only under its signature.")
+    province_key_id: str = Field(
+        "jilin-province-dev-1", validation_alias="FUNDWATCH_PROVINCE_KEY_ID",
+        description="The name the province signs its messages under (FUNDWATCH_PROVINCE_PUBLIC_KEY's).")
+    province_signing_key: SecretStr = Field(
+        SecretStr("dH0B7LaO1QzrS8dJARPskiXvqkEkjTvoxxUMziJ3qa4="), validation_alias="FUNDWATCH_PROVINCE_SIGNING_KEY",
+        description="The private half of FUNDWATCH_PROVINCE_PUBLIC_KEY: only the provincial platform simulator holds "
+                    "it (the real province keeps its own); no service of the platform reads it.")
     exchange_poll_seconds: float = Field(
         1.0, gt=0, validation_alias="FUNDWATCH_EXCHANGE_POLL_SECONDS",
         description="How often sync looks for messages due to be sent to the province.")
@@ -301,7 +312,7 @@ SECRETS_OF: dict[str, tuple[str, ...]] = {
                 "province_api_key", "pii_keys", "blind_index_key"),
     "payments": (*_EVERY_SERVICE, "pii_keys", "blind_index_key"),
     "ledger": _EVERY_SERVICE, "performance": _EVERY_SERVICE, "alerting": _EVERY_SERVICE,
-    "sync": (*_EVERY_SERVICE, "exchange_signing_key"),
+    "sync": (*_EVERY_SERVICE, "exchange_signing_key", "province_public_key"),
 }
 
 

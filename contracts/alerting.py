@@ -173,6 +173,9 @@ class RuleProposalsSubmitted(DomainEvent):
     fiscal_year: int
     proposal_ids: list[str]
     requirement_ids: list[str]
+    rules: list[dict[str, Any]] = Field(default_factory=list, description="The reported rules as data (附件2).")
+    requirements: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "The reported requirements (附件1): kind, description, basis, scope."))
 
 
 class MonthClosed(DomainEvent):
@@ -185,3 +188,19 @@ class MonthClosed(DomainEvent):
     closed_on: date = Field(description="The month's last day.")
     fiscal_year: int
     time_progress: Decimal = Field(description="Share of the fiscal year gone by at the month's end (序时进度).")
+
+
+class RuleLevelChanged(DomainEvent):
+    """A rule's warning level was set by the Ministry or the province (第二十条), from a fiscal year on."""
+
+    event_type: ClassVar[str] = "alerting.RuleLevelChanged"
+    context: ClassVar[str] = "alerting"
+
+    rule_id: str
+    number: str
+    fiscal_year: int
+    level_before: AlertLevel
+    level: AlertLevel
+    authority: Literal["ministry", "province"]
+    document: str | None = None
+    message_id: str = Field(description="The province's message that carried it.")

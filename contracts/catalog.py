@@ -1,7 +1,7 @@
 """Every event model by type name, and the topic of each context."""
 
 from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, MonthClosed, RequirementProposed,
-                               RuleApproved, RuleCycleOpened, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
+                               RuleApproved, RuleCycleOpened, RuleLevelChanged, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
 from contracts.envelope import DomainEvent
 from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, ExportCosigned,
                                ExportDownloaded, ExportRequested, InitialPasswordIssued, PasswordChanged,
@@ -13,8 +13,9 @@ from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCo
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
-from contracts.sync import (ExchangeAuthorizationRevoked, ExchangeAuthorized, MonthlyReportDrafted,
-                            MonthlyReportStepped, RollupComputed)
+from contracts.sync import (ExchangeAuthorizationRevoked, ExchangeAuthorized, IndicatorIssued,
+                            IssuedIndicatorReconciled, MonthlyReportDrafted, MonthlyReportStepped,
+                            PermissionAnswerReceived, RollupComputed, RuleLevelsReceived)
 from contracts.registry import (PersonalDataRevealed, PoorPopulationRecorded, PublicEmployeesRecorded,
                                 RegistryImportCompleted, RegistryPersonsRemoved)
 
@@ -32,7 +33,9 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   PermissionApplicationReturned, PermissionApplicationResubmitted, PermissionApplicationForwarded,
                   PermissionApplicationDecided, UserChanged, UserRevoked, InitialPasswordIssued, PermissionFormExported,
                   ExportRequested, ExportCosigned, ExportDownloaded, SecondFactorChanged, RollupComputed,
-                  ExchangeAuthorized, ExchangeAuthorizationRevoked, MonthlyReportDrafted, MonthlyReportStepped)
+                  ExchangeAuthorized, ExchangeAuthorizationRevoked, MonthlyReportDrafted, MonthlyReportStepped,
+                  IndicatorIssued, IssuedIndicatorReconciled, PermissionAnswerReceived, RuleLevelsReceived,
+                  RuleLevelChanged)
 }
 
 

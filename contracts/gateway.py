@@ -143,10 +143,9 @@ class PermissionApplicationResubmitted(DomainEvent):
 
 class PermissionApplicationForwarded(DomainEvent):
     """The treasury division accepted an application and reports it to the provincial finance department
-    (第二十五条(二)). Nothing sends it on: the application waits with status `forwarded`, and the province reads
-    that queue and answers through POST /api/v1/permission-applications/{id}/feedback with its API key
-    (FUNDWATCH_PROVINCE_API_KEY), or the treasury records its answer from paper. The sync service that would
-    exchange data with the province does not exist yet."""
+    (第二十五条(二)): sync sends it as a `permission_application` message; the province answers with a
+    `permission_answer` message (the gateway applies it), or the treasury records its answer from paper through
+    POST /api/v1/permission-applications/{id}/feedback."""
 
     event_type: ClassVar[str] = "gateway.PermissionApplicationForwarded"
     context: ClassVar[str] = "gateway"

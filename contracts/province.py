@@ -8,15 +8,19 @@ that every party reads and signs the same text."""
 
 import base64
 import json
+from functools import cache
+from pathlib import Path
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from contracts.gateway import PermissionForm
 from contracts.values import AlertLevel, AlertStatus, Money
 
 Share = Annotated[
@@ -28,10 +32,20 @@ Share = Annotated[
 
 
 class MessageKind(StrEnum):
-    """What a message to the province is."""
+    """What a message exchanged with the province is: out to it, or in from it (INBOUND)."""
 
     DAILY_ROLLUP = "daily_rollup"  # 日报: 第二十六条(二)
     MONTHLY_REPORT = "monthly_report"  # 月报: 第二十四条(二), co-signed by the poverty office (第二十七条)
+    PERMISSION_APPLICATION = "permission_application"  # 附件3 forwarded by the treasury: 第二十五条(二)
+    RULE_SUBMISSION = "rule_submission"  # 附件1 and 附件2 of a fiscal year: 第十六条
+    INDICATORS_ISSUED = "indicators_issued"  # 指标下达 by the central and provincial governments
+    RECEIPT = "receipt"  # 回执 or 退回 of an earlier message of the city
+    PERMISSION_ANSWER = "permission_answer"  # 反馈 on a forwarded 附件3: 第二十五条(二)
+    RULE_LEVELS = "rule_levels"  # 预警级别 set by the Ministry and the province: 第二十条
+
+
+INBOUND = frozenset({MessageKind.INDICATORS_ISSUED, MessageKind.RECEIPT, MessageKind.PERMISSION_ANSWER,
+                     MessageKind.RULE_LEVELS})
 
 
 class FundFigures(BaseModel):
@@ -234,12 +248,111 @@ class MonthlyReport(BaseModel):
     cosignature_opinion: str | None
 
 
-PAYLOADS: dict[MessageKind, type[BaseModel]] = {MessageKind.DAILY_ROLLUP: DailyRollup,
-                                                MessageKind.MONTHLY_REPORT: MonthlyReport}
+class PermissionApplication(BaseModel):
+    """The payload of a `permission_application` message: an application (附件3) the treasury accepted and reports
+    to the province. The ID number travels masked, as every event carries it: the province checks the person on
+    the signed paper form, and the full number never leaves the gateway."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    city: str
+    application_id: str = Field(description="The province answers by it (permission_answer).")
+    kind: Literal["grant", "change", "revoke"] = Field(description="开通, 变更 or 撤销.")
+    form: PermissionForm
+    forwarded_at: datetime
+
+
+class RuleSubmission(BaseModel):
+    """The payload of a `rule_submission` message: the city's business requirements (附件1) and rules (附件2) of
+    a fiscal year as the treasury consolidated them (第十六条)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    city: str
+    fiscal_year: int
+    rules: list[dict[str, Any]] = Field(description="Each rule as data (the fields of GET /rules).")
+    requirements: list[dict[str, Any]] = Field(description="Each requirement: kind, description, basis, scope.")
+    submitted_at: datetime
+
+
+class IssuedIndicator(BaseModel):
+    """One indicator the central or provincial government issued to the city (指标下达)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    doc_no: str = Field(min_length=1, max_length=100, description="文件号")
+    fund_name: str = Field(min_length=1, max_length=200, description="资金名称")
+    amount: Money
+    issued_on: date = Field(description="文件印发日期: the 5 working days of 第二十六条(一) count from it.")
+    level: Literal["central", "province"]
+    fiscal_year: int = Field(ge=2000, le=2100)
+
+
+class IndicatorsIssued(BaseModel):
+    """The payload of an `indicators_issued` message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    indicators: list[IssuedIndicator] = Field(min_length=1, max_length=500)
+
+
+class ReceiptNotice(BaseModel):
+    """The payload of a `receipt` message: the province's later word on a message of the city (回执 / 退回)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    message_id: str = Field(min_length=1, max_length=64, description="The city's message it answers.")
+    status: Literal["accepted", "returned"]
+    reason: str | None = Field(None, max_length=2000, description="Why it was returned.")
+
+
+class PermissionAnswer(BaseModel):
+    """The payload of a `permission_answer` message: the province's answer (反馈) to a forwarded application."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    application_id: str = Field(min_length=1, max_length=64)
+    decision: Literal["approved", "rejected"]
+    remarks: str | None = Field(None, max_length=2000)
+
+
+class RuleLevel(BaseModel):
+    """A rule's warning level as the Ministry or the province sets it (第二十条)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    number: str = Field(min_length=1, max_length=20, description="The rule's number, e.g. ZB-001.")
+    level: AlertLevel
+    fiscal_year: int = Field(ge=2000, le=2100, description="The fiscal year from which the level holds.")
+    authority: Literal["ministry", "province"] = Field(description="财政部 or 省财政厅.")
+    document: str | None = Field(None, max_length=200, description="The document that sets it.")
+
+
+class RuleLevels(BaseModel):
+    """The payload of a `rule_levels` message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = 1
+    levels: list[RuleLevel] = Field(min_length=1, max_length=200)
+
+
+PAYLOADS: dict[MessageKind, type[BaseModel]] = {
+    MessageKind.DAILY_ROLLUP: DailyRollup, MessageKind.MONTHLY_REPORT: MonthlyReport,
+    MessageKind.PERMISSION_APPLICATION: PermissionApplication,
+    MessageKind.RULE_SUBMISSION: RuleSubmission, MessageKind.INDICATORS_ISSUED: IndicatorsIssued,
+    MessageKind.RECEIPT: ReceiptNotice, MessageKind.PERMISSION_ANSWER: PermissionAnswer,
+    MessageKind.RULE_LEVELS: RuleLevels,
+}
 
 
 class ExchangeMessage(BaseModel):
-    """What travels to the province: the payload, what it is, and the city's signature."""
+    """What travels between the city and the province: the payload, what it is, and the sender's signature."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -252,7 +365,7 @@ class ExchangeMessage(BaseModel):
 
 
 class Receipt(BaseModel):
-    """The province's answer (回执): accepted, or returned (退回) with its reason."""
+    """The answer to a message (回执), the province's or the city's: accepted, or returned (退回) with its reason."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -299,3 +412,29 @@ def exchange_schemas() -> dict[str, dict[str, Any]]:
         schema["x-kind"], schema["x-schema-version"] = kind.value, version
         out[f"{kind.value}.v{version}.json"] = schema
     return out
+
+
+SCHEMAS = Path(__file__).with_name("exchange")
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator | None:
+    path = SCHEMAS / name
+    if not path.exists():
+        return None
+    return Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
+
+
+def schema_faults(message: Any) -> list[tuple[str, str]]:
+    """Where a message breaks the checked-in JSON Schemas (the envelope, then its kind's payload): each fault's
+    field path (payload.indicators.0.amount) and words; none when it keeps them."""
+    envelope = _validator("message.json")
+    assert envelope is not None
+    faults = [(".".join(map(str, e.absolute_path)) or "body", e.message) for e in envelope.iter_errors(message)]
+    if faults:
+        return faults[:20]
+    payload = _validator(f"{message['kind']}.v{message['schema_version']}.json")
+    if payload is None:
+        return [("schema_version", f"no schema {message['kind']} v{message['schema_version']}")]
+    return [(".".join(["payload", *map(str, e.absolute_path)]), e.message)
+            for e in payload.iter_errors(message["payload"])][:20]

@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from contracts.envelope import DomainEvent
-from contracts.province import DistrictFigures, DivisionPart, MessageKind, MonthFigures
+from contracts.province import DistrictFigures, DivisionPart, MessageKind, MonthFigures, RuleLevel
+from contracts.values import Money
 
 
 class RollupComputed(DomainEvent):
@@ -95,3 +96,60 @@ class MonthlyReportStepped(DomainEvent):
     opinion: str | None = Field(None, description="A reviewer's or co-signer's opinion, or the province's reason.")
     consolidated_into: str | None = Field(None, description="The city report that took this division report in.")
     message_id: str | None = Field(None, description="The message that carries the report to the province.")
+class IndicatorIssued(DomainEvent):
+    """The province's message named an indicator the central or provincial government issued to the city
+    (指标下达): the 5 working days of 第二十六条(一) to register it count from its issue date."""
+
+    event_type: ClassVar[str] = "sync.IndicatorIssued"
+    context: ClassVar[str] = "sync"
+
+    issue_id: str = Field(description="One per document number (文件号).")
+    message_id: str = Field(description="The inbound message that carried it.")
+    doc_no: str
+    fund_name: str
+    amount: Money
+    issued_on: date
+    level: Literal["central", "province"]
+    fiscal_year: int
+    org_unit: str = Field(description="The city (市本级) receives what is issued to it.")
+    owner_division: str = Field(description="预算处 receives the funds of higher governments and registers them.")
+
+
+class IssuedIndicatorReconciled(DomainEvent):
+    """An issued indicator was matched with the one registered in the ledger by its document number
+    (第二十六条(一)): the amounts agree, or they do not (both named)."""
+
+    event_type: ClassVar[str] = "sync.IssuedIndicatorReconciled"
+    context: ClassVar[str] = "sync"
+
+    issue_id: str
+    doc_no: str
+    outcome: Literal["matched", "mismatched"]
+    indicator_id: str = Field(description="The registered indicator.")
+    issued_amount: Money
+    registered_amount: Money
+    fiscal_year: int
+    org_unit: str
+    owner_division: str | None = Field(description="The registered indicator's owner (谁主管、谁负责).")
+
+
+class PermissionAnswerReceived(DomainEvent):
+    """The province answered a forwarded permission application (反馈, 第二十五条(二)): the gateway applies it."""
+
+    event_type: ClassVar[str] = "sync.PermissionAnswerReceived"
+    context: ClassVar[str] = "sync"
+
+    message_id: str
+    application_id: str
+    decision: Literal["approved", "rejected"]
+    remarks: str | None = None
+
+
+class RuleLevelsReceived(DomainEvent):
+    """The Ministry or the province set warning levels of rules (第二十条): alerting applies them."""
+
+    event_type: ClassVar[str] = "sync.RuleLevelsReceived"
+    context: ClassVar[str] = "sync"
+
+    message_id: str
+    levels: list[RuleLevel]

@@ -11,7 +11,7 @@ from contracts.catalog import topic_for
 from gateway import api, projections
 from gateway.accounts import api as accounts_api, keys_api
 from gateway.applications import api as applications_api, projections as applications_projections
-from gateway.applications import review_api, users_api
+from gateway.applications import answers, review_api, users_api
 from gateway.audit import api as audit_api, consumers as audit_consumers
 from gateway.audit.recording import AuditMiddleware
 from gateway.audit.trail import AuditTrail
@@ -54,7 +54,11 @@ spec = ServiceSpec(
     routers=[accounts_api.router, keys_api.router, applications_api.router, review_api.router, users_api.router,
              exports_api.router, audit_api.router, api.router],
     inline_projections=[projections.project_users, applications_projections.project_applications, project_exports],
-    consumers=[ConsumerSpec(name="gateway-audit", topics=(topic_for("registry"),), handlers=audit_consumers.handlers)],
+    consumers=[ConsumerSpec(name="gateway-audit", topics=(topic_for("registry"),), handlers=audit_consumers.handlers),
+               # The province's answers to forwarded applications, through the exchange (sync).
+               ConsumerSpec(name="gateway-answers", topics=(topic_for("sync"),),
+                            handlers=lambda runtime: answers.handlers(
+                                runtime, lambda username: app.state.authenticate.forget_sessions(username)))],
     on_startup=[bootstrap_accounts, _edge, _start_audit],
     on_shutdown=[_close_edge, _stop_audit],
     openapi_url="/api/v1/gateway/openapi.json",

@@ -34,8 +34,8 @@ def service_env(*, database_url: str, kafka_bootstrap: str, ports: dict[str, int
     env.setdefault("FUNDWATCH_ENV", "development")
     env.update({"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP": kafka_bootstrap, "PYTHONUNBUFFERED": "1"})
     for name, port in ports.items():
-        if name != "gateway":
-            env[f"FUNDWATCH_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+        # The gateway's own address is for the simulator, which pushes the province's messages through it.
+        env[f"FUNDWATCH_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
     env.update(extra or {})
     return env
 

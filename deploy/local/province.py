@@ -4,15 +4,22 @@ signature against the city's public key (FUNDWATCH_EXCHANGE_PUBLIC_KEY under FUN
 a receipt (回执), keeps one of each message_id however often it arrives, and can be told to be down, slow, or to
 return (退回) the next message. It holds everything in memory: a restart forgets what it received.
 
+It also speaks first, on request: `POST /push` signs a message of the province's (指标下达, rule levels, an answer
+to an application) with the province's key (FUNDWATCH_PROVINCE_SIGNING_KEY under FUNDWATCH_PROVINCE_KEY_ID) and
+posts it to the platform's inbound endpoint through the gateway (FUNDWATCH_GATEWAY_URL) with the province's API
+key (FUNDWATCH_PROVINCE_API_KEY); `POST /receipts` sends a receipt message for a message it holds.
+
 It lives in deploy/local rather than in services/sync because it is not part of the platform: it stands for
 another party, and it uses only the shared contracts, as the province would."""
 
 import asyncio
 import json
+import os
 from datetime import UTC, datetime
-from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from typing import Any, Literal
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from jsonschema import Draft202012Validator
@@ -20,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.settings import get_settings
 from contracts.generate import EXCHANGE
-from contracts.province import verify
+from contracts.province import MessageKind, sign, verify
 
 app = FastAPI(title="Provincial platform simulator (省级平台模拟)", docs_url=None, redoc_url=None)
 
@@ -134,3 +141,53 @@ async def list_received() -> dict[str, list[dict[str, Any]]]:
 @app.get("/readyz")
 async def ready() -> dict[str, str]:
     return {"status": "ready", "service": "province"}
+
+
+class PushIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: MessageKind
+    payload: dict[str, Any]
+    message_id: str | None = Field(None, max_length=64, description="Default: a new one (the same one: a resend).")
+    schema_version: int = 1
+    tamper: bool = Field(False, description="Change the message after signing, as a forger would.")
+
+
+class ReceiptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str = Field(description="A message the province holds.")
+    status: Literal["accepted", "returned"] = "accepted"
+    reason: str | None = None
+
+
+def gateway_url() -> str:
+    return os.environ.get("FUNDWATCH_GATEWAY_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+@app.post("/push")
+async def push(body: PushIn) -> JSONResponse:
+    """Sign a message as the province and post it to the platform; the platform's answer as it gave it."""
+    settings = get_settings()
+    message = {"message_id": body.message_id or str(uuid4()), "kind": body.kind.value,
+               "schema_version": body.schema_version, "key_id": settings.province_key_id, "payload": body.payload}
+    message["signature"] = sign(message, settings.province_signing_key.get_secret_value())
+    if body.tamper:
+        message["message_id"] = str(uuid4())  # what was signed is no longer what is sent
+    async with httpx.AsyncClient(timeout=30) as client:
+        answer = await client.post(f"{gateway_url()}/api/v1/exchange/inbound", json=message,
+                                   headers={"X-Api-Key": settings.province_api_key.get_secret_value()})
+    try:
+        content = answer.json()
+    except ValueError:
+        content = {"text": answer.text}
+    return JSONResponse({"status_code": answer.status_code, "message_id": message["message_id"], "answer": content})
+
+
+@app.post("/receipts")
+async def send_receipt(body: ReceiptIn) -> JSONResponse:
+    """The province's later word (回执 / 退回) on a message it holds, sent as a receipt message."""
+    if body.message_id not in received:
+        return JSONResponse({"reason": f"the province holds no message {body.message_id}"}, status_code=404)
+    return await push(PushIn(kind=MessageKind.RECEIPT, payload={
+        "schema_version": 1, "message_id": body.message_id, "status": body.status, "reason": body.reason}))

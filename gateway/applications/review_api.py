@@ -1,7 +1,7 @@
 """The treasury division's review of an application and the province's answer (第二十五条(二)); an approval
 opens, changes or revokes the account in the same transaction."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,12 +77,7 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
         kind = Kind(row.kind)
         next_status(Status(row.status), Step.APPROVE if body.decision == "approved" else Step.REJECT, kind)
         channel = "platform" if principal.has_any(PROVINCE_SYSTEM) else "paper"
-        ev = runtime.tables.events
-        reviewer = await conn.scalar(
-            select(ev.c.metadata["actor"].astext).where(
-                ev.c.stream_id == stream_of(application_id),
-                ev.c.event_type == PermissionApplicationForwarded.event_type)
-            .order_by(ev.c.version.desc()).limit(1))
+        reviewer = await _reviewer(conn, runtime, application_id)
         if channel == "paper":
             # Whoever records the province's paper answer made, reviewed and is the subject of none of it.
             check_independent(principal.subject, applicant=row.applicant, username=row.username, reviewer=reviewer)
@@ -93,15 +88,33 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
             issuer = await key_issuer(conn, runtime, request.state.api_key_id)
             if issuer is not None:
                 check_independent(issuer, applicant=row.applicant, username=row.username, reviewer=reviewer)
-        await append_step(conn, runtime, principal, application_id, row.version, PermissionApplicationDecided(
-            application_id=application_id, decision=body.decision, remarks=body.remarks, channel=channel))
-        if body.decision == "approved":
-            await _take_effect(conn, runtime, principal, kind, application_id, PermissionForm.model_validate(row.form))
-        out = application_out(await application_row(conn, application_id))
+        out = await decide(conn, runtime, principal, row, body.decision, body.remarks, channel)
     if body.decision == "approved" and kind is not Kind.GRANT:
         request.app.state.authenticate.forget_sessions(out.username)
-    log.info("applications.decided", application_id=application_id, decision=body.decision, channel=channel)
     return out
+
+
+async def decide(conn: AsyncConnection, runtime: Runtime, principal: Principal, row: Any, decision: str,
+                 remarks: str | None, channel: str) -> ApplicationOut:
+    """Record the province's answer on a forwarded application (its row locked by the caller); an approval opens,
+    changes or revokes the account in the same transaction. The feedback route and the province's message
+    (exchange) both come here."""
+    await append_step(conn, runtime, principal, row.application_id, row.version, PermissionApplicationDecided(
+        application_id=row.application_id, decision=decision, remarks=remarks, channel=channel))
+    if decision == "approved":
+        await _take_effect(conn, runtime, principal, Kind(row.kind), row.application_id,
+                           PermissionForm.model_validate(row.form))
+    log.info("applications.decided", application_id=row.application_id, decision=decision, channel=channel)
+    return application_out(await application_row(conn, row.application_id))
+
+
+async def _reviewer(conn: AsyncConnection, runtime: Runtime, application_id: str) -> str | None:
+    ev = runtime.tables.events
+    return await conn.scalar(
+        select(ev.c.metadata["actor"].astext).where(
+            ev.c.stream_id == stream_of(application_id),
+            ev.c.event_type == PermissionApplicationForwarded.event_type)
+        .order_by(ev.c.version.desc()).limit(1))
 
 
 async def _treasury_staff(conn: AsyncConnection, bootstrap: str) -> bool:

@@ -18,10 +18,11 @@ from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import ProgressReported
+from contracts.sync import IssuedIndicatorReconciled, RuleLevelsReceived
 from services.alerting.raising import raise_or_update
 from services.alerting.projections import (balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments, window_facts)
-from services.alerting import scheduler
+from services.alerting import rule_levels, scheduler
 from services.alerting.rules.book import RULEBOOK, rules_in_force
 from services.alerting.rules.engine import (Breach, IndicatorBalance, in_window, indicator_facts, judge, needs_indicator,
                                            payment_facts)
@@ -59,6 +60,8 @@ class AlertingConsumers:
             PaymentRecorded.event_type: self.on_payment_recorded,
             PaymentRefunded.event_type: self.on_payment_refunded,
             ProgressReported.event_type: self.on_progress_reported,
+            IssuedIndicatorReconciled.event_type: self.on_issued_reconciled,
+            RuleLevelsReceived.event_type: self.on_rule_levels,
         }
         # Every event a deadline rule starts or meets a clock with also goes by the clocks.
         # (alerting's own events go by AlertClocks)
@@ -111,6 +114,17 @@ class AlertingConsumers:
         await self._raise_all(conn, env.event_id, env.metadata.traceparent, judge(
             rules_in_force(report.fiscal_year), ProgressReported.event_type, facts, report.org_unit),
             period=str(report.fiscal_year), org_unit=report.org_unit, owner_division=report.owner_division)
+
+    async def on_issued_reconciled(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """An issued indicator matched with the ledger (第二十六条(一)): another amount registered is an alert."""
+        e = IssuedIndicatorReconciled.model_validate(env.payload)
+        await self._raise_all(conn, env.event_id, env.metadata.traceparent, judge(
+            rules_in_force(e.fiscal_year), IssuedIndicatorReconciled.event_type, {"issued": e.model_dump()},
+            e.org_unit), period=str(e.fiscal_year), org_unit=e.org_unit, owner_division=e.owner_division)
+
+    async def on_rule_levels(self, conn: AsyncConnection, env: EventEnvelope) -> None:
+        """Levels set by the Ministry or the province (第二十条), each a step in its rule's history."""
+        await rule_levels.apply(conn, self.store, RuleLevelsReceived.model_validate(env.payload))
 
     async def on_indicator_adjusted(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """A new amount (调增 / 调减 / 收回); what a child gives up goes back to its parent."""

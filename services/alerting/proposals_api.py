@@ -122,13 +122,18 @@ class SubmissionOut(BaseModel):
 async def submit_to_province(body: SubmissionIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> SubmissionOut:
     """The treasury division reports the year's consolidated requirements and rules to the province (第十六条)."""
     async with runtime.engine.begin() as conn:
-        proposal_ids = list((await conn.execute(select(rule_proposals.c.proposal_id).where(
+        proposals = (await conn.execute(select(rule_proposals.c.proposal_id, rule_proposals.c.definition).where(
             rule_proposals.c.fiscal_year == body.fiscal_year,
-            rule_proposals.c.status.in_(("accepted", "approved"))))).scalars())
-        requirement_ids = list((await conn.execute(select(requirements.c.requirement_id).where(
-            requirements.c.fiscal_year == body.fiscal_year))).scalars())
-        event = RuleProposalsSubmitted(cycle_id=f"{body.fiscal_year}-treasury", fiscal_year=body.fiscal_year,
-                                       proposal_ids=proposal_ids, requirement_ids=requirement_ids)
+            rule_proposals.c.status.in_(("accepted", "approved"))))).all()
+        wanted = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == body.fiscal_year))).all()
+        proposal_ids = [p.proposal_id for p in proposals]
+        requirement_ids = [r.requirement_id for r in wanted]
+        # The rules and requirements themselves go with the event: sync sends them to the province (第十六条).
+        event = RuleProposalsSubmitted(
+            cycle_id=f"{body.fiscal_year}-treasury", fiscal_year=body.fiscal_year, proposal_ids=proposal_ids,
+            requirement_ids=requirement_ids, rules=[p.definition for p in proposals],
+            requirements=[{"kind": r.kind, "description": r.description, "basis": r.basis, "scope": list(r.scope),
+                           "proposer_division": r.proposer_division} for r in wanted])
         version = await runtime.store.version(conn, f"rule-submission-{body.fiscal_year}")
         await runtime.store.append(conn, stream_id=f"rule-submission-{body.fiscal_year}",
                                    stream_type="rule-submission", expected_version=version, events=[event],

@@ -2,6 +2,7 @@
 proposed for a coming fiscal year (附件2), its definition checked as a rule, national levels kept fixed. What
 becomes of a proposal is in proposals_api.py; trying a draft on stored history in backtest.py."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import uuid4
@@ -17,8 +18,9 @@ from backbone.identity import CurrentPrincipal
 from backbone.pages import Page, PagingDep, sorted_page
 from backbone.service import RuntimeDep
 from contracts.alerting import RuleProposed
-from contracts.values import FiscalYear
+from contracts.values import AlertLevel, FiscalYear
 from services.alerting.projections import alerts, dispositions
+from services.alerting.rule_levels import level_in, rule_levels
 from services.alerting.proposals_api import ProposalOut, cycle_of, read_proposal
 from services.alerting.rules import Rule, starter_rules
 from services.alerting.rules.book import RULEBOOK
@@ -34,10 +36,23 @@ class Precision(BaseModel):
     precision: Decimal | None = Field(description="confirmed / (confirmed + verified normal); null before any.")
 
 
+class LevelChange(BaseModel):
+    """A level the Ministry or the province set for the rule (第二十条), from a fiscal year on."""
+
+    fiscal_year: int
+    level_before: AlertLevel
+    level: AlertLevel
+    authority: Literal["ministry", "province"]
+    document: str | None
+    message_id: str = Field(description="The province's message that carried it.")
+    changed_at: datetime
+
+
 class RuleOut(BaseModel):
     rule: dict[str, Any]
     source: Literal["starter", "local"] = Field(description="Shipped with FundWatch, or approved locally.")
     precision: Precision
+    level_history: list[LevelChange] = Field(description="Levels set from above, oldest first.")
 
 
 @router.get("/rules", response_model=Page[RuleOut])
@@ -46,13 +61,24 @@ async def list_rules(runtime: RuntimeDep, principal: CurrentPrincipal, asked: Pa
     """The rules in force for a fiscal year, each with its precision from past verifications. In the order of
     their numbers (DR-001 … ZC-008), not newest first: a rule in force has no date of its own (a starter rule is as
     old as the release), and people look rules up by number. The cursor is the last rule's (number, id)."""
-    rules, next_cursor = sorted_page(RULEBOOK.for_year(fiscal_year), lambda r: (r.number, r.id), asked)
+    year = fiscal_year or clock().today().year
+    rules, next_cursor = sorted_page(RULEBOOK.for_year(year), lambda r: (r.number, r.id), asked)
     precision = await _precision(runtime)
+    async with runtime.engine.connect() as conn:
+        changes = (await conn.execute(select(rule_levels).order_by(rule_levels.c.changed_at))).all()
     starter = starter_rules()
-    return Page[RuleOut](items=[
-        RuleOut(rule=r.model_dump(mode="json"), source="starter" if starter.get(r.id) == r else "local",
-                precision=precision.get(r.id, Precision(verified_normal=0, confirmed=0, precision=None)))
-        for r in rules], next_cursor=next_cursor)
+    items = []
+    for r in rules:
+        own = [c for c in changes if c.rule_id == r.id]
+        # The level stored now, ahead of the rule book's next refresh.
+        level = level_in(own, year) or r.level
+        # A starter rule at a level set from above is still the starter's.
+        shipped = r.id in starter and starter[r.id].model_copy(update={"level": r.level}) == r
+        items.append(RuleOut(
+            rule=r.model_dump(mode="json") | {"level": level.value}, source="starter" if shipped else "local",
+            precision=precision.get(r.id, Precision(verified_normal=0, confirmed=0, precision=None)),
+            level_history=[LevelChange.model_validate(c, from_attributes=True) for c in own]))
+    return Page[RuleOut](items=items, next_cursor=next_cursor)
 
 
 async def _precision(runtime: Any) -> dict[str, Precision]:

@@ -18,6 +18,7 @@ from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
+from services.sync.exchange import reactions
 from services.sync.projections import alert_steps, filing_steps, indicators, movements
 
 
@@ -136,4 +137,14 @@ HANDLERS: dict[str, Handler] = {
 
 
 def handlers(runtime: Runtime) -> Mapping[str, Handler]:
-    return HANDLERS
+    """The rollup's facts, then what the exchange does with the same event (both in the event's transaction)."""
+    exchange = reactions.handlers(runtime)
+    return {t: _both(HANDLERS.get(t), exchange.get(t)) for t in HANDLERS.keys() | exchange.keys()}
+
+
+def _both(first: Handler | None, then: Handler | None) -> Handler:
+    async def handle(conn: AsyncConnection, env: EventEnvelope) -> None:
+        for handler in (first, then):
+            if handler is not None:
+                await handler(conn, env)
+    return handle

@@ -1,16 +1,18 @@
 """Sync's tables: the read model learned from the other contexts (indicators, money movements, alert and filing
-steps), the daily rollups, the messages to the province and the standing authorizations; and the inline
-projections of sync's own events."""
+steps), the daily rollups, the messages to and from the province, the indicators it issued and the standing
+authorizations; and the inline projections of sync's own events."""
 
 from collections.abc import Sequence
 
 from sqlalchemy import (Boolean, Column, Date, DateTime, Index, Integer, MetaData, Numeric, Table, Text, and_, column,
                         insert, update)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.envelope import EventEnvelope
-from contracts.sync import ExchangeAuthorizationRevoked, ExchangeAuthorized, RollupComputed
+from contracts.sync import (ExchangeAuthorizationRevoked, ExchangeAuthorized, IndicatorIssued,
+                            IssuedIndicatorReconciled, RollupComputed)
 from services.sync.exchange.lifecycle import MessageStatus
 
 metadata = MetaData(schema="sync")
@@ -18,7 +20,8 @@ metadata = MetaData(schema="sync")
 indicators = Table(
     "indicators", metadata,
     Column("indicator_id", Text, primary_key=True), Column("fiscal_year", Integer), Column("org_unit", Text),
-    Column("fund_name", Text), Column("parent_id", Text), Column("owner_division", Text),
+    Column("fund_name", Text), Column("parent_id", Text), Column("doc_no", Text), Column("amount", Numeric(18, 2)),
+    Column("owner_division", Text),
 )
 movements = Table(
     "movements", metadata,
@@ -51,6 +54,22 @@ messages = Table(
     Column("status", Text), Column("attempts", Integer), Column("next_attempt_at", DateTime(timezone=True)),
     Column("last_error", Text), Column("receipt", JSONB), Column("created_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),
+)
+inbound = Table(
+    "inbound", metadata,
+    Column("message_id", Text, primary_key=True), Column("kind", Text, nullable=False),
+    Column("schema_version", Integer, nullable=False), Column("key_id", Text, nullable=False),
+    Column("payload", JSONB, nullable=False), Column("signature", Text, nullable=False),
+    Column("receipt", JSONB, nullable=False), Column("received_at", DateTime(timezone=True), nullable=False),
+)
+issued_indicators = Table(
+    "issued_indicators", metadata,
+    Column("issue_id", Text, primary_key=True), Column("doc_no", Text, nullable=False, unique=True),
+    Column("fund_name", Text, nullable=False), Column("amount", Numeric(18, 2), nullable=False),
+    Column("issued_on", Date, nullable=False), Column("level", Text, nullable=False),
+    Column("fiscal_year", Integer, nullable=False), Column("message_id", Text, nullable=False),
+    Column("status", Text, nullable=False), Column("indicator_id", Text), Column("registered_amount", Numeric(18, 2)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 authorizations = Table(
     "authorizations", metadata,
@@ -98,3 +117,21 @@ async def _move(conn: AsyncConnection, kind: str, from_status: MessageStatus, to
     # Released messages are due at once; the transition table allows exactly these two moves (authorize, withdraw).
     await conn.execute(update(messages).where(and_(messages.c.kind == kind, messages.c.status == from_status))
                        .values(status=to_status, next_attempt_at=env.occurred_at, updated_at=env.occurred_at))
+
+
+async def project_issued(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection: each indicator the province issued, and how it stands against the ledger."""
+    for env in envelopes:
+        if env.event_type == IndicatorIssued.event_type:
+            e = IndicatorIssued.model_validate(env.payload)
+            fields = {"doc_no": e.doc_no, "fund_name": e.fund_name, "amount": e.amount, "issued_on": e.issued_on,
+                      "level": e.level, "fiscal_year": e.fiscal_year, "message_id": e.message_id,
+                      "updated_at": env.occurred_at, "status": "unregistered", "registered_amount": None}
+            # Named again with other particulars (a corrected issue): judged afresh against what is registered.
+            stmt = pg_insert(issued_indicators).values(issue_id=e.issue_id, **fields)
+            await conn.execute(stmt.on_conflict_do_update(index_elements=[issued_indicators.c.issue_id], set_=fields))
+        elif env.event_type == IssuedIndicatorReconciled.event_type:
+            r = IssuedIndicatorReconciled.model_validate(env.payload)
+            await conn.execute(update(issued_indicators).where(issued_indicators.c.issue_id == r.issue_id).values(
+                status=r.outcome, indicator_id=r.indicator_id, registered_amount=r.registered_amount,
+                updated_at=env.occurred_at))

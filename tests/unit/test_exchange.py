@@ -8,7 +8,8 @@ import pytest
 from backbone.identity import new_keypair
 from backbone.lifecycle import StepOutOfTurn
 from contracts.province import canonical, sign, verify
-from services.sync.exchange.lifecycle import TRANSITIONS, DeliveryStep, MessageStatus, after, backoff, step_for_answer
+from services.sync.exchange.lifecycle import (TRANSITIONS, DeliveryStep, MessageStatus, after, backoff, step_for_answer,
+                                              step_for_receipt)
 
 S, P = MessageStatus, DeliveryStep
 
@@ -32,14 +33,25 @@ def test_each_step_where_the_table_has_it(status, step, to):
 def test_a_step_out_of_turn_names_where_the_message_stands_and_what_is_possible():
     with pytest.raises(StepOutOfTurn) as refused:
         after(S.ACKNOWLEDGED, P.RESEND, "m-1")
-    assert refused.value.extra == {"status_now": "acknowledged", "allowed": []}
+    assert refused.value.extra == {"status_now": "acknowledged", "allowed": ["refuse"]}
     with pytest.raises(StepOutOfTurn):
         after(S.AWAITING_AUTHORIZATION, P.SEND, "m-1")
 
 
-def test_nothing_leaves_the_queue_of_people_but_a_resend_and_nothing_leaves_an_acknowledged_message():
-    assert {step for (status, step) in TRANSITIONS if status in (S.REFUSED, S.FAILED)} == {P.RESEND}
-    assert not [key for key in TRANSITIONS if key[0] is S.ACKNOWLEDGED]
+def test_only_a_resend_or_the_provinces_later_word_moves_a_queued_message_and_only_a_return_an_acknowledged_one():
+    assert {step for (status, step) in TRANSITIONS if status is S.REFUSED} == {P.RESEND}
+    assert {step for (status, step) in TRANSITIONS if status is S.FAILED} == {P.RESEND, P.ACKNOWLEDGE, P.REFUSE}
+    assert [key for key in TRANSITIONS if key[0] is S.ACKNOWLEDGED] == [(S.ACKNOWLEDGED, P.REFUSE)]
+
+
+def test_a_receipt_message_takes_the_step_of_its_word_once():
+    # Accepted while the city still retried it: acknowledged; the same word again changes nothing.
+    assert step_for_receipt(S.PENDING, "accepted") is P.ACKNOWLEDGE
+    assert step_for_receipt(S.ACKNOWLEDGED, "accepted") is None
+    # Returned after a first receipt, once the province looked at it (退回).
+    assert step_for_receipt(S.ACKNOWLEDGED, "returned") is P.REFUSE
+    assert step_for_receipt(S.REFUSED, "returned") is None
+    assert step_for_receipt("refused", "returned") is None, "as the row holds it"
 
 
 def test_the_wait_doubles_from_the_first_up_to_the_longest():

@@ -148,12 +148,14 @@ def test_each_window_rule_fires_on_its_case_and_not_on_the_near_miss(rule_id, pa
 def test_every_starter_rule_has_a_case():
     covered = ({p.values[0] for p in CASES} | {p.values[0] for p in WINDOW_CASES}
                | {"indicator.registered_late", "indicator.elements_incomplete", "spending.behind_schedule",
-                  "workflow.district_behind", "performance.severe_deviation"})
+                  "workflow.district_behind", "performance.severe_deviation",
+                  "indicator.registered_amount_differs"})  # test_inbound_exchange.py
     deadline_rules = {"indicator.not_allocated_in_time", "indicator.document_missing",
                       "spending.funds_idle", "workflow.alert_not_handled", "workflow.rules_not_proposed",
                       "workflow.rules_not_reported", "performance.goals_missing",
                           "performance.report_missing", "workflow.division_report_missing",
-                      "workflow.city_report_not_sent"}  # test_deadline_rules.py
+                          "workflow.city_report_not_sent",  # test_deadline_rules.py
+                      "indicator.issued_not_registered"}  # test_inbound_exchange.py
     assert covered | deadline_rules == set(RULES)
 
 

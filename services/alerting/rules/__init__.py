@@ -83,9 +83,11 @@ class Rule(BaseModel):
     national: bool = Field(False, description="Level fixed by the Ministry of Finance (第二十条): not changed locally.")
     parameters: dict[str, Any] = Field(default_factory=dict)
     on: list[str] = Field(default_factory=list, description="Event types an event or window rule judges.")
-    subject: Literal["payment", "indicator", "payee", "alert", "cycle", "org_unit", "division", "month"] = Field(
+    subject: Literal["payment", "indicator", "payee", "alert", "cycle", "org_unit", "division", "month",
+                     "issued_indicator"] = Field(
         "payment", description="What the alert is about (a cycle: a party's step in the yearly rule cycle; a division "
-                               "or a month: the monthly report owed by a division, or the city's of a month).")
+                               "or a month: the monthly report owed by a division, or the city's of a month; an "
+                               "issued indicator: a document of 指标下达 from the province, by its issue_id).")
     when: str | None = Field(None, description="The condition of a breach (event and window rules).")
     summary: str = Field(description="The explanation in plain words, with {fact.path} placeholders of facts a rule "
                                      "may show (services/alerting/rules/facts.py).")

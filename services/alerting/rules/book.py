@@ -1,7 +1,9 @@
 """The rules in force per fiscal year: the starter library, with the rules approved locally for that
-year laid over it (same id: replaced; new id: added). Approved rules take effect from their year."""
+year laid over it (same id: replaced; new id: added), at the levels set from above (第二十条). Approved rules
+take effect from their year."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +31,7 @@ class YearRules:
 class RuleBook:
     def __init__(self) -> None:
         self._approved: dict[int, dict[str, Rule]] = {}
+        self._levels: dict[str, list[Any]] = {}  # rule id → the level changes set from above
         # Asked for on every event: built once per year until the next refresh.
         self._years: dict[int, YearRules] = {}
 
@@ -36,8 +39,16 @@ class RuleBook:
         year = year or clock().today().year
         found = self._years.get(year)
         if found is None:
-            found = self._years[year] = YearRules.of(list((starter_rules() | self._approved.get(year, {})).values()))
+            rules = starter_rules() | self._approved.get(year, {})
+            found = self._years[year] = YearRules.of([self._leveled(rule, year) for rule in rules.values()])
         return found
+
+    def _leveled(self, rule: Rule, year: int) -> Rule:
+        """The rule at the level the Ministry or the province set for the year (第二十条), if they set one."""
+        from services.alerting.rule_levels import level_in
+
+        level = level_in(self._levels.get(rule.id, []), year)
+        return rule if level is None or level is rule.level else rule.model_copy(update={"level": level})
 
     def for_year(self, year: int | None = None) -> list[Rule]:
         return self.year(year).rules
@@ -48,11 +59,16 @@ class RuleBook:
     async def refresh(self, engine: AsyncEngine) -> None:
         """Reload the approved rules (after an approval here, and now and then for other replicas)."""
         from services.alerting.projections import rule_proposals
+        from services.alerting.rule_levels import rule_levels
 
         async with engine.connect() as conn:
             rows = (await conn.execute(select(rule_proposals.c.fiscal_year, rule_proposals.c.definition)
                                        .where(rule_proposals.c.status == "approved")
                                        .order_by(rule_proposals.c.decided_at))).all()
+            levels: dict[str, list[Any]] = {}
+            for change in (await conn.execute(select(rule_levels))).all():
+                levels.setdefault(change.rule_id, []).append(change)
+        self._levels = levels
         approved: dict[int, dict[str, Rule]] = {}
         for year, definition in rows:
             rule = Rule(**definition)

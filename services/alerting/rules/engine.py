@@ -102,6 +102,9 @@ def subject_of(rule: Rule, facts: Mapping[str, Any]) -> AlertSubject:
         return AlertSubject(kind="indicator", id=indicator_id, indicator_id=indicator_id)
     if rule.subject == "org_unit":
         return AlertSubject(kind="org_unit", id=facts["district"]["org_unit"])
+    if rule.subject == "issued_indicator":
+        issued = facts["issued"]
+        return AlertSubject(kind="issued_indicator", id=issued["issue_id"], indicator_id=issued.get("indicator_id"))
     payment = facts["payment"]
     if rule.subject == "payee":
         return AlertSubject(kind="payee", id=payment["payee_id_index"] or payment["payee_account"],

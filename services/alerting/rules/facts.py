@@ -14,7 +14,7 @@ from contracts.alerting import AlertRaised, AlertTransitioned, MonthClosed, Rule
 from contracts.ledger import IndicatorAllocated, IndicatorDocumentAttached, IndicatorRegistered
 from contracts.payments import PaymentRecorded
 from contracts.performance import GoalsSet, ProgressReported
-from contracts.sync import MonthlyReportStepped
+from contracts.sync import IndicatorIssued, IssuedIndicatorReconciled, MonthlyReportStepped
 
 NOT_SHOWN = frozenset({"payee_id_index", "content_hash", "payee_registry"})
 # An indicator's money as alerting keeps it, before a payment (`available_*`, `overdrawn`) or at a month's end.
@@ -24,7 +24,7 @@ _INDICATOR_MONEY = {"known", "amount", "allocated", "paid", "paid_before", "refu
 # The events a deadline rule starts its clock on or waits for: their fields are `event.*`.
 _CLOCK_EVENTS = (IndicatorRegistered, IndicatorAllocated, IndicatorDocumentAttached, GoalsSet, ProgressReported,
                  AlertRaised, AlertTransitioned, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed,
-                 MonthlyReportStepped)
+                 MonthlyReportStepped, IndicatorIssued, IssuedIndicatorReconciled)
 
 
 def _fields(models: Iterable[type[BaseModel]]) -> frozenset[str]:
@@ -43,6 +43,7 @@ SHOWN: dict[str, frozenset[str]] = {
     "month": _fields([MonthClosed]),
     "progress": frozenset({"time"}),
     "event": _fields(_CLOCK_EVENTS),
+    "issued": _fields([IssuedIndicatorReconciled]),
 }
 # Facts of a deadline's clock, not of a record.
 CLOCK_FACTS = frozenset({"counts_from", "due_day", "occurred_on", "event_type"})

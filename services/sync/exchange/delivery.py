@@ -18,10 +18,10 @@ from backbone.clock import clock
 from backbone.eventstore import EventStore
 from backbone.service import Runtime
 from backbone.settings import Settings
+from services.sync.exchange.answers import record_answer
 from services.sync.exchange.lifecycle import DUE, DeliveryStep, MessageStatus, after, backoff, step_for_answer
 from services.sync.exchange.outbound import wire_of
 from services.sync.projections import messages
-from services.sync.reports import answers as reports
 
 log = structlog.get_logger(__name__)
 INTAKE = "/exchange/messages"  # the province's intake
@@ -71,19 +71,15 @@ async def _settle(engine: AsyncEngine, settings: Settings, store: EventStore, ro
     step = step_for_answer(status_code, row.attempts, settings.exchange_max_attempts)
     now = clock().now()
     async with engine.begin() as conn:
-        current = (await conn.execute(select(messages.c.status, messages.c.attempts)
+        current = (await conn.execute(select(messages.c.message_id, messages.c.kind, messages.c.status,
+                                             messages.c.attempts)
                                       .where(messages.c.message_id == row.message_id).with_for_update())).first()
         if current is None or current.status != MessageStatus.SENT or current.attempts != row.attempts:
-            return None  # someone moved it meanwhile (resent, or taken again after the lease ran out)
-        status = after(MessageStatus.SENT, step, row.message_id)
-        values: dict[str, Any] = {"status": status, "last_error": error, "updated_at": now}
-        if step in (DeliveryStep.ACKNOWLEDGE, DeliveryStep.REFUSE):
-            values["receipt"] = body
-        if step is DeliveryStep.RETRY:
-            values["next_attempt_at"] = now + backoff(row.attempts, settings.exchange_retry_seconds,
-                                                      settings.exchange_retry_max_seconds)
-        await conn.execute(update(messages).where(messages.c.message_id == row.message_id).values(**values))
-        await reports.on_answer(conn, store, row, status, error)
+            return None  # someone moved it meanwhile (resent, answered by a receipt message, or taken again)
+        retry_at = (now + backoff(row.attempts, settings.exchange_retry_seconds, settings.exchange_retry_max_seconds)
+                    if step is DeliveryStep.RETRY else None)
+        status = await record_answer(conn, store, current, step, now=now, receipt=body, error=error,
+                                     retry_at=retry_at)
     log.info("exchange.attempted", message_id=row.message_id, kind=row.kind, attempt=row.attempts,
              status=status.value, error=error)
     return status

@@ -40,6 +40,13 @@ TRANSITIONS: dict[tuple[MessageStatus, DeliveryStep], MessageStatus] = {
     (S.SENT, P.GIVE_UP): S.FAILED,
     (S.REFUSED, P.RESEND): S.PENDING,
     (S.FAILED, P.RESEND): S.PENDING,
+    # The province's later word (a receipt message) on a message it holds: also while the city still retries it
+    # or gave up on it, and a return (退回) after a first receipt, when the province has looked at it.
+    (S.PENDING, P.ACKNOWLEDGE): S.ACKNOWLEDGED,
+    (S.PENDING, P.REFUSE): S.REFUSED,
+    (S.FAILED, P.ACKNOWLEDGE): S.ACKNOWLEDGED,
+    (S.FAILED, P.REFUSE): S.REFUSED,
+    (S.ACKNOWLEDGED, P.REFUSE): S.REFUSED,
 }
 # Where a message waits for people (the information center's queue), and where it waits for nobody.
 QUEUED = (S.REFUSED, S.FAILED)
@@ -54,6 +61,13 @@ def after(status: MessageStatus, step: DeliveryStep, message_id: str) -> Message
 def backoff(attempts: int, first: float, longest: float) -> timedelta:
     """The wait after the `attempts`-th attempt: `first` seconds, doubling, never longer than `longest`."""
     return timedelta(seconds=min(first * 2 ** max(attempts - 1, 0), longest))
+
+
+def step_for_receipt(status: MessageStatus, answer: str) -> DeliveryStep | None:
+    """The step a receipt message (accepted / returned) takes a message at `status` by; None when the message
+    stands there already (the same word twice changes nothing)."""
+    step, target = (P.ACKNOWLEDGE, S.ACKNOWLEDGED) if answer == "accepted" else (P.REFUSE, S.REFUSED)
+    return None if MessageStatus(status) is target else step
 
 
 def step_for_answer(status_code: int | None, attempts: int, max_attempts: int) -> DeliveryStep:

@@ -16,10 +16,14 @@ from contracts.province import MessageKind, sign
 from services.sync.exchange.lifecycle import MessageStatus
 from services.sync.projections import authorizations, messages
 
-# Kinds that go out under a standing authorization; the others each need the poverty office's co-signature.
+# Kinds that go out under a standing authorization; the others each need the poverty office's co-signature,
+# but for the treasury's own acts: its report of an application (第二十五条(二)) and of the year's requirements
+# and rules (第十六条) are the treasury's to make, and neither is the monitoring data (资金数据) that 第二十七条 has
+# the poverty office co-sign; the treasury's acceptance and its submission are the act that sends them.
 ROUTINE = frozenset({MessageKind.DAILY_ROLLUP})
 # Kinds made only once the poverty office has co-signed them (the monthly report): nothing left to wait for.
 COSIGNED = frozenset({MessageKind.MONTHLY_REPORT})
+TREASURY_ACTS = frozenset({MessageKind.PERMISSION_APPLICATION, MessageKind.RULE_SUBMISSION})
 
 
 def message_id_for(kind: MessageKind, subject: str) -> str:
@@ -42,8 +46,8 @@ async def enqueue(conn: AsyncConnection, kind: MessageKind, subject: str, payloa
     await hold_kind(conn, kind)
     authorized = await conn.scalar(select(exists().where(authorizations.c.kind == kind.value,
                                                          authorizations.c.status == "active")))
-    ready = kind in COSIGNED or (authorized and kind in ROUTINE)
-    status = MessageStatus.PENDING if ready else MessageStatus.AWAITING_AUTHORIZATION
+    released = kind in COSIGNED or kind in TREASURY_ACTS or (authorized and kind in ROUTINE)
+    status = MessageStatus.PENDING if released else MessageStatus.AWAITING_AUTHORIZATION
     await conn.execute(insert(messages).values(
         message_id=message_id, kind=kind.value, schema_version=wire["schema_version"], subject=subject,
         payload=wire["payload"], signature=wire["signature"], key_id=wire["key_id"], status=status, attempts=0,
