@@ -52,3 +52,12 @@ describe('menu', () => {
       .toContain('支付明细')
   })
 })
+
+describe('facts', () => {
+  it('names the facts an alert shows in Chinese, and keeps a path it does not know', async () => {
+    const { factName } = await import('../src/lib/names')
+    expect(factName('indicator.available_after')).toBe('指标支付后可用余额')
+    expect(factName('payment.amount')).toBe('支付金额')
+    expect(factName('something.new')).toBe('something.new')
+  })
+})

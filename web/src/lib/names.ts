@@ -97,3 +97,28 @@ export const SETTLEMENT: Record<string, string> = {
   official_card: '公务卡',
   other: '其他',
 }
+
+// The facts an alert shows (规则可引用的事实), by their path's two parts: the subject, then the figure.
+const FACT_SUBJECTS: Record<string, string> = {
+  payment: '支付', indicator: '指标', payee: '收款人', district: '区', window: '统计期', report: '绩效报告',
+  month: '月份', progress: '进度', event: '事项', params: '规则参数',
+}
+const FACT_FIGURES: Record<string, string> = {
+  amount: '金额', allocated: '已分配', paid: '已支付', paid_before: '本次支付前已支付', refunded: '已退回',
+  available_before: '支付前可用余额', available_after: '支付后可用余额', overdrawn: '超出金额', own: '本级金额',
+  spent: '已支出', payment_progress: '支付进度', allocation_progress: '分配进度', fiscal_year: '年度',
+  org_unit: '区划', owner_division: '主管处（室）', indicator_id: '指标编号', payment_id: '支付编号',
+  payee_name: '收款人名称', payee_account: '收款账号', settlement_method: '结算方式', purpose: '用途',
+  paid_at: '支付时间', count: '笔数', total: '合计', period: '期间', time: '序时进度', name: '名称',
+  doc_no: '指标文号', fund_name: '资金名称', registered_name: '登记姓名', on_poor_list: '在建档立卡名单',
+  public_employee: '财政供养人员', employer: '工作单位', counts_from: '起算日', due_day: '截止日',
+}
+
+export function factName(path: string): string {
+  const [subject, ...rest] = path.split('.')
+  const figure = rest.join('.')
+  if (!figure) return FACT_FIGURES[subject] ?? path
+  const head = FACT_SUBJECTS[subject]
+  const tail = FACT_FIGURES[figure]
+  return head && tail ? `${head}${tail}` : path
+}
