@@ -157,7 +157,7 @@ class Authenticator:
                                                 algorithms=["HS256"], audience=TOKEN_AUDIENCE,
                                                 options={"require": ["exp", "sid", "sub"]})
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("the access token has expired; sign in again") from exc
+            raise Unauthorized("the access token has expired; sign in again", reason="expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("the access token is not valid") from exc
         must_change, needs_factor = await self._open_session(claims["sid"], claims["sub"])
@@ -188,15 +188,17 @@ class Authenticator:
                                              sessions.c.needs_second_factor)
                                       .where(sessions.c.session_id == session_id))).first()
             if row is None or row.ended_because is not None:
-                reason = ENDED_BECAUSE.get(row.ended_because if row else "", "it has ended")
-                raise Unauthorized(f"the session is over ({reason}); sign in again")
+                because = row.ended_because if row else None
+                reason = ENDED_BECAUSE.get(because or "", "it has ended")
+                raise Unauthorized(f"the session is over ({reason}); sign in again", reason=because or "ended")
             idle = now - row.last_seen_at
             if idle > timedelta(seconds=self.settings.session_idle_seconds):
                 await conn.execute(update(sessions).where(sessions.c.session_id == session_id)
                                    .values(ended_at=now, ended_because="idle"))
                 await conn.commit()
                 minutes = self.settings.session_idle_seconds // 60
-                raise Unauthorized(f"the session was idle for more than {minutes} minutes; sign in again")
+                raise Unauthorized(f"the session was idle for more than {minutes} minutes; sign in again",
+                                   reason="idle")
             last_seen = row.last_seen_at
             if idle > timedelta(seconds=TOUCH_SECONDS):
                 await conn.execute(update(sessions).where(sessions.c.session_id == session_id)

@@ -1,5 +1,5 @@
 """The browser tests' Chromium: Debian's (`make test` installs it with fonts-noto-cjk when missing), one browser for
-the session, a fresh context per person at 1366×768. Every page's console errors fail the test that opened it; the
+a module, a fresh context per person at 1366×768. Every page's console errors fail the test that opened it; the
 screenshots of each main screen are kept in .data/test/screenshots/."""
 
 from collections.abc import Callable, Iterator
@@ -28,9 +28,10 @@ def person(database_url: str, username: str, roles: list[str], **scope: str) -> 
         return pool.submit(account, database_url, username, roles, **scope).result()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(stack) -> Iterator[Browser]:
-    """Started after the stack: the stack's set-up runs asyncio, which Playwright's running loop would refuse."""
+    """One browser for a module's tests, started after the stack and stopped with the module: Playwright's sync API
+    keeps an event loop running while it lives, where the other tests' asyncio.run would be refused."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium and fonts-noto-cjk")
     with sync_playwright() as playwright:

@@ -1,12 +1,16 @@
 """The web console in Chromium against the whole stack: each role's menu and scope, a red light arriving live on
 an open dashboard, a division handling it through the 处理单 form to green, the print view, the ledger's as_of."""
 
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
 from uuid import uuid4
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.browser.conftest import person
 
@@ -124,3 +128,23 @@ def test_the_ledgers_as_of_date_changes_the_figures(console, stack, servers):
     expect(totals).not_to_have_text(today)
     expect(page.locator("[data-testid=ledger-table]")).not_to_contain_text("¥1,234,567.00")
     tab.screenshot("10-ledger-as-of")
+
+
+def test_an_idle_session_sends_the_page_back_to_sign_in_with_the_reason(console, servers):
+    name = person(servers.database_url, "二道区财政局-吴", ["district"], org_unit="220105")
+    tab = console()
+    page = tab.sign_in(name)
+    expect(page.locator("[data-testid=live]")).to_be_visible()
+    # The person walks away: the session's last use is put two hours back (the idle limit is 30 minutes).
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, db.execute(servers.database_url, "UPDATE gateway.sessions SET last_seen_at = "
+                                            "now() - interval '2 hours' WHERE username = $1", name)).result()
+
+    # Nobody touches the page: the stream's next keep-alive finds the session over, the page asks who is signed in,
+    # and is told why it is not.
+    expect(page).to_have_url(re.compile(r"/login\?"), timeout=60_000)
+    expect(page.get_by_text("长时间未操作，登录已失效，请重新登录")).to_be_visible()
+    tab.screenshot("11-idle-sign-in")
+    # What Chromium logged of the refused stream and look-up is this test's subject, not a fault of the page.
+    assert all("/api/v1/" in e for e in tab.errors), tab.errors
+    tab.errors.clear()

@@ -55,7 +55,10 @@ async function call<T>(method: string, path: string, options: { query?: Query; b
     const problem: Problem = data ?? { type: 'internal-error', status: response.status }
     // The server's own words stay in the log for whoever has to look into it.
     console.info('FundWatch API', method, path, response.status, problem.detail)
-    if (response.status === 401 && !path.startsWith('/auth/') && onSignedOut) onSignedOut(describe(problem))
+    // A session that ended (idle, signed out elsewhere, expired) says why; the page goes to sign-in and tells it.
+    if (response.status === 401 && problem.reason && !path.startsWith('/auth/') && onSignedOut) {
+      onSignedOut(describe(problem))
+    }
     throw new ApiError(problem)
   }
   return data as T

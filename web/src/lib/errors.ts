@@ -43,6 +43,17 @@ const REASONS: Record<string, string> = {
   password_change_required: '请先修改一次性密码',
   second_factor_required: '请先绑定身份验证器',
   csrf_token_missing: '页面已过期，请刷新后重试',
+  // Why a session ended (the gateway's ENDED_BECAUSE).
+  idle: '长时间未操作，登录已失效，请重新登录',
+  signed_out: '您已退出登录，请重新登录',
+  password_changed: '密码已修改，请使用新密码重新登录',
+  account_changed: '您的权限已变更，请重新登录',
+  account_revoked: '您的账号已被注销',
+  locked: '账号已锁定，请稍后再试或联系管理员',
+  second_factor_reset: '身份验证器已被重置，请重新登录',
+  second_factor_changed: '已绑定新的身份验证器，请重新登录',
+  ended: '登录已失效，请重新登录',
+  expired: '登录已超时，请重新登录',
 }
 
 // Fields of the forms, by the last part of their path (body.findings → findings).

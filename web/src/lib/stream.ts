@@ -12,8 +12,11 @@ export interface AlertEvent {
 
 const EVENTS = ['AlertRaised', 'AlertTransitioned', 'AlertBreachRepeated']
 
-export function watchAlerts(onEvent: (kind: string, event: AlertEvent) => void): () => void {
+// `onDrop` runs when the stream breaks: the page asks whether the session still holds (a stream ends with its
+// session, and EventSource cannot tell a 401 from a network fault).
+export function watchAlerts(onEvent: (kind: string, event: AlertEvent) => void, onDrop: () => void): () => void {
   const source = new EventSource('/api/v1/alerts/stream')
+  source.onerror = onDrop
   for (const kind of EVENTS) {
     source.addEventListener(kind, (message) => onEvent(kind, JSON.parse((message as MessageEvent).data)))
   }
