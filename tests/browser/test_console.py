@@ -36,6 +36,7 @@ def test_each_role_signs_in_and_sees_only_its_menu_and_scope(console, servers):
     cards = page.locator("[data-testid=lights] [data-org-unit]")
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("南关区")
+    expect(page.locator("[data-testid=live]")).to_be_visible()  # figures drawn, stream open
     tab.screenshot("02-dashboard-district")
 
     treasury = person(servers.database_url, "国库处-钱", ["treasury"])
