@@ -43,12 +43,13 @@ test-unit: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/python -m contracts.generate
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_STAMP) browser-deps
 	$(BIN)/python -m bench.payments_e2e
 	$(BIN)/python -m bench.ledger
 	$(BIN)/python -m bench.registry
 	$(BIN)/python -m bench.alerting
 	$(BIN)/python -m bench.gateway
+	$(BIN)/python -m bench.console
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache web/node_modules web/dist
