@@ -65,8 +65,8 @@ spec = ServiceSpec(
 )
 app = create_service(spec)
 serve_console(app, get_settings().console_dir)
-# Strict CORS: only the origins an operator lists may call from a browser, and never with cookies (FundWatch
-# authenticates by bearer token); without a list, browsers keep to the gateway's own origin.
+# Strict CORS: only the origins an operator lists may call from a browser, and never with cookies (the console's
+# session cookie is for the gateway's own origin, where it is served); without a list, browsers keep to that origin.
 app.add_middleware(CORSMiddleware, allow_origins=get_settings().cors_origins, allow_credentials=False,
                    allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
                    expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
