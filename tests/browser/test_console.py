@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.people import PASSWORD
 from tests.browser.conftest import person
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -152,3 +153,25 @@ def test_an_idle_session_sends_the_page_back_to_sign_in_with_the_reason(console,
     # What Chromium logged of the refused stream and look-up is this test's subject, not a fault of the page.
     assert all("/api/v1/" in e for e in tab.errors), tab.errors
     tab.errors.clear()
+
+
+def test_a_one_time_password_is_changed_first_then_the_person_signs_in_with_the_new_one(console, servers):
+    name = person(servers.database_url, "绿园区财政局-郑", ["district"], org_unit="220106", must_change=True)
+    tab = console()
+    page = tab.open("/login")
+    page.locator("input[name=username]").fill(name)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{tab.base}/password")
+    expect(page.get_by_text("您正在使用一次性密码，请先设置新密码。")).to_be_visible()
+    page.locator("input[name=current_password]").fill(PASSWORD)
+    page.locator("input[name=new_password]").fill("short")
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_text("新密码不符合密码规则")).to_be_visible()
+    tab.screenshot("12-password-change")
+    tab.errors.clear()  # the refused change (422) is logged by Chromium as a failed request
+    page.locator("input[name=new_password]").fill("Lvyuan#2026new")
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_text("密码已修改，请使用新密码重新登录")).to_be_visible()
+    tab.sign_in(name, "Lvyuan#2026new")
+    expect(page.locator("[data-testid=lights] [data-org-unit]")).to_have_count(1)

@@ -21,5 +21,8 @@ describe('error catalog', () => {
     expect(describeProblem({ type: `${BASE}invalid-input`, status: 422,
       errors: [{ field: 'body.findings', message: 'x' }, { field: 'expected_version', message: 'y' }] }))
       .toBe('填写的内容有误，请检查标出的项目（基本情况描述：填写有误；预警版本：填写有误）')
+    expect(describeProblem({ type: `${BASE}invalid-input`, status: 422,
+      errors: [{ field: 'new_password', message: 'too short' }, { field: 'new_password', message: 'one kind' }] }))
+      .toBe('填写的内容有误，请检查标出的项目（新密码：填写有误）')
   })
 })

@@ -100,9 +100,9 @@ export function problemText(problem: Problem): string {
   return TYPES[typeName(problem)] ?? `操作未完成（${problem.status}）`
 }
 
-// One line per field at fault, e.g. "违规类型：填写有误".
+// One line per field at fault, e.g. "违规类型：填写有误" (a field with several faults once).
 export function faultTexts(problem: Problem): string[] {
-  return (problem.errors ?? []).map((f) => `${fieldName(f.field) || '内容'}：填写有误`)
+  return [...new Set((problem.errors ?? []).map((f) => `${fieldName(f.field) || '内容'}：填写有误`))]
 }
 
 export function describe(problem: Problem): string {
