@@ -47,6 +47,8 @@ ACCESS: dict[str, frozenset[str]] = {
     # gateway: signing in and out, machine keys
     "GET /api/v1/openapi.json": PUBLIC,
     "POST /api/v1/auth/token": PUBLIC,
+    "POST /api/v1/auth/session": PUBLIC,  # the web console's sign-in: a session cookie instead of a token
+    "GET /api/v1/me": PEOPLE,
     "POST /api/v1/auth/logout": PEOPLE,
     "POST /api/v1/auth/password": PEOPLE,
     "POST /api/v1/users/{username}/password-reset": frozenset({ADMIN}),

@@ -112,6 +112,8 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias="FUNDWATCH_CORS_ORIGINS",
         description="Web origins other than the gateway's own that browsers may call it from (JSON list); "
                     "none by default.")
+    console_dir: Path = Field(Path("web/dist"), validation_alias="FUNDWATCH_CONSOLE_DIR",
+                              description="The built web console (`vite build` of web/) the gateway serves at `/`.")
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default_factory=list, validation_alias="FUNDWATCH_TRUSTED_PROXIES",
         description="Reverse proxies in front of the gateway (addresses or CIDR networks, comma-separated): only "

@@ -9,13 +9,14 @@ from backbone.settings import get_settings
 from backbone.streams import StreamSlots
 from contracts.catalog import topic_for
 from gateway import api, projections
-from gateway.accounts import api as accounts_api, keys_api
+from gateway.accounts import api as accounts_api, browser_api, keys_api
 from gateway.applications import api as applications_api, projections as applications_projections
 from gateway.applications import answers, review_api, users_api
 from gateway.audit import api as audit_api, consumers as audit_consumers
 from gateway.audit.recording import AuditMiddleware
 from gateway.audit.trail import AuditTrail
 from gateway.auth import Authenticator, bootstrap_accounts, guard
+from gateway.console import serve_console
 from gateway.exports import api as exports_api
 from gateway.exports.projections import project_exports
 from gateway.routing import forwarded, new_client
@@ -51,7 +52,7 @@ spec = ServiceSpec(
     name="gateway",
     title="FundWatch gateway",
     metadata=projections.metadata,
-    routers=[accounts_api.router, keys_api.router, applications_api.router, review_api.router, users_api.router,
+    routers=[accounts_api.router, browser_api.router, keys_api.router, applications_api.router, review_api.router, users_api.router,
              exports_api.router, audit_api.router, api.router],
     inline_projections=[projections.project_users, applications_projections.project_applications, project_exports],
     consumers=[ConsumerSpec(name="gateway-audit", topics=(topic_for("registry"),), handlers=audit_consumers.handlers),
@@ -67,8 +68,9 @@ spec = ServiceSpec(
     forwards=forwarded,
 )
 app = create_service(spec)
-# Strict CORS: only the origins an operator lists may call from a browser, and never with cookies (FundWatch
-# authenticates by bearer token); without a list, browsers keep to the gateway's own origin.
+serve_console(app, get_settings().console_dir)
+# Strict CORS: only the origins an operator lists may call from a browser, and never with cookies (the console's
+# session cookie is for the gateway's own origin, where it is served); without a list, browsers keep to that origin.
 app.add_middleware(CORSMiddleware, allow_origins=get_settings().cors_origins, allow_credentials=False,
                    allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
                    expose_headers=["Retry-After", "Content-Disposition"], max_age=600)

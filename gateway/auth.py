@@ -1,6 +1,7 @@
 """Identity at the edge: access tokens bound to server-side sessions, machine API keys, rate limits."""
 
 import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,12 +46,26 @@ ENDED_BECAUSE = {"signed_out": "you signed out", "password_changed": "the passwo
 # password change, account change) forgets it at once; other replicas follow within this time.
 SESSION_CACHE_SECONDS = 5.0
 SESSION_CACHE_SIZE = 10_000
-# All a person with a one-time password may do until it is changed.
-PASSWORD_CHANGE_ONLY = {("POST", "/api/v1/auth/password"), ("POST", "/api/v1/auth/logout")}
+# All a person with a one-time password may do until it is changed (and the console's look at who signed in, which
+# tells it to show the password change).
+PASSWORD_CHANGE_ONLY = {("POST", "/api/v1/auth/password"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/me")}
 # All a person who must use a second factor, and has none yet, may do until it is enrolled.
 # (The password change too: a one-time password comes first, and ends the session.)
 SECOND_FACTOR_ONLY = {("POST", "/api/v1/auth/second-factor/enrollment"),
                       ("POST", "/api/v1/auth/second-factor/confirmation"), *PASSWORD_CHANGE_ONLY}
+
+
+# A browser's session: the access token in an HttpOnly cookie, and a token bound to the session that every write
+# made with the cookie carries in a header (a forged cross-site form cannot read it, so cannot send it).
+SESSION_COOKIE = "fundwatch_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token(session_id: str, settings: Settings) -> str:
+    """The CSRF token of a browser session: derived from the session, so nothing more is stored."""
+    key = settings.jwt_secret.get_secret_value().encode()
+    return hmac.new(key, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def key_digest(api_key: str) -> str:
@@ -105,13 +120,17 @@ class Authenticator:
     async def __call__(self, request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
         api_key = request.headers.get("x-api-key")
-        if not (auth.lower().startswith("bearer ") or api_key):
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not (auth.lower().startswith("bearer ") or api_key or cookie):
             raise Unauthorized("sign in (POST /api/v1/auth/token) or send an X-Api-Key")
         try:
             if auth.lower().startswith("bearer "):
                 caller = await self._from_token(auth[7:].strip(), request)
+            elif api_key:
+                caller = await self._from_api_key(api_key)
             else:
-                caller = await self._from_api_key(api_key or "")
+                caller = await self._from_token(cookie or "", request)
+                self._check_csrf(request, caller)
         except Unauthorized:
             # Credentials that do not hold count against their address like wrong passwords do (429 once
             # spent); credentials that hold are never refused for them, whoever shares the address.
@@ -123,13 +142,22 @@ class Authenticator:
         await self.limits.admit(caller.principal.subject, self.limits.limit_of(caller.principal, caller.rate_limit))
         return caller.principal
 
+    def _check_csrf(self, request: Request, caller: Authenticated) -> None:
+        """A write made with the session cookie must carry the session's CSRF token."""
+        if request.method in SAFE_METHODS:
+            return
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not (caller.session_id and hmac.compare_digest(sent, csrf_token(caller.session_id, self.settings))):
+            raise Forbidden("a write made with the session cookie needs the session's X-CSRF-Token header",
+                            reason="csrf_token_missing")
+
     async def _from_token(self, token: str, request: Request) -> Authenticated:
         try:
             claims: dict[str, Any] = jwt.decode(token, self.settings.jwt_secret.get_secret_value(),
                                                 algorithms=["HS256"], audience=TOKEN_AUDIENCE,
                                                 options={"require": ["exp", "sid", "sub"]})
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("the access token has expired; sign in again") from exc
+            raise Unauthorized("the access token has expired; sign in again", reason="expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("the access token is not valid") from exc
         must_change, needs_factor = await self._open_session(claims["sid"], claims["sub"])
@@ -160,15 +188,17 @@ class Authenticator:
                                              sessions.c.needs_second_factor)
                                       .where(sessions.c.session_id == session_id))).first()
             if row is None or row.ended_because is not None:
-                reason = ENDED_BECAUSE.get(row.ended_because if row else "", "it has ended")
-                raise Unauthorized(f"the session is over ({reason}); sign in again")
+                because = row.ended_because if row else None
+                reason = ENDED_BECAUSE.get(because or "", "it has ended")
+                raise Unauthorized(f"the session is over ({reason}); sign in again", reason=because or "ended")
             idle = now - row.last_seen_at
             if idle > timedelta(seconds=self.settings.session_idle_seconds):
                 await conn.execute(update(sessions).where(sessions.c.session_id == session_id)
                                    .values(ended_at=now, ended_because="idle"))
                 await conn.commit()
                 minutes = self.settings.session_idle_seconds // 60
-                raise Unauthorized(f"the session was idle for more than {minutes} minutes; sign in again")
+                raise Unauthorized(f"the session was idle for more than {minutes} minutes; sign in again",
+                                   reason="idle")
             last_seen = row.last_seen_at
             if idle > timedelta(seconds=TOUCH_SECONDS):
                 await conn.execute(update(sessions).where(sessions.c.session_id == session_id)

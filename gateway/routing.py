@@ -37,7 +37,7 @@ SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
 # Never forwarded: hop-by-hop headers, the caller's credentials, and any identity the caller
 # tries to assert itself.
 _DROP_REQUEST = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "upgrade",
-                 "authorization", "x-api-key", IDENTITY_HEADER.lower()}
+                 "authorization", "x-api-key", "cookie", "x-csrf-token", IDENTITY_HEADER.lower()}
 # The body is streamed through as raw bytes: its content-encoding stays valid, its length is re-framed.
 _DROP_RESPONSE = {"content-length", "connection", "keep-alive", "transfer-encoding"}
 

@@ -47,6 +47,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
+def stack(servers: Servers) -> Iterator[object]:
+    """Every service as a process, with the province simulator (tests/e2e/conftest.py: `Stack`)."""
+    from tests.e2e.conftest import started_stack
+
+    yield from started_stack(servers)
+
+
+@pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     """PostgreSQL with a fresh test database, and a broker; migrated, topics created."""
     postgres = broker = None

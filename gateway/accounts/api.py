@@ -7,6 +7,7 @@ from backbone.errors import InvalidInput
 from backbone.service import RuntimeDep
 from gateway.accounts.credentials import (change_password, confirm_second_factor, enrol_second_factor,
                                           known_person, reset_password, reset_second_factor, sign_in, sign_out)
+from gateway.accounts.browser import clear_session_cookie
 from gateway.accounts.second_factor import provisioning_uri
 from gateway.auth import Caller
 
@@ -52,10 +53,12 @@ async def token(body: TokenRequest, request: Request, runtime: RuntimeDep) -> To
 
 @router.post("/auth/logout", status_code=204, response_class=Response)
 async def logout(principal: Caller, request: Request, runtime: RuntimeDep) -> Response:
-    """End this session: its token stops working at once."""
+    """End this session: its token stops working at once, and a browser's session cookie is cleared."""
     await sign_out(runtime.engine, request.state.session_id)
     request.app.state.authenticate.forget_sessions(principal.subject)
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    clear_session_cookie(response, runtime.settings)
+    return response
 
 
 class PasswordChange(BaseModel):

@@ -42,6 +42,7 @@ class SignedIn:
     access_token: str
     must_change: bool
     needs_second_factor: bool
+    session_id: str
 
 
 class SecondFactorNeeded(Unauthorized):
@@ -98,7 +99,8 @@ async def sign_in(engine: AsyncEngine, store: EventStore, settings: Settings, us
     log.info("auth.login", username=username)
     principal = Principal(subject=row.username, roles=list(row.roles), org_unit=row.org_unit,
                           division=row.division, pii=row.pii)
-    return SignedIn(issue_access_token(principal, session_id, expires, settings), must_change, needs_factor)
+    return SignedIn(issue_access_token(principal, session_id, expires, settings), must_change, needs_factor,
+                    session_id)
 
 
 async def known_person(engine: AsyncEngine, username: str) -> bool:

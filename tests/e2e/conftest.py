@@ -9,7 +9,6 @@ from pathlib import Path
 from uuid import uuid4
 
 import httpx
-import pytest
 
 from backbone.clock import clock
 from backbone.settings import get_settings
@@ -63,8 +62,9 @@ class Stack:
         return {"X-Api-Key": get_settings().treasury_api_key.get_secret_value()}
 
 
-@pytest.fixture(scope="session")
-def stack(servers) -> Iterator[Stack]:
+def started_stack(servers) -> Iterator[Stack]:
+    """The whole platform for the session: the `stack` fixture of tests/conftest.py, shared by the e2e and the
+    browser tests (one stack per run, whichever folders it covers)."""
     run_dir = ROOT / ".data" / "test" / f"stack-{uuid4().hex[:6]}"
     trace_dir = run_dir / "traces"
     trace_dir.mkdir(parents=True)

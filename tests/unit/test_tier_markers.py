@@ -17,7 +17,8 @@ def marks_of(path: Path) -> set[str] | None:
 
 
 def test_every_e2e_and_integration_module_carries_its_tier_marker():
-    wanted = {"e2e": {"e2e"}, "integration": {"integration"}, "e2e/chaos": {"e2e", "chaos"}}
+    wanted = {"e2e": {"e2e"}, "integration": {"integration"}, "e2e/chaos": {"e2e", "chaos"},
+              "browser": {"e2e", "browser"}}
     missing = []
     for folder, marks in wanted.items():
         modules = sorted((TESTS / folder).glob("test_*.py"))

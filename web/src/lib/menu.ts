@@ -1,0 +1,20 @@
+// The menu: each entry shows when the access table lets the person use the endpoint its screen is built on.
+
+export interface MenuEntry {
+  path: string
+  title: string
+  icon: string
+  needs: string
+}
+
+export const MENU: MenuEntry[] = [
+  { path: '/', title: '首页', icon: 'Monitor', needs: 'GET /api/v1/alerts' },
+  { path: '/todo', title: '待办', icon: 'Bell', needs: 'GET /api/v1/alerts' },
+  { path: '/alerts', title: '预警', icon: 'Warning', needs: 'GET /api/v1/alerts' },
+  { path: '/ledger', title: '总台账', icon: 'Notebook', needs: 'GET /api/v1/ledger' },
+  { path: '/payments', title: '支付明细', icon: 'Money', needs: 'GET /api/v1/payments' },
+]
+
+export function menuFor(operations: string[]): MenuEntry[] {
+  return MENU.filter((entry) => operations.includes(entry.needs))
+}

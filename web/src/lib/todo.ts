@@ -1,0 +1,68 @@
+// 待办: what waits for the signed-in person, each kind only when the access table lets them act on it.
+
+import { reactive } from 'vue'
+import { everything } from './api'
+import { can } from './session'
+
+export interface Alert {
+  id: string
+  rule_id: string
+  rule_number: string
+  rule_name: string
+  level: string
+  status: string
+  subject: Record<string, unknown>
+  period: string
+  org_unit: string | null
+  owner_division: string | null
+  explanation: Record<string, unknown>
+  raised_at: string
+  updated_at: string
+  version: number
+  waiting_for: string | null
+  step_since: string | null
+  occurrences: number
+}
+
+export interface TodoItem {
+  kind: string
+  title: string
+  detail: string
+  at: string
+  link: string
+}
+
+export const todo = reactive<{ items: TodoItem[]; loading: boolean }>({ items: [], loading: false })
+
+// A bell clears or escalates by itself; a person acts on a yellow (核实) or red (纠正) light.
+const ACTIONABLE_LEVELS = ['yellow', 'red']
+
+export async function loadTodo(): Promise<TodoItem[]> {
+  todo.loading = true
+  const items: TodoItem[] = []
+  try {
+    if (can('POST /api/v1/alerts/{alert_id}/dispositions')) {
+      const open = await everything<Alert>('/alerts', { status: 'open' })
+      for (const a of open.filter((x) => ACTIONABLE_LEVELS.includes(x.level))) {
+        items.push({ kind: '预警处理', title: `${a.rule_number} ${a.rule_name}`, detail: a.level, at: a.step_since ?? a.raised_at,
+          link: `/alerts/${a.id}` })
+      }
+    }
+    if (can('POST /api/v1/permission-applications/{application_id}/review')) {
+      const waiting = await everything<{ application_id: string; name: string; submitted_at: string }>(
+        '/permission-applications', { status: 'submitted' })
+      for (const a of waiting) {
+        items.push({ kind: '权限申请审核', title: a.name, detail: '', at: a.submitted_at, link: '' })
+      }
+    }
+    if (can('POST /api/v1/exports/{export_id}/cosignature')) {
+      const waiting = await everything<{ id: string; purpose: string; requested_at: string }>('/exports',
+        { status: 'requested' })
+      for (const e of waiting) items.push({ kind: '导出会签', title: e.purpose, detail: '', at: e.requested_at, link: '' })
+    }
+    todo.items = items.sort((a, b) => b.at.localeCompare(a.at))
+  } finally {
+    todo.loading = false
+  }
+  return todo.items
+}

@@ -1,0 +1,32 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { loadMe, session } from './lib/session'
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+    { path: '/password', component: () => import('./views/PasswordView.vue'), meta: { bare: true } },
+    { path: '/alerts/:id/print', component: () => import('./views/AlertPrintView.vue'), meta: { bare: true } },
+    {
+      path: '/',
+      component: () => import('./views/ShellView.vue'),
+      children: [
+        { path: '', component: () => import('./views/DashboardView.vue'), meta: { title: '监控大屏' } },
+        { path: 'todo', component: () => import('./views/TodoView.vue'), meta: { title: '待办' } },
+        { path: 'alerts', component: () => import('./views/AlertsView.vue'), meta: { title: '预警' } },
+        { path: 'alerts/:id', component: () => import('./views/AlertDetailView.vue'), meta: { title: '预警详情' } },
+        { path: 'ledger', component: () => import('./views/LedgerView.vue'), meta: { title: '总台账' } },
+        { path: 'payments', component: () => import('./views/PaymentsView.vue'), meta: { title: '支付明细' } },
+      ],
+    },
+    { path: '/:rest(.*)*', component: () => import('./views/NotFoundView.vue'), meta: { public: true } },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  if (!session.me) await loadMe()
+  if (!session.me) return { path: '/login', query: { next: to.fullPath } }
+  if (session.me.password_change_required && to.path !== '/password') return { path: '/password' }
+  return true
+})
