@@ -135,12 +135,18 @@ def test_lc002_and_lc003_ring_five_working_days_before_10_15_and_11_01_and_stop_
                  {"cycle_id": "2028-treasury"}) == ("2028-treasury", None)
 
 
-def test_jx001_gives_five_working_days_to_set_goals_or_pass_the_money_down():
+def test_jx001_gives_five_working_days_from_the_issue_to_set_goals_or_pass_the_money_down():
     rule = RULES["performance.goals_missing"]
-    watch = start(rule, REGISTERED, registered(registered_on="2026-09-25", poverty_tag=True), CALENDAR)
+    # 第二十六条(一): within 5 working days of the document's issue, however late it was registered.
+    watch = start(rule, REGISTERED, registered(issued_on="2026-09-25", registered_on="2026-09-29", poverty_tag=True),
+                  CALENDAR)
     # 09-28, 09-29, 09-30, then the National Day holidays, then 10-08 and 10-09.
     assert watch.due_at.date() == date(2026, 10, 9), "five working days across the National Day holidays"
     assert CALENDAR.add_workdays(watch.bell_at.date(), 2) == date(2026, 10, 9)
+    # Without an issue date the registration is what is known: the time counts from it.
+    undated = start(rule, REGISTERED, registered(issued_on=None, registered_on="2026-09-25", poverty_tag=True),
+                    CALENDAR)
+    assert undated.due_at.date() == date(2026, 10, 9)
     assert start(rule, REGISTERED, registered(poverty_tag=False), CALENDAR) is None
     assert meets(rule, "performance.GoalsSet", {"goal_id": "g", "indicator_id": "ind-1"}) == ("ind-1", None)
     assert meets(rule, ALLOCATED, {"indicator_id": "ind-1", "child_id": "c"}) == ("ind-1", None)
