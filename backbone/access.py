@@ -158,6 +158,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # messages from the province (指标下达, receipts, permission answers, rule levels): its platform's key only,
     # each message signed besides with the province's own key
     "POST /api/v1/exchange/inbound": frozenset({PROVINCE_SYSTEM}),
+    "GET /api/v1/exchange/inbound": EXCHANGE_READERS,
     # operations
     **{f"GET /api/v1/admin/dead-letters/{service}": OPERATORS for service in SERVICE_PORTS},
     **{f"POST /api/v1/admin/dead-letters/{service}/{{letter_id}}/replay": OPERATORS for service in SERVICE_PORTS},

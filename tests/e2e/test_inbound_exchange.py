@@ -16,6 +16,7 @@ from services.sync.exchange.issued import issue_id_for
 from tests.e2e import clocks, db
 from tests.e2e.conftest import indicator_body
 from tests.e2e.test_permission_applications import APPLICATIONS, form, reviewer
+from tests.e2e.pages import every
 from tests.support.waiting import poll
 
 pytestmark = pytest.mark.e2e
@@ -100,6 +101,11 @@ def test_the_same_message_twice_is_taken_once_and_forged_or_malformed_ones_are_r
     # Only the province's key reaches the endpoint at all.
     with stack.client() as c:
         assert c.post("/exchange/inbound", json={}, headers=admin).status_code == 403
+        # The information center sees the message once, as it came, with the receipt the city gave.
+        kept = [m for m in every(c.get, "/exchange/inbound", headers=admin, params={"kind": "indicators_issued"})
+                if m["message_id"] == first["message_id"]]
+        assert len(kept) == 1 and kept[0]["payload"]["indicators"][0]["doc_no"] == doc_no
+        assert kept[0]["receipt"] == first["answer"]
     # One issued indicator, named once in sync's event store.
     assert asyncio.run(db.fetch(servers.database_url, "SELECT event_id FROM sync.events WHERE stream_id = $1",
                                 f"issued-indicator-{issue_id_for(doc_no)}")).__len__() == 1

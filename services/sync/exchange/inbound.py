@@ -4,10 +4,12 @@ message_id (the same message again gets the same receipt and changes nothing), a
 receipt (回执). What each kind does is in APPLY."""
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.clock import clock
 from backbone.errors import DomainError, InvalidInput, fault
 from backbone.identity import CurrentPrincipal
+from backbone.pages import Page, PagingDep
+from backbone.paging import newest_first
 from backbone.service import Runtime, RuntimeDep
 from backbone.settings import Settings
 from contracts.province import (INBOUND, IndicatorsIssued, MessageKind, PermissionAnswer, Receipt, ReceiptNotice,
@@ -52,6 +56,30 @@ def checked(message: Any, settings: Settings) -> dict[str, Any]:
         raise InvalidInput("the signature is not the province's over this message",
                            errors=[fault("signature", "does not match the province's key")])
     return message
+
+
+class InboundOut(BaseModel):
+    """A message the province sent, as it came, with the receipt the city gave."""
+
+    message_id: str
+    kind: MessageKind
+    schema_version: int
+    key_id: str = Field(description="The province's key that signed it.")
+    payload: dict[str, Any]
+    receipt: dict[str, Any]
+    received_at: datetime
+
+
+@router.get("/inbound", response_model=Page[InboundOut])
+async def list_inbound(runtime: RuntimeDep, asked: PagingDep, kind: MessageKind | None = None) -> Page[InboundOut]:
+    """What the province sent (指标下达, receipts, permission answers, rule levels), newest first by (received_at,
+    message_id): the information center's record of the exchange (第十四条(一))."""
+    query = select(inbound) if kind is None else select(inbound).where(inbound.c.kind == kind)
+    async with runtime.engine.connect() as conn:
+        rows, next_cursor = await newest_first(conn, query, inbound.c.received_at, inbound.c.message_id,
+                                               asked.cursor, asked.limit)
+    return Page[InboundOut](items=[InboundOut.model_validate(dict(r._mapping)) for r in rows],
+                            next_cursor=next_cursor)
 
 
 @router.post("/inbound", response_model=Receipt, responses={409: {"description": "message_id names another message"}})
