@@ -68,7 +68,8 @@ def test_a_district_sees_only_its_own_alerts_in_the_list_and_on_the_stream(stack
         "violation_type": "其他", "rectification": "改为转账发放"}).status_code == 404
     # From the start of the feed, the district's stream carries its own alerts and no one else's.
     seen = stream_events(f"{alerting}/alerts/stream", as_district("220103") | {"Last-Event-ID": "0-0"}, 3)
-    assert mine in {e["subject"]["indicator_id"] for e in seen}
+    # A raised alert names its subject; a step of one already raised (a clock's bell turning yellow) names the alert.
+    assert mine in {e["subject"]["indicator_id"] for e in seen if "subject" in e}
     assert {e["org_unit"] for e in seen} == {"220103"}
 
 
