@@ -6,20 +6,18 @@ a service holds only the public key, so a service taken over can neither sign an
 one it received at another service.
 """
 
-import base64
 import sys
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Annotated, Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, false, or_
 
 from backbone.errors import Forbidden, Unauthorized
 from backbone.settings import get_settings
+from contracts.keys import new_keypair, signing_key, verifying_key
 
 IDENTITY_HEADER = "X-FundWatch-Identity"
 API_PREFIX = "/api/v1"
@@ -89,21 +87,6 @@ def audience_of(service: str) -> str:
     return f"fundwatch:{service}"
 
 
-@cache
-def signing_key(private_key: str) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_key))
-
-
-@cache
-def verifying_key(public_key: str) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
-
-
-def public_key_of(private_key: str) -> str:
-    """The base64 public key that goes with a base64 private key."""
-    return base64.b64encode(signing_key(private_key).public_key().public_bytes_raw()).decode()
-
-
 def issue_internal_token(principal: Principal, private_key: str, audience: str | list[str]) -> str:
     """The identity the gateway forwards to a service (`audience`: `audience_of` it)."""
     now = datetime.now(UTC)
@@ -160,12 +143,6 @@ async def require_export_grant(request: Request, principal: CurrentPrincipal) ->
 
 
 ExportingPrincipal = Annotated[Principal, Depends(require_export_grant)]
-
-
-def new_keypair() -> tuple[str, str]:
-    """A fresh private and public key, base64, for FUNDWATCH_IDENTITY_PRIVATE_KEY and FUNDWATCH_IDENTITY_PUBLIC_KEY."""
-    private = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
-    return private, public_key_of(private)
 
 
 if __name__ == "__main__":  # python -m backbone.identity: a key pair for a deployment

@@ -16,11 +16,11 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from contracts.gateway import PermissionForm
+from contracts.keys import signing_key, verifying_key
 from contracts.values import AlertLevel, AlertStatus, Money
 
 Share = Annotated[
@@ -388,15 +388,13 @@ def signed_part(message: dict[str, Any]) -> bytes:
 
 def sign(message: dict[str, Any], private_key: str) -> str:
     """The signature of a message (without one) under a base64 Ed25519 private key."""
-    key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(private_key))
-    return base64.b64encode(key.sign(signed_part(message))).decode()
+    return base64.b64encode(signing_key(private_key).sign(signed_part(message))).decode()
 
 
 def verify(message: dict[str, Any], public_key: str) -> bool:
     """Whether the message's signature is the holder's of `public_key` over what it says."""
     try:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
-        key.verify(base64.b64decode(message.get("signature", ""), validate=True), signed_part(message))
+        verifying_key(public_key).verify(base64.b64decode(message.get("signature", ""), validate=True), signed_part(message))
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from backbone.identity import new_keypair
+from contracts.keys import new_keypair
 from backbone.lifecycle import StepOutOfTurn
 from contracts.province import canonical, sign, verify
 from services.sync.exchange.lifecycle import (TRANSITIONS, DeliveryStep, MessageStatus, after, backoff, step_for_answer,

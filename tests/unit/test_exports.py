@@ -13,7 +13,8 @@ from python_calamine import CalamineWorkbook
 from backbone.errors import Forbidden, Gone, InvalidInput
 from backbone.lifecycle import StepOutOfTurn
 from backbone.identity import (ExportGrant, Principal, audience_of, check_export_grant, issue_internal_token,
-                               new_keypair, read_internal_token)
+                               read_internal_token)
+from contracts.keys import new_keypair
 from backbone.workbooks import STAMP_SHEET, stamped_xlsx
 from gateway.exports.domain import (EXPORT_ROUTES, ExportRequest, ExportStatus, check_download,
                                     check_request, cosign, refuse_direct_export)

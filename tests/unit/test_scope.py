@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from backbone.identity import Principal, audience_of, issue_internal_token, new_keypair, read_internal_token
+from backbone.identity import Principal, audience_of, issue_internal_token, read_internal_token
+from contracts.keys import new_keypair
 from backbone.errors import Unauthorized
 
 
