@@ -146,30 +146,52 @@ async def live_totals(conn: AsyncConnection, principal: Principal, filters: dict
     return _totals(whole), groups
 
 
-async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],
-                     cutoff: datetime) -> list[LedgerRow]:
-    """The ledger as it stood at `cutoff`, folded from events."""
-    fixed = {k: str(v) for k, v in filters.items() if k in FOLD_FILTERS}
-    narrowing = "".join(f" AND (event_type <> :registered OR payload->>'{k}' = :{k})" for k in fixed)
-    events = await conn.execute(text(f"""
-        SELECT event_type, payload, version, occurred_at, metadata->>'actor' AS actor FROM ledger.events
-        WHERE occurred_at < :cutoff AND event_type = ANY(:types){narrowing} ORDER BY position"""),
-        {"cutoff": cutoff, "registered": IndicatorRegistered.event_type, **fixed,
-         "types": [IndicatorRegistered.event_type, IndicatorAdjusted.event_type, IndicatorCorrected.event_type]})
-    fields: dict[str, dict[str, Any]] = {}
+def _fold(events: Any, fields: dict[str, dict[str, Any]], fixed: dict[str, Any]) -> None:
+    """Fold registrations, adjustments and corrections, in their order, into `fields` (by indicator id)."""
     for event_type, payload, version, occurred_at, actor in events:
         if event_type == IndicatorRegistered.event_type:
             e = IndicatorRegistered.model_validate(payload)
+            if any(getattr(e, k) != v for k, v in fixed.items()):
+                continue  # an indicator the filters leave out
             fields[e.indicator_id] = {**e.model_dump(), "version": version, "registered_by": actor,
                                       "registered_at": occurred_at}
         elif payload["indicator_id"] not in fields:
-            continue  # an indicator the filters left out
+            continue
         elif event_type == IndicatorCorrected.event_type:
             c = IndicatorCorrected.model_validate(payload)
             fields[c.indicator_id] |= typed_changes(c.changes) | {"version": version}
         else:
             a = IndicatorAdjusted.model_validate(payload)
             fields[a.indicator_id] |= {"amount": a.amount_after, "version": version}
+
+
+async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],
+                     cutoff: datetime) -> list[LedgerRow]:
+    """The ledger as it stood at `cutoff`. An indicator no adjustment or correction touched since then stands as its
+    read-model row says (what the fold of its events would give, typed already); only the others are folded from
+    their events, so a past ledger costs the changes since, not the whole history."""
+    types = [IndicatorRegistered.event_type, IndicatorAdjusted.event_type, IndicatorCorrected.event_type]
+    changes = {"cutoff": cutoff, "types": types[1:]}
+    changed = set((await conn.execute(text("""
+        SELECT DISTINCT stream_id FROM ledger.events WHERE occurred_at >= :cutoff AND event_type = ANY(:types)"""),
+        changes)).scalars())
+    # The version a fold would give: its last registration, adjustment or correction before the cutoff.
+    versions = dict((await conn.execute(text("""
+        SELECT stream_id, max(version) FROM ledger.events WHERE occurred_at < :cutoff AND event_type = ANY(:types)
+        GROUP BY stream_id"""), {"cutoff": cutoff, "types": types})).tuples().all())
+    standing = select(indicators).where(indicators.c.registered_at < cutoff,
+                                        *(indicators.c[k] == v for k, v in filters.items() if k in FOLD_FILTERS))
+    fields: dict[str, dict[str, Any]] = {}
+    for row in await conn.execute(standing):
+        stream = f"indicator-{row.indicator_id}"
+        if stream not in changed:
+            fields[row.indicator_id] = dict(row._mapping) | {"version": versions.get(stream, row.version)}
+    if changed:
+        events = await conn.execute(text("""
+            SELECT event_type, payload, version, occurred_at, metadata->>'actor' AS actor FROM ledger.events
+            WHERE stream_id = ANY(:streams) AND occurred_at < :cutoff AND event_type = ANY(:types)
+            ORDER BY position"""), {"streams": list(changed), "cutoff": cutoff, "types": types})
+        _fold(events, fields, {k: v for k, v in filters.items() if k in FOLD_FILTERS})
     allocated: dict[str, Decimal] = {}
     for f in fields.values():
         if f["parent_id"]:
