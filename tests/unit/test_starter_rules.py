@@ -154,7 +154,8 @@ def test_every_starter_rule_has_a_case():
                       "spending.funds_idle", "workflow.alert_not_handled", "workflow.rules_not_proposed",
                       "workflow.rules_not_reported", "performance.goals_missing",
                           "performance.report_missing", "workflow.division_report_missing",
-                          "workflow.city_report_not_sent",  # test_deadline_rules.py
+                          "workflow.city_report_not_sent",
+                      "spending.payment_indicator_unknown",  # test_deadline_rules.py
                       "indicator.issued_not_registered"}  # test_inbound_exchange.py
     assert covered | deadline_rules == set(RULES)
 

@@ -24,7 +24,7 @@ _INDICATOR_MONEY = {"known", "amount", "allocated", "paid", "paid_before", "refu
 # The events a deadline rule starts its clock on or waits for: their fields are `event.*`.
 _CLOCK_EVENTS = (IndicatorRegistered, IndicatorAllocated, IndicatorDocumentAttached, GoalsSet, ProgressReported,
                  AlertRaised, AlertTransitioned, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed,
-                 MonthlyReportStepped, IndicatorIssued, IssuedIndicatorReconciled)
+                 MonthlyReportStepped, IndicatorIssued, IssuedIndicatorReconciled, PaymentRecorded)
 
 
 def _fields(models: Iterable[type[BaseModel]]) -> frozenset[str]:
