@@ -124,6 +124,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/alerts/export": PEOPLE,
     "POST /api/v1/alerts/{alert_id}/dispositions": ALERT_HANDLERS,
     "GET /api/v1/dispositions": PEOPLE,
+    "GET /api/v1/referrals": frozenset({SUPERVISION, ADMIN}),  # 移交: the supervision bureau's inbox
     "GET /api/v1/dispositions/export": PEOPLE,
     "GET /api/v1/rules": PEOPLE,
     "POST /api/v1/rules": RULE_PROPOSERS,

@@ -95,6 +95,26 @@ class AlertBreachRepeated(DomainEvent):
     at: datetime
 
 
+class AlertReferred(DomainEvent):
+    """移交 (第二十二条(三)): a red light's case handed to the supervision bureau with the sheet that decided it,
+    numbered in the bureau's inbox; one case per alert."""
+
+    event_type: ClassVar[str] = "alerting.AlertReferred"
+    context: ClassVar[str] = "alerting"
+
+    number: str = Field(description="The case's number in the bureau's inbox, per year.", examples=["YJ-2026-000001"])
+    alert_id: str
+    rule_id: str
+    rule_number: str
+    org_unit: str | None
+    owner_division: str | None
+    sheet_number: str = Field(description="The disposal sheet (处理单) that took the measure.")
+    findings: str = Field(description="基本情况描述, as the sheet gives it.")
+    referred_by: str
+    referred_by_division: str | None
+    at: datetime
+
+
 class RuleProposed(DomainEvent):
     """A division proposed a warning rule for a fiscal year (附件2, 第十五条); `definition` is the whole rule."""
 

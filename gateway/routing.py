@@ -28,6 +28,7 @@ ROUTES: dict[str, str] = {
     "rule-proposals": "alerting",
     "requirements": "alerting",
     "dispositions": "alerting",
+    "referrals": "alerting",
     "rollups": "sync",
     "exchange": "sync",
     "monthly-reports": "sync",

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -20,6 +20,8 @@ from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import DispositionIn, relations, sheet_number
 from services.alerting.lifecycle import decide, replay
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
+from services.alerting.referrals import refers
+from services.alerting.referrals_api import open_referral
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
 
@@ -31,6 +33,8 @@ class DispositionOut(BaseModel):
     status: AlertStatus
     version: int
     allowed_actions: list[AlertAction]
+    referral: str | None = Field(None, description="The case number in the supervision bureau's inbox, when the "
+                                                   "sheet's measures refer the alert (移交监督局).")
 
 
 @router.post("/alerts/{alert_id}/dispositions", status_code=201, response_model=DispositionOut)
@@ -60,9 +64,12 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
         await runtime.store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert",
                                    expected_version=alert.version, events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        referral = (await open_referral(conn, runtime, alert, sheet, principal, now)
+                    if refers(event.action, sheet) else None)
     after = replace(alert, level=event.to_level, status=event.to_status, version=alert.version + 1)
     return DispositionOut(alert_id=alert_id, sheet=sheet, level=event.to_level, status=event.to_status,
-                          version=after.version, allowed_actions=after.allowed(relations(principal, after)))
+                          version=after.version, allowed_actions=after.allowed(relations(principal, after)),
+                          referral=referral)
 
 
 class DispositionRow(BaseModel):

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
 from backbone.workdays import SHANGHAI
-from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, RequirementProposed, RuleApproved,
-                               RuleProposalReviewed, RuleProposed)
+from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertReferred, AlertTransitioned, RequirementProposed,
+                               RuleApproved, RuleProposalReviewed, RuleProposed)
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertStatus
 from services.alerting.rules import WindowSpec
@@ -84,6 +84,19 @@ sheet_counters = Table(
     "sheet_counters", metadata, Column("year", Integer, primary_key=True), Column("last", Integer),
 )
 
+# 移交: the supervision bureau's inbox of cases (第二十二条(三)), one per alert, numbered per year.
+referrals = Table(
+    "referrals", metadata,
+    Column("number", Text, primary_key=True), Column("alert_id", Text, unique=True), Column("rule_id", Text),
+    Column("rule_number", Text), Column("org_unit", Text), Column("owner_division", Text),
+    Column("sheet_number", Text), Column("findings", Text), Column("referred_by", Text),
+    Column("referred_by_division", Text), Column("referred_at", DateTime(timezone=True)),
+)
+
+referral_counters = Table(
+    "referral_counters", metadata, Column("year", Integer, primary_key=True), Column("last", Integer),
+)
+
 _INSERT_ALERT = alerts.insert()
 
 
@@ -116,6 +129,18 @@ async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
             await conn.execute(update(alerts).where(alerts.c.alert_id == r.alert_id).values(
                 explanation=r.explanation, updated_at=env.occurred_at, version=env.version,
                 occurrences=alerts.c.occurrences + 1))
+
+
+async def project_referrals(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection of referrals (移交) into the supervision bureau's inbox."""
+    for env in envelopes:
+        if env.event_type == AlertReferred.event_type:
+            r = AlertReferred.model_validate(env.payload)
+            await conn.execute(referrals.insert().values(
+                number=r.number, alert_id=r.alert_id, rule_id=r.rule_id, rule_number=r.rule_number,
+                org_unit=r.org_unit, owner_division=r.owner_division, sheet_number=r.sheet_number,
+                findings=r.findings, referred_by=r.referred_by, referred_by_division=r.referred_by_division,
+                referred_at=r.at))
 
 
 def scope_filter(principal: Principal) -> list[Any]:

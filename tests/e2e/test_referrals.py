@@ -1,0 +1,46 @@
+"""移交 (第二十二条(三)) end to end, through the gateway: a red light's measure 移交监督局 opens a numbered case in the
+supervision bureau's inbox, once per alert, visible on the alert with who referred it."""
+
+import pytest
+
+from tests.e2e.people import signed_in
+from tests.e2e.test_alert_handling import cash_alert
+from tests.support.waiting import poll
+
+pytestmark = pytest.mark.e2e
+CONFIRM = {"action": "confirm_violation", "method": "调阅材料", "findings": "现金发放补助，未通过一卡通",
+           "violation_type": "其他", "rectification": "改为转账发放"}
+REFER = {"action": "take_measure", "findings": "拒不整改，移交监督局查处", "measures": ["暂缓拨付", "移交监督局"]}
+
+
+def test_a_measure_refers_a_red_light_to_the_supervision_bureaus_inbox_once(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    owner = signed_in("农业处-移交-王", ["division"], division="agriculture")
+    bureau = signed_in("监督局-移交-孙", ["supervision"])
+    with stack.client() as c:
+        alert_id = cash_alert(c, admin, treasury)
+        url = f"/alerts/{alert_id}/dispositions"
+        assert c.post(url, json=CONFIRM, headers=owner).status_code == 201
+        # A measure the seed does not name is refused, naming the field; nothing is referred.
+        wrong = c.post(url, json=REFER | {"measures": ["移交某处"]}, headers=owner)
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "body.measures", wrong.text
+        assert c.get(f"/alerts/{alert_id}", headers=owner).json()["referral"] is None
+
+        referred = c.post(url, json=REFER, headers=owner)
+        assert referred.status_code == 201, referred.text
+        number = referred.json()["referral"]
+        assert number.startswith("YJ-") and referred.json()["level"] == "red"
+        # The same measure again is another sheet, not another case.
+        again = c.post(url, json=REFER, headers=owner)
+        assert again.status_code == 201 and again.json()["referral"] == number
+
+        inbox = poll(lambda: [r for r in c.get("/referrals", params={"limit": 1000}, headers=bureau).json()["items"]
+                              if r["alert_id"] == alert_id])
+        assert [(r["number"], r["sheet_number"], r["referred_by"], r["referred_by_division"], r["rule_number"])
+                for r in inbox] == [(number, referred.json()["sheet"]["number"], "农业处-移交-王", "agriculture",
+                                     "ZC-003")]
+        detail = c.get(f"/alerts/{alert_id}", headers=bureau).json()
+        assert detail["referral"]["number"] == number and detail["referral"]["findings"] == REFER["findings"]
+        # The inbox is the bureau's: a division does not read it.
+        assert c.get("/referrals", headers=owner).status_code == 403
+        assert c.get("/referrals", params={"limit": 0}, headers=bureau).status_code == 422
