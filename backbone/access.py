@@ -125,6 +125,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/alerts/{alert_id}/dispositions": ALERT_HANDLERS,
     "GET /api/v1/dispositions": PEOPLE,
     "GET /api/v1/referrals": frozenset({SUPERVISION, ADMIN}),  # 移交: the supervision bureau's inbox
+    "GET /api/v1/circulars": PEOPLE,  # 通报, within each one's scope
     "GET /api/v1/dispositions/export": PEOPLE,
     "GET /api/v1/rules": PEOPLE,
     "POST /api/v1/rules": RULE_PROPOSERS,

@@ -115,6 +115,26 @@ class AlertReferred(DomainEvent):
     at: datetime
 
 
+class AlertCirculated(DomainEvent):
+    """通报 (第二十二条(三)): a circular against the district or the division a red light concerns, numbered per
+    year; one per alert."""
+
+    event_type: ClassVar[str] = "alerting.AlertCirculated"
+    context: ClassVar[str] = "alerting"
+
+    number: str = Field(description="The circular's number, per year.", examples=["TB-2026-000001"])
+    alert_id: str
+    rule_id: str
+    rule_number: str
+    against: Literal["district", "division"]
+    org_unit: str | None = Field(description="The district circulated against, or the alert's.")
+    owner_division: str | None = Field(description="The division circulated against, or the alert's.")
+    sheet_number: str
+    findings: str
+    circulated_by: str
+    at: datetime
+
+
 class RuleProposed(DomainEvent):
     """A division proposed a warning rule for a fiscal year (附件2, 第十五条); `definition` is the whole rule."""
 

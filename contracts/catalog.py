@@ -1,6 +1,6 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertReferred, AlertTransitioned, MonthClosed, RequirementProposed,
+from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, MonthClosed, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleLevelChanged, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
 from contracts.envelope import DomainEvent
 from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, ExportCosigned,
@@ -26,7 +26,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
                   PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
-                  AlertTransitioned, AlertBreachRepeated, AlertReferred, RuleProposed, RuleProposalReviewed, RuleApproved,
+                  AlertTransitioned, AlertBreachRepeated, AlertReferred, AlertCirculated, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
                   ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,
                   ApiKeyRotated, PasswordChanged, AccountLocked, PermissionApplicationSubmitted,

@@ -29,6 +29,7 @@ ROUTES: dict[str, str] = {
     "requirements": "alerting",
     "dispositions": "alerting",
     "referrals": "alerting",
+    "circulars": "alerting",
     "rollups": "sync",
     "exchange": "sync",
     "monthly-reports": "sync",

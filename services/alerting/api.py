@@ -28,7 +28,7 @@ from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import relations
 from services.alerting.lifecycle import replay
 from services.alerting.projections import alerts, scope_filter
-from services.alerting.referrals_api import ReferralOut, referral_of
+from services.alerting.measures_api import CircularOut, ReferralOut, measures_of
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
 ALERT_EVENTS = (AlertRaised.event_type, AlertTransitioned.event_type, AlertBreachRepeated.event_type)
@@ -72,6 +72,7 @@ class AlertDetail(AlertOut):
     history: list[HistoryEntry]
     allowed_actions: list[AlertAction] = Field(description="What the caller may do with the alert now.")
     referral: ReferralOut | None = Field(None, description="The case in the supervision bureau's inbox (移交).")
+    circular: CircularOut | None = Field(None, description="The circular (通报) the alert gave rise to.")
 
 
 class AlertPage(Page[AlertOut]):
@@ -193,7 +194,7 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
         if row is None:
             raise NotFound(f"alert {alert_id} does not exist")
         events = await runtime.store.read_stream(conn, f"alert-{alert_id}")
-        referral = await referral_of(conn, alert_id)
+        referral, circular = await measures_of(conn, alert_id)
     now = clock().local_now()
     calendar = default_calendar()
     ends = [e.occurred_at for e in events[1:]] + [now]
@@ -204,4 +205,5 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
                             payload=e.payload) for e, end in zip(events, ends, strict=True)]
     alert = replay(events)
     allowed = alert.allowed(relations(principal, alert)) if alert else []
-    return AlertDetail(**_alert_out(row).model_dump(), history=history, allowed_actions=allowed, referral=referral)
+    return AlertDetail(**_alert_out(row).model_dump(), history=history, allowed_actions=allowed, referral=referral,
+                       circular=circular)

@@ -19,9 +19,9 @@ from contracts.alerting import DisposalSheet
 from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import DispositionIn, relations, sheet_number
 from services.alerting.lifecycle import decide, replay
+from services.alerting.measures import CIRCULATE, REFER, takes
+from services.alerting.measures_api import open_circular, open_referral
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
-from services.alerting.referrals import refers
-from services.alerting.referrals_api import open_referral
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
 
@@ -35,6 +35,8 @@ class DispositionOut(BaseModel):
     allowed_actions: list[AlertAction]
     referral: str | None = Field(None, description="The case number in the supervision bureau's inbox, when the "
                                                    "sheet's measures refer the alert (移交监督局).")
+    circular: str | None = Field(None, description="The circular's number, when the sheet's measures circulate "
+                                                   "the alert (通报).")
 
 
 @router.post("/alerts/{alert_id}/dispositions", status_code=201, response_model=DispositionOut)
@@ -65,11 +67,13 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
                                    expected_version=alert.version, events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
         referral = (await open_referral(conn, runtime, alert, sheet, principal, now)
-                    if refers(event.action, sheet) else None)
+                    if takes(REFER, event.action, sheet) else None)
+        circular = (await open_circular(conn, runtime, alert, sheet, body.circulate_against, principal, now)
+                    if takes(CIRCULATE, event.action, sheet) else None)
     after = replace(alert, level=event.to_level, status=event.to_status, version=alert.version + 1)
     return DispositionOut(alert_id=alert_id, sheet=sheet, level=event.to_level, status=event.to_status,
                           version=after.version, allowed_actions=after.allowed(relations(principal, after)),
-                          referral=referral)
+                          referral=referral, circular=circular)
 
 
 class DispositionRow(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
 from backbone.workdays import SHANGHAI
-from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertReferred, AlertTransitioned, RequirementProposed,
+from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, RequirementProposed,
                                RuleApproved, RuleProposalReviewed, RuleProposed)
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertStatus
@@ -93,8 +93,19 @@ referrals = Table(
     Column("referred_by_division", Text), Column("referred_at", DateTime(timezone=True)),
 )
 
-referral_counters = Table(
-    "referral_counters", metadata, Column("year", Integer, primary_key=True), Column("last", Integer),
+# 通报: circulars against a district or a division, one per alert, numbered per year.
+circulars = Table(
+    "circulars", metadata,
+    Column("number", Text, primary_key=True), Column("alert_id", Text, unique=True), Column("rule_id", Text),
+    Column("rule_number", Text), Column("against", Text), Column("org_unit", Text), Column("owner_division", Text),
+    Column("sheet_number", Text), Column("findings", Text), Column("circulated_by", Text),
+    Column("circulated_at", DateTime(timezone=True)),
+)
+
+# The last number given per (kind, year): YJ referrals, TB circulars.
+measure_counters = Table(
+    "measure_counters", metadata, Column("kind", Text, primary_key=True), Column("year", Integer, primary_key=True),
+    Column("last", Integer),
 )
 
 _INSERT_ALERT = alerts.insert()
@@ -131,8 +142,9 @@ async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
                 occurrences=alerts.c.occurrences + 1))
 
 
-async def project_referrals(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-    """Inline projection of referrals (移交) into the supervision bureau's inbox."""
+async def project_measures(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection of the measures that open a record: referrals (移交) into the supervision bureau's inbox,
+    circulars (通报)."""
     for env in envelopes:
         if env.event_type == AlertReferred.event_type:
             r = AlertReferred.model_validate(env.payload)
@@ -141,6 +153,12 @@ async def project_referrals(conn: AsyncConnection, envelopes: Sequence[EventEnve
                 org_unit=r.org_unit, owner_division=r.owner_division, sheet_number=r.sheet_number,
                 findings=r.findings, referred_by=r.referred_by, referred_by_division=r.referred_by_division,
                 referred_at=r.at))
+        elif env.event_type == AlertCirculated.event_type:
+            c = AlertCirculated.model_validate(env.payload)
+            await conn.execute(circulars.insert().values(
+                number=c.number, alert_id=c.alert_id, rule_id=c.rule_id, rule_number=c.rule_number, against=c.against,
+                org_unit=c.org_unit, owner_division=c.owner_division, sheet_number=c.sheet_number,
+                findings=c.findings, circulated_by=c.circulated_by, circulated_at=c.at))
 
 
 def scope_filter(principal: Principal) -> list[Any]:

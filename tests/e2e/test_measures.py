@@ -1,5 +1,6 @@
-"""移交 (第二十二条(三)) end to end, through the gateway: a red light's measure 移交监督局 opens a numbered case in the
-supervision bureau's inbox, once per alert, visible on the alert with who referred it."""
+"""Measures that open a record (第二十二条(三)) end to end, through the gateway: 移交监督局 opens a numbered case in the
+supervision bureau's inbox, 通报 a numbered circular against the district or the division; each once per alert,
+visible on the alert with who took it."""
 
 import pytest
 
@@ -44,3 +45,34 @@ def test_a_measure_refers_a_red_light_to_the_supervision_bureaus_inbox_once(stac
         # The inbox is the bureau's: a division does not read it.
         assert c.get("/referrals", headers=owner).status_code == 403
         assert c.get("/referrals", params={"limit": 0}, headers=bureau).status_code == 422
+
+
+def test_a_circular_is_recorded_against_the_district_or_the_division_once(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    owner = signed_in("农业处-通报-王", ["division"], division="agriculture")
+    district = signed_in("南关区财政局-通报-赵", ["district"], org_unit="220102")
+    elsewhere = signed_in("宽城区财政局-通报-钱", ["district"], org_unit="220103")
+    circulate = {"action": "take_measure", "findings": "现金发放屡查屡犯", "measures": ["通报"]}
+    with stack.client() as c:
+        alert_id = cash_alert(c, admin, treasury)
+        url = f"/alerts/{alert_id}/dispositions"
+        assert c.post(url, json=CONFIRM, headers=owner).status_code == 201
+        wrong = c.post(url, json=circulate | {"circulate_against": "province"}, headers=owner)
+        assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "body.circulate_against", wrong.text
+
+        first = c.post(url, json=circulate, headers=owner)
+        assert first.status_code == 201, first.text
+        number = first.json()["circular"]
+        assert number.startswith("TB-") and first.json()["referral"] is None
+        again = c.post(url, json=circulate | {"circulate_against": "division"}, headers=owner)
+        assert again.status_code == 201 and again.json()["circular"] == number, "one circular per alert"
+
+        mine = [r for r in c.get("/circulars", params={"limit": 1000}, headers=district).json()["items"]
+                if r["alert_id"] == alert_id]
+        assert [(r["number"], r["against"], r["org_unit"], r["circulated_by"]) for r in mine] == [
+            (number, "district", "220102", "农业处-通报-王")], "a district's alert is circulated against the district"
+        assert alert_id not in [r["alert_id"] for r in c.get("/circulars", params={"limit": 1000},
+                                                              headers=elsewhere).json()["items"]]
+        detail = c.get(f"/alerts/{alert_id}", headers=owner).json()
+        assert detail["circular"]["number"] == number and detail["circular"]["sheet_number"] == \
+            first.json()["sheet"]["number"]
