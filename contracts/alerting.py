@@ -135,6 +135,47 @@ class AlertCirculated(DomainEvent):
     at: datetime
 
 
+class FundsSuspended(DomainEvent):
+    """暂缓拨付 (第二十二条(三)): a red light's measure suspends the indicator it concerns; every later payment on it
+    is a red light (ZC-010) until the suspension is lifted."""
+
+    event_type: ClassVar[str] = "alerting.FundsSuspended"
+    context: ClassVar[str] = "alerting"
+
+    indicator_id: str
+    alert_id: str
+    sheet_number: str
+    org_unit: str | None
+    owner_division: str | None
+    suspended_by: str
+    at: datetime
+
+
+class SuspensionLiftRequested(DomainEvent):
+    """The division that owns the fund asks to lift its suspension, with why."""
+
+    event_type: ClassVar[str] = "alerting.SuspensionLiftRequested"
+    context: ClassVar[str] = "alerting"
+
+    indicator_id: str
+    reason: str
+    requested_by: str
+    at: datetime
+
+
+class SuspensionLiftDecided(DomainEvent):
+    """The supervision bureau consents to lifting a suspension (it is lifted) or refuses (it stays)."""
+
+    event_type: ClassVar[str] = "alerting.SuspensionLiftDecided"
+    context: ClassVar[str] = "alerting"
+
+    indicator_id: str
+    consent: bool
+    reason: str
+    decided_by: str
+    at: datetime
+
+
 class RuleProposed(DomainEvent):
     """A division proposed a warning rule for a fiscal year (附件2, 第十五条); `definition` is the whole rule."""
 

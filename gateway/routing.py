@@ -30,6 +30,7 @@ ROUTES: dict[str, str] = {
     "dispositions": "alerting",
     "referrals": "alerting",
     "circulars": "alerting",
+    "suspensions": "alerting",
     "rollups": "sync",
     "exchange": "sync",
     "monthly-reports": "sync",

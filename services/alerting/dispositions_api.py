@@ -22,6 +22,8 @@ from services.alerting.lifecycle import decide, replay
 from services.alerting.measures import CIRCULATE, REFER, takes
 from services.alerting.measures_api import open_circular, open_referral
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
+from services.alerting.suspensions import SUSPEND_MEASURE
+from services.alerting.suspensions_api import suspend_from_sheet
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
 
@@ -37,6 +39,8 @@ class DispositionOut(BaseModel):
                                                    "sheet's measures refer the alert (移交监督局).")
     circular: str | None = Field(None, description="The circular's number, when the sheet's measures circulate "
                                                    "the alert (通报).")
+    suspended_indicator: str | None = Field(None, description="The indicator suspended, when the sheet's measures "
+                                                              "suspend it (暂缓拨付).")
 
 
 @router.post("/alerts/{alert_id}/dispositions", status_code=201, response_model=DispositionOut)
@@ -70,10 +74,13 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
                     if takes(REFER, event.action, sheet) else None)
         circular = (await open_circular(conn, runtime, alert, sheet, body.circulate_against, principal, now)
                     if takes(CIRCULATE, event.action, sheet) else None)
+        suspended = (await suspend_from_sheet(conn, runtime, alert, sheet, principal, now)
+                     if takes(SUSPEND_MEASURE, event.action, sheet) else None)
     after = replace(alert, level=event.to_level, status=event.to_status, version=alert.version + 1)
     return DispositionOut(alert_id=alert_id, sheet=sheet, level=event.to_level, status=event.to_status,
                           version=after.version, allowed_actions=after.allowed(relations(principal, after)),
-                          referral=referral, circular=circular)
+                          referral=referral, circular=circular,
+                          suspended_indicator=suspended)
 
 
 class DispositionRow(BaseModel):

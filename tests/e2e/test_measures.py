@@ -4,6 +4,7 @@ visible on the alert with who took it."""
 
 import pytest
 
+from tests.e2e.conftest import payment_body
 from tests.e2e.people import signed_in
 from tests.e2e.test_alert_handling import cash_alert
 from tests.support.waiting import poll
@@ -76,3 +77,54 @@ def test_a_circular_is_recorded_against_the_district_or_the_division_once(stack)
         detail = c.get(f"/alerts/{alert_id}", headers=owner).json()
         assert detail["circular"]["number"] == number and detail["circular"]["sheet_number"] == \
             first.json()["sheet"]["number"]
+
+
+def alerts_on(c, headers, rule: str, payment_id: str) -> list[dict]:
+    return [a for a in c.get("/alerts", params={"rule": rule, "limit": 1000}, headers=headers).json()["items"]
+            if a["subject"]["id"] == payment_id]
+
+
+def test_a_suspended_indicator_turns_later_payments_red_until_its_division_asks_and_the_bureau_consents(stack):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    owner = signed_in("农业处-暂缓-王", ["division"], division="agriculture")
+    other = signed_in("教科文处-暂缓-李", ["division"], division="education")
+    bureau = signed_in("监督局-暂缓-孙", ["supervision"])
+    suspend = {"action": "take_measure", "findings": "违规发放，暂缓拨付", "measures": ["暂缓拨付"]}
+    with stack.client() as c:
+        alert_id = cash_alert(c, admin, treasury)
+        indicator = c.get(f"/alerts/{alert_id}", headers=admin).json()["subject"]["indicator_id"]
+        url = f"/alerts/{alert_id}/dispositions"
+        assert c.post(url, json=CONFIRM, headers=owner).status_code == 201
+        first = c.post(url, json=suspend, headers=owner)
+        assert first.status_code == 201 and first.json()["suspended_indicator"] == indicator, first.text
+        # The same measure again is another sheet, not another suspension.
+        assert c.post(url, json=suspend, headers=owner).status_code == 201
+        standing = c.get(f"/suspensions/{indicator}", headers=owner).json()
+        assert (standing["state"], standing["version"], standing["suspended_by"]) == ("suspended", 1, "农业处-暂缓-王")
+        assert c.get(f"/alerts/{alert_id}", headers=owner).json()["suspension"]["state"] == "suspended"
+
+        # A payment on the suspended indicator: a red light (ZC-010) for the division that owns the fund.
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(f"{indicator}-while", indicator, "10.00")]}).raise_for_status()
+        red = poll(lambda: alerts_on(c, admin, "spending.paid_while_suspended", f"{indicator}-while"))
+        assert red and (red[0]["level"], red[0]["owner_division"]) == ("red", "agriculture")
+
+        lift = f"/suspensions/{indicator}/lift-request"
+        decision = f"/suspensions/{indicator}/lift-decision"
+        assert c.post(decision, json={"consent": True, "reason": "同意"}, headers=bureau).status_code == 409
+        assert c.post(lift, json={"reason": "已整改"}, headers=other).status_code == 404, "not its fund"
+        blank = c.post(lift, json={"reason": " "}, headers=owner)
+        assert blank.status_code == 422 and blank.json()["errors"][0]["field"] == "body.reason", blank.text
+        asked = c.post(lift, json={"reason": "已收回违规资金并改为转账"}, headers=owner)
+        assert asked.status_code == 200 and asked.json()["state"] == "lift_requested", asked.text
+        assert c.post(lift, json={"reason": "再次"}, headers=owner).status_code == 409, "asked once is enough"
+        assert c.post(decision, json={"consent": True, "reason": "同意"}, headers=owner).status_code == 403
+        lifted = c.post(decision, json={"consent": True, "reason": "整改到位，同意解除"}, headers=bureau)
+        assert lifted.status_code == 200 and (lifted.json()["state"], lifted.json()["decided_by"]) == (
+            "lifted", "监督局-暂缓-孙"), lifted.text
+
+        # Lifted: a later payment is judged as any other (its cash light shows it was judged), no ZC-010.
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(f"{indicator}-after", indicator, "2000.00", settlement_method="cash")]}).raise_for_status()
+        assert poll(lambda: alerts_on(c, admin, "spending.cash_above_limit", f"{indicator}-after"))
+        assert alerts_on(c, admin, "spending.paid_while_suspended", f"{indicator}-after") == []
