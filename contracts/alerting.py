@@ -135,6 +135,24 @@ class AlertCirculated(DomainEvent):
     at: datetime
 
 
+class FundsRecoveryOrdered(DomainEvent):
+    """收回资金 (第二十二条(三)): a red light's measure recovers an amount from the indicator it concerns; the ledger
+    writes the withdrawal (收回) from this event. One per alert."""
+
+    event_type: ClassVar[str] = "alerting.FundsRecoveryOrdered"
+    context: ClassVar[str] = "alerting"
+
+    alert_id: str
+    rule_number: str
+    indicator_id: str
+    amount: Money = Field(description="The amount recovered, as the sheet's 退回金额 gives it.")
+    sheet_number: str
+    org_unit: str | None
+    owner_division: str | None
+    ordered_by: str
+    at: datetime
+
+
 class FundsSuspended(DomainEvent):
     """暂缓拨付 (第二十二条(三)): a red light's measure suspends the indicator it concerns; every later payment on it
     is a red light (ZC-010) until the suspension is lifted."""

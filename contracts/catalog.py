@@ -1,6 +1,6 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsSuspended, MonthClosed, RequirementProposed,
+from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsRecoveryOrdered, FundsSuspended, MonthClosed, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleLevelChanged, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed,
                                SuspensionLiftDecided, SuspensionLiftRequested)
 from contracts.envelope import DomainEvent
@@ -27,7 +27,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
                   PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
-                  AlertTransitioned, AlertBreachRepeated, AlertReferred, AlertCirculated, FundsSuspended, SuspensionLiftRequested,
+                  AlertTransitioned, AlertBreachRepeated, AlertReferred, AlertCirculated, FundsRecoveryOrdered, FundsSuspended, SuspensionLiftRequested,
                   SuspensionLiftDecided, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
                   ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,

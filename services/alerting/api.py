@@ -28,7 +28,7 @@ from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import relations
 from services.alerting.lifecycle import replay
 from services.alerting.projections import alerts, scope_filter
-from services.alerting.measures_api import CircularOut, ReferralOut, measures_of
+from services.alerting.measures_api import CircularOut, ReferralOut, measures_of, recovery_of
 from services.alerting.suspensions_api import SuspensionOut, suspension_of
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
@@ -76,6 +76,8 @@ class AlertDetail(AlertOut):
     circular: CircularOut | None = Field(None, description="The circular (通报) the alert gave rise to.")
     suspension: SuspensionOut | None = Field(None, description="The suspension (暂缓拨付) its measure put on the "
                                                                "indicator, where it stands.")
+    recovery: dict[str, Any] | None = Field(None, description="The recovery (收回资金) its measure ordered: indicator, "
+                                                              "amount, sheet, who ordered it.")
 
 
 class AlertPage(Page[AlertOut]):
@@ -199,6 +201,7 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
         events = await runtime.store.read_stream(conn, f"alert-{alert_id}")
         referral, circular = await measures_of(conn, alert_id)
         suspension = await suspension_of(conn, alert_id)
+        recovery = await recovery_of(conn, runtime, alert_id)
     now = clock().local_now()
     calendar = default_calendar()
     ends = [e.occurred_at for e in events[1:]] + [now]
@@ -210,4 +213,5 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
     alert = replay(events)
     allowed = alert.allowed(relations(principal, alert)) if alert else []
     return AlertDetail(**_alert_out(row).model_dump(), history=history, allowed_actions=allowed, referral=referral,
-                       circular=circular, suspension=suspension)
+                       circular=circular, suspension=suspension,
+                       recovery=recovery)

@@ -1,15 +1,17 @@
 """Measures that open a record of their own (第二十二条(三)): 移交 refers a red light's case to the supervision
-bureau, 通报 circulates it against the district or the division. No I/O."""
+bureau, 通报 circulates it against the district or the division, 收回资金 orders the ledger's withdrawal. No I/O."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
-from contracts.alerting import AlertCirculated, AlertReferred, DisposalSheet
+from contracts.alerting import AlertCirculated, AlertReferred, DisposalSheet, FundsRecoveryOrdered
 from contracts.values import CITY_ORG_UNIT, AlertAction
 from services.alerting.lifecycle import AlertState
 
 REFER = "移交监督局"  # opens a case in the bureau's inbox; 移交有关部门 hands it outside the platform
 CIRCULATE = "通报"
+RECOVER = "收回资金"
 Against = Literal["district", "division"]
 
 
@@ -44,3 +46,18 @@ def circulate(alert: AlertState, rule_number: str, sheet: DisposalSheet, against
     return AlertCirculated(number=number, alert_id=alert.alert_id, rule_id=alert.rule_id, rule_number=rule_number,
                            against=against, org_unit=alert.org_unit, owner_division=alert.owner_division,
                            sheet_number=sheet.number, findings=sheet.findings, circulated_by=sheet.handler, at=now)
+
+
+def recover(alert: AlertState, rule_number: str, sheet: DisposalSheet, indicator_id: str | None,
+            available: Decimal | None, now: datetime) -> FundsRecoveryOrdered:
+    """RecoverFunds → FundsRecoveryOrdered; ValueError(field, message) when the sheet or the alert cannot carry it."""
+    if indicator_id is None:
+        raise ValueError("body.measures", "收回资金: the alert names no indicator to recover from")
+    amount = sheet.returned_amount
+    if amount is None or amount <= 0:
+        raise ValueError("body.returned_amount", "收回资金 needs the amount recovered (退回金额), above 0")
+    if available is not None and amount > available:
+        raise ValueError("body.returned_amount", f"at most {available} is left on indicator {indicator_id}")
+    return FundsRecoveryOrdered(alert_id=alert.alert_id, rule_number=rule_number, indicator_id=indicator_id,
+                                amount=amount, sheet_number=sheet.number, org_unit=alert.org_unit,
+                                owner_division=alert.owner_division, ordered_by=sheet.handler, at=now)

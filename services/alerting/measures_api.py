@@ -1,7 +1,9 @@
-"""Records the measures open (第二十二条(三)): the supervision bureau's inbox of referred cases (移交) and the
-circulars (通报); each opened once per alert from the sheet that takes the measure."""
+"""Records the measures open (第二十二条(三)): the supervision bureau's inbox of referred cases (移交), the
+circulars (通报) and the recoveries (收回资金) the ledger withdraws; each once per alert, from the sheet that takes
+the measure."""
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -16,8 +18,8 @@ from backbone.paging import newest_first
 from backbone.service import Runtime, RuntimeDep
 from contracts.alerting import DisposalSheet
 from services.alerting.lifecycle import AlertState
-from services.alerting.measures import Against, circulate, default_against, numbered, refer
-from services.alerting.projections import alerts, circulars, measure_counters, referrals
+from services.alerting.measures import Against, circulate, default_against, numbered, recover, refer
+from services.alerting.projections import alerts, balances, circulars, measure_counters, referrals
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
 
@@ -94,6 +96,34 @@ async def open_circular(conn: AsyncConnection, runtime: Runtime, alert: AlertSta
                                expected_version=0, events=[event],
                                meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
     return event.number
+
+
+async def open_recovery(conn: AsyncConnection, runtime: Runtime, alert: AlertState, sheet: DisposalSheet,
+                        principal: Principal, now: datetime) -> str:
+    """Order the ledger's withdrawal of the sheet's 退回金额 from the alert's indicator, once per alert: a later
+    sheet with the same measure finds the first order. Returns the amount ordered."""
+    stream = f"recovery-{alert.alert_id}"
+    if ordered := await runtime.store.read_stream(conn, stream):
+        return ordered[0].payload["amount"]
+    row = (await conn.execute(select(alerts.c.rule_number, alerts.c.indicator_id)
+                              .where(alerts.c.alert_id == alert.alert_id))).one()
+    b = balances.c
+    available = await conn.scalar(select(b.amount - b.allocated - b.paid + b.refunded)
+                                  .where(b.indicator_id == row.indicator_id)) if row.indicator_id else None
+    try:
+        event = recover(alert, row.rule_number, sheet, row.indicator_id, available, now)
+    except ValueError as exc:
+        field, message = exc.args
+        raise InvalidInput(message, errors=[fault(field, message)]) from None
+    await runtime.store.append(conn, stream_id=stream, stream_type="recovery", expected_version=0, events=[event],
+                               meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+    return format(event.amount, "f")
+
+
+async def recovery_of(conn: AsyncConnection, runtime: Runtime, alert_id: str) -> dict[str, Any] | None:
+    """The recovery an alert's measure ordered, as ordered, if any."""
+    ordered = await runtime.store.read_stream(conn, f"recovery-{alert_id}")
+    return ordered[0].payload if ordered else None
 
 
 async def measures_of(conn: AsyncConnection, alert_id: str) -> tuple[ReferralOut | None, CircularOut | None]:

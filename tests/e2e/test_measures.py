@@ -4,6 +4,7 @@ visible on the alert with who took it."""
 
 import pytest
 
+from tests.e2e import db
 from tests.e2e.conftest import payment_body
 from tests.e2e.people import signed_in
 from tests.e2e.test_alert_handling import cash_alert
@@ -128,3 +129,34 @@ def test_a_suspended_indicator_turns_later_payments_red_until_its_division_asks_
             payment_body(f"{indicator}-after", indicator, "2000.00", settlement_method="cash")]}).raise_for_status()
         assert poll(lambda: alerts_on(c, admin, "spending.cash_above_limit", f"{indicator}-after"))
         assert alerts_on(c, admin, "spending.paid_while_suspended", f"{indicator}-after") == []
+
+
+def test_a_recovery_is_written_by_the_ledger_as_a_withdrawal_by_whoever_ordered_it_once(stack, servers):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    owner = signed_in("农业处-收回-王", ["division"], division="agriculture")
+    recover = {"action": "take_measure", "findings": "违规现金发放，收回资金", "measures": ["收回资金"],
+               "returned_amount": "3000.00"}
+    with stack.client() as c:
+        alert_id = cash_alert(c, admin, treasury)
+        indicator = c.get(f"/alerts/{alert_id}", headers=admin).json()["subject"]["indicator_id"]
+        url = f"/alerts/{alert_id}/dispositions"
+        assert c.post(url, json=CONFIRM, headers=owner).status_code == 201
+        # Without the amount, or more than is left on the indicator: refused, naming the field; nothing ordered.
+        for wrong in ({k: v for k, v in recover.items() if k != "returned_amount"},
+                      recover | {"returned_amount": "99000.00"}):
+            r = c.post(url, json=wrong, headers=owner)
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.returned_amount", r.text
+        first = c.post(url, json=recover, headers=owner)
+        assert first.status_code == 201 and first.json()["recovered"] == "3000.00", first.text
+        again = c.post(url, json=recover | {"returned_amount": "1000.00"}, headers=owner)
+        assert again.status_code == 201 and again.json()["recovered"] == "3000.00", "one recovery per alert"
+
+        # The ledger withdraws it (收回): 100,000.00 registered, 3,000.00 taken back.
+        assert poll(lambda: c.get(f"/indicators/{indicator}", headers=admin).json()["amount"] == "97000.00")
+        detail = c.get(f"/alerts/{alert_id}", headers=owner).json()
+        assert (detail["recovery"]["amount"], detail["recovery"]["sheet_number"], detail["recovery"]["ordered_by"]) \
+            == ("3000.00", first.json()["sheet"]["number"], "农业处-收回-王")
+    withdrawals = db.rows(servers.database_url, "SELECT payload->>'kind' AS kind, payload->>'delta' AS delta,"
+                          " metadata->>'actor' AS actor FROM ledger.events WHERE stream_id = $1"
+                          " AND event_type = 'ledger.IndicatorAdjusted'", f"indicator-{indicator}")
+    assert withdrawals == [{"kind": "withdrawal", "delta": "-3000.00", "actor": "农业处-收回-王"}]
