@@ -124,6 +124,12 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/alerts/export": PEOPLE,
     "POST /api/v1/alerts/{alert_id}/dispositions": ALERT_HANDLERS,
     "GET /api/v1/dispositions": PEOPLE,
+    "GET /api/v1/referrals": frozenset({SUPERVISION, ADMIN}),  # 移交: the supervision bureau's inbox
+    "GET /api/v1/circulars": PEOPLE,  # 通报, within each one's scope
+    # 暂缓拨付: the division that owns the fund asks to lift it, the supervision bureau consents
+    "GET /api/v1/suspensions/{indicator_id}": PEOPLE,
+    "POST /api/v1/suspensions/{indicator_id}/lift-request": frozenset({DIVISION}),
+    "POST /api/v1/suspensions/{indicator_id}/lift-decision": frozenset({SUPERVISION}),
     "GET /api/v1/dispositions/export": PEOPLE,
     "GET /api/v1/rules": PEOPLE,
     "POST /api/v1/rules": RULE_PROPOSERS,

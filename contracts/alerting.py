@@ -95,6 +95,105 @@ class AlertBreachRepeated(DomainEvent):
     at: datetime
 
 
+class AlertReferred(DomainEvent):
+    """移交 (第二十二条(三)): a red light's case handed to the supervision bureau with the sheet that decided it,
+    numbered in the bureau's inbox; one case per alert."""
+
+    event_type: ClassVar[str] = "alerting.AlertReferred"
+    context: ClassVar[str] = "alerting"
+
+    number: str = Field(description="The case's number in the bureau's inbox, per year.", examples=["YJ-2026-000001"])
+    alert_id: str
+    rule_id: str
+    rule_number: str
+    org_unit: str | None
+    owner_division: str | None
+    sheet_number: str = Field(description="The disposal sheet (处理单) that took the measure.")
+    findings: str = Field(description="基本情况描述, as the sheet gives it.")
+    referred_by: str
+    referred_by_division: str | None
+    at: datetime
+
+
+class AlertCirculated(DomainEvent):
+    """通报 (第二十二条(三)): a circular against the district or the division a red light concerns, numbered per
+    year; one per alert."""
+
+    event_type: ClassVar[str] = "alerting.AlertCirculated"
+    context: ClassVar[str] = "alerting"
+
+    number: str = Field(description="The circular's number, per year.", examples=["TB-2026-000001"])
+    alert_id: str
+    rule_id: str
+    rule_number: str
+    against: Literal["district", "division"]
+    org_unit: str | None = Field(description="The district circulated against, or the alert's.")
+    owner_division: str | None = Field(description="The division circulated against, or the alert's.")
+    sheet_number: str
+    findings: str
+    circulated_by: str
+    at: datetime
+
+
+class FundsRecoveryOrdered(DomainEvent):
+    """收回资金 (第二十二条(三)): a red light's measure recovers an amount from the indicator it concerns; the ledger
+    writes the withdrawal (收回) from this event. One per alert."""
+
+    event_type: ClassVar[str] = "alerting.FundsRecoveryOrdered"
+    context: ClassVar[str] = "alerting"
+
+    alert_id: str
+    rule_number: str
+    indicator_id: str
+    amount: Money = Field(description="The amount recovered, as the sheet's 退回金额 gives it.")
+    sheet_number: str
+    org_unit: str | None
+    owner_division: str | None
+    ordered_by: str
+    at: datetime
+
+
+class FundsSuspended(DomainEvent):
+    """暂缓拨付 (第二十二条(三)): a red light's measure suspends the indicator it concerns; every later payment on it
+    is a red light (ZC-010) until the suspension is lifted."""
+
+    event_type: ClassVar[str] = "alerting.FundsSuspended"
+    context: ClassVar[str] = "alerting"
+
+    indicator_id: str
+    alert_id: str
+    sheet_number: str
+    org_unit: str | None
+    owner_division: str | None
+    suspended_by: str
+    at: datetime
+
+
+class SuspensionLiftRequested(DomainEvent):
+    """The division that owns the fund asks to lift its suspension, with why."""
+
+    event_type: ClassVar[str] = "alerting.SuspensionLiftRequested"
+    context: ClassVar[str] = "alerting"
+
+    indicator_id: str
+    reason: str
+    requested_by: str
+    at: datetime
+
+
+class SuspensionLiftDecided(DomainEvent):
+    """The supervision bureau consents to lifting a suspension (it is lifted) or refuses (it stays)."""
+
+    event_type: ClassVar[str] = "alerting.SuspensionLiftDecided"
+    context: ClassVar[str] = "alerting"
+
+    indicator_id: str
+    consent: bool
+    reason: str
+    decided_by: str
+    at: datetime
+
+
 class RuleProposed(DomainEvent):
     """A division proposed a warning rule for a fiscal year (附件2, 第十五条); `definition` is the whole rule."""
 

@@ -1,7 +1,8 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, MonthClosed, RequirementProposed,
-                               RuleApproved, RuleCycleOpened, RuleLevelChanged, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed)
+from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsRecoveryOrdered, FundsSuspended, MonthClosed, RequirementProposed,
+                               RuleApproved, RuleCycleOpened, RuleLevelChanged, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed,
+                               SuspensionLiftDecided, SuspensionLiftRequested)
 from contracts.envelope import DomainEvent
 from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKeyRotated, ExportCosigned,
                                ExportDownloaded, ExportRequested, InitialPasswordIssued, PasswordChanged,
@@ -26,7 +27,8 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
                   PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
-                  AlertTransitioned, AlertBreachRepeated, RuleProposed, RuleProposalReviewed, RuleApproved,
+                  AlertTransitioned, AlertBreachRepeated, AlertReferred, AlertCirculated, FundsRecoveryOrdered, FundsSuspended, SuspensionLiftRequested,
+                  SuspensionLiftDecided, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
                   ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,
                   ApiKeyRotated, PasswordChanged, AccountLocked, PermissionApplicationSubmitted,

@@ -119,7 +119,7 @@ class AlertStatus(StrEnum):
 class AlertAction(StrEnum):
     """What moves an alert (one transition table, `services.alerting.lifecycle`)."""
 
-    CLEAR = "clear"  # 黄色警铃自动消除: the expected work was done in time
+    CLEAR = "clear"  # 自动消除: the expected work was done in time, or what a light missed came after all
     ESCALATE = "escalate"  # 黄色警铃到期转为黄灯或红灯
     VERIFY_NORMAL = "verify_normal"  # 黄灯核实为正常 → 绿灯
     CONFIRM_VIOLATION = "confirm_violation"  # 黄灯确认为违规 → 红灯

@@ -28,6 +28,8 @@ from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import relations
 from services.alerting.lifecycle import replay
 from services.alerting.projections import alerts, scope_filter
+from services.alerting.measures_api import CircularOut, ReferralOut, measures_of, recovery_of
+from services.alerting.suspensions_api import SuspensionOut, suspension_of
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
 ALERT_EVENTS = (AlertRaised.event_type, AlertTransitioned.event_type, AlertBreachRepeated.event_type)
@@ -70,6 +72,12 @@ class HistoryEntry(BaseModel):
 class AlertDetail(AlertOut):
     history: list[HistoryEntry]
     allowed_actions: list[AlertAction] = Field(description="What the caller may do with the alert now.")
+    referral: ReferralOut | None = Field(None, description="The case in the supervision bureau's inbox (移交).")
+    circular: CircularOut | None = Field(None, description="The circular (通报) the alert gave rise to.")
+    suspension: SuspensionOut | None = Field(None, description="The suspension (暂缓拨付) its measure put on the "
+                                                               "indicator, where it stands.")
+    recovery: dict[str, Any] | None = Field(None, description="The recovery (收回资金) its measure ordered: indicator, "
+                                                              "amount, sheet, who ordered it.")
 
 
 class AlertPage(Page[AlertOut]):
@@ -191,6 +199,9 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
         if row is None:
             raise NotFound(f"alert {alert_id} does not exist")
         events = await runtime.store.read_stream(conn, f"alert-{alert_id}")
+        referral, circular = await measures_of(conn, alert_id)
+        suspension = await suspension_of(conn, alert_id)
+        recovery = await recovery_of(conn, runtime, alert_id)
     now = clock().local_now()
     calendar = default_calendar()
     ends = [e.occurred_at for e in events[1:]] + [now]
@@ -201,4 +212,6 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
                             payload=e.payload) for e, end in zip(events, ends, strict=True)]
     alert = replay(events)
     allowed = alert.allowed(relations(principal, alert)) if alert else []
-    return AlertDetail(**_alert_out(row).model_dump(), history=history, allowed_actions=allowed)
+    return AlertDetail(**_alert_out(row).model_dump(), history=history, allowed_actions=allowed, referral=referral,
+                       circular=circular, suspension=suspension,
+                       recovery=recovery)

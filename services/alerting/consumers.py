@@ -213,7 +213,7 @@ class AlertingConsumers:
 def _balance(row: Row[Any], paid_before: Decimal) -> IndicatorBalance:
     return IndicatorBalance(indicator_id=row.indicator_id, amount=row.amount, allocated=row.allocated,
                             paid_before=paid_before, refunded=row.refunded, fiscal_year=row.fiscal_year,
-                            org_unit=row.org_unit, owner_division=row.owner_division)
+                            org_unit=row.org_unit, owner_division=row.owner_division, suspended=bool(row.suspended))
 
 
 def _payment(payload: dict[str, Any]) -> dict[str, Any]:

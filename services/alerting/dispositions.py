@@ -30,6 +30,9 @@ class DispositionIn(BaseModel):
     other_amount: Money | None = Field(None, description="其他金额")
     measures: list[str] = Field(default_factory=list, description="处理措施: " + "、".join(MEASURES))
     attachments: list[str] = Field(default_factory=list, max_length=20, description="Ids of attached documents.")
+    circulate_against: Literal["district", "division"] | None = Field(None, description=(
+        "Whom the measure 通报 circulates against: the district or the division the alert concerns (by default the "
+        "district for a district's alert, the division for the city's)."))
     expected_version: int | None = Field(None, description="The alert version the sheet was filled against; "
                                                            "a newer one is a conflict, not an overwrite.")
 
@@ -75,7 +78,7 @@ class DispositionIn(BaseModel):
         return DisposalSheet(
             number=number, result=RESULTS[AlertAction(self.action)], handler=principal.subject,
             handler_org_unit=principal.org_unit, handler_division=principal.division,
-            **self.model_dump(exclude={"action", "expected_version"}))
+            **self.model_dump(exclude={"action", "expected_version", "circulate_against"}))
 
 
 def relations(principal: Principal, alert: AlertState) -> frozenset[str]:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -19,7 +19,11 @@ from contracts.alerting import DisposalSheet
 from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import DispositionIn, relations, sheet_number
 from services.alerting.lifecycle import decide, replay
+from services.alerting.measures import CIRCULATE, RECOVER, REFER, takes
+from services.alerting.measures_api import open_circular, open_recovery, open_referral
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
+from services.alerting.suspensions import SUSPEND_MEASURE
+from services.alerting.suspensions_api import suspend_from_sheet
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
 
@@ -31,6 +35,14 @@ class DispositionOut(BaseModel):
     status: AlertStatus
     version: int
     allowed_actions: list[AlertAction]
+    referral: str | None = Field(None, description="The case number in the supervision bureau's inbox, when the "
+                                                   "sheet's measures refer the alert (移交监督局).")
+    circular: str | None = Field(None, description="The circular's number, when the sheet's measures circulate "
+                                                   "the alert (通报).")
+    suspended_indicator: str | None = Field(None, description="The indicator suspended, when the sheet's measures "
+                                                              "suspend it (暂缓拨付).")
+    recovered: str | None = Field(None, description="The amount the ledger is ordered to withdraw, when the sheet's "
+                                                    "measures recover funds (收回资金, its 退回金额).")
 
 
 @router.post("/alerts/{alert_id}/dispositions", status_code=201, response_model=DispositionOut)
@@ -60,9 +72,19 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
         await runtime.store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert",
                                    expected_version=alert.version, events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+        referral = (await open_referral(conn, runtime, alert, sheet, principal, now)
+                    if takes(REFER, event.action, sheet) else None)
+        circular = (await open_circular(conn, runtime, alert, sheet, body.circulate_against, principal, now)
+                    if takes(CIRCULATE, event.action, sheet) else None)
+        suspended = (await suspend_from_sheet(conn, runtime, alert, sheet, principal, now)
+                     if takes(SUSPEND_MEASURE, event.action, sheet) else None)
+        recovered = (await open_recovery(conn, runtime, alert, sheet, principal, now)
+                     if takes(RECOVER, event.action, sheet) else None)
     after = replace(alert, level=event.to_level, status=event.to_status, version=alert.version + 1)
     return DispositionOut(alert_id=alert_id, sheet=sheet, level=event.to_level, status=event.to_status,
-                          version=after.version, allowed_actions=after.allowed(relations(principal, after)))
+                          version=after.version, allowed_actions=after.allowed(relations(principal, after)),
+                          referral=referral, circular=circular,
+                          suspended_indicator=suspended, recovered=recovered)
 
 
 class DispositionRow(BaseModel):

@@ -6,6 +6,7 @@
     黄灯 open ──confirm_violation──▶ 红灯 open     (确认为违规)
     红灯 open ──record_correction──▶ 红灯 green    (已纠正)
     红灯 open ──take_measure──▶ 红灯 open          (收回、暂缓拨付、通报、移交)
+    红灯 open ──clear──▶ cleared                  (what was missing came after all: automatic, e.g. ZC-009)
     green ──reopen──▶ open                         (监督局)
 
 A closed alert keeps the level it had, so that a green that was once red stays distinguishable.
@@ -35,6 +36,7 @@ TRANSITIONS: dict[tuple[State, AlertAction], State | str] = {
     ((YELLOW, OPEN), A.CONFIRM_VIOLATION): (RED, OPEN),
     ((RED, OPEN), A.RECORD_CORRECTION): (RED, GREEN),
     ((RED, OPEN), A.TAKE_MEASURE): (RED, OPEN),
+    ((RED, OPEN), A.CLEAR): (RED, CLEARED),
     ((YELLOW, GREEN), A.REOPEN): (YELLOW, OPEN),
     ((RED, GREEN), A.REOPEN): (RED, OPEN),
 }

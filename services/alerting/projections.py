@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text,
                         UniqueConstraint, func, select, update)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
 from backbone.workdays import SHANGHAI
-from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned, RequirementProposed, RuleApproved,
-                               RuleProposalReviewed, RuleProposed)
+from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned,
+                               FundsSuspended, RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposed,
+                               SuspensionLiftDecided, SuspensionLiftRequested)
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertStatus
 from services.alerting.rules import WindowSpec
@@ -24,7 +26,7 @@ balances = Table(
     Column("indicator_id", Text, primary_key=True), Column("amount", Numeric(18, 2)),
     Column("allocated", Numeric(18, 2)), Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)),
     Column("fiscal_year", Integer), Column("org_unit", Text), Column("owner_division", Text),
-    Column("parent_id", Text), Column("registered", JSONB),
+    Column("parent_id", Text), Column("registered", JSONB), Column("suspended", Boolean),
 )
 
 observed_payments = Table(
@@ -84,6 +86,40 @@ sheet_counters = Table(
     "sheet_counters", metadata, Column("year", Integer, primary_key=True), Column("last", Integer),
 )
 
+# 移交: the supervision bureau's inbox of cases (第二十二条(三)), one per alert, numbered per year.
+referrals = Table(
+    "referrals", metadata,
+    Column("number", Text, primary_key=True), Column("alert_id", Text, unique=True), Column("rule_id", Text),
+    Column("rule_number", Text), Column("org_unit", Text), Column("owner_division", Text),
+    Column("sheet_number", Text), Column("findings", Text), Column("referred_by", Text),
+    Column("referred_by_division", Text), Column("referred_at", DateTime(timezone=True)),
+)
+
+# 通报: circulars against a district or a division, one per alert, numbered per year.
+circulars = Table(
+    "circulars", metadata,
+    Column("number", Text, primary_key=True), Column("alert_id", Text, unique=True), Column("rule_id", Text),
+    Column("rule_number", Text), Column("against", Text), Column("org_unit", Text), Column("owner_division", Text),
+    Column("sheet_number", Text), Column("findings", Text), Column("circulated_by", Text),
+    Column("circulated_at", DateTime(timezone=True)),
+)
+
+# 暂缓拨付: an indicator's suspension where it stands (its events: stream suspension-<indicator_id>).
+suspensions = Table(
+    "suspensions", metadata,
+    Column("indicator_id", Text, primary_key=True), Column("state", Text), Column("alert_id", Text),
+    Column("sheet_number", Text), Column("org_unit", Text), Column("owner_division", Text),
+    Column("suspended_by", Text), Column("suspended_at", DateTime(timezone=True)), Column("lift_reason", Text),
+    Column("lift_requested_by", Text), Column("decided_by", Text), Column("decided_at", DateTime(timezone=True)),
+    Column("version", Integer),
+)
+
+# The last number given per (kind, year): YJ referrals, TB circulars.
+measure_counters = Table(
+    "measure_counters", metadata, Column("kind", Text, primary_key=True), Column("year", Integer, primary_key=True),
+    Column("last", Integer),
+)
+
 _INSERT_ALERT = alerts.insert()
 
 
@@ -116,6 +152,53 @@ async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
             await conn.execute(update(alerts).where(alerts.c.alert_id == r.alert_id).values(
                 explanation=r.explanation, updated_at=env.occurred_at, version=env.version,
                 occurrences=alerts.c.occurrences + 1))
+
+
+async def project_measures(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection of the measures that open a record: referrals (移交) into the supervision bureau's inbox,
+    circulars (通报)."""
+    for env in envelopes:
+        if env.event_type == AlertReferred.event_type:
+            r = AlertReferred.model_validate(env.payload)
+            await conn.execute(referrals.insert().values(
+                number=r.number, alert_id=r.alert_id, rule_id=r.rule_id, rule_number=r.rule_number,
+                org_unit=r.org_unit, owner_division=r.owner_division, sheet_number=r.sheet_number,
+                findings=r.findings, referred_by=r.referred_by, referred_by_division=r.referred_by_division,
+                referred_at=r.at))
+        elif env.event_type == AlertCirculated.event_type:
+            c = AlertCirculated.model_validate(env.payload)
+            await conn.execute(circulars.insert().values(
+                number=c.number, alert_id=c.alert_id, rule_id=c.rule_id, rule_number=c.rule_number, against=c.against,
+                org_unit=c.org_unit, owner_division=c.owner_division, sheet_number=c.sheet_number,
+                findings=c.findings, circulated_by=c.circulated_by, circulated_at=c.at))
+
+
+async def project_suspensions(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+    """Inline projection of suspensions (暂缓拨付), and the mark on the indicator that later payments are judged by."""
+    for env in envelopes:
+        p, t = env.payload, suspensions.c
+        if env.event_type == FundsSuspended.event_type:
+            row = dict(state="suspended", alert_id=p["alert_id"], sheet_number=p["sheet_number"],
+                       org_unit=p["org_unit"], owner_division=p["owner_division"], suspended_by=p["suspended_by"],
+                       suspended_at=env.occurred_at, lift_reason=None, lift_requested_by=None, decided_by=None,
+                       decided_at=None, version=env.version)
+            await conn.execute(pg_insert(suspensions).values(indicator_id=p["indicator_id"], **row)
+                               .on_conflict_do_update(index_elements=[t.indicator_id], set_=row))
+            await _mark_suspended(conn, p["indicator_id"], True)
+        elif env.event_type == SuspensionLiftRequested.event_type:
+            await conn.execute(update(suspensions).where(t.indicator_id == p["indicator_id"]).values(
+                state="lift_requested", lift_reason=p["reason"], lift_requested_by=p["requested_by"],
+                version=env.version))
+        elif env.event_type == SuspensionLiftDecided.event_type:
+            await conn.execute(update(suspensions).where(t.indicator_id == p["indicator_id"]).values(
+                state="lifted" if p["consent"] else "suspended", decided_by=p["decided_by"],
+                decided_at=env.occurred_at, version=env.version))
+            if p["consent"]:
+                await _mark_suspended(conn, p["indicator_id"], False)
+
+
+async def _mark_suspended(conn: AsyncConnection, indicator_id: str, suspended: bool) -> None:
+    await conn.execute(update(balances).where(balances.c.indicator_id == indicator_id).values(suspended=suspended))
 
 
 def scope_filter(principal: Principal) -> list[Any]:

@@ -65,12 +65,13 @@ async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], 
                 due_at=now, period=str(payload.get("fiscal_year") or occurred_on.year), org_unit=payload.get("org_unit"),
                 owner_division=payload.get("owner_division"), facts={"met_by": cause}, started_at=now, settled_at=now,
             ).on_conflict_do_nothing())
+        late_clears = rule.deadline.late_clears if rule.deadline else None
         for row in rows:
-            if row.state == "expired" and not (row.alert_id and rule.level is AlertLevel.YELLOW_BELL):
+            if row.state == "expired" and not (row.alert_id and (rule.level is AlertLevel.YELLOW_BELL or late_clears)):
                 continue  # late work does not undo a light
             if row.alert_id:
-                await move(conn, store, row.alert_id, AlertAction.CLEAR, "期限内已办理" if row.state != "expired"
-                           else "已补办", cause)
+                await move(conn, store, row.alert_id, AlertAction.CLEAR, late_clears or (
+                    "期限内已办理" if row.state != "expired" else "已补办"), cause)
             await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
                                .values(state="met", settled_at=now))
 

@@ -10,6 +10,8 @@ spec = ServiceSpec(
     metadata=projections.metadata,
     routers=[bulk_api.router, export.router, api.router, ledger_api.router, documents_api.router],
     inline_projections=[projections.project_indicators, projections.project_documents],
-    consumers=[ConsumerSpec(name="ledger", topics=(topic_for("payments"),), handlers=consumers.handlers)],
+    # alerting: the recoveries (收回资金) a red light's measure orders.
+    consumers=[ConsumerSpec(name="ledger", topics=(topic_for("payments"), topic_for("alerting")),
+                            handlers=consumers.handlers)],
 )
 app = create_service(spec)

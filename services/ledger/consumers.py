@@ -1,14 +1,22 @@
-"""What the ledger learns from other contexts: payments drawn on its indicators, and their refunds."""
+"""What the ledger learns from other contexts: payments drawn on its indicators, their refunds, and the recoveries
+(收回资金) a red light's measure orders, which it writes as withdrawals."""
 
 from collections.abc import Mapping
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.clock import clock
 from backbone.consumer import Batched, Handler
+from backbone.eventstore import EventStore
 from backbone.service import Runtime
+from contracts.alerting import FundsRecoveryOrdered
 from contracts.envelope import EventEnvelope
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.ledger import projections
+from services.ledger.domain import IndicatorOverAllocated, adjust
+
+log = structlog.get_logger(__name__)
 
 
 async def on_spending(conn: AsyncConnection, envelopes: list[EventEnvelope]) -> None:
@@ -28,7 +36,34 @@ async def on_spending(conn: AsyncConnection, envelopes: list[EventEnvelope]) -> 
     await projections.add_spending(conn, payments, refunds)
 
 
-def handlers(_: Runtime) -> Mapping[str, Handler | Batched]:
+def on_recovery(store: EventStore) -> Handler:
+    async def handle(conn: AsyncConnection, envelope: EventEnvelope) -> None:
+        """The withdrawal (收回) a recovery orders, by the person who ordered it; the consumer's tracking makes it
+        once. Alerting checked the amount against the balance it knew: if payments since left less, nothing is
+        withdrawn and the shortfall is logged, for the division to withdraw what it can through the ledger."""
+        order = FundsRecoveryOrdered.model_validate(envelope.payload)
+        found = await projections.indicator_with_standing(conn, order.indicator_id, lock=True)
+        if found is None:
+            log.warning("ledger.recovery_unknown_indicator", indicator_id=order.indicator_id, alert_id=order.alert_id)
+            return
+        row, standing = found
+        try:
+            event = adjust(indicator=projections.as_registered(row), standing=standing, delta=-order.amount,
+                           withdrawal=True, reason=f"收回资金：预警 {order.rule_number} 处理单 {order.sheet_number}",
+                           today=clock().today())
+        except IndicatorOverAllocated:
+            log.warning("ledger.recovery_short", indicator_id=order.indicator_id, alert_id=order.alert_id,
+                        amount=str(order.amount), available=str(standing.available))
+            return
+        await store.append(conn, stream_id=f"indicator-{order.indicator_id}", stream_type="indicator",
+                           expected_version=row["version"], events=[event],
+                           meta=store.metadata(actor=envelope.metadata.actor, org_unit=envelope.metadata.org_unit,
+                                               causation_id=str(envelope.event_id)))
+    return handle
+
+
+def handlers(runtime: Runtime) -> Mapping[str, Handler | Batched]:
     """What the ledger consumes, by event type."""
     spending = Batched(on_spending)
-    return {PaymentRecorded.event_type: spending, PaymentRefunded.event_type: spending}
+    return {PaymentRecorded.event_type: spending, PaymentRefunded.event_type: spending,
+            FundsRecoveryOrdered.event_type: on_recovery(runtime.store)}

@@ -2,6 +2,7 @@
 alerting, a person's entries only with the PII permission (audited), and no ID number anywhere in clear."""
 
 import asyncio
+import hashlib
 import json
 from uuid import uuid4
 
@@ -250,3 +251,36 @@ def test_per_person_payments_raise_the_yellow_lights_of_the_registry_rules(stack
                     ("impostor", "DR-004", "yellow"), ("impostor", "DR-003", "yellow")}
         assert poll(lambda: raised() >= expected, timeout=30), raised()
         assert raised() == expected, "the registered poor person paid under their own name raises nothing"
+
+
+def test_the_common_headers_of_real_exports_import_and_a_file_failing_as_a_whole_is_a_422_not_remembered(
+        stack, servers):
+    admin = stack.admin_headers()
+    numbers = [person(n) for n in range(20, 23)]
+    rows = [f"{id_number(n)},{name(n)},南关区,2201020{n},脱贫不稳定户,2025" for n in numbers]
+    real = ("\n".join(["公民身份号码,成员姓名,县（市、区）,户码,脱贫属性,识别年份", *rows]) + "\n").encode()
+    no_status = ("\n".join(["证件号码,姓名,区划,户编号,年度", *(r.rsplit(",", 2)[0] + ",2025" for r in rows)])
+                 + "\n").encode()
+    with stack.client() as c:
+        # A required column missing: a 422 naming it, twice (not remembered), and nothing recorded.
+        for _ in range(2):
+            r = c.post("/registry/poor-population/import", headers=admin,
+                       files={"file": ("建档立卡.csv", no_status, "text/csv")})
+            assert r.status_code == 422, r.text
+            assert [(e["field"], e["column"]) for e in r.json()["errors"]] == [("file", "贫困状态")]
+            assert "贫困状态" in r.json()["detail"] and "贫困户状态" in r.json()["errors"][0]["message"]
+        digest = hashlib.sha256(no_status).hexdigest()[:32]
+        assert events_of(servers.database_url, f"registry-import-poor_population-{digest}") == []
+        # An unreadable file: the same, naming the file.
+        r = c.post("/registry/poor-population/import", headers=admin,
+                   files={"file": ("建档立卡.xlsx", b"PK\x03\x04 broken", "application/octet-stream")})
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["file"], r.text
+        # The headers of a real export are read, the household kinds too.
+        r = c.post("/registry/poor-population/import", headers=admin, files={"file": ("导出.csv", real, "text/csv")})
+        assert r.status_code == 200, r.text
+        assert (r.json()["accepted"], r.json()["rejected"], r.json()["duplicate"]) == (3, 0, False)
+        again = c.post("/registry/poor-population/import", headers=admin, files={"file": ("导出.csv", real)}).json()
+        assert again["duplicate"] is True and again["accepted"] == 3
+    events = events_of(servers.database_url, f"registry-import-{r.json()['import_id']}")
+    persons = json.loads(events[0]["payload"])["persons"]
+    assert {(p["status"], p["org_unit"], p["year"]) for p in persons} == {("monitored", "220102", 2025)}

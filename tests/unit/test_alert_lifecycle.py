@@ -16,7 +16,7 @@ from services.alerting.lifecycle import (ACTORS, BELL, CLEARED, GREEN, OPEN, RED
                                          apply, decide, replay)
 
 NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)
-LEGAL = {(BELL, OPEN), (BELL, CLEARED), (YELLOW, OPEN), (YELLOW, GREEN), (RED, OPEN), (RED, GREEN)}
+LEGAL = {(BELL, OPEN), (BELL, CLEARED), (YELLOW, OPEN), (YELLOW, GREEN), (RED, OPEN), (RED, GREEN), (RED, CLEARED)}
 SHEET = DisposalSheet(number="CLD-2026-000001", findings="电话核实", handler="tester")
 
 
@@ -82,3 +82,11 @@ def test_only_the_supervision_bureau_reopens():
         decide(green, AlertAction.REOPEN, by=frozenset({"owner", "district"}), now=NOW, sheet=SHEET)
     reopened = decide(green, AlertAction.REOPEN, by=frozenset({"supervision"}), now=NOW, sheet=SHEET)
     assert (reopened.to_level, reopened.to_status) == (YELLOW, AlertStatus.OPEN)
+
+
+def test_a_red_light_whose_cause_went_away_is_cleared_by_the_system_only():
+    red = replay([raised(RED)])
+    with pytest.raises(Forbidden):
+        decide(red, AlertAction.CLEAR, by=frozenset({"owner", "supervision"}), now=NOW, sheet=SHEET)
+    event = decide(red, AlertAction.CLEAR, by=frozenset({"system"}), now=NOW, reason="预算指标已在台账登记")
+    assert (event.to_level, event.to_status, event.reason) == (RED, CLEARED, "预算指标已在台账登记")

@@ -253,3 +253,45 @@ def test_lc006_expects_the_city_report_sent_by_the_tenth_working_day_after_the_m
     assert meets(rule, "sync.MonthlyReportStepped", report_step("city", "consolidate", division="treasury")) is None
     assert meets(rule, "sync.MonthlyReportStepped", report_step("division", "submit")) is None
     assert "2026-11 月的全市月报" in breach(rule, "2026-11", watch.facts, ringing=False).summary
+
+
+UNKNOWN_INDICATOR = "spending.payment_indicator_unknown"
+PAID = "payments.PaymentRecorded"
+
+
+def paid(**overrides) -> dict:
+    return {"payment_id": "p-1", "indicator_id": "ind-9", "payer_name": "南关区农业农村局", "payee_name": "某合作社",
+            "amount": "800.00", "paid_at": "2026-03-01T10:00:00+08:00", "org_unit": "220102"} | overrides
+
+
+@pytest.mark.parametrize("payload,starts", [
+    pytest.param(paid(), True, id="ZC-009-a-payment-naming-an-indicator"),
+    pytest.param(paid(indicator_id=None), False, id="ZC-009-near-miss-no-indicator-is-ZC-002s"),
+])
+def test_zc009_a_payment_naming_an_indicator_starts_the_wait_for_it(payload, starts):
+    watch = start(RULES[UNKNOWN_INDICATOR], PAID, payload, CALENDAR, occurred_on=date(2026, 9, 25))
+    assert (watch is not None) is starts
+
+
+def test_zc009_counts_from_the_day_the_payment_was_seen_not_the_day_it_was_paid():
+    # Seen Friday 2026-09-25 (paid in March): the bell the next working day (Monday), red at Tuesday's end.
+    watch = start(RULES[UNKNOWN_INDICATOR], PAID, paid(), CALENDAR, occurred_on=date(2026, 9, 25))
+    assert watch.bell_at == datetime(2026, 9, 28, tzinfo=SHANGHAI)
+    assert watch.due_at == datetime(2026, 9, 29, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    assert watch.watch_id == watch_id_for(UNKNOWN_INDICATOR, "ind-9"), "one wait per indicator, not per payment"
+
+
+def test_zc009_the_registration_settles_the_wait_also_when_it_came_first():
+    rule = RULES[UNKNOWN_INDICATOR]
+    assert meets(rule, REGISTERED, registered(indicator_id="ind-9")) == ("ind-9", None)
+    assert settled_ahead(rule, "ind-9", None) == start(rule, PAID, paid(), CALENDAR, occurred_on=date(2026, 9, 25)
+                                                       ).watch_id
+    assert rule.deadline.late_clears, "a registration after the red clears it: the payment had its budget after all"
+
+
+def test_zc009_names_the_payment_and_the_indicator_it_could_not_find():
+    rule = RULES[UNKNOWN_INDICATOR]
+    watch = start(rule, PAID, paid(), CALENDAR, occurred_on=date(2026, 9, 25))
+    found = breach(rule, "ind-9", watch.facts, ringing=False)
+    assert found.subject.kind == "indicator" and found.subject.indicator_id == "ind-9"
+    assert "p-1" in found.summary and "ind-9" in found.summary and found.values["event.amount"] == "800.00"

@@ -3,6 +3,7 @@
 import io
 from datetime import date
 
+import pytest
 import xlsxwriter
 
 from backbone.pii import PersonalData
@@ -60,10 +61,39 @@ def test_a_file_is_read_in_parts_that_make_valid_events():
 
 def test_missing_and_repeated_columns_are_reported_and_nothing_is_read():
     parts, tally = read("姓名,身份证号,身份证号码,区划\n张三,x,y,南关区\n".encode())
-    assert parts == []
-    assert {(e["column"], e["message"]) for e in tally.errors} == {
+    assert parts == [] and tally.failed, "a header at fault fails the file as a whole"
+    assert {(e["column"], e["message"].partition(";")[0]) for e in tally.errors} == {
         ("身份证号码", "the same column as '身份证号'"), ("贫困状态", "required column is missing"),
         ("年度", "required column is missing")}
+    missing = next(e["message"] for e in tally.errors if e["column"] == "贫困状态")
+    assert "贫困户状态" in missing and "脱贫属性" in missing, "the fault names the headers that would do"
+
+
+@pytest.mark.parametrize("header,value,status", [
+    pytest.param("贫困户状态", "未脱贫", "not_lifted", id="贫困户状态"),
+    pytest.param("脱贫属性", "脱贫不稳定户", "monitored", id="脱贫属性-a-kind-of-monitored-household"),
+    pytest.param("户类型", "脱贫户", "lifted", id="户类型"),
+    pytest.param("脱贫状态", "边缘易致贫户", "monitored", id="脱贫状态-edge-household"),
+])
+def test_the_common_headers_of_real_exports_are_read(header, value, status):
+    data = f"公民身份号码,成员姓名,县（市、区）,乡（镇）,村（社区）,户码,{header},识别年份\n" \
+           f"{id_number(3)},{name(3)},南关区,幸福乡,永安村,2201020001,{value},2024\n"
+    parts, tally = read(data.encode())
+    assert tally.errors == [] and not tally.failed
+    entry = parts[0].entries[0]
+    assert (entry["status"], entry["org_unit"], entry["town"], entry["village"], entry["household"], entry["year"]) \
+        == (status, "220102", "幸福乡", "永安村", "2201020001", 2024)
+
+
+@pytest.mark.parametrize("data,filename,column", [
+    pytest.param(b"", "poor.csv", None, id="empty"),
+    pytest.param(b"PK\x03\x04 not a workbook", "poor.xlsx", None, id="unreadable"),
+    pytest.param("姓名,身份证号,区划,年度\n张三,x,南关区,2024\n".encode(), "poor.csv", "贫困状态", id="status-missing"),
+])
+def test_a_file_that_fails_as_a_whole_yields_nothing_and_says_so(data, filename, column):
+    parts, tally = read(data, filename)
+    assert parts == [] and tally.failed and tally.rows == 0
+    assert [e["column"] for e in tally.errors] == [column]
 
 
 def test_gb18030_csv_and_extra_columns_are_read():

@@ -1,5 +1,6 @@
 """The starter rule library: each rule fires on its case and stays quiet on the near miss."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -64,6 +65,11 @@ CASES = [
     pytest.param("spending.payment_exceeds_available", payment(amount=Decimal("300.00")),
                  balance("800.00", refunded="100.00"), False, id="ZC-001-refund-restores"),
     pytest.param("spending.payment_exceeds_available", payment(), None, False, id="ZC-001-indicator-unknown"),
+    # ZC-010 paid on an indicator suspended by a red light's measure (暂缓拨付)
+    pytest.param("spending.paid_while_suspended", payment(), replace(balance("0.00"), suspended=True), True,
+                 id="ZC-010-paid-while-suspended"),
+    pytest.param("spending.paid_while_suspended", payment(), balance("0.00"), False, id="ZC-010-near-miss-lifted"),
+    pytest.param("spending.paid_while_suspended", payment(), None, False, id="ZC-010-near-miss-indicator-unknown"),
     # ZC-002 payment without an indicator
     pytest.param("spending.payment_without_indicator", payment(indicator_id=None), None, True, id="ZC-002-none"),
     pytest.param("spending.payment_without_indicator", payment(), balance("0"), False, id="ZC-002-near-miss"),
@@ -154,7 +160,8 @@ def test_every_starter_rule_has_a_case():
                       "spending.funds_idle", "workflow.alert_not_handled", "workflow.rules_not_proposed",
                       "workflow.rules_not_reported", "performance.goals_missing",
                           "performance.report_missing", "workflow.division_report_missing",
-                          "workflow.city_report_not_sent",  # test_deadline_rules.py
+                          "workflow.city_report_not_sent",
+                      "spending.payment_indicator_unknown",  # test_deadline_rules.py
                       "indicator.issued_not_registered"}  # test_inbound_exchange.py
     assert covered | deadline_rules == set(RULES)
 

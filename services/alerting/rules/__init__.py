@@ -62,6 +62,10 @@ class DeadlineSpec(BaseModel):
         "one clock per point whose period ends on or after the `due_from` date, counting from the period's end, "
         "and met only by an expected event whose `expect_point_path` is that period's end."))
     expect_point_path: str = Field("period_end", description="Where an expected event names the end of its period.")
+    late_clears: str | None = Field(None, description=(
+        "The reason a late expected event clears the light with, when the light said that something was missing "
+        "which then came (ZC-009: an indicator registered after a payment named it); none: late work does not "
+        "undo a light."))
 
 
 class Rule(BaseModel):

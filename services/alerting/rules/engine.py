@@ -40,6 +40,7 @@ class IndicatorBalance:
     fiscal_year: int | None
     org_unit: str | None
     owner_division: str | None
+    suspended: bool = False  # 暂缓拨付 by a red light's measure, until lifted
 
 
 def payment_facts(payment: Mapping[str, Any], balance: IndicatorBalance | None) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def payment_facts(payment: Mapping[str, Any], balance: IndicatorBalance | None) 
             "amount": balance.amount, "allocated": balance.allocated, "paid_before": balance.paid_before,
             "refunded": balance.refunded, "available_before": available_before, "available_after": available_after,
             "overdrawn": max(-available_after, Decimal("0.00")), "fiscal_year": balance.fiscal_year,
-            "org_unit": balance.org_unit, "owner_division": balance.owner_division,
+            "org_unit": balance.org_unit, "owner_division": balance.owner_division, "suspended": balance.suspended,
         }
     return {"payment": dict(payment), "payee": payee, "indicator": indicator}
 

@@ -20,11 +20,11 @@ NOT_SHOWN = frozenset({"payee_id_index", "content_hash", "payee_registry"})
 # An indicator's money as alerting keeps it, before a payment (`available_*`, `overdrawn`) or at a month's end.
 _INDICATOR_MONEY = {"known", "amount", "allocated", "paid", "paid_before", "refunded", "available_before",
                     "available_after", "overdrawn", "own", "spent", "payment_progress", "allocation_progress",
-                    "fiscal_year", "org_unit", "owner_division", "parent_id"}
+                    "fiscal_year", "org_unit", "owner_division", "parent_id", "suspended"}
 # The events a deadline rule starts its clock on or waits for: their fields are `event.*`.
 _CLOCK_EVENTS = (IndicatorRegistered, IndicatorAllocated, IndicatorDocumentAttached, GoalsSet, ProgressReported,
                  AlertRaised, AlertTransitioned, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed,
-                 MonthlyReportStepped, IndicatorIssued, IssuedIndicatorReconciled)
+                 MonthlyReportStepped, IndicatorIssued, IssuedIndicatorReconciled, PaymentRecorded)
 
 
 def _fields(models: Iterable[type[BaseModel]]) -> frozenset[str]:

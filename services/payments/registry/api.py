@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from backbone.clock import clock
-from backbone.errors import NotFound, PayloadTooLarge, fault
+from backbone.errors import InvalidInput, NotFound, PayloadTooLarge, fault
 from backbone.files import plain_filename
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.pages import Page, PagingDep
@@ -56,7 +56,9 @@ def _import_route(path: str, registry: Registry, summary: str) -> None:
                           principal: CurrentPrincipal, runtime: RuntimeDep) -> ImportReport:
         """Record every valid row of the file; each refused row is reported and the others still count.
 
-        The same file again records nothing new; a file whose import was cut short resumes where it stopped.
+        A file that fails as a whole (unreadable, empty, a required column missing: headers in docs/domain.md)
+        is a 422 naming the column, and is not remembered. The same file again records nothing new; a file
+        whose import was cut short resumes where it stopped.
         """
         return await _import(registry, file, principal, runtime)
 
@@ -97,6 +99,11 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
                                            meta=meta)
         version = parts[-1][0].payload["source"]["part"]
     tally = reading.outcome
+    if tally.failed:
+        # Nothing was read, so nothing is remembered: the same file sent again after the cause is fixed imports.
+        raise InvalidInput(_failure(tally.errors[0]), errors=[
+            fault("file", e["message"], **{k: e[k] for k in ("column", "row", "sheet") if e.get(k) is not None})
+            for e in tally.errors[:FAULTS_IN_EVENT]])
     completed = RegistryImportCompleted(
         registry=registry, import_id=import_id, filename=filename, rows=tally.rows, accepted=tally.accepted,
         rejected=tally.rejected, errors=tally.errors[:FAULTS_IN_EVENT], started_at=started)
@@ -106,6 +113,11 @@ async def _import(registry: Registry, file: UploadFile, principal: Principal, ru
                                             expected_version=max(version, written), events=[completed], meta=meta)
     return _report({**completed.model_dump(), "completed_at": stored[0].occurred_at,
                     "imported_by": principal.subject}, duplicate=False)
+
+
+def _failure(first: dict[str, Any]) -> str:
+    where = f"column {first['column']}: " if first.get("column") else ""
+    return f"the file cannot be imported: {where}{first['message']}"
 
 
 def _report(row: dict[str, Any], *, duplicate: bool) -> ImportReport:

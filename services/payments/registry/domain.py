@@ -19,30 +19,43 @@ from contracts.values import ORG_UNITS, PovertyStatus, Registry
 MAX_ERRORS_KEPT = 100_000
 EARLIEST_YEAR = 2013  # 建档立卡 began in 2014; earlier years are typing errors
 
-# Header as the province's files write it → field; the first header of a field is the one templates use.
+# Header as real exports write it → field; the first header of a field is the one templates use. The table of
+# docs/domain.md ("Registry files") lists them: keep the two together.
 COMMON_HEADERS: dict[str, str] = {
-    "姓名": "name", "身份证号": "id_number", "身份证号码": "id_number", "证件号码": "id_number",
-    "公民身份号码": "id_number",
+    "姓名": "name", "人员姓名": "name", "成员姓名": "name",
+    "身份证号": "id_number", "身份证号码": "id_number", "证件号码": "id_number", "公民身份号码": "id_number",
+    "身份证件号码": "id_number", "证件号": "id_number",
 }
 HEADERS: dict[Registry, dict[str, str]] = {
     Registry.POOR_POPULATION: COMMON_HEADERS | {
         "区划": "org_unit", "县区": "org_unit", "区县": "org_unit", "所属区县": "org_unit", "行政区划": "org_unit",
-        "乡镇": "town", "乡镇（街道）": "town", "行政村": "village", "村": "village",
+        "县（市、区）": "org_unit", "县（市区）": "org_unit",
+        "乡镇": "town", "乡镇（街道）": "town", "乡（镇）": "town", "行政村": "village", "村": "village",
+        "村（社区）": "village",
         "户编号": "household", "户码": "household",
-        "贫困状态": "status", "脱贫状态": "status", "状态": "status", "年度": "year", "识别年度": "year",
+        "贫困状态": "status", "贫困户状态": "status", "脱贫状态": "status", "脱贫属性": "status", "户类型": "status",
+        "状态": "status", "年度": "year", "识别年度": "year", "识别年份": "year",
     },
     Registry.PUBLIC_EMPLOYEES: COMMON_HEADERS | {
-        "工作单位": "employer", "单位名称": "employer", "单位": "employer", "区划": "org_unit", "行政区划": "org_unit",
+        "工作单位": "employer", "单位名称": "employer", "单位": "employer", "工作单位名称": "employer",
+        "所在单位": "employer", "区划": "org_unit", "行政区划": "org_unit",
     },
 }
 REQUIRED: dict[Registry, tuple[str, ...]] = {
     Registry.POOR_POPULATION: ("id_number", "name", "org_unit", "status", "year"),
     Registry.PUBLIC_EMPLOYEES: ("id_number", "name", "employer"),
 }
+# Values of the status columns as the exports write them: 脱贫属性 and 户类型 name the household's kind (脱贫户,
+# 脱贫不稳定户 …); the three kinds of 防止返贫监测对象 are monitored.
 STATUS_LABELS: dict[str, PovertyStatus] = {
-    "未脱贫": PovertyStatus.NOT_LIFTED, "已脱贫": PovertyStatus.LIFTED, "脱贫": PovertyStatus.LIFTED,
+    "未脱贫": PovertyStatus.NOT_LIFTED, "未脱贫户": PovertyStatus.NOT_LIFTED, "贫困户": PovertyStatus.NOT_LIFTED,
+    "建档立卡贫困户": PovertyStatus.NOT_LIFTED,
+    "已脱贫": PovertyStatus.LIFTED, "脱贫": PovertyStatus.LIFTED, "脱贫户": PovertyStatus.LIFTED,
+    "已脱贫户": PovertyStatus.LIFTED, "稳定脱贫户": PovertyStatus.LIFTED,
     "返贫监测": PovertyStatus.MONITORED, "监测对象": PovertyStatus.MONITORED, "防返贫监测": PovertyStatus.MONITORED,
-    "防止返贫监测对象": PovertyStatus.MONITORED,
+    "防止返贫监测对象": PovertyStatus.MONITORED, "监测户": PovertyStatus.MONITORED,
+    "脱贫不稳定户": PovertyStatus.MONITORED, "边缘易致贫户": PovertyStatus.MONITORED,
+    "突发严重困难户": PovertyStatus.MONITORED,
 } | {status.value: status for status in PovertyStatus}
 ORG_UNIT_CODES: dict[str, str] = {code: code for code in ORG_UNITS} | {name: code for code, name in ORG_UNITS.items()}
 MAX_TEXT = 200
@@ -63,10 +76,16 @@ class ImportTally:
     errors: list[dict[str, Any]] = field(default_factory=list)
     sheet: str | None = None  # named in each fault when a workbook has several worksheets
 
+    failed: bool = False  # the file as a whole: unreadable, empty, or a header without a required column
+
     def refuse(self, row: int | None, column: str | None, message: str) -> None:
         if len(self.errors) < MAX_ERRORS_KEPT:
             fault = {"row": row, "column": column, "message": message}
             self.errors.append(fault | {"sheet": self.sheet} if self.sheet else fault)
+
+    def fail(self, column: str | None, message: str) -> None:
+        self.failed = True
+        self.refuse(None, column, message)
 
 
 @dataclass
@@ -105,7 +124,8 @@ class RowChecker:
             self.headers[name] = text(cell)
         for name in REQUIRED[self.registry]:
             if name not in positions:
-                tally.refuse(line, column_of(self.registry, name), "required column is missing")
+                tally.refuse(line, column_of(self.registry, name), "required column is missing; also read as: "
+                             + "、".join(h for h, n in HEADERS[self.registry].items() if n == name))
                 ok = False
         return positions if ok else None
 
@@ -173,17 +193,23 @@ def read_registry_file(data: bytes, filename: str, registry: Registry, personal:
                        today: date, tally: ImportTally) -> Iterator[Part]:
     """The parts of a registry file, CSV or XLSX (every visible worksheet with a header row of its own).
 
-    Faults go into `tally` as they are met; a file that cannot be read at all yields nothing.
+    Every header is checked before the first row: a file that cannot be read, is empty, or lacks a required
+    column fails as a whole (`tally.failed`) and yields nothing. Row faults go into `tally` as they are met.
     """
     try:
         sheets = read_sheets(data, filename)
     except ValueError as exc:
-        tally.refuse(None, None, str(exc))
+        tally.fail(None, str(exc))
         return
     checker = RowChecker(registry, personal, today)
+    headed = _headers(sheets, checker, tally)
+    if tally.failed:
+        return
     part = Part([], [])
-    for sheet in sheets:
-        for entry, vault in _sheet_entries(sheet, checker, tally, several=len(sheets) > 1):
+    for sheet, positions, headers in headed:
+        tally.sheet = sheet.name if len(sheets) > 1 else None
+        checker.headers = headers
+        for entry, vault in _sheet_entries(sheet, checker, positions, tally):
             part.entries.append(entry)
             part.vault.append(vault)
             if len(part.entries) == PART_SIZE:
@@ -193,18 +219,35 @@ def read_registry_file(data: bytes, filename: str, registry: Registry, personal:
         yield part
 
 
-def _sheet_entries(sheet: Sheet, checker: RowChecker, tally: ImportTally,
-                   several: bool) -> Iterator[tuple[dict[str, Any], tuple[str, str]]]:
-    tally.sheet = sheet.name if several else None
-    try:
-        first = first_filled(sheet.rows)
+def _headers(sheets: list[Sheet], checker: RowChecker,
+             tally: ImportTally) -> list[tuple[Sheet, dict[str, int], dict[str, str]]]:
+    """Each sheet with data, its columns and their headers as written; faults of a sheet fail the file."""
+    several = len(sheets) > 1
+    headed = []
+    for sheet in sheets:
+        tally.sheet = sheet.name if several else None
+        checker.headers = {}
+        try:
+            first = first_filled(sheet.rows)
+        except ValueError as exc:
+            tally.fail(None, str(exc))
+            continue
         if first is None:
-            if not several:
-                tally.refuse(None, None, "the file is empty")
-            return
+            continue  # a workbook's empty worksheet; an empty file is judged below
         positions = checker.columns(*first, tally)
         if positions is None:
-            return
+            tally.failed = True
+        else:
+            headed.append((sheet, positions, checker.headers))
+    if not headed and not tally.failed:
+        tally.sheet = None
+        tally.fail(None, "the file is empty")
+    return headed
+
+
+def _sheet_entries(sheet: Sheet, checker: RowChecker, positions: dict[str, int],
+                   tally: ImportTally) -> Iterator[tuple[dict[str, Any], tuple[str, str]]]:
+    try:
         for line, cells in sheet.rows:
             if all(blank(cell) for cell in cells):
                 continue  # Excel keeps formatted empty rows below the data
