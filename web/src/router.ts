@@ -6,6 +6,7 @@ export const router = createRouter({
   routes: [
     { path: '/login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
     { path: '/password', component: () => import('./views/PasswordView.vue'), meta: { bare: true } },
+    { path: '/second-factor', component: () => import('./views/SecondFactorView.vue'), meta: { bare: true } },
     { path: '/alerts/:id/print', component: () => import('./views/AlertPrintView.vue'), meta: { bare: true } },
     {
       path: '/',
@@ -28,5 +29,8 @@ router.beforeEach(async (to) => {
   if (!session.me) await loadMe()
   if (!session.me) return { path: '/login', query: { next: to.fullPath } }
   if (session.me.password_change_required && to.path !== '/password') return { path: '/password' }
+  if (session.me.second_factor_required && !session.me.password_change_required && to.path !== '/second-factor') {
+    return { path: '/second-factor' }
+  }
   return true
 })
