@@ -18,6 +18,7 @@ export const router = createRouter({
         { path: 'alerts/:id', component: () => import('./views/AlertDetailView.vue'), meta: { title: '预警详情' } },
         { path: 'ledger', component: () => import('./views/LedgerView.vue'), meta: { title: '总台账' } },
         { path: 'payments', component: () => import('./views/PaymentsView.vue'), meta: { title: '支付明细' } },
+        { path: 'registry', component: () => import('./views/RegistryView.vue'), meta: { title: '名单' } },
       ],
     },
     { path: '/:rest(.*)*', component: () => import('./views/NotFoundView.vue'), meta: { public: true } },

@@ -5,6 +5,8 @@ export interface MenuEntry {
   title: string
   icon: string
   needs: string
+  // Shown as well to a person with the PII permission (人员查询), whatever the access table says.
+  orPii?: boolean
 }
 
 export const MENU: MenuEntry[] = [
@@ -13,8 +15,9 @@ export const MENU: MenuEntry[] = [
   { path: '/alerts', title: '预警', icon: 'Warning', needs: 'GET /api/v1/alerts' },
   { path: '/ledger', title: '总台账', icon: 'Notebook', needs: 'GET /api/v1/ledger' },
   { path: '/payments', title: '支付明细', icon: 'Money', needs: 'GET /api/v1/payments' },
+  { path: '/registry', title: '名单', icon: 'User', needs: 'POST /api/v1/registry/poor-population/import', orPii: true },
 ]
 
-export function menuFor(operations: string[]): MenuEntry[] {
-  return MENU.filter((entry) => operations.includes(entry.needs))
+export function menuFor(operations: string[], pii = false): MenuEntry[] {
+  return MENU.filter((entry) => operations.includes(entry.needs) || (entry.orPii && pii))
 }
