@@ -15,6 +15,9 @@ export const MENU: MenuEntry[] = [
   { path: '/alerts', title: '预警', icon: 'Warning', needs: 'GET /api/v1/alerts' },
   { path: '/ledger', title: '总台账', icon: 'Notebook', needs: 'GET /api/v1/ledger' },
   { path: '/payments', title: '支付明细', icon: 'Money', needs: 'GET /api/v1/payments' },
+  { path: '/reports', title: '月报', icon: 'Document', needs: 'GET /api/v1/monthly-reports' },
+  { path: '/rollups', title: '日报', icon: 'Calendar', needs: 'GET /api/v1/rollups' },
+  { path: '/exchange', title: '数据交换', icon: 'Connection', needs: 'GET /api/v1/exchange/messages' },
   { path: '/registry', title: '名单', icon: 'User', needs: 'POST /api/v1/registry/poor-population/import', orPii: true },
 ]
 

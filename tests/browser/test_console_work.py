@@ -1,0 +1,112 @@
+"""The console's working screens in Chromium against the whole stack: a registry upload with its progress and
+report, second-factor enrolment with a QR code, a monthly report's detail with the actions of the person's role."""
+
+from uuid import uuid4
+
+import pyotp
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import person
+from tests.e2e.people import PASSWORD
+from tests.people import id_number, name
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+# People and months no other run of the suite's stack has used (accounts, registries and reports outlive a test).
+RUN = uuid4().int
+POOR_HEADER = "姓名,身份证号,户编号,区划,乡镇,行政村,贫困状态,年度"
+
+
+def test_a_registry_upload_shows_its_progress_and_its_report(console, servers):
+    keeper = person(servers.database_url, f"局脱贫办-冯-{RUN % 10_000}", ["poverty_office"])
+    base = 500_000 + (RUN % 10_000) * 10
+    rows = [f"{name(n)},{id_number(n)},H{n},南关区,幸福街道,永兴村,未脱贫,2026" for n in range(base, base + 3)]
+    bad = f"{name(base + 3)},{id_number(base + 3)},,火星区,,,未脱贫,2026"
+    data = ("\n".join([POOR_HEADER, *rows, bad]) + "\n").encode()
+    tab = console()
+    page = tab.sign_in(keeper)
+    page.get_by_role("menuitem", name="名单").click()
+    page.locator("[data-testid=registry-file]").set_input_files(
+        {"name": "建档立卡.csv", "mimeType": "text/csv", "buffer": data})
+    page.get_by_role("button", name="导入").click()
+    expect(page.locator("[data-testid=upload-progress]")).to_contain_text("100%")
+    expect(page.locator("[data-testid=report-accepted]")).to_have_text("3")
+    expect(page.locator("[data-testid=report-rejected]")).to_have_text("1")
+    faults = page.locator("[data-testid=import-faults]")
+    expect(faults).to_contain_text("区划")
+    expect(faults).to_contain_text("区划不正确（应为本市的区或开发区）")
+    expect(faults.locator("tbody tr")).to_have_count(1)
+    tab.screenshot("13-registry-import")
+
+
+def test_second_factor_enrolment_shows_a_qr_code_and_a_code_from_it_confirms_it(console, servers):
+    someone = person(servers.database_url, f"朝阳区财政局-韩-{RUN % 10_000}", ["district"], org_unit="220104")
+    tab = console()
+    page = tab.sign_in(someone)
+    page.get_by_role("button", name="账号").click()
+    page.get_by_text("绑定身份验证器").click()
+    page.get_by_role("button", name="下一步").click()
+    expect(page.get_by_text("请输入当前密码")).to_be_visible()
+    page.locator("input[name=current_password]").fill(PASSWORD)
+    page.get_by_role("button", name="下一步").click()
+    qr = page.locator("[data-testid=second-factor-qr]")
+    expect(qr).to_be_visible()
+    # Drawn: the canvas holds dark modules, not a blank area.
+    assert page.evaluate("""() => { const c = document.querySelector('[data-testid=second-factor-qr]');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let dark = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++; return dark; }""") > 1000
+    tab.screenshot("14-second-factor-qr")
+    secret = page.locator("[data-testid=second-factor-secret]").inner_text().replace(" ", "")
+    page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="确认绑定").click()
+    expect(page.get_by_text("身份验证器已绑定，以后登录需输入动态码")).to_be_visible()
+    expect(page.locator("[data-testid=lights]")).to_be_visible()
+
+
+def test_a_monthly_report_shows_its_sections_and_only_the_actions_of_the_persons_role(console, servers):
+    writer = person(servers.database_url, f"经济建设处-陈-{RUN % 10_000}", ["division"], division="economic")
+    reader = person(servers.database_url, f"监督局-林-{RUN % 10_000}", ["supervision"])
+    month = f"{2001 + RUN % 15}-{1 + (RUN // 15) % 12:02d}"
+    tab = console()
+    page = tab.sign_in(writer)
+    page.get_by_role("menuitem", name="月报").click()
+    picker = page.locator("[data-testid=new-report-month] input, input[aria-label=编制月份]").first
+    picker.fill(month)
+    picker.press("Enter")
+    page.get_by_role("button", name="编制").click()
+    expect(page.locator("[data-testid=report-title]")).to_have_text(f"{month} 经济建设处月报（第1版）")
+    expect(page.locator("[data-testid=report-status]")).to_have_text("草稿")
+    for section in ("section-funds", "section-suspicious", "section-analysis", "report-history"):
+        expect(page.locator(f"[data-testid={section}]")).to_be_visible()
+    actions = page.locator("[data-testid=report-actions]")
+    expect(actions.get_by_role("button", name="报国库处")).to_be_visible()
+    page.locator("textarea[name=analysis]").fill("本月支付进度低于序时进度，建议督促各区加快支付。")
+    tab.screenshot("15-monthly-report-draft", full_page=True)
+    actions.get_by_role("button", name="报国库处").click()
+    expect(page.locator("[data-testid=report-status]")).to_have_text("已报国库处")
+    expect(actions).to_have_count(0)
+    expect(page.locator("[data-testid=report-history]")).to_contain_text("报国库处")
+    url = page.url
+
+    other = console()
+    other.sign_in(reader)
+    other.page.goto(url)
+    expect(other.page.locator("[data-testid=report-status]")).to_have_text("已报国库处")
+    expect(other.page.locator("[data-testid=report-actions]")).to_have_count(0)
+    expect(other.page.get_by_role("link", name="下载 Excel")).to_be_visible()
+
+
+def test_the_information_center_sees_the_exchange_both_ways_and_the_daily_rollups(console, servers):
+    operator = person(servers.database_url, f"信息中心-何-{RUN % 10_000}", ["info_center"])
+    tab = console()
+    page = tab.sign_in(operator)
+    page.get_by_role("menuitem", name="数据交换").click()
+    expect(page.locator("[data-testid=outbound-table]")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="操作")).to_be_visible()  # the information center may resend
+    tab.screenshot("16-exchange-outbound")
+    page.get_by_role("tab", name="省厅来文").click()
+    expect(page.locator("[data-testid=inbound-table]")).to_be_visible()
+    page.get_by_role("menuitem", name="日报").click()
+    expect(page.locator("[data-testid=rollups-table]")).to_be_visible()
+    expect(page.get_by_role("button", name="重新汇总该日")).to_be_disabled()
+    tab.screenshot("17-rollups")
