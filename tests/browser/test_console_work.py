@@ -1,13 +1,16 @@
 """The console's working screens in Chromium against the whole stack: a registry upload with its progress and
-report, second-factor enrolment with a QR code, a monthly report's detail with the actions of the person's role."""
+report, second-factor enrolment with a QR code, a monthly report's detail with the actions of the person's role, the
+exchange and the daily rollups, an indicator's page (穿透, scans, allocation, 调增/调减, 收回)."""
 
 from uuid import uuid4
 
+import httpx
 import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import person
+from tests.e2e.conftest import indicator_body
 from tests.e2e.people import PASSWORD
 from tests.people import id_number, name
 
@@ -110,3 +113,45 @@ def test_the_information_center_sees_the_exchange_both_ways_and_the_daily_rollup
     expect(page.locator("[data-testid=rollups-table]")).to_be_visible()
     expect(page.get_by_role("button", name="重新汇总该日")).to_be_disabled()
     tab.screenshot("17-rollups")
+
+
+def test_an_indicators_page_shows_its_flow_takes_a_scan_and_allocates_adjusts_and_withdraws(console, stack, servers):
+    budget = person(servers.database_url, f"预算处-吴-{RUN % 10_000}", ["budget"])
+    made = httpx.post(f"{stack.gateway}/api/v1/indicators", headers=stack.admin_headers(),
+                      json=indicator_body("8765.00", org_unit="220100", doc_no=f"长财农指〔2026〕{RUN % 1000}号"))
+    made.raise_for_status()
+    indicator = made.json()["id"]
+    tab = console()
+    page = tab.sign_in(budget)
+    tab.open(f"/ledger/{indicator}")
+    expect(page.locator("[data-testid=indicator-amount]")).to_have_text("¥8,765.00")
+    flow = page.locator("[data-testid=flow]")
+    expect(flow).to_contain_text("长春市本级 · 农业处")
+    page.locator("[data-testid=document-file]").set_input_files(
+        {"name": "指标文件.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64})
+    expect(page.locator("[data-testid=document-progress]")).to_contain_text("100%")
+    expect(page.locator("[data-testid=documents]").get_by_role("link", name="指标文件.png")).to_be_visible()
+
+    actions = page.locator("[data-testid=indicator-actions]")
+    actions.get_by_label("下达区划").click()
+    page.get_by_role("option", name="朝阳区").click()
+    actions.locator("input[name=allocation_amount]").fill("1000.00")
+    actions.get_by_role("button", name="分配下达").click()
+    expect(flow).to_contain_text("朝阳区 · 农业处")
+    expect(page.locator("[data-testid=indicator-available]")).to_have_text("¥7,765.00")
+
+    actions.get_by_role("tab", name="调增 / 调减").click()
+    actions.locator("input[name=adjust_amount]").fill("abc")
+    actions.get_by_role("button", name="调整").click()
+    expect(actions.get_by_text("请输入非零金额，调减填负数")).to_be_visible()
+    actions.locator("input[name=adjust_amount]").fill("-765.00")
+    actions.locator("input[name=adjust_reason]").fill("省厅调减")
+    actions.get_by_role("button", name="调整").click()
+    expect(page.locator("[data-testid=indicator-amount]")).to_have_text("¥8,000.00")
+
+    actions.get_by_role("tab", name="收回").click()
+    actions.locator("input[name=withdraw_amount]").fill("500.00")
+    actions.locator("input[name=withdraw_reason]").fill("项目终止收回")
+    actions.get_by_role("button", name="收回").click()
+    expect(page.locator("[data-testid=indicator-amount]")).to_have_text("¥7,500.00")
+    tab.screenshot("18-indicator", full_page=True)

@@ -17,6 +17,7 @@ export const router = createRouter({
         { path: 'alerts', component: () => import('./views/AlertsView.vue'), meta: { title: '预警' } },
         { path: 'alerts/:id', component: () => import('./views/AlertDetailView.vue'), meta: { title: '预警详情' } },
         { path: 'ledger', component: () => import('./views/LedgerView.vue'), meta: { title: '总台账' } },
+        { path: 'ledger/:id', component: () => import('./views/IndicatorView.vue'), meta: { title: '指标详情' } },
         { path: 'payments', component: () => import('./views/PaymentsView.vue'), meta: { title: '支付明细' } },
         { path: 'reports', component: () => import('./views/ReportsView.vue'), meta: { title: '月报' } },
         { path: 'reports/:id', component: () => import('./views/ReportDetailView.vue'), meta: { title: '月报详情' } },

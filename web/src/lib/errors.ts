@@ -72,6 +72,8 @@ const FIELDS: Record<string, string> = {
   opinion: '意见',
   decision: '办理意见',
   rollup_date: '日期',
+  amount: '金额',
+  reason: '原因',
   date: '日期',
   action: '处理环节',
   method: '核实方式',
