@@ -97,6 +97,14 @@ def test_a_monthly_report_shows_its_sections_and_only_the_actions_of_the_persons
     expect(other.page.locator("[data-testid=report-status]")).to_have_text("已报国库处")
     expect(other.page.locator("[data-testid=report-actions]")).to_have_count(0)
     expect(other.page.get_by_role("link", name="下载 Excel")).to_be_visible()
+    # The supervision bureau finds the writer's steps in the audit trail (第二十八条).
+    other.page.get_by_role("menuitem", name="管理").click()
+    other.page.get_by_role("tab", name="审计日志").click()
+    other.page.get_by_label("操作人").fill(writer)
+    other.page.get_by_role("button", name="查询").click()
+    expect(other.page.locator("[data-testid=audit-table]")).to_contain_text(
+        "POST /api/v1/monthly-reports/{report_id}/submission")
+    other.screenshot("19-audit-trail")
 
 
 def test_the_information_center_sees_the_exchange_both_ways_and_the_daily_rollups(console, servers):
@@ -113,6 +121,9 @@ def test_the_information_center_sees_the_exchange_both_ways_and_the_daily_rollup
     expect(page.locator("[data-testid=rollups-table]")).to_be_visible()
     expect(page.get_by_role("button", name="重新汇总该日")).to_be_disabled()
     tab.screenshot("17-rollups")
+    page.get_by_role("menuitem", name="管理").click()
+    expect(page.locator("[data-testid=dead-letters-table]")).to_be_visible()
+    expect(page.get_by_role("tab", name="用户")).to_have_count(0)
 
 
 def test_an_indicators_page_shows_its_flow_takes_a_scan_and_allocates_adjusts_and_withdraws(console, stack, servers):
@@ -133,8 +144,8 @@ def test_an_indicators_page_shows_its_flow_takes_a_scan_and_allocates_adjusts_an
     expect(page.locator("[data-testid=documents]").get_by_role("link", name="指标文件.png")).to_be_visible()
 
     actions = page.locator("[data-testid=indicator-actions]")
-    actions.get_by_label("下达区划").click()
-    page.get_by_role("option", name="朝阳区").click()
+    actions.locator(".el-select").first.click()  # 下达区划
+    page.get_by_role("option", name="朝阳区", exact=True).click()
     actions.locator("input[name=allocation_amount]").fill("1000.00")
     actions.get_by_role("button", name="分配下达").click()
     expect(flow).to_contain_text("朝阳区 · 农业处")

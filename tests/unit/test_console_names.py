@@ -35,8 +35,10 @@ def test_the_consoles_names_are_the_contracts():
 
 
 def test_every_screen_of_the_menu_needs_an_endpoint_of_the_access_table():
-    needs = re.findall(r"needs: '([^']+)'", (WEB / "menu.ts").read_text())
-    assert needs and set(needs) <= ACCESS.keys()
+    menu = (WEB / "menu.ts").read_text()
+    needs = re.findall(r"needs: '([^']+)'", menu)
+    also = [n for listed in re.findall(r"orNeeds: \[([^\]]*)\]", menu) for n in re.findall(r"'([^']+)'", listed)]
+    assert needs and also and set(needs + also) <= ACCESS.keys()
 
 
 def test_the_registries_reports_and_exchange_are_named_for_every_value_the_platform_gives():

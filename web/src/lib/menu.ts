@@ -7,6 +7,8 @@ export interface MenuEntry {
   needs: string
   // Shown as well to a person with the PII permission (人员查询), whatever the access table says.
   orPii?: boolean
+  // Shown as well to a person who may use any of these (a screen of several lists, each shown on its own).
+  orNeeds?: string[]
 }
 
 export const MENU: MenuEntry[] = [
@@ -19,8 +21,11 @@ export const MENU: MenuEntry[] = [
   { path: '/rollups', title: '日报', icon: 'Calendar', needs: 'GET /api/v1/rollups' },
   { path: '/exchange', title: '数据交换', icon: 'Connection', needs: 'GET /api/v1/exchange/messages' },
   { path: '/registry', title: '名单', icon: 'User', needs: 'POST /api/v1/registry/poor-population/import', orPii: true },
+  { path: '/admin', title: '管理', icon: 'Setting', needs: 'GET /api/v1/users',
+    orNeeds: ['GET /api/v1/audit', 'GET /api/v1/api-keys', 'GET /api/v1/admin/dead-letters/gateway'] },
 ]
 
 export function menuFor(operations: string[], pii = false): MenuEntry[] {
-  return MENU.filter((entry) => operations.includes(entry.needs) || (entry.orPii && pii))
+  return MENU.filter((entry) => operations.includes(entry.needs) || (entry.orPii && pii)
+    || (entry.orNeeds ?? []).some((needs) => operations.includes(needs)))
 }
