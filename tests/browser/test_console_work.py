@@ -124,6 +124,14 @@ def test_the_information_center_sees_the_exchange_both_ways_and_the_daily_rollup
     page.get_by_role("menuitem", name="管理").click()
     expect(page.locator("[data-testid=dead-letters-table]")).to_be_visible()
     expect(page.get_by_role("tab", name="用户")).to_have_count(0)
+    # Data leaves only with the poverty office's co-signature (第二十七条): the request waits for it.
+    page.get_by_role("menuitem", name="导出").click()
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_text("请填写用途")).to_be_visible()
+    page.locator("input[name=purpose]").fill(f"核对日报 {RUN % 10_000}")
+    page.get_by_role("button", name="提交申请").click()
+    row = page.locator("[data-testid=exports-table] tr", has_text=f"核对日报 {RUN % 10_000}")
+    expect(row).to_contain_text("待会签")
 
 
 def test_an_indicators_page_shows_its_flow_takes_a_scan_and_allocates_adjusts_and_withdraws(console, stack, servers):
@@ -166,3 +174,35 @@ def test_an_indicators_page_shows_its_flow_takes_a_scan_and_allocates_adjusts_an
     actions.get_by_role("button", name="收回").click()
     expect(page.locator("[data-testid=indicator-amount]")).to_have_text("¥7,500.00")
     tab.screenshot("18-indicator", full_page=True)
+
+
+def test_a_permission_application_is_filled_in_by_a_district_and_reviewed_by_the_treasury(console, servers):
+    district = person(servers.database_url, f"宽城区财政局-马-{RUN % 10_000}", ["district"], org_unit="220103")
+    treasury = person(servers.database_url, f"国库处-许-{RUN % 10_000}", ["treasury"])
+    wanted = f"kc.clerk{RUN % 100_000}"
+    tab = console()
+    page = tab.sign_in(district)
+    page.get_by_role("menuitem", name="权限申请").click()
+    page.get_by_role("button", name="新申请").click()
+    page.locator("input[name=app_username]").fill(wanted)
+    page.locator("input[name=app_name]").fill("马晓")
+    page.locator("input[name=app_id_number]").fill(id_number(700_000 + RUN % 10_000, "220103"))
+    page.locator("input[name=app_title]").fill("科员")
+    page.locator("input[name=app_phone]").fill("12345")
+    page.get_by_role("checkbox", name="区财政局").check()
+    page.get_by_role("dialog").get_by_role("button", name="提交").click()
+    expect(page.get_by_text("联系电话填写有误")).to_be_visible()
+    tab.errors.clear()  # the refused form (422) is logged by Chromium as a failed request
+    page.locator("input[name=app_phone]").fill("13904310000")
+    page.get_by_role("dialog").get_by_role("button", name="提交").click()
+    row = page.locator("[data-testid=applications-table] tr", has_text=wanted)
+    expect(row).to_contain_text("待国库处审核")
+
+    other = console()
+    other.sign_in(treasury)
+    other.open("/applications")
+    other.page.locator("[data-testid=applications-table] tr", has_text=wanted).click()
+    actions = other.page.locator("[data-testid=application-actions]")
+    actions.get_by_role("button", name="审核通过，报省财政厅").click()
+    expect(other.page.locator("[data-testid=application-detail]")).to_contain_text("已报省财政厅")
+    other.screenshot("20-permission-application")

@@ -23,6 +23,8 @@ export const router = createRouter({
         { path: 'reports/:id', component: () => import('./views/ReportDetailView.vue'), meta: { title: '月报详情' } },
         { path: 'rollups', component: () => import('./views/RollupsView.vue'), meta: { title: '日报' } },
         { path: 'exchange', component: () => import('./views/ExchangeView.vue'), meta: { title: '数据交换' } },
+        { path: 'applications', component: () => import('./views/ApplicationsView.vue'), meta: { title: '权限申请' } },
+        { path: 'exports', component: () => import('./views/ExportsView.vue'), meta: { title: '数据导出' } },
         { path: 'admin', component: () => import('./views/AdminView.vue'), meta: { title: '管理' } },
         { path: 'registry', component: () => import('./views/RegistryView.vue'), meta: { title: '名单' } },
       ],

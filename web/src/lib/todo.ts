@@ -52,13 +52,13 @@ export async function loadTodo(): Promise<TodoItem[]> {
       const waiting = await everything<{ application_id: string; name: string; submitted_at: string }>(
         '/permission-applications', { status: 'submitted' })
       for (const a of waiting) {
-        items.push({ kind: '权限申请审核', title: a.name, detail: '', at: a.submitted_at, link: '' })
+        items.push({ kind: '权限申请审核', title: a.name, detail: '', at: a.submitted_at, link: '/applications' })
       }
     }
     if (can('POST /api/v1/exports/{export_id}/cosignature')) {
       const waiting = await everything<{ id: string; purpose: string; requested_at: string }>('/exports',
         { status: 'requested' })
-      for (const e of waiting) items.push({ kind: '导出会签', title: e.purpose, detail: '', at: e.requested_at, link: '' })
+      for (const e of waiting) items.push({ kind: '导出会签', title: e.purpose, detail: '', at: e.requested_at, link: '/exports' })
     }
     todo.items = items.sort((a, b) => b.at.localeCompare(a.at))
   } finally {
