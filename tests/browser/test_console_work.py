@@ -189,7 +189,7 @@ def test_a_permission_application_is_filled_in_by_a_district_and_reviewed_by_the
     page.locator("input[name=app_id_number]").fill(id_number(700_000 + RUN % 10_000, "220103"))
     page.locator("input[name=app_title]").fill("科员")
     page.locator("input[name=app_phone]").fill("12345")
-    page.get_by_role("checkbox", name="区财政局").check()
+    page.get_by_role("dialog").get_by_text("区财政局", exact=True).click()
     page.get_by_role("dialog").get_by_role("button", name="提交").click()
     expect(page.get_by_text("联系电话填写有误")).to_be_visible()
     tab.errors.clear()  # the refused form (422) is logged by Chromium as a failed request
@@ -206,3 +206,17 @@ def test_a_permission_application_is_filled_in_by_a_district_and_reviewed_by_the
     actions.get_by_role("button", name="审核通过，报省财政厅").click()
     expect(other.page.locator("[data-testid=application-detail]")).to_contain_text("已报省财政厅")
     other.screenshot("20-permission-application")
+
+
+def test_a_rules_backtest_draws_its_result(console, servers):
+    proposer = person(servers.database_url, f"社会保障处-田-{RUN % 10_000}", ["division"], division="social_security")
+    tab = console()
+    page = tab.sign_in(proposer)
+    page.get_by_role("menuitem", name="规则").click()
+    first = page.locator("[data-testid=rules-table] tbody tr").first
+    expect(first).to_be_visible()
+    first.get_by_role("button", name="回测").click()
+    page.get_by_role("dialog").get_by_role("button", name="回测").click()
+    expect(page.locator("[data-testid=backtest-result]")).to_contain_text("审查")
+    expect(page.locator("[data-testid=backtest-chart] canvas")).to_be_visible()
+    tab.screenshot("21-rule-backtest")

@@ -21,6 +21,7 @@ export const MENU: MenuEntry[] = [
   { path: '/rollups', title: '日报', icon: 'Calendar', needs: 'GET /api/v1/rollups' },
   { path: '/exchange', title: '数据交换', icon: 'Connection', needs: 'GET /api/v1/exchange/messages' },
   { path: '/registry', title: '名单', icon: 'User', needs: 'POST /api/v1/registry/poor-population/import', orPii: true },
+  { path: '/rules', title: '规则', icon: 'SetUp', needs: 'POST /api/v1/rules/{rule_id}/backtest' },
   { path: '/applications', title: '权限申请', icon: 'Stamp', needs: 'POST /api/v1/permission-applications',
     orNeeds: ['POST /api/v1/permission-applications/{application_id}/review'] },
   { path: '/exports', title: '导出', icon: 'Download', needs: 'POST /api/v1/exports' },
