@@ -208,7 +208,7 @@ def test_a_permission_application_is_filled_in_by_a_district_and_reviewed_by_the
     other.screenshot("20-permission-application")
 
 
-def test_a_rules_backtest_draws_its_result(console, servers):
+def test_a_rules_backtest_draws_its_result_and_performance_shows_goals_and_the_summary(console, servers):
     proposer = person(servers.database_url, f"社会保障处-田-{RUN % 10_000}", ["division"], division="social_security")
     tab = console()
     page = tab.sign_in(proposer)
@@ -220,3 +220,9 @@ def test_a_rules_backtest_draws_its_result(console, servers):
     expect(page.locator("[data-testid=backtest-result]")).to_contain_text("审查")
     expect(page.locator("[data-testid=backtest-chart] canvas")).to_be_visible()
     tab.screenshot("21-rule-backtest")
+    page.keyboard.press("Escape")
+    page.get_by_role("menuitem", name="绩效").click()
+    expect(page.locator("[data-testid=goals-table]")).to_be_visible()
+    page.get_by_role("tab", name="按区汇总").click()
+    expect(page.locator("[data-testid=performance-summary]")).to_be_visible()
+    tab.screenshot("22-performance-summary")

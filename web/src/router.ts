@@ -23,6 +23,7 @@ export const router = createRouter({
         { path: 'reports/:id', component: () => import('./views/ReportDetailView.vue'), meta: { title: '月报详情' } },
         { path: 'rollups', component: () => import('./views/RollupsView.vue'), meta: { title: '日报' } },
         { path: 'exchange', component: () => import('./views/ExchangeView.vue'), meta: { title: '数据交换' } },
+        { path: 'performance', component: () => import('./views/PerformanceView.vue'), meta: { title: '绩效管理' } },
         { path: 'rules', component: () => import('./views/RulesView.vue'), meta: { title: '预警规则' } },
         { path: 'applications', component: () => import('./views/ApplicationsView.vue'), meta: { title: '权限申请' } },
         { path: 'exports', component: () => import('./views/ExportsView.vue'), meta: { title: '数据导出' } },
