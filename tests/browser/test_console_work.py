@@ -102,8 +102,9 @@ def test_a_monthly_report_shows_its_sections_and_only_the_actions_of_the_persons
     other.page.get_by_role("tab", name="审计日志").click()
     other.page.get_by_label("操作人").fill(writer)
     other.page.get_by_role("button", name="查询").click()
-    expect(other.page.locator("[data-testid=audit-table]")).to_contain_text(
-        "POST /api/v1/monthly-reports/{report_id}/submission")
+    trail = other.page.locator("[data-testid=audit-table]")
+    expect(trail).not_to_contain_text(reader)  # only the writer's entries once the search is answered
+    expect(trail).to_contain_text("POST /api/v1/monthly-reports/{report_id}/submission")
     other.screenshot("19-audit-trail")
 
 
@@ -213,12 +214,14 @@ def test_a_rules_backtest_draws_its_result_and_performance_shows_goals_and_the_s
     tab = console()
     page = tab.sign_in(proposer)
     page.get_by_role("menuitem", name="规则").click()
-    first = page.locator("[data-testid=rules-table] tbody tr").first
-    expect(first).to_be_visible()
-    first.get_by_role("button", name="回测").click()
+    rule = page.locator("[data-testid=rules-table] tbody tr", has_text="ZC-001")  # 支付金额超过指标可用余额
+    rule.get_by_role("button", name="回测").click()
     page.get_by_role("dialog").get_by_role("button", name="回测").click()
     expect(page.locator("[data-testid=backtest-result]")).to_contain_text("审查")
-    expect(page.locator("[data-testid=backtest-chart] canvas")).to_be_visible()
+    # The chart is drawn when the rule would raise alerts over the suite's payments (the module alone may have none).
+    result = page.locator("[data-testid=backtest-result]").inner_text()
+    if not result.endswith("将产生 0 条预警"):
+        expect(page.locator("[data-testid=backtest-chart] canvas")).to_be_visible()
     tab.screenshot("21-rule-backtest")
     page.keyboard.press("Escape")
     page.get_by_role("menuitem", name="绩效").click()
