@@ -27,14 +27,18 @@ export const APPLICATION_EVENTS: Record<string, string> = {
   InitialPasswordIssued: '告知初始密码',
 }
 
-export type ApplicationAction = 'review' | 'feedback' | 'resubmit'
+export type ApplicationAction = 'review' | 'feedback' | 'resubmit' | 'issue'
 
-export function applicationActions(application: { status: string; applicant: string },
+export function applicationActions(application: { status: string; applicant: string; kind: string },
   me: Pick<Me, 'username' | 'operations'>): ApplicationAction[] {
   const may = (op: string) => me.operations.includes(`POST /api/v1/permission-applications/{application_id}/${op}`)
   const actions: ApplicationAction[] = []
   if (application.status === 'submitted' && may('review')) actions.push('review')
   if (application.status === 'forwarded' && may('feedback')) actions.push('feedback')
   if (application.status === 'returned' && may('resubmission')) actions.push('resubmit')
+  // 开通: once the province approved, an administrator gives the person a one-time password to pass on (告知).
+  if (application.status === 'approved' && application.kind === 'grant' && me.operations.includes('POST /api/v1/users')) {
+    actions.push('issue')
+  }
   return actions
 }
