@@ -231,25 +231,12 @@ def test_a_rules_backtest_draws_its_result_and_performance_shows_goals_and_the_s
     tab.screenshot("22-performance-summary")
 
 
-def test_an_administrator_enrols_a_second_factor_first_then_resets_a_password_and_verifies_the_audit_trail(
-        console, servers):
+def test_an_administrator_resets_a_persons_password_and_verifies_the_audit_trail(console, servers):
+    # In development (the suite's stack) an administrator is not held to enrol a second factor before all else.
     admin = person(servers.database_url, f"信息中心管理员-邹-{RUN % 10_000}", ["admin"])
     someone = person(servers.database_url, f"南关区财政局-秦-{RUN % 10_000}", ["district"], org_unit="220102")
     tab = console()
-    page = tab.open("/login")
-    page.locator("input[name=username]").fill(admin)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    # An administrator's role must use a second factor (FUNDWATCH_SECOND_FACTOR_ROLES): enrolment comes first.
-    expect(page).to_have_url(f"{tab.base}/second-factor")
-    expect(page.get_by_text("您的角色须使用身份验证器登录，请先完成绑定。")).to_be_visible()
-    page.locator("input[name=current_password]").fill(PASSWORD)
-    page.get_by_role("button", name="下一步").click()
-    secret = page.locator("[data-testid=second-factor-secret]").inner_text().replace(" ", "")
-    page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="确认绑定").click()
-    page.locator("[data-testid=who]").wait_for()
-
+    page = tab.sign_in(admin)
     page.get_by_role("menuitem", name="管理").click()
     users = page.locator("[data-testid=users-table]")
     users.locator("tr", has_text=someone).get_by_role("button", name="重置密码").click()
