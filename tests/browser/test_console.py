@@ -33,7 +33,7 @@ def test_each_role_signs_in_and_sees_only_its_menu_and_scope(console, servers):
     tab.screenshot("01-login")
     tab.sign_in(district)
     expect(page.locator("[data-testid=who]")).to_contain_text("南关区")
-    assert menu_of(page) == ["首页", "待办", "预警", "总台账"]
+    assert menu_of(page) == ["首页", "待办", "预警", "总台账", "绩效", "日报", "权限申请", "导出"]
     cards = page.locator("[data-testid=lights] [data-org-unit]")
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("南关区")
@@ -43,7 +43,8 @@ def test_each_role_signs_in_and_sees_only_its_menu_and_scope(console, servers):
     treasury = person(servers.database_url, "国库处-钱", ["treasury"])
     other = console()
     page = other.sign_in(treasury)
-    assert menu_of(page) == ["首页", "待办", "预警", "总台账", "支付明细"]
+    assert menu_of(page) == ["首页", "待办", "预警", "总台账", "支付明细", "规则", "月报", "日报", "数据交换", "权限申请",
+                             "导出", "管理"]
     expect(page.locator("[data-testid=lights] [data-org-unit]")).to_have_count(11)
     expect(page.get_by_text("长春汽车经济技术开发区")).to_be_visible()
     other.open("/payments")

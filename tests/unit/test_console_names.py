@@ -5,7 +5,10 @@ import re
 from pathlib import Path
 
 from backbone.access import ACCESS
-from contracts.values import DIVISIONS, MEASURES, ORG_UNITS, VERIFICATION_METHODS, VIOLATION_TYPES
+from contracts.province import MessageKind
+from contracts.values import DIVISIONS, MEASURES, ORG_UNITS, VERIFICATION_METHODS, VIOLATION_TYPES, PovertyStatus, Registry
+from services.sync.exchange.lifecycle import MessageStatus
+from services.sync.reports.lifecycle import ReportStatus, ReportStep
 
 WEB = Path(__file__).resolve().parents[2] / "web" / "src" / "lib"
 
@@ -32,5 +35,20 @@ def test_the_consoles_names_are_the_contracts():
 
 
 def test_every_screen_of_the_menu_needs_an_endpoint_of_the_access_table():
-    needs = re.findall(r"needs: '([^']+)'", (WEB / "menu.ts").read_text())
-    assert needs and set(needs) <= ACCESS.keys()
+    menu = (WEB / "menu.ts").read_text()
+    needs = re.findall(r"needs: '([^']+)'", menu)
+    also = [n for listed in re.findall(r"orNeeds: \[([^\]]*)\]", menu) for n in re.findall(r"'([^']+)'", listed)]
+    assert needs and also and set(needs + also) <= ACCESS.keys()
+
+
+def test_the_registries_reports_and_exchange_are_named_for_every_value_the_platform_gives():
+    names = (WEB / "names.ts").read_text()
+    assert table(names, "REGISTRIES").keys() == {r.value for r in Registry}
+    assert table(names, "POVERTY_STATUSES").keys() == {s.value for s in PovertyStatus}
+    reports = (WEB / "reports.ts").read_text()
+    assert table(reports, "REPORT_STATUSES").keys() == {s.value for s in ReportStatus}
+    # A report's history begins with its draft (a division's) or its consolidation (the city's).
+    assert table(reports, "REPORT_STEPS").keys() == {s.value for s in ReportStep} | {"draft"}
+    exchange = (WEB / "exchange.ts").read_text()
+    assert table(exchange, "MESSAGE_KINDS").keys() == {k.value for k in MessageKind}
+    assert table(exchange, "MESSAGE_STATUSES").keys() == {s.value for s in MessageStatus}

@@ -17,7 +17,8 @@ describe('error catalog', () => {
 
   it('names each field at fault in Chinese by the last part of its path', () => {
     expect(fieldName('body.violation_type')).toBe('违规类型')
-    expect(fieldName('payments.3.amount')).toBe('amount')
+    expect(fieldName('payments.3.amount')).toBe('金额')
+    expect(fieldName('payments.3.payee_account')).toBe('payee_account')
     expect(describeProblem({ type: `${BASE}invalid-input`, status: 422,
       errors: [{ field: 'body.findings', message: 'x' }, { field: 'expected_version', message: 'y' }] }))
       .toBe('填写的内容有误，请检查标出的项目（基本情况描述：填写有误；预警版本：填写有误）')

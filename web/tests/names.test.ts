@@ -51,6 +51,18 @@ describe('menu', () => {
     expect(menuFor(['GET /api/v1/alerts', 'GET /api/v1/ledger', 'GET /api/v1/payments']).map((m) => m.title))
       .toContain('支付明细')
   })
+
+  it('offers the registries to their keepers and to a person with the PII permission (人员查询)', () => {
+    const reading = ['GET /api/v1/alerts']
+    expect(menuFor(reading).map((m) => m.title)).not.toContain('名单')
+    expect(menuFor(reading, true).map((m) => m.title)).toContain('名单')
+    expect(menuFor([...reading, 'POST /api/v1/registry/poor-population/import']).map((m) => m.title)).toContain('名单')
+  })
+
+  it('offers 管理 to whoever may use any of its lists', () => {
+    expect(menuFor(['GET /api/v1/alerts']).map((m) => m.title)).not.toContain('管理')
+    expect(menuFor(['GET /api/v1/admin/dead-letters/gateway']).map((m) => m.title)).toEqual(['管理'])
+  })
 })
 
 describe('facts', () => {

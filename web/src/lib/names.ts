@@ -90,6 +90,17 @@ export function nameOf(table: Record<string, string>, code: string | null | unde
   return table[code] ?? code
 }
 
+export const REGISTRIES: Record<string, string> = {
+  poor_population: '建档立卡贫困人口',
+  public_employees: '财政供养人员',
+}
+
+export const POVERTY_STATUSES: Record<string, string> = {
+  not_lifted: '未脱贫',
+  lifted: '已脱贫',
+  monitored: '防止返贫监测对象',
+}
+
 export const SETTLEMENT: Record<string, string> = {
   transfer: '转账',
   cash: '现金',

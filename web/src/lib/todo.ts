@@ -52,13 +52,28 @@ export async function loadTodo(): Promise<TodoItem[]> {
       const waiting = await everything<{ application_id: string; name: string; submitted_at: string }>(
         '/permission-applications', { status: 'submitted' })
       for (const a of waiting) {
-        items.push({ kind: '权限申请审核', title: a.name, detail: '', at: a.submitted_at, link: '' })
+        items.push({ kind: '权限申请审核', title: a.name, detail: '', at: a.submitted_at, link: '/applications' })
       }
     }
     if (can('POST /api/v1/exports/{export_id}/cosignature')) {
       const waiting = await everything<{ id: string; purpose: string; requested_at: string }>('/exports',
         { status: 'requested' })
-      for (const e of waiting) items.push({ kind: '导出会签', title: e.purpose, detail: '', at: e.requested_at, link: '' })
+      for (const e of waiting) items.push({ kind: '导出会签', title: e.purpose, detail: '', at: e.requested_at, link: '/exports' })
+    }
+    // Monthly reports (月报) waiting at the person's step: the bureau's sign-off of the suspicious items, then the
+    // poverty office's co-signature (第二十七条); a division's own draft.
+    const reportSteps: [string, string, string][] = [
+      ['POST /api/v1/monthly-reports/{report_id}/supervision-review', 'consolidated', '月报疑点审核'],
+      ['POST /api/v1/monthly-reports/{report_id}/cosignature', 'supervision_reviewed', '月报会签'],
+      ['POST /api/v1/monthly-reports/{report_id}/submission', 'draft', '月报待报国库处'],
+    ]
+    for (const [, status, kind] of reportSteps.filter(([op]) => can(op))) {
+      const waiting = await everything<{ report_id: string; kind: string; month: string; updated_at: string }>(
+        '/monthly-reports', { status, kind: status === 'draft' ? 'division' : 'city' })
+      for (const r of waiting) {
+        items.push({ kind, title: `${r.month} ${r.kind === 'city' ? '全市' : ''}月报`, detail: '', at: r.updated_at,
+          link: `/reports/${r.report_id}` })
+      }
     }
     todo.items = items.sort((a, b) => b.at.localeCompare(a.at))
   } finally {
