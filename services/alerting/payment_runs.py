@@ -22,7 +22,7 @@ from services.alerting.domain import raise_alert
 from services.alerting.projections import alerts, balances, mark_evaluated, observed_payments, windows_of_run
 from services.alerting.raising import ACTOR
 from services.alerting.rules import Rule
-from services.alerting.rules.book import RULEBOOK, rules_in_force
+from services.alerting.rules.book import rules_in_force
 from services.alerting.rules.engine import Breach, IndicatorBalance, judge_payment, payment_facts, payment_rules
 
 log = structlog.get_logger(__name__)
@@ -103,8 +103,7 @@ async def on_payments(conn: AsyncConnection, store: EventStore, envelopes: list[
     await _raise_all(conn, store, breaches)
     if late:
         await mark_evaluated(conn, late)
-    for env in envelopes:
-        await scheduler.on_event(conn, store, RULEBOOK.year(env.payload.get("fiscal_year")).deadline, env)
+    await scheduler.on_run(conn, store, envelopes)
 
 
 async def _windows(conn: AsyncConnection, judged: list[_Judged]) -> list[dict[str, dict[str, Any]]]:

@@ -1,7 +1,7 @@
 """A run of payments judged at once (payment_runs) gives exactly what judging them one by one gives: the same
 alerts, levels, explanations, alert streams, balances and observed payments."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -12,13 +12,16 @@ from sqlalchemy import select
 from backbone.eventstore import EventStore
 from contracts.envelope import EventEnvelope, EventMetadata
 from contracts.payments import PaymentRecorded
-from services.alerting import app as alerting_app
+from services.alerting import app as alerting_app, scheduler
 from services.alerting.consumers import AlertingConsumers
-from services.alerting.projections import alerts, balances, observed_payments
+from services.alerting.deadlines import watch_id_for
+from services.alerting.projections import alerts, balances, observed_payments, watches
+from services.alerting.rules.book import RULEBOOK
 
 pytestmark = pytest.mark.integration
 
-_TIMES = {"raised_at", "updated_at", "step_since", "at"}
+_TIMES = {"raised_at", "updated_at", "step_since", "at", "started_at", "settled_at", "due_at"}
+IDLE = "spending.funds_idle"  # a payment meets its clock
 
 
 def _payment(tag: str, n: int, indicator: str | None, amount: str, *, person: str | None = None, cash: bool = False,
@@ -82,7 +85,10 @@ async def outcome(conn, tag: str) -> dict[str, Any]:
                                       observed_payments.c.event_id)
                                .where(observed_payments.c.payment_id.like(like)).order_by(observed_payments.c.seq)
                                )).all()
+    clocks = (await conn.execute(select(watches).where(watches.c.subject_id.like(like))
+                                 .order_by(watches.c.watch_id))).mappings().all()
     return {"alerts": found, "balances": [dict(m) for m in money], "observed": [tuple(s) for s in seen],
+            "clocks": [{k: v for k, v in c.items() if k not in _TIMES} for c in clocks],
             "events": [(s, v, t, {k: x for k, x in p.items() if k not in _TIMES}) for s, v, t, p in events]}
 
 
@@ -90,15 +96,24 @@ async def judged(engine, tag: str, batched: list[list[EventEnvelope]] | None,
                  one_by_one: list[EventEnvelope]) -> dict[str, Any]:
     """What alerting holds after the payments, judged in runs or one by one; rolled back after."""
     known, _ = sequence(tag)
-    consumers = AlertingConsumers(EventStore(alerting_app.spec.tables, source="alerting",
-                                             inline_projections=list(alerting_app.spec.inline_projections)))
+    store = EventStore(alerting_app.spec.tables, source="alerting",
+                       inline_projections=list(alerting_app.spec.inline_projections))
+    consumers = AlertingConsumers(store)
     async with engine.connect() as conn:
         transaction = await conn.begin()
         try:
             await conn.execute(balances.insert(), known)
+            # The ample indicator's idle-funds clock runs; the others' are settled ahead by their first payment.
+            ample = known[1]["indicator_id"]
+            await conn.execute(watches.insert().values(
+                watch_id=watch_id_for(IDLE, ample), rule_id=IDLE, subject_id=ample, state="waiting",
+                counts_from=date(2026, 3, 1), bell_at=datetime(2026, 12, 1, tzinfo=UTC),
+                due_at=datetime(2026, 12, 31, tzinfo=UTC), period="2026", org_unit="220102",
+                owner_division="civil_affairs", facts={}, started_at=datetime(2026, 3, 1, tzinfo=UTC)))
             if batched is None:
-                for env in one_by_one:
+                for env in one_by_one:  # as each payment was handled before runs: judged, then by the clocks
                     await consumers.on_payment_recorded(conn, env)
+                    await scheduler.on_event(conn, store, RULEBOOK.year().deadline, env)
             else:
                 for run in batched:
                     await consumers.on_payments(conn, run)
@@ -116,6 +131,8 @@ async def test_a_run_judged_at_once_gives_what_one_by_one_gives(engine):
             "per_person.paid_twice_for_same_purpose", "per_person.payee_not_registered_poor",
             "spending.payment_without_indicator"} <= rules, rules
     assert any(a["occurrences"] > 1 for a in expected["alerts"]), "a repeated breach updates its alert"
+    assert {(c["subject_id"].removeprefix(tag), c["state"]) for c in expected["clocks"]} >= {
+        ("-ample", "met"), ("-tight", "met")}, expected["clocks"]
     assert await judged(engine, tag, [payments], []) == expected
     # Split anywhere (as the runner splits a partition's batch), the runs still give the same.
     assert await judged(engine, tag, [payments[:4], payments[4:9], payments[9:]], []) == expected
