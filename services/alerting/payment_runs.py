@@ -23,7 +23,7 @@ from services.alerting.projections import alerts, balances, mark_evaluated, obse
 from services.alerting.raising import ACTOR
 from services.alerting.rules import Rule
 from services.alerting.rules.book import rules_in_force
-from services.alerting.rules.engine import Breach, IndicatorBalance, judge_payment, payment_facts, payment_rules
+from services.alerting.rules.engine import Breach, IndicatorBalance, in_window, judge_payment, payment_facts
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +76,8 @@ async def on_payments(conn: AsyncConnection, store: EventStore, envelopes: list[
     paid_before = {i: row.paid - run_paid[i] for i, row in after.items()}
     judged: list[_Judged] = []
     late: list[str] = []
+    # The rules of a year sorted once for the run: event rules, and window rules each payment may be of the kind of.
+    by_year: dict[int, tuple[list[Rule], list[Rule]]] = {}
     for env, e in new:
         balance = None
         if e.indicator_id:
@@ -91,8 +93,13 @@ async def on_payments(conn: AsyncConnection, store: EventStore, envelopes: list[
                 late.append(e.payment_id)  # the indicator became known while this payment was on its way
         payment = e.model_dump()
         year = balance.fiscal_year if balance and balance.fiscal_year else payment["paid_at"].year
-        event_rules, window_rules = payment_rules(payment, rules_in_force(year))
-        judged.append(_Judged(env, payment, observed[e.payment_id], balance, year, event_rules, window_rules))
+        if year not in by_year:
+            rules = rules_in_force(year)
+            by_year[year] = ([r for r in rules if r.kind == "event"],
+                             [r for r in rules if r.kind == "window" and r.window is not None])
+        event_rules, windowed = by_year[year]
+        judged.append(_Judged(env, payment, observed[e.payment_id], balance, year, event_rules,
+                              [r for r in windowed if in_window(r.window, payment)]))  # type: ignore[arg-type]
     windows = await _windows(conn, judged)
     breaches = []
     for n, j in enumerate(judged):

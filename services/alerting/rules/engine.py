@@ -105,10 +105,11 @@ def judge(rules: Iterable[Rule], event_type: str, facts: Mapping[str, Any], org_
     """Every rule on `event_type` that the facts break, within the rule's scope (`strict`: see Rule.holds)."""
     breaches = []
     for rule in rules:
-        if event_type not in rule.on or rule.condition is None or not rule.applies_to(org_unit):
+        condition = rule.condition
+        if condition is None or event_type not in rule.on or not rule.applies_to(org_unit):
             continue
         seen = {**facts, "params": rule.params}
-        if rule.holds(rule.condition, seen, strict=strict):
+        if rule.holds(condition, seen, strict=strict):
             breaches.append(Breach(rule, subject_of(rule, seen), {path: shown(lookup(path, seen)) for path in rule.values},
                                    fill(rule.summary, seen), lookup("window.period", seen)))
     return breaches

@@ -8,6 +8,7 @@ parsed once, when the rule is loaded: a rule that does not parse never goes into
 
 import ast
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -108,6 +109,18 @@ class _Evaluator(EvalWithCompoundTypes):
         return super()._eval_constant(node)
 
 
+_threads = threading.local()
+
+
+def _evaluator() -> _Evaluator:
+    """This thread's evaluator: setting one up costs more than most evaluations, and it keeps nothing of an
+    evaluation but the names it is given next (conditions cannot assign)."""
+    evaluator = getattr(_threads, "evaluator", None)
+    if evaluator is None:
+        evaluator = _threads.evaluator = _Evaluator(operators=OPERATORS, functions=FUNCTIONS)
+    return evaluator
+
+
 class Expression:
     """A parsed condition or value expression."""
 
@@ -125,7 +138,8 @@ class Expression:
                                if isinstance(node, ast.Name) and node.id not in FUNCTIONS)
 
     def evaluate(self, facts: Mapping[str, Any]) -> Any:
-        evaluator = _Evaluator(operators=OPERATORS, functions=FUNCTIONS, names=dict(facts))
+        evaluator = _evaluator()
+        evaluator.names = dict(facts)
         try:
             return evaluator.eval(self.source, previously_parsed=self._tree)
         except (InvalidExpression, TypeError, KeyError, ArithmeticError) as exc:
