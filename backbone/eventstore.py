@@ -86,6 +86,18 @@ class NewStream:
 
 
 @dataclass(frozen=True)
+class StreamAppend:
+    """Events to append to one stream after the version its writer read, in a bulk append of several streams."""
+
+    stream_id: str
+    stream_type: str
+    expected_version: int
+    events: Sequence[DomainEvent]
+    meta: EventMetadata
+    partition_key: str | None = None
+
+
+@dataclass(frozen=True)
 class PreparedEvent:
     """An event already validated and turned into its JSON form, e.g. in a worker process that
     reads a large file: the store writes it as it is instead of serialising it again."""
@@ -208,6 +220,31 @@ class EventStore:
         existing = {s.stream_id for s in streams} - created
         await self._after_append(conn, stored)
         return stored, existing
+
+    async def append_streams(self, conn: AsyncConnection, appends: Sequence[StreamAppend]) -> list[EventEnvelope]:
+        """Appends to several streams in one statement, each with its own metadata, in the order given (one stream
+        may come twice, the second after the first's events). Each expected version is what the caller read in
+        this transaction: someone else's append first collides on (stream_id, version), a ConcurrencyConflict."""
+        rows, metas = [], []
+        for a in appends:
+            built = self._rows(a.stream_id, a.stream_type, a.expected_version, a.events, a.meta, a.partition_key)
+            rows += built
+            metas += [a.meta] * len(built)
+        if not rows:
+            return []
+        try:
+            result = await conn.execute(self._insert_events, rows)
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            raise ConcurrencyConflict(f"one of {len(appends)} streams was appended to by someone else first",
+                                      stream_id=appends[0].stream_id, expected_version=appends[0].expected_version
+                                      ) from exc
+        positions = {event_id: position for position, event_id in result.all()}
+        stored = [EventEnvelope.model_construct(**{**row, "metadata": meta}, position=positions[row["event_id"]])
+                  for row, meta in zip(rows, metas, strict=True)]
+        await self._after_append(conn, stored)
+        return stored
 
     def __post_init__(self) -> None:
         # Built once: executing the same statement object skips SQLAlchemy's per-call compile.

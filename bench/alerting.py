@@ -8,7 +8,9 @@
    payments service left out), a realistic mix — 5 % overdraw their indicator, 5 % in cash above
    the limit, half to persons of whom one in ten is not on the 建档立卡 list; measured until every
    event is judged (its state committed): events/s, and event → alert latency p50 / p99.
-3. Baseline in the same run: raw aiokafka produce + consume of the same number of messages.
+3. The alerting handler alone against the service's database (no broker): the same events judged one by one and
+   in runs of 500, back to back, each rolled back after: what judging a run at once saves, on a machine however busy.
+4. Baseline in the same run: raw aiokafka produce + consume of the same number of messages.
 """
 
 import argparse
@@ -26,9 +28,14 @@ from aiokafka import AIOKafkaProducer
 from backbone.bus import to_message
 from backbone.db import asyncpg_dsn
 from bench.payments_e2e import raw_kafka
+from backbone.db import create_engine
+from backbone.eventstore import EventStore
 from bench.stack import admin_headers, bench_stack, indicator_body, percentile, print_table
 from contracts.envelope import EventEnvelope, EventMetadata
 from contracts.payments import PaymentRecorded
+from services.alerting import app as alerting_app
+from services.alerting.consumers import AlertingConsumers
+from services.alerting.projections import balances as alerting_balances
 from services.alerting.rules import starter_rules
 from services.alerting.rules.engine import IndicatorBalance, judge, payment_facts
 
@@ -58,6 +65,50 @@ def rules_alone(n: int) -> dict:
     breaches = sum(len(judge(rules, "payments.PaymentRecorded", f, "220102")) for f in facts)
     elapsed = time.perf_counter() - t0
     return {"rate": n / elapsed, "evaluations": n * len(rules) / elapsed, "rules": len(rules), "breaches": breaches}
+
+
+async def handler_alone(db_url: str, n: int, run: int = 500) -> dict:
+    """The alerting handler against the service's database, no broker: the same n payment events judged one by one
+    and in runs of `run`, each in a transaction rolled back after (measured back to back, so that a busy machine
+    weighs on both alike)."""
+    engine = create_engine(db_url)
+    consumers = AlertingConsumers(EventStore(alerting_app.spec.tables, source="alerting",
+                                             inline_projections=list(alerting_app.spec.inline_projections)))
+    meta = EventMetadata(actor="bench", source="payments")
+    tag = uuid4().hex[:8]
+    indicators = [{"indicator_id": f"{tag}-{k}", "amount": Decimal("1.00") if k == 2 else Decimal("100000000.00"),
+                   "allocated": 0, "paid": 0, "refunded": 0, "fiscal_year": 2026, "org_unit": "220102",
+                   "owner_division": "agriculture"} for k in range(20)]
+    envelopes = []
+    for i in range(n):
+        event = recorded(i, tag, f"{tag}-{i % 20}")
+        envelopes.append(EventEnvelope(event_id=uuid4(), stream_id=f"payment-{event.payment_id}",
+                                       stream_type="payment", version=1, event_type=event.event_type,
+                                       occurred_at=datetime.now(UTC), metadata=meta,
+                                       payload=event.model_dump(mode="json")))
+
+    async def timed(batched: bool) -> float:
+        async with engine.connect() as conn:
+            transaction = await conn.begin()
+            try:
+                await conn.execute(alerting_balances.insert(), indicators)
+                t0 = time.perf_counter()
+                if batched:
+                    for k in range(0, n, run):
+                        await consumers.on_payments(conn, envelopes[k:k + run])
+                else:
+                    for envelope in envelopes:
+                        await consumers.on_payment_recorded(conn, envelope)
+                return n / (time.perf_counter() - t0)
+            finally:
+                await transaction.rollback()
+
+    try:
+        one_by_one = await timed(False)
+        runs = await timed(True)
+    finally:
+        await engine.dispose()
+    return {"one_by_one": one_by_one, "runs": runs, "run": run}
 
 
 async def through_alerting(gateway: str, db_url: str, kafka: str, n: int, rate: float | None) -> dict:
@@ -131,10 +182,14 @@ def main() -> None:
         paced = asyncio.run(through_alerting(stack.gateway, stack.database_url, stack.kafka_bootstrap, args.paced,
                                              args.rate))
         kafka = asyncio.run(raw_kafka(stack.kafka_bootstrap, args.events))
+        alone = alone | asyncio.run(handler_alone(stack.database_url, args.events))
     rows: list[tuple[str, object, str]] = [
         ("raw aiokafka produce+consume, msgs/s (baseline)", f"{kafka['e2e_rate']:,.0f}", ""),
         ("rules alone, payments judged/s (one process, no I/O)", f"{alone['rate']:,.0f}", ""),
         ("rules alone, rule evaluations/s", f"{alone['evaluations']:,.0f}", ""),
+        ("alerting handler alone, one by one, events/s (no broker)", f"{alone['one_by_one']:,.0f}", ""),
+        (f"alerting handler alone, runs of {alone['run']}, events/s (no broker)", f"{alone['runs']:,.0f}",
+         f"{alone['runs'] / alone['one_by_one']:.1f}× one by one"),
         ("alerting service, events judged and committed/s", f"{service['rate']:,.0f}",
          f"{service['rate'] / kafka['e2e_rate']:.4f}× kafka"),
         ("event → alert latency p50 / p99, ms (all at once: backlog)",

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import structlog
 
-from backbone.consumer import Handler
+from backbone.consumer import Batched, Handler
 from backbone.eventstore import EventStore
 from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
@@ -22,10 +22,10 @@ from contracts.sync import IssuedIndicatorReconciled, RuleLevelsReceived
 from services.alerting.raising import raise_or_update
 from services.alerting.projections import (balances, latest_judged_payment, mark_evaluated, observed_payments,
                                            pending_payments, window_facts)
-from services.alerting import rule_levels, scheduler
+from services.alerting import payment_runs, rule_levels, scheduler
 from services.alerting.rules.book import RULEBOOK, rules_in_force
-from services.alerting.rules.engine import (Breach, IndicatorBalance, in_window, indicator_facts, judge, needs_indicator,
-                                           payment_facts)
+from services.alerting.rules.engine import (Breach, IndicatorBalance, indicator_facts, judge, judge_payment,
+                                           payment_facts, payment_rules)
 
 log = structlog.get_logger(__name__)
 
@@ -52,12 +52,11 @@ class AlertingConsumers:
     def __init__(self, store: EventStore) -> None:
         self.store = store
 
-    def handlers(self) -> Mapping[str, Handler]:
+    def handlers(self) -> Mapping[str, Handler | Batched]:
         own: dict[str, Handler] = {
             IndicatorRegistered.event_type: self.on_indicator_registered,
             IndicatorAdjusted.event_type: self.on_indicator_adjusted,
             IndicatorCorrected.event_type: self.on_indicator_corrected,
-            PaymentRecorded.event_type: self.on_payment_recorded,
             PaymentRefunded.event_type: self.on_payment_refunded,
             ProgressReported.event_type: self.on_progress_reported,
             IssuedIndicatorReconciled.event_type: self.on_issued_reconciled,
@@ -66,7 +65,10 @@ class AlertingConsumers:
         # Every event a deadline rule starts or meets a clock with also goes by the clocks.
         # (alerting's own events go by AlertClocks)
         clocked = {t for t in RULEBOOK.year().clocked if not t.startswith("alerting.")}
-        return {t: self._with_clocks(own.get(t)) for t in own.keys() | clocked}
+        wired: dict[str, Handler | Batched] = {t: self._with_clocks(own.get(t)) for t in own.keys() | clocked}
+        # Payments come in treasury batches: a run of them is judged at once (and goes by the clocks there).
+        wired[PaymentRecorded.event_type] = Batched(self.on_payments)
+        return wired
 
     def _with_clocks(self, handler: Handler | None) -> Handler:
         async def handle(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -159,9 +161,14 @@ class AlertingConsumers:
             await conn.execute(update(balances).where(balances.c.indicator_id == e.indicator_id)
                                .values(refunded=balances.c.refunded + e.amount))
 
+    async def on_payments(self, conn: AsyncConnection, envelopes: list[EventEnvelope]) -> None:
+        """A run of payments, judged at once (payment_runs) as `on_payment_recorded` judges them one by one."""
+        await payment_runs.on_payments(conn, self.store, envelopes)
+
     async def on_payment_recorded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Count the payment against its indicator and judge it, or keep it until the indicator is known:
-        an alert is routed to the division that owns the fund, which only the indicator tells."""
+        an alert is routed to the division that owns the fund, which only the indicator tells. The reference
+        `payment_runs` keeps to: a run judged at once gives what this gives event by event."""
         e = PaymentRecorded.model_validate(env.payload)
         seen = await conn.execute(_OBSERVE_PAYMENT, {
             "b_payment": e.payment_id, "b_indicator": e.indicator_id, "b_amount": e.amount, "b_paid_at": e.paid_at,
@@ -190,15 +197,12 @@ class AlertingConsumers:
                              indicator_rules_only: bool = False) -> None:
         """Judge a payment by the rules in force (after a change of its indicator, by those about the indicator)."""
         year = balance.fiscal_year if balance and balance.fiscal_year else payment["paid_at"].year
-        rules = [r for r in rules_in_force(year) if needs_indicator(r) or not indicator_rules_only]
+        event_rules, window_rules = payment_rules(payment, rules_in_force(year),
+                                                  indicator_rules_only=indicator_rules_only)
         org_unit = balance.org_unit if balance else payment.get("org_unit")
-        facts = payment_facts(payment, balance)
-        breaches = judge([r for r in rules if r.kind == "event"], PaymentRecorded.event_type, facts, org_unit)
-        for rule in (r for r in rules if r.kind == "window" and r.window is not None):
-            if not in_window(rule.window, payment):
-                continue
-            window = await window_facts(conn, rule.window, rule.params, payment, seq)
-            breaches += judge([rule], PaymentRecorded.event_type, {**facts, "window": window}, org_unit)
+        windows = {rule.id: await window_facts(conn, rule.window, rule.params, payment, seq)  # type: ignore[arg-type]
+                   for rule in window_rules}
+        breaches = judge_payment(event_rules, window_rules, payment_facts(payment, balance), windows, org_unit)
         await self._raise_all(conn, cause_id, traceparent, breaches, period=str(year), org_unit=org_unit,
                               owner_division=balance.owner_division if balance else None)
 
@@ -220,6 +224,6 @@ def _payment(payload: dict[str, Any]) -> dict[str, Any]:
     return PaymentRecorded.model_validate(payload).model_dump()
 
 
-def handlers(runtime: Runtime) -> Mapping[str, Handler]:
+def handlers(runtime: Runtime) -> Mapping[str, Handler | Batched]:
     """What the alerting consumer group handles, by event type."""
     return AlertingConsumers(runtime.store).handlers()

@@ -1,11 +1,12 @@
 """Alerting's read models: balances learned from events, observed payments, and alerts."""
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text,
-                        UniqueConstraint, func, select, update)
+                        UniqueConstraint, func, select, text, update)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -125,10 +126,15 @@ _INSERT_ALERT = alerts.insert()
 
 async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
     """Inline projection of alert events into the alerts table."""
+    raised: list[dict[str, Any]] = []
     for env in envelopes:
+        if env.event_type != AlertRaised.event_type and raised:
+            # New alerts in one multi-row statement, before any later step on them.
+            await conn.execute(_INSERT_ALERT, raised)
+            raised = []
         if env.event_type == AlertRaised.event_type:
             e = AlertRaised.model_validate(env.payload)
-            await conn.execute(_INSERT_ALERT, dict(
+            raised.append(dict(
                 alert_id=e.alert_id, rule_id=e.rule_id, rule_number=e.rule_number, rule_name=e.rule_name,
                 level=e.level.value, status=AlertStatus.OPEN.value, subject_kind=e.subject.kind, subject_id=e.subject.id,
                 indicator_id=e.subject.indicator_id, period=e.period, org_unit=e.org_unit,
@@ -152,6 +158,8 @@ async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
             await conn.execute(update(alerts).where(alerts.c.alert_id == r.alert_id).values(
                 explanation=r.explanation, updated_at=env.occurred_at, version=env.version,
                 occurrences=alerts.c.occurrences + 1))
+    if raised:
+        await conn.execute(_INSERT_ALERT, raised)
 
 
 async def project_measures(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
@@ -227,6 +235,29 @@ async def latest_judged_payment(conn: AsyncConnection, indicator_id: str) -> Any
         .order_by(observed_payments.c.seq.desc()).limit(1))).first()
 
 
+def window_bounds(spec: WindowSpec, params: dict[str, Any], payment: dict[str, Any]
+                  ) -> tuple[datetime, datetime, str | None]:
+    """Where a payment's window starts and ends, and the `period` it names (the Beijing month, or none for the
+    days around the payment)."""
+    paid_at = payment["paid_at"].astimezone(SHANGHAI)
+    if spec.period == "month":
+        start = paid_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return start, (start + timedelta(days=32)).replace(day=1), f"{start:%Y-%m}"
+    days = timedelta(days=int(params[spec.days_parameter or "days"]))
+    return paid_at - days, paid_at + days, None
+
+
+def window_key(spec: WindowSpec, payment: dict[str, Any]) -> Any:
+    """What a window groups a payment's neighbours by: its payee, or its indicator."""
+    if spec.group_by == "payee":
+        return payment.get("payee_id_index") or payment["payee_account"]
+    return payment.get("indicator_id")
+
+
+def _group_column(spec: WindowSpec) -> Column[Any]:
+    return observed_payments.c.payee_key if spec.group_by == "payee" else observed_payments.c.indicator_id
+
+
 async def window_facts(conn: AsyncConnection, spec: WindowSpec, params: dict[str, Any],
                        payment: dict[str, Any], seq: int) -> dict[str, Any]:
     """The payments a window rule looks at beside this one (of the kind `in_window` admits): `count` of the
@@ -235,24 +266,56 @@ async def window_facts(conn: AsyncConnection, spec: WindowSpec, params: dict[str
     Only payments observed before this one (`seq`) count: of a pair, the one observed second breaks the rule,
     whatever order they were paid or judged in (a payment may wait for its indicator)."""
     c = observed_payments.c
-    paid_at = payment["paid_at"].astimezone(SHANGHAI)
-    if spec.period == "month":
-        start = paid_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        end = (start + timedelta(days=32)).replace(day=1)
-        period = f"{start:%Y-%m}"
-    else:
-        days = timedelta(days=int(params[spec.days_parameter or "days"]))
-        start, end, period = paid_at - days, paid_at + days, None
-    if spec.group_by == "payee":
-        group = c.payee_key == (payment.get("payee_id_index") or payment["payee_account"])
-    else:
-        group = c.indicator_id == payment.get("indicator_id")
-    where = [group,
-             c.paid_at >= start, c.paid_at < end, c.seq < seq]
+    start, end, period = window_bounds(spec, params, payment)
+    where = [_group_column(spec) == window_key(spec, payment), c.paid_at >= start, c.paid_at < end, c.seq < seq]
     where += [getattr(c, name) == value for name, value in spec.where.items()]
     where += [getattr(c, name) == payment[name] for name in spec.same]
     count, total = (await conn.execute(select(func.count(), func.coalesce(func.sum(c.amount), 0)).where(*where))).one()
     return {"count": count, "total": total + payment["amount"], "period": period}
+
+
+async def windows_of_run(conn: AsyncConnection, spec: WindowSpec, params: dict[str, Any],
+                         judged: Sequence[tuple[dict[str, Any], int]]) -> list[dict[str, Any]]:
+    """`window_facts` for each (payment, seq) of a run in one statement: each payment counts the payments
+    observed before it, those of the run before it included, exactly as when judged one by one. A payment
+    without a key (or a `same` field) to group by is asked alone, where `== None` means IS NULL."""
+    c = observed_payments.c
+    found: list[dict[str, Any] | None] = [None] * len(judged)
+    rows: list[tuple[int, int, Any, datetime, datetime, list[Any]]] = []
+    for i, (payment, seq) in enumerate(judged):
+        key, same = window_key(spec, payment), [_text(payment[name]) for name in spec.same]
+        if key is None or any(v is None for v in same):
+            found[i] = await window_facts(conn, spec, params, payment, seq)
+            continue
+        start, end, _ = window_bounds(spec, params, payment)
+        rows.append((i, seq, key, start, end, same))
+    if rows:
+        group, table = _group_column(spec).name, f"{metadata.schema}.{observed_payments.name}"
+        on = [f"o.{group} = v.key", "o.paid_at >= v.start_at", "o.paid_at < v.end_at", "o.seq < v.seq"]
+        binds: dict[str, Any] = {"i": [r[0] for r in rows], "seq": [r[1] for r in rows], "key": [r[2] for r in rows],
+                                 "start_at": [r[3] for r in rows], "end_at": [r[4] for r in rows]}
+        arrays = ["CAST(:i AS int[])", "CAST(:seq AS bigint[])", "CAST(:key AS text[])",
+                  "CAST(:start_at AS timestamptz[])", "CAST(:end_at AS timestamptz[])"]
+        names = ["i", "seq", "key", "start_at", "end_at"]
+        for n, (name, value) in enumerate(spec.where.items()):
+            on.append(f"o.{getattr(c, name).name} = :where_{n}")
+            binds[f"where_{n}"] = value
+        for n, name in enumerate(spec.same):
+            on.append(f"o.{getattr(c, name).name} = v.same_{n}")
+            binds[f"same_{n}"] = [r[5][n] for r in rows]
+            arrays.append(f"CAST(:same_{n} AS text[])")
+            names.append(f"same_{n}")
+        statement = text(f"SELECT v.i, count(o.seq), coalesce(sum(o.amount), 0) FROM unnest({', '.join(arrays)}) "
+                         f"AS v({', '.join(names)}) LEFT JOIN {table} o ON {' AND '.join(on)} GROUP BY v.i")
+        for i, count, total in (await conn.execute(statement, binds)).all():
+            payment = judged[i][0]
+            found[i] = {"count": count, "total": total + payment["amount"],
+                        "period": window_bounds(spec, params, payment)[2]}
+    return found  # type: ignore[return-value]  # every payment was answered, alone or in the run
+
+
+def _text(value: Any) -> str | None:
+    return value.value if isinstance(value, Enum) else value
 
 
 async def project_rules(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:

@@ -45,3 +45,12 @@ def test_ordinary_conditions_still_evaluate_exactly():
                          "refunded": False}, "params": {"limit": Decimal("2000.00")}}
     assert condition.evaluate(facts) is True
     assert Expression("payment.amount - decimal('0.10')").evaluate(facts) == Decimal("999.90")
+
+
+def test_an_evaluation_sees_only_its_own_facts():
+    # One evaluator serves every condition of a thread: what an earlier evaluation was given is gone.
+    first, second = Expression("payment.amount > 1"), Expression("window.count >= 1")
+    assert first.evaluate({"payment": {"amount": Decimal("2")}, "window": {"count": 3}}) is True
+    assert second.evaluate({"window": {"count": 0}}) is False
+    with pytest.raises(ExpressionError):
+        first.evaluate({"window": {"count": 3}})

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from contracts.alerting import AlertSubject
+from contracts.payments import PaymentRecorded
 from services.alerting.rules import Rule, WindowSpec
 from services.alerting.rules.expressions import fill, lookup
 
@@ -83,15 +84,33 @@ def needs_indicator(rule: Rule) -> bool:
     return rule.condition is not None and "indicator" in rule.condition.facts
 
 
+def payment_rules(payment: Mapping[str, Any], rules: Iterable[Rule], *, indicator_rules_only: bool = False) -> tuple[list[Rule], list[Rule]]:
+    """The event rules and the window rules that judge a payment (after a change of its indicator, only those
+    about the indicator); a window rule only when the payment is of the kind its window counts."""
+    chosen = [r for r in rules if needs_indicator(r) or not indicator_rules_only]
+    return ([r for r in chosen if r.kind == "event"],
+            [r for r in chosen if r.kind == "window" and r.window is not None and in_window(r.window, payment)])
+
+
+def judge_payment(event_rules: list[Rule], window_rules: list[Rule], facts: Mapping[str, Any],
+                  windows: Mapping[str, Mapping[str, Any]], org_unit: str | None) -> list[Breach]:
+    """A payment's breaches: its event rules on its facts, then each window rule with its window (by rule id)."""
+    breaches = judge(event_rules, PaymentRecorded.event_type, facts, org_unit)
+    for rule in window_rules:
+        breaches += judge([rule], PaymentRecorded.event_type, {**facts, "window": windows[rule.id]}, org_unit)
+    return breaches
+
+
 def judge(rules: Iterable[Rule], event_type: str, facts: Mapping[str, Any], org_unit: str | None, *,
           strict: bool = False) -> list[Breach]:
     """Every rule on `event_type` that the facts break, within the rule's scope (`strict`: see Rule.holds)."""
     breaches = []
     for rule in rules:
-        if event_type not in rule.on or rule.condition is None or not rule.applies_to(org_unit):
+        condition = rule.condition
+        if condition is None or event_type not in rule.on or not rule.applies_to(org_unit):
             continue
         seen = {**facts, "params": rule.params}
-        if rule.holds(rule.condition, seen, strict=strict):
+        if rule.holds(condition, seen, strict=strict):
             breaches.append(Breach(rule, subject_of(rule, seen), {path: shown(lookup(path, seen)) for path in rule.values},
                                    fill(rule.summary, seen), lookup("window.period", seen)))
     return breaches

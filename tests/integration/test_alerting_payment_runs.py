@@ -1,0 +1,146 @@
+"""A run of payments judged at once (payment_runs) gives exactly what judging them one by one gives: the same
+alerts, levels, explanations, alert streams, balances and observed payments."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import select
+
+from backbone.eventstore import EventStore
+from contracts.envelope import EventEnvelope, EventMetadata
+from contracts.payments import PaymentRecorded
+from services.alerting import app as alerting_app, scheduler
+from services.alerting.consumers import AlertingConsumers
+from services.alerting.deadlines import watch_id_for
+from services.alerting.projections import alerts, balances, observed_payments, watches
+from services.alerting.rules.book import RULEBOOK
+
+pytestmark = pytest.mark.integration
+
+_TIMES = {"raised_at", "updated_at", "step_since", "at", "started_at", "settled_at", "due_at"}
+IDLE = "spending.funds_idle"  # a payment meets its clock
+
+
+def _payment(tag: str, n: int, indicator: str | None, amount: str, *, person: str | None = None, cash: bool = False,
+             purpose: str = "产业发展补助", poor: bool = True, day: int = 2, payment_id: str | None = None
+             ) -> EventEnvelope:
+    registry = ({"poor_status": "not_lifted" if poor else None, "poor_org_unit": "220102", "public_employee": False,
+                 "employer": None, "name_matches": True, "registered_name": None} if person else None)
+    e = PaymentRecorded(
+        payment_id=payment_id or f"{tag}-p{n}", indicator_id=indicator, payer_name="南关区农业农村局",
+        payer_account="0710001200000001", amount=Decimal(amount), paid_at=datetime(2026, 3, day, 2, tzinfo=UTC),
+        purpose=purpose, settlement_method="cash" if cash else "transfer", payment_method="direct",
+        payee_name="收款人", payee_account=f"6222{tag}{person or n}", payee_type="person" if person else "organization",
+        payee_id_masked="220102********1234" if person else None,
+        payee_id_index=f"{tag}{person}".ljust(64, "0") if person else None, payee_registry=registry,
+        org_unit="220102", content_hash="test")
+    return EventEnvelope(event_id=uuid4(), stream_id=f"payment-{e.payment_id}", stream_type="payment", version=1,
+                         event_type=e.event_type, occurred_at=datetime.now(UTC),
+                         metadata=EventMetadata(actor="treasury", source="payments"),
+                         payload=e.model_dump(mode="json"), partition_key=f"indicator-{indicator}")
+
+
+def sequence(tag: str) -> tuple[list[dict[str, Any]], list[EventEnvelope]]:
+    """Indicators (a tight one, an ample one, one with a registered amount of zero) and a run of payments on them:
+    overdraws one after another, cash above the limit, cash adding up over the month for one person, a person paid
+    twice for one purpose, a payee not on the list, an unknown indicator, no indicator, and a repeated payment."""
+    tight, ample, unknown = f"{tag}-tight", f"{tag}-ample", f"{tag}-unknown"
+    known = [dict(indicator_id=tight, amount=Decimal("100.00"), allocated=Decimal("0"), paid=Decimal("40.00"),
+                  refunded=Decimal("5.00"), fiscal_year=2026, org_unit="220102", owner_division="agriculture"),
+             dict(indicator_id=ample, amount=Decimal("1000000.00"), allocated=Decimal("1000.00"), paid=Decimal("0"),
+                  refunded=Decimal("0"), fiscal_year=2026, org_unit="220102", owner_division="civil_affairs")]
+    payments = [
+        _payment(tag, 1, tight, "50.00"),
+        _payment(tag, 2, tight, "30.00"),  # overdraws by 15
+        _payment(tag, 3, ample, "2000.00", person="a", cash=True),
+        _payment(tag, 4, tight, "10.00"),  # overdraws further: the same indicator again
+        _payment(tag, 5, ample, "2500.00", person="a", cash=True, day=9),
+        _payment(tag, 6, ample, "900.00", person="a", cash=True, day=20),  # the month's cash passes 5000
+        _payment(tag, 7, ample, "10.00", person="b", purpose="临时救助", poor=False),
+        _payment(tag, 8, ample, "10.00", person="b", purpose="临时救助", day=12),  # twice within 30 days
+        _payment(tag, 9, unknown, "70.00", person="c"),
+        _payment(tag, 10, None, "20.00"),
+        _payment(tag, 11, ample, "3000.00", person="a", cash=True, day=25),
+        _payment(tag, 12, tight, "1.00"),
+    ]
+    repeat = _payment(tag, 2, tight, "30.00")  # the second payment once more, under another event id
+    return known, payments[:6] + [repeat] + payments[6:]
+
+
+async def outcome(conn, tag: str) -> dict[str, Any]:
+    like = f"{tag}%"
+    rows = (await conn.execute(select(alerts).where(alerts.c.subject_id.like(like) | alerts.c.indicator_id.like(like))
+                               .order_by(alerts.c.alert_id))).mappings().all()
+    found = [{k: v for k, v in row.items() if k not in _TIMES} for row in rows]
+    ev = alerting_app.spec.tables.events
+    streams = [f"alert-{row['alert_id']}" for row in rows]
+    events = (await conn.execute(select(ev.c.stream_id, ev.c.version, ev.c.event_type, ev.c.payload)
+                                 .where(ev.c.stream_id.in_(streams)).order_by(ev.c.stream_id, ev.c.version))).all()
+    money = (await conn.execute(select(balances).where(balances.c.indicator_id.like(like))
+                                .order_by(balances.c.indicator_id))).mappings().all()
+    seen = (await conn.execute(select(observed_payments.c.payment_id, observed_payments.c.evaluated,
+                                      observed_payments.c.event_id)
+                               .where(observed_payments.c.payment_id.like(like)).order_by(observed_payments.c.seq)
+                               )).all()
+    clocks = (await conn.execute(select(watches).where(watches.c.subject_id.like(like))
+                                 .order_by(watches.c.watch_id))).mappings().all()
+    return {"alerts": found, "balances": [dict(m) for m in money], "observed": [tuple(s) for s in seen],
+            "clocks": [{k: v for k, v in c.items() if k not in _TIMES} for c in clocks],
+            "events": [(s, v, t, {k: x for k, x in p.items() if k not in _TIMES}) for s, v, t, p in events]}
+
+
+async def judged(engine, tag: str, batched: list[list[EventEnvelope]] | None,
+                 one_by_one: list[EventEnvelope]) -> dict[str, Any]:
+    """What alerting holds after the payments, judged in runs or one by one; rolled back after."""
+    known, _ = sequence(tag)
+    store = EventStore(alerting_app.spec.tables, source="alerting",
+                       inline_projections=list(alerting_app.spec.inline_projections))
+    consumers = AlertingConsumers(store)
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            await conn.execute(balances.insert(), known)
+            # The ample indicator's idle-funds clock runs; the others' are settled ahead by their first payment.
+            ample = known[1]["indicator_id"]
+            await conn.execute(watches.insert().values(
+                watch_id=watch_id_for(IDLE, ample), rule_id=IDLE, subject_id=ample, state="waiting",
+                counts_from=date(2026, 3, 1), bell_at=datetime(2026, 12, 1, tzinfo=UTC),
+                due_at=datetime(2026, 12, 31, tzinfo=UTC), period="2026", org_unit="220102",
+                owner_division="civil_affairs", facts={}, started_at=datetime(2026, 3, 1, tzinfo=UTC)))
+            if batched is None:
+                for env in one_by_one:  # as each payment was handled before runs: judged, then by the clocks
+                    await consumers.on_payment_recorded(conn, env)
+                    await scheduler.on_event(conn, store, RULEBOOK.year().deadline, env)
+            else:
+                for run in batched:
+                    await consumers.on_payments(conn, run)
+            return await outcome(conn, tag)
+        finally:
+            await transaction.rollback()
+
+
+async def test_a_run_judged_at_once_gives_what_one_by_one_gives(engine):
+    tag = f"run{uuid4().hex[:8]}"
+    _, payments = sequence(tag)
+    expected = await judged(engine, tag, None, payments)
+    rules = {a["rule_id"] for a in expected["alerts"]}
+    assert {"spending.payment_exceeds_available", "spending.cash_above_limit", "spending.cash_monthly_total",
+            "per_person.paid_twice_for_same_purpose", "per_person.payee_not_registered_poor",
+            "spending.payment_without_indicator"} <= rules, rules
+    assert any(a["occurrences"] > 1 for a in expected["alerts"]), "a repeated breach updates its alert"
+    assert {(c["subject_id"].removeprefix(tag), c["state"]) for c in expected["clocks"]} >= {
+        ("-ample", "met"), ("-tight", "met")}, expected["clocks"]
+    assert await judged(engine, tag, [payments], []) == expected
+    # Split anywhere (as the runner splits a partition's batch), the runs still give the same.
+    assert await judged(engine, tag, [payments[:4], payments[4:9], payments[9:]], []) == expected
+    assert await judged(engine, tag, [[p] for p in payments], []) == expected
+
+
+async def test_a_run_seen_again_creates_nothing_new(engine):
+    tag = f"again{uuid4().hex[:8]}"
+    _, payments = sequence(tag)
+    once = await judged(engine, tag, [payments], [])
+    assert await judged(engine, tag, [payments, payments], []) == once
