@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,8 +20,8 @@ from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import ProgressReported
 from contracts.sync import IssuedIndicatorReconciled, RuleLevelsReceived
 from services.alerting.raising import raise_or_update
-from services.alerting.projections import (balances, latest_judged_payment, mark_evaluated, observed_payments,
-                                           pending_payments, window_facts)
+from services.alerting.projections import (balance_of, balances, latest_judged_payment, mark_evaluated,
+                                           observed_payments, pending_payments, window_facts)
 from services.alerting import payment_runs, rule_levels, scheduler
 from services.alerting.rules.book import RULEBOOK, rules_in_force
 from services.alerting.rules.engine import (Breach, IndicatorBalance, indicator_facts, judge, judge_payment,
@@ -105,7 +105,7 @@ class AlertingConsumers:
         for p in pending:
             # The payment, not the indicator's arrival, is what the alert is about: keep its trace.
             await self._judge_payment(conn, p.event_id, p.traceparent, _payment(p.payload),
-                                      _balance(balance, paid_before), seq=p.seq)
+                                      balance_of(balance, paid_before), seq=p.seq)
             paid_before += p.amount
         await mark_evaluated(conn, [p.payment_id for p in pending])
 
@@ -144,7 +144,7 @@ class AlertingConsumers:
             # Payments seen before this decrease, made after it: with the amount now known, the
             # latest of them is the one that overdraws.
             await self._judge_payment(conn, last.event_id, last.traceparent, _payment(last.payload),
-                                      _balance(balance, balance.paid - last.amount), seq=last.seq,
+                                      balance_of(balance, balance.paid - last.amount), seq=last.seq,
                                       indicator_rules_only=True)
 
     async def on_indicator_corrected(self, conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -186,7 +186,7 @@ class AlertingConsumers:
         row = (await conn.execute(_ADD_PAID, {"b_indicator": e.indicator_id, "b_amount": e.amount})).one()
         if row.amount is None:
             return
-        await self._judge_payment(conn, env.event_id, None, payment, _balance(row, row.paid - e.amount),
+        await self._judge_payment(conn, env.event_id, None, payment, balance_of(row, row.paid - e.amount),
                                   seq=observed.seq)
         if not observed.evaluated:
             # The indicator became known while this payment was on its way.
@@ -212,12 +212,6 @@ class AlertingConsumers:
         for breach in breaches:
             await raise_or_update(conn, self.store, breach, period=period, org_unit=org_unit,
                                   owner_division=owner_division, cause=str(cause_id), traceparent=traceparent)
-
-
-def _balance(row: Row[Any], paid_before: Decimal) -> IndicatorBalance:
-    return IndicatorBalance(indicator_id=row.indicator_id, amount=row.amount, allocated=row.allocated,
-                            paid_before=paid_before, refunded=row.refunded, fiscal_year=row.fiscal_year,
-                            org_unit=row.org_unit, owner_division=row.owner_division, suspended=bool(row.suspended))
 
 
 def _payment(payload: dict[str, Any]) -> dict[str, Any]:

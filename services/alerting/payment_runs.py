@@ -19,7 +19,8 @@ from contracts.envelope import EventEnvelope
 from contracts.payments import PaymentRecorded
 from services.alerting import scheduler
 from services.alerting.domain import raise_alert
-from services.alerting.projections import alerts, balances, mark_evaluated, observed_payments, windows_of_run
+from services.alerting.projections import (alerts, balance_of, balances, mark_evaluated, observed_payments,
+                                           windows_of_run)
 from services.alerting.raising import ACTOR
 from services.alerting.rules import Rule
 from services.alerting.rules.book import rules_in_force
@@ -86,9 +87,7 @@ async def on_payments(conn: AsyncConnection, store: EventStore, envelopes: list[
             paid_before[e.indicator_id] = before + e.amount
             if row.amount is None:
                 continue
-            balance = IndicatorBalance(indicator_id=row.indicator_id, amount=row.amount, allocated=row.allocated,
-                                       paid_before=before, refunded=row.refunded, fiscal_year=row.fiscal_year,
-                                       org_unit=row.org_unit, owner_division=row.owner_division)
+            balance = balance_of(row, before)
             if e.indicator_id not in known:
                 late.append(e.payment_id)  # the indicator became known while this payment was on its way
         payment = e.model_dump()

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -19,6 +20,7 @@ from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaise
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertStatus
 from services.alerting.rules import WindowSpec
+from services.alerting.rules.engine import IndicatorBalance
 
 metadata = MetaData(schema="alerting")
 
@@ -340,3 +342,10 @@ async def project_rules(conn: AsyncConnection, envelopes: Sequence[EventEnvelope
                 requirement_id=p["requirement_id"], fiscal_year=p["fiscal_year"], kind=p["kind"],
                 description=p["description"], basis=p["basis"], scope=p["scope"], proposed_by=env.metadata.actor,
                 proposer_division=p["proposer_division"], contact=p.get("contact"), proposed_at=env.occurred_at))
+
+
+def balance_of(row: Any, paid_before: Decimal) -> IndicatorBalance:
+    """An indicator's balance row as the rules read it, just before a payment that found `paid_before` paid."""
+    return IndicatorBalance(indicator_id=row.indicator_id, amount=row.amount, allocated=row.allocated,
+                            paid_before=paid_before, refunded=row.refunded, fiscal_year=row.fiscal_year,
+                            org_unit=row.org_unit, owner_division=row.owner_division, suspended=bool(row.suspended))

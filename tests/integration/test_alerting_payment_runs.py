@@ -46,12 +46,18 @@ def _payment(tag: str, n: int, indicator: str | None, amount: str, *, person: st
 def sequence(tag: str) -> tuple[list[dict[str, Any]], list[EventEnvelope]]:
     """Indicators (a tight one, an ample one, one with a registered amount of zero) and a run of payments on them:
     overdraws one after another, cash above the limit, cash adding up over the month for one person, a person paid
-    twice for one purpose, a payee not on the list, an unknown indicator, no indicator, and a repeated payment."""
-    tight, ample, unknown = f"{tag}-tight", f"{tag}-ample", f"{tag}-unknown"
+    twice for one purpose, a payee not on the list, an unknown indicator, no indicator, a suspended indicator (暂缓拨付)
+    and a repeated payment."""
+    tight, ample, unknown, held = f"{tag}-tight", f"{tag}-ample", f"{tag}-unknown", f"{tag}-held"
     known = [dict(indicator_id=tight, amount=Decimal("100.00"), allocated=Decimal("0"), paid=Decimal("40.00"),
-                  refunded=Decimal("5.00"), fiscal_year=2026, org_unit="220102", owner_division="agriculture"),
+                  refunded=Decimal("5.00"), fiscal_year=2026, org_unit="220102", owner_division="agriculture",
+                  suspended=False),
              dict(indicator_id=ample, amount=Decimal("1000000.00"), allocated=Decimal("1000.00"), paid=Decimal("0"),
-                  refunded=Decimal("0"), fiscal_year=2026, org_unit="220102", owner_division="civil_affairs")]
+                  refunded=Decimal("0"), fiscal_year=2026, org_unit="220102", owner_division="civil_affairs",
+                  suspended=False),
+             dict(indicator_id=held, amount=Decimal("500.00"), allocated=Decimal("0"), paid=Decimal("0"),
+                  refunded=Decimal("0"), fiscal_year=2026, org_unit="220103", owner_division="agriculture",
+                  suspended=True)]
     payments = [
         _payment(tag, 1, tight, "50.00"),
         _payment(tag, 2, tight, "30.00"),  # overdraws by 15
@@ -65,6 +71,7 @@ def sequence(tag: str) -> tuple[list[dict[str, Any]], list[EventEnvelope]]:
         _payment(tag, 10, None, "20.00"),
         _payment(tag, 11, ample, "3000.00", person="a", cash=True, day=25),
         _payment(tag, 12, tight, "1.00"),
+        _payment(tag, 13, held, "20.00"),  # on a suspended indicator: red
     ]
     repeat = _payment(tag, 2, tight, "30.00")  # the second payment once more, under another event id
     return known, payments[:6] + [repeat] + payments[6:]
@@ -129,7 +136,7 @@ async def test_a_run_judged_at_once_gives_what_one_by_one_gives(engine):
     rules = {a["rule_id"] for a in expected["alerts"]}
     assert {"spending.payment_exceeds_available", "spending.cash_above_limit", "spending.cash_monthly_total",
             "per_person.paid_twice_for_same_purpose", "per_person.payee_not_registered_poor",
-            "spending.payment_without_indicator"} <= rules, rules
+            "spending.payment_without_indicator", "spending.paid_while_suspended"} <= rules, rules
     assert any(a["occurrences"] > 1 for a in expected["alerts"]), "a repeated breach updates its alert"
     assert {(c["subject_id"].removeprefix(tag), c["state"]) for c in expected["clocks"]} >= {
         ("-ample", "met"), ("-tight", "met")}, expected["clocks"]
