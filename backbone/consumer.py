@@ -358,6 +358,8 @@ class ConsumerRunner:
         handler = self.handlers[items[0][1].event_type]
         if not isinstance(handler, Batched):
             return False
+        # Each event's trace still reaches this consumer: a span per event, in its own trace, over the run's work.
+        spans = [self._span(envelope, run=len(items)) for _, envelope in items]
         try:
             async with conn.begin_nested():
                 await handler.apply(conn, [envelope for _, envelope in items])
@@ -368,8 +370,20 @@ class ConsumerRunner:
             error = repr(exc.orig or exc)
         except Exception as exc:  # noqa: BLE001 - one by one next
             error = repr(exc)
+        finally:
+            for span in spans:
+                span.end()
         log.warning("consumer.run_failed", consumer=self.name, events=len(items), error=error)
         return False
+
+    def _span(self, envelope: EventEnvelope, *, run: int) -> trace.Span:
+        """A consumer span for an event applied in a run, child of the span that published it."""
+        parent = propagate.extract({"traceparent": envelope.metadata.traceparent or ""})
+        span = tracer.start_span(f"consume {envelope.event_type}", context=parent, kind=trace.SpanKind.CONSUMER)
+        span.set_attribute("messaging.consumer.group.name", self.name)
+        span.set_attribute("fundwatch.event_id", str(envelope.event_id))
+        span.set_attribute("messaging.batch.message_count", run)
+        return span
 
     def _wanted(self, record: ConsumerRecord) -> bool:
         """Whether a message may be for a handler, told by its `ce_type` header alone: the body of
