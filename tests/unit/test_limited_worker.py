@@ -37,7 +37,7 @@ def alive(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status")
     try:
         return "\nState:\tZ" not in status.read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before the open, or between the open and the read
         return False
 
 
