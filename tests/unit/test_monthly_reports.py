@@ -66,10 +66,13 @@ def test_every_status_is_reached_and_only_returned_and_acknowledged_end_a_city_r
 
 
 def test_the_preparer_is_refused_the_sign_offs_with_the_reason():
-    check_duties("poverty-1", "treasury-1", P.COSIGN, "mr-1")
+    check_duties("poverty-1", P.COSIGN, "mr-1", prepared_by="treasury-1", signed_off_by="sup-1")
     with pytest.raises(SeparationOfDuties) as refused:
-        check_duties("treasury-1", "treasury-1", P.COSIGN, "mr-1")
+        check_duties("treasury-1", P.COSIGN, "mr-1", prepared_by="treasury-1")
     assert refused.value.status == 403 and "separation of duties" in refused.value.detail
+    with pytest.raises(SeparationOfDuties) as refused:
+        check_duties("sup-1", P.COSIGN, "mr-1", prepared_by="treasury-1", signed_off_by="sup-1")
+    assert "signed off the suspicious items" in refused.value.detail
 
 
 def test_a_month_is_bounded_by_beijing_midnights():

@@ -77,8 +77,12 @@ class SeparationOfDuties(DomainError):
     title = "Separation of duties"
 
 
-def check_duties(actor: str, prepared_by: str, step: ReportStep, report_id: str) -> None:
-    """Refuse a reviewer's step to the report's preparer, naming why."""
+def check_duties(actor: str, step: ReportStep, report_id: str, *, prepared_by: str,
+                 signed_off_by: str | None = None) -> None:
+    """Refuse a reviewer's step to whoever prepared the report, or signed off its suspicious items, naming why."""
     if actor == prepared_by:
         raise SeparationOfDuties(f"{actor} prepared report {report_id}: its {step.value} needs someone else "
                                  "(separation of duties, 第二十七条)", prepared_by=prepared_by)
+    if actor == signed_off_by:
+        raise SeparationOfDuties(f"{actor} signed off the suspicious items of {report_id}: its {step.value} needs "
+                                 "someone else (separation of duties)", signed_off_by=signed_off_by)

@@ -99,12 +99,6 @@ async def lock_month(conn: AsyncConnection, kind: ReportKind, month: str, divisi
                                                                        f"{division}"))))
 
 
-async def _version(conn: AsyncConnection, report_id: str) -> int:
-    """The version of the report's stream: its last step's."""
-    return await conn.scalar(select(func.max(monthly_report_steps.c.seq))
-                             .where(monthly_report_steps.c.report_id == report_id)) or 0
-
-
 async def draft(conn: AsyncConnection, store: EventStore, event: MonthlyReportDrafted) -> None:
     """Make a report: the first event of its stream."""
     await store.append(conn, stream_id=f"monthly-report-{event.report_id}", stream_type="monthly-report",
@@ -121,7 +115,8 @@ async def step(conn: AsyncConnection, store: EventStore, row: Any, what: ReportS
                                  period_end=month.last_day, division=row.division,
                                  step=what, from_status=status, to_status=target, actor=actor,
                                  at=at or clock().now(), **fields)
-    await store.append(conn, stream_id=f"monthly-report-{row.report_id}", stream_type="monthly-report",
-                       expected_version=await _version(conn, row.report_id), events=[event],
+    stream_id = f"monthly-report-{row.report_id}"
+    await store.append(conn, stream_id=stream_id, stream_type="monthly-report",
+                       expected_version=await store.version(conn, stream_id), events=[event],
                        meta=store.metadata(actor=actor))
     return target

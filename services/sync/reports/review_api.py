@@ -68,7 +68,7 @@ async def supervision_review(report_id: ReportId, body: DecisionIn, principal: C
         row = await records.load(conn, report_id, principal, lock=True)
         _city(row)
         what = ReportStep.APPROVE_SUSPICIOUS if body.decision is Decision.APPROVE else ReportStep.RETURN_SUSPICIOUS
-        check_duties(principal.subject, row.prepared_by, what, report_id)
+        check_duties(principal.subject, what, report_id, prepared_by=row.prepared_by)
         await records.step(conn, runtime.store, row, what, principal.subject, opinion=body.opinion)
         return await records.with_history(conn, report_id)
 
@@ -83,10 +83,7 @@ async def cosign(report_id: ReportId, body: DecisionIn, principal: CurrentPrinci
         row = await records.load(conn, report_id, principal, lock=True)
         _city(row)
         what = ReportStep.COSIGN if body.decision is Decision.APPROVE else ReportStep.REFUSE_COSIGNATURE
-        if row.supervised_by == principal.subject:
-            raise Forbidden(f"{principal.subject} signed off the suspicious items of {report_id}: the co-signature "
-                            "needs someone else (separation of duties)")
-        check_duties(principal.subject, row.prepared_by, what, report_id)
+        check_duties(principal.subject, what, report_id, prepared_by=row.prepared_by, signed_off_by=row.supervised_by)
         now = clock().now()
         await records.step(conn, runtime.store, row, what, principal.subject, now, opinion=body.opinion)
         if what is ReportStep.COSIGN:
