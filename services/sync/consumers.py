@@ -6,7 +6,7 @@ them up when it is made."""
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,7 +35,8 @@ async def on_indicator_registered(conn: AsyncConnection, env: EventEnvelope) -> 
     """An indicator is money received by its org unit; a child's amount is money its parent allocated."""
     e = IndicatorRegistered.model_validate(env.payload)
     stmt = insert(indicators).values(indicator_id=e.indicator_id, fiscal_year=e.fiscal_year, org_unit=e.org_unit,
-                                     fund_name=e.fund_name, parent_id=e.parent_id, owner_division=e.owner_division)
+                                     fund_name=e.fund_name, parent_id=e.parent_id, owner_division=e.owner_division,
+                                     doc_no=e.doc_no, amount=e.amount)
     await conn.execute(stmt.on_conflict_do_nothing())
     await _move(conn, env, e.indicator_id, "received", e.amount, e.registered_on)
     if e.parent_id:
@@ -46,16 +47,17 @@ async def on_indicator_adjusted(conn: AsyncConnection, env: EventEnvelope) -> No
     """调增 / 调减 / 收回: the indicator received more or less, and its parent allocated as much more or less."""
     e = IndicatorAdjusted.model_validate(env.payload)
     await _move(conn, env, e.indicator_id, "received", e.delta, e.adjusted_on)
-    parent = (await conn.execute(select(indicators.c.parent_id)
-                                 .where(indicators.c.indicator_id == e.indicator_id))).scalar()
+    parent = (await conn.execute(update(indicators).where(indicators.c.indicator_id == e.indicator_id)
+                                 .values(amount=e.amount_after).returning(indicators.c.parent_id))).scalar()
     if parent:
         await _move(conn, env, parent, "allocated", e.delta, e.adjusted_on)
 
 
 async def on_indicator_corrected(conn: AsyncConnection, env: EventEnvelope) -> None:
-    """A corrected fund name or org unit moves the indicator's money there, in every rollup made from now on."""
+    """A corrected fund name or org unit moves the indicator's money there, in every rollup made from now on; a
+    corrected document number is what the issued indicators are matched by."""
     e = IndicatorCorrected.model_validate(env.payload)
-    changes = {k: e.changes[k] for k in ("fund_name", "org_unit") if isinstance(e.changes.get(k), str)}
+    changes = {k: e.changes[k] for k in ("fund_name", "org_unit", "doc_no") if isinstance(e.changes.get(k), str)}
     if changes:
         await conn.execute(update(indicators).where(indicators.c.indicator_id == e.indicator_id).values(**changes))
 

@@ -182,3 +182,18 @@ def test_a_receipt_message_returns_a_message_the_province_acknowledged_and_the_s
         assert returned and "身份证号与纸质申请表不一致" in returned["last_error"]
         assert returned["receipt"]["status"] == "returned"
     assert province.post("/receipts", json={"message_id": str(uuid4())}).status_code == 404
+
+
+def test_a_registration_whose_document_number_is_corrected_to_the_issued_one_clears_the_bell(stack, province):
+    admin = stack.admin_headers()
+    doc_no = f"吉财农指〔2026〕{uuid4().hex[:6]}号"
+    push(province, "indicators_issued", issued(doc_no, "300000.00", 4))
+    assert poll(lambda: alert(stack, admin, NOT_REGISTERED, doc_no))
+    # Typed wrong at registration, then corrected (第二十六条: 谁采集，谁负责).
+    indicator = register(stack, admin, doc_no.replace("〔2026〕", "〔2062〕"), "300000.00")
+    with stack.client() as c:
+        fixed = c.post(f"/indicators/{indicator}/corrections", headers=admin,
+                       json={"changes": {"doc_no": doc_no}, "reason": "文号录入错误"})
+        assert fixed.status_code == 200, fixed.text
+    cleared = poll(lambda: (a := alert(stack, admin, NOT_REGISTERED, doc_no)) and a["status"] == "cleared" and a)
+    assert cleared

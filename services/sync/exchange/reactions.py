@@ -4,7 +4,7 @@ it, and the treasury's acts go to the province as messages — a forwarded permi
 
 from collections.abc import Mapping
 
-from sqlalchemy import update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.clock import clock
@@ -13,7 +13,7 @@ from backbone.service import Runtime
 from contracts.alerting import RuleProposalsSubmitted
 from contracts.envelope import EventEnvelope
 from contracts.gateway import PermissionApplicationForwarded
-from contracts.ledger import IndicatorAdjusted, IndicatorRegistered
+from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.province import MessageKind, PermissionApplication, RuleSubmission
 from contracts.values import CITY_ORG_UNIT
 from services.sync.exchange.outbound import enqueue
@@ -26,20 +26,12 @@ ACTOR = "system:sync"
 def handlers(runtime: Runtime) -> Mapping[str, Handler]:
     store, settings = runtime.store, runtime.settings
 
-    async def on_registered(conn: AsyncConnection, env: EventEnvelope) -> None:
-        """What the ledger registered under a document number, matched with what the province issued."""
-        e = IndicatorRegistered.model_validate(env.payload)
-        await conn.execute(update(indicators).where(indicators.c.indicator_id == e.indicator_id).values(
-            doc_no=e.doc_no, amount=e.amount, owner_division=e.owner_division))
-        if e.parent_id is None:
-            await reconcile(conn, store, e.doc_no, ACTOR)
-
-    async def on_adjusted(conn: AsyncConnection, env: EventEnvelope) -> None:
-        """调增 / 调减: a registered amount corrected to the issued one matches it now (or no longer)."""
-        e = IndicatorAdjusted.model_validate(env.payload)
-        row = (await conn.execute(update(indicators).where(indicators.c.indicator_id == e.indicator_id)
-                                  .values(amount=e.amount_after)
-                                  .returning(indicators.c.doc_no, indicators.c.parent_id))).first()
+    async def on_changed(conn: AsyncConnection, env: EventEnvelope) -> None:
+        """What the ledger registered under a document number, matched with what the province issued: at its
+        registration, after 调增 / 调减, and after a corrected document number (the row is sync's read model, kept
+        by the rollup's handler of the same event, which runs first)."""
+        row = (await conn.execute(select(indicators.c.doc_no, indicators.c.parent_id).where(
+            indicators.c.indicator_id == env.payload["indicator_id"]))).first()
         if row is not None and row.parent_id is None:
             await reconcile(conn, store, row.doc_no, ACTOR)
 
@@ -57,6 +49,7 @@ def handlers(runtime: Runtime) -> Mapping[str, Handler]:
         await enqueue(conn, MessageKind.RULE_SUBMISSION, f"{e.fiscal_year}/{env.event_id}", payload, settings,
                       clock().now())
 
-    return {IndicatorRegistered.event_type: on_registered, IndicatorAdjusted.event_type: on_adjusted,
+    return {IndicatorRegistered.event_type: on_changed, IndicatorAdjusted.event_type: on_changed,
+            IndicatorCorrected.event_type: on_changed,
             PermissionApplicationForwarded.event_type: on_forwarded,
             RuleProposalsSubmitted.event_type: on_rules_submitted}
