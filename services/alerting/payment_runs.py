@@ -13,15 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.clock import clock
 from backbone.eventstore import EventStore, StreamAppend
-from backbone.metrics import ALERTS_RAISED
-from contracts.alerting import AlertBreachRepeated
 from contracts.envelope import EventEnvelope
 from contracts.payments import PaymentRecorded
 from services.alerting import scheduler
 from services.alerting.domain import raise_alert
 from services.alerting.projections import (alerts, balance_of, balances, mark_evaluated, observed_payments,
                                            windows_of_run)
-from services.alerting.raising import ACTOR
+from services.alerting.raising import ACTOR, AlertNow, next_alert_event, note_raised
 from services.alerting.rules import Rule
 from services.alerting.rules.book import rules_in_force
 from services.alerting.rules.engine import Breach, IndicatorBalance, in_window, judge_payment, payment_facts
@@ -137,22 +135,17 @@ async def _raise_all(conn: AsyncConnection, store: EventStore, breaches: list[tu
                                       owner_division=j.balance.owner_division if j.balance else None, now=now))
               for j, breach, org_unit in breaches]
     ids = {event.alert_id for _, _, event in events}
-    current = {row.alert_id: (row.version, row.explanation) for row in (await conn.execute(
+    current = {row.alert_id: AlertNow(row.version, row.explanation) for row in (await conn.execute(
         select(alerts.c.alert_id, alerts.c.version, alerts.c.explanation).where(alerts.c.alert_id.in_(ids)))).all()}
     appends = []
-    for j, breach, event in events:
-        meta = store.metadata(actor=ACTOR, traceparent=j.envelope.metadata.traceparent,
-                              causation_id=str(j.envelope.event_id))
-        stream = f"alert-{event.alert_id}"
-        now_at = current.get(event.alert_id)
-        if now_at is None:
-            appends.append(StreamAppend(stream, "alert", 0, [event], meta))
-            current[event.alert_id] = (1, event.explanation)
-            log.info("alert.raised", alert_id=event.alert_id, rule_id=breach.rule.id, level=event.level.value)
-            ALERTS_RAISED.labels(breach.rule.id, event.level.value).inc()
-        elif now_at[1] != event.explanation:
-            appends.append(StreamAppend(stream, "alert", now_at[0], [AlertBreachRepeated(
-                alert_id=event.alert_id, rule_id=event.rule_id, org_unit=event.org_unit,
-                owner_division=event.owner_division, explanation=event.explanation, at=event.raised_at)], meta))
-            current[event.alert_id] = (now_at[0] + 1, event.explanation)
+    for j, _, event in events:
+        step = next_alert_event(event, current.get(event.alert_id))
+        if step is None:
+            continue
+        version, written = step
+        appends.append(StreamAppend(f"alert-{event.alert_id}", "alert", version, [written], store.metadata(
+            actor=ACTOR, traceparent=j.envelope.metadata.traceparent, causation_id=str(j.envelope.event_id))))
+        current[event.alert_id] = AlertNow(version + 1, event.explanation)
+        if version == 0:
+            note_raised(event)
     await store.append_streams(conn, appends)

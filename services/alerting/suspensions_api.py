@@ -84,8 +84,8 @@ async def _row(conn: AsyncConnection, indicator_id: str, *, lock: bool = False) 
     return (await conn.execute(query.with_for_update() if lock else query)).first()
 
 
-async def _visible(conn: AsyncConnection, principal: Principal, indicator_id: str) -> Any:
-    row = await _row(conn, indicator_id, lock=True)
+async def _visible(conn: AsyncConnection, principal: Principal, indicator_id: str, *, lock: bool = True) -> Any:
+    row = await _row(conn, indicator_id, lock=lock)
     if row is None or not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
         raise NotFound(f"indicator {indicator_id} has no suspension")
     return row
@@ -95,10 +95,7 @@ async def _visible(conn: AsyncConnection, principal: Principal, indicator_id: st
 async def get_suspension(indicator_id: IndicatorId, principal: CurrentPrincipal, runtime: RuntimeDep) -> SuspensionOut:
     """An indicator's suspension (暂缓拨付) where it stands."""
     async with runtime.engine.connect() as conn:
-        row = await _row(conn, indicator_id)
-    if row is None or not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
-        raise NotFound(f"indicator {indicator_id} has no suspension")
-    return SuspensionOut(**row._mapping)
+        return SuspensionOut(**(await _visible(conn, principal, indicator_id, lock=False))._mapping)
 
 
 @router.post("/suspensions/{indicator_id}/lift-request", response_model=SuspensionOut)
