@@ -26,8 +26,8 @@ def serve_console(app: FastAPI, directory: Path) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     async def console(path: str, request: Request) -> Response:
-        if path.startswith(NOT_PAGES) or request.method != "GET":
-            raise NotFound(f"no such endpoint: GET /{path}")
+        if path.startswith(NOT_PAGES):
+            raise NotFound(f"no such endpoint: {request.method} /{path}")
         index = root / "index.html"
         if not index.is_file():
             raise NotFound("the web console is not built: `make run` builds it (npm ci and vite build in web/)")

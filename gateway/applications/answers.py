@@ -14,7 +14,7 @@ from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
 from contracts.sync import PermissionAnswerReceived
 from gateway.applications.api import application_row
-from gateway.applications.domain import Kind, Status, Step, next_status
+from gateway.applications.domain import Kind, Status
 from gateway.applications.review_api import decide
 from gateway.auth import PROVINCE_SYSTEM_SUBJECT
 
@@ -30,10 +30,8 @@ def handlers(runtime: Runtime, forget_sessions: Callable[[str], None]) -> Mappin
             log.info("applications.answer_left", application_id=e.application_id, message_id=e.message_id,
                      status=row.status if row else None)
             return
-        kind = Kind(row.kind)
-        next_status(Status(row.status), Step.APPROVE if e.decision == "approved" else Step.REJECT, kind)
         out = await decide(conn, runtime, PROVINCE, row, e.decision, e.remarks, "platform")
-        if e.decision == "approved" and kind is not Kind.GRANT:
+        if e.decision == "approved" and Kind(row.kind) is not Kind.GRANT:
             forget_sessions(out.username)
 
     return {PermissionAnswerReceived.event_type: on_answer}

@@ -75,7 +75,6 @@ async def feedback(application_id: str, body: FeedbackIn, principal: Caller, req
     async with runtime.engine.begin() as conn:
         row = await visible_row(conn, principal, application_id, lock=True)
         kind = Kind(row.kind)
-        next_status(Status(row.status), Step.APPROVE if body.decision == "approved" else Step.REJECT, kind)
         channel = "platform" if principal.has_any(PROVINCE_SYSTEM) else "paper"
         reviewer = await _reviewer(conn, runtime, application_id)
         if channel == "paper":
@@ -99,6 +98,7 @@ async def decide(conn: AsyncConnection, runtime: Runtime, principal: Principal, 
     """Record the province's answer on a forwarded application (its row locked by the caller); an approval opens,
     changes or revokes the account in the same transaction. The feedback route and the province's message
     (exchange) both come here."""
+    next_status(Status(row.status), Step.APPROVE if decision == "approved" else Step.REJECT, Kind(row.kind))
     await append_step(conn, runtime, principal, row.application_id, row.version, PermissionApplicationDecided(
         application_id=row.application_id, decision=decision, remarks=remarks, channel=channel))
     if decision == "approved":
