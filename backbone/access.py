@@ -131,6 +131,12 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/suspensions/{indicator_id}/lift-request": frozenset({DIVISION}),
     "POST /api/v1/suspensions/{indicator_id}/lift-decision": frozenset({SUPERVISION}),
     "GET /api/v1/dispositions/export": PEOPLE,
+    # people to reach (第十八条): everyone reads the register; a district or division sets its own row, the
+    # treasury any (checked by the service); the deliveries are the operators' and the treasury's record
+    "GET /api/v1/liaisons": PEOPLE,
+    "GET /api/v1/liaisons/{unit}": PEOPLE,
+    "PUT /api/v1/liaisons/{unit}": frozenset({DISTRICT, DIVISION, TREASURY, ADMIN}),
+    "GET /api/v1/notifications/deliveries": OPERATORS | {TREASURY},
     "GET /api/v1/rules": PEOPLE,
     "POST /api/v1/rules": RULE_PROPOSERS,
     "POST /api/v1/rules/{rule_id}/backtest": RULE_PROPOSERS,

@@ -226,6 +226,34 @@ class Settings(BaseSettings):
     exchange_timeout_seconds: float = Field(
         10.0, gt=0, validation_alias="FUNDWATCH_EXCHANGE_TIMEOUT_SECONDS",
         description="How long one delivery waits for the province's receipt.")
+    # Notifications (第二十一条): each channel is on only when configured, so `make run` sends nothing by default.
+    notify_smtp_host: str | None = Field(
+        None, validation_alias="FUNDWATCH_NOTIFY_SMTP_HOST",
+        description="The SMTP server notifications are e-mailed through; unset: no e-mail.")
+    notify_smtp_port: int = Field(25, ge=1, le=65535, validation_alias="FUNDWATCH_NOTIFY_SMTP_PORT")
+    notify_smtp_starttls: bool = Field(False, validation_alias="FUNDWATCH_NOTIFY_SMTP_STARTTLS")
+    notify_smtp_user: str | None = Field(None, validation_alias="FUNDWATCH_NOTIFY_SMTP_USER")
+    notify_smtp_password: SecretStr | None = Field(None, validation_alias="FUNDWATCH_NOTIFY_SMTP_PASSWORD")
+    notify_mail_from: str = Field("fundwatch@localhost", validation_alias="FUNDWATCH_NOTIFY_MAIL_FROM",
+                                  description="The sender of notification e-mails.")
+    notify_sms_url: str | None = Field(
+        None, validation_alias="FUNDWATCH_NOTIFY_SMS_URL",
+        description="The SMS gateway's send endpoint (POST {to, text}); unset: no SMS.")
+    notify_sms_key: SecretStr | None = Field(None, validation_alias="FUNDWATCH_NOTIFY_SMS_KEY",
+                                             description="Sent to the SMS gateway as X-Api-Key, when set.")
+    notify_poll_seconds: float = Field(5.0, gt=0, validation_alias="FUNDWATCH_NOTIFY_POLL_SECONDS",
+                                       description="How often alerting looks for notifications and digests due.")
+    notify_retry_seconds: float = Field(
+        30.0, gt=0, validation_alias="FUNDWATCH_NOTIFY_RETRY_SECONDS",
+        description="The first wait before a failed notification is sent again; it doubles with each attempt up "
+                    "to FUNDWATCH_NOTIFY_RETRY_MAX_SECONDS.")
+    notify_retry_max_seconds: float = Field(3600.0, gt=0, validation_alias="FUNDWATCH_NOTIFY_RETRY_MAX_SECONDS")
+    notify_max_attempts: int = Field(10, ge=1, validation_alias="FUNDWATCH_NOTIFY_MAX_ATTEMPTS",
+                                     description="Attempts before a notification is recorded as failed.")
+    notify_timeout_seconds: float = Field(10.0, gt=0, validation_alias="FUNDWATCH_NOTIFY_TIMEOUT_SECONDS")
+    notify_digest_hour: int = Field(8, ge=0, le=23, validation_alias="FUNDWATCH_NOTIFY_DIGEST_HOUR",
+                                    description="The hour (Beijing) the yellow bells' digest of the day before "
+                                                "goes out.")
     clock_offset_seconds: float = Field(
         0.0, validation_alias="FUNDWATCH_CLOCK_OFFSET_SECONDS",
         description="Shift the calendar clock (deadlines, dates, months) by this many seconds; development only, "

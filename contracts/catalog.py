@@ -12,6 +12,7 @@ from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKe
                                UserRegistered, UserRevoked)
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
+from contracts.notifications import LiaisonsSet
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
 from contracts.sync import (ExchangeAuthorizationRevoked, ExchangeAuthorized, IndicatorIssued,
@@ -37,7 +38,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
                   ExportRequested, ExportCosigned, ExportDownloaded, SecondFactorChanged, RollupComputed,
                   ExchangeAuthorized, ExchangeAuthorizationRevoked, MonthlyReportDrafted, MonthlyReportStepped,
                   IndicatorIssued, IssuedIndicatorReconciled, PermissionAnswerReceived, RuleLevelsReceived,
-                  RuleLevelChanged)
+                  RuleLevelChanged, LiaisonsSet)
 }
 
 

@@ -31,6 +31,8 @@ ROUTES: dict[str, str] = {
     "referrals": "alerting",
     "circulars": "alerting",
     "suspensions": "alerting",
+    "liaisons": "alerting",
+    "notifications": "alerting",
     "rollups": "sync",
     "exchange": "sync",
     "monthly-reports": "sync",
