@@ -50,6 +50,8 @@ def main() -> int:
         for name, port in SERVICE_PORTS.items():
             print(f"  {name:<12} http://127.0.0.1:{port}")
         print(f"  {'province':<12} http://127.0.0.1:{PORTS['province']}  (the provincial platform's simulator)")
+        print(f"  {'sms':<12} http://127.0.0.1:{PORTS['sms']}  (an SMS gateway's stand-in; notifications are off "
+              "until FUNDWATCH_NOTIFY_SMTP_HOST or FUNDWATCH_NOTIFY_SMS_URL is set)")
         print(f"\n  API          http://127.0.0.1:{SERVICE_PORTS['gateway']}/api/v1/openapi.json")
         print(f"  admin        {settings.admin_user} / {settings.admin_password.get_secret_value()}"
               "  (FUNDWATCH_ADMIN_USER / FUNDWATCH_ADMIN_PASSWORD)")

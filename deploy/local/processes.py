@@ -20,10 +20,12 @@ APPS = {
     "gateway": "gateway.app:app",
     # Not part of the platform: the provincial platform's side of the exchange (deploy/local/province.py).
     "province": "deploy.local.province:app",
+    # Nor is the SMS gateway's stand-in (deploy/local/sms.py), which notifications reach when configured to.
+    "sms": "deploy.local.sms:app",
 }
 ROOT = Path(__file__).resolve().parents[2]
 # The ports of `make run`; the e2e stack picks free ones, and FUNDWATCH_PROVINCE_URL tells sync the simulator's.
-PORTS = {**SERVICE_PORTS, "province": 8199}
+PORTS = {**SERVICE_PORTS, "province": 8199, "sms": 8198}
 
 
 def service_env(*, database_url: str, kafka_bootstrap: str, ports: dict[str, int], extra: dict[str, str] | None = None

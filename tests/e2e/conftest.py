@@ -15,6 +15,7 @@ from backbone.settings import get_settings
 from deploy.local.processes import APPS, ServiceProcesses, service_env
 from deploy.local.servers import free_ports
 from tests.e2e.people import GATEWAY_ENV
+from tests.support.mailbox import Mailbox, start_mailbox
 
 MAX_DOCUMENT_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Stack:
     processes: ServiceProcesses
     trace_dir: Path
+    mailbox: Mailbox  # the local SMTP server notifications are e-mailed through
 
     @property
     def gateway(self) -> str:
@@ -68,7 +70,9 @@ def started_stack(servers) -> Iterator[Stack]:
     run_dir = ROOT / ".data" / "test" / f"stack-{uuid4().hex[:6]}"
     trace_dir = run_dir / "traces"
     trace_dir.mkdir(parents=True)
-    ports = dict(zip(APPS, free_ports(len(APPS)), strict=True))
+    *app_ports, smtp_port = free_ports(len(APPS) + 1)
+    ports = dict(zip(APPS, app_ports, strict=True))
+    smtp, mailbox = start_mailbox(smtp_port)
     env = service_env(database_url=servers.database_url, kafka_bootstrap=servers.kafka_bootstrap, ports=ports,
                       extra={"FUNDWATCH_TRACE_FILE": str(trace_dir / "{service}.jsonl"),
                              "FUNDWATCH_RELAY_POLL_SECONDS": "0.2",
@@ -86,15 +90,25 @@ def started_stack(servers) -> Iterator[Stack]:
                              "FUNDWATCH_RATE_LIMIT_SIGN_IN": "100000/minute",
                              "FUNDWATCH_DOCUMENT_DIR": str(run_dir / "documents"),
                              "FUNDWATCH_MAX_DOCUMENT_BYTES": str(MAX_DOCUMENT_BYTES),
-                             "FUNDWATCH_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES)})
+                             "FUNDWATCH_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
+                             # Notifications on, through the test's SMTP server and the SMS gateway's stand-in,
+                             # retried within the tests' patience.
+                             "FUNDWATCH_NOTIFY_SMTP_HOST": "127.0.0.1",
+                             "FUNDWATCH_NOTIFY_SMTP_PORT": str(smtp_port),
+                             "FUNDWATCH_NOTIFY_SMS_URL": f"http://127.0.0.1:{ports['sms']}/messages",
+                             "FUNDWATCH_NOTIFY_POLL_SECONDS": "0.2",
+                             "FUNDWATCH_NOTIFY_RETRY_SECONDS": "0.3",
+                             "FUNDWATCH_NOTIFY_RETRY_MAX_SECONDS": "1",
+                             "FUNDWATCH_NOTIFY_TIMEOUT_SECONDS": "5"})
     procs = ServiceProcesses(env=env, log_dir=run_dir / "logs", ports=ports)
     procs.start_all()
     try:
         procs.wait_ready()
         os.environ[GATEWAY_ENV] = procs.url("gateway")
-        yield Stack(procs, trace_dir)
+        yield Stack(procs, trace_dir, mailbox)
     finally:
         procs.stop_all()
+        smtp.stop()
 
 
 def traced(headers: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:

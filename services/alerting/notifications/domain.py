@@ -5,6 +5,7 @@ once (and to the district for a district's fund); a step left overdue (LC-001) t
 leader; the day's yellow bells (黄色警铃) as one digest per office the next morning.
 """
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -99,11 +100,12 @@ def is_mobile(phone: str) -> bool:
 
 
 def _to(liaisons: Liaisons | None, role: Role, kind: Kind, subject_key: str, title: str, body: str,
-        channels: Sequence[Channel]) -> list[Planned]:
+        channels: Sequence[Channel], key_suffix: str = "") -> list[Planned]:
     if liaisons is None:
         return []
     person = liaisons.leader if role is Role.LEADER else liaisons.contact
-    return [Planned(key=f"{kind}:{subject_key}:{liaisons.unit}:{role}:{channel}:{address}", channel=channel,
+    return [Planned(key=f"{kind}:{subject_key}{key_suffix and ':' + key_suffix}:{liaisons.unit}:{role}:{channel}:"
+                        f"{address}", channel=channel,
                     address=address, unit=liaisons.unit, role=role, kind=kind, subject_key=subject_key, title=title,
                     body=body)
             for channel, address in addresses(person, channels)]
@@ -172,7 +174,11 @@ def plan_digest(day: date, liaisons: Liaisons | None, bells: Sequence[Bell], cha
     lines = [f"{unit_name(liaisons.unit)}：{day:%Y年%m月%d日}新出现黄色警铃 {len(bells)} 条，请在工作时限内办理。"]
     lines += [f"{i}. [{b.rule_number}] {b.rule_name}：{b.summary}（预警 {b.alert_id}）"
               for i, b in enumerate(bells, 1)]
-    return _to(liaisons, Role.CONTACT, Kind.DIGEST, f"{day.isoformat()}", title, "\n".join(lines), channels)
+    # Bells that reach the office after its day's digest went out (a consumer catching up) make a digest of their
+    # own: the key names the bells it carries.
+    which = hashlib.sha256(",".join(sorted(b.alert_id for b in bells)).encode()).hexdigest()[:12]
+    return _to(liaisons, Role.CONTACT, Kind.DIGEST, f"{day.isoformat()}", title, "\n".join(lines), channels,
+               key_suffix=which)
 
 
 def digest_due(now: datetime, day: date, hour: int) -> bool:

@@ -74,7 +74,8 @@ async def _settle(engine: AsyncEngine, settings: Settings, row: Any, error: str 
     now = clock().now()
     status = settle(row.attempts, error, settings.notify_max_attempts)
     d = deliveries.c
-    values: dict[str, Any] = {"status": status, "last_error": error}
+    # The last error stays on a message sent at a later attempt: what went wrong on the way is part of its record.
+    values: dict[str, Any] = {"status": status} | ({"last_error": error} if error else {})
     if status == "sent":
         values["sent_at"] = now
     elif status == "pending":
