@@ -49,6 +49,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/auth/token": PUBLIC,
     "POST /api/v1/auth/session": PUBLIC,  # the web console's sign-in: a session cookie instead of a token
     "GET /api/v1/me": PEOPLE,
+    # 待办: what waits for the caller, each kind only where its roles may take the step (gateway/inbox)
+    "GET /api/v1/inbox": PEOPLE,
     "POST /api/v1/auth/logout": PEOPLE,
     "POST /api/v1/auth/password": PEOPLE,
     "POST /api/v1/users/{username}/password-reset": frozenset({ADMIN}),

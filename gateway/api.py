@@ -46,7 +46,8 @@ async def merge_openapi(request: Request, runtime: RuntimeDep) -> dict[str, Any]
     return merge({**docs, "gateway": request.app.openapi()})
 
 
-@router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
+# PUT: a row replaced whole (the liaison register), idempotent by its nature.
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT"], include_in_schema=False)
 async def proxy(path: str, request: Request, runtime: RuntimeDep) -> StreamingResponse:
     """Everything else belongs to a service: authenticate, then forward."""
     refuse_direct_export(path)

@@ -18,6 +18,7 @@ from gateway.audit.trail import AuditTrail
 from gateway.auth import Authenticator, bootstrap_accounts, guard
 from gateway.console import serve_console
 from gateway.exports import api as exports_api
+from gateway.inbox import api as inbox_api
 from gateway.exports.projections import project_exports
 from gateway.routing import forwarded, new_client
 
@@ -53,7 +54,7 @@ spec = ServiceSpec(
     title="FundWatch gateway",
     metadata=projections.metadata,
     routers=[accounts_api.router, browser_api.router, keys_api.router, applications_api.router, review_api.router, users_api.router,
-             exports_api.router, audit_api.router, api.router],
+             exports_api.router, audit_api.router, inbox_api.router, api.router],
     inline_projections=[projections.project_users, applications_projections.project_applications, project_exports],
     consumers=[ConsumerSpec(name="gateway-audit", topics=(topic_for("registry"),), handlers=audit_consumers.handlers),
                # The province's answers to forwarded applications, through the exchange (sync).
@@ -72,7 +73,7 @@ serve_console(app, get_settings().console_dir)
 # Strict CORS: only the origins an operator lists may call from a browser, and never with cookies (the console's
 # session cookie is for the gateway's own origin, where it is served); without a list, browsers keep to that origin.
 app.add_middleware(CORSMiddleware, allow_origins=get_settings().cors_origins, allow_credentials=False,
-                   allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                   allow_methods=["GET", "POST", "PUT"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
                    expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
 app.add_middleware(AuditMiddleware, trusted_proxies=get_settings().trusted_proxies)
 

@@ -184,7 +184,7 @@ async def application_row(conn: AsyncConnection, application_id: str, *where: An
     return (await conn.execute(q.with_for_update() if lock else q)).first()
 
 
-def _scope(principal: Principal) -> list[Any]:
+def in_scope(principal: Principal) -> list[Any]:
     """What the caller may see: everything, or its own org unit's, division's and own applications."""
     if principal.has_any(*READERS_OF_ALL):
         return []
@@ -199,7 +199,7 @@ def _scope(principal: Principal) -> list[Any]:
 
 async def visible_row(conn: AsyncConnection, principal: Principal, application_id: str, *, lock: bool = False
                       ) -> Row[Any]:
-    row = await application_row(conn, application_id, *_scope(principal), lock=lock)
+    row = await application_row(conn, application_id, *in_scope(principal), lock=lock)
     if row is None:
         raise NotFound(f"no permission application {application_id}")
     return row
@@ -213,7 +213,7 @@ async def list_applications(
 ) -> Page[ApplicationOut]:
     """Applications the caller may see, newest first by (submitted_at, application_id)."""
     c = applications.c
-    where = _scope(principal) + [col == v for col, v in ((c.status, status), (c.kind, kind)) if v is not None]
+    where = in_scope(principal) + [col == v for col, v in ((c.status, status), (c.kind, kind)) if v is not None]
     async with runtime.engine.connect() as conn:
         rows, next_cursor = await newest_first(conn, select(applications).where(*where), c.submitted_at,
                                                c.application_id, asked.cursor, asked.limit)

@@ -41,6 +41,7 @@ class GoalOut(BaseModel):
     evaluation: dict[str, Any] | None = Field(None, description="The year-end self-evaluation (绩效自评).")
     money_progress: Decimal | None = Field(None, description="Paid less refunded over the amount, as known now.")
     time_progress: Decimal | None = Field(None, description="Share of the fiscal year gone by today (序时进度).")
+    updated_at: datetime | None = Field(None, description="When the goal last moved (filed, reviewed).")
 
 
 @router.get("/performance-goals", response_model=Page[GoalOut])
