@@ -1,8 +1,8 @@
-// 待办: what waits for the signed-in person, each kind only when the access table lets them act on it.
+// 待办: what waits for the signed-in person, as the server's inbox (GET /api/v1/inbox) lists it: each kind only
+// when the access table lets them act on it, within their scope.
 
 import { reactive } from 'vue'
 import { everything } from './api'
-import { can } from './session'
 
 export interface Alert {
   id: string
@@ -34,48 +34,21 @@ export interface TodoItem {
 
 export const todo = reactive<{ items: TodoItem[]; loading: boolean }>({ items: [], loading: false })
 
-// A bell clears or escalates by itself; a person acts on a yellow (核实) or red (纠正) light.
-const ACTIONABLE_LEVELS = ['yellow', 'red']
+interface InboxItem {
+  kind: string
+  label: string
+  id: string
+  title: string
+  level: string | null
+  at: string
+  link: string
+}
 
 export async function loadTodo(): Promise<TodoItem[]> {
   todo.loading = true
-  const items: TodoItem[] = []
   try {
-    if (can('POST /api/v1/alerts/{alert_id}/dispositions')) {
-      const open = await everything<Alert>('/alerts', { status: 'open' })
-      for (const a of open.filter((x) => ACTIONABLE_LEVELS.includes(x.level))) {
-        items.push({ kind: '预警处理', title: `${a.rule_number} ${a.rule_name}`, detail: a.level, at: a.step_since ?? a.raised_at,
-          link: `/alerts/${a.id}` })
-      }
-    }
-    if (can('POST /api/v1/permission-applications/{application_id}/review')) {
-      const waiting = await everything<{ application_id: string; name: string; submitted_at: string }>(
-        '/permission-applications', { status: 'submitted' })
-      for (const a of waiting) {
-        items.push({ kind: '权限申请审核', title: a.name, detail: '', at: a.submitted_at, link: '/applications' })
-      }
-    }
-    if (can('POST /api/v1/exports/{export_id}/cosignature')) {
-      const waiting = await everything<{ id: string; purpose: string; requested_at: string }>('/exports',
-        { status: 'requested' })
-      for (const e of waiting) items.push({ kind: '导出会签', title: e.purpose, detail: '', at: e.requested_at, link: '/exports' })
-    }
-    // Monthly reports (月报) waiting at the person's step: the bureau's sign-off of the suspicious items, then the
-    // poverty office's co-signature (第二十七条); a division's own draft.
-    const reportSteps: [string, string, string][] = [
-      ['POST /api/v1/monthly-reports/{report_id}/supervision-review', 'consolidated', '月报疑点审核'],
-      ['POST /api/v1/monthly-reports/{report_id}/cosignature', 'supervision_reviewed', '月报会签'],
-      ['POST /api/v1/monthly-reports/{report_id}/submission', 'draft', '月报待报国库处'],
-    ]
-    for (const [, status, kind] of reportSteps.filter(([op]) => can(op))) {
-      const waiting = await everything<{ report_id: string; kind: string; month: string; updated_at: string }>(
-        '/monthly-reports', { status, kind: status === 'draft' ? 'division' : 'city' })
-      for (const r of waiting) {
-        items.push({ kind, title: `${r.month} ${r.kind === 'city' ? '全市' : ''}月报`, detail: '', at: r.updated_at,
-          link: `/reports/${r.report_id}` })
-      }
-    }
-    todo.items = items.sort((a, b) => b.at.localeCompare(a.at))
+    const waiting = await everything<InboxItem>('/inbox')
+    todo.items = waiting.map((i) => ({ kind: i.label, title: i.title, detail: i.level ?? '', at: i.at, link: i.link }))
   } finally {
     todo.loading = false
   }
