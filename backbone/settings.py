@@ -251,6 +251,10 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(10, ge=1, validation_alias="FUNDWATCH_NOTIFY_MAX_ATTEMPTS",
                                      description="Attempts before a notification is recorded as failed.")
     notify_timeout_seconds: float = Field(10.0, gt=0, validation_alias="FUNDWATCH_NOTIFY_TIMEOUT_SECONDS")
+    notify_max_age_hours: float = Field(
+        24.0, gt=0, validation_alias="FUNDWATCH_NOTIFY_MAX_AGE_HOURS",
+        description="Alert events older than this notify nobody: history read again (a new consumer group) is no "
+                    "news.")
     notify_digest_hour: int = Field(8, ge=0, le=23, validation_alias="FUNDWATCH_NOTIFY_DIGEST_HOUR",
                                     description="The hour (Beijing) the yellow bells' digest of the day before "
                                                 "goes out.")

@@ -27,18 +27,17 @@ class InboxPage(Page[InboxItem]):
     counts: dict[str, int] = Field(description="How many things wait, by kind: every kind the caller may take on.")
 
 
-async def _ask(client: httpx.AsyncClient, runtime: Runtime, principal: Principal, source: Source
+async def _ask(client: httpx.AsyncClient, runtime: Runtime, principal: Principal, service: str, source: Source
                ) -> list[dict[str, Any]]:
     """A service's list of what waits, as the caller may see it (one page of the largest size)."""
-    assert source.service is not None
     identity = issue_internal_token(principal, runtime.settings.identity_private_key.get_secret_value(),
-                                    audience_of(source.service))
+                                    audience_of(service))
     try:
-        answer = await client.get(f"{runtime.settings.service_url(source.service)}/api/v1{source.path}",
+        answer = await client.get(f"{runtime.settings.service_url(service)}/api/v1{source.path}",
                                   params={**source.params, "limit": MAX_LIMIT}, headers={IDENTITY_HEADER: identity})
         answer.raise_for_status()
     except httpx.HTTPError as exc:
-        raise ServiceUnavailable(f"the {source.service} service did not answer for the inbox; try again") from exc
+        raise ServiceUnavailable(f"the {service} service did not answer for the inbox; try again") from exc
     return answer.json()["items"]
 
 
@@ -69,7 +68,7 @@ async def get_inbox(principal: Caller, request: Request, runtime: RuntimeDep, as
     monthly reports awaiting my step, newest first, with counts by kind (at most 1,000 of each kind listed)."""
     sources = sources_for(principal)
     client: httpx.AsyncClient = request.app.state.http
-    rows = await asyncio.gather(*(_ask(client, runtime, principal, s) if s.service else _own(runtime, principal, s)
+    rows = await asyncio.gather(*(_ask(client, runtime, principal, s.service, s) if s.service else _own(runtime, principal, s)
                                   for s in sources))
     items = [item for source, found in zip(sources, rows, strict=True) for item in items_of(source.kind, found)]
     page, next_cursor = sorted_page(items, lambda i: (-i.at.timestamp(), f"{i.kind}:{i.id}"), asked, parse=_since)

@@ -10,7 +10,7 @@ from backbone.workdays import SHANGHAI
 from contracts.notifications import Person
 from services.alerting.notifications.domain import (Bell, Channel, Kind, Liaisons, Role, backoff, digest_due,
                                                     is_mobile, may_set, plan_alert_event, plan_digest, settle,
-                                                    unit_kind)
+                                                    too_old, unit_kind)
 
 BOTH = [Channel.EMAIL, Channel.SMS]
 AGRICULTURE = Liaisons("agriculture", Person(name="刘处长", post="处长", phone="0431-88881234", email="liu@agri.gov"),
@@ -101,6 +101,12 @@ def test_a_digest_lists_the_day_s_bells_once_per_channel_and_a_late_bell_gets_it
 ])
 def test_a_day_s_digest_is_due_from_the_hour_of_the_next_day_in_beijing(local, due):
     assert digest_due(local.replace(tzinfo=SHANGHAI).astimezone(UTC), date(2026, 11, 10), 8) is due
+
+
+def test_history_read_again_is_no_news():
+    now = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
+    assert not too_old(now - timedelta(hours=23), now, 24)
+    assert too_old(now - timedelta(days=30), now, 24)
 
 
 def test_failed_attempts_wait_longer_each_time_up_to_a_limit_then_fail_for_good():

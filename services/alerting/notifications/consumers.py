@@ -19,7 +19,8 @@ from contracts.alerting import AlertRaised, AlertTransitioned
 from contracts.envelope import EventEnvelope
 from contracts.notifications import Person
 from services.alerting.notifications.channels import channels_on
-from services.alerting.notifications.domain import (Liaisons, Planned, offices_of, plan_alert_event, rang_bell)
+from services.alerting.notifications.domain import (Liaisons, Planned, offices_of, plan_alert_event, rang_bell,
+                                                    too_old)
 from services.alerting.notifications.projections import deliveries, digest_bells, liaisons
 
 log = structlog.get_logger(__name__)
@@ -46,7 +47,7 @@ async def record(conn: AsyncConnection, planned: Sequence[Planned]) -> None:
 def handler(settings: Settings) -> Handler:
     async def on_alert_event(conn: AsyncConnection, env: EventEnvelope) -> None:
         channels = channels_on(settings)
-        if not channels:
+        if not channels or too_old(env.occurred_at, clock().now(), settings.notify_max_age_hours):
             return
         payload: Mapping[str, Any] = env.payload
         register = await register_of(conn, [*offices_of(payload), payload.get("org_unit") or ""])

@@ -204,6 +204,12 @@ def overdue_text(payload: Mapping[str, Any]) -> tuple[str, str]:
     return title, body
 
 
+def too_old(occurred_at: datetime, now: datetime, max_age_hours: float) -> bool:
+    """Whether an event is news no longer: a consumer group reading alerting's history from its start (the first
+    deployment of notifications, a group of its own after a stall) must not mail every red light of the past."""
+    return now - occurred_at > timedelta(hours=max_age_hours)
+
+
 def backoff(attempts: int, first: float, longest: float) -> timedelta:
     """The wait after the `attempts`-th failed attempt: `first` seconds, doubling, never longer than `longest`."""
     return timedelta(seconds=min(first * 2 ** max(attempts - 1, 0), longest))
