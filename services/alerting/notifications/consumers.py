@@ -20,7 +20,7 @@ from contracts.envelope import EventEnvelope
 from contracts.notifications import Person
 from services.alerting.notifications.channels import channels_on
 from services.alerting.notifications.domain import (Liaisons, Planned, offices_of, plan_alert_event, rang_bell,
-                                                    too_old)
+                                                    too_old, turned_red)
 from services.alerting.notifications.projections import deliveries, digest_bells, liaisons
 
 log = structlog.get_logger(__name__)
@@ -51,20 +51,21 @@ def handler(settings: Settings) -> Handler:
             return
         payload: Mapping[str, Any] = env.payload
         register = await register_of(conn, [*offices_of(payload), payload.get("org_unit") or ""])
-        planned = plan_alert_event(env.event_type, payload, register, channels)
-        await record(conn, planned)
-        for office in set(offices_of(payload)) - register.keys():
-            log.warning("notify.nobody_to_reach", alert_id=payload["alert_id"], office=office)
+        await record(conn, plan_alert_event(env.event_type, payload, register, channels))
+        if turned_red(env.event_type, payload):
+            for office in set(offices_of(payload)) - register.keys():
+                log.warning("notify.nobody_to_reach", alert_id=payload["alert_id"], office=office)
         if rang_bell(env.event_type, payload):
-            await _keep_bell(conn, AlertRaised.model_validate(payload))
+            await _keep_bell(conn, payload)
     return on_alert_event
 
 
-async def _keep_bell(conn: AsyncConnection, bell: AlertRaised) -> None:
+async def _keep_bell(conn: AsyncConnection, payload: Mapping[str, Any]) -> None:
+    bell = AlertRaised.model_validate(payload)
     day = bell.raised_at.astimezone(SHANGHAI).date()
     rows = [{"alert_id": bell.alert_id, "office": office, "day": day, "rule_number": bell.rule_number,
              "rule_name": bell.rule_name, "summary": str(bell.explanation.get("summary") or "")}
-            for office in offices_of(bell.model_dump(mode="json"))]
+            for office in offices_of(payload)]
     if rows:
         await conn.execute(pg_insert(digest_bells).values(rows).on_conflict_do_nothing())
 

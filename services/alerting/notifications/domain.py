@@ -95,7 +95,8 @@ def addresses(person: Person, channels: Iterable[Channel]) -> list[tuple[Channel
 
 
 def is_mobile(phone: str) -> bool:
-    digits = phone.removeprefix("+86").removeprefix("86") if phone.startswith(("+86", "86")) else phone
+    """A mainland mobile number (11 digits from 1, optionally +86): what an SMS can reach, unlike an office line."""
+    digits = phone.removeprefix("+86")
     return len(digits) == 11 and digits.isdigit() and digits.startswith("1")
 
 
