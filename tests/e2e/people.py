@@ -49,7 +49,8 @@ def suite_gateway() -> str:
 
 
 def sign_in(gateway: str, username: str, password: str = PASSWORD) -> httpx.Response:
-    return httpx.post(f"{gateway}/api/v1/auth/token", json={"username": username, "password": password})
+    # A sign-in checks an argon2 hash: on a loaded machine that takes longer than httpx's default 5 s.
+    return httpx.post(f"{gateway}/api/v1/auth/token", json={"username": username, "password": password}, timeout=30)
 
 
 def headers_of(signed: httpx.Response) -> dict[str, str]:
