@@ -7,7 +7,7 @@ second copy of the ledger.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -15,12 +15,15 @@ from sqlalchemy import Select, Text, and_, case, func, select, text, true, tuple
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
+from backbone.workdays import SHANGHAI
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from services.ledger.domain import typed_changes
 from services.ledger.projections import indicators, payment_facts, refund_facts, spending
 
 ZERO = Decimal("0.00")
 FILTERS = ("fiscal_year", "org_unit", "owner_division", "level", "budget_project", "function_code")
+# An indicator's own elements, without the sums kept beside them.
+ELEMENTS = [c for c in indicators.c if c.key != "allocated"]
 # Elements no event changes and every child shares with its parent: safe to filter before folding.
 FOLD_FILTERS = ("fiscal_year",)
 
@@ -69,17 +72,14 @@ def _matches(fields: dict[str, Any], filters: dict[str, Any]) -> bool:
 
 def standing(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     """Every indicator that matches, within scope, with its standing and whether it is the caller's own (not only
-    a parent shown for context): one statement, so that sorting, paging and totals happen in PostgreSQL."""
-    children = indicators.alias("children")
-    allocated = (select(children.c.parent_id, func.sum(children.c.amount).label("allocated"))
-                 .group_by(children.c.parent_id).subquery())
-    given = func.coalesce(allocated.c.allocated, 0)
+    a parent shown for context): one statement, so that sorting, paging and totals happen in PostgreSQL. What the
+    children were given and what was paid are kept on the rows (the projections), never summed here."""
     paid, refunded = func.coalesce(spending.c.paid, 0), func.coalesce(spending.c.refunded, 0)
     own = principal.where_visible(indicators.c.org_unit, indicators.c.owner_division)
-    query = (select(indicators, given.label("allocated_sum"), paid.label("paid_sum"), refunded.label("refunded_sum"),
-                    (indicators.c.amount - given - paid + refunded).label("available"),
+    query = (select(*ELEMENTS, indicators.c.allocated.label("allocated_sum"), paid.label("paid_sum"),
+                    refunded.label("refunded_sum"),
+                    (indicators.c.amount - indicators.c.allocated - paid + refunded).label("available"),
                     (own[0] if own else true()).label("owned"))
-             .outerjoin(allocated, allocated.c.parent_id == indicators.c.indicator_id)
              .outerjoin(spending, spending.c.indicator_id == indicators.c.indicator_id)
              .where(*(indicators.c[k] == v for k, v in filters.items())))
     scope = scope_clause(principal)
@@ -87,7 +87,7 @@ def standing(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
 
 
 def _row(r: Any) -> LedgerRow:
-    return LedgerRow({k: r._mapping[k] for k in indicators.c.keys()}, r.amount, Decimal(r.allocated_sum),
+    return LedgerRow({c.key: r._mapping[c.key] for c in ELEMENTS}, r.amount, Decimal(r.allocated_sum),
                      Decimal(r.paid_sum), Decimal(r.refunded_sum))
 
 
@@ -179,7 +179,7 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     versions = dict((await conn.execute(text("""
         SELECT stream_id, max(version) FROM ledger.events WHERE occurred_at < :cutoff AND event_type = ANY(:types)
         GROUP BY stream_id"""), {"cutoff": cutoff, "types": types})).tuples().all())
-    standing = select(indicators).where(indicators.c.registered_at < cutoff,
+    standing = select(*ELEMENTS).where(indicators.c.registered_at < cutoff,
                                         *(indicators.c[k] == v for k, v in filters.items() if k in FOLD_FILTERS))
     fields: dict[str, dict[str, Any]] = {}
     for row in await conn.execute(standing):
@@ -196,21 +196,38 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     for f in fields.values():
         if f["parent_id"]:
             allocated[f["parent_id"]] = allocated.get(f["parent_id"], ZERO) + f["amount"]
-    paid = dict((await conn.execute(
-        select(payment_facts.c.indicator_id, func.sum(payment_facts.c.amount))
-        .where(payment_facts.c.recorded_at < cutoff).group_by(payment_facts.c.indicator_id))).tuples().all())
-    refunded = dict((await conn.execute(
-        select(refund_facts.c.indicator_id, func.sum(refund_facts.c.amount))
-        .where(refund_facts.c.recorded_at < cutoff).group_by(refund_facts.c.indicator_id))).tuples().all())
+    paid, refunded = await spent_as_of(conn, list(fields), cutoff)
     scope = scope_clause(principal)
     visible = None if scope is None else set(
         (await conn.execute(select(indicators.c.indicator_id).where(scope))).scalars())
     return [
-        LedgerRow({k: f.get(k) for k in indicators.c.keys()}, f["amount"], allocated.get(iid, ZERO),
-                  Decimal(paid.get(iid, ZERO)), Decimal(refunded.get(iid, ZERO)))
+        LedgerRow({c.key: f.get(c.key) for c in ELEMENTS}, f["amount"], allocated.get(iid, ZERO),
+                  paid.get(iid, ZERO), refunded.get(iid, ZERO))
         for iid, f in fields.items()
         if _matches(f, filters) and (visible is None or iid in visible)
     ]
+
+
+async def spent_as_of(conn: AsyncConnection, ids: list[str], cutoff: datetime
+                      ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Paid and refunded on each of the indicators as the ledger had learned them by `cutoff`: their sums at the end
+    of the last day they changed before the cutoff's (Beijing) day, and the facts recorded on that day before it."""
+    day = cutoff.astimezone(SHANGHAI).date()
+    start = datetime.combine(day, time.min, tzinfo=SHANGHAI)
+    paid: dict[str, Decimal] = {}
+    refunded: dict[str, Decimal] = {}
+    for iid, p, r in await conn.execute(text("""
+            SELECT n.indicator_id, before.paid, before.refunded FROM unnest(CAST(:ids AS text[])) AS n (indicator_id)
+            JOIN LATERAL (SELECT paid, refunded FROM ledger.indicator_spending_days d
+                          WHERE d.indicator_id = n.indicator_id AND d.day < :day
+                          ORDER BY d.day DESC LIMIT 1) before ON true"""), {"ids": ids, "day": day}):
+        paid[iid], refunded[iid] = p, r
+    for facts, sums in ((payment_facts, paid), (refund_facts, refunded)):
+        for iid, amount in await conn.execute(
+                select(facts.c.indicator_id, func.sum(facts.c.amount))
+                .where(facts.c.recorded_at >= start, facts.c.recorded_at < cutoff).group_by(facts.c.indicator_id)):
+            sums[iid] = sums.get(iid, ZERO) + amount
+    return paid, refunded
 
 
 def totals(rows: list[LedgerRow]) -> dict[str, Decimal | int]:
