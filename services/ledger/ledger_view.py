@@ -186,11 +186,11 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
         changes)).scalars())
     standing = select(*PAST_ELEMENTS).where(indicators.c.registered_at < cutoff,
                                             *(indicators.c[k] == v for k, v in filters.items() if k in FOLD_FILTERS))
+    keys = [c.key for c in PAST_ELEMENTS]
     fields: dict[str, dict[str, Any]] = {}
     for row in await conn.execute(standing):
-        stream = f"indicator-{row.indicator_id}"
-        if stream not in changed:
-            fields[row.indicator_id] = dict(row._mapping)
+        if f"indicator-{row.indicator_id}" not in changed:
+            fields[row.indicator_id] = dict(zip(keys, row, strict=True))
     if changed:
         events = await conn.execute(text("""
             SELECT event_type, payload, occurred_at, metadata->>'actor' AS actor FROM ledger.events
@@ -206,7 +206,7 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     visible = None if scope is None else set(
         (await conn.execute(select(indicators.c.indicator_id).where(scope))).scalars())
     return [
-        LedgerRow({c.key: f.get(c.key) for c in PAST_ELEMENTS}, f["amount"], allocated.get(iid, ZERO),
+        LedgerRow(f, f["amount"], allocated.get(iid, ZERO),
                   paid.get(iid, ZERO), refunded.get(iid, ZERO))
         for iid, f in fields.items()
         if _matches(f, filters) and (visible is None or iid in visible)
