@@ -206,8 +206,7 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     visible = None if scope is None else set(
         (await conn.execute(select(indicators.c.indicator_id).where(scope))).scalars())
     return [
-        LedgerRow(f, f["amount"], allocated.get(iid, ZERO),
-                  paid.get(iid, ZERO), refunded.get(iid, ZERO))
+        LedgerRow(f, f["amount"], allocated.get(iid, ZERO), paid.get(iid, ZERO), refunded.get(iid, ZERO))
         for iid, f in fields.items()
         if _matches(f, filters) and (visible is None or iid in visible)
     ]
