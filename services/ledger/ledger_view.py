@@ -7,20 +7,26 @@ second copy of the ledger.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, case, func, select, text, true, tuple_
+from sqlalchemy import Select, Text, case, exists, func, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
+from backbone.workdays import SHANGHAI
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from services.ledger.domain import typed_changes
 from services.ledger.projections import indicators, payment_facts, refund_facts, spending
 
 ZERO = Decimal("0.00")
 FILTERS = ("fiscal_year", "org_unit", "owner_division", "level", "budget_project", "function_code")
+# An indicator's own elements, without the sums kept beside them.
+ELEMENTS = [c for c in indicators.c if c.key != "allocated"]
+# A past row has no stream version: the page shows none, and finding the one a fold would give scanned the whole
+# event store.
+PAST_ELEMENTS = [c for c in ELEMENTS if c.key != "version"]
 # Elements no event changes and every child shares with its parent: safe to filter before folding.
 FOLD_FILTERS = ("fiscal_year",)
 
@@ -69,17 +75,14 @@ def _matches(fields: dict[str, Any], filters: dict[str, Any]) -> bool:
 
 def standing(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     """Every indicator that matches, within scope, with its standing and whether it is the caller's own (not only
-    a parent shown for context): one statement, so that sorting, paging and totals happen in PostgreSQL."""
-    children = indicators.alias("children")
-    allocated = (select(children.c.parent_id, func.sum(children.c.amount).label("allocated"))
-                 .group_by(children.c.parent_id).subquery())
-    given = func.coalesce(allocated.c.allocated, 0)
+    a parent shown for context): one statement, so that sorting, paging and totals happen in PostgreSQL. What the
+    children were given and what was paid are kept on the rows (the projections), never summed here."""
     paid, refunded = func.coalesce(spending.c.paid, 0), func.coalesce(spending.c.refunded, 0)
     own = principal.where_visible(indicators.c.org_unit, indicators.c.owner_division)
-    query = (select(indicators, given.label("allocated_sum"), paid.label("paid_sum"), refunded.label("refunded_sum"),
-                    (indicators.c.amount - given - paid + refunded).label("available"),
+    query = (select(*ELEMENTS, indicators.c.allocated.label("allocated_sum"), paid.label("paid_sum"),
+                    refunded.label("refunded_sum"),
+                    (indicators.c.amount - indicators.c.allocated - paid + refunded).label("available"),
                     (own[0] if own else true()).label("owned"))
-             .outerjoin(allocated, allocated.c.parent_id == indicators.c.indicator_id)
              .outerjoin(spending, spending.c.indicator_id == indicators.c.indicator_id)
              .where(*(indicators.c[k] == v for k, v in filters.items())))
     scope = scope_clause(principal)
@@ -87,7 +90,7 @@ def standing(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
 
 
 def _row(r: Any) -> LedgerRow:
-    return LedgerRow({k: r._mapping[k] for k in indicators.c.keys()}, r.amount, Decimal(r.allocated_sum),
+    return LedgerRow({c.key: r._mapping[c.key] for c in ELEMENTS}, r.amount, Decimal(r.allocated_sum),
                      Decimal(r.paid_sum), Decimal(r.refunded_sum))
 
 
@@ -116,53 +119,59 @@ async def live_page(conn: AsyncConnection, principal: Principal, filters: dict[s
 
 async def live_totals(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],
                       group_by: str | None) -> tuple[dict[str, Decimal | int], dict[Any, dict[str, Decimal | int]]]:
-    """`totals` of the caller's own matching rows, and per value of `group_by` when asked, from one aggregate."""
+    """`totals` of the caller's own matching rows, and per value of `group_by` when asked: one pass over them each.
+    A row counts as received unless its parent is among them (in the same group), which is looked up only for the
+    rows that have a parent."""
     m = standing(principal, filters).subquery("m")
-    own = select(m).where(m.c.owned).cte("own")
-    parent = own.alias("parent")
-    joined = own.outerjoin(parent, and_(parent.c.indicator_id == own.c.parent_id,
-                                        *([parent.c[group_by].is_not_distinct_from(own.c[group_by])]
-                                          if group_by else [])))
-    received = func.sum(case((parent.c.indicator_id.is_(None), own.c.amount), else_=0))
-    figures = [func.count().label("indicators"), func.coalesce(received, 0).label("received"),
-               func.coalesce(func.sum(own.c.amount), 0).label("amount"),
-               func.coalesce(func.sum(own.c.allocated_sum), 0).label("allocated"),
-               func.coalesce(func.sum(own.c.paid_sum), 0).label("paid"),
-               func.coalesce(func.sum(own.c.refunded_sum), 0).label("refunded"),
-               func.coalesce(func.sum(own.c.available), 0).label("available")]
+
+    def received(grouped: bool) -> Any:
+        parent = indicators.alias("parent")
+        among = exists().where(parent.c.indicator_id == m.c.parent_id,
+                               *(parent.c[k] == v for k, v in filters.items()),
+                               *principal.where_visible(parent.c.org_unit, parent.c.owner_division),
+                               *([parent.c[group_by].is_not_distinct_from(m.c[group_by])] if grouped else []))
+        return func.coalesce(func.sum(case((m.c.parent_id.is_(None), m.c.amount), (~among, m.c.amount), else_=0)),
+                             0).label("received")
+
+    def figures(grouped: bool) -> list[Any]:
+        return [func.count().label("indicators"), received(grouped),
+                func.coalesce(func.sum(m.c.amount), 0).label("amount"),
+                func.coalesce(func.sum(m.c.allocated_sum), 0).label("allocated"),
+                func.coalesce(func.sum(m.c.paid_sum), 0).label("paid"),
+                func.coalesce(func.sum(m.c.refunded_sum), 0).label("refunded"),
+                func.coalesce(func.sum(m.c.available), 0).label("available")]
 
     def _totals(r: Any) -> dict[str, Decimal | int]:
         return {"indicators": r.indicators, "received": Decimal(r.received),
                 "allocated_out": Decimal(r.allocated) - (Decimal(r.amount) - Decimal(r.received)),
                 "paid": Decimal(r.paid), "refunded": Decimal(r.refunded), "available": Decimal(r.available)}
 
-    whole = (await conn.execute(select(*figures).select_from(own.outerjoin(
-        parent, parent.c.indicator_id == own.c.parent_id)))).one()
+    whole = (await conn.execute(select(*figures(False)).where(m.c.owned))).one()
     groups: dict[Any, dict[str, Decimal | int]] = {}
     if group_by:
-        for r in await conn.execute(select(own.c[group_by].label("key"), *figures).select_from(joined)
-                                    .group_by(own.c[group_by])):
+        for r in await conn.execute(select(m.c[group_by].label("key"), *figures(True)).where(m.c.owned)
+                                    .group_by(m.c[group_by])):
             groups[r.key] = _totals(r)
     return _totals(whole), groups
 
 
 def _fold(events: Any, fields: dict[str, dict[str, Any]], fixed: dict[str, Any]) -> None:
     """Fold registrations, adjustments and corrections, in their order, into `fields` (by indicator id)."""
-    for event_type, payload, version, occurred_at, actor in events:
+    for event_type, payload, occurred_at, actor in events:
         if event_type == IndicatorRegistered.event_type:
             e = IndicatorRegistered.model_validate(payload)
             if any(getattr(e, k) != v for k, v in fixed.items()):
                 continue  # an indicator the filters leave out
-            fields[e.indicator_id] = {**e.model_dump(), "version": version, "registered_by": actor,
+            fields[e.indicator_id] = {**e.model_dump(), "registered_by": actor,
                                       "registered_at": occurred_at}
         elif payload["indicator_id"] not in fields:
             continue
         elif event_type == IndicatorCorrected.event_type:
             c = IndicatorCorrected.model_validate(payload)
-            fields[c.indicator_id] |= typed_changes(c.changes) | {"version": version}
+            fields[c.indicator_id] |= typed_changes(c.changes)
         else:
             a = IndicatorAdjusted.model_validate(payload)
-            fields[a.indicator_id] |= {"amount": a.amount_after, "version": version}
+            fields[a.indicator_id] |= {"amount": a.amount_after}
 
 
 async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],
@@ -175,20 +184,16 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     changed = set((await conn.execute(text("""
         SELECT DISTINCT stream_id FROM ledger.events WHERE occurred_at >= :cutoff AND event_type = ANY(:types)"""),
         changes)).scalars())
-    # The version a fold would give: its last registration, adjustment or correction before the cutoff.
-    versions = dict((await conn.execute(text("""
-        SELECT stream_id, max(version) FROM ledger.events WHERE occurred_at < :cutoff AND event_type = ANY(:types)
-        GROUP BY stream_id"""), {"cutoff": cutoff, "types": types})).tuples().all())
-    standing = select(indicators).where(indicators.c.registered_at < cutoff,
-                                        *(indicators.c[k] == v for k, v in filters.items() if k in FOLD_FILTERS))
+    standing = select(*PAST_ELEMENTS).where(indicators.c.registered_at < cutoff,
+                                            *(indicators.c[k] == v for k, v in filters.items() if k in FOLD_FILTERS))
+    keys = [c.key for c in PAST_ELEMENTS]
     fields: dict[str, dict[str, Any]] = {}
     for row in await conn.execute(standing):
-        stream = f"indicator-{row.indicator_id}"
-        if stream not in changed:
-            fields[row.indicator_id] = dict(row._mapping) | {"version": versions.get(stream, row.version)}
+        if f"indicator-{row.indicator_id}" not in changed:
+            fields[row.indicator_id] = dict(zip(keys, row, strict=True))
     if changed:
         events = await conn.execute(text("""
-            SELECT event_type, payload, version, occurred_at, metadata->>'actor' AS actor FROM ledger.events
+            SELECT event_type, payload, occurred_at, metadata->>'actor' AS actor FROM ledger.events
             WHERE stream_id = ANY(:streams) AND occurred_at < :cutoff AND event_type = ANY(:types)
             ORDER BY position"""), {"streams": list(changed), "cutoff": cutoff, "types": types})
         _fold(events, fields, {k: v for k, v in filters.items() if k in FOLD_FILTERS})
@@ -196,21 +201,37 @@ async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[
     for f in fields.values():
         if f["parent_id"]:
             allocated[f["parent_id"]] = allocated.get(f["parent_id"], ZERO) + f["amount"]
-    paid = dict((await conn.execute(
-        select(payment_facts.c.indicator_id, func.sum(payment_facts.c.amount))
-        .where(payment_facts.c.recorded_at < cutoff).group_by(payment_facts.c.indicator_id))).tuples().all())
-    refunded = dict((await conn.execute(
-        select(refund_facts.c.indicator_id, func.sum(refund_facts.c.amount))
-        .where(refund_facts.c.recorded_at < cutoff).group_by(refund_facts.c.indicator_id))).tuples().all())
+    paid, refunded = await spent_as_of(conn, list(fields), cutoff)
     scope = scope_clause(principal)
     visible = None if scope is None else set(
         (await conn.execute(select(indicators.c.indicator_id).where(scope))).scalars())
     return [
-        LedgerRow({k: f.get(k) for k in indicators.c.keys()}, f["amount"], allocated.get(iid, ZERO),
-                  Decimal(paid.get(iid, ZERO)), Decimal(refunded.get(iid, ZERO)))
+        LedgerRow(f, f["amount"], allocated.get(iid, ZERO), paid.get(iid, ZERO), refunded.get(iid, ZERO))
         for iid, f in fields.items()
         if _matches(f, filters) and (visible is None or iid in visible)
     ]
+
+
+async def spent_as_of(conn: AsyncConnection, ids: list[str], cutoff: datetime
+                      ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Paid and refunded on each of the indicators as the ledger had learned them by `cutoff`: their sums at the end
+    of the last day they changed before the cutoff's (Beijing) day, and the facts recorded on that day before it."""
+    day = cutoff.astimezone(SHANGHAI).date()
+    start = datetime.combine(day, time.min, tzinfo=SHANGHAI)
+    paid: dict[str, Decimal] = {}
+    refunded: dict[str, Decimal] = {}
+    for iid, p, r in await conn.execute(text("""
+            SELECT n.indicator_id, before.paid, before.refunded FROM unnest(CAST(:ids AS text[])) AS n (indicator_id)
+            JOIN LATERAL (SELECT paid, refunded FROM ledger.indicator_spending_days d
+                          WHERE d.indicator_id = n.indicator_id AND d.day < :day
+                          ORDER BY d.day DESC LIMIT 1) before ON true"""), {"ids": ids, "day": day}):
+        paid[iid], refunded[iid] = p, r
+    for facts, sums in ((payment_facts, paid), (refund_facts, refunded)):
+        for iid, amount in await conn.execute(
+                select(facts.c.indicator_id, func.sum(facts.c.amount))
+                .where(facts.c.recorded_at >= start, facts.c.recorded_at < cutoff).group_by(facts.c.indicator_id)):
+            sums[iid] = sums.get(iid, ZERO) + amount
+    return paid, refunded
 
 
 def totals(rows: list[LedgerRow]) -> dict[str, Decimal | int]:

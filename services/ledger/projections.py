@@ -1,19 +1,20 @@
 """Read models of the ledger: indicators, what has been paid from them, and the documents attached to them."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, Table, Text,
-                        UniqueConstraint, func, select, update)
+                        UniqueConstraint, func, select, text, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.db import bulk_insert
+from backbone.workdays import SHANGHAI
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached, IndicatorRegistered
-from services.ledger.domain import Standing, typed_changes
+from services.ledger.domain import ZERO, Standing, typed_changes
 
 metadata = MetaData(schema="ledger")
 
@@ -27,6 +28,8 @@ indicators = Table(
     Column("owner_division", Text), Column("org_unit", Text), Column("poverty_tag", Boolean),
     Column("parent_id", Text), Column("version", Integer),
     Column("registered_by", Text), Column("registered_at", DateTime(timezone=True)),
+    # What its children were given, kept with their registrations and adjustments: no read sums the children.
+    Column("allocated", Numeric(18, 2), nullable=False, server_default="0"),
 )
 
 spending = Table(
@@ -39,6 +42,14 @@ refund_facts = Table(
     "indicator_refunds", metadata,
     Column("refund_id", Text, primary_key=True), Column("indicator_id", Text), Column("amount", Numeric(18, 2)),
     Column("recorded_at", DateTime(timezone=True)),
+)
+
+# An indicator's paid and refunded sums as they stood at the end of each Beijing day they changed: the past ledger
+# starts from the last one before its day and adds that day's facts up to its instant.
+spending_days = Table(
+    "indicator_spending_days", metadata,
+    Column("indicator_id", Text, primary_key=True), Column("day", Date, primary_key=True),
+    Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)),
 )
 
 payment_facts = Table(
@@ -57,8 +68,10 @@ documents = Table(
 
 
 async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-    """Inline projection: indicator rows follow registration, allocation and adjustment."""
+    """Inline projection: indicator rows follow registration, allocation and adjustment, and a parent's
+    `allocated` its children's amounts."""
     rows = []
+    given: dict[str, Decimal] = {}
     for env in envelopes:
         if env.event_type == IndicatorRegistered.event_type:
             event = IndicatorRegistered.model_validate(env.payload)
@@ -66,8 +79,12 @@ async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnv
                          "registered_at": env.occurred_at})
         elif env.event_type == IndicatorAdjusted.event_type:
             adjusted = IndicatorAdjusted.model_validate(env.payload)
-            await conn.execute(update(indicators).where(indicators.c.indicator_id == adjusted.indicator_id)
-                               .values(amount=adjusted.amount_after, version=env.version))
+            parent_id = await conn.scalar(update(indicators)
+                                          .where(indicators.c.indicator_id == adjusted.indicator_id)
+                                          .values(amount=adjusted.amount_after, version=env.version)
+                                          .returning(indicators.c.parent_id))
+            if parent_id:
+                given[parent_id] = given.get(parent_id, ZERO) + adjusted.delta
         elif env.event_type == IndicatorCorrected.event_type:
             corrected = IndicatorCorrected.model_validate(env.payload)
             await conn.execute(update(indicators).where(indicators.c.indicator_id == corrected.indicator_id)
@@ -78,6 +95,13 @@ async def project_indicators(conn: AsyncConnection, envelopes: Sequence[EventEnv
                                .values(version=env.version))
     # Parents before children: the foreign key wants the parent row first.
     await bulk_insert(conn, indicators, rows)
+    for row in rows:
+        if row["parent_id"]:
+            given[row["parent_id"]] = given.get(row["parent_id"], ZERO) + row["amount"]
+    # In id order: two transactions never wait on each other's parents in opposite orders.
+    for parent_id, amount in sorted(given.items()):
+        await conn.execute(update(indicators).where(indicators.c.indicator_id == parent_id)
+                           .values(allocated=indicators.c.allocated + amount))
 
 
 async def project_documents(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
@@ -111,22 +135,27 @@ class RefundFact(NamedTuple):
 async def add_spending(conn: AsyncConnection, payments: list[PaymentFact], refunds: list[RefundFact]) -> None:
     """Count payments against their indicators (known yet or not) and refunds back on them, each fact once: the
     facts first, then one upsert of the sums of those that were new, per indicator in id order (two runs never
-    wait on each other in opposite orders)."""
+    wait on each other in opposite orders), then the days they were recorded on."""
     paid: dict[str, list[Decimal | int]] = {}
+    by_day: dict[tuple[str, date], list[Decimal]] = {}
     if payments:
         new = await conn.execute(pg_insert(payment_facts).values([p._asdict() for p in payments])
                                  .on_conflict_do_nothing()
-                                 .returning(payment_facts.c.indicator_id, payment_facts.c.amount))
-        for indicator_id, amount in new:
-            sums = paid.setdefault(indicator_id, [Decimal("0.00"), Decimal("0.00"), 0])
+                                 .returning(payment_facts.c.indicator_id, payment_facts.c.amount,
+                                            payment_facts.c.recorded_at))
+        for indicator_id, amount, recorded_at in new:
+            sums = paid.setdefault(indicator_id, [ZERO, ZERO, 0])
             sums[0] += amount
             sums[2] += 1
+            by_day.setdefault((indicator_id, recorded_at.astimezone(SHANGHAI).date()), [ZERO, ZERO])[0] += amount
     if refunds:
         new = await conn.execute(pg_insert(refund_facts).values([r._asdict() for r in refunds])
                                  .on_conflict_do_nothing()
-                                 .returning(refund_facts.c.indicator_id, refund_facts.c.amount))
-        for indicator_id, amount in new:
-            paid.setdefault(indicator_id, [Decimal("0.00"), Decimal("0.00"), 0])[1] += amount
+                                 .returning(refund_facts.c.indicator_id, refund_facts.c.amount,
+                                            refund_facts.c.recorded_at))
+        for indicator_id, amount, recorded_at in new:
+            paid.setdefault(indicator_id, [ZERO, ZERO, 0])[1] += amount
+            by_day.setdefault((indicator_id, recorded_at.astimezone(SHANGHAI).date()), [ZERO, ZERO])[1] += amount
     if not paid:
         return
     stmt = pg_insert(spending).values([{"indicator_id": i, "paid": s[0], "refunded": s[1], "payments": s[2]}
@@ -135,6 +164,32 @@ async def add_spending(conn: AsyncConnection, payments: list[PaymentFact], refun
         index_elements=[spending.c.indicator_id],
         set_={"paid": spending.c.paid + stmt.excluded.paid, "refunded": spending.c.refunded + stmt.excluded.refunded,
               "payments": spending.c.payments + stmt.excluded.payments}))
+    await _add_days(conn, by_day)
+
+
+async def _add_days(conn: AsyncConnection, by_day: dict[tuple[str, date], list[Decimal]]) -> None:
+    """Carry new facts into the indicators' end-of-day sums: a day not yet kept starts from the last one before it,
+    then every kept day from a fact's day on counts it (a fact recorded late counts in the days after it too).
+    The upsert of `spending` above holds each indicator's row, so runs on one indicator take turns here."""
+    keys = sorted(by_day)
+    new = {"ids": [k[0] for k in keys], "days": [k[1] for k in keys],
+           "paid": [by_day[k][0] for k in keys], "refunded": [by_day[k][1] for k in keys]}
+    await conn.execute(text("""
+        INSERT INTO ledger.indicator_spending_days (indicator_id, day, paid, refunded)
+        SELECT n.indicator_id, n.day, coalesce(before.paid, 0), coalesce(before.refunded, 0)
+        FROM unnest(CAST(:ids AS text[]), CAST(:days AS date[])) AS n (indicator_id, day)
+        LEFT JOIN LATERAL (SELECT paid, refunded FROM ledger.indicator_spending_days d
+                           WHERE d.indicator_id = n.indicator_id AND d.day < n.day
+                           ORDER BY d.day DESC LIMIT 1) before ON true
+        ON CONFLICT DO NOTHING"""), new)
+    await conn.execute(text("""
+        UPDATE ledger.indicator_spending_days d SET paid = d.paid + later.paid, refunded = d.refunded + later.refunded
+        FROM (SELECT k.indicator_id, k.day, sum(n.paid) AS paid, sum(n.refunded) AS refunded
+              FROM unnest(CAST(:ids AS text[]), CAST(:days AS date[]), CAST(:paid AS numeric[]),
+                          CAST(:refunded AS numeric[])) AS n (indicator_id, day, paid, refunded)
+              JOIN ledger.indicator_spending_days k ON k.indicator_id = n.indicator_id AND k.day >= n.day
+              GROUP BY k.indicator_id, k.day) later
+        WHERE d.indicator_id = later.indicator_id AND d.day = later.day"""), new)
 
 
 async def indicator_with_standing(conn: AsyncConnection, indicator_id: str, *, lock: bool = False
