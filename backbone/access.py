@@ -161,6 +161,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/monthly-reports/{report_id}/supervision-review": frozenset({SUPERVISION}),
     "POST /api/v1/monthly-reports/{report_id}/cosignature": frozenset({POVERTY_OFFICE}),
     "POST /api/v1/monthly-reports/{report_id}/revision": frozenset({TREASURY}),
+    # the district statistics (第七条(二), 第二十三条): a district sees itself, a division its funds, the city all
+    "GET /api/v1/districts/statistics": PEOPLE,
+    "GET /api/v1/districts/statistics/workbook": PEOPLE,
     # messages from the province (指标下达, receipts, permission answers, rule levels): its platform's key only,
     # each message signed besides with the province's own key
     "POST /api/v1/exchange/inbound": frozenset({PROVINCE_SYSTEM}),

@@ -34,6 +34,7 @@ ROUTES: dict[str, str] = {
     "rollups": "sync",
     "exchange": "sync",
     "monthly-reports": "sync",
+    "districts": "sync",
 }
 SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
 
