@@ -4,8 +4,8 @@ how long alerts waited at each step, and what was overdue."""
 from datetime import date, datetime
 from decimal import Decimal
 
+from backbone.months import Month
 from backbone.workdays import SHANGHAI, WorkdayCalendar
-from services.sync.reports.figures import Month
 from services.sync.statistics.domain import (Allocation, Filing, MoneySums, MonthFacts, Step, allocation_progress,
                                              cut_off, district_statistics, division_overdue, filing_timeliness,
                                              payment_against_time, standing, step_times, waits)

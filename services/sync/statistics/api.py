@@ -9,20 +9,18 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.clock import clock
-from backbone.errors import InvalidInput, fault
 from backbone.identity import CurrentPrincipal, Principal
+from backbone.months import Month, month_asked
 from backbone.service import RuntimeDep
 from backbone.workdays import default_calendar, year_progress
 from contracts.province import Share
 from contracts.values import AlertLevel, AlertStatus, Money
 from services.sync.domain import DISTRICTS
-from services.sync.reports.figures import Month
 from services.sync.statistics import domain
 from services.sync.statistics.reading import month_facts
 from services.sync.statistics.workbook import statistics_workbook
 
 router = APIRouter(prefix="/api/v1", tags=["district statistics"])
-FIRST_YEAR = 2000  # the platform's first fiscal year (contracts.values.FiscalYear)
 MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"],
                                   description="The month (Beijing), YYYY-MM; the current one counts until now.")]
 
@@ -102,18 +100,6 @@ class StatisticsOut(BaseModel):
                                                             "within the caller's scope.")
 
 
-def month_asked(text: str) -> Month:
-    """The month asked for: in the platform's years, and not after the current one."""
-    month = Month.parse(text)
-    if month.year < FIRST_YEAR:
-        raise InvalidInput(f"{text} is before the platform's fiscal years",
-                           errors=[fault("query.month", f"must be in {FIRST_YEAR} or later")])
-    if month.start > clock().now():
-        raise InvalidInput(f"{text} has not begun yet (Beijing)",
-                           errors=[fault("query.month", "must not be after the current month")])
-    return month
-
-
 def _scope(principal: Principal) -> tuple[tuple[str, ...], str | None, bool]:
     """The districts a caller sees, the division whose funds alone it sees (None: every fund), and whether it sees
     the divisions' own alerts: a district itself, a division its funds everywhere, the city's roles everything."""
@@ -146,11 +132,11 @@ async def district_statistics(principal: CurrentPrincipal, runtime: RuntimeDep, 
     """Per district and development zone (第七条(二), 第二十三条): allocation and payment progress, performance
     filings on time and late, alerts by level and status, working days per step and overdue steps, circulars
     (通报) and talks (约谈); a district sees itself, a division its own funds in every district."""
-    return await statistics(principal, runtime, month_asked(month))
+    return await statistics(principal, runtime, month_asked(month, clock().now()))
 
 
 @router.get("/districts/statistics/workbook")
 async def district_statistics_workbook(principal: CurrentPrincipal, runtime: RuntimeDep,
                                        month: MonthQuery) -> Response:
     """The district statistics of a month as a printable workbook."""
-    return statistics_workbook(await statistics(principal, runtime, month_asked(month)))
+    return statistics_workbook(await statistics(principal, runtime, month_asked(month, clock().now())))
