@@ -33,7 +33,7 @@ class UsageRowOut(BaseModel):
     org_unit_name: str
     division: str | None
     division_name: str | None
-    people: int = Field(description="People with an account during the month.")
+    people: int = Field(description="People whose account was not revoked before the month.")
     active_people: int = Field(description="Those who signed in or did a piece of work.")
     sign_ins: int
     actions: int = Field(description="Writes that succeeded (registering, paying, handling alerts …), other than "
@@ -61,13 +61,13 @@ class CircularOut(BaseModel):
 
 
 async def _people(runtime: Runtime, month: Month, until: datetime) -> tuple[list[Person], list[Entries]]:
-    """The people with an account during the month, and their audit entries grouped by action and outcome."""
+    """The people whose account was not revoked before the month, and their audit entries of the month grouped by
+    action and outcome."""
     u, a = users, audit_log
     async with runtime.engine.connect() as conn:
         people = [Person(r.username, r.org_unit, r.division) for r in await conn.execute(
             select(u.c.username, u.c.org_unit, u.c.division).where(
-                u.c.created_at < until, or_(u.c.revoked_at.is_(None), u.c.revoked_at >= month.start),
-                u.c.org_unit.isnot(None)))]
+                or_(u.c.revoked_at.is_(None), u.c.revoked_at >= month.start), u.c.org_unit.isnot(None)))]
         entries = [Entries(r.actor, r.action, r.outcome, r.count) for r in await conn.execute(
             select(a.c.actor, a.c.action, a.c.outcome, func.count().label("count"))
             .where(a.c.at >= month.start, a.c.at < until, a.c.actor.in_(select(u.c.username)))
