@@ -22,6 +22,8 @@ def upgrade() -> None:
         ALTER TABLE sync.indicators ADD COLUMN registered_on date;
         CREATE INDEX indicators_parent ON sync.indicators (parent_id) WHERE parent_id IS NOT NULL;
 
+        CREATE INDEX alert_steps_at ON sync.alert_steps (at);
+
         ALTER TABLE sync.filing_steps ADD COLUMN indicator_id text;
         ALTER TABLE sync.filing_steps ADD COLUMN period_end date;
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backbone.clock import clock
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.months import Month, month_asked
-from backbone.service import RuntimeDep
+from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import default_calendar, year_progress
 from contracts.province import Share
 from contracts.values import AlertLevel, AlertStatus, Money
@@ -76,7 +76,8 @@ class DistrictStatisticsOut(_Out):
     payment: PaymentOut
     filings: FilingsOut
     alerts_raised: int = Field(description="Alerts raised in the month.")
-    alerts: list[AlertTallyOut] = Field(description="Alerts by the level and status they stood at the cut-off.")
+    alerts: list[AlertTallyOut] = Field(description="The month's alerts (raised or moved in it, or open when it "
+                                                    "began) by the level and status they stood at the cut-off.")
     step_times: list[StepTimeOut]
     overdue_steps: int
     circulars: int = Field(description="Circulars (通报) against the district in the month.")
@@ -112,7 +113,7 @@ def _scope(principal: Principal) -> tuple[tuple[str, ...], str | None, bool]:
     return (), None, False
 
 
-async def statistics(principal: Principal, runtime: RuntimeDep, month: Month) -> StatisticsOut:
+async def statistics(principal: Principal, runtime: Runtime, month: Month) -> StatisticsOut:
     """Every district's month within the caller's scope."""
     until = domain.cut_off(month.end, clock().now())
     org_units, division, with_city = _scope(principal)

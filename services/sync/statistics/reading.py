@@ -5,7 +5,7 @@ from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -31,7 +31,7 @@ async def month_facts(conn: AsyncConnection, fiscal_year: int, start: datetime, 
     return MonthFacts(money=await _money(conn, fiscal_year, until, org_units, division),
                       allocations=await _allocations(conn, start, until, org_units, division),
                       filings=await _filings(conn, start, until, org_units, division),
-                      steps=await _steps(conn, until, org_units, division, with_city),
+                      steps=await _steps(conn, start, until, org_units, division, with_city),
                       circulars=await _circulars(conn, start, until, org_units, division))
 
 
@@ -83,14 +83,21 @@ async def _filings(conn: AsyncConnection, start: datetime, until: datetime,
             for r in rows]
 
 
-async def _steps(conn: AsyncConnection, until: datetime, org_units: Collection[str], division: str | None,
-                 with_city: bool) -> list[Step]:
+async def _steps(conn: AsyncConnection, start: datetime, until: datetime, org_units: Collection[str],
+                 division: str | None, with_city: bool) -> list[Step]:
+    """The steps of the period's alerts: those with a step in it, and those still open when it began (an alert
+    closed before it is not the period's)."""
     a = alert_steps
     whose = a.c.org_unit.in_(org_units)
     if with_city:
         whose = whose | a.c.org_unit.is_(None) | a.c.org_unit.notin_(DISTRICTS)
+    last_before = (select(a.c.alert_id, a.c.status).where(a.c.at < start).distinct(a.c.alert_id)
+                   .order_by(a.c.alert_id, a.c.at.desc()).subquery())
+    period = union(select(a.c.alert_id).where(a.c.at >= start, a.c.at < until),
+                   select(last_before.c.alert_id).where(last_before.c.status == "open"))
     rows = await conn.execute(select(a.c.alert_id, a.c.org_unit, a.c.owner_division, a.c.level, a.c.status, a.c.at,
-                                     a.c.measures).where(a.c.at < until, whose, *_of(a, division)))
+                                     a.c.measures).where(a.c.at < until, a.c.alert_id.in_(period), whose,
+                                                         *_of(a, division)))
     return [Step(r.alert_id, r.org_unit, r.owner_division, r.level, r.status, r.at, tuple(r.measures or ()))
             for r in rows]
 
