@@ -15,6 +15,7 @@ from backbone.errors import ServiceUnavailable
 from backbone.identity import API_PREFIX, IDENTITY_HEADER, Principal, audience_of, issue_internal_token
 from backbone.months import Month, month_asked
 from backbone.service import Runtime, RuntimeDep
+from backbone.workbooks import XLSX
 from gateway.audit.trail import audit_log
 from gateway.auth import Caller
 from gateway.projections import users
@@ -119,7 +120,8 @@ async def usage_circular(request: Request, principal: Caller, runtime: RuntimeDe
     return CircularOut.model_validate(await _circular(request, runtime, principal, month))
 
 
-@router.get("/usage/circular/workbook")
+@router.get("/usage/circular/workbook", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "The circular, printable."}})
 async def usage_circular_workbook(request: Request, principal: Caller, runtime: RuntimeDep,
                                   month: MonthQuery) -> Response:
     """The circular as a printable workbook."""

@@ -12,6 +12,7 @@ from backbone.clock import clock
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.months import Month, month_asked
 from backbone.service import Runtime, RuntimeDep
+from backbone.workbooks import XLSX
 from backbone.workdays import default_calendar, year_progress
 from contracts.province import Share
 from contracts.values import AlertLevel, AlertStatus, Money
@@ -136,7 +137,8 @@ async def district_statistics(principal: CurrentPrincipal, runtime: RuntimeDep, 
     return await statistics(principal, runtime, month_asked(month, clock().now()))
 
 
-@router.get("/districts/statistics/workbook")
+@router.get("/districts/statistics/workbook", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "The table within the caller's scope."}})
 async def district_statistics_workbook(principal: CurrentPrincipal, runtime: RuntimeDep,
                                        month: MonthQuery) -> Response:
     """The district statistics of a month as a printable workbook."""
