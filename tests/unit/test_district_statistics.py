@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from backbone.months import Month
 from backbone.workdays import SHANGHAI, WorkdayCalendar
-from services.sync.statistics.domain import (Allocation, Filing, MoneySums, MonthFacts, Step, allocation_progress,
-                                             cut_off, district_statistics, division_overdue, filing_timeliness,
-                                             payment_against_time, standing, step_times, waits)
+from services.sync.statistics.domain import (Allocation, Filing, MoneySums, MonthFacts, allocation_progress, cut_off,
+                                             district_statistics, division_overdue, filing_timeliness,
+                                             payment_against_time)
+from services.sync.statistics.steps import Step, standing, step_times, waits
 
 NOVEMBER = Month(2026, 11)
 CALENDAR = WorkdayCalendar()

@@ -12,7 +12,8 @@ from sqlalchemy.orm import aliased
 from backbone.workdays import SHANGHAI
 from services.sync.domain import DISTRICTS
 from services.sync.projections import alert_steps, circulars, filing_steps, indicators, movements
-from services.sync.statistics.domain import Allocation, Filing, MoneySums, MonthFacts, Step
+from services.sync.statistics.domain import Allocation, Filing, MoneySums, MonthFacts
+from services.sync.statistics.steps import Step
 
 
 def _day(at: datetime) -> date:
