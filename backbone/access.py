@@ -42,6 +42,7 @@ EXCHANGE_READERS = frozenset({ADMIN, INFO_CENTER, TREASURY, POVERTY_OFFICE, SUPE
 # the supervision bureau signs the suspicious items off, the poverty office co-signs (第二十七条).
 REPORT_READERS = frozenset({ADMIN, TREASURY, BUDGET, DIVISION, SUPERVISION, INFO_CENTER, POVERTY_OFFICE})
 REPORT_WRITERS = frozenset({DIVISION, TREASURY})
+USAGE_READERS = frozenset({TREASURY, INFO_CENTER, ADMIN})
 
 ACCESS: dict[str, frozenset[str]] = {
     # gateway: signing in and out, machine keys
@@ -71,6 +72,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/permission-applications/{application_id}/feedback": ACCOUNT_KEEPERS | {PROVINCE_SYSTEM},
     "POST /api/v1/users": frozenset({ADMIN}),
     "GET /api/v1/users": frozenset({ADMIN, TREASURY, SUPERVISION}),
+    # the platform's use (第十条(四)): the treasury and the information center follow it; the treasury's circular goes
+    # to the poverty office too
+    "GET /api/v1/usage": USAGE_READERS,
+    "GET /api/v1/usage/circular": USAGE_READERS | {POVERTY_OFFICE},
+    "GET /api/v1/usage/circular/workbook": USAGE_READERS | {POVERTY_OFFICE},
     # the audit trail (第二十八条): the administrators and the supervision bureau
     "GET /api/v1/audit": frozenset({ADMIN, SUPERVISION}),
     "GET /api/v1/audit/verification": frozenset({ADMIN}),
@@ -169,6 +175,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/monthly-reports/{report_id}/supervision-review": frozenset({SUPERVISION}),
     "POST /api/v1/monthly-reports/{report_id}/cosignature": frozenset({POVERTY_OFFICE}),
     "POST /api/v1/monthly-reports/{report_id}/revision": frozenset({TREASURY}),
+    # the district statistics (第七条(二), 第二十三条): a district sees itself, a division its funds, the city all
+    "GET /api/v1/districts/statistics": PEOPLE,
+    "GET /api/v1/districts/statistics/workbook": PEOPLE,
     # messages from the province (指标下达, receipts, permission answers, rule levels): its platform's key only,
     # each message signed besides with the province's own key
     "POST /api/v1/exchange/inbound": frozenset({PROVINCE_SYSTEM}),

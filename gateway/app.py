@@ -21,6 +21,7 @@ from gateway.exports import api as exports_api
 from gateway.inbox import api as inbox_api
 from gateway.exports.projections import project_exports
 from gateway.routing import forwarded, new_client
+from gateway.usage import api as usage_api
 
 
 async def _edge(runtime: Runtime) -> None:
@@ -54,7 +55,7 @@ spec = ServiceSpec(
     title="FundWatch gateway",
     metadata=projections.metadata,
     routers=[accounts_api.router, browser_api.router, keys_api.router, applications_api.router, review_api.router, users_api.router,
-             exports_api.router, audit_api.router, inbox_api.router, api.router],
+             exports_api.router, audit_api.router, inbox_api.router, usage_api.router, api.router],
     inline_projections=[projections.project_users, applications_projections.project_applications, project_exports],
     consumers=[ConsumerSpec(name="gateway-audit", topics=(topic_for("registry"),), handlers=audit_consumers.handlers),
                # The province's answers to forwarded applications, through the exchange (sync).

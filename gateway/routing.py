@@ -36,6 +36,7 @@ ROUTES: dict[str, str] = {
     "rollups": "sync",
     "exchange": "sync",
     "monthly-reports": "sync",
+    "districts": "sync",
 }
 SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
 

@@ -4,7 +4,7 @@ their rule and disposal sheet) and of performance filings. Facts only, no judgem
 them up when it is made."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.consumer import Handler
 from backbone.service import Runtime
 from backbone.workdays import SHANGHAI
-from contracts.alerting import AlertRaised, AlertTransitioned
+from contracts.alerting import AlertCirculated, AlertRaised, AlertTransitioned
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
 from services.sync.exchange import reactions
-from services.sync.projections import alert_steps, filing_steps, indicators, movements
+from services.sync.projections import alert_steps, circulars, filing_steps, indicators, movements
 
 
 def _day(at: datetime):
@@ -36,7 +36,8 @@ async def on_indicator_registered(conn: AsyncConnection, env: EventEnvelope) -> 
     e = IndicatorRegistered.model_validate(env.payload)
     stmt = insert(indicators).values(indicator_id=e.indicator_id, fiscal_year=e.fiscal_year, org_unit=e.org_unit,
                                      fund_name=e.fund_name, parent_id=e.parent_id, owner_division=e.owner_division,
-                                     doc_no=e.doc_no, amount=e.amount)
+                                     doc_no=e.doc_no, amount=e.amount, issued_on=e.issued_on,
+                                     received_on=e.received_on, registered_on=e.registered_on)
     await conn.execute(stmt.on_conflict_do_nothing())
     await _move(conn, env, e.indicator_id, "received", e.amount, e.registered_on)
     if e.parent_id:
@@ -100,7 +101,8 @@ async def on_filed(conn: AsyncConnection, env: EventEnvelope) -> None:
     e = model.model_validate(env.payload)
     filing = {GoalsSet: "goals", ProgressReported: "report", SelfEvaluated: "evaluation"}[model]
     await _filing_step(conn, env, filing_id(e.goal_id, filing, getattr(e, "report_id", None)), filing, e.org_unit,
-                       e.fiscal_year, "filed", e.owner_division, getattr(e, "severe_count", None))
+                       e.fiscal_year, "filed", e.owner_division, getattr(e, "severe_count", None),
+                       indicator_id=e.indicator_id, period_end=getattr(e, "period_end", None))
 
 
 async def on_filing_reviewed(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -117,11 +119,20 @@ def filing_id(goal_id: str, filing: str, report_id: str | None) -> str:
 
 
 async def _filing_step(conn: AsyncConnection, env: EventEnvelope, fid: str, filing: str, org_unit: str,
-                       fiscal_year: int, status: str, owner_division: str, severe_count: int | None = None) -> None:
+                       fiscal_year: int, status: str, owner_division: str, severe_count: int | None = None, *,
+                       indicator_id: str | None = None, period_end: date | None = None) -> None:
     await conn.execute(insert(filing_steps).values(
         event_id=env.event_id, filing_id=fid, filing=filing, org_unit=org_unit, fiscal_year=fiscal_year,
-        status=status, at=env.occurred_at, owner_division=owner_division, severe_count=severe_count)
-        .on_conflict_do_nothing())
+        status=status, at=env.occurred_at, owner_division=owner_division, severe_count=severe_count,
+        indicator_id=indicator_id, period_end=period_end).on_conflict_do_nothing())
+
+
+async def on_alert_circulated(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """A circular (通报) against a district or a division: the district statistics count it."""
+    e = AlertCirculated.model_validate(env.payload)
+    await conn.execute(insert(circulars).values(number=e.number, alert_id=e.alert_id, against=e.against,
+                                                org_unit=e.org_unit, owner_division=e.owner_division, at=e.at)
+                       .on_conflict_do_nothing())
 
 
 FILED = {m.event_type: m for m in (GoalsSet, ProgressReported, SelfEvaluated)}
@@ -135,6 +146,7 @@ HANDLERS: dict[str, Handler] = {
     AlertTransitioned.event_type: on_alert_transitioned,
     **{t: on_filed for t in FILED},
     FilingReviewed.event_type: on_filing_reviewed,
+    AlertCirculated.event_type: on_alert_circulated,
 }
 
 

@@ -1,5 +1,5 @@
 """Sync's tables: the read model learned from the other contexts (indicators, money movements, alert and filing
-steps), the daily rollups, the messages to and from the province, the indicators it issued and the standing
+steps, circulars), the daily rollups, the messages to and from the province, the indicators it issued and the standing
 authorizations; and the inline projections of sync's own events."""
 
 from collections.abc import Sequence
@@ -21,7 +21,8 @@ indicators = Table(
     "indicators", metadata,
     Column("indicator_id", Text, primary_key=True), Column("fiscal_year", Integer), Column("org_unit", Text),
     Column("fund_name", Text), Column("parent_id", Text), Column("doc_no", Text), Column("amount", Numeric(18, 2)),
-    Column("owner_division", Text),
+    Column("owner_division", Text), Column("issued_on", Date), Column("received_on", Date),
+    Column("registered_on", Date),
 )
 movements = Table(
     "movements", metadata,
@@ -40,6 +41,13 @@ filing_steps = Table(
     Column("event_id", UUID(as_uuid=True), primary_key=True), Column("filing_id", Text), Column("filing", Text),
     Column("org_unit", Text), Column("fiscal_year", Integer), Column("status", Text),
     Column("at", DateTime(timezone=True)), Column("owner_division", Text), Column("severe_count", Integer),
+    Column("indicator_id", Text), Column("period_end", Date),
+)
+circulars = Table(
+    "circulars", metadata,
+    Column("number", Text, primary_key=True), Column("alert_id", Text, nullable=False),
+    Column("against", Text, nullable=False), Column("org_unit", Text), Column("owner_division", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
 )
 rollups = Table(
     "rollups", metadata,

@@ -1,65 +1,17 @@
-"""The monthly report's figures (月报, 第二十四条) as arithmetic: the month's bounds (Beijing), each district's and
+"""The monthly report's figures (月报, 第二十四条) as arithmetic (the month itself is `backbone.months`): each district's and
 each fund's money from the sums the read model hands over, the alerts' summary, and which divisions a city report
 still lacks. Pure: no I/O, no clock."""
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 
+from backbone.months import Month
 from backbone.workdays import SHANGHAI, WorkdayCalendar, year_progress
 from contracts.province import (AlertSummary, DistrictMonth, DivisionPart, FundFigures, OpenAlert, RaisedCount)
 from contracts.values import DIVISIONS, ORG_UNITS, AlertLevel
 from services.sync.domain import FundSums, fund_figures, total
-
-MONTH = re.compile(r"^(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])$")
-
-
-@dataclass(frozen=True)
-class Month:
-    """A calendar month of a fiscal year, as Beijing counts it."""
-
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Month":
-        """2026-11 → Month(2026, 11); ValueError for anything else."""
-        found = MONTH.match(text)
-        if found is None:
-            raise ValueError("expected a month like 2026-11")
-        return cls(int(found["year"]), int(found["month"]))
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def next_first_day(self) -> date:
-        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
-
-    @property
-    def last_day(self) -> date:
-        return date.fromordinal(self.next_first_day.toordinal() - 1)
-
-    @property
-    def start(self) -> datetime:
-        """The month's first instant (Beijing)."""
-        return datetime.combine(self.first_day, time(0), SHANGHAI)
-
-    @property
-    def end(self) -> datetime:
-        """The first instant after the month (Beijing): the report counts what happened before it."""
-        return datetime.combine(self.next_first_day, time(0), SHANGHAI)
-
-    def over_by(self, now: datetime) -> bool:
-        """Whether the month has ended at `now`."""
-        return now >= self.end
-
 
 @dataclass(frozen=True)
 class MoneyRow:

@@ -12,9 +12,9 @@ from backbone.clock import clock
 from backbone.errors import NotFound
 from backbone.eventstore import EventStore
 from backbone.identity import Principal
+from backbone.months import Month
 from contracts.province import DivisionPart, MonthFigures
 from contracts.sync import MonthlyReportDrafted, MonthlyReportStepped
-from services.sync.reports.figures import Month
 from services.sync.reports.lifecycle import ReportKind, ReportStatus, ReportStep, after
 from services.sync.reports.projections import monthly_report_steps, monthly_reports
 

@@ -13,13 +13,13 @@ from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, fault
 from backbone.identity import CurrentPrincipal
 from backbone.lifecycle import StepOutOfTurn
+from backbone.months import Month
 from backbone.service import RuntimeDep
 from contracts.province import DivisionPart, MessageKind, MonthFigures, MonthlyReport
 from contracts.values import CITY_ORG_UNIT
 from services.sync.exchange.outbound import enqueue
 from services.sync.reports import records
 from services.sync.reports.api import consolidate
-from services.sync.reports.figures import Month
 from services.sync.reports.lifecycle import REVISABLE, ReportKind, ReportStatus, ReportStep, check_duties
 from services.sync.reports.projections import monthly_reports
 from services.sync.reports.records import ReportOut
