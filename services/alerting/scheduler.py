@@ -148,6 +148,17 @@ async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: da
     return len(due)
 
 
+# The lock of the scheduler's work, held for one transaction: with several alerting processes one rings bells and
+# closes months at a time (the rows' locks and the streams' ids already keep each from happening twice; this keeps
+# the others from doing the same work to find it done).
+SCHEDULER_LOCK = 0x616C657274  # "alert"
+
+
+async def scheduling(conn: AsyncConnection) -> bool:
+    """Whether this transaction is the one that schedules now (another process's holds the lock otherwise)."""
+    return bool((await conn.execute(select(func.pg_try_advisory_xact_lock(SCHEDULER_LOCK)))).scalar())
+
+
 async def run(runtime: Runtime) -> None:
     """The scheduler loop of the alerting service; it also keeps the rule book fresh for this process."""
     refreshed = 0.0
@@ -155,11 +166,12 @@ async def run(runtime: Runtime) -> None:
         if time.monotonic() - refreshed > RULEBOOK_REFRESH_SECONDS:
             await RULEBOOK.refresh(runtime.engine)
             async with runtime.engine.begin() as conn:
-                await open_rule_cycle(conn, runtime.store, clock().today())
-                await close_month(conn, runtime.store, RULEBOOK, clock().today())
+                if await scheduling(conn):
+                    await open_rule_cycle(conn, runtime.store, clock().today())
+                    await close_month(conn, runtime.store, RULEBOOK, clock().today())
             refreshed = time.monotonic()
         async with runtime.engine.begin() as conn:
-            moved = await tick(conn, runtime.store, RULEBOOK, clock().now())
+            moved = await tick(conn, runtime.store, RULEBOOK, clock().now()) if await scheduling(conn) else 0
         if moved:
             log.info("deadlines.moved", count=moved)
         if moved < BATCH:
