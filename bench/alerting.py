@@ -134,7 +134,7 @@ async def through_alerting(gateway: str, db_url: str, kafka: str, n: int, rate: 
     conn = await asyncpg.connect(asyncpg_dsn(db_url))
     try:
         # Alerting learns the indicators first (its group may still be forming after a restart).
-        while await conn.fetchval("SELECT count(*) FROM alerting.balances WHERE indicator_id = ANY($1) "
+        while await conn.fetchval("SELECT count(*) FROM alerting.indicator_balances WHERE indicator_id = ANY($1) "
                                   "AND amount IS NOT NULL", tight + ample) < len(tight + ample):
             await asyncio.sleep(0.2)
     finally:

@@ -148,19 +148,16 @@ async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: da
     return len(due)
 
 
-# The lock of the scheduler's work, held for one transaction: with several alerting processes one rings bells and
-# closes months at a time (the rows' locks and the streams' ids already keep each from happening twice; this keeps
-# the others from doing the same work to find it done).
-SCHEDULER_LOCK = 0x616C657274  # "alert"
-
-
 async def scheduling(conn: AsyncConnection) -> bool:
-    """Whether this transaction is the one that schedules now (another process's holds the lock otherwise)."""
-    return bool((await conn.execute(select(func.pg_try_advisory_xact_lock(SCHEDULER_LOCK)))).scalar())
+    """Whether this transaction is the one that schedules now: with several alerting processes one rings bells and
+    closes months at a time, under a lock held until its transaction ends (the clocks' row locks and the streams'
+    ids already keep each from happening twice; this keeps the others from doing the work to find it done)."""
+    return bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(func.hashtext("alerting.scheduler")))))
 
 
 async def run(runtime: Runtime) -> None:
-    """The scheduler loop of the alerting service; it also keeps the rule book fresh for this process."""
+    """The scheduler loop of the alerting service; it also keeps the rule book fresh for this process. Every
+    process of alerting runs it: `scheduling` lets one at a time through."""
     refreshed = 0.0
     while True:
         if time.monotonic() - refreshed > RULEBOOK_REFRESH_SECONDS:
