@@ -96,20 +96,26 @@ class AlertClocks:
 
 
 async def on_run(conn: AsyncConnection, store: EventStore, envelopes: list[EventEnvelope]) -> None:
-    """A run of events by the clocks, as `on_event` one by one, without asking again for a clock met already in this
-    transaction: once met it is met (or, expired, passed over) the same way the next time, and its early
-    settlement is there. An event that starts a clock, or meets another, goes through `on_event`."""
+    """A run of events by the clocks, as `on_event` one by one, without asking again for a clock met or started
+    already in this transaction: once met it is met (or, expired, passed over) the same way the next time, and its
+    early settlement is there; once started (or found there) its row is there, and starting it again inserts
+    nothing. An event that starts another clock, or meets another, goes through `on_event`."""
     calendar = default_calendar()
     met_here: set[tuple[str, str, date | None]] = set()
+    started_here: set[str] = set()
     for env in envelopes:
         rules = RULEBOOK.year(env.payload.get("fiscal_year")).deadline
         occurred_on = env.occurred_at.astimezone(SHANGHAI).date()
         met = {(rule.id, *found) for rule in rules if (found := meets(rule, env.event_type, env.payload))}
-        if met <= met_here and not any(start(rule, env.event_type, env.payload, calendar, str(env.event_id),
-                                             occurred_on) for rule in rules):
+        started = {(rule.id, watch.watch_id) for rule in rules
+                   for watch in start(rule, env.event_type, env.payload, calendar, str(env.event_id), occurred_on)}
+        if met <= met_here and {watch_id for _, watch_id in started} <= started_here:
             continue
         await on_event(conn, store, rules, env)
-        met_here |= met
+        # A clock started here may be waiting for a later event of the run: what its rule met before says nothing.
+        restarted = {rule_id for rule_id, _ in started}
+        met_here = {m for m in met_here if m[0] not in restarted} | met
+        started_here |= {watch_id for _, watch_id in started}
 
 
 def _org_unit(rule: Rule, payload: dict[str, Any]) -> str | None:
