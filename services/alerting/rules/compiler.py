@@ -113,7 +113,6 @@ class _Emitter:
     """Turns a checked condition into a new tree of calls to the helpers above, with its own globals."""
 
     def __init__(self, source: str, functions: Mapping[str, Any]) -> None:
-        self.source = source
         self.functions = functions
         self.globals: dict[str, Any] = {"__builtins__": {}, "_add": safe_add, "_times": times, "_checked": _checked}
         src, fns = source, functions
