@@ -100,6 +100,7 @@ class ConsumerRunner:
         producer: AIOKafkaProducer,
         max_attempts: int = 3,
         max_records: int = 500,
+        merge_partitions: bool = False,
         stall_seconds: float = 30.0,
     ) -> None:
         self.name = name
@@ -111,6 +112,7 @@ class ConsumerRunner:
         self.producer = producer
         self.max_attempts = max_attempts
         self.max_records = max_records
+        self.merge_partitions = merge_partitions
         self.stall_seconds = stall_seconds
         self._behind: dict[TopicPartition, int] = {}
         # The broker's group; `name` stays what tracks applied events (processed_events), whatever the group.
@@ -210,11 +212,16 @@ class ConsumerRunner:
                 checked = loop.time()
             if not batch:
                 continue
-            # Partitions are independent orderings: apply them side by side. A failure
-            # cancels the others; nothing is committed to Kafka and all of it comes again.
-            async with asyncio.TaskGroup() as group:
-                for records in batch.values():
-                    group.create_task(self.process(records))
+            if self.merge_partitions:
+                # One transaction for the fetch: each partition's records stay in their order (an indicator's
+                # events are in one partition), and a batched handler gets the partitions' runs as one.
+                await self.process([record for records in batch.values() for record in records])
+            else:
+                # Partitions are independent orderings: apply them side by side. A failure
+                # cancels the others; nothing is committed to Kafka and all of it comes again.
+                async with asyncio.TaskGroup() as group:
+                    for records in batch.values():
+                        group.create_task(self.process(records))
             done = {tp: records[-1].offset + 1 for tp, records in batch.items()}
             await consumer.commit(done)
             self.applied.update({(tp.topic, tp.partition): offset for tp, offset in done.items()})
@@ -303,7 +310,7 @@ class ConsumerRunner:
                 if where in assigned and where in self.applied}
 
     async def process(self, records: list[ConsumerRecord]) -> None:
-        """Apply a partition's batch in one transaction, again from the start if the database
+        """Apply a partition's batch (or a merged fetch's) in one transaction, again from the start if the database
         aborted it (deadlock, serialization); dead letters are published after it."""
         async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(5),
                                            wait=wait_random_exponential(multiplier=0.05, max=2), reraise=True):

@@ -182,6 +182,7 @@ def create_service(spec: ServiceSpec) -> FastAPI:
                 runner = ConsumerRunner(
                     name=cs.name, topics=cs.topics, handlers=cs.handlers(runtime), engine=engine, tables=spec.tables,
                     bootstrap=settings.kafka_bootstrap, producer=producer, max_attempts=settings.consumer_max_attempts,
+                    max_records=settings.consumer_max_records, merge_partitions=settings.consumer_merge_partitions,
                     stall_seconds=settings.consumer_stall_seconds,
                 )
                 runtime.runners.append(runner)

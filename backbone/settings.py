@@ -178,10 +178,21 @@ class Settings(BaseSettings):
         description="How long published events stay in the outbox to be published again if the broker forgets "
                     "them; keep it at least as long as the topics' retention on Apache Kafka.")
     consumer_max_attempts: int = Field(3, validation_alias="FUNDWATCH_CONSUMER_MAX_ATTEMPTS")
+    consumer_max_records: int = Field(
+        500, ge=1, le=20_000, validation_alias="FUNDWATCH_CONSUMER_MAX_RECORDS",
+        description="Records a consumer fetches at once, across the partitions it holds.")
+    consumer_merge_partitions: bool = Field(
+        False, validation_alias="FUNDWATCH_CONSUMER_MERGE_PARTITIONS",
+        description="Apply a fetch's partitions in one transaction, each partition's records in their order, instead "
+                    "of one transaction per partition side by side: longer runs for batched handlers, fewer commits.")
     consumer_stall_seconds: float = Field(
         30.0, gt=0, validation_alias="FUNDWATCH_CONSUMER_STALL_SECONDS",
         description="A consumer that fetched nothing this long while its partitions have records past its position "
                     "starts over (seen after a broker restart).")
+    alerting_processes: int = Field(
+        1, ge=1, le=4, validation_alias="FUNDWATCH_ALERTING_PROCESSES",
+        description="Processes `make run` starts for alerting, one consumer group across them (the topics have "
+                    "4 partitions); the deadline scheduler runs in one at a time.")
     scheduler_seconds: float = Field(5.0, validation_alias="FUNDWATCH_SCHEDULER_SECONDS",
                                      description="How often alerting looks for bells to ring and deadlines run out, "
                                                  "and sync for a day to roll up.")

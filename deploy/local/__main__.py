@@ -42,13 +42,16 @@ def main() -> int:
         env = service_env(database_url=database_url, kafka_bootstrap=kafka, ports=dict(SERVICE_PORTS))
         settings = Settings(_env_file=None, DATABASE_URL=database_url, KAFKA_BOOTSTRAP=kafka)  # type: ignore[call-arg]
         asyncio.run(prepare(settings))
-        services = ServiceProcesses(env=env, log_dir=DATA / "logs")
+        services = ServiceProcesses(env=env, log_dir=DATA / "logs",
+                                    replicas={"alerting": settings.alerting_processes})
         services.start_all()
         services.wait_ready()
         settings = Settings()  # what the services see for the bootstrap account
         print(f"\nFundWatch is running ({time.monotonic() - started:.1f}s):")
         for name, port in SERVICE_PORTS.items():
             print(f"  {name:<12} http://127.0.0.1:{port}")
+        for name in services.replicas:
+            print(f"  {name:<12} {services.url(name)}  (another process of its consumer groups)")
         print(f"  {'province':<12} http://127.0.0.1:{PORTS['province']}  (the provincial platform's simulator)")
         print(f"  {'sms':<12} http://127.0.0.1:{PORTS['sms']}  (an SMS gateway's stand-in; notifications are off "
               "until FUNDWATCH_NOTIFY_SMTP_HOST or FUNDWATCH_NOTIFY_SMS_URL is set)")

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from backbone.settings import SERVICE_PORTS
+from deploy.local.servers import free_port
 
 APPS = {
     "ledger": "services.ledger.app:app",
@@ -42,30 +43,41 @@ def service_env(*, database_url: str, kafka_bootstrap: str, ports: dict[str, int
     return env
 
 
-class ServiceProcesses:
-    """Start, kill, restart and stop the service processes."""
+def service_of(name: str) -> str:
+    """The service a process runs: `alerting-2` is a second process of alerting."""
+    return name.rpartition("-")[0] if name.rpartition("-")[2].isdigit() else name
 
-    def __init__(self, *, env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None) -> None:
+
+class ServiceProcesses:
+    """Start, kill, restart and stop the service processes; `replicas`: processes of a service beyond its first
+    (`alerting-2`, …), each on a port of its own and in its service's consumer groups."""
+
+    def __init__(self, *, env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None,
+                 replicas: dict[str, int] | None = None) -> None:
         self.env = env
         self.ports = ports or dict(PORTS)
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.replicas = [f"{service}-{n}" for service, count in (replicas or {}).items() for n in range(2, count + 1)]
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def start(self, name: str) -> None:
+        if name not in self.ports:
+            self.ports[name] = free_port()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", APPS[name], "--host", "127.0.0.1", "--port", str(self.ports[name]),
+            [sys.executable, "-m", "uvicorn", APPS[service_of(name)], "--host", "127.0.0.1", "--port",
+             str(self.ports[name]),
              # The client address is the gateway's to judge (FUNDWATCH_TRUSTED_PROXIES), not uvicorn's.
              "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "5"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
     def start_all(self) -> None:
-        for name in APPS:
+        for name in [*APPS, *self.replicas]:
             self.start(name)
 
     def wait_ready(self, names: list[str] | None = None, timeout: float = 90) -> None:
@@ -84,7 +96,7 @@ class ServiceProcesses:
                         continue
                     # Whoever answers must be the service itself: a process that lost its port to another one
                     # would otherwise look ready while the other answers in its place.
-                    if answer.status_code == 200 and answer.json().get("service") == name:
+                    if answer.status_code == 200 and answer.json().get("service") == service_of(name):
                         pending.remove(name)
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(f"not ready after {timeout}s: {pending}; see {self.log_dir}")
@@ -99,6 +111,16 @@ class ServiceProcesses:
         proc = self.procs.pop(name)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+
+    def stop(self, name: str, timeout: float = 15) -> None:
+        """SIGTERM, and SIGKILL after `timeout`: the process leaves its consumer groups on the way out."""
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
     def stop_all(self, timeout: float = 15) -> None:
         for proc in self.procs.values():

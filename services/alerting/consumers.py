@@ -1,5 +1,6 @@
 """What alerting reacts to: indicators and payments, evaluated against the rules in force."""
 
+from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,8 @@ _new_balance = pg_insert(balances).values(indicator_id=bindparam("b_indicator"),
 _ADD_PAID = _new_balance.on_conflict_do_update(
     index_elements=[balances.c.indicator_id], set_={"paid": balances.c.paid + _new_balance.excluded.paid},
 ).returning(*balances.c)
+_ADD_REFUNDED = update(balances).where(balances.c.indicator_id == bindparam("b_indicator")).values(
+    refunded=balances.c.refunded + bindparam("b_amount"))
 
 
 class AlertingConsumers:
@@ -66,8 +69,10 @@ class AlertingConsumers:
         # (alerting's own events go by AlertClocks)
         clocked = {t for t in RULEBOOK.year().clocked if not t.startswith("alerting.")}
         wired: dict[str, Handler | Batched] = {t: self._with_clocks(own.get(t)) for t in own.keys() | clocked}
-        # Payments come in treasury batches: a run of them is judged at once (and goes by the clocks there).
+        # Payments come in treasury batches: a run of them is judged at once (and goes by the clocks there); so do
+        # their refunds, which a bureau returns in batches as well.
         wired[PaymentRecorded.event_type] = Batched(self.on_payments)
+        wired[PaymentRefunded.event_type] = Batched(self.on_refunds)
         return wired
 
     def _with_clocks(self, handler: Handler | None) -> Handler:
@@ -155,11 +160,26 @@ class AlertingConsumers:
                                .values(owner_division=e.changes["owner_division"]))
 
     async def on_payment_refunded(self, conn: AsyncConnection, env: EventEnvelope) -> None:
-        """Money back on the indicator: later payments are judged against the restored balance."""
+        """Money back on the indicator: later payments are judged against the restored balance. The reference
+        `on_refunds` keeps to, refund by refund (then by the clocks, as every event)."""
         e = PaymentRefunded.model_validate(env.payload)
         if e.indicator_id:
             await conn.execute(update(balances).where(balances.c.indicator_id == e.indicator_id)
                                .values(refunded=balances.c.refunded + e.amount))
+
+    async def on_refunds(self, conn: AsyncConnection, envelopes: list[EventEnvelope]) -> None:
+        """A run of refunds: each indicator's money back added in one statement for the run, then the run by the
+        clocks. Nothing is judged on a refund, so only the sums per indicator matter, not their order within."""
+        back: dict[str, Decimal] = defaultdict(Decimal)
+        for env in envelopes:
+            e = PaymentRefunded.model_validate(env.payload)
+            if e.indicator_id:
+                back[e.indicator_id] += e.amount
+        if back:
+            # In the indicators' order, as payment runs take their rows' locks.
+            await conn.execute(_ADD_REFUNDED, [{"b_indicator": i, "b_amount": amount}
+                                               for i, amount in sorted(back.items())])
+        await scheduler.on_run(conn, self.store, envelopes)
 
     async def on_payments(self, conn: AsyncConnection, envelopes: list[EventEnvelope]) -> None:
         """A run of payments, judged at once (payment_runs) as `on_payment_recorded` judges them one by one."""

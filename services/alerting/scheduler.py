@@ -96,20 +96,26 @@ class AlertClocks:
 
 
 async def on_run(conn: AsyncConnection, store: EventStore, envelopes: list[EventEnvelope]) -> None:
-    """A run of events by the clocks, as `on_event` one by one, without asking again for a clock met already in this
-    transaction: once met it is met (or, expired, passed over) the same way the next time, and its early
-    settlement is there. An event that starts a clock, or meets another, goes through `on_event`."""
+    """A run of events by the clocks, as `on_event` one by one, without asking again for a clock met or started
+    already in this transaction: once met it is met (or, expired, passed over) the same way the next time, and its
+    early settlement is there; once started (or found there) its row is there, and starting it again inserts
+    nothing. An event that starts another clock, or meets another, goes through `on_event`."""
     calendar = default_calendar()
     met_here: set[tuple[str, str, date | None]] = set()
+    started_here: set[str] = set()
     for env in envelopes:
         rules = RULEBOOK.year(env.payload.get("fiscal_year")).deadline
         occurred_on = env.occurred_at.astimezone(SHANGHAI).date()
         met = {(rule.id, *found) for rule in rules if (found := meets(rule, env.event_type, env.payload))}
-        if met <= met_here and not any(start(rule, env.event_type, env.payload, calendar, str(env.event_id),
-                                             occurred_on) for rule in rules):
+        started = {(rule.id, watch.watch_id) for rule in rules
+                   for watch in start(rule, env.event_type, env.payload, calendar, str(env.event_id), occurred_on)}
+        if met <= met_here and {watch_id for _, watch_id in started} <= started_here:
             continue
         await on_event(conn, store, rules, env)
-        met_here |= met
+        # A clock started here may be waiting for a later event of the run: what its rule met before says nothing.
+        restarted = {rule_id for rule_id, _ in started}
+        met_here = {m for m in met_here if m[0] not in restarted} | met
+        started_here |= {watch_id for _, watch_id in started}
 
 
 def _org_unit(rule: Rule, payload: dict[str, Any]) -> str | None:
@@ -148,18 +154,27 @@ async def tick(conn: AsyncConnection, store: EventStore, book: RuleBook, now: da
     return len(due)
 
 
+async def scheduling(conn: AsyncConnection) -> bool:
+    """Whether this transaction is the one that schedules now: with several alerting processes one rings bells and
+    closes months at a time, under a lock held until its transaction ends (the clocks' row locks and the streams'
+    ids already keep each from happening twice; this keeps the others from doing the work to find it done)."""
+    return bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(func.hashtext("alerting.scheduler")))))
+
+
 async def run(runtime: Runtime) -> None:
-    """The scheduler loop of the alerting service; it also keeps the rule book fresh for this process."""
+    """The scheduler loop of the alerting service; it also keeps the rule book fresh for this process. Every
+    process of alerting runs it: `scheduling` lets one at a time through."""
     refreshed = 0.0
     while True:
         if time.monotonic() - refreshed > RULEBOOK_REFRESH_SECONDS:
             await RULEBOOK.refresh(runtime.engine)
             async with runtime.engine.begin() as conn:
-                await open_rule_cycle(conn, runtime.store, clock().today())
-                await close_month(conn, runtime.store, RULEBOOK, clock().today())
+                if await scheduling(conn):
+                    await open_rule_cycle(conn, runtime.store, clock().today())
+                    await close_month(conn, runtime.store, RULEBOOK, clock().today())
             refreshed = time.monotonic()
         async with runtime.engine.begin() as conn:
-            moved = await tick(conn, runtime.store, RULEBOOK, clock().now())
+            moved = await tick(conn, runtime.store, RULEBOOK, clock().now()) if await scheduling(conn) else 0
         if moved:
             log.info("deadlines.moved", count=moved)
         if moved < BATCH:

@@ -205,3 +205,34 @@ async def test_a_batched_handler_takes_a_run_at_once_and_a_failing_run_is_applie
     assert len(letters) == 1 and "cannot apply boom-2" in letters[0]
     # The run came as one call first (however the broker cut it into batches), then one event at a time.
     assert max(calls) > 1 and calls.count(1) >= len(notes) - 1
+
+
+async def test_merged_partitions_give_one_run_in_each_partitions_order_and_apply_once(engine, kit, producer, servers):
+    """With the partitions of a fetch merged (FUNDWATCH_CONSUMER_MERGE_PARTITIONS), a batched handler gets runs
+    across partitions in one transaction; each stream's events (one partition) stay in their order, and an event
+    delivered twice is applied once."""
+    runs: list[list[str]] = []
+    one = recording(kit)
+
+    async def batched(conn, envelopes):
+        runs.append([env.stream_id for env in envelopes])
+        for env in envelopes:
+            await one(conn, env)
+
+    streams = [f"s-{k}" for k in range(8)]
+    events = [event(f"{s}:{v}", stream=s, version=v) for v in range(1, 4) for s in streams]
+    sent = [await send(producer, kit.topic, env) for env in [*events, events[0]]]
+    partition_of = {env.stream_id: r.partition for env, r in zip(events, sent)}
+    assert len(set(partition_of.values())) > 1, "the streams should fall into several partitions"
+    runner = runner_for(kit, engine, producer, servers, Batched(batched))
+    runner.merge_partitions = True
+    task = asyncio.create_task(runner.run())
+    try:
+        assert await poll(lambda: read_past(runner, sent)), "the events were not all read"
+    finally:
+        task.cancel()
+    notes = await effect_notes(engine, kit)
+    assert sorted(notes) == sorted(env.payload["note"] for env in events)
+    for s in streams:
+        assert [n for n in notes if n.startswith(f"{s}:")] == [f"{s}:{v}" for v in range(1, 4)]
+    assert any(len({partition_of[s] for s in run}) > 1 for run in runs), runs

@@ -14,7 +14,7 @@ from services.alerting import app as alerting_app
 from services.alerting.projections import alerts, watches
 from services.alerting.rules import starter_rules
 from services.alerting.rules.book import RuleBook
-from services.alerting.scheduler import on_event, tick
+from services.alerting.scheduler import on_event, scheduling, tick
 
 pytestmark = pytest.mark.integration
 GOALS_MISSING = starter_rules()["performance.goals_missing"]
@@ -49,3 +49,15 @@ async def test_goals_set_before_the_registration_arrives_leave_no_clock_to_ring(
     async with engine.connect() as conn:
         raised = (await conn.execute(select(alerts.c.alert_id).where(alerts.c.subject_id == indicator))).all()
     assert raised == []
+
+
+async def test_one_alerting_process_schedules_at_a_time(engine):
+    # Two processes of alerting: while one's transaction rings bells, the other's finds the lock taken and waits
+    # for its next round; once the first commits, the next one to ask schedules.
+    async with engine.connect() as first, engine.connect() as second:
+        async with first.begin():
+            assert await scheduling(first)
+            async with second.begin():
+                assert not await scheduling(second)
+        async with second.begin():
+            assert await scheduling(second)

@@ -150,22 +150,24 @@ class Rule(BaseModel):
             self._expect_when = Expression(self.deadline.expect_when)
         self._params = {name: _parameter(value) for name, value in self.parameters.items()}
 
+    # Read from pydantic's store of private attributes at once: its `__getattr__` for `self._when` cost a tenth of
+    # a payment's judgment (every rule, every payment).
     @property
     def condition(self) -> Expression | None:
-        return self._when
+        return self.__pydantic_private__["_when"]
 
     @property
     def start_condition(self) -> Expression | None:
-        return self._start_when
+        return self.__pydantic_private__["_start_when"]
 
     @property
     def expect_condition(self) -> Expression | None:
-        return self._expect_when
+        return self.__pydantic_private__["_expect_when"]
 
     @property
     def params(self) -> dict[str, Any]:
         """Parameters as conditions see them: decimal strings as Decimal."""
-        return self._params
+        return self.__pydantic_private__["_params"]
 
     def holds(self, condition: Expression, facts: Mapping[str, Any], *, strict: bool = False) -> bool:
         """Whether one of this rule's conditions holds on the facts. A condition that cannot be evaluated on
