@@ -23,6 +23,10 @@ class GoalScope(BaseModel):
     fiscal_year: int
     org_unit: str
     owner_division: str
+    filing_id: str | None = Field(None, description=(
+        "The filing the event files or reviews: <goal_id>/goals, <goal_id>/evaluation, or the report_id of an "
+        "execution report; what a returned filing's 整改期限 clock waits for (JX-004). None in events stored "
+        "before it was carried."))
 
 
 class GoalsSet(DomainEvent, GoalScope):

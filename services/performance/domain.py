@@ -205,6 +205,12 @@ def parse_actual(indicator: IndicatorTarget, value: Any) -> Decimal | Grade:
     return Decimal(str(value))
 
 
+def filing_id_of(goal_id: str, filing: str) -> str:
+    """One name for a filing across its filing and its reviews: `goals`, `evaluation`, or a report's id (which
+    names its goal already)."""
+    return filing if filing not in ("goals", "evaluation") else f"{goal_id}/{filing}"
+
+
 def goal_id_for(indicator_id: str) -> str:
     """One goal per indicator: setting goals again revises them."""
     return str(uuid5(NAMESPACE_URL, f"fundwatch:goal:{indicator_id}"))

@@ -13,7 +13,7 @@ from backbone.identity import CurrentPrincipal
 from backbone.service import RuntimeDep
 from contracts.performance import FilingReviewed
 from services.performance.api import GoalOut, append_step, event_scope, goal_detail
-from services.performance.domain import check_review
+from services.performance.domain import check_review, filing_id_of
 from services.performance.projections import filing_target, reports
 
 router = APIRouter(prefix="/api/v1", tags=["performance"])
@@ -42,7 +42,8 @@ async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runt
             raise InvalidInput("no such report of this goal", errors=[
                 fault("filing", "goals, evaluation or a report_id of this goal")])
         check_review(status, body.decision)
-        event = FilingReviewed(**event_scope(current), filing=body.filing, decision=body.decision,
+        event = FilingReviewed(**event_scope(current), filing=body.filing, filing_id=filing_id_of(goal_id, body.filing),
+                               decision=body.decision,
                                reasons=body.reasons, rectify_by=body.rectify_by)
         await append_step(conn, runtime, principal, goal_id, event)
         return await goal_detail(conn, principal, goal_id)

@@ -7,8 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from backbone.errors import InvalidInput
-from services.performance.domain import (Grade, IndicatorTarget, check_weights, compare, fiscal_period_end, measure,
-                                         money_progress, score, unmeasured)
+from services.performance.domain import (Grade, IndicatorTarget, check_weights, compare, filing_id_of, fiscal_period_end,
+                                         measure, money_progress, score, unmeasured)
 
 TOLERANCE = D("0.20")
 
@@ -139,3 +139,10 @@ def test_money_progress_is_paid_less_refunded_over_the_amount():
     assert money_progress(D("300000.00"), D("120000.00"), D("20000.00")) == D("0.3333")
     assert money_progress(D("0.00"), D("0.00"), D("0.00")) is None, "an indicator without an amount has no progress"
     assert money_progress(None, D("0.00"), D("0.00")) is None
+
+
+def test_a_filing_has_one_name_for_its_filing_and_its_review():
+    # The goals and the self-evaluation are one per goal; a report's id names its goal and period already.
+    assert filing_id_of("g-1", "goals") == "g-1/goals"
+    assert filing_id_of("g-1", "evaluation") == "g-1/evaluation"
+    assert filing_id_of("g-1", "g-1-2026-H1") == "g-1-2026-H1"
