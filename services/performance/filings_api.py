@@ -15,9 +15,9 @@ from backbone.identity import IDENTITY_HEADER, CurrentPrincipal, Principal
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import year_progress
 from contracts.performance import GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported, SelfEvaluated
-from services.performance.api import GoalOut, append_step, event_scope, goal_detail
-from services.performance.domain import (IndicatorTarget, check_filing, check_weights, filing_id_of, fiscal_period_end,
-                                         goal_id_for, measure, score, unmeasured)
+from services.performance.api import GoalOut, answered_return, append_step, event_scope, goal_detail
+from services.performance.domain import (IndicatorTarget, check_filing, check_weights, fiscal_period_end, goal_id_for,
+                                         measure, score, unmeasured)
 from services.performance.ledger_lookup import ask_ledger
 from services.performance.projections import evaluations, goals, indicators, reports
 
@@ -63,7 +63,7 @@ async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeD
         event = GoalsSet(goal_id=goal_id, indicator_id=ind.indicator_id, fiscal_year=ind.fiscal_year,
                          org_unit=ind.org_unit, owner_division=ind.owner_division, goal=body.goal,
                          indicators=[i.model_dump(mode="json") for i in body.indicators], resubmission=resubmission,
-                         filing_id=filing_id_of(goal_id, "goals"))
+                         answers_return=await answered_return(conn, runtime, goal_id, "goals", resubmission))
         await append_step(conn, runtime, principal, goal_id, event)
         return await goal_detail(conn, principal, goal_id)
 
@@ -105,11 +105,13 @@ async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrin
             response.headers[REPLAYED] = "true"
             return current
         status = stored.status if stored is not None else None
+        resubmission = check_filing(status)
         event = ProgressReported(
-            **event_scope(current), report_id=report_id, filing_id=report_id,
+            **event_scope(current), report_id=report_id,
+            answers_return=await answered_return(conn, runtime, goal_id, report_id, resubmission),
             period=body.period, period_end=end, outcomes=outcomes, severe_count=sum(o.severe for o in outcomes),
             explanation=body.explanation, measures=body.measures, time_progress=year_progress(end),
-            money_progress=current.money_progress, resubmission=check_filing(status))
+            money_progress=current.money_progress, resubmission=resubmission)
         await append_step(conn, runtime, principal, goal_id, event)
         return await goal_detail(conn, principal, goal_id)
 
@@ -136,7 +138,8 @@ async def evaluate(goal_id: str, body: EvaluationIn, principal: CurrentPrincipal
         status = (await conn.execute(select(evaluations.c.status).where(evaluations.c.goal_id == goal_id))).scalar()
         resubmission = check_filing(status)
         event = SelfEvaluated(
-            **event_scope(current), filing_id=filing_id_of(goal_id, "evaluation"), total=total, grade=grade,
+            **event_scope(current), total=total, grade=grade,
+            answers_return=await answered_return(conn, runtime, goal_id, "evaluation", resubmission),
             conclusion=body.conclusion, resubmission=resubmission,
             scores=[IndicatorScore(name=m.target.name, actual=m.actual, met=m.outcome.met,
                                    deviation=m.outcome.deviation, severe=m.outcome.severe, weight=m.target.weight,
