@@ -20,6 +20,7 @@ from backbone.streams import StreamSlot
 ROUTES: dict[str, str] = {
     "indicators": "ledger",
     "ledger": "ledger",
+    "library": "ledger",
     "payments": "payments",
     "registry": "payments",
     "performance-goals": "performance",

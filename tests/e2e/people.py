@@ -49,7 +49,8 @@ def suite_gateway() -> str:
 
 
 def sign_in(gateway: str, username: str, password: str = PASSWORD) -> httpx.Response:
-    return httpx.post(f"{gateway}/api/v1/auth/token", json={"username": username, "password": password})
+    # The stack's own patience (Stack.client): on a busy machine a password hash alone can take seconds.
+    return httpx.post(f"{gateway}/api/v1/auth/token", json={"username": username, "password": password}, timeout=30)
 
 
 def headers_of(signed: httpx.Response) -> dict[str, str]:
