@@ -4,11 +4,12 @@ it, and the offices it is copied to (局脱贫办, 国库处) mark it read. The 
 
 import asyncio
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.errors import InvalidInput, NotFound, fault
 from backbone.eventstore import NewStream
@@ -51,19 +52,21 @@ class LibraryDocumentOut(BaseModel):
     copies: list[CopyOut] = Field(description="抄送: 局脱贫办 and 国库处, each with its read mark.")
 
 
-async def _out(conn, rows) -> list[LibraryDocumentOut]:
+async def _out(conn: AsyncConnection, rows: Any) -> list[LibraryDocumentOut]:
+    """Documents as answered: each with a copy per office and that office's read mark."""
     ids = [r.document_id for r in rows]
     reads = {(r.document_id, r.office): r for r in await conn.execute(
         select(library_reads).where(library_reads.c.document_id.in_(ids)))} if ids else {}
     out = []
     for row in rows:
-        copies = [CopyOut(office=o, read_by=getattr(reads.get((row.document_id, o)), "read_by", None),
-                          read_at=getattr(reads.get((row.document_id, o)), "read_at", None)) for o in row.copied_to]
+        marks = [(o, reads.get((row.document_id, o))) for o in row.copied_to]
+        copies = [CopyOut(office=o, read_by=r.read_by if r else None, read_at=r.read_at if r else None)
+                  for o, r in marks]
         out.append(LibraryDocumentOut(**{k: v for k, v in row._mapping.items() if k != "copied_to"}, copies=copies))
     return out
 
 
-async def _one(conn, document_id: str, *, lock: bool = False) -> LibraryDocumentOut:
+async def _one(conn: AsyncConnection, document_id: str, *, lock: bool = False) -> LibraryDocumentOut:
     q = select(library).where(library.c.document_id == document_id)
     row = (await conn.execute(q.with_for_update() if lock else q)).first()
     if row is None:
