@@ -43,6 +43,9 @@ EXCHANGE_READERS = frozenset({ADMIN, INFO_CENTER, TREASURY, POVERTY_OFFICE, SUPE
 REPORT_READERS = frozenset({ADMIN, TREASURY, BUDGET, DIVISION, SUPERVISION, INFO_CENTER, POVERTY_OFFICE})
 REPORT_WRITERS = frozenset({DIVISION, TREASURY})
 USAGE_READERS = frozenset({TREASURY, INFO_CENTER, ADMIN})
+# The library (第十七条): the divisions file what they make, copied to 局脱贫办 and 国库处, who mark it read.
+LIBRARY_KEEPERS = frozenset({DIVISION, BUDGET, TREASURY, ADMIN})
+COPY_READERS = frozenset({POVERTY_OFFICE, TREASURY})
 
 ACCESS: dict[str, frozenset[str]] = {
     # gateway: signing in and out, machine keys
@@ -98,6 +101,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/indicators/{indicator_id}/documents": LEDGER_KEEPERS,
     "GET /api/v1/indicators/{indicator_id}/documents/{sha256}": PEOPLE,
     "GET /api/v1/indicators/{indicator_id}/flow": PEOPLE,
+    "POST /api/v1/library": LIBRARY_KEEPERS,
+    "GET /api/v1/library": PEOPLE,
+    "GET /api/v1/library/{document_id}": PEOPLE,
+    "GET /api/v1/library/{document_id}/file": PEOPLE,
+    "POST /api/v1/library/{document_id}/read": COPY_READERS,
     "GET /api/v1/ledger": PEOPLE,
     "GET /api/v1/ledger/export": PEOPLE,
     # payments and the registries
@@ -153,7 +161,10 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/rule-proposals/{proposal_id}/review": RULE_KEEPERS,
     "POST /api/v1/rule-proposals/{proposal_id}/approval": RULE_KEEPERS,
     "POST /api/v1/rule-proposals/submission": RULE_KEEPERS,
-    "POST /api/v1/requirements": RULE_PROPOSERS,
+    "POST /api/v1/requirements": RULE_PROPOSERS | {DISTRICT},  # a district's goes to a division (第十五条)
+    "GET /api/v1/requirements": PEOPLE,
+    "GET /api/v1/requirements/{requirement_id}": PEOPLE,
+    "POST /api/v1/requirements/{requirement_id}/comments": frozenset({DISTRICT}),
     "GET /api/v1/requirements/export": PEOPLE,
     # sync: the daily rollups of the districts (第二十六条(二)); a district sees its own
     "GET /api/v1/rollups": (PEOPLE - {DIVISION}),

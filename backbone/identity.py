@@ -1,7 +1,8 @@
 """Who is calling: the principal the gateway authenticated, forwarded to services as a signed
 short-lived token, and the data scope that follows from it (DESIGN §1 "Data scope").
 
-The forwarded identity is signed with the gateway's Ed25519 key (EdDSA) and names the one service it is for:
+The forwarded identity is signed with the gateway's Ed25519 key (EdDSA) and names the one service it is for
+(two for the few routes whose service asks another on the caller's behalf: `ASKS_ONWARD` in gateway/routing.py):
 a service holds only the public key, so a service taken over can neither sign an identity nor replay the
 one it received at another service.
 """

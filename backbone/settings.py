@@ -339,7 +339,7 @@ class Settings(BaseSettings):
         envelope = 1024 * 1024
         if path.rstrip("/").endswith("/import"):
             return self.max_import_bytes + envelope
-        if path.rstrip("/").endswith("/documents"):
+        if path.rstrip("/").rsplit("/", 1)[-1] in ("documents", "library"):
             return self.max_document_bytes + envelope
         return self.max_request_bytes
 

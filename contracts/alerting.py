@@ -245,6 +245,24 @@ class RequirementProposed(DomainEvent):
     proposer_division: str | None
     contact: str | None = None
     cycle_id: str | None = Field(None, description="The proposing division's part of the yearly cycle.")
+    proposer_org_unit: str | None = Field(None, description=(
+        "The district that proposed it to a division (征求区财政部门意见, 第十五条); None for a division's own."))
+    to_division: str | None = Field(None, description="The division a district's proposal goes to.")
+
+
+class RequirementCommented(DomainEvent):
+    """A district commented on a division's business requirement for the coming year (第十五条: 在征求区(开发区)
+    财政部门意见的基础上)."""
+
+    event_type: ClassVar[str] = "alerting.RequirementCommented"
+    context: ClassVar[str] = "alerting"
+
+    comment_id: str
+    requirement_id: str
+    fiscal_year: int
+    org_unit: str = Field(description="The commenting district.")
+    to_division: str | None = Field(description="The division whose requirement it is.")
+    text: str = Field(description="意见")
 
 
 class RuleCycleOpened(DomainEvent):

@@ -1,6 +1,6 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsRecoveryOrdered, FundsSuspended, MonthClosed, RequirementProposed,
+from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsRecoveryOrdered, FundsSuspended, MonthClosed, RequirementCommented, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleLevelChanged, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed,
                                SuspensionLiftDecided, SuspensionLiftRequested)
 from contracts.envelope import DomainEvent
@@ -11,7 +11,7 @@ from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKe
                                PermissionApplicationSubmitted, PermissionFormExported, SecondFactorChanged, UserChanged,
                                UserRegistered, UserRevoked)
 from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
-                              IndicatorRegistered)
+                              IndicatorRegistered, LibraryDocumentFiled, LibraryDocumentRead)
 from contracts.notifications import LiaisonsSet
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
@@ -26,11 +26,11 @@ DEAD_LETTER_TOPIC = "fundwatch.deadletter.v1"
 
 EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
-                  PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
+                  LibraryDocumentFiled, LibraryDocumentRead, PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
                   AlertTransitioned, AlertBreachRepeated, AlertReferred, AlertCirculated, FundsRecoveryOrdered, FundsSuspended, SuspensionLiftRequested,
                   SuspensionLiftDecided, RuleProposed, RuleProposalReviewed, RuleApproved,
-                  RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
+                  RequirementProposed, RequirementCommented, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
                   ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,
                   ApiKeyRotated, PasswordChanged, AccountLocked, PermissionApplicationSubmitted,
                   PermissionApplicationReturned, PermissionApplicationResubmitted, PermissionApplicationForwarded,

@@ -88,3 +88,39 @@ class IndicatorCorrected(DomainEvent):
     previous: dict[str, Any] = Field(description="The same elements before the correction.")
     reason: str
     corrected_on: date
+
+
+LibraryKind = Literal["regulation", "measures", "indicator_document", "notice", "other"]
+
+
+class LibraryDocumentFiled(DomainEvent):
+    """A document was filed in the library of regulations and notices (第十七条): a division's 扶贫资金预算管理制度
+    (`regulation`), 资金管理办法 (`measures`), a 预算指标文件 it issued (`indicator_document`), a 通知 (`notice`), copied
+    (抄送) to the offices in `copied_to`."""
+
+    event_type: ClassVar[str] = "ledger.LibraryDocumentFiled"
+    context: ClassVar[str] = "ledger"
+
+    document_id: str = Field(description="Named by the bytes: the same file filed again is this document.")
+    title: str
+    kind: LibraryKind
+    doc_no: str | None = Field(None, description="文号")
+    issued_on: date | None = Field(None, description="印发日期")
+    issuing_division: str | None = Field(None, description="The division that made it (制定处室).")
+    fund_codes: list[str] = Field(default_factory=list, description="The funds it governs: 支出功能分类科目 codes.")
+    rules: list[str] = Field(default_factory=list, description="The warning rules it bears on, by number (ZC-001).")
+    sha256: str = Field(description="Address of the bytes: their SHA-256, lowercase hex.")
+    media_type: str = Field(description="Type read from the bytes.")
+    size: int = Field(ge=1, description="Bytes.")
+    filename: str = Field(description="The uploader's file name.")
+    copied_to: list[str] = Field(description="The offices it is copied to (抄送): poverty_office, treasury.")
+
+
+class LibraryDocumentRead(DomainEvent):
+    """An office a library document was copied to (抄送) marked it read (已阅), by one of its people."""
+
+    event_type: ClassVar[str] = "ledger.LibraryDocumentRead"
+    context: ClassVar[str] = "ledger"
+
+    document_id: str
+    office: str = Field(description="poverty_office (局脱贫办) or treasury (国库处)")

@@ -25,7 +25,15 @@ class GoalScope(BaseModel):
     owner_division: str
 
 
-class GoalsSet(DomainEvent, GoalScope):
+class Filed(GoalScope):
+    """What a filing carries besides its scope: the return it answers, if it is filed again after one."""
+
+    answers_return: str | None = Field(None, description=(
+        "The return this filing answers (the return_id of the FilingReviewed that returned it): what the return's "
+        "整改期限 clock waits for (JX-004). None for a first filing, and in events stored before it was carried."))
+
+
+class GoalsSet(DomainEvent, Filed):
     """Performance goals and indicators (绩效目标, 绩效指标) were set, or set again after a return."""
 
     event_type: ClassVar[str] = "performance.GoalsSet"
@@ -44,7 +52,7 @@ class IndicatorOutcome(BaseModel):
     severe: bool
 
 
-class ProgressReported(DomainEvent, GoalScope):
+class ProgressReported(DomainEvent, Filed):
     """An execution report (执行情况) for a period, with the deviation of each indicator measured."""
 
     event_type: ClassVar[str] = "performance.ProgressReported"
@@ -72,6 +80,9 @@ class FilingReviewed(DomainEvent, GoalScope):
     decision: Literal["accepted", "returned"]
     reasons: str
     rectify_by: date | None = Field(None, description="限期整改: the date a returned filing is due again.")
+    return_id: str | None = Field(None, description=(
+        "A return's own name, <filing>#<n> for the filing's n-th return (<filing>: <goal_id>/goals, "
+        "<goal_id>/evaluation or a report_id); the filing that answers it names it. None for an acceptance."))
 
 
 class IndicatorScore(IndicatorOutcome):
@@ -79,7 +90,7 @@ class IndicatorScore(IndicatorOutcome):
     score: Decimal = Field(description="weight × achievement")
 
 
-class SelfEvaluated(DomainEvent, GoalScope):
+class SelfEvaluated(DomainEvent, Filed):
     """The year-end self-evaluation (绩效自评): a score per indicator, the total out of 100, grade and conclusion."""
 
     event_type: ClassVar[str] = "performance.SelfEvaluated"

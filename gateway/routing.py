@@ -20,6 +20,7 @@ from backbone.streams import StreamSlot
 ROUTES: dict[str, str] = {
     "indicators": "ledger",
     "ledger": "ledger",
+    "library": "ledger",
     "payments": "payments",
     "registry": "payments",
     "performance-goals": "performance",
@@ -39,6 +40,13 @@ ROUTES: dict[str, str] = {
     "districts": "sync",
 }
 SERVICES = ("ledger", "payments", "performance", "alerting", "sync")
+
+# Requests whose service asks another one on the caller's behalf: the identity is signed for both. Setting a goal
+# asks the ledger about an indicator performance has not heard of yet (read-your-writes); no service holds a
+# signing key of its own, and the ledger answers within the caller's own scope.
+ASKS_ONWARD: dict[tuple[str, str], tuple[str, ...]] = {
+    ("POST", "performance-goals"): ("ledger",),
+}
 
 # Never forwarded: hop-by-hop headers, the caller's credentials, and any identity the caller
 # tries to assert itself.
@@ -126,8 +134,9 @@ async def forward(request: Request, path: str, principal: Principal, client: htt
     """Forward a request to its service with the caller's identity, streaming the answer back."""
     service = service_for(path)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
+    onward = ASKS_ONWARD.get((request.method, path.rstrip("/")), ())
     headers[IDENTITY_HEADER] = issue_internal_token(principal, settings.identity_private_key.get_secret_value(),
-                                                    audience_of(service))
+                                                    [audience_of(s) for s in (service, *onward)])
     streaming = path.rstrip("/").endswith("/stream")
     # The path goes on as the caller encoded it: decoded, odd characters would not make a valid URL.
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or f"/api/v1/{path}"

@@ -3,7 +3,7 @@
 from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from contracts.catalog import topic_for
 from services.alerting import (api, backtest, consumers, dispositions_api, export, measures_api, projections,
-                               proposals_api, rule_levels, rules_api, scheduler, suspensions_api)
+                               proposals_api, requirements_api, rule_levels, rules_api, scheduler, suspensions_api)
 from services.alerting.notifications import api as notifications_api
 from services.alerting.notifications import consumers as notifications_consumers
 from services.alerting.notifications import projections as notifications_projections
@@ -24,7 +24,7 @@ spec = ServiceSpec(
     metadata=projections.metadata,
     # The export first: GET /alerts/{alert_id} would take /alerts/export for an alert's id.
     routers=[export.router, api.router, dispositions_api.router, measures_api.router, suspensions_api.router,
-             rules_api.router, proposals_api.router, backtest.router, notifications_api.router],
+             rules_api.router, proposals_api.router, requirements_api.router, backtest.router, notifications_api.router],
     inline_projections=[projections.project_alerts, projections.project_measures, projections.project_suspensions,
                         projections.project_rules, rule_levels.project_rule_levels, clocks.project,
                         notifications_projections.project_liaisons],

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.identity import Principal
 from backbone.workdays import SHANGHAI
 from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned,
-                               FundsSuspended, RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposed,
-                               SuspensionLiftDecided, SuspensionLiftRequested)
+                               FundsSuspended, RequirementCommented, RequirementProposed, RuleApproved,
+                               RuleProposalReviewed, RuleProposed, SuspensionLiftDecided, SuspensionLiftRequested)
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertStatus
 from services.alerting.rules import WindowSpec
@@ -83,6 +83,15 @@ requirements = Table(
     Column("requirement_id", Text, primary_key=True), Column("fiscal_year", Integer), Column("kind", Text),
     Column("description", Text), Column("basis", Text), Column("scope", ARRAY(Text)), Column("proposed_by", Text),
     Column("proposer_division", Text), Column("contact", Text), Column("proposed_at", DateTime(timezone=True)),
+    Column("proposer_org_unit", Text), Column("to_division", Text),
+)
+
+# Districts' comments on the divisions' requirements (第十五条).
+requirement_comments = Table(
+    "requirement_comments", metadata,
+    Column("comment_id", Text, primary_key=True), Column("requirement_id", Text), Column("fiscal_year", Integer),
+    Column("org_unit", Text), Column("to_division", Text), Column("text", Text), Column("commented_by", Text),
+    Column("commented_at", DateTime(timezone=True)),
 )
 
 sheet_counters = Table(
@@ -341,7 +350,13 @@ async def project_rules(conn: AsyncConnection, envelopes: Sequence[EventEnvelope
             await conn.execute(requirements.insert().values(
                 requirement_id=p["requirement_id"], fiscal_year=p["fiscal_year"], kind=p["kind"],
                 description=p["description"], basis=p["basis"], scope=p["scope"], proposed_by=env.metadata.actor,
-                proposer_division=p["proposer_division"], contact=p.get("contact"), proposed_at=env.occurred_at))
+                proposer_division=p["proposer_division"], contact=p.get("contact"), proposed_at=env.occurred_at,
+                proposer_org_unit=p.get("proposer_org_unit"), to_division=p.get("to_division")))
+        elif env.event_type == RequirementCommented.event_type:
+            await conn.execute(requirement_comments.insert().values(
+                comment_id=p["comment_id"], requirement_id=p["requirement_id"], fiscal_year=p["fiscal_year"],
+                org_unit=p["org_unit"], to_division=p["to_division"], text=p["text"],
+                commented_by=env.metadata.actor, commented_at=env.occurred_at))
 
 
 def balance_of(row: Any, paid_before: Decimal) -> IndicatorBalance:

@@ -1,23 +1,22 @@
 """The yearly rule cycle (第十六条) after a rule is proposed: the proposals (附件2) and the treasury division's
-review, approval into force, the business requirements (附件1), and the year's submission to the province. A
-rule is proposed through POST /rules (rules_api.py); the two forms are exported in export.py."""
+review, approval into force, and the year's submission to the province. A rule is proposed through POST /rules
+(rules_api.py), a business requirement (附件1) through requirements_api.py; the two forms are exported in
+export.py."""
 
 from datetime import datetime
 from typing import Any, Literal
-from uuid import uuid4
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from backbone.errors import InvalidInput, NotFound, fault
-from backbone.eventstore import NewStream
+from backbone.errors import NotFound
 from backbone.identity import CurrentPrincipal
 from backbone.pages import Page, PagingDep
 from backbone.paging import newest_first
 from backbone.service import RuntimeDep
-from contracts.alerting import RequirementProposed, RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted
-from contracts.values import ORG_UNITS, FiscalYear
+from contracts.alerting import RuleApproved, RuleProposalReviewed, RuleProposalsSubmitted
+from contracts.values import FiscalYear
 from services.alerting.projections import requirements, rule_proposals
 from services.alerting.rules.book import RULEBOOK
 from services.alerting.rules.proposals import ProposalStep, decide
@@ -125,7 +124,9 @@ async def submit_to_province(body: SubmissionIn, principal: CurrentPrincipal, ru
         proposals = (await conn.execute(select(rule_proposals.c.proposal_id, rule_proposals.c.definition).where(
             rule_proposals.c.fiscal_year == body.fiscal_year,
             rule_proposals.c.status.in_(("accepted", "approved"))))).all()
-        wanted = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == body.fiscal_year))).all()
+        # A district's proposal reaches the province through the division it went to, as that division's own.
+        wanted = (await conn.execute(select(requirements).where(requirements.c.fiscal_year == body.fiscal_year,
+                                                                requirements.c.proposer_org_unit.is_(None)))).all()
         proposal_ids = [p.proposal_id for p in proposals]
         requirement_ids = [r.requirement_id for r in wanted]
         # The rules and requirements themselves go with the event: sync sends them to the province (第十六条).
@@ -139,27 +140,3 @@ async def submit_to_province(body: SubmissionIn, principal: CurrentPrincipal, ru
                                    stream_type="rule-submission", expected_version=version, events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
     return SubmissionOut(fiscal_year=body.fiscal_year, proposal_ids=proposal_ids, requirement_ids=requirement_ids)
-
-
-class RequirementIn(BaseModel):
-    fiscal_year: FiscalYear
-    kind: Literal["预算分配下达", "资金支付", "绩效管理", "其他"] = Field(description="业务需求类型")
-    description: str = Field(min_length=1, max_length=4000, description="业务需求描述")
-    basis: str = Field(min_length=1, max_length=2000, description="依据")
-    scope: list[str] = Field(min_length=1, description="适用范围: org unit codes, * for all")
-    contact: str | None = Field(None, max_length=40)
-
-
-@router.post("/requirements", status_code=201)
-async def propose_requirement(body: RequirementIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict[str, str]:
-    """A business requirement for the platform for a coming fiscal year (附件1)."""
-    unknown = [u for u in body.scope if u != "*" and u not in ORG_UNITS]
-    if unknown:
-        raise InvalidInput("unknown org units", errors=[fault("scope", f"unknown: {unknown}")])
-    requirement_id = str(uuid4())
-    event = RequirementProposed(requirement_id=requirement_id, proposer_division=principal.division,
-                                cycle_id=cycle_of(body.fiscal_year, principal.division), **body.model_dump())
-    async with runtime.engine.begin() as conn:
-        await runtime.store.create_streams(conn, [NewStream(f"requirement-{requirement_id}", "requirement", [event])],
-                                           runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
-    return {"requirement_id": requirement_id}

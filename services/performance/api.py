@@ -20,7 +20,7 @@ from backbone.paging import cursor_integer, newest_first
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import SHANGHAI, year_progress
 from contracts.values import FiscalYear
-from services.performance.domain import money_progress
+from services.performance.domain import money_progress, return_id_of, returns_of
 from services.performance.projections import evaluations, goals, indicators, reports
 
 router = APIRouter(prefix="/api/v1", tags=["performance"])
@@ -100,6 +100,19 @@ async def append_step(conn: Any, runtime: Runtime, principal: Principal, goal_id
     await runtime.store.append(conn, stream_id=f"goal-{goal_id}", stream_type="goal", expected_version=version,
                                events=[event],
                                meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
+
+
+async def returns_so_far(conn: Any, runtime: Runtime, goal_id: str, filing: str) -> int:
+    """How many times a filing of the goal (`goals`, `evaluation` or a report_id) was returned, from its stream."""
+    history = await runtime.store.read_stream(conn, f"goal-{goal_id}")
+    return returns_of([(e.event_type, e.payload) for e in history], filing)
+
+
+async def answered_return(conn: Any, runtime: Runtime, goal_id: str, filing: str, resubmission: bool) -> str | None:
+    """The return a filing filed again answers (what its 整改期限 clock waits for); None for a first filing."""
+    if not resubmission:
+        return None
+    return return_id_of(goal_id, filing, await returns_so_far(conn, runtime, goal_id, filing))
 
 
 def event_scope(goal: GoalOut) -> dict[str, Any]:

@@ -205,6 +205,23 @@ def parse_actual(indicator: IndicatorTarget, value: Any) -> Decimal | Grade:
     return Decimal(str(value))
 
 
+def filing_id_of(goal_id: str, filing: str) -> str:
+    """One name for a filing across its filings and reviews: `goals` and `evaluation` of the goal, or a report's id
+    (which names its goal already)."""
+    return filing if filing not in ("goals", "evaluation") else f"{goal_id}/{filing}"
+
+
+def returns_of(history: list[tuple[str, dict[str, Any]]], filing: str) -> int:
+    """How many times the filing (`goals`, `evaluation` or a report_id) was returned, from its goal's events."""
+    return sum(1 for event_type, payload in history if event_type == "performance.FilingReviewed"
+               and payload.get("filing") == filing and payload.get("decision") == "returned")
+
+
+def return_id_of(goal_id: str, filing: str, n: int) -> str:
+    """The n-th return of a filing: the name its 整改期限 clock (JX-004) and the answering filing share."""
+    return f"{filing_id_of(goal_id, filing)}#{n}"
+
+
 def goal_id_for(indicator_id: str) -> str:
     """One goal per indicator: setting goals again revises them."""
     return str(uuid5(NAMESPACE_URL, f"fundwatch:goal:{indicator_id}"))

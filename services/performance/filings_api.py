@@ -4,20 +4,21 @@ itself is in domain.py; the review of what is filed in review_api.py."""
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from backbone.errors import Forbidden, InvalidInput, fault
 from backbone.idempotency import REPLAYED
-from backbone.identity import CurrentPrincipal, Principal
+from backbone.identity import IDENTITY_HEADER, CurrentPrincipal, Principal
 from backbone.service import Runtime, RuntimeDep
 from backbone.workdays import year_progress
 from contracts.performance import GoalsSet, IndicatorOutcome, IndicatorScore, ProgressReported, SelfEvaluated
-from services.performance.api import GoalOut, append_step, event_scope, goal_detail
+from services.performance.api import GoalOut, answered_return, append_step, event_scope, goal_detail
 from services.performance.domain import (IndicatorTarget, check_filing, check_weights, fiscal_period_end, goal_id_for,
                                          measure, score, unmeasured)
+from services.performance.ledger_lookup import ask_ledger
 from services.performance.projections import evaluations, goals, indicators, reports
 
 router = APIRouter(prefix="/api/v1", tags=["performance"])
@@ -31,21 +32,26 @@ class GoalIn(BaseModel):
     indicators: list[IndicatorTarget] = Field(min_length=1, max_length=100, description="绩效指标")
 
 
-async def _indicator(runtime: Runtime, principal: Principal, indicator_id: str) -> Any:
+async def _indicator(runtime: Runtime, principal: Principal, indicator_id: str, identity: str | None) -> Any:
+    """The indicator from performance's read model, or, not there yet, from the ledger: a goal set right after its
+    indicator was registered is not refused for Kafka being behind."""
     async with runtime.engine.connect() as conn:
         row = (await conn.execute(select(indicators).where(indicators.c.indicator_id == indicator_id))).first()
-    if row is None or row.fiscal_year is None:
-        raise InvalidInput(f"indicator {indicator_id} is not known to performance (yet)",
+    known: Any = row if row is not None and row.fiscal_year is not None else None
+    if known is None:
+        known = await ask_ledger(runtime.settings, identity, indicator_id)
+    if known is None:
+        raise InvalidInput(f"indicator {indicator_id} is not known to performance nor to the ledger",
                            errors=[fault("indicator_id", "unknown indicator")])
-    if not principal.can_see(org_unit=row.org_unit, owner_division=row.owner_division):
+    if not principal.can_see(org_unit=known.org_unit, owner_division=known.owner_division):
         raise Forbidden("the indicator is outside your org unit or division")
-    return row
+    return known
 
 
 @router.post("/performance-goals", status_code=201, response_model=GoalOut)
-async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> GoalOut:
+async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request) -> GoalOut:
     """Set the goals and indicators of a budget indicator; setting them again after a return resubmits them."""
-    ind = await _indicator(runtime, principal, body.indicator_id)
+    ind = await _indicator(runtime, principal, body.indicator_id, request.headers.get(IDENTITY_HEADER))
     faults = check_weights(body.indicators)
     if faults:
         raise InvalidInput("the indicators do not make a goal", errors=faults)
@@ -56,7 +62,8 @@ async def set_goals(body: GoalIn, principal: CurrentPrincipal, runtime: RuntimeD
         resubmission = check_filing(current)
         event = GoalsSet(goal_id=goal_id, indicator_id=ind.indicator_id, fiscal_year=ind.fiscal_year,
                          org_unit=ind.org_unit, owner_division=ind.owner_division, goal=body.goal,
-                         indicators=[i.model_dump(mode="json") for i in body.indicators], resubmission=resubmission)
+                         indicators=[i.model_dump(mode="json") for i in body.indicators], resubmission=resubmission,
+                         answers_return=await answered_return(conn, runtime, goal_id, "goals", resubmission))
         await append_step(conn, runtime, principal, goal_id, event)
         return await goal_detail(conn, principal, goal_id)
 
@@ -98,11 +105,13 @@ async def report_progress(goal_id: str, body: ProgressIn, principal: CurrentPrin
             response.headers[REPLAYED] = "true"
             return current
         status = stored.status if stored is not None else None
+        resubmission = check_filing(status)
         event = ProgressReported(
             **event_scope(current), report_id=report_id,
+            answers_return=await answered_return(conn, runtime, goal_id, report_id, resubmission),
             period=body.period, period_end=end, outcomes=outcomes, severe_count=sum(o.severe for o in outcomes),
             explanation=body.explanation, measures=body.measures, time_progress=year_progress(end),
-            money_progress=current.money_progress, resubmission=check_filing(status))
+            money_progress=current.money_progress, resubmission=resubmission)
         await append_step(conn, runtime, principal, goal_id, event)
         return await goal_detail(conn, principal, goal_id)
 
@@ -130,6 +139,7 @@ async def evaluate(goal_id: str, body: EvaluationIn, principal: CurrentPrincipal
         resubmission = check_filing(status)
         event = SelfEvaluated(
             **event_scope(current), total=total, grade=grade,
+            answers_return=await answered_return(conn, runtime, goal_id, "evaluation", resubmission),
             conclusion=body.conclusion, resubmission=resubmission,
             scores=[IndicatorScore(name=m.target.name, actual=m.actual, met=m.outcome.met,
                                    deviation=m.outcome.deviation, severe=m.outcome.severe, weight=m.target.weight,

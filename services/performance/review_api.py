@@ -12,8 +12,8 @@ from backbone.errors import InvalidInput, fault
 from backbone.identity import CurrentPrincipal
 from backbone.service import RuntimeDep
 from contracts.performance import FilingReviewed
-from services.performance.api import GoalOut, append_step, event_scope, goal_detail
-from services.performance.domain import check_review
+from services.performance.api import GoalOut, append_step, event_scope, goal_detail, returns_so_far
+from services.performance.domain import check_review, return_id_of
 from services.performance.projections import filing_target, reports
 
 router = APIRouter(prefix="/api/v1", tags=["performance"])
@@ -42,7 +42,10 @@ async def review(goal_id: str, body: ReviewIn, principal: CurrentPrincipal, runt
             raise InvalidInput("no such report of this goal", errors=[
                 fault("filing", "goals, evaluation or a report_id of this goal")])
         check_review(status, body.decision)
-        event = FilingReviewed(**event_scope(current), filing=body.filing, decision=body.decision,
+        return_id = None
+        if body.decision == "returned":
+            return_id = return_id_of(goal_id, body.filing, await returns_so_far(conn, runtime, goal_id, body.filing) + 1)
+        event = FilingReviewed(**event_scope(current), filing=body.filing, return_id=return_id, decision=body.decision,
                                reasons=body.reasons, rectify_by=body.rectify_by)
         await append_step(conn, runtime, principal, goal_id, event)
         return await goal_detail(conn, principal, goal_id)

@@ -295,3 +295,51 @@ def test_zc009_names_the_payment_and_the_indicator_it_could_not_find():
     found = breach(rule, "ind-9", watch.facts, ringing=False)
     assert found.subject.kind == "indicator" and found.subject.indicator_id == "ind-9"
     assert "p-1" in found.summary and "ind-9" in found.summary and found.values["event.amount"] == "800.00"
+
+
+RECTIFICATION = "performance.rectification_overdue"
+REVIEWED = "performance.FilingReviewed"
+
+
+def reviewed(**overrides) -> dict:
+    return {"goal_id": "g-1", "indicator_id": "ind-1", "fiscal_year": 2026, "org_unit": "220102",
+            "owner_division": "agriculture", "filing": "goals", "return_id": "g-1/goals#1", "decision": "returned",
+            "reasons": "满意度目标偏低", "rectify_by": "2026-10-09"} | overrides
+
+
+@pytest.mark.parametrize("payload,starts", [
+    pytest.param(reviewed(), True, id="JX-004-a-return-with-its-date"),
+    pytest.param(reviewed(decision="accepted", rectify_by=None, return_id=None), False, id="JX-004-near-miss-accepted"),
+    pytest.param(reviewed(return_id=None), False, id="JX-004-near-miss-stored-before-return-ids"),
+])
+def test_jx004_a_returned_filing_starts_the_wait_for_its_rectification(payload, starts):
+    watch = start(RULES[RECTIFICATION], REVIEWED, payload, CALENDAR)
+    assert (watch is not None) is starts
+
+
+def test_jx004_rings_two_working_days_before_the_date_to_rectify_by_and_runs_out_at_its_end():
+    watch = start(RULES[RECTIFICATION], REVIEWED, reviewed(), CALENDAR)
+    # 2026-10-09 (Friday) after the National Day holidays: two working days before it is 09-30.
+    assert watch.bell_at == datetime(2026, 9, 30, tzinfo=SHANGHAI)
+    assert watch.due_at == datetime(2026, 10, 9, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    again = start(RULES[RECTIFICATION], REVIEWED, reviewed(return_id="g-1/goals#2"), CALENDAR)
+    assert again.watch_id != watch.watch_id, "a second return of the same filing waits again, as an alert of its own"
+
+
+def test_jx004_is_met_by_the_filing_that_answers_the_return_and_not_by_another():
+    rule = RULES[RECTIFICATION]
+    assert meets(rule, "performance.GoalsSet", {"goal_id": "g-1", "answers_return": "g-1/goals#1"}) == (
+        "g-1/goals#1", None)
+    assert meets(rule, "performance.ProgressReported", {"goal_id": "g-1", "answers_return": "g-1-2026-H1#2"}) == (
+        "g-1-2026-H1#2", None)
+    assert meets(rule, "performance.SelfEvaluated", {"goal_id": "g-1", "answers_return": None}) is None
+    assert not rule.deadline.late_clears, "a late filing leaves the light to its division's verification (第十九条)"
+
+
+def test_jx004_explains_which_filing_came_back_and_why():
+    rule = RULES[RECTIFICATION]
+    watch = start(rule, REVIEWED, reviewed(), CALENDAR)
+    found = breach(rule, watch.subject_id, watch.facts, ringing=True)
+    assert found.subject.kind == "filing" and found.subject.id == "g-1/goals#1"
+    assert found.subject.indicator_id == "ind-1"
+    assert found.summary.startswith("将于 2026-10-09 到期") and "满意度目标偏低" in found.summary

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from backbone.errors import InvalidInput
 from services.performance.domain import (Grade, IndicatorTarget, check_weights, compare, fiscal_period_end, measure,
-                                         money_progress, score, unmeasured)
+                                         money_progress, return_id_of, returns_of, score, unmeasured)
 
 TOLERANCE = D("0.20")
 
@@ -139,3 +139,16 @@ def test_money_progress_is_paid_less_refunded_over_the_amount():
     assert money_progress(D("300000.00"), D("120000.00"), D("20000.00")) == D("0.3333")
     assert money_progress(D("0.00"), D("0.00"), D("0.00")) is None, "an indicator without an amount has no progress"
     assert money_progress(None, D("0.00"), D("0.00")) is None
+
+
+def test_each_return_of_a_filing_has_its_own_name_which_the_filing_again_answers():
+    # The goals and the self-evaluation are one per goal; a report's id names its goal and period already.
+    assert return_id_of("g-1", "goals", 1) == "g-1/goals#1"
+    assert return_id_of("g-1", "evaluation", 2) == "g-1/evaluation#2"
+    assert return_id_of("g-1", "g-1-2026-H1", 1) == "g-1-2026-H1#1"
+    returned = ("performance.FilingReviewed", {"filing": "goals", "decision": "returned"})
+    history = [("performance.GoalsSet", {}), returned, ("performance.GoalsSet", {}), returned,
+               ("performance.FilingReviewed", {"filing": "goals", "decision": "accepted"}),
+               ("performance.FilingReviewed", {"filing": "g-1-2026-H1", "decision": "returned"})]
+    assert returns_of(history, "goals") == 2 and returns_of(history, "g-1-2026-H1") == 1
+    assert returns_of(history, "evaluation") == 0

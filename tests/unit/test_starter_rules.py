@@ -161,7 +161,7 @@ def test_every_starter_rule_has_a_case():
                       "workflow.rules_not_reported", "performance.goals_missing",
                           "performance.report_missing", "workflow.division_report_missing",
                           "workflow.city_report_not_sent",
-                      "spending.payment_indicator_unknown",  # test_deadline_rules.py
+                      "spending.payment_indicator_unknown", "performance.rectification_overdue",  # test_deadline_rules.py
                       "indicator.issued_not_registered"}  # test_inbound_exchange.py
     assert covered | deadline_rules == set(RULES)
 

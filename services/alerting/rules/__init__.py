@@ -88,10 +88,11 @@ class Rule(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     on: list[str] = Field(default_factory=list, description="Event types an event or window rule judges.")
     subject: Literal["payment", "indicator", "payee", "alert", "cycle", "org_unit", "division", "month",
-                     "issued_indicator"] = Field(
+                     "issued_indicator", "filing"] = Field(
         "payment", description="What the alert is about (a cycle: a party's step in the yearly rule cycle; a division "
                                "or a month: the monthly report owed by a division, or the city's of a month; an "
-                               "issued indicator: a document of 指标下达 from the province, by its issue_id).")
+                               "issued indicator: a document of 指标下达 from the province, by its issue_id; a "
+                               "filing: a performance filing returned for rectification, by its filing_id).")
     when: str | None = Field(None, description="The condition of a breach (event and window rules).")
     summary: str = Field(description="The explanation in plain words, with {fact.path} placeholders of facts a rule "
                                      "may show (services/alerting/rules/facts.py).")

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from contracts.alerting import AlertRaised, AlertTransitioned, MonthClosed, RuleCycleOpened, RuleProposalsSubmitted
 from contracts.ledger import IndicatorAllocated, IndicatorDocumentAttached, IndicatorRegistered
 from contracts.payments import PaymentRecorded
-from contracts.performance import GoalsSet, ProgressReported
+from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
 from contracts.sync import IndicatorIssued, IssuedIndicatorReconciled, MonthlyReportStepped
 
 NOT_SHOWN = frozenset({"payee_id_index", "content_hash", "payee_registry"})
@@ -23,7 +23,7 @@ _INDICATOR_MONEY = {"known", "amount", "allocated", "paid", "paid_before", "refu
                     "fiscal_year", "org_unit", "owner_division", "parent_id", "suspended"}
 # The events a deadline rule starts its clock on or waits for: their fields are `event.*`.
 _CLOCK_EVENTS = (IndicatorRegistered, IndicatorAllocated, IndicatorDocumentAttached, GoalsSet, ProgressReported,
-                 AlertRaised, AlertTransitioned, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed,
+                 FilingReviewed, SelfEvaluated, AlertRaised, AlertTransitioned, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed,
                  MonthlyReportStepped, IndicatorIssued, IssuedIndicatorReconciled, PaymentRecorded)
 
 
