@@ -1,0 +1,52 @@
+"""The console's third part in Chromium against the whole stack: an indicator's flow drawn as a Sankey chart down to
+the payees, a goal filed through the 绩效 form, a rule proposed through the 附件2 form, and a form walked by keyboard
+alone at 1366×768."""
+
+from concurrent.futures import ThreadPoolExecutor
+from uuid import uuid4
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import person
+from tests.e2e.conftest import indicator_body, payment_body
+from tests.support.waiting import poll
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+# People and document numbers no other run of the suite's stack has used (accounts outlive a test).
+RUN = uuid4().int
+
+
+def waited(condition):
+    """`poll` from another thread: Playwright's sync API keeps an event loop running in this one, where poll would
+    hand back an awaitable instead of waiting."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(poll, condition).result()
+
+
+def test_an_indicators_flow_is_drawn_as_a_sankey_chart_down_to_its_payees(console, stack, servers):
+    budget = person(servers.database_url, f"预算处-郑-{RUN % 10_000}", ["budget"])
+    admin = stack.admin_headers()
+    indicator = httpx.post(f"{stack.gateway}/api/v1/indicators", headers=admin, json=indicator_body(
+        "9000.00", org_unit="220100", doc_no=f"长财农指〔2026〕{RUN % 1000 + 1000}号")).json()["id"]
+    httpx.post(f"{stack.gateway}/api/v1/indicators/{indicator}/allocations", headers=admin, json={"allocations": [
+        {"org_unit": "220102", "owner_division": "agriculture", "amount": "4000.00"}]}).raise_for_status()
+    payee = f"永兴村合作社{RUN % 10_000}"
+    paid = httpx.post(f"{stack.gateway}/api/v1/payments/batch", headers=stack.treasury_headers(), json={"payments": [
+        payment_body(f"{uuid4().hex[:8]}-flow", indicator, "1200.00", org_unit="220100", payee_name=payee)]})
+    assert paid.status_code in (200, 201, 207), paid.text
+    assert waited(lambda: httpx.get(f"{stack.gateway}/api/v1/indicators/{indicator}/flow",
+                                    headers=admin).json()["payments"]), "the payment never reached the ledger"
+
+    tab = console()
+    page = tab.sign_in(budget)
+    tab.open(f"/ledger/{indicator}")
+    page.get_by_text("桑基图", exact=True).click()
+    chart = page.locator("[data-testid=flow-sankey]")
+    expect(chart.locator("canvas")).to_be_visible()
+    # The chart's bands in words (its label): the allocation, the payee by name, the balance left.
+    expect(chart).to_have_attribute("aria-label", (
+        "资金流向：长春市本级 · 农业处 → 南关区 · 农业处 ¥4,000.00；南关区 · 农业处 → 可用余额 ¥4,000.00；"
+        f"长春市本级 · 农业处 → {payee} ¥1,200.00；长春市本级 · 农业处 → 可用余额 ¥3,800.00"))
+    tab.screenshot("24-indicator-sankey")
