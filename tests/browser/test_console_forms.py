@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import person
 from tests.e2e.conftest import indicator_body, payment_body
+from tests.e2e.test_performance import known
 from tests.support.waiting import poll
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -50,3 +51,34 @@ def test_an_indicators_flow_is_drawn_as_a_sankey_chart_down_to_its_payees(consol
         "资金流向：长春市本级 · 农业处 → 南关区 · 农业处 ¥4,000.00；南关区 · 农业处 → 可用余额 ¥4,000.00；"
         f"长春市本级 · 农业处 → {payee} ¥1,200.00；长春市本级 · 农业处 → 可用余额 ¥3,800.00"))
     tab.screenshot("24-indicator-sankey")
+
+
+def test_a_division_sets_a_goal_through_the_form_and_sees_it_filed(console, stack, servers):
+    owner = person(servers.database_url, f"农业处-钱-{RUN % 10_000}", ["division"], division="agriculture")
+    doc_no = f"长财农指〔2026〕{RUN % 1000 + 2000}号"
+    indicator = httpx.post(f"{stack.gateway}/api/v1/indicators", headers=stack.admin_headers(), json=indicator_body(
+        "50000.00", org_unit="220100", doc_no=doc_no)).json()["id"]
+    assert waited(lambda: known(stack, stack.admin_headers(), indicator)), "performance never learned the indicator"
+
+    tab = console()
+    page = tab.sign_in(owner)
+    tab.open(f"/ledger/{indicator}")
+    page.get_by_role("link", name="设定绩效目标").click()
+    form = page.locator("[data-testid=goal-form]")
+    expect(form.locator("[data-testid=goal-indicator]")).to_contain_text(doc_no)
+    form.locator("textarea[name=goal]").fill("扶持产业项目带动脱贫户增收")
+    form.locator("input[name=indicator_name_0]").fill("带动脱贫户数")
+    form.locator("input[name=indicator_target_0]").fill("300")
+    form.locator("input[name=indicator_unit_0]").fill("户")
+    form.locator("input[name=indicator_weight_0]").fill("60")
+    form.get_by_role("button", name="报送").click()
+    expect(form).to_contain_text("权重合计应为100，现为60")
+    form.locator("input[name=indicator_weight_0]").fill("100")
+    tab.screenshot("25-goal-form")
+    form.get_by_role("button", name="报送").click()
+    expect(form).to_be_hidden()
+    row = page.locator("[data-testid=goals-table] tbody tr", has_text="扶持产业项目带动脱贫户增收")
+    expect(row).to_contain_text("已报送")
+    row.locator(".el-table__expand-icon").click()
+    expect(page.locator("[data-testid=goals-table]")).to_contain_text("带动脱贫户数")
+    tab.screenshot("26-goal-filed")
