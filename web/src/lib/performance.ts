@@ -121,7 +121,7 @@ export interface GoalFilings {
   review_reasons: string | null
   rectify_by: string | null
   reports: { report_id: string; period: string; status: string; severe_count: number; review_reasons: string | null;
-    rectify_by: string | null }[]
+    rectify_by: string | null; filed_at?: string }[]
   evaluation: { total: string; grade: string; status: string; review_reasons: string | null; rectify_by: string | null } | null
 }
 

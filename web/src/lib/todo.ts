@@ -2,7 +2,8 @@
 
 import { reactive } from 'vue'
 import { everything } from './api'
-import { can } from './session'
+import { filingsOf, type GoalFilings } from './performance'
+import { can, platformYear } from './session'
 
 export interface Alert {
   id: string
@@ -59,6 +60,27 @@ export async function loadTodo(): Promise<TodoItem[]> {
       const waiting = await everything<{ id: string; purpose: string; requested_at: string }>('/exports',
         { status: 'requested' })
       for (const e of waiting) items.push({ kind: '导出会签', title: e.purpose, detail: '', at: e.requested_at, link: '/exports' })
+    }
+    // 预算处's review of what goals filed (第十一条(五)): the goals, execution reports, self-evaluations of the year.
+    if (can('POST /api/v1/performance-goals/{goal_id}/reviews')) {
+      const goals = await everything<GoalFilings & { goal: string }>(
+        '/performance-goals', { fiscal_year: platformYear() })
+      for (const g of goals) {
+        for (const f of filingsOf(g).filter((x) => x.status === 'filed')) {
+          const filedAt = g.reports.find((r) => r.report_id === f.filing)?.filed_at ?? ''
+          items.push({ kind: '绩效审核', title: `${f.what}：${g.goal}`, detail: '', at: filedAt, link: '/performance' })
+        }
+      }
+    }
+    // The treasury's review of rule proposals (附件2), then their approval into force.
+    if (can('POST /api/v1/rule-proposals/{proposal_id}/review')) {
+      for (const status of ['proposed', 'accepted']) {
+        const waiting = await everything<{ number: string; name: string; proposed_at: string }>('/rule-proposals', { status })
+        for (const p of waiting) {
+          items.push({ kind: status === 'proposed' ? '规则申请审核' : '规则待批准', title: `${p.number} ${p.name}`,
+            detail: '', at: p.proposed_at, link: '/rules' })
+        }
+      }
     }
     // Monthly reports (月报) waiting at the person's step: the bureau's sign-off of the suspicious items, then the
     // poverty office's co-signature (第二十七条); a division's own draft.
