@@ -1,10 +1,13 @@
 """Routes of the web console's session: signing in with a cookie, and who is signed in with what they may do."""
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from backbone.access import ACCESS, PUBLIC
+from backbone.clock import clock
 from backbone.service import RuntimeDep
 from gateway.accounts.api import TokenRequest
 from gateway.accounts.browser import set_session_cookie
@@ -52,6 +55,8 @@ class Me(BaseModel):
     second_factor_required: bool
     csrf_token: str | None = Field(description="The session's CSRF token (none for API keys).")
     idle_seconds: int = Field(description="A session unused this long ends.")
+    now: datetime = Field(description="The platform's time: the console's 'today' (序时进度, alerts per day, the "
+                                      "coming fiscal year) is the server's, never the browser's clock.")
 
 
 @router.get("/me", response_model=Me)
@@ -69,4 +74,4 @@ async def me(principal: Caller, request: Request, runtime: RuntimeDep) -> Me:
               password_change_required=bool(flags and flags.must_change),
               second_factor_required=bool(flags and flags.needs_second_factor),
               csrf_token=csrf_token(session_id, runtime.settings) if session_id else None,
-              idle_seconds=runtime.settings.session_idle_seconds)
+              idle_seconds=runtime.settings.session_idle_seconds, now=clock().now())

@@ -23,12 +23,15 @@ class InboxKind(StrEnum):
     REPORT_SUBMISSION = "report_submission"  # 月报待报国库处
     REPORT_SUPERVISION_REVIEW = "report_supervision_review"  # 月报疑点审核
     REPORT_COSIGNATURE = "report_cosignature"  # 月报会签
+    RULE_PROPOSAL_REVIEW = "rule_proposal_review"  # 规则申请审核 (附件2)
+    RULE_PROPOSAL_APPROVAL = "rule_proposal_approval"  # 规则待批准
 
 
 LABELS = {InboxKind.ALERT: "预警处理", InboxKind.FILING_REVIEW: "绩效目标审核",
           InboxKind.PERMISSION_REVIEW: "权限申请审核", InboxKind.EXPORT_COSIGNATURE: "导出会签",
           InboxKind.REPORT_SUBMISSION: "月报待报国库处", InboxKind.REPORT_SUPERVISION_REVIEW: "月报疑点审核",
-          InboxKind.REPORT_COSIGNATURE: "月报会签"}
+          InboxKind.REPORT_COSIGNATURE: "月报会签", InboxKind.RULE_PROPOSAL_REVIEW: "规则申请审核",
+          InboxKind.RULE_PROPOSAL_APPROVAL: "规则待批准"}
 
 # A bell clears or escalates by itself; a person acts on a yellow (核实) or red (纠正) light.
 ACTIONABLE_LEVELS = frozenset({"yellow", "red"})
@@ -71,6 +74,10 @@ SOURCES: tuple[Source, ...] = (
            "/monthly-reports", {"status": "consolidated", "kind": "city"}),
     Source(InboxKind.REPORT_COSIGNATURE, "POST /api/v1/monthly-reports/{report_id}/cosignature", "sync",
            "/monthly-reports", {"status": "supervision_reviewed", "kind": "city"}),
+    Source(InboxKind.RULE_PROPOSAL_REVIEW, "POST /api/v1/rule-proposals/{proposal_id}/review", "alerting",
+           "/rule-proposals", {"status": "proposed"}),
+    Source(InboxKind.RULE_PROPOSAL_APPROVAL, "POST /api/v1/rule-proposals/{proposal_id}/approval", "alerting",
+           "/rule-proposals", {"status": "accepted"}),
 )
 
 
@@ -96,6 +103,9 @@ def items_of(kind: InboxKind, rows: Sequence[Mapping[str, Any]]) -> list[InboxIt
         case InboxKind.EXPORT_COSIGNATURE:
             return [InboxItem(kind=kind, label=label, id=r["export_id"], title=r["purpose"], at=r["requested_at"],
                               link="/exports") for r in rows]
+        case InboxKind.RULE_PROPOSAL_REVIEW | InboxKind.RULE_PROPOSAL_APPROVAL:
+            return [InboxItem(kind=kind, label=label, id=r["proposal_id"], title=f"{r['number']} {r['name']}",
+                              at=r["proposed_at"], link="/rules") for r in rows]
     return [InboxItem(kind=kind, label=label, id=r["report_id"],
                       title=f"{r['month']} {'全市' if r['kind'] == 'city' else ''}月报", at=r["updated_at"],
                       link=f"/reports/{r['report_id']}") for r in rows]

@@ -1,11 +1,13 @@
 """Browser sessions of the web console: a cookie instead of a token (HttpOnly, SameSite=Strict), a CSRF token on
 every write made with it, the alert stream with the cookie alone, sign-out clearing it; the console's files at `/`."""
 
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 
 import httpx
 import pytest
 
+from backbone.clock import clock
 from tests.e2e.people import PASSWORD, account
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +39,8 @@ def test_a_browser_signs_in_with_a_strict_http_only_cookie_and_no_token_to_keep(
     assert body["csrf_token"] == csrf and body["password_change_required"] is False
     assert "GET /api/v1/alerts" in body["operations"] and "GET /api/v1/payments" not in body["operations"]
     assert "POST /api/v1/auth/session" not in body["operations"], "public endpoints are nobody's operation"
+    # The console's "today" is the platform's clock (the suite's is shifted to its fixed date), not the browser's.
+    assert abs(datetime.fromisoformat(body["now"]) - clock().now()) < timedelta(minutes=5), body["now"]
 
 
 def test_a_write_with_the_cookie_needs_the_sessions_csrf_token_and_a_bearer_token_does_not(stack, servers):

@@ -12,7 +12,8 @@ AT = "2026-11-10T09:30:00+08:00"
     pytest.param(["division"], {"alert", "report_submission"}, id="division"),
     pytest.param(["district"], {"alert"}, id="district"),
     pytest.param(["budget"], {"filing_review"}, id="budget-reviews-goals"),
-    pytest.param(["treasury"], {"permission_review"}, id="treasury-reviews-applications"),
+    pytest.param(["treasury"], {"permission_review", "rule_proposal_review", "rule_proposal_approval"},
+                 id="treasury-reviews-applications-and-rule-proposals"),
     pytest.param(["supervision"], {"alert", "report_supervision_review"}, id="supervision"),
     pytest.param(["poverty_office"], {"export_cosignature", "report_cosignature"}, id="poverty-office-cosigns"),
     pytest.param(["info_center"], set(), id="nothing-waits"),
@@ -36,3 +37,9 @@ def test_a_city_report_awaiting_co_signature_is_named_by_its_month():
     [item] = items_of(InboxKind.REPORT_COSIGNATURE, [{"report_id": "r1", "month": "2026-10", "kind": "city",
                                                       "updated_at": AT}])
     assert (item.title, item.link, item.label) == ("2026-10 全市月报", "/reports/r1", "月报会签")
+
+
+def test_a_rule_proposal_waiting_for_review_is_named_by_its_rule_and_opens_the_rules_page():
+    [item] = items_of(InboxKind.RULE_PROPOSAL_REVIEW, [{"proposal_id": "p1", "number": "ZC-003", "name": "大额现金",
+                                                        "proposed_at": AT}])
+    assert (item.id, item.title, item.link, item.label) == ("p1", "ZC-003 大额现金", "/rules", "规则申请审核")

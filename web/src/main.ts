@@ -6,6 +6,7 @@ import './style.css'
 import App from './App.vue'
 import { router } from './router'
 import { whenSignedOut } from './lib/api'
+import { rowKeys } from './lib/keyboard'
 import { session } from './lib/session'
 
 whenSignedOut((message) => {
@@ -15,4 +16,4 @@ whenSignedOut((message) => {
   }
 })
 
-createApp(App).use(ElementPlus, { locale: zhCn }).use(router).mount('#app')
+createApp(App).use(ElementPlus, { locale: zhCn }).use(router).directive('row-keys', rowKeys).mount('#app')

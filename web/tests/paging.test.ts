@@ -42,4 +42,18 @@ describe('cursor paging', () => {
     expect(pages.rows.value).toEqual(['a'])
     expect(pages.loading.value).toBe(false)
   })
+
+  it('asks for the page size chosen and counts the pages gone forward', async () => {
+    const asked: [string | null, number][] = []
+    const pages = useCursorPages<string>(async (cursor, limit) => { asked.push([cursor, limit]); return PAGES[cursor ?? 'start'] },
+      { limit: 50 })
+    await pages.load()
+    expect(pages.index.value).toBe(1)
+    await pages.forward()
+    expect(pages.index.value).toBe(2)
+    pages.limit.value = 100
+    await pages.first()
+    expect(pages.index.value).toBe(1)
+    expect(asked).toEqual([[null, 50], ['b', 50], [null, 100]])
+  })
 })

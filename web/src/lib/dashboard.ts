@@ -39,6 +39,16 @@ export function lastDays(now: Date, n: number): string[] {
   return Array.from({ length: n }, (_, i) => beijingDate(new Date(now.getTime() - (n - 1 - i) * 86400000)))
 }
 
+/** 序时进度 of a day (YYYY-MM-DD, Beijing): the share of its calendar year gone by at the day's end, to four places,
+ * as the platform reckons it (backbone.workdays.year_progress). */
+export function yearProgress(day: string): number {
+  const [y, m, d] = day.split('-').map(Number)
+  const start = Date.UTC(y, 0, 1)
+  const gone = (Date.UTC(y, m - 1, d) - start) / 86_400_000 + 1
+  const days = (Date.UTC(y + 1, 0, 1) - start) / 86_400_000
+  return Math.round((gone / days) * 10_000) / 10_000
+}
+
 export function topRules(alerts: Alert[], n = 5): { rule: string; count: number }[] {
   const counts = new Map<string, number>()
   for (const a of alerts) {

@@ -16,9 +16,24 @@ export interface Me {
   second_factor_required: boolean
   csrf_token: string | null
   idle_seconds: number
+  /** The platform's time when /me answered. */
+  now: string
 }
 
 export const session = reactive<{ me: Me | null; loaded: boolean }>({ me: null, loaded: false })
+
+// The platform's clock less the browser's, taken when /me answers: "today" is the platform's (the suite runs on a
+// fixed date), while the browser's clock only counts the time gone by since.
+let offsetMs = 0
+
+export function platformNow(): Date {
+  return new Date(Date.now() + offsetMs)
+}
+
+/** The fiscal year of the platform's today (the calendar year in Beijing). */
+export function platformYear(): number {
+  return Number(new Date(platformNow().getTime() + 8 * 3600_000).toISOString().slice(0, 4))
+}
 
 export function can(operation: string): boolean {
   return session.me?.operations.includes(operation) ?? false
@@ -28,6 +43,7 @@ export async function loadMe(): Promise<Me | null> {
   try {
     const me = await api.get<Me>('/me')
     session.me = me
+    offsetMs = new Date(me.now).getTime() - Date.now()
     useCsrf(me.csrf_token)
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401) throw error
