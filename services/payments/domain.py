@@ -87,12 +87,20 @@ class PaymentIn(BaseModel):
     def to_event(self, key: bytes, personal: PersonalData,
                  registry: list[dict[str, Any]] | None = None) -> PaymentRecorded:
         """The event, with the payee's entries on the registries (as looked up by its blind index)."""
-        data = self.model_dump(exclude={"payee_id_number"})
-        number = self.payee_id_number
-        return PaymentRecorded(**data, payee_id_masked=mask_id_number(number) if number else None,
-                               payee_id_index=personal.blind_index(number) if number else None,
-                               payee_registry=registry_facts(self.payee_name, registry or []) if number else None,
-                               content_hash=self.content_hash(key))
+        return PaymentRecorded.model_validate(self.event_payload(key, personal, registry))
+
+    def event_payload(self, key: bytes, personal: PersonalData,
+                      registry: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """`to_event` in its stored JSON form, from one dump of this record and without validating again: the
+        record was validated as it came in, and a batch of a thousand records would otherwise validate and
+        serialise each of them twice more (the digest, the event). Its `content_hash` is `content_hash`."""
+        data = self.model_dump(mode="json")
+        digest = keyed_digest({k: v for k, v in data.items() if v is not None}, key)
+        number = data.pop("payee_id_number")
+        facts = registry_facts(self.payee_name, registry or []).model_dump(mode="json") if number else None
+        return {**data, "payee_id_masked": mask_id_number(number) if number else None,
+                "payee_id_index": personal.blind_index(number) if number else None, "payee_registry": facts,
+                "content_hash": digest}
 
 
 def registry_facts(payee_name: str, entries: list[dict[str, Any]]) -> PayeeRegistryFacts:
@@ -178,9 +186,11 @@ class Batch:
         recorded under its id (stored before, else the batch's first), or else a conflict, which never
         overwrites; the conflicts in that order."""
         duplicates, conflicts = 0, []
-        first_hashes = {payment_id: payment.content_hash(key) for payment_id, (_, payment) in self.firsts.items()}
         for index, payment in [self.firsts[payment_id] for payment_id in recorded_before] + self.repeats:
-            earlier = stored_hashes.get(payment.payment_id, first_hashes[payment.payment_id])
+            earlier = stored_hashes.get(payment.payment_id)
+            if earlier is None:
+                # Digested only when asked for: a batch of new payments has no repeats to compare.
+                earlier = self.firsts[payment.payment_id][1].content_hash(key)
             if earlier == payment.content_hash(key):
                 duplicates += 1
             else:
