@@ -71,7 +71,7 @@ def keyed_digest(record: BaseModel | dict[str, Any], key: bytes) -> str:
     """
     data = record.model_dump(mode="json", exclude_none=True) if isinstance(record, BaseModel) else record
     text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    return hmac.new(key, text, hashlib.sha256).hexdigest()
+    return hmac.digest(key, text, hashlib.sha256).hex()
 
 
 # A resident ID number as it may stand inside other text (a URL path, an error): 6 region digits, a birth

@@ -5,7 +5,7 @@ import pytest
 
 from backbone.pii import PersonalData, mask_id_number
 from contracts.payments import PaymentRecorded
-from services.payments.domain import registry_facts, sort_batch
+from services.payments.domain import check_batch, registry_facts, sort_batch
 
 KEY = b"test-digest-key"
 PERSONAL = PersonalData(keys={"k1": b"k" * 32}, current="k1", index_key=b"test-index-key")
@@ -46,3 +46,17 @@ def test_the_stored_payload_is_the_validated_events_json(overrides, registry):
     assert payload == validated_event(payment, registry).model_dump(mode="json")
     assert payload["content_hash"] == payment.content_hash(KEY)
     assert PERSON_ID not in str(payload)
+
+
+def test_a_batch_validated_at_once_reports_each_bad_record_as_validating_it_alone_would():
+    records = [record(payment_id=f"P-{i}") for i in range(6)]
+    records[1] = record(payment_id="P-1", amount="-1", payee_account="abc")
+    records[3] = "not a record"
+    records[4] = record(payment_id="P-4", payee_type="person")
+    checked = check_batch(records)
+    assert [index for index, _ in checked.valid] == [0, 2, 5]
+    alone = [check_batch([r]) for r in records]
+    assert [r.errors for r in checked.rejected] == [
+        [{**e, "field": e["field"].replace("payments[0]", f"payments[{i}]")} for e in alone[i].rejected[0].errors]
+        for i in (1, 3, 4)]
+    assert [(r.index, r.payment_id) for r in checked.rejected] == [(1, "P-1"), (3, None), (4, "P-4")]
