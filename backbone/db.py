@@ -82,11 +82,13 @@ async def connect_raw(database_url: str) -> asyncpg.Connection:
 COPY_THRESHOLD = 1000
 
 
-async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows in the connection's transaction: INSERT for a few, COPY for many."""
+async def bulk_insert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]], *,
+                      copy_from: int = COPY_THRESHOLD) -> None:
+    """Insert rows in the connection's transaction: INSERT for a few, COPY from `copy_from` rows on (COPY takes
+    each value as it is, so a caller whose rows hold exactly the columns' Python types may ask for it sooner)."""
     if not rows:
         return
-    if len(rows) < COPY_THRESHOLD:
+    if len(rows) < copy_from:
         await conn.execute(table.insert(), rows)
         return
     columns = list(rows[0])

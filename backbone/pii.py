@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import os
+from operator import mul
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +43,7 @@ def check_id_number(value: str, today: date) -> str:
     number = value.strip().upper()
     if len(number) != 18 or not _ID_SHAPE.fullmatch(number):
         raise ValueError("a resident ID number has 17 digits and a check character (0-9 or X)")
-    if _CHECK_CHARACTERS[sum(int(c) * w for c, w in zip(number, _WEIGHTS)) % 11] != number[17]:
+    if _CHECK_CHARACTERS[sum(map(mul, map(int, number[:17]), _WEIGHTS)) % 11] != number[17]:
         raise ValueError("the check character of the ID number is wrong (GB 11643)")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -71,7 +72,7 @@ def keyed_digest(record: BaseModel | dict[str, Any], key: bytes) -> str:
     """
     data = record.model_dump(mode="json", exclude_none=True) if isinstance(record, BaseModel) else record
     text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    return hmac.new(key, text, hashlib.sha256).hexdigest()
+    return hmac.digest(key, text, hashlib.sha256).hex()
 
 
 # A resident ID number as it may stand inside other text (a URL path, an error): 6 region digits, a birth
@@ -125,6 +126,15 @@ class PersonalData:
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._ciphers[self.current].encrypt(nonce, id_number.encode(), self.current.encode())
         return f"{self.current}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def encrypt_many(self, id_numbers: list[str]) -> list[str]:
+        """`encrypt` of each number, their nonces drawn from the system in one call (a system call per number was
+        a tenth of reading a registry file)."""
+        nonces = os.urandom(NONCE_BYTES * len(id_numbers))
+        cipher, key_id = self._ciphers[self.current], self.current.encode()
+        return [f"{self.current}:{base64.b64encode(nonce + cipher.encrypt(nonce, number.encode(), key_id)).decode()}"
+                for nonce, number in zip((nonces[i:i + NONCE_BYTES] for i in range(0, len(nonces), NONCE_BYTES)),
+                                         id_numbers, strict=True)]
 
     def decrypt(self, token: str) -> str:
         """The number inside a ciphertext made with any known key."""

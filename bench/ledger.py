@@ -1,6 +1,7 @@
 """Benchmark: indicator import and master-ledger reads, next to raw PostgreSQL COPY in the same run.
 
     python -m bench.ledger [--rows 100000] [--indicators 10000] [--payments 1000000] [--days 30] [--explain]
+    python -m bench.ledger --imports [--rows 100000]      # the import figures alone
 
 1. Import: a CSV of `--rows` indicators (Chinese headers) through `POST /api/v1/indicators/import`
    at the gateway; rows/s next to COPY of the same rows into a plain table; and the longest the
@@ -155,17 +156,33 @@ async def explain(db_url: str, queries: dict[str, dict[str, str]]) -> None:
         await engine.dispose()
 
 
+async def timed_import(client: httpx.AsyncClient, admin: dict[str, str], db_url: str, big: list[list[str]]
+                       ) -> tuple[float, float, float]:
+    """Seconds of the import through the gateway, the longest transaction it held open, and COPY of its rows."""
+    stop = asyncio.Event()
+    probe = asyncio.create_task(longest_open_transaction(db_url, stop))
+    import_s, _ = await import_file(client, admin, csv_bytes(big))
+    stop.set()
+    return import_s, await probe, await copy_baseline(db_url, big)
+
+
+async def imports_only(gateway: str, db_url: str, rows: int) -> list[tuple[str, float, str]]:
+    """The import figures alone (`--imports`): no reads, no payments to seed."""
+    async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=600) as client:
+        admin = await admin_headers(client)
+        import_s, held_s, copy_s = await timed_import(client, admin, db_url, indicator_rows(rows, 2030))
+    return [
+        (f"raw PostgreSQL COPY of {rows:,} rows, rows/s (baseline)", rows / copy_s, ""),
+        (f"import {rows:,}-row CSV through the gateway, rows/s", rows / import_s, f"{copy_s / import_s:.3f}× COPY"),
+        ("longest open transaction of the ledger during that import, s", held_s, "event feeds wait this long"),
+    ]
+
+
 async def run(gateway: str, db_url: str, rows: int, indicators: int, payments: int, days: int,
               show_plans: bool) -> list[tuple[str, float, str]]:
     async with httpx.AsyncClient(base_url=f"{gateway}/api/v1", timeout=600) as client:
         admin = await admin_headers(client)
-        big = indicator_rows(rows, 2030)
-        stop = asyncio.Event()
-        probe = asyncio.create_task(longest_open_transaction(db_url, stop))
-        import_s, _ = await import_file(client, admin, csv_bytes(big))
-        stop.set()
-        held_s = await probe
-        copy_s = await copy_baseline(db_url, big)
+        import_s, held_s, copy_s = await timed_import(client, admin, db_url, indicator_rows(rows, 2030))
         read_s, read = await import_file(client, admin, csv_bytes(indicator_rows(indicators, 2031)))
         seed_s = await seed_payments(db_url, read["ids"], payments, days)
         queries = {
@@ -200,9 +217,11 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=30, help="the payments were recorded over this many days")
     parser.add_argument("--explain", action="store_true", help="print the read path's query plans")
+    parser.add_argument("--imports", action="store_true", help="the import figures alone, without the reads")
     args = parser.parse_args()
     with bench_stack() as stack:
-        results = asyncio.run(run(stack.gateway, stack.database_url, args.rows, args.indicators, args.payments,
+        results = asyncio.run(imports_only(stack.gateway, stack.database_url, args.rows) if args.imports else
+                              run(stack.gateway, stack.database_url, args.rows, args.indicators, args.payments,
                                   args.days, args.explain))
     print_table("FundWatch ledger: import and reads (whole stack on this machine)", results, "note")
 

@@ -9,11 +9,12 @@ from pydantic import BaseModel, Field
 
 from backbone.clock import clock
 from backbone.errors import Forbidden, InvalidInput, PayloadTooLarge, fault
-from backbone.eventstore import NewStream
+from backbone.eventstore import NewStream, PreparedEvent
 from backbone.identity import CurrentPrincipal
 from backbone.limited import run_limited
 from backbone.service import RuntimeDep
-from services.ledger.domain import register_indicator
+from contracts.ledger import IndicatorRegistered
+from services.ledger.domain import registration_payload
 from services.ledger.imports import parse_indicator_file
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
@@ -59,8 +60,10 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV or
     today = clock().today()
     ids = [given or str(uuid5(NAMESPACE_URL, f"fundwatch:import:{digest}:{n}"))
            for n, given in enumerate(parsed.indicator_ids)]
-    streams = [NewStream(f"indicator-{iid}", "indicator",
-                         [register_indicator(indicator_id=iid, fields=row.model_dump(), today=today)])
+    # Every row passed `register_indicator` as the file was read.
+    streams = [NewStream(f"indicator-{iid}", "indicator", [PreparedEvent(
+        IndicatorRegistered.event_type, IndicatorRegistered.schema_version,
+        registration_payload(indicator_id=iid, row=row, today=today))])
                for iid, row in zip(ids, parsed.rows, strict=True)]
     meta = runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit)
     imported = duplicates = 0

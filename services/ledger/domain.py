@@ -104,6 +104,13 @@ def register_indicator(*, indicator_id: str, fields: dict[str, Any], today: date
     return IndicatorRegistered(indicator_id=indicator_id, registered_on=today, **fields)
 
 
+def registration_payload(*, indicator_id: str, row: IndicatorIn, today: date) -> dict[str, Any]:
+    """`register_indicator`'s event in its stored JSON form, for a row that `register_indicator` has judged already
+    (an import checks every row of its file before it writes any): without building and validating the event
+    once more per row, most of an import's time."""
+    return {**row.model_dump(mode="json"), "indicator_id": indicator_id, "registered_on": today.isoformat()}
+
+
 def allocate(*, parent: IndicatorRegistered, standing: Standing, children: list[ChildRequest],
              today: date) -> tuple[list[IndicatorAllocated], list[IndicatorRegistered]]:
     """AllocateIndicator → one IndicatorAllocated on the parent and one child indicator per line."""

@@ -13,7 +13,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from backbone.db import is_transient
 from backbone.errors import ConcurrencyConflict, Forbidden, NotFound, fault
-from backbone.eventstore import NewStream
+from backbone.eventstore import NewStream, PreparedEvent
 from backbone.identity import CurrentPrincipal
 from backbone.pii import PersonalData, mask_id_number
 from backbone.pages import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, Page, PagingDep
@@ -70,8 +70,9 @@ async def post_payment_batch(runtime: RuntimeDep, principal: CurrentPrincipal,
                 for entry in await registry_entries(conn, None, list(payees.values())):
                     entries.setdefault(entry["id_index"], []).append(entry)
                 # Payments drawing on one indicator are consumed in the order the treasury sent them.
-                streams = [NewStream(f"payment-{p.payment_id}", "payment", [p.to_event(
-                    key, personal, entries.get(payees[p.payee_id_number], []) if p.payee_id_number else None)],
+                streams = [NewStream(f"payment-{p.payment_id}", "payment", [PreparedEvent(
+                    PaymentRecorded.event_type, PaymentRecorded.schema_version, p.event_payload(
+                        key, personal, entries.get(payees[p.payee_id_number], []) if p.payee_id_number else None))],
                     partition_key=f"indicator-{p.indicator_id}" if p.indicator_id else None)
                     for p in batch.to_record]
                 await keep_personal_data(conn, vault)

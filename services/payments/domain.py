@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 from stdnum.cn import uscc
 
 from backbone.clock import clock
@@ -68,7 +68,7 @@ class PaymentIn(BaseModel):
     @classmethod
     def _account(cls, v: str) -> str:
         # Bank accounts are written with spaces or dashes; what counts are 6 to 32 digits.
-        compact = re.sub(r"[\s-]", "", v)
+        compact = _ACCOUNT_SEPARATORS.sub("", v)
         if not compact.isdigit() or not 6 <= len(compact) <= 32:
             raise ValueError("a bank account number has 6 to 32 digits")
         return compact
@@ -87,12 +87,24 @@ class PaymentIn(BaseModel):
     def to_event(self, key: bytes, personal: PersonalData,
                  registry: list[dict[str, Any]] | None = None) -> PaymentRecorded:
         """The event, with the payee's entries on the registries (as looked up by its blind index)."""
-        data = self.model_dump(exclude={"payee_id_number"})
-        number = self.payee_id_number
-        return PaymentRecorded(**data, payee_id_masked=mask_id_number(number) if number else None,
-                               payee_id_index=personal.blind_index(number) if number else None,
-                               payee_registry=registry_facts(self.payee_name, registry or []) if number else None,
-                               content_hash=self.content_hash(key))
+        return PaymentRecorded.model_validate(self.event_payload(key, personal, registry))
+
+    def event_payload(self, key: bytes, personal: PersonalData,
+                      registry: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """`to_event` in its stored JSON form, from one dump of this record and without validating again: the
+        record was validated as it came in, and a batch of a thousand records would otherwise validate and
+        serialise each of them twice more (the digest, the event). Its `content_hash` is `content_hash`."""
+        data = self.model_dump(mode="json")
+        digest = keyed_digest({k: v for k, v in data.items() if v is not None}, key)
+        number = data.pop("payee_id_number")
+        facts = registry_facts(self.payee_name, registry or []).model_dump(mode="json") if number else None
+        return {**data, "payee_id_masked": mask_id_number(number) if number else None,
+                "payee_id_index": personal.blind_index(number) if number else None, "payee_registry": facts,
+                "content_hash": digest}
+
+
+_RECORDS = TypeAdapter(list[PaymentIn])
+_ACCOUNT_SEPARATORS = re.compile(r"[\s-]")
 
 
 def registry_facts(payee_name: str, entries: list[dict[str, Any]]) -> PayeeRegistryFacts:
@@ -131,18 +143,26 @@ class CheckedBatch:
 
 
 def check_batch(records: list[Any]) -> CheckedBatch:
-    """Validate each record on its own; one bad record never spoils the others."""
-    valid, rejected = [], []
-    for index, record in enumerate(records):
-        try:
-            valid.append((index, PaymentIn.model_validate(record)))
-        except ValidationError as exc:
-            errors = field_errors(exc.errors(include_input=False))
-            for err in errors:
-                err["field"] = f"payments[{index}].{err['field']}" if err["field"] else f"payments[{index}]"
-            pid = record.get("payment_id") if isinstance(record, dict) else None
-            rejected.append(Rejected(index, pid if isinstance(pid, str) else None, errors))
-    return CheckedBatch(valid, rejected)
+    """Validate each record on its own; one bad record never spoils the others.
+
+    The batch is validated as one list (a call into pydantic per batch, not per record, a third of intake's
+    time); when some records are bad, their errors are sorted out by index and the others validated again."""
+    try:
+        return CheckedBatch(list(enumerate(_RECORDS.validate_python(records))), [])
+    except ValidationError as exc:
+        faults: dict[int, list[dict[str, Any]]] = {}
+        for err in exc.errors(include_input=False):
+            faults.setdefault(err["loc"][0], []).append(err)
+    rejected = []
+    for index, errs in faults.items():
+        errors = field_errors(errs, strip=1)
+        for err in errors:
+            err["field"] = f"payments[{index}].{err['field']}" if err["field"] else f"payments[{index}]"
+        record = records[index]
+        pid = record.get("payment_id") if isinstance(record, dict) else None
+        rejected.append(Rejected(index, pid if isinstance(pid, str) else None, errors))
+    good = [index for index in range(len(records)) if index not in faults]
+    return CheckedBatch(list(zip(good, _RECORDS.validate_python([records[i] for i in good]), strict=True)), rejected)
 
 
 def batch_records(body: Any, limit: int) -> list[Any]:
@@ -178,9 +198,11 @@ class Batch:
         recorded under its id (stored before, else the batch's first), or else a conflict, which never
         overwrites; the conflicts in that order."""
         duplicates, conflicts = 0, []
-        first_hashes = {payment_id: payment.content_hash(key) for payment_id, (_, payment) in self.firsts.items()}
         for index, payment in [self.firsts[payment_id] for payment_id in recorded_before] + self.repeats:
-            earlier = stored_hashes.get(payment.payment_id, first_hashes[payment.payment_id])
+            earlier = stored_hashes.get(payment.payment_id)
+            if earlier is None:
+                # Digested only when asked for: a batch of new payments has no repeats to compare.
+                earlier = self.firsts[payment.payment_id][1].content_hash(key)
             if earlier == payment.content_hash(key):
                 duplicates += 1
             else:

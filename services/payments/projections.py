@@ -1,6 +1,8 @@
 """Read model of payments."""
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Column, DateTime, MetaData, Numeric, Table, Text, select, update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -11,6 +13,9 @@ from contracts.envelope import EventEnvelope
 from contracts.payments import PaymentRecorded, PaymentRefunded
 
 metadata = MetaData(schema="payments")
+ZERO = Decimal("0.00")
+# A batch's payments go in by COPY from this many on: its rows hold the columns' own types.
+COPY_PAYMENTS_FROM = 20
 
 payments = Table(
     "payments", metadata,
@@ -40,13 +45,15 @@ refunds = Table(
 
 async def project_payments(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
     """Inline projection: one row per recorded payment, and its refunds."""
+    # From the payload as stored (validated as it was recorded): validating a batch's thousand payments again
+    # cost as much as writing them.
     rows = [
-        {**PaymentRecorded.model_validate(e.payload).model_dump(), "recorded_at": e.occurred_at,
-         "recorded_by": e.metadata.actor, "refunded": 0}
+        {**e.payload, "amount": Decimal(e.payload["amount"]), "paid_at": datetime.fromisoformat(e.payload["paid_at"]),
+         "recorded_at": e.occurred_at, "recorded_by": e.metadata.actor, "refunded": ZERO}
         for e in envelopes
         if e.event_type == PaymentRecorded.event_type
     ]
-    await bulk_insert(conn, payments, rows)
+    await bulk_insert(conn, payments, rows, copy_from=COPY_PAYMENTS_FROM)
     for e in envelopes:
         if e.event_type == PaymentRefunded.event_type:
             r = PaymentRefunded.model_validate(e.payload)

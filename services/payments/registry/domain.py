@@ -130,7 +130,8 @@ class RowChecker:
         return positions if ok else None
 
     def check(self, line: int, cells: list[Cell], positions: dict[str, int],
-              tally: ImportTally) -> tuple[dict[str, Any], tuple[str, str]] | None:
+              tally: ImportTally) -> tuple[dict[str, Any], str] | None:
+        """The row's entry and its checked ID number (encrypted a part at a time), or None after its faults."""
         values = {name: (text(cells[p]) if p < len(cells) and not blank(cells[p]) else "")
                   for name, p in positions.items()}
         entry, problems = self.entry(values, REQUIRED[self.registry])
@@ -142,7 +143,7 @@ class RowChecker:
             for name, message in problems.items():
                 tally.refuse(line, self.headers.get(name, column_of(self.registry, name)), message)
             return None
-        return entry, (entry["id_index"], self.personal.encrypt(values["id_number"]))
+        return entry, values["id_number"]
 
     def entry(self, values: dict[str, str], required: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str]]:
         """An entry in event form from the text of its fields, and the problem of each faulty field."""
@@ -205,18 +206,23 @@ def read_registry_file(data: bytes, filename: str, registry: Registry, personal:
     headed = _headers(sheets, checker, tally)
     if tally.failed:
         return
-    part = Part([], [])
+    entries: list[dict[str, Any]] = []
+    numbers: list[str] = []
     for sheet, positions, headers in headed:
         tally.sheet = sheet.name if len(sheets) > 1 else None
         checker.headers = headers
-        for entry, vault in _sheet_entries(sheet, checker, positions, tally):
-            part.entries.append(entry)
-            part.vault.append(vault)
-            if len(part.entries) == PART_SIZE:
-                yield part
-                part = Part([], [])
-    if part.entries:
-        yield part
+        for entry, number in _sheet_entries(sheet, checker, positions, tally):
+            entries.append(entry)
+            numbers.append(number)
+            if len(entries) == PART_SIZE:
+                yield _part(entries, numbers, personal)
+                entries, numbers = [], []
+    if entries:
+        yield _part(entries, numbers, personal)
+
+
+def _part(entries: list[dict[str, Any]], numbers: list[str], personal: PersonalData) -> Part:
+    return Part(entries, list(zip((e["id_index"] for e in entries), personal.encrypt_many(numbers), strict=True)))
 
 
 def _headers(sheets: list[Sheet], checker: RowChecker,
@@ -246,7 +252,7 @@ def _headers(sheets: list[Sheet], checker: RowChecker,
 
 
 def _sheet_entries(sheet: Sheet, checker: RowChecker, positions: dict[str, int],
-                   tally: ImportTally) -> Iterator[tuple[dict[str, Any], tuple[str, str]]]:
+                   tally: ImportTally) -> Iterator[tuple[dict[str, Any], str]]:
     try:
         for line, cells in sheet.rows:
             if all(blank(cell) for cell in cells):
