@@ -56,6 +56,9 @@ class DisposalSheet(BaseModel):
     other_amount: Money | None = Field(None, description="其他金额")
     measures: list[str] = Field(default_factory=list, description="处理措施: 收回资金, 暂缓拨付, 通报, 移交…")
     attachments: list[str] = Field(default_factory=list, description="Ids of attached documents.")
+    suspicious_item: bool = Field(False, description=(
+        "疑点 (第二十四条(三)): the verification of a yellow light counts only once the supervision bureau "
+        "concurs."))
     handler: str = Field(description="The person who made the sheet.")
     handler_org_unit: str | None = None
     handler_division: str | None = None
@@ -112,6 +115,23 @@ class AlertReferred(DomainEvent):
     findings: str = Field(description="基本情况描述, as the sheet gives it.")
     referred_by: str
     referred_by_division: str | None
+    at: datetime
+
+
+class ReferralConcluded(DomainEvent):
+    """The supervision bureau recorded the outcome of a case referred to it (移交): what it found and decided; once
+    per case."""
+
+    event_type: ClassVar[str] = "alerting.ReferralConcluded"
+    context: ClassVar[str] = "alerting"
+
+    number: str = Field(examples=["YJ-2026-000001"])
+    alert_id: str
+    org_unit: str | None
+    owner_division: str | None
+    decision: str = Field(description="处理决定, one of REFERRAL_DECISIONS.")
+    findings: str = Field(description="查处情况: what the bureau found.")
+    concluded_by: str
     at: datetime
 
 

@@ -1,6 +1,7 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsRecoveryOrdered, FundsSuspended, MonthClosed, RequirementProposed,
+from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsRecoveryOrdered,
+                               ReferralConcluded, FundsSuspended, MonthClosed, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleLevelChanged, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed,
                                SuspensionLiftDecided, SuspensionLiftRequested)
 from contracts.envelope import DomainEvent
@@ -10,7 +11,7 @@ from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKe
                                PermissionApplicationResubmitted, PermissionApplicationReturned,
                                PermissionApplicationSubmitted, PermissionFormExported, SecondFactorChanged, UserChanged,
                                UserRegistered, UserRevoked)
-from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
+from contracts.ledger import (FundsRecovered, IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered)
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
@@ -27,7 +28,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
                   PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
-                  AlertTransitioned, AlertBreachRepeated, AlertReferred, AlertCirculated, FundsRecoveryOrdered, FundsSuspended, SuspensionLiftRequested,
+                  AlertTransitioned, AlertBreachRepeated, AlertReferred, ReferralConcluded, AlertCirculated, FundsRecoveryOrdered, FundsRecovered, FundsSuspended, SuspensionLiftRequested,
                   SuspensionLiftDecided, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
                   ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,

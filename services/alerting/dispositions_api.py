@@ -1,6 +1,5 @@
 """Handling alerts: disposal sheets (处理单) at each human step, and their list (the export is in export.py)."""
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +17,9 @@ from backbone.service import RuntimeDep
 from contracts.alerting import DisposalSheet
 from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import DispositionIn, relations, sheet_number
-from services.alerting.lifecycle import decide, replay
-from services.alerting.measures import CIRCULATE, RECOVER, REFER, takes
-from services.alerting.measures_api import open_circular, open_recovery, open_referral
+from services.alerting.lifecycle import decide, moved, replay
+from services.alerting.measures import CIRCULATE, RECOVER, REFER, check_correction, takes
+from services.alerting.measures_api import open_circular, open_recovery, open_referral, recovery_standing
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
 from services.alerting.suspensions import SUSPEND_MEASURE
 from services.alerting.suspensions_api import suspend_from_sheet
@@ -63,6 +62,8 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
                 f"the alert changed since version {body.expected_version}: it is at {alert.version}",
                 errors=[fault("expected_version", f"the alert is at version {alert.version}")],
                 allowed=[a.value for a in alert.allowed(relations(principal, alert))])
+        if body.action == AlertAction.RECORD_CORRECTION:
+            check_correction(await recovery_standing(conn, alert_id))
         # The counter row is taken in this transaction: a refused step gives its number back.
         serial = await conn.scalar(pg_insert(sheet_counters).values(year=now.year, last=1).on_conflict_do_update(
             index_elements=[sheet_counters.c.year], set_={"last": sheet_counters.c.last + 1})
@@ -80,7 +81,7 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
                      if takes(SUSPEND_MEASURE, event.action, sheet) else None)
         recovered = (await open_recovery(conn, runtime, alert, sheet, principal, now)
                      if takes(RECOVER, event.action, sheet) else None)
-    after = replace(alert, level=event.to_level, status=event.to_status, version=alert.version + 1)
+    after = moved(alert, event, alert.version + 1)
     return DispositionOut(alert_id=alert_id, sheet=sheet, level=event.to_level, status=event.to_status,
                           version=after.version, allowed_actions=after.allowed(relations(principal, after)),
                           referral=referral, circular=circular,

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.workdays import default_calendar
 from contracts.province import (DisposalSummary, MeasureCount, MonthFigures, PerformanceSummary, SuspiciousItem)
-from contracts.values import AlertLevel, AlertStatus
+from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.sync.projections import alert_steps, filing_steps, indicators, movements
 from services.sync.reports.figures import AlertFact, Month, MoneyRow, alert_summary, money, time_progress
 
@@ -45,7 +45,8 @@ async def month_figures(conn: AsyncConnection, month: Month, division: str | Non
         .outerjoin(verified, verified.c.alert_id == raised.c.alert_id))).all()
     steps = (await conn.execute(select(a.c.action, a.c.status, a.c.returned_amount, a.c.measures)
                                 .where(in_month, a.c.action.isnot(None), *_of(a, division)))).all()
-    green = sum(1 for s in steps if s.status == AlertStatus.GREEN)
+    # The bureau's concurrence with a suspicious item's verification (concur) leaves a green alert green.
+    green = sum(1 for s in steps if s.status == AlertStatus.GREEN and s.action != AlertAction.CONCUR)
     red = sum(1 for s in steps if s.action == "confirm_violation")
     measures: dict[str, int] = {}
     for s in steps:
