@@ -157,7 +157,8 @@ class AlertCirculated(DomainEvent):
 
 class FundsRecoveryOrdered(DomainEvent):
     """收回资金 (第二十二条(三)): a red light's measure recovers an amount from the indicator it concerns; the ledger
-    writes the withdrawal (收回) from this event. One per alert."""
+    writes the withdrawal (收回) from this event and answers with ledger.FundsRecovered. One per alert, and again for
+the rest when the ledger's answer was short."""
 
     event_type: ClassVar[str] = "alerting.FundsRecoveryOrdered"
     context: ClassVar[str] = "alerting"
@@ -171,6 +172,8 @@ class FundsRecoveryOrdered(DomainEvent):
     owner_division: str | None
     ordered_by: str
     at: datetime
+    rest: bool = Field(False, description="An order for (part of) the rest of an earlier one the ledger could not "
+                                          "withdraw whole: it asks for nothing more than that order did.")
 
 
 class FundsSuspended(DomainEvent):

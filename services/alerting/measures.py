@@ -62,7 +62,8 @@ class RecoveryState(StrEnum):
 
 @dataclass(frozen=True)
 class Recovery:
-    """An alert's recovery (收回资金): the sums its sheets ordered and the ledger withdrew, and how many of each."""
+    """An alert's recovery (收回资金): what its measure asks back and what the ledger withdrew in all, and how many
+    orders (the first, then the rest after a shortfall) and answers there were."""
 
     ordered: Decimal
     withdrawn: Decimal
@@ -107,7 +108,8 @@ def recover(alert: AlertState, rule_number: str, sheet: DisposalSheet, indicator
         raise ValueError("body.returned_amount", f"at most {available} is left on indicator {indicator_id}")
     return FundsRecoveryOrdered(alert_id=alert.alert_id, rule_number=rule_number, indicator_id=indicator_id,
                                 amount=amount, sheet_number=sheet.number, org_unit=alert.org_unit,
-                                owner_division=alert.owner_division, ordered_by=sheet.handler, at=now)
+                                owner_division=alert.owner_division, ordered_by=sheet.handler, at=now,
+                                rest=standing is not None)
 
 
 def check_correction(standing: Recovery | None) -> None:

@@ -86,7 +86,7 @@ class RecoveryOut(BaseModel):
 
     indicator_id: str
     state: RecoveryState
-    amount: Decimal = Field(description="Ordered in all (the sheets' 退回金额).")
+    amount: Decimal = Field(description="What the measure asks back (the first order's 退回金额).")
     withdrawn: Decimal = Field(description="Withdrawn by the ledger so far.")
     shortfall: Decimal | None = Field(description="Ordered and not withdrawn, once the ledger answered every order.")
     sheet_number: str = Field(description="The sheet of the latest order.")
@@ -169,7 +169,7 @@ async def recovery_standing(conn: AsyncConnection, alert_id: str) -> Recovery | 
 async def open_recovery(conn: AsyncConnection, runtime: Runtime, alert: AlertState, sheet: DisposalSheet,
                         principal: Principal, now: datetime) -> str:
     """Order the ledger's withdrawal of the sheet's 退回金额 from the alert's indicator: once, or for the rest after
-    the ledger answered short; a sheet while an order stands finds it. Returns the amount ordered in all."""
+    the ledger answered short; a sheet while an order stands finds it. Returns the amount the alert asks back."""
     row = (await conn.execute(select(alerts.c.rule_number, alerts.c.indicator_id)
                               .where(alerts.c.alert_id == alert.alert_id))).one()
     standing = _standing(await _recovery_row(conn, alert.alert_id))
@@ -186,7 +186,7 @@ async def open_recovery(conn: AsyncConnection, runtime: Runtime, alert: AlertSta
     await runtime.store.append(conn, stream_id=f"recovery-{alert.alert_id}", stream_type="recovery",
                                expected_version=standing.orders if standing else 0, events=[event],
                                meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
-    return format(event.amount + (standing.ordered if standing else 0), "f")
+    return format(standing.ordered if standing else event.amount, "f")
 
 
 async def recovery_of(conn: AsyncConnection, alert_id: str) -> RecoveryOut | None:

@@ -33,7 +33,7 @@ circulars = Table(
     Column("circulated_at", DateTime(timezone=True)),
 )
 
-# 收回资金: an alert's recovery, the sums of what its sheets ordered and of what the ledger withdrew.
+# 收回资金: an alert's recovery, what it asks back and what the ledger withdrew, over its orders and answers.
 recoveries = Table(
     "recoveries", metadata,
     Column("alert_id", Text, primary_key=True), Column("indicator_id", Text), Column("rule_number", Text),
@@ -82,7 +82,8 @@ async def _ordered(conn: AsyncConnection, o: FundsRecoveryOrdered) -> None:
         alert_id=o.alert_id, indicator_id=o.indicator_id, rule_number=o.rule_number, org_unit=o.org_unit,
         owner_division=o.owner_division, ordered=o.amount, withdrawn=0, orders=1, answers=0, **later)
         .on_conflict_do_update(index_elements=[t.alert_id],
-                               set_=dict(ordered=t.ordered + o.amount, orders=t.orders + 1, **later)))
+                               set_=dict(ordered=t.ordered if o.rest else t.ordered + o.amount,
+                                         orders=t.orders + 1, **later)))
 
 
 async def answer_recovery(conn: AsyncConnection, envelope: EventEnvelope) -> None:

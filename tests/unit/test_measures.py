@@ -48,12 +48,14 @@ def test_a_recovery_stands_ordered_until_the_ledger_answers_then_recovered_or_sh
 
 
 def test_a_second_sheet_orders_nothing_while_an_order_stands_and_the_rest_after_a_shortfall():
-    assert ordered("3000.00").amount == Decimal("3000.00")
+    first = ordered("3000.00")
+    assert (first.amount, first.rest) == (Decimal("3000.00"), False)
     waiting = Recovery(Decimal("3000"), Decimal("0"), orders=1, answers=0)
     assert ordered("1000.00", waiting) is None
     assert ordered("1000.00", Recovery(Decimal("3000"), Decimal("3000"), orders=1, answers=1)) is None
     short = Recovery(Decimal("3000"), Decimal("1200"), orders=1, answers=1)
-    assert ordered("1800.00", short).amount == Decimal("1800.00")
+    rest = ordered("1800.00", short)
+    assert (rest.amount, rest.rest) == (Decimal("1800.00"), True), "the rest asks for nothing more"
     # More than is short: refused, naming the field.
     with pytest.raises(ValueError) as refused:
         ordered("1800.01", short)
