@@ -12,7 +12,7 @@ from backbone.lifecycle import StepOutOfTurn
 from contracts.alerting import AlertRaised, AlertSubject, DisposalSheet
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertAction, AlertLevel, AlertStatus
-from services.alerting.lifecycle import (ACTORS, BELL, CLEARED, GREEN, OPEN, RED, TRANSITIONS, YELLOW,
+from services.alerting.lifecycle import (ACTORS, BELL, CLEARED, GREEN, OPEN, RED, YELLOW,
                                          apply, decide, replay)
 
 NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)
