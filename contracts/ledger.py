@@ -75,6 +75,8 @@ class FundsRecovered(DomainEvent):
     ordered: Money
     withdrawn: Money = Field(description="Withdrawn from the indicator (收回): at most what was available.")
     shortfall: Money = Field(description="Ordered but not withdrawn: 0 when the whole amount came back.")
+    org_unit: str | None = Field(description="Routing, as the order gives it: the district concerned.")
+    owner_division: str | None = Field(description="Routing, as the order gives it: the division that owns the fund.")
     at: datetime
 
 

@@ -59,7 +59,8 @@ def on_recovery(store: EventStore) -> Handler:
                         amount=str(order.amount), available=str(standing.available))
         events.append(FundsRecovered(alert_id=order.alert_id, indicator_id=order.indicator_id,
                                      sheet_number=order.sheet_number, ordered=order.amount, withdrawn=withdrawn,
-                                     shortfall=order.amount - withdrawn, at=clock().now()))
+                                     shortfall=order.amount - withdrawn, org_unit=order.org_unit,
+                                     owner_division=order.owner_division, at=clock().now()))
         await store.append(conn, stream_id=f"indicator-{order.indicator_id}", stream_type="indicator",
                            expected_version=row["version"], events=events,
                            meta=store.metadata(actor=envelope.metadata.actor, org_unit=envelope.metadata.org_unit,

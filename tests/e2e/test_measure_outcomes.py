@@ -1,11 +1,14 @@
 """What measures come to (第二十二条(三)), end to end through the gateway: the ledger's answer to a recovery
 (收回资金) — withdrawn as far as the money goes, the rest short, and the red light not 已纠正 until it is back — and
-the outcome the supervision bureau records on a case referred to it (移交)."""
+the outcome the supervision bureau records on a case referred to it (移交); and the measures of a month, per district,
+in the division's monthly report (月报)."""
 
+import asyncio
 from uuid import uuid4
 
 import pytest
 
+from tests.e2e import db
 from tests.e2e.conftest import indicator_body, payment_body
 from tests.e2e.people import signed_in
 from tests.e2e.test_alert_handling import cash_alert
@@ -123,3 +126,37 @@ def test_the_supervision_bureau_records_a_referrals_outcome_once(stack):
                  if r["number"] == number]
         assert [r["outcome"] for r in inbox] == [recorded]
         assert c.get(f"/alerts/{alert_id}", headers=owner).json()["referral"]["outcome"] == recorded
+
+
+def test_a_divisions_monthly_report_counts_the_measures_taken_per_district(stack, servers):
+    admin, treasury = stack.admin_headers(), stack.treasury_headers()
+    owner = signed_in("经建处-月报-周", ["division"], division="economic")
+    every = {"action": "take_measure", "findings": "严重违规：收回、暂缓拨付、通报并移交监督局", "returned_amount": "3000.00",
+             "measures": ["收回资金", "暂缓拨付", "通报", "移交监督局"]}
+    with stack.client() as c:
+        indicator = c.post("/indicators", json=indicator_body("100000.00", owner_division="economic",
+                                                              org_unit="220103"), headers=admin).json()["id"]
+        pid = f"{indicator}-month"
+        c.post("/payments/batch", headers=treasury, json={"payments": [
+            payment_body(pid, indicator, "2000.00", settlement_method="cash", org_unit="220103")]}).raise_for_status()
+        found = poll(lambda: [a["id"] for a in c.get("/alerts", params={"rule": CASH, "limit": 1000},
+                                                     headers=admin).json()["items"] if a["subject"]["id"] == pid])
+        assert found, "no yellow light for the cash payment"
+        url = f"/alerts/{found[0]}/dispositions"
+        assert c.post(url, json=CONFIRM, headers=owner).status_code == 201
+        taken = c.post(url, json=every, headers=owner)
+        assert taken.status_code == 201, taken.text
+
+        # Sync learns each measure, the recovery once the ledger has answered it.
+        taken_kinds = "SELECT kind FROM sync.measures_taken WHERE alert_id = $1 ORDER BY kind"
+        assert poll(lambda: [r["kind"] for r in db.rows(servers.database_url, taken_kinds, found[0])] == [
+            "circular", "recovery", "referral", "suspension"])
+        # A month has to be over to be reported: the measures are moved to one (of a year no other test reports),
+        # as a test lets a deadline pass.
+        asyncio.run(db.execute(servers.database_url, "UPDATE sync.measures_taken SET at = '2015-06-15T10:00:00+08'"
+                                                     " WHERE alert_id = $1", found[0]))
+        report = c.post("/monthly-reports", json={"month": "2015-06", "kind": "division"}, headers=owner)
+        assert report.status_code == 201, report.text
+        assert report.json()["figures"]["measures"] == [
+            {"org_unit": "220103", "org_unit_name": "宽城区", "recoveries": 1, "recovered": "3000.00", "short": "0.00",
+             "suspensions": 1, "referrals": 1, "circulars": 1}]

@@ -14,6 +14,7 @@ from services.alerting.dispositions import owns, relations
 from services.alerting.lifecycle import AlertState
 from services.alerting.measures import Recovery, RecoveryOutstanding, RecoveryState, check_correction, conclude, recover
 from services.ledger.domain import recoverable
+from services.sync.reports.figures import MeasureFact, district_measures
 
 NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)
 RED = AlertState(alert_id="a-1", rule_id="r", level=AlertLevel.RED, status=AlertStatus.OPEN, org_unit="220102",
@@ -115,3 +116,17 @@ def test_whoever_holds_the_owning_offices_role_handles_its_alerts(principal, own
     alert = AlertState(alert_id="a", rule_id="r", level=AlertLevel.YELLOW, status=AlertStatus.OPEN, org_unit="220100",
                        owner_division=owner, escalate_to=None, version=1)
     assert ("owner" in relations(principal, alert)) is handles
+
+
+def test_the_monthly_figures_count_each_districts_measures_and_the_money_recovered_and_short():
+    facts = [MeasureFact("recovery", "220102", Decimal("3000.00"), Decimal("0.00")),
+             MeasureFact("recovery", "220102", Decimal("1200.00"), Decimal("1800.00")),
+             MeasureFact("suspension", "220102"), MeasureFact("referral", "220103"), MeasureFact("circular", None)]
+    assert [m.model_dump(mode="json") for m in district_measures(facts)] == [
+        {"org_unit": "220100", "org_unit_name": "长春市本级", "recoveries": 0, "recovered": "0.00", "short": "0.00",
+         "suspensions": 0, "referrals": 0, "circulars": 1},
+        {"org_unit": "220102", "org_unit_name": "南关区", "recoveries": 2, "recovered": "4200.00", "short": "1800.00",
+         "suspensions": 1, "referrals": 0, "circulars": 0},
+        {"org_unit": "220103", "org_unit_name": "宽城区", "recoveries": 0, "recovered": "0.00", "short": "0.00",
+         "suspensions": 0, "referrals": 1, "circulars": 0}]
+    assert district_measures([]) == []
