@@ -62,14 +62,14 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
                 f"the alert changed since version {body.expected_version}: it is at {alert.version}",
                 errors=[fault("expected_version", f"the alert is at version {alert.version}")],
                 allowed=[a.value for a in alert.allowed(relations(principal, alert))])
-        if body.action == AlertAction.RECORD_CORRECTION:
-            check_correction(await recovery_standing(conn, alert_id))
         # The counter row is taken in this transaction: a refused step gives its number back.
         serial = await conn.scalar(pg_insert(sheet_counters).values(year=now.year, last=1).on_conflict_do_update(
             index_elements=[sheet_counters.c.year], set_={"last": sheet_counters.c.last + 1})
             .returning(sheet_counters.c.last))
         sheet = body.sheet(sheet_number(now.year, serial), principal)
         event = decide(alert, AlertAction(body.action), by=relations(principal, alert), now=now, sheet=sheet)
+        if event.action is AlertAction.RECORD_CORRECTION:
+            check_correction(await recovery_standing(conn, alert_id))
         await runtime.store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert",
                                    expected_version=alert.version, events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
