@@ -31,7 +31,8 @@ PAYMENT_READERS = frozenset({ADMIN, TREASURY, BUDGET, SUPERVISION, POVERTY_OFFIC
 REGISTRY_KEEPERS = frozenset({ADMIN, POVERTY_OFFICE, INFO_CENTER, PROVINCE_SYSTEM})
 GOAL_FILERS = frozenset({DIVISION, DISTRICT, ADMIN})
 GOAL_REVIEWERS = frozenset({BUDGET, ADMIN})  # 预算处 (预算绩效管理办公室)
-ALERT_HANDLERS = frozenset({DIVISION, DISTRICT, SUPERVISION})  # 谁主管、谁负责; the bureau co-verifies
+# 谁主管、谁负责 (the offices 国库处, 预算处, 局脱贫办 for the alerts routed to them); the bureau co-verifies
+ALERT_HANDLERS = frozenset({DIVISION, DISTRICT, SUPERVISION, TREASURY, BUDGET, POVERTY_OFFICE})
 RULE_PROPOSERS = frozenset({DIVISION, TREASURY, BUDGET, POVERTY_OFFICE, ADMIN})
 RULE_KEEPERS = frozenset({TREASURY, ADMIN})
 OPERATORS = frozenset({ADMIN, INFO_CENTER})
@@ -141,10 +142,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/alerts/{alert_id}/dispositions": ALERT_HANDLERS,
     "GET /api/v1/dispositions": PEOPLE,
     "GET /api/v1/referrals": frozenset({SUPERVISION, ADMIN}),  # 移交: the supervision bureau's inbox
+    "POST /api/v1/referrals/{number}/outcome": frozenset({SUPERVISION}),  # what the bureau found and decided
     "GET /api/v1/circulars": PEOPLE,  # 通报, within each one's scope
     # 暂缓拨付: the division that owns the fund asks to lift it, the supervision bureau consents
     "GET /api/v1/suspensions/{indicator_id}": PEOPLE,
-    "POST /api/v1/suspensions/{indicator_id}/lift-request": frozenset({DIVISION}),
+    "POST /api/v1/suspensions/{indicator_id}/lift-request": frozenset({DIVISION, TREASURY, BUDGET, POVERTY_OFFICE}),
     "POST /api/v1/suspensions/{indicator_id}/lift-decision": frozenset({SUPERVISION}),
     "GET /api/v1/dispositions/export": PEOPLE,
     # people to reach (第十八条): everyone reads the register; a district or division sets its own row, the

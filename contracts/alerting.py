@@ -56,6 +56,9 @@ class DisposalSheet(BaseModel):
     other_amount: Money | None = Field(None, description="其他金额")
     measures: list[str] = Field(default_factory=list, description="处理措施: 收回资金, 暂缓拨付, 通报, 移交…")
     attachments: list[str] = Field(default_factory=list, description="Ids of attached documents.")
+    suspicious_item: bool = Field(False, description=(
+        "疑点 (第二十四条(三)): the verification of a yellow light counts only once the supervision bureau "
+        "concurs."))
     handler: str = Field(description="The person who made the sheet.")
     handler_org_unit: str | None = None
     handler_division: str | None = None
@@ -115,6 +118,23 @@ class AlertReferred(DomainEvent):
     at: datetime
 
 
+class ReferralConcluded(DomainEvent):
+    """The supervision bureau recorded the outcome of a case referred to it (移交): what it found and decided; once
+    per case."""
+
+    event_type: ClassVar[str] = "alerting.ReferralConcluded"
+    context: ClassVar[str] = "alerting"
+
+    number: str = Field(examples=["YJ-2026-000001"])
+    alert_id: str
+    org_unit: str | None
+    owner_division: str | None
+    decision: str = Field(description="处理决定, one of REFERRAL_DECISIONS.")
+    findings: str = Field(description="查处情况: what the bureau found.")
+    concluded_by: str
+    at: datetime
+
+
 class AlertCirculated(DomainEvent):
     """通报 (第二十二条(三)): a circular against the district or the division a red light concerns, numbered per
     year; one per alert."""
@@ -137,7 +157,8 @@ class AlertCirculated(DomainEvent):
 
 class FundsRecoveryOrdered(DomainEvent):
     """收回资金 (第二十二条(三)): a red light's measure recovers an amount from the indicator it concerns; the ledger
-    writes the withdrawal (收回) from this event. One per alert."""
+    writes the withdrawal (收回) from this event and answers with ledger.FundsRecovered. One per alert, and again for
+the rest when the ledger's answer was short."""
 
     event_type: ClassVar[str] = "alerting.FundsRecoveryOrdered"
     context: ClassVar[str] = "alerting"
@@ -151,6 +172,8 @@ class FundsRecoveryOrdered(DomainEvent):
     owner_division: str | None
     ordered_by: str
     at: datetime
+    rest: bool = Field(False, description="An order for (part of) the rest of an earlier one the ledger could not "
+                                          "withdraw whole: it asks for nothing more than that order did.")
 
 
 class FundsSuspended(DomainEvent):

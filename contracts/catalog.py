@@ -1,6 +1,6 @@
 """Every event model by type name, and the topic of each context."""
 
-from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsRecoveryOrdered, FundsSuspended, MonthClosed, RequirementCommented, RequirementProposed,
+from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsRecoveryOrdered, ReferralConcluded, FundsSuspended, MonthClosed, RequirementCommented, RequirementProposed,
                                RuleApproved, RuleCycleOpened, RuleLevelChanged, RuleProposalReviewed, RuleProposalsSubmitted, RuleProposed,
                                SuspensionLiftDecided, SuspensionLiftRequested)
 from contracts.envelope import DomainEvent
@@ -10,7 +10,7 @@ from contracts.gateway import (AccountLocked, ApiKeyIssued, ApiKeyRevoked, ApiKe
                                PermissionApplicationResubmitted, PermissionApplicationReturned,
                                PermissionApplicationSubmitted, PermissionFormExported, SecondFactorChanged, UserChanged,
                                UserRegistered, UserRevoked)
-from contracts.ledger import (IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
+from contracts.ledger import (FundsRecovered, IndicatorAdjusted, IndicatorAllocated, IndicatorCorrected, IndicatorDocumentAttached,
                               IndicatorRegistered, LibraryDocumentFiled, LibraryDocumentRead)
 from contracts.notifications import LiaisonsSet
 from contracts.payments import PaymentRecorded, PaymentRefunded
@@ -28,7 +28,7 @@ EVENT_MODELS: dict[str, type[DomainEvent]] = {
     model.event_type: model for model in (IndicatorRegistered, IndicatorAllocated, IndicatorAdjusted, IndicatorCorrected, IndicatorDocumentAttached,
                   LibraryDocumentFiled, LibraryDocumentRead, PaymentRecorded, PaymentRefunded, PoorPopulationRecorded, PublicEmployeesRecorded,
                   RegistryPersonsRemoved, RegistryImportCompleted, PersonalDataRevealed, AlertRaised,
-                  AlertTransitioned, AlertBreachRepeated, AlertReferred, AlertCirculated, FundsRecoveryOrdered, FundsSuspended, SuspensionLiftRequested,
+                  AlertTransitioned, AlertBreachRepeated, AlertReferred, ReferralConcluded, AlertCirculated, FundsRecoveryOrdered, FundsRecovered, FundsSuspended, SuspensionLiftRequested,
                   SuspensionLiftDecided, RuleProposed, RuleProposalReviewed, RuleApproved,
                   RequirementProposed, RequirementCommented, RuleCycleOpened, RuleProposalsSubmitted, MonthClosed, GoalsSet,
                   ProgressReported, FilingReviewed, SelfEvaluated, UserRegistered, ApiKeyIssued, ApiKeyRevoked,

@@ -1,6 +1,6 @@
 """Events of the ledger context (总台账), topic `fundwatch.ledger.v1`."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -60,6 +60,24 @@ class IndicatorAdjusted(DomainEvent):
     amount_after: Money
     reason: str
     adjusted_on: date
+
+
+class FundsRecovered(DomainEvent):
+    """The ledger's answer to a recovery (收回资金) a red light's measure ordered: what it withdrew from the
+    indicator and what it could not, because less was available than ordered (the shortfall)."""
+
+    event_type: ClassVar[str] = "ledger.FundsRecovered"
+    context: ClassVar[str] = "ledger"
+
+    alert_id: str
+    indicator_id: str
+    sheet_number: str = Field(description="The disposal sheet (处理单) that ordered the recovery.")
+    ordered: Money
+    withdrawn: Money = Field(description="Withdrawn from the indicator (收回): at most what was available.")
+    shortfall: Money = Field(description="Ordered but not withdrawn: 0 when the whole amount came back.")
+    org_unit: str | None = Field(description="Routing, as the order gives it: the district concerned.")
+    owner_division: str | None = Field(description="Routing, as the order gives it: the division that owns the fund.")
+    at: datetime
 
 
 class IndicatorDocumentAttached(DomainEvent):

@@ -171,6 +171,21 @@ class DisposalSummary(BaseModel):
     measures: list[MeasureCount]
 
 
+class DistrictMeasures(BaseModel):
+    """The measures taken in the month on one district's alerts (第二十二条(三)), or the city's own (220100)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    org_unit: str
+    org_unit_name: str
+    recoveries: int = Field(ge=0, description="收回资金: the ledger's withdrawals answering the measure.")
+    recovered: Money = Field(description="Withdrawn by the ledger (收回).")
+    short: Money = Field(description="Ordered back but not withdrawn: less was available than ordered.")
+    suspensions: int = Field(ge=0, description="暂缓拨付: indicators suspended.")
+    referrals: int = Field(ge=0, description="移交监督局: cases referred to the supervision bureau.")
+    circulars: int = Field(ge=0, description="通报")
+
+
 class PerformanceSummary(BaseModel):
     """The month's performance filings (绩效)."""
 
@@ -210,6 +225,8 @@ class MonthFigures(BaseModel):
     disposals: DisposalSummary
     performance: PerformanceSummary
     suspicious: list[SuspiciousItem]
+    measures: list[DistrictMeasures] = Field(default_factory=list, description=(
+        "The measures taken in the month (收回 with the amounts, 暂缓拨付, 移交, 通报), by district."))
 
 
 class DivisionPart(BaseModel):

@@ -126,6 +126,7 @@ class AlertAction(StrEnum):
     RECORD_CORRECTION = "record_correction"  # 红灯已纠正 → 绿灯
     TAKE_MEASURE = "take_measure"  # 严重违规的处理措施 (红灯不变)
     REOPEN = "reopen"  # 监督局重新开启
+    CONCUR = "concur"  # 监督局会同核实疑点 (第二十四条(三)): the bureau concurs with the division's verification
 
 
 VIOLATION_TYPES: tuple[str, ...] = (
@@ -134,6 +135,8 @@ VIOLATION_TYPES: tuple[str, ...] = (
 )
 VERIFICATION_METHODS: tuple[str, ...] = ("电话核实", "调阅材料", "实地核查", "系统比对", "其他")
 MEASURES: tuple[str, ...] = ("收回资金", "暂缓拨付", "通报", "移交监督局", "移交有关部门")
+# What the supervision bureau decides on a case referred to it (移交).
+REFERRAL_DECISIONS: tuple[str, ...] = ("立案查处", "责令整改", "移送纪检监察机关", "不予追究")
 
 
 class RuleCategory(StrEnum):

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -28,7 +28,7 @@ from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import relations
 from services.alerting.lifecycle import replay
 from services.alerting.projections import alerts, scope_filter
-from services.alerting.measures_api import CircularOut, ReferralOut, measures_of, recovery_of
+from services.alerting.measures_api import CircularOut, RecoveryOut, ReferralOut, measures_of, recovery_of
 from services.alerting.suspensions_api import SuspensionOut, suspension_of
 
 router = APIRouter(prefix="/api/v1", tags=["alerting"])
@@ -69,6 +69,16 @@ class HistoryEntry(BaseModel):
     payload: dict[str, Any]
 
 
+class CoVerification(BaseModel):
+    """A suspicious item counts as verified once the division's 处理单 and the supervision bureau's concurrence are
+    both recorded."""
+
+    verification_sheet: str | None = Field(description="The division's verification (处理单), once recorded.")
+    concurrence_sheet: str | None = Field(description="The supervision bureau's concurrence, once recorded.")
+    verified: bool
+    awaiting: list[Literal["division", "supervision"]] = Field(description="Who is still awaited.")
+
+
 class AlertDetail(AlertOut):
     history: list[HistoryEntry]
     allowed_actions: list[AlertAction] = Field(description="What the caller may do with the alert now.")
@@ -76,8 +86,10 @@ class AlertDetail(AlertOut):
     circular: CircularOut | None = Field(None, description="The circular (通报) the alert gave rise to.")
     suspension: SuspensionOut | None = Field(None, description="The suspension (暂缓拨付) its measure put on the "
                                                                "indicator, where it stands.")
-    recovery: dict[str, Any] | None = Field(None, description="The recovery (收回资金) its measure ordered: indicator, "
-                                                              "amount, sheet, who ordered it.")
+    recovery: RecoveryOut | None = Field(None, description="The recovery (收回资金) its measures ordered: what came "
+                                                           "back through the ledger and what is short.")
+    co_verification: CoVerification | None = Field(None, description="For a suspicious item (疑点, 第二十四条(三)): "
+                                                                      "the sheets recorded and who is still awaited.")
 
 
 class AlertPage(Page[AlertOut]):
@@ -201,7 +213,7 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
         events = await runtime.store.read_stream(conn, f"alert-{alert_id}")
         referral, circular = await measures_of(conn, alert_id)
         suspension = await suspension_of(conn, alert_id)
-        recovery = await recovery_of(conn, runtime, alert_id)
+        recovery = await recovery_of(conn, alert_id)
     now = clock().local_now()
     calendar = default_calendar()
     ends = [e.occurred_at for e in events[1:]] + [now]
@@ -212,6 +224,7 @@ async def get_alert(alert_id: str, principal: CurrentPrincipal, runtime: Runtime
                             payload=e.payload) for e, end in zip(events, ends, strict=True)]
     alert = replay(events)
     allowed = alert.allowed(relations(principal, alert)) if alert else []
+    co_verification = alert.co_verification() if alert else None
     return AlertDetail(**_alert_out(row).model_dump(), history=history, allowed_actions=allowed, referral=referral,
-                       circular=circular, suspension=suspension,
-                       recovery=recovery)
+                       circular=circular, suspension=suspension, recovery=recovery,
+                       co_verification=CoVerification(**co_verification) if co_verification else None)

@@ -2,7 +2,8 @@
 
 from backbone.service import ConsumerSpec, Runtime, ServiceSpec, create_service
 from contracts.catalog import topic_for
-from services.alerting import (api, backtest, consumers, dispositions_api, export, measures_api, projections,
+from services.alerting import (api, backtest, consumers, dispositions_api, export, measures_api,
+                               measures_projections, projections,
                                proposals_api, requirements_api, rule_levels, rules_api, scheduler, suspensions_api)
 from services.alerting.notifications import api as notifications_api
 from services.alerting.notifications import consumers as notifications_consumers
@@ -25,7 +26,7 @@ spec = ServiceSpec(
     # The export first: GET /alerts/{alert_id} would take /alerts/export for an alert's id.
     routers=[export.router, api.router, dispositions_api.router, measures_api.router, suspensions_api.router,
              rules_api.router, proposals_api.router, requirements_api.router, backtest.router, notifications_api.router],
-    inline_projections=[projections.project_alerts, projections.project_measures, projections.project_suspensions,
+    inline_projections=[projections.project_alerts, measures_projections.project_measures, projections.project_suspensions,
                         projections.project_rules, rule_levels.project_rule_levels, clocks.project,
                         notifications_projections.project_liaisons],
     on_startup=[_load_rules, clocks.attach],

@@ -1,4 +1,5 @@
-"""What alerting reacts to: indicators and payments, evaluated against the rules in force."""
+"""What alerting reacts to: indicators and payments, evaluated against the rules in force; the ledger's answer to a
+recovery (收回资金)."""
 
 from collections import defaultdict
 from collections.abc import Mapping
@@ -16,10 +17,11 @@ from backbone.consumer import Batched, Handler
 from backbone.eventstore import EventStore
 from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
-from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
+from contracts.ledger import FundsRecovered, IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import ProgressReported
 from contracts.sync import IssuedIndicatorReconciled, RuleLevelsReceived
+from services.alerting.measures_projections import answer_recovery
 from services.alerting.raising import raise_or_update
 from services.alerting.projections import (balance_of, balances, latest_judged_payment, mark_evaluated,
                                            observed_payments, pending_payments, window_facts)
@@ -58,6 +60,7 @@ class AlertingConsumers:
     def handlers(self) -> Mapping[str, Handler | Batched]:
         own: dict[str, Handler] = {
             IndicatorRegistered.event_type: self.on_indicator_registered,
+            FundsRecovered.event_type: answer_recovery,
             IndicatorAdjusted.event_type: self.on_indicator_adjusted,
             IndicatorCorrected.event_type: self.on_indicator_corrected,
             PaymentRefunded.event_type: self.on_payment_refunded,

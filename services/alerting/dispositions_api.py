@@ -1,6 +1,5 @@
 """Handling alerts: disposal sheets (处理单) at each human step, and their list (the export is in export.py)."""
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +17,9 @@ from backbone.service import RuntimeDep
 from contracts.alerting import DisposalSheet
 from contracts.values import AlertAction, AlertLevel, AlertStatus
 from services.alerting.dispositions import DispositionIn, relations, sheet_number
-from services.alerting.lifecycle import decide, replay
-from services.alerting.measures import CIRCULATE, RECOVER, REFER, takes
-from services.alerting.measures_api import open_circular, open_recovery, open_referral
+from services.alerting.lifecycle import decide, moved, replay
+from services.alerting.measures import CIRCULATE, RECOVER, REFER, check_correction, takes
+from services.alerting.measures_api import open_circular, open_recovery, open_referral, recovery_standing
 from services.alerting.projections import alerts, dispositions, scope_filter, sheet_counters
 from services.alerting.suspensions import SUSPEND_MEASURE
 from services.alerting.suspensions_api import suspend_from_sheet
@@ -69,6 +68,8 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
             .returning(sheet_counters.c.last))
         sheet = body.sheet(sheet_number(now.year, serial), principal)
         event = decide(alert, AlertAction(body.action), by=relations(principal, alert), now=now, sheet=sheet)
+        if event.action is AlertAction.RECORD_CORRECTION:
+            check_correction(await recovery_standing(conn, alert_id))
         await runtime.store.append(conn, stream_id=f"alert-{alert_id}", stream_type="alert",
                                    expected_version=alert.version, events=[event],
                                    meta=runtime.store.metadata(actor=principal.subject, org_unit=principal.org_unit))
@@ -80,7 +81,7 @@ async def post_disposition(alert_id: str, body: DispositionIn, principal: Curren
                      if takes(SUSPEND_MEASURE, event.action, sheet) else None)
         recovered = (await open_recovery(conn, runtime, alert, sheet, principal, now)
                      if takes(RECOVER, event.action, sheet) else None)
-    after = replace(alert, level=event.to_level, status=event.to_status, version=alert.version + 1)
+    after = moved(alert, event, alert.version + 1)
     return DispositionOut(alert_id=alert_id, sheet=sheet, level=event.to_level, status=event.to_status,
                           version=after.version, allowed_actions=after.allowed(relations(principal, after)),
                           referral=referral, circular=circular,

@@ -61,7 +61,7 @@ def _write_alerts(book: xlsxwriter.Workbook, rows: list[Any]) -> None:
 
 
 ACTION_NAMES = {"verify_normal": "核实为正常", "confirm_violation": "确认为违规", "record_correction": "已纠正",
-                "take_measure": "采取处理措施", "reopen": "重新开启"}
+                "take_measure": "采取处理措施", "reopen": "重新开启", "concur": "监督局会同核实"}
 SHEET_HEADERS = ["处理单编号", "预警编号", "规则编号", "处理环节", "原预警级别", "处理后级别", "处理后状态", "认定结果", "违规类型",
                  "核实方式", "基本情况描述", "整改要求", "退回金额", "调账金额", "其他金额", "处理措施", "附件", "处理人", "处理人单位",
                  "处理人处室", "处理时间", "区划", "主管处室"]

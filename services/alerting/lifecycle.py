@@ -8,6 +8,10 @@
     红灯 open ──take_measure──▶ 红灯 open          (收回、暂缓拨付、通报、移交)
     红灯 open ──clear──▶ cleared                  (what was missing came after all: automatic, e.g. ZC-009)
     green ──reopen──▶ open                         (监督局)
+    黄灯 green / 红灯 ──concur──▶ unchanged          (监督局会同核实疑点, 第二十四条(三))
+
+A yellow light whose verification sheet marks it a suspicious item (疑点) counts as verified only once the
+supervision bureau concurs with that sheet; `co_verification` says who is still awaited.
 
 A closed alert keeps the level it had, so that a green that was once red stays distinguishable.
 """
@@ -15,6 +19,7 @@ A closed alert keeps the level it had, so that a green that was once red stays d
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from backbone.errors import Forbidden
 from backbone.lifecycle import StepOutOfTurn
@@ -39,7 +44,11 @@ TRANSITIONS: dict[tuple[State, AlertAction], State | str] = {
     ((RED, OPEN), A.CLEAR): (RED, CLEARED),
     ((YELLOW, GREEN), A.REOPEN): (YELLOW, OPEN),
     ((RED, GREEN), A.REOPEN): (RED, OPEN),
+    ((YELLOW, GREEN), A.CONCUR): (YELLOW, GREEN),
+    ((RED, OPEN), A.CONCUR): (RED, OPEN),
+    ((RED, GREEN), A.CONCUR): (RED, GREEN),
 }
+VERIFICATIONS = frozenset({A.VERIFY_NORMAL, A.CONFIRM_VIOLATION})
 
 # Who may take each step: the system, the division that owns the fund (谁主管、谁负责), the district
 # concerned, the supervision bureau.
@@ -51,6 +60,7 @@ ACTORS: dict[AlertAction, frozenset[str]] = {
     A.RECORD_CORRECTION: frozenset({OWNER, DISTRICT, SUPERVISION}),
     A.TAKE_MEASURE: frozenset({OWNER, SUPERVISION}),
     A.REOPEN: frozenset({SUPERVISION}),
+    A.CONCUR: frozenset({SUPERVISION}),
 }
 
 
@@ -66,22 +76,42 @@ class AlertState:
     owner_division: str | None
     escalate_to: AlertLevel | None
     version: int
+    suspicious: bool = False  # 疑点: a verification sheet marked it
+    verification_sheet: str | None = None  # the latest verification of a 疑点 (the division's 处理单)
+    concurrence_sheet: str | None = None  # the supervision bureau's concurrence with it
 
     @property
     def state(self) -> State:
         return self.level, self.status
 
+    @property
+    def awaiting_concurrence(self) -> bool:
+        return self.verification_sheet is not None and self.concurrence_sheet is None
+
     def allowed(self, by: Iterable[str] | None = None) -> list[AlertAction]:
         """The actions possible now (for these actors, when given)."""
         actors = set(by) if by is not None else None
         return [action for (state, action) in TRANSITIONS if state == self.state
+                and (action is not A.CONCUR or self.awaiting_concurrence)
                 and (actors is None or ACTORS[action] & actors)]
+
+    def co_verification(self) -> dict[str, Any] | None:
+        """For a 疑点 (第二十四条(三)): the division's sheet and the bureau's concurrence, whether it counts as
+        verified, and who is still awaited."""
+        if not self.suspicious:
+            return None
+        awaiting = (["division"] if self.verification_sheet is None else
+                    ["supervision"] if self.concurrence_sheet is None else [])
+        return {"verification_sheet": self.verification_sheet, "concurrence_sheet": self.concurrence_sheet,
+                "verified": not awaiting, "awaiting": awaiting}
 
 
 def decide(alert: AlertState, action: AlertAction, *, by: frozenset[str], now: datetime,
            sheet: DisposalSheet | None = None, reason: str | None = None) -> AlertTransitioned:
     """The event of taking `action` on `alert`, or why it cannot be taken."""
     target = TRANSITIONS.get((alert.state, action))
+    if action is A.CONCUR and not alert.awaiting_concurrence:
+        target = None  # only a suspicious item's verification waits for the bureau, and only once
     if target is None:
         allowed = alert.allowed(by)
         raise StepOutOfTurn(
@@ -112,10 +142,24 @@ def apply(alert: AlertState | None, envelope: EventEnvelope) -> AlertState | Non
     if alert is None:
         return None
     if envelope.event_type == AlertTransitioned.event_type:
-        return replace(alert, level=AlertLevel(payload["to_level"]), status=AlertStatus(payload["to_status"]),
-                       version=envelope.version)
+        return moved(alert, AlertTransitioned.model_validate(payload), envelope.version)
     if envelope.event_type == AlertBreachRepeated.event_type:
         return replace(alert, version=envelope.version)
+    return alert
+
+
+def moved(alert: AlertState, step: AlertTransitioned, version: int) -> AlertState:
+    """The alert after one of its steps, with its 疑点 marks: a verification (marked, or of an alert marked before)
+    awaits the bureau anew, its concurrence completes it, a yellow light reopened (its verification put aside) asks
+    for both again."""
+    alert = replace(alert, level=step.to_level, status=step.to_status, version=version)
+    sheet = step.sheet
+    if step.action in VERIFICATIONS and sheet and (alert.suspicious or sheet.suspicious_item):
+        return replace(alert, suspicious=True, verification_sheet=sheet.number, concurrence_sheet=None)
+    if step.action is A.CONCUR and sheet:
+        return replace(alert, concurrence_sheet=sheet.number)
+    if step.action is A.REOPEN and alert.level is YELLOW:
+        return replace(alert, verification_sheet=None, concurrence_sheet=None)
     return alert
 
 

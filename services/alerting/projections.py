@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
 from backbone.workdays import SHANGHAI
-from contracts.alerting import (AlertBreachRepeated, AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned,
+from contracts.alerting import (AlertBreachRepeated, AlertRaised, AlertTransitioned,
                                FundsSuspended, RequirementCommented, RequirementProposed, RuleApproved,
                                RuleProposalReviewed, RuleProposed, SuspensionLiftDecided, SuspensionLiftRequested)
 from contracts.envelope import EventEnvelope
@@ -98,24 +98,6 @@ sheet_counters = Table(
     "sheet_counters", metadata, Column("year", Integer, primary_key=True), Column("last", Integer),
 )
 
-# 移交: the supervision bureau's inbox of cases (第二十二条(三)), one per alert, numbered per year.
-referrals = Table(
-    "referrals", metadata,
-    Column("number", Text, primary_key=True), Column("alert_id", Text, unique=True), Column("rule_id", Text),
-    Column("rule_number", Text), Column("org_unit", Text), Column("owner_division", Text),
-    Column("sheet_number", Text), Column("findings", Text), Column("referred_by", Text),
-    Column("referred_by_division", Text), Column("referred_at", DateTime(timezone=True)),
-)
-
-# 通报: circulars against a district or a division, one per alert, numbered per year.
-circulars = Table(
-    "circulars", metadata,
-    Column("number", Text, primary_key=True), Column("alert_id", Text, unique=True), Column("rule_id", Text),
-    Column("rule_number", Text), Column("against", Text), Column("org_unit", Text), Column("owner_division", Text),
-    Column("sheet_number", Text), Column("findings", Text), Column("circulated_by", Text),
-    Column("circulated_at", DateTime(timezone=True)),
-)
-
 # 暂缓拨付: an indicator's suspension where it stands (its events: stream suspension-<indicator_id>).
 suspensions = Table(
     "suspensions", metadata,
@@ -124,12 +106,6 @@ suspensions = Table(
     Column("suspended_by", Text), Column("suspended_at", DateTime(timezone=True)), Column("lift_reason", Text),
     Column("lift_requested_by", Text), Column("decided_by", Text), Column("decided_at", DateTime(timezone=True)),
     Column("version", Integer),
-)
-
-# The last number given per (kind, year): YJ referrals, TB circulars.
-measure_counters = Table(
-    "measure_counters", metadata, Column("kind", Text, primary_key=True), Column("year", Integer, primary_key=True),
-    Column("last", Integer),
 )
 
 _INSERT_ALERT = alerts.insert()
@@ -171,25 +147,6 @@ async def project_alerts(conn: AsyncConnection, envelopes: Sequence[EventEnvelop
                 occurrences=alerts.c.occurrences + 1))
     if raised:
         await conn.execute(_INSERT_ALERT, raised)
-
-
-async def project_measures(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-    """Inline projection of the measures that open a record: referrals (移交) into the supervision bureau's inbox,
-    circulars (通报)."""
-    for env in envelopes:
-        if env.event_type == AlertReferred.event_type:
-            r = AlertReferred.model_validate(env.payload)
-            await conn.execute(referrals.insert().values(
-                number=r.number, alert_id=r.alert_id, rule_id=r.rule_id, rule_number=r.rule_number,
-                org_unit=r.org_unit, owner_division=r.owner_division, sheet_number=r.sheet_number,
-                findings=r.findings, referred_by=r.referred_by, referred_by_division=r.referred_by_division,
-                referred_at=r.at))
-        elif env.event_type == AlertCirculated.event_type:
-            c = AlertCirculated.model_validate(env.payload)
-            await conn.execute(circulars.insert().values(
-                number=c.number, alert_id=c.alert_id, rule_id=c.rule_id, rule_number=c.rule_number, against=c.against,
-                org_unit=c.org_unit, owner_division=c.owner_division, sheet_number=c.sheet_number,
-                findings=c.findings, circulated_by=c.circulated_by, circulated_at=c.at))
 
 
 async def project_suspensions(conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:

@@ -16,6 +16,7 @@ from backbone.errors import Forbidden, InvalidInput, NotFound, fault
 from backbone.identity import CurrentPrincipal, Principal
 from backbone.service import Runtime, RuntimeDep
 from contracts.alerting import DisposalSheet
+from services.alerting.dispositions import owns
 from services.alerting.lifecycle import AlertState
 from services.alerting.projections import alerts, suspensions
 from services.alerting.suspensions import Standing, decide_lift, request_lift, suspend
@@ -104,7 +105,7 @@ async def post_lift_request(indicator_id: IndicatorId, body: LiftRequestIn, prin
     """The division that owns the fund asks to lift the suspension; asked already is a 409."""
     async with runtime.engine.begin() as conn:
         row = await _visible(conn, principal, indicator_id)
-        if principal.division != row.owner_division:
+        if not owns(principal, row.owner_division):
             raise Forbidden("only the division that owns the fund asks to lift its suspension")
         event = request_lift(indicator_id=indicator_id, standing=Standing(row.state), reason=body.reason,
                              by=principal.subject, now=clock().now())

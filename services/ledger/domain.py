@@ -169,6 +169,11 @@ def adjust(*, indicator: IndicatorRegistered, standing: Standing, delta: Decimal
                              amount_after=standing.amount + delta, reason=reason.strip(), adjusted_on=today)
 
 
+def recoverable(ordered: Decimal, available: Decimal) -> Decimal:
+    """What a recovery (收回资金) can withdraw: what was ordered, at most what is available, never below zero."""
+    return max(min(ordered, available), Decimal("0.00"))
+
+
 CORRECTABLE = frozenset({"doc_no", "fund_name", "fund_nature", "function_code", "economic_code", "budget_project",
                          "issued_on", "received_on", "owner_division", "poverty_tag"})
 

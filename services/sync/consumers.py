@@ -1,6 +1,6 @@
 """What sync learns from the other contexts for the daily rollup and the monthly report: indicators (with the
 division that owns them) and their money by the day it counts on, payments and refunds, the steps of alerts (with
-their rule and disposal sheet) and of performance filings. Facts only, no judgement: a rollup or a report adds
+their rule and disposal sheet), the measures taken on alerts, and the steps of performance filings. Facts only, no judgement: a rollup or a report adds
 them up when it is made."""
 
 from collections.abc import Mapping
@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbone.consumer import Handler
 from backbone.service import Runtime
 from backbone.workdays import SHANGHAI
-from contracts.alerting import AlertCirculated, AlertRaised, AlertTransitioned
+from contracts.alerting import AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsSuspended
 from contracts.envelope import EventEnvelope
-from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
+from contracts.ledger import FundsRecovered, IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from contracts.performance import FilingReviewed, GoalsSet, ProgressReported, SelfEvaluated
 from services.sync.exchange import reactions
-from services.sync.projections import alert_steps, circulars, filing_steps, indicators, movements
+from services.sync.projections import alert_steps, filing_steps, indicators, measures_taken, movements
 
 
 def _day(at: datetime):
@@ -127,14 +127,24 @@ async def _filing_step(conn: AsyncConnection, env: EventEnvelope, fid: str, fili
         indicator_id=indicator_id, period_end=period_end).on_conflict_do_nothing())
 
 
-async def on_alert_circulated(conn: AsyncConnection, env: EventEnvelope) -> None:
-    """A circular (通报) against a district or a division: the district statistics count it."""
-    e = AlertCirculated.model_validate(env.payload)
-    await conn.execute(insert(circulars).values(number=e.number, alert_id=e.alert_id, against=e.against,
-                                                org_unit=e.org_unit, owner_division=e.owner_division, at=e.at)
-                       .on_conflict_do_nothing())
+async def on_measure(conn: AsyncConnection, env: EventEnvelope) -> None:
+    """A measure taken on an alert, for the monthly report's count per district: a recovery as the ledger answered
+    it (withdrawn, short), a suspension, a referral, a circular (with whom it is against, which the district
+    statistics count)."""
+    p = env.payload
+    withdrawn = shortfall = None
+    if env.event_type == FundsRecovered.event_type:
+        answer = FundsRecovered.model_validate(p)
+        withdrawn, shortfall = answer.withdrawn, answer.shortfall
+    await conn.execute(insert(measures_taken).values(
+        event_id=env.event_id, kind=MEASURE_KINDS[env.event_type], alert_id=p["alert_id"], org_unit=p["org_unit"],
+        owner_division=p["owner_division"], at=env.occurred_at, withdrawn=withdrawn, shortfall=shortfall,
+        against=p.get("against"))
+        .on_conflict_do_nothing())
 
 
+MEASURE_KINDS = {FundsRecovered.event_type: "recovery", FundsSuspended.event_type: "suspension",
+                 AlertReferred.event_type: "referral", AlertCirculated.event_type: "circular"}
 FILED = {m.event_type: m for m in (GoalsSet, ProgressReported, SelfEvaluated)}
 HANDLERS: dict[str, Handler] = {
     IndicatorRegistered.event_type: on_indicator_registered,
@@ -146,7 +156,7 @@ HANDLERS: dict[str, Handler] = {
     AlertTransitioned.event_type: on_alert_transitioned,
     **{t: on_filed for t in FILED},
     FilingReviewed.event_type: on_filing_reviewed,
-    AlertCirculated.event_type: on_alert_circulated,
+    **{t: on_measure for t in MEASURE_KINDS},
 }
 
 

@@ -36,18 +36,19 @@ alert_steps = Table(
     Column("owner_division", Text), Column("rule_number", Text), Column("action", Text), Column("result", Text),
     Column("method", Text), Column("returned_amount", Numeric(18, 2)), Column("measures", JSONB),
 )
+# The measures taken on alerts (第二十二条(三)): kind is recovery, suspension, referral or circular.
+measures_taken = Table(
+    "measures_taken", metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True), Column("kind", Text), Column("alert_id", Text),
+    Column("org_unit", Text), Column("owner_division", Text), Column("at", DateTime(timezone=True)),
+    Column("withdrawn", Numeric(18, 2)), Column("shortfall", Numeric(18, 2)), Column("against", Text),
+)
 filing_steps = Table(
     "filing_steps", metadata,
     Column("event_id", UUID(as_uuid=True), primary_key=True), Column("filing_id", Text), Column("filing", Text),
     Column("org_unit", Text), Column("fiscal_year", Integer), Column("status", Text),
     Column("at", DateTime(timezone=True)), Column("owner_division", Text), Column("severe_count", Integer),
     Column("indicator_id", Text), Column("period_end", Date),
-)
-circulars = Table(
-    "circulars", metadata,
-    Column("number", Text, primary_key=True), Column("alert_id", Text, nullable=False),
-    Column("against", Text, nullable=False), Column("org_unit", Text), Column("owner_division", Text),
-    Column("at", DateTime(timezone=True), nullable=False),
 )
 rollups = Table(
     "rollups", metadata,

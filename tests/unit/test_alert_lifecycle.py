@@ -12,12 +12,13 @@ from backbone.lifecycle import StepOutOfTurn
 from contracts.alerting import AlertRaised, AlertSubject, DisposalSheet
 from contracts.envelope import EventEnvelope
 from contracts.values import AlertAction, AlertLevel, AlertStatus
-from services.alerting.lifecycle import (ACTORS, BELL, CLEARED, GREEN, OPEN, RED, TRANSITIONS, YELLOW,
+from services.alerting.lifecycle import (ACTORS, BELL, CLEARED, GREEN, OPEN, RED, YELLOW,
                                          apply, decide, replay)
 
 NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)
 LEGAL = {(BELL, OPEN), (BELL, CLEARED), (YELLOW, OPEN), (YELLOW, GREEN), (RED, OPEN), (RED, GREEN), (RED, CLEARED)}
 SHEET = DisposalSheet(number="CLD-2026-000001", findings="电话核实", handler="tester")
+MARKED = SHEET.model_copy(update={"number": "CLD-2026-000002", "suspicious_item": True})
 
 
 def envelope(event, version: int) -> EventEnvelope:
@@ -36,16 +37,16 @@ actors = st.frozensets(st.sampled_from(["system", "owner", "district", "supervis
 
 
 @given(start=st.sampled_from([(BELL, YELLOW), (BELL, RED), (YELLOW, None), (RED, None)]),
-       commands=st.lists(st.tuples(st.sampled_from(list(AlertAction)), actors), max_size=12))
+       commands=st.lists(st.tuples(st.sampled_from(list(AlertAction)), actors, st.booleans()), max_size=12))
 def test_no_sequence_of_commands_reaches_an_illegal_state(start, commands):
     history = [raised(*start)]
     alert = replay(history)
-    for action, by in commands:
+    for action, by, suspicious in commands:
         before = alert
         try:
-            event = decide(alert, action, by=by, now=NOW, sheet=SHEET)
+            event = decide(alert, action, by=by, now=NOW, sheet=MARKED if suspicious else SHEET)
         except StepOutOfTurn as refused:
-            assert (alert.state, action) not in TRANSITIONS
+            assert action not in alert.allowed()
             assert set(refused.extra["allowed"]) == {a.value for a in alert.allowed(by)}
             continue
         except Forbidden:
@@ -90,3 +91,45 @@ def test_a_red_light_whose_cause_went_away_is_cleared_by_the_system_only():
         decide(red, AlertAction.CLEAR, by=frozenset({"owner", "supervision"}), now=NOW, sheet=SHEET)
     event = decide(red, AlertAction.CLEAR, by=frozenset({"system"}), now=NOW, reason="预算指标已在台账登记")
     assert (event.to_level, event.to_status, event.reason) == (RED, CLEARED, "预算指标已在台账登记")
+
+
+def step(alert, action: AlertAction, by: str, sheet: DisposalSheet = SHEET):
+    return apply(alert, envelope(decide(alert, action, by=frozenset({by}), now=NOW, sheet=sheet), alert.version + 1))
+
+
+def test_a_suspicious_item_counts_as_verified_once_the_supervision_bureau_concurs_with_the_division():
+    yellow = replay([raised(YELLOW)])
+    # Not a 疑点 yet: nobody is awaited, and there is nothing to concur with.
+    assert yellow.co_verification() is None and AlertAction.CONCUR not in yellow.allowed()
+    # The division's sheet marks it: green, and the bureau is awaited.
+    green = step(yellow, AlertAction.VERIFY_NORMAL, "owner", MARKED)
+    assert green.state == (YELLOW, GREEN)
+    assert green.co_verification() == {"verification_sheet": MARKED.number, "concurrence_sheet": None,
+                                       "verified": False, "awaiting": ["supervision"]}
+    assert green.allowed({"supervision"}) == [AlertAction.REOPEN, AlertAction.CONCUR]
+    # Only the bureau concurs.
+    with pytest.raises(Forbidden):
+        decide(green, AlertAction.CONCUR, by=frozenset({"owner"}), now=NOW, sheet=SHEET)
+    concurred = step(green, AlertAction.CONCUR, "supervision")
+    assert concurred.state == (YELLOW, GREEN) and concurred.co_verification()["verified"] is True
+    assert concurred.co_verification()["awaiting"] == []
+    # Concurring twice is out of turn.
+    with pytest.raises(StepOutOfTurn):
+        decide(concurred, AlertAction.CONCUR, by=frozenset({"supervision"}), now=NOW, sheet=SHEET)
+
+
+def test_a_reopened_suspicious_item_awaits_the_division_then_the_bureau_again():
+    green = step(replay([raised(YELLOW)]), AlertAction.VERIFY_NORMAL, "owner", MARKED)
+    concurred = step(green, AlertAction.CONCUR, "supervision")
+    reopened = step(concurred, AlertAction.REOPEN, "supervision")
+    assert reopened.co_verification()["awaiting"] == ["division"]
+    # The next verification needs no mark of its own: the alert stays a 疑点.
+    red = step(reopened, AlertAction.CONFIRM_VIOLATION, "owner")
+    assert red.state == (RED, OPEN) and red.co_verification()["awaiting"] == ["supervision"]
+    assert step(red, AlertAction.CONCUR, "supervision").co_verification()["verified"] is True
+
+
+def test_a_red_light_not_marked_suspicious_has_no_concurrence_to_give():
+    red = replay([raised(RED)])
+    with pytest.raises(StepOutOfTurn):
+        decide(red, AlertAction.CONCUR, by=frozenset({"supervision"}), now=NOW, sheet=SHEET)

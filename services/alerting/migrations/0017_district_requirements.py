@@ -1,8 +1,8 @@
 """Districts in the yearly cycle (第十五条): a requirement a district proposes to a division, and districts'
 comments on the divisions' requirements.
 
-Revision ID: alerting_0016
-Revises: alerting_0015
+Revision ID: alerting_0017
+Revises: alerting_0016
 """
 
 from backbone.migration_ops import execute_script

@@ -1,8 +1,8 @@
 """The library of regulations and notices (第十七条): a row per document with its tags, a row per office that
 read a document copied to it (抄送 已阅).
 
-Revision ID: ledger_0007
-Revises: ledger_0006
+Revision ID: ledger_0008
+Revises: ledger_0007
 """
 
 from backbone.migration_ops import execute_script

@@ -1,6 +1,6 @@
 """District statistics (第七条(二), 第二十三条): the days an indicator was issued, received and registered (how long
-an allocation took), the indicator and period end of a performance filing (whether it came in time), and the
-circulars (通报) recorded against a district or a division.
+an allocation took), the indicator and period end of a performance filing (whether it came in time). The circulars
+(通报) it counts are in sync_0008's measures.
 
 Revision ID: sync_0007
 Revises: sync_0006
@@ -26,15 +26,5 @@ def upgrade() -> None:
 
         ALTER TABLE sync.filing_steps ADD COLUMN indicator_id text;
         ALTER TABLE sync.filing_steps ADD COLUMN period_end date;
-
-        CREATE TABLE sync.circulars (
-            number          text PRIMARY KEY,
-            alert_id        text NOT NULL,
-            against         text NOT NULL,          -- district, division
-            org_unit        text,
-            owner_division  text,
-            at              timestamptz NOT NULL
-        );
-        CREATE INDEX circulars_at ON sync.circulars (at);
         """
     )

@@ -1,16 +1,18 @@
 """The monthly report's figures (月报, 第二十四条) as arithmetic (the month itself is `backbone.months`): each district's and
-each fund's money from the sums the read model hands over, the alerts' summary, and which divisions a city report
-still lacks. Pure: no I/O, no clock."""
+each fund's money from the sums the read model hands over, the alerts' summary, the measures taken per district, and
+which divisions a city report still lacks. Pure: no I/O, no clock."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from backbone.months import Month
 from backbone.workdays import SHANGHAI, WorkdayCalendar, year_progress
-from contracts.province import (AlertSummary, DistrictMonth, DivisionPart, FundFigures, OpenAlert, RaisedCount)
-from contracts.values import DIVISIONS, ORG_UNITS, AlertLevel
+from contracts.province import (AlertSummary, DistrictMeasures, DistrictMonth, DivisionPart, FundFigures, OpenAlert,
+                                RaisedCount)
+from contracts.values import CITY_ORG_UNIT, DIVISIONS, ORG_UNITS, AlertLevel
 from services.sync.domain import FundSums, fund_figures, total
 
 @dataclass(frozen=True)
@@ -79,6 +81,34 @@ def alert_summary(month: Month, alerts: Iterable[AlertFact], green: int, red: in
     return AlertSummary(raised=[RaisedCount(level=level, rule_number=rule, count=n)
                                 for (level, rule), n in sorted(raised.items())],
                         handled_green=green, handled_red=red, still_open=still_open)
+
+
+@dataclass(frozen=True)
+class MeasureFact:
+    """A measure taken in the month on an alert: its kind and district, and for a recovery what the ledger withdrew
+    and what was short."""
+
+    kind: str  # recovery, suspension, referral, circular
+    org_unit: str | None
+    withdrawn: Decimal | None = None
+    shortfall: Decimal | None = None
+
+
+COUNTED = {"recovery": "recoveries", "suspension": "suspensions", "referral": "referrals", "circular": "circulars"}
+
+
+def district_measures(facts: Iterable[MeasureFact]) -> list[DistrictMeasures]:
+    """The measures taken per district (第二十二条(三)): how many of each, and the money a recovery brought back and
+    fell short of; an alert that names no district counts as the city's (220100)."""
+    found: dict[str, dict[str, Any]] = {}
+    zero = Decimal("0.00")
+    for f in facts:
+        org_unit = f.org_unit or CITY_ORG_UNIT
+        row = found.setdefault(org_unit, dict.fromkeys(COUNTED.values(), 0) | {"recovered": zero, "short": zero})
+        row[COUNTED[f.kind]] += 1
+        row["recovered"] += f.withdrawn or zero
+        row["short"] += f.shortfall or zero
+    return [DistrictMeasures(org_unit=o, org_unit_name=ORG_UNITS.get(o, o), **found[o]) for o in sorted(found)]
 
 
 @dataclass(frozen=True)

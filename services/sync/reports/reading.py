@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.workdays import default_calendar
 from contracts.province import (DisposalSummary, MeasureCount, MonthFigures, PerformanceSummary, SuspiciousItem)
-from contracts.values import AlertLevel, AlertStatus
-from services.sync.projections import alert_steps, filing_steps, indicators, movements
-from services.sync.reports.figures import AlertFact, Month, MoneyRow, alert_summary, money, time_progress
+from contracts.values import AlertAction, AlertLevel, AlertStatus
+from services.sync.projections import alert_steps, filing_steps, indicators, measures_taken, movements
+from services.sync.reports.figures import (AlertFact, MeasureFact, Month, MoneyRow, alert_summary, district_measures,
+                                           money, time_progress)
 
 ZERO = Decimal("0.00")
 
@@ -45,7 +46,8 @@ async def month_figures(conn: AsyncConnection, month: Month, division: str | Non
         .outerjoin(verified, verified.c.alert_id == raised.c.alert_id))).all()
     steps = (await conn.execute(select(a.c.action, a.c.status, a.c.returned_amount, a.c.measures)
                                 .where(in_month, a.c.action.isnot(None), *_of(a, division)))).all()
-    green = sum(1 for s in steps if s.status == AlertStatus.GREEN)
+    # The bureau's concurrence with a suspicious item's verification (concur) leaves a green alert green.
+    green = sum(1 for s in steps if s.status == AlertStatus.GREEN and s.action != AlertAction.CONCUR)
     red = sum(1 for s in steps if s.action == "confirm_violation")
     measures: dict[str, int] = {}
     for s in steps:
@@ -64,7 +66,15 @@ async def month_figures(conn: AsyncConnection, month: Month, division: str | Non
                                    status=AlertStatus(f.status), org_unit=f.org_unit, owner_division=f.owner_division,
                                    result=f.result, method=f.method)
                     for f in sorted(facts, key=lambda f: (f.raised_at, f.alert_id))
-                    if month.start <= f.raised_at and (f.level != AlertLevel.YELLOW_BELL or f.result is not None)])
+                    if month.start <= f.raised_at and (f.level != AlertLevel.YELLOW_BELL or f.result is not None)],
+        measures=district_measures(await _measures(conn, month, division)))
+
+
+async def _measures(conn: AsyncConnection, month: Month, division: str | None) -> list[MeasureFact]:
+    t = measures_taken.c
+    rows = await conn.execute(select(t.kind, t.org_unit, t.withdrawn, t.shortfall)
+                              .where(t.at >= month.start, t.at < month.end, *_of(measures_taken, division)))
+    return [MeasureFact(r.kind, r.org_unit, r.withdrawn, r.shortfall) for r in rows]
 
 
 async def _performance(conn: AsyncConnection, month: Month, division: str | None) -> PerformanceSummary:

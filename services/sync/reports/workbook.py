@@ -46,6 +46,11 @@ def report_workbook(report: ReportOut) -> Response:
     d = fig.disposals
     disposals: list[list[Cell]] = [["确认违规", d.violations_confirmed], ["收回金额", money_cell(d.recovered)]]
     disposals += [[f"处理措施：{m.measure}", m.count] for m in d.measures]
+    for m in fig.measures:
+        disposals += [[f"{m.org_unit_name}：收回资金（{m.recoveries}笔）", money_cell(m.recovered)],
+                      [f"{m.org_unit_name}：收回短缺", money_cell(m.short)],
+                      [f"{m.org_unit_name}：暂缓拨付", m.suspensions], [f"{m.org_unit_name}：移交监督局", m.referrals],
+                      [f"{m.org_unit_name}：通报", m.circulars]]
     p = fig.performance
     performance: list[list[Cell]] = [["设定绩效目标", p.goals_set], ["报送执行情况", p.reports_filed],
                                      ["严重偏离", p.severe_deviations]]

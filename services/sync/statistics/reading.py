@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from backbone.workdays import SHANGHAI
 from services.sync.domain import DISTRICTS
-from services.sync.projections import alert_steps, circulars, filing_steps, indicators, movements
+from services.sync.projections import alert_steps, filing_steps, indicators, measures_taken, movements
 from services.sync.statistics.domain import Allocation, Filing, MoneySums, MonthFacts
 from services.sync.statistics.steps import Step
 
@@ -105,8 +105,8 @@ async def _steps(conn: AsyncConnection, start: datetime, until: datetime, org_un
 
 async def _circulars(conn: AsyncConnection, start: datetime, until: datetime,
                      org_units: Collection[str], division: str | None) -> dict[str, int]:
-    c = circulars
+    c = measures_taken
     rows = await conn.execute(select(c.c.org_unit, func.count()).where(
-        c.c.against == "district", c.c.org_unit.in_(org_units), c.c.at >= start, c.c.at < until,
+        c.c.kind == "circular", c.c.against == "district", c.c.org_unit.in_(org_units), c.c.at >= start, c.c.at < until,
         *_of(c, division)).group_by(c.c.org_unit))
     return {org_unit: n for org_unit, n in rows}

@@ -21,6 +21,7 @@ export const ACTIONS: Record<string, string> = {
   record_correction: '登记纠正',
   take_measure: '采取处理措施',
   reopen: '重新打开',
+  concur: '监督局会同核实',
 }
 
 export const WAITING_FOR: Record<string, string> = {
