@@ -11,11 +11,12 @@ AT = "2026-11-10T09:30:00+08:00"
 @pytest.mark.parametrize("roles, kinds", [
     pytest.param(["division"], {"alert", "report_submission"}, id="division"),
     pytest.param(["district"], {"alert"}, id="district"),
-    pytest.param(["budget"], {"filing_review"}, id="budget-reviews-goals"),
-    pytest.param(["treasury"], {"permission_review", "rule_proposal_review", "rule_proposal_approval"},
+    pytest.param(["budget"], {"alert", "filing_review"}, id="budget-reviews-goals-and-handles-its-alerts"),
+    pytest.param(["treasury"], {"alert", "permission_review", "rule_proposal_review", "rule_proposal_approval"},
                  id="treasury-reviews-applications-and-rule-proposals"),
     pytest.param(["supervision"], {"alert", "report_supervision_review"}, id="supervision"),
-    pytest.param(["poverty_office"], {"export_cosignature", "report_cosignature"}, id="poverty-office-cosigns"),
+    pytest.param(["poverty_office"], {"alert", "export_cosignature", "report_cosignature"},
+                 id="poverty-office-cosigns-and-handles-its-alerts"),
     pytest.param(["info_center"], set(), id="nothing-waits"),
 ])
 def test_each_role_s_inbox_has_the_kinds_whose_step_it_may_take(roles, kinds):
