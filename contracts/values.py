@@ -134,7 +134,7 @@ VIOLATION_TYPES: tuple[str, ...] = (
     "以拨代支、虚列支出", "虚报、冒领、套取", "违规发放工资、奖金、津补贴", "监控平台数据不完整、不真实", "其他",
 )
 VERIFICATION_METHODS: tuple[str, ...] = ("电话核实", "调阅材料", "实地核查", "系统比对", "其他")
-MEASURES: tuple[str, ...] = ("收回资金", "暂缓拨付", "通报", "移交监督局", "移交有关部门")
+MEASURES: tuple[str, ...] = ("收回资金", "暂缓拨付", "通报", "约谈", "移交监督局", "移交有关部门")
 # What the supervision bureau decides on a case referred to it (移交).
 REFERRAL_DECISIONS: tuple[str, ...] = ("立案查处", "责令整改", "移送纪检监察机关", "不予追究")
 

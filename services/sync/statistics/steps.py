@@ -10,7 +10,8 @@ from backbone.workdays import SHANGHAI, WorkdayCalendar
 
 # National practice counts an office overdue after 3 working days at a step (LC-001's default parameter).
 HANDLING_DAYS = 3
-# 约谈 is not one of the measures a disposal sheet offers yet: a sheet naming it is counted as a talk.
+# 约谈 (第十八条: the bureau talks with a lagging district's leaders) is a measure a disposal sheet names:
+# each such sheet is a talk.
 TALK = "约谈"
 WAITING_LEVELS = ("yellow_bell", "yellow", "red")
 HANDLED_BY_PEOPLE = frozenset({"yellow", "red"})

@@ -84,7 +84,7 @@ export const VIOLATION_TYPES = [
   '预算下达不及时', '滞留闲置', '挤占挪用', '扩大开支范围、提高开支标准', '划转至财政专户、单位或乡镇实有资金账户',
   '以拨代支、虚列支出', '虚报、冒领、套取', '违规发放工资、奖金、津补贴', '监控平台数据不完整、不真实', '其他',
 ]
-export const MEASURES = ['收回资金', '暂缓拨付', '通报', '移交监督局', '移交有关部门']
+export const MEASURES = ['收回资金', '暂缓拨付', '通报', '约谈', '移交监督局', '移交有关部门']
 
 export function nameOf(table: Record<string, string>, code: string | null | undefined): string {
   if (code === null || code === undefined || code === '') return '—'
