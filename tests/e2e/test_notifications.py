@@ -99,8 +99,10 @@ def test_the_register_is_kept_by_each_district_and_the_treasury_with_every_chang
         listed = c.get("/liaisons", params={"kind": "district"}, headers=nanguan).json()["items"]
         assert any(i["unit"] == "220102" for i in listed) and all(i["unit_kind"] == "district" for i in listed)
         # Every change is in the audit trail, refused ones too.
-        writes = trail(c, admin, action="PUT /api/v1/liaisons/{unit}", target="/api/v1/liaisons/220102")
-        assert {w["actor"] for w in writes} >= {"南关区财政局-赵", "宽城区财政局-钱", "国库处-陈"}
+        # The trail is written behind the answer: wait for it.
+        assert poll(lambda: {w["actor"] for w in trail(c, admin, action="PUT /api/v1/liaisons/{unit}",
+                                                       target="/api/v1/liaisons/220102")}
+                    >= {"南关区财政局-赵", "宽城区财政局-钱", "国库处-陈"})
 
 
 def test_a_red_light_reaches_the_owning_division_once_by_mail_and_sms_however_often_it_is_delivered(stack, servers):
