@@ -4,11 +4,17 @@ statistics and the platform's use. Pure: no I/O, no clock."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Annotated
+
+from fastapi import Query
 
 from backbone.errors import InvalidInput, fault
 from backbone.workdays import SHANGHAI
 
 MONTH = re.compile(r"^(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])$")
+# A month asked in a query (`?month=2026-11`); `month_asked` then refuses one that has not begun.
+MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"],
+                                  description="The month (Beijing), YYYY-MM; the current one counts until now.")]
 
 
 @dataclass(frozen=True)

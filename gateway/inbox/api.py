@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy import select
 
-from backbone.errors import InvalidInput, ServiceUnavailable, fault
-from backbone.identity import IDENTITY_HEADER, Principal, audience_of, issue_internal_token
+from backbone.errors import InvalidInput, fault
+from backbone.identity import Principal
 from backbone.pages import MAX_LIMIT, Page, PagingDep, sorted_page
 from backbone.service import Runtime, RuntimeDep
 from gateway.applications.api import in_scope
@@ -19,6 +19,7 @@ from gateway.applications.projections import applications
 from gateway.auth import Caller
 from gateway.exports.projections import export_requests
 from gateway.inbox.domain import InboxItem, InboxKind, Source, counted, items_of, sources_for
+from gateway.routing import ask_as
 
 router = APIRouter(prefix="/api/v1", tags=["inbox"])
 
@@ -30,15 +31,9 @@ class InboxPage(Page[InboxItem]):
 async def _ask(client: httpx.AsyncClient, runtime: Runtime, principal: Principal, service: str, source: Source
                ) -> list[dict[str, Any]]:
     """A service's list of what waits, as the caller may see it (one page of the largest size)."""
-    identity = issue_internal_token(principal, runtime.settings.identity_private_key.get_secret_value(),
-                                    audience_of(service))
-    try:
-        answer = await client.get(f"{runtime.settings.service_url(service)}/api/v1{source.path}",
-                                  params={**source.params, "limit": MAX_LIMIT}, headers={IDENTITY_HEADER: identity})
-        answer.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise ServiceUnavailable(f"the {service} service did not answer for the inbox; try again") from exc
-    return answer.json()["items"]
+    answer = await ask_as(client, runtime.settings, principal, service, source.path,
+                          {**source.params, "limit": MAX_LIMIT})
+    return answer["items"]
 
 
 async def _own(runtime: Runtime, principal: Principal, source: Source) -> list[dict[str, Any]]:

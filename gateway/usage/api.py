@@ -3,28 +3,24 @@ audit trail and the accounts, with the overdue items the district statistics cou
 circular built from it, as JSON and as a workbook."""
 
 from datetime import datetime
-from typing import Annotated, Any
 
-import httpx
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
 from backbone.clock import clock
-from backbone.errors import ServiceUnavailable
-from backbone.identity import API_PREFIX, IDENTITY_HEADER, Principal, audience_of, issue_internal_token
-from backbone.months import Month, month_asked
+from backbone.identity import Principal
+from backbone.months import Month, MonthQuery, month_asked
 from backbone.service import Runtime, RuntimeDep
 from backbone.workbooks import XLSX
 from gateway.audit.trail import audit_log
 from gateway.auth import Caller
 from gateway.projections import users
+from gateway.routing import ask_as
 from gateway.usage.domain import Circular, Entries, Overdue, Person, UsageRow, circular, usage_rows
 from gateway.usage.workbook import circular_workbook
 
 router = APIRouter(prefix="/api/v1", tags=["platform use"])
-MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"],
-                                  description="The month (Beijing), YYYY-MM; the current one counts until now.")]
 
 
 class UsageRowOut(BaseModel):
@@ -78,16 +74,8 @@ async def _people(runtime: Runtime, month: Month, until: datetime) -> tuple[list
 
 async def _overdue(request: Request, runtime: Runtime, principal: Principal, month: Month) -> Overdue:
     """The overdue steps the district statistics count, asked of sync as the caller."""
-    identity = issue_internal_token(principal, runtime.settings.identity_private_key.get_secret_value(),
-                                    audience_of("sync"))
-    try:
-        answer = await request.app.state.http.get(
-            f"{runtime.settings.service_url('sync')}{API_PREFIX}/districts/statistics",
-            params={"month": str(month)}, headers={IDENTITY_HEADER: identity})
-        answer.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise ServiceUnavailable("the district statistics (sync) are not reachable") from exc
-    stats: dict[str, Any] = answer.json()
+    stats = await ask_as(request.app.state.http, runtime.settings, principal, "sync", "/districts/statistics",
+                         {"month": str(month)})
     return Overdue(by_org_unit={d["org_unit"]: d["overdue_steps"] for d in stats["districts"]},
                    by_division={d["division"]: d["overdue_steps"] for d in stats["divisions"]})
 

@@ -3,14 +3,13 @@ and as a workbook."""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.clock import clock
 from backbone.identity import CurrentPrincipal, Principal
-from backbone.months import Month, month_asked
+from backbone.months import Month, MonthQuery, month_asked
 from backbone.service import Runtime, RuntimeDep
 from backbone.workbooks import XLSX
 from backbone.workdays import default_calendar, year_progress
@@ -22,8 +21,6 @@ from services.sync.statistics.reading import month_facts
 from services.sync.statistics.workbook import statistics_workbook
 
 router = APIRouter(prefix="/api/v1", tags=["district statistics"])
-MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"],
-                                  description="The month (Beijing), YYYY-MM; the current one counts until now.")]
 
 
 class _Out(BaseModel):
