@@ -96,7 +96,7 @@ def items_of(kind: InboxKind, rows: Sequence[Mapping[str, Any]]) -> list[InboxIt
                     for r in rows if r["level"] in ACTIONABLE_LEVELS]
         case InboxKind.FILING_REVIEW:
             return [InboxItem(kind=kind, label=label, id=r["id"], title=r["goal"], at=r["updated_at"],
-                              link=f"/performance/{r['id']}") for r in rows if r.get("updated_at")]
+                              link="/performance") for r in rows if r.get("updated_at")]
         case InboxKind.PERMISSION_REVIEW:
             return [InboxItem(kind=kind, label=label, id=r["application_id"], title=r["form"].get("name", ""),
                               at=r["submitted_at"], link="/applications") for r in rows]

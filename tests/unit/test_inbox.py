@@ -44,3 +44,8 @@ def test_a_rule_proposal_waiting_for_review_is_named_by_its_rule_and_opens_the_r
     [item] = items_of(InboxKind.RULE_PROPOSAL_REVIEW, [{"proposal_id": "p1", "number": "ZC-003", "name": "大额现金",
                                                         "proposed_at": AT}])
     assert (item.id, item.title, item.link, item.label) == ("p1", "ZC-003 大额现金", "/rules", "规则申请审核")
+
+
+def test_a_goal_awaiting_review_opens_the_console_s_performance_page():
+    [item] = items_of(InboxKind.FILING_REVIEW, [{"id": "g1", "goal": "危房改造", "updated_at": AT}])
+    assert (item.title, item.link) == ("危房改造", "/performance")
