@@ -178,6 +178,8 @@ async def _add_days(conn: AsyncConnection, by_day: dict[tuple[str, date], list[D
     """Carry new facts into the indicators' end-of-day sums: a day not yet kept starts from the last one before it,
     then every kept day from a fact's day on counts it (a fact recorded late counts in the days after it too).
     The upsert of `spending` above holds each indicator's row, so runs on one indicator take turns here."""
+    if not by_day:
+        return
     keys = sorted(by_day)
     new = {"ids": [k[0] for k in keys], "days": [k[1] for k in keys],
            "paid": [by_day[k][0] for k in keys], "refunded": [by_day[k][1] for k in keys]}

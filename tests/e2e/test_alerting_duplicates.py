@@ -17,10 +17,12 @@ from tests.support.waiting import poll
 pytestmark = pytest.mark.e2e
 
 
-async def redeliver(database_url: str, kafka: str, streams: list[str]) -> int:
-    """Publish the stored events of these streams again, as the relay would after a crash before its delete."""
+async def redeliver(database_url: str, kafka: str, streams: list[str],
+                    schemas: tuple[str, ...] = ("ledger", "payments")) -> int:
+    """Publish the stored events of these streams (kept by these services) again, as the relay would after a crash
+    before its delete."""
     rows = []
-    for schema in ("ledger", "payments"):
+    for schema in schemas:
         rows += await db.fetch(database_url, f"SELECT * FROM {schema}.events WHERE stream_id = ANY($1)"
                                " ORDER BY position", streams)
     producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=False)

@@ -2,21 +2,17 @@
 and the day's yellow bells send, through the tests' SMTP server and the SMS gateway's stand-in."""
 
 import asyncio
-import json
 from uuid import uuid4
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from backbone.bus import to_message
 from backbone.clock import clock
-from backbone.eventstore import envelope_from_row
-from contracts.catalog import topic_of_event
 from tests.e2e import clocks, db
 from tests.e2e.conftest import indicator_body
 from tests.e2e.people import signed_in
 from tests.e2e.test_alert_handling import OWNER, cash_alert
+from tests.e2e.test_alerting_duplicates import redeliver
 from tests.e2e.test_audit_trail import trail
 from tests.support.waiting import poll
 
@@ -48,22 +44,6 @@ def deliveries(c: httpx.Client, headers: dict[str, str], subject: str) -> list[d
     r = c.get("/notifications/deliveries", params={"subject": subject, "limit": 1000}, headers=headers)
     assert r.status_code == 200, r.text
     return r.json()["items"]
-
-
-async def redeliver(database_url: str, kafka: str, stream: str) -> int:
-    """Publish alerting's stored events of a stream again, as the relay would after a crash before its mark."""
-    rows = await db.fetch(database_url, "SELECT * FROM alerting.events WHERE stream_id = $1 ORDER BY position", stream)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=False)
-    await producer.start()
-    try:
-        for row in rows:
-            envelope = envelope_from_row(dict(row) | {"metadata": json.loads(row["metadata"]),
-                                                      "payload": json.loads(row["payload"])})
-            key, value, headers = to_message(envelope)
-            await producer.send_and_wait(topic_of_event(envelope.event_type), value=value, key=key, headers=headers)
-    finally:
-        await producer.stop()
-    return len(rows)
 
 
 def test_the_register_is_kept_by_each_district_and_the_treasury_with_every_change_audited(stack, servers):
@@ -128,7 +108,8 @@ def test_a_red_light_reaches_the_owning_division_once_by_mail_and_sms_however_of
         assert [m for m in mails if alert_id in m["subject"]] and len([m for m in mails if alert_id in m["subject"]]) == 1
         assert len([t for t in texts if alert_id in t["text"]]) == 1
         # Alerting's events of the alert delivered again: nothing new is planned or sent.
-        assert asyncio.run(redeliver(servers.database_url, servers.kafka_bootstrap, f"alert-{alert_id}")) >= 2
+        assert asyncio.run(redeliver(servers.database_url, servers.kafka_bootstrap, [f"alert-{alert_id}"],
+                                          ("alerting",))) >= 2
         # A later event on the same partition has been consumed once its own alert is there.
         later = cash_alert(c, admin, treasury)
         assert poll(lambda: db.rows(servers.database_url,
