@@ -15,7 +15,7 @@ from backbone.service import RuntimeDep
 from contracts.values import FiscalYear, Level, Money
 from backbone.workdays import SHANGHAI
 from services.ledger.domain import IndicatorIn
-from services.ledger.ledger_view import LedgerRow, flow, live_page, live_totals, rows_as_of, totals
+from services.ledger.ledger_view import LedgerRow, build_past, flow, indicators, ledger_page, ledger_totals
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 GroupBy = Literal["level", "owner_division", "org_unit", "budget_project", "function_code", "fiscal_year"]
@@ -90,21 +90,6 @@ def _position(sort: str, cursor: str | None) -> tuple[Any, str] | None:
     return key, last_id
 
 
-def _after(rows: list[LedgerRow], sort: str, position: tuple[Any, str] | None) -> list[LedgerRow]:
-    """The rows after a keyset position in sort order (stable while rows are added)."""
-    if position is None:
-        return rows
-    field, descending = sort.lstrip("-"), sort.startswith("-")
-    try:
-        for i, row in enumerate(rows):
-            here = (row.sort_key(field), row.fields["indicator_id"])
-            if (here < position) if descending else (here > position):
-                return rows[i:]
-    except TypeError as exc:  # a cursor made for another sort order
-        raise InvalidInput("the cursor is not valid", errors=[fault("cursor", "not valid")]) from exc
-    return []
-
-
 def _cutoff(as_of: str) -> datetime:
     """The instant a past ledger stands at: the end of a Beijing day, or an explicit instant."""
     try:
@@ -145,32 +130,15 @@ async def get_ledger(
     field = sort.lstrip("-")
     cutoff = _cutoff(as_of) if as_of else None
     async with runtime.engine.connect() as conn:
-        if cutoff is None:
-            page, more = await live_page(conn, principal, filters, sort, position, asked.limit)
-            whole, by_key = await live_totals(conn, principal, filters, group_by)
-        else:
-            page, more, whole, by_key = _folded_page(
-                await rows_as_of(conn, principal, filters, cutoff), principal, sort, position, asked.limit, group_by)
+        rows = indicators if cutoff is None else await build_past(conn, filters, cutoff)
+        page, more = await ledger_page(conn, principal, filters, sort, position, asked.limit, rows)
+        whole, by_key = await ledger_totals(conn, principal, filters, group_by, rows)
     groups = None if not group_by else [LedgerGroup(key=k, totals=LedgerTotals(**v))
                                          for k, v in sorted(by_key.items(), key=lambda kv: str(kv[0]))]
     return LedgerPage(
         items=[_item(r, principal) for r in page], totals=LedgerTotals(**whole), as_of=cutoff, groups=groups,
         next_cursor=encode_cursor(page[-1].sort_key(field), page[-1].fields["indicator_id"]) if more else None,
     )
-
-
-def _folded_page(rows: list[LedgerRow], principal: Principal, sort: str, position: tuple[Any, str] | None,
-                 limit: int, group_by: str | None) -> tuple[list[LedgerRow], bool, dict[str, Any], dict[Any, Any]]:
-    """A page and the totals of the rows folded as of a past instant, in the order and shape of the live ones."""
-    field = sort.lstrip("-")
-    rows.sort(key=lambda r: (r.sort_key(field), r.fields["indicator_id"]), reverse=sort.startswith("-"))
-    rest = _after(rows, sort, position)
-    # The parents a district's indicators came from are shown, but their money is not the district's.
-    own = [r for r in rows if r.owned_by(principal)]
-    by_key: dict[Any, list[LedgerRow]] = {}
-    for r in own if group_by else ():
-        by_key.setdefault(r.fields[group_by], []).append(r)
-    return (rest[:limit], len(rest) > limit, totals(own), {k: totals(v) for k, v in by_key.items()})
 
 
 @router.get("/indicators/{indicator_id}/flow")

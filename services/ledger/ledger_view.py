@@ -1,9 +1,10 @@
 """The master ledger (总台账): one row per indicator with its standing, now or as of a past date,
 within the caller's scope, and the fund flow (穿透) from an indicator down to its payments.
 
-The live rows come from the read models; `as_of` rebuilds them by folding the ledger's own
-events up to that moment (and the payments the ledger had learned of by then), never from a
-second copy of the ledger.
+The live rows come from the read models; `as_of` rebuilds them for one read from the rows no later
+event changed, the ledger's own events of those that changed (folded up to that moment) and the
+spending the ledger had learned of by then, never from a second copy of the ledger. Both are sorted,
+paged and totalled by the same statements in PostgreSQL.
 """
 
 from dataclasses import dataclass
@@ -11,14 +12,15 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Text, case, exists, func, select, text, true, tuple_
+from pydantic_core import to_json
+from sqlalchemy import Column, MetaData, Numeric, Select, Table, Text, case, exists, func, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbone.identity import Principal
 from backbone.workdays import SHANGHAI
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
 from services.ledger.domain import typed_changes
-from services.ledger.projections import indicators, payment_facts, refund_facts, spending
+from services.ledger.projections import indicators, payment_facts, refund_facts, spending, spending_days
 
 ZERO = Decimal("0.00")
 FILTERS = ("fiscal_year", "org_unit", "owner_division", "level", "budget_project", "function_code")
@@ -53,7 +55,15 @@ class LedgerRow:
         return self.available if sort == "available" else self.fields[sort] if sort != "amount" else self.amount
 
 
-def scope_clause(principal: Principal) -> Any:
+# The ledger as it stood at a past instant, built once in the read's transaction (and gone with it), then sorted,
+# paged and totalled by the same statements as the live ledger: its rows are the indicator's elements with what
+# its children were given, paid and refunded at that instant.
+PAST = Table("ledger_past", MetaData(), *(Column(c.key, c.type) for c in PAST_ELEMENTS),
+             Column("allocated", Numeric(18, 2)), Column("paid", Numeric(18, 2)), Column("refunded", Numeric(18, 2)),
+             prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+
+
+def scope_clause(principal: Principal, rows: Table = indicators) -> Any:
     """Indicators a caller may see: its own scope, plus the parents its indicators came from."""
     if principal.citywide:
         return None
@@ -66,32 +76,34 @@ def scope_clause(principal: Principal) -> Any:
             UNION SELECT p.indicator_id, p.parent_id FROM ledger.indicators p
             JOIN visible v ON p.indicator_id = v.parent_id
         ) SELECT indicator_id FROM visible""").bindparams(scope_org_unit=district, scope_division=division)
-    return indicators.c.indicator_id.in_(visible.columns(indicator_id=Text))
+    return rows.c.indicator_id.in_(visible.columns(indicator_id=Text))
 
 
-def _matches(fields: dict[str, Any], filters: dict[str, Any]) -> bool:
-    return all(fields.get(k) == v for k, v in filters.items())
-
-
-def standing(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
+def standing(principal: Principal, filters: dict[str, Any], rows: Table = indicators) -> Select[Any]:
     """Every indicator that matches, within scope, with its standing and whether it is the caller's own (not only
     a parent shown for context): one statement, so that sorting, paging and totals happen in PostgreSQL. What the
-    children were given and what was paid are kept on the rows (the projections), never summed here."""
-    paid, refunded = func.coalesce(spending.c.paid, 0), func.coalesce(spending.c.refunded, 0)
-    own = principal.where_visible(indicators.c.org_unit, indicators.c.owner_division)
-    query = (select(*ELEMENTS, indicators.c.allocated.label("allocated_sum"), paid.label("paid_sum"),
-                    refunded.label("refunded_sum"),
-                    (indicators.c.amount - indicators.c.allocated - paid + refunded).label("available"),
-                    (own[0] if own else true()).label("owned"))
-             .outerjoin(spending, spending.c.indicator_id == indicators.c.indicator_id)
-             .where(*(indicators.c[k] == v for k, v in filters.items())))
-    scope = scope_clause(principal)
+    children were given and what was paid are kept on the rows (the projections, or the past ledger), never summed
+    here."""
+    live = rows is indicators
+    paid = func.coalesce(spending.c.paid, 0) if live else rows.c.paid
+    refunded = func.coalesce(spending.c.refunded, 0) if live else rows.c.refunded
+    own = principal.where_visible(rows.c.org_unit, rows.c.owner_division)
+    query = select(*(rows.c[c.key] for c in (ELEMENTS if live else PAST_ELEMENTS)),
+                   rows.c.allocated.label("allocated_sum"), paid.label("paid_sum"), refunded.label("refunded_sum"),
+                   (rows.c.amount - rows.c.allocated - paid + refunded).label("available"),
+                   (own[0] if own else true()).label("owned"))
+    if live:
+        query = query.outerjoin(spending, spending.c.indicator_id == indicators.c.indicator_id)
+    query = query.where(*(rows.c[k] == v for k, v in filters.items()))
+    scope = scope_clause(principal, rows)
     return query if scope is None else query.where(scope)
 
 
 def _row(r: Any) -> LedgerRow:
-    return LedgerRow({c.key: r._mapping[c.key] for c in ELEMENTS}, r.amount, Decimal(r.allocated_sum),
-                     Decimal(r.paid_sum), Decimal(r.refunded_sum))
+    fields = dict(r._mapping)
+    for key in ("allocated_sum", "paid_sum", "refunded_sum", "available", "owned"):
+        del fields[key]
+    return LedgerRow(fields, r.amount, Decimal(r.allocated_sum), Decimal(r.paid_sum), Decimal(r.refunded_sum))
 
 
 async def live_rows(conn: AsyncConnection, principal: Principal, filters: dict[str, Any]) -> list[LedgerRow]:
@@ -99,13 +111,14 @@ async def live_rows(conn: AsyncConnection, principal: Principal, filters: dict[s
     return [_row(r) for r in await conn.execute(standing(principal, filters))]
 
 
-async def live_page(conn: AsyncConnection, principal: Principal, filters: dict[str, Any], sort: str,
-                    after: tuple[Any, str] | None, limit: int) -> tuple[list[LedgerRow], bool]:
-    """A page of the ledger now in `sort` order (then by id), after a keyset position; and whether more follow."""
-    m = standing(principal, filters).subquery("m")
+async def ledger_page(conn: AsyncConnection, principal: Principal, filters: dict[str, Any], sort: str,
+                      after: tuple[Any, str] | None, limit: int, rows: Table = indicators
+                      ) -> tuple[list[LedgerRow], bool]:
+    """A page of the ledger (now, or the past one in `rows`) in `sort` order (then by id), after a keyset position;
+    and whether more follow."""
+    m = standing(principal, filters, rows).subquery("m")
     key = m.c[sort.lstrip("-")]
-    # Text sorts by code point, as the as_of rows sort in Python: the server's collation would order 长 and 吉
-    # by its own rules.
+    # Text sorts by code point: the server's collation would order 长 and 吉 by its own rules.
     key = key.collate("C") if sort.lstrip("-") == "doc_no" else key
     descending = sort.startswith("-")
     query = select(m).order_by(key.desc() if descending else key, m.c.indicator_id.desc() if descending
@@ -113,19 +126,20 @@ async def live_page(conn: AsyncConnection, principal: Principal, filters: dict[s
     if after is not None:
         position = tuple_(key, m.c.indicator_id)
         query = query.where(position < tuple_(*after) if descending else position > tuple_(*after))
-    rows = (await conn.execute(query)).all()
-    return [_row(r) for r in rows[:limit]], len(rows) > limit
+    found = (await conn.execute(query)).all()
+    return [_row(r) for r in found[:limit]], len(found) > limit
 
 
-async def live_totals(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],
-                      group_by: str | None) -> tuple[dict[str, Decimal | int], dict[Any, dict[str, Decimal | int]]]:
+async def ledger_totals(conn: AsyncConnection, principal: Principal, filters: dict[str, Any], group_by: str | None,
+                        rows: Table = indicators
+                        ) -> tuple[dict[str, Decimal | int], dict[Any, dict[str, Decimal | int]]]:
     """`totals` of the caller's own matching rows, and per value of `group_by` when asked: one pass over them each.
     A row counts as received unless its parent is among them (in the same group), which is looked up only for the
     rows that have a parent."""
-    m = standing(principal, filters).subquery("m")
+    m = standing(principal, filters, rows).subquery("m")
 
     def received(grouped: bool) -> Any:
-        parent = indicators.alias("parent")
+        parent = rows.alias("parent")
         among = exists().where(parent.c.indicator_id == m.c.parent_id,
                                *(parent.c[k] == v for k, v in filters.items()),
                                *principal.where_visible(parent.c.org_unit, parent.c.owner_division),
@@ -174,78 +188,60 @@ def _fold(events: Any, fields: dict[str, dict[str, Any]], fixed: dict[str, Any])
             fields[a.indicator_id] |= {"amount": a.amount_after}
 
 
-async def rows_as_of(conn: AsyncConnection, principal: Principal, filters: dict[str, Any],
-                     cutoff: datetime) -> list[LedgerRow]:
-    """The ledger as it stood at `cutoff`. An indicator no adjustment or correction touched since then stands as its
-    read-model row says (what the fold of its events would give, typed already); only the others are folded from
-    their events, so a past ledger costs the changes since, not the whole history."""
+async def build_past(conn: AsyncConnection, filters: dict[str, Any], cutoff: datetime) -> Table:
+    """The ledger as it stood at `cutoff`, as the table `PAST` of this transaction.
+
+    An indicator no adjustment or correction touched since then stands as its read-model row says (what the fold of
+    its events would give, typed already); only the others are folded from their events, so a past ledger costs the
+    changes since, not the whole history. Paid and refunded are the sums kept at the end of the last day each
+    indicator's spending changed before the cutoff's (Beijing) day, plus the facts recorded on that day before it.
+    """
     types = [IndicatorRegistered.event_type, IndicatorAdjusted.event_type, IndicatorCorrected.event_type]
-    changes = {"cutoff": cutoff, "types": types[1:]}
-    changed = set((await conn.execute(text("""
+    changed = list((await conn.execute(text("""
         SELECT DISTINCT stream_id FROM ledger.events WHERE occurred_at >= :cutoff AND event_type = ANY(:types)"""),
-        changes)).scalars())
-    standing = select(*PAST_ELEMENTS).where(indicators.c.registered_at < cutoff,
-                                            *(indicators.c[k] == v for k, v in filters.items() if k in FOLD_FILTERS))
-    keys = [c.key for c in PAST_ELEMENTS]
-    fields: dict[str, dict[str, Any]] = {}
-    for row in await conn.execute(standing):
-        if f"indicator-{row.indicator_id}" not in changed:
-            fields[row.indicator_id] = dict(zip(keys, row, strict=True))
+        {"cutoff": cutoff, "types": types[1:]})).scalars())
+    fixed = {k: v for k, v in filters.items() if k in FOLD_FILTERS}
+    folded: dict[str, dict[str, Any]] = {}
     if changed:
         events = await conn.execute(text("""
             SELECT event_type, payload, occurred_at, metadata->>'actor' AS actor FROM ledger.events
             WHERE stream_id = ANY(:streams) AND occurred_at < :cutoff AND event_type = ANY(:types)
-            ORDER BY position"""), {"streams": list(changed), "cutoff": cutoff, "types": types})
-        _fold(events, fields, {k: v for k, v in filters.items() if k in FOLD_FILTERS})
-    allocated: dict[str, Decimal] = {}
-    for f in fields.values():
-        if f["parent_id"]:
-            allocated[f["parent_id"]] = allocated.get(f["parent_id"], ZERO) + f["amount"]
-    paid, refunded = await spent_as_of(conn, list(fields), cutoff)
-    scope = scope_clause(principal)
-    visible = None if scope is None else set(
-        (await conn.execute(select(indicators.c.indicator_id).where(scope))).scalars())
-    return [
-        LedgerRow(f, f["amount"], allocated.get(iid, ZERO), paid.get(iid, ZERO), refunded.get(iid, ZERO))
-        for iid, f in fields.items()
-        if _matches(f, filters) and (visible is None or iid in visible)
-    ]
-
-
-async def spent_as_of(conn: AsyncConnection, ids: list[str], cutoff: datetime
-                      ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-    """Paid and refunded on each of the indicators as the ledger had learned them by `cutoff`: their sums at the end
-    of the last day they changed before the cutoff's (Beijing) day, and the facts recorded on that day before it."""
+            ORDER BY position"""), {"streams": changed, "cutoff": cutoff, "types": types})
+        _fold(events, folded, fixed)
+    keys = [c.key for c in PAST_ELEMENTS]
+    columns = ", ".join(keys)
     day = cutoff.astimezone(SHANGHAI).date()
-    start = datetime.combine(day, time.min, tzinfo=SHANGHAI)
-    paid: dict[str, Decimal] = {}
-    refunded: dict[str, Decimal] = {}
-    for iid, p, r in await conn.execute(text("""
-            SELECT n.indicator_id, before.paid, before.refunded FROM unnest(CAST(:ids AS text[])) AS n (indicator_id)
-            JOIN LATERAL (SELECT paid, refunded FROM ledger.indicator_spending_days d
-                          WHERE d.indicator_id = n.indicator_id AND d.day < :day
-                          ORDER BY d.day DESC LIMIT 1) before ON true"""), {"ids": ids, "day": day}):
-        paid[iid], refunded[iid] = p, r
-    for facts, sums in ((payment_facts, paid), (refund_facts, refunded)):
-        for iid, amount in await conn.execute(
-                select(facts.c.indicator_id, func.sum(facts.c.amount))
-                .where(facts.c.recorded_at >= start, facts.c.recorded_at < cutoff).group_by(facts.c.indicator_id)):
-            sums[iid] = sums.get(iid, ZERO) + amount
-    return paid, refunded
-
-
-def totals(rows: list[LedgerRow]) -> dict[str, Decimal | int]:
-    """What the rows hold together: received counts only rows whose parent is not among them."""
-    ids = {r.fields["indicator_id"] for r in rows}
-    received = sum((r.amount for r in rows if r.fields["parent_id"] not in ids), ZERO)
-    return {
-        "indicators": len(rows),
-        "received": received,
-        "allocated_out": sum((r.allocated for r in rows), ZERO) - (sum((r.amount for r in rows), ZERO) - received),
-        "paid": sum((r.paid for r in rows), ZERO),
-        "refunded": sum((r.refunded for r in rows), ZERO),
-        "available": sum((r.available for r in rows), ZERO),
-    }
+    await conn.run_sync(PAST.create)
+    await conn.execute(text(f"""
+        INSERT INTO {PAST.name} ({columns}, allocated, paid, refunded)
+        WITH past AS (
+            SELECT {columns} FROM {indicators.fullname}
+            WHERE registered_at < :cutoff AND NOT indicator_id = ANY(:changed)
+                  {"".join(f" AND {k} = :{k}" for k in fixed)}
+            UNION ALL
+            SELECT {columns} FROM jsonb_populate_recordset(NULL::{indicators.fullname}, CAST(:folded AS jsonb))
+        ), given AS (
+            SELECT parent_id, sum(amount) AS allocated FROM past WHERE parent_id IS NOT NULL GROUP BY parent_id
+        ), paid_that_day AS (
+            SELECT indicator_id, sum(amount) AS paid FROM {payment_facts.fullname}
+            WHERE recorded_at >= :start AND recorded_at < :cutoff GROUP BY indicator_id
+        ), refunded_that_day AS (
+            SELECT indicator_id, sum(amount) AS refunded FROM {refund_facts.fullname}
+            WHERE recorded_at >= :start AND recorded_at < :cutoff GROUP BY indicator_id
+        )
+        SELECT {", ".join(f"past.{k}" for k in keys)}, coalesce(given.allocated, 0),
+               coalesce(before.paid, 0) + coalesce(p.paid, 0), coalesce(before.refunded, 0) + coalesce(r.refunded, 0)
+        FROM past
+        LEFT JOIN given ON given.parent_id = past.indicator_id
+        LEFT JOIN LATERAL (SELECT paid, refunded FROM {spending_days.fullname} d
+                           WHERE d.indicator_id = past.indicator_id AND d.day < :day
+                           ORDER BY d.day DESC LIMIT 1) before ON true
+        LEFT JOIN paid_that_day p ON p.indicator_id = past.indicator_id
+        LEFT JOIN refunded_that_day r ON r.indicator_id = past.indicator_id"""),
+        {"cutoff": cutoff, "changed": [s.removeprefix("indicator-") for s in changed], **fixed, "day": day,
+         "start": datetime.combine(day, time.min, tzinfo=SHANGHAI),
+         "folded": to_json([{k: f[k] for k in keys} for f in folded.values()]).decode()})
+    return PAST
 
 
 async def flow(conn: AsyncConnection, indicator_id: str) -> dict[str, Any] | None:
