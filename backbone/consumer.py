@@ -360,16 +360,19 @@ class ConsumerRunner:
         return dead, applied
 
     async def _apply_run(self, conn: AsyncConnection, items: list[tuple[ConsumerRecord, EventEnvelope]]) -> bool:
-        """Apply a run with its batched handler at once; False when it has none, or when the run failed and is to be
-        applied one by one (only the faulty event is then set aside)."""
+        """Apply a run at once: with its batched handler, or a plain handler's events one after another under one
+        savepoint (not one each: two round trips an event). False when the run failed and is to be applied one by
+        one (only the faulty event is then set aside)."""
         handler = self.handlers[items[0][1].event_type]
-        if not isinstance(handler, Batched):
-            return False
         # Each event's trace still reaches this consumer: a span per event, in its own trace, over the run's work.
         spans = [self._span(envelope, run=len(items)) for _, envelope in items]
         try:
             async with conn.begin_nested():
-                await handler.apply(conn, [envelope for _, envelope in items])
+                if isinstance(handler, Batched):
+                    await handler.apply(conn, [envelope for _, envelope in items])
+                else:
+                    for _, envelope in items:
+                        await handler(conn, envelope)
             return True
         except DBAPIError as exc:
             if is_transient(exc):

@@ -36,10 +36,23 @@ def watch_id_for(rule_id: str, subject_id: str, step: str | None = None) -> str:
     return str(uuid5(NAMESPACE_URL, f"fundwatch:watch:{rule_id}:{subject_id}" + (f":{step}" if step else "")))
 
 
-def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: WorkdayCalendar,
-          cause: str = "", occurred_on: date | None = None) -> list[Watch]:
-    """The watches an event (whose id is `cause`, stored on `occurred_on`) starts under a deadline rule: none,
-    one, or one per reporting point still ahead for a rule with points."""
+@dataclass(frozen=True)
+class Start:
+    """A clock an event starts, before its dates and facts are worked out: enough to tell which clock it is."""
+
+    subject_id: str
+    counts_from: date
+    step: str | None = None
+    period: str | None = None
+
+    def watch_id(self, rule: Rule) -> str:
+        return watch_id_for(rule.id, self.subject_id, self.step)
+
+
+def starts(rule: Rule, event_type: str, payload: dict[str, Any], cause: object = "", occurred_on: date | None = None
+           ) -> list[Start]:
+    """The clocks an event (whose id is `cause`, stored on `occurred_on`) starts under a deadline rule: none, one,
+    or one per reporting point still ahead for a rule with points."""
     spec = rule.deadline
     if spec is None or event_type not in spec.start_on or rule.start_condition is None:
         return []
@@ -51,12 +64,19 @@ def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: Workda
     if counts_from is None or not subject_id:
         return []
     if spec.points_parameter is None:
-        return [_watch(rule, subject_id, counts_from, payload, calendar, cause if spec.per_step else None)]
+        return [Start(subject_id, counts_from, str(cause) if spec.per_step else None)]
     year = payload.get("fiscal_year") or counts_from.year
     ends = sorted({period_end(f"{year}-{point}") for point in rule.params[spec.points_parameter]})
     # Each point's alert is its own (its period is the point's month): a bell for June leaves March's alone.
-    return [_watch(rule, subject_id, end, payload, calendar, end.isoformat(), period=f"{end:%Y-%m}")
-            for end in ends if end >= counts_from]
+    return [Start(subject_id, end, end.isoformat(), f"{end:%Y-%m}") for end in ends if end >= counts_from]
+
+
+def start(rule: Rule, event_type: str, payload: dict[str, Any], calendar: WorkdayCalendar,
+          cause: object = "", occurred_on: date | None = None) -> list[Watch]:
+    """The watches an event (whose id is `cause`, stored on `occurred_on`) starts under a deadline rule, with their
+    bells, deadlines and facts."""
+    return [_watch(rule, s.subject_id, s.counts_from, payload, calendar, s.step, s.period)
+            for s in starts(rule, event_type, payload, cause, occurred_on)]
 
 
 def _watch(rule: Rule, subject_id: str, counts_from: date, payload: dict[str, Any], calendar: WorkdayCalendar,

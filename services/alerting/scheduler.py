@@ -22,7 +22,7 @@ from contracts.envelope import EventEnvelope
 from backbone.workdays import SHANGHAI, default_calendar, year_progress
 from contracts.alerting import MonthClosed, RuleCycleOpened
 from contracts.values import CITY_ORG_UNIT, ORG_UNITS, AlertAction, AlertLevel
-from services.alerting.deadlines import breach, meets, settled_ahead, start
+from services.alerting.deadlines import breach, meets, settled_ahead, start, starts
 from services.alerting.projections import alerts, balances, watches
 from services.alerting.raising import move, raise_or_update
 from services.alerting.rules import Rule
@@ -38,42 +38,66 @@ RULEBOOK_REFRESH_SECONDS = 30.0
 async def on_event(conn: AsyncConnection, store: EventStore, rules: list[Rule], env: EventEnvelope) -> None:
     """Start the clocks an event starts and stop those it meets: a ringing bell clears itself, and so
     does a bell raised when its time ran out (a reminder, like LC-001's or JX-003's) once the work is done."""
+    await on_events(conn, store, [(rules, env)])
+
+
+async def on_events(conn: AsyncConnection, store: EventStore, events: list[tuple[list[Rule], EventEnvelope]]) -> None:
+    """`on_event` for each event in order, under its rules. The clocks that consecutive events start are written
+    in one statement, before anything reads a clock: a run of alerts raised (each starting its LC-001 clock) costs
+    one insert, not one each, and no event meets a clock before the events ahead of it have started theirs."""
     calendar = default_calendar()
     now = clock().now()
+    started: list[dict[str, Any]] = []
+
+    async def write_started() -> None:
+        if started:
+            await conn.execute(pg_insert(watches).on_conflict_do_nothing(), started)
+            started.clear()
+
+    for rules, env in events:
+        cause, payload = str(env.event_id), env.payload
+        occurred_on = env.occurred_at.astimezone(SHANGHAI).date()
+        for rule in rules:
+            started += [{"watch_id": watch.watch_id, "rule_id": rule.id, "subject_id": watch.subject_id,
+                         "state": "waiting", "counts_from": watch.counts_from, "bell_at": watch.bell_at,
+                         "due_at": watch.due_at, "period": str(payload.get("fiscal_year") or watch.counts_from.year),
+                         "org_unit": _org_unit(rule, payload), "owner_division": payload.get("owner_division"),
+                         "facts": watch.facts, "started_at": now}
+                        for watch in start(rule, env.event_type, payload, calendar, cause, occurred_on)]
+            met = meets(rule, env.event_type, payload)
+            if met is None:
+                continue
+            await write_started()
+            await _meet(conn, store, rule, met, env, now)
+    await write_started()
+
+
+async def _meet(conn: AsyncConnection, store: EventStore, rule: Rule, met: tuple[str, date | None],
+                env: EventEnvelope, now: datetime) -> None:
+    """Stop the clocks of `rule` an event meets (or settle the one it meets ahead of its start)."""
     cause, payload = str(env.event_id), env.payload
     occurred_on = env.occurred_at.astimezone(SHANGHAI).date()
-    for rule in rules:
-        for watch in start(rule, env.event_type, payload, calendar, cause, occurred_on):
-            await conn.execute(pg_insert(watches).values(
-                watch_id=watch.watch_id, rule_id=rule.id, subject_id=watch.subject_id, state="waiting",
-                counts_from=watch.counts_from, bell_at=watch.bell_at, due_at=watch.due_at,
-                period=str(payload.get("fiscal_year") or watch.counts_from.year), org_unit=_org_unit(rule, payload),
-                owner_division=payload.get("owner_division"), facts=watch.facts, started_at=now,
-            ).on_conflict_do_nothing())
-        met = meets(rule, env.event_type, payload)
-        if met is None:
-            continue
-        subject, point = met
-        which = [watches.c.rule_id == rule.id, watches.c.subject_id == subject,
-                 watches.c.state.in_(("waiting", "ringing", "expired"))]
-        if point is not None:
-            which.append(watches.c.counts_from == point)
-        rows = (await conn.execute(select(watches).where(*which).with_for_update())).all()
-        if not rows and (ahead := settled_ahead(rule, subject, point)):
-            await conn.execute(pg_insert(watches).values(
-                watch_id=ahead, rule_id=rule.id, subject_id=subject, state="met", counts_from=point or occurred_on,
-                due_at=now, period=str(payload.get("fiscal_year") or occurred_on.year), org_unit=payload.get("org_unit"),
-                owner_division=payload.get("owner_division"), facts={"met_by": cause}, started_at=now, settled_at=now,
-            ).on_conflict_do_nothing())
-        late_clears = rule.deadline.late_clears if rule.deadline else None
-        for row in rows:
-            if row.state == "expired" and not (row.alert_id and (rule.level is AlertLevel.YELLOW_BELL or late_clears)):
-                continue  # late work does not undo a light
-            if row.alert_id:
-                await move(conn, store, row.alert_id, AlertAction.CLEAR, late_clears or (
-                    "期限内已办理" if row.state != "expired" else "已补办"), cause)
-            await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
-                               .values(state="met", settled_at=now))
+    subject, point = met
+    which = [watches.c.rule_id == rule.id, watches.c.subject_id == subject,
+             watches.c.state.in_(("waiting", "ringing", "expired"))]
+    if point is not None:
+        which.append(watches.c.counts_from == point)
+    rows = (await conn.execute(select(watches).where(*which).with_for_update())).all()
+    if not rows and (ahead := settled_ahead(rule, subject, point)):
+        await conn.execute(pg_insert(watches).values(
+            watch_id=ahead, rule_id=rule.id, subject_id=subject, state="met", counts_from=point or occurred_on,
+            due_at=now, period=str(payload.get("fiscal_year") or occurred_on.year), org_unit=payload.get("org_unit"),
+            owner_division=payload.get("owner_division"), facts={"met_by": cause}, started_at=now, settled_at=now,
+        ).on_conflict_do_nothing())
+    late_clears = rule.deadline.late_clears if rule.deadline else None
+    for row in rows:
+        if row.state == "expired" and not (row.alert_id and (rule.level is AlertLevel.YELLOW_BELL or late_clears)):
+            continue  # late work does not undo a light
+        if row.alert_id:
+            await move(conn, store, row.alert_id, AlertAction.CLEAR, late_clears or (
+                "期限内已办理" if row.state != "expired" else "已补办"), cause)
+        await conn.execute(update(watches).where(watches.c.watch_id == row.watch_id)
+                           .values(state="met", settled_at=now))
 
 
 class AlertClocks:
@@ -90,32 +114,32 @@ class AlertClocks:
         if self.store is None:
             return
         rules = RULEBOOK.year()
-        for env in envelopes:
-            if env.event_type in rules.clocked:
-                await on_event(conn, self.store, rules.deadline, env)
+        await on_events(conn, self.store, [(rules.deadline, env) for env in envelopes
+                                           if env.event_type in rules.clocked])
 
 
 async def on_run(conn: AsyncConnection, store: EventStore, envelopes: list[EventEnvelope]) -> None:
     """A run of events by the clocks, as `on_event` one by one, without asking again for a clock met or started
     already in this transaction: once met it is met (or, expired, passed over) the same way the next time, and its
     early settlement is there; once started (or found there) its row is there, and starting it again inserts
-    nothing. An event that starts another clock, or meets another, goes through `on_event`."""
-    calendar = default_calendar()
+    nothing. The events that start another clock, or meet another, go through `on_events` together, in order."""
     met_here: set[tuple[str, str, date | None]] = set()
     started_here: set[str] = set()
+    todo: list[tuple[list[Rule], EventEnvelope]] = []
     for env in envelopes:
         rules = RULEBOOK.year(env.payload.get("fiscal_year")).deadline
         occurred_on = env.occurred_at.astimezone(SHANGHAI).date()
         met = {(rule.id, *found) for rule in rules if (found := meets(rule, env.event_type, env.payload))}
-        started = {(rule.id, watch.watch_id) for rule in rules
-                   for watch in start(rule, env.event_type, env.payload, calendar, str(env.event_id), occurred_on)}
+        started = {(rule.id, s.watch_id(rule)) for rule in rules
+                   for s in starts(rule, env.event_type, env.payload, env.event_id, occurred_on)}
         if met <= met_here and {watch_id for _, watch_id in started} <= started_here:
             continue
-        await on_event(conn, store, rules, env)
+        todo.append((rules, env))
         # A clock started here may be waiting for a later event of the run: what its rule met before says nothing.
         restarted = {rule_id for rule_id, _ in started}
         met_here = {m for m in met_here if m[0] not in restarted} | met
         started_here |= {watch_id for _, watch_id in started}
+    await on_events(conn, store, todo)
 
 
 def _org_unit(rule: Rule, payload: dict[str, Any]) -> str | None:
