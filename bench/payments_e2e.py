@@ -2,8 +2,10 @@
 
     make bench                      # or: python -m bench.payments_e2e --payments 20000 --batch 500
 
-Every payment overdraws its indicator, so every payment raises one red light; latency is
-measured from the moment its batch was sent to the moment its alert was written. Baselines:
+Every payment overdraws its indicator, so every payment raises one red light (then 5 % of them);
+latency is measured from the moment its batch was sent to the moment its alert was written. The CPU
+time each process of the stack spent from the first POST to the last alert, per payment, says where
+the machine's cores went (`bench/cpu.py`). Baselines:
 raw aiokafka produce+consume of the same number of JSON messages, and raw PostgreSQL COPY of
 the same rows. Uses DATABASE_URL / KAFKA_BOOTSTRAP when set, else embedded servers.
 """
@@ -24,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
+from bench.cpu import CpuWatch
 from bench.stack import DATA, admin_headers, bench_stack, indicator_body, percentile, print_table
 
 
@@ -71,6 +74,8 @@ async def through_the_platform(gateway: str, db_url: str, n: int, batch: int, co
                 assert resp.status_code == 200 and resp.json()["accepted"] == len(b), resp.text
                 post_latency.append(time.time() - t0)
 
+        cpu = CpuWatch()
+        cpu.start()
         started = time.time()
         await asyncio.gather(*(poster() for _ in range(concurrency)))
         accepted_at = time.time()
@@ -84,6 +89,7 @@ async def through_the_platform(gateway: str, db_url: str, n: int, batch: int, co
             alerts = await conn.fetchval("select count(*) from alerting.alerts where subject_id like $1", f"{tag}-%")
             if now_judged >= n and alerts >= expected_alerts:
                 finished = time.time()
+                cpu.stop()
                 break
             if now_judged > judged:
                 judged, progressed_at = now_judged, time.time()
@@ -99,7 +105,7 @@ async def through_the_platform(gateway: str, db_url: str, n: int, batch: int, co
     return {"alerts": len(rows), "expected_alerts": expected_alerts, "post_rate": n / (accepted_at - started),
             "e2e_rate": n / (finished - started), "p50": statistics.median(latencies),
             "p99": percentile(latencies, 0.99), "post_p50": statistics.median(post_latency),
-            "post_p99": percentile(post_latency, 0.99)}
+            "post_p99": percentile(post_latency, 0.99), "cpu": cpu}
 
 
 async def raw_kafka(bootstrap: str, n: int) -> dict:
@@ -177,6 +183,7 @@ def main() -> None:
             ("  batch POST latency p50 / p99, ms", f"{r['post_p50'] * 1000:,.0f} / {r['post_p99'] * 1000:,.0f}", ""),
             ("  payment → alert latency p50 / p99, ms", f"{r['p50'] * 1000:,.0f} / {r['p99'] * 1000:,.0f}", ""),
             ("  alerts raised / expected", f"{r['alerts']} / {r['expected_alerts']}", ""),
+            *r["cpu"].rows(n, "payment"),
         ]
     print_table(f"FundWatch payments → alerts: {n} payments, batches of {args.batch}, {args.concurrency} posters, "
                 f"{os.cpu_count()} cores", rows)

@@ -1,12 +1,13 @@
 """What performance learns from the ledger and payments: each indicator's scope, amount and spending."""
 
 from collections.abc import Mapping
+from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.consumer import Handler
+from backbone.consumer import Batched, Handler
 from backbone.service import Runtime
 from contracts.envelope import EventEnvelope
 from contracts.ledger import IndicatorAdjusted, IndicatorCorrected, IndicatorRegistered
@@ -41,22 +42,35 @@ async def on_corrected(conn: AsyncConnection, env: EventEnvelope) -> None:
         await conn.execute(update(goals).where(goals.c.indicator_id == e.indicator_id).values(**scope))
 
 
-async def on_paid(conn: AsyncConnection, env: EventEnvelope) -> None:
-    e = PaymentRecorded.model_validate(env.payload)
-    if e.indicator_id:
-        stmt = insert(indicators).values(indicator_id=e.indicator_id, paid=e.amount, refunded=0)
+async def on_paid(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
+    """What a run of payments paid from each indicator, added in one statement (a payment may come before its
+    indicator: it makes the row)."""
+    paid: dict[str, Decimal] = {}
+    for env in envs:
+        e = PaymentRecorded.model_validate(env.payload)
+        if e.indicator_id:
+            paid[e.indicator_id] = paid.get(e.indicator_id, Decimal(0)) + e.amount
+    if paid:
+        stmt = insert(indicators)
+        # In id order: two runs on the same indicators lock their rows in the same order.
         await conn.execute(stmt.on_conflict_do_update(index_elements=[indicators.c.indicator_id],
-                                                      set_={"paid": indicators.c.paid + e.amount}))
+                                                      set_={"paid": indicators.c.paid + stmt.excluded.paid}),
+                           [{"indicator_id": k, "paid": v, "refunded": 0} for k, v in sorted(paid.items())])
 
 
-async def on_refunded(conn: AsyncConnection, env: EventEnvelope) -> None:
-    e = PaymentRefunded.model_validate(env.payload)
-    if e.indicator_id:
-        await conn.execute(update(indicators).where(indicators.c.indicator_id == e.indicator_id)
-                           .values(refunded=indicators.c.refunded + e.amount))
+async def on_refunded(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
+    refunded: dict[str, Decimal] = {}
+    for env in envs:
+        e = PaymentRefunded.model_validate(env.payload)
+        if e.indicator_id:
+            refunded[e.indicator_id] = refunded.get(e.indicator_id, Decimal(0)) + e.amount
+    if refunded:
+        await conn.execute(update(indicators).where(indicators.c.indicator_id == bindparam("iid"))
+                           .values(refunded=indicators.c.refunded + bindparam("amount")),
+                           [{"iid": k, "amount": v} for k, v in sorted(refunded.items())])
 
 
-def handlers(_: Runtime) -> Mapping[str, Handler]:
+def handlers(_: Runtime) -> Mapping[str, Handler | Batched]:
     return {IndicatorRegistered.event_type: on_registered, IndicatorAdjusted.event_type: on_adjusted,
-            IndicatorCorrected.event_type: on_corrected, PaymentRecorded.event_type: on_paid,
-            PaymentRefunded.event_type: on_refunded}
+            IndicatorCorrected.event_type: on_corrected, PaymentRecorded.event_type: Batched(on_paid),
+            PaymentRefunded.event_type: Batched(on_refunded)}

@@ -5,12 +5,14 @@ them up when it is made."""
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.consumer import Handler
+from backbone.consumer import Batched, Handler
 from backbone.service import Runtime
 from backbone.workdays import SHANGHAI
 from contracts.alerting import AlertCirculated, AlertRaised, AlertReferred, AlertTransitioned, FundsSuspended
@@ -26,9 +28,19 @@ def _day(at: datetime):
     return at.astimezone(SHANGHAI).date()
 
 
-async def _move(conn: AsyncConnection, env: EventEnvelope, indicator_id: str, kind: str, amount, on_date) -> None:
-    await conn.execute(insert(movements).values(event_id=env.event_id, indicator_id=indicator_id, kind=kind,
-                                                amount=amount, on_date=on_date).on_conflict_do_nothing())
+def _movement(env: EventEnvelope, indicator_id: str, kind: str, amount: Decimal, on_date: date) -> dict[str, Any]:
+    return {"event_id": env.event_id, "indicator_id": indicator_id, "kind": kind, "amount": amount,
+            "on_date": on_date}
+
+
+async def _moves(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(movements).on_conflict_do_nothing(), rows)
+
+
+async def _move(conn: AsyncConnection, env: EventEnvelope, indicator_id: str, kind: str, amount: Decimal,
+                on_date: date) -> None:
+    await _moves(conn, [_movement(env, indicator_id, kind, amount, on_date)])
 
 
 async def on_indicator_registered(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -63,25 +75,29 @@ async def on_indicator_corrected(conn: AsyncConnection, env: EventEnvelope) -> N
         await conn.execute(update(indicators).where(indicators.c.indicator_id == e.indicator_id).values(**changes))
 
 
-async def on_payment_recorded(conn: AsyncConnection, env: EventEnvelope) -> None:
-    """Money paid on the day it was paid. A payment without an indicator belongs to no fund: alerting raises it."""
-    e = PaymentRecorded.model_validate(env.payload)
-    if e.indicator_id:
-        await _move(conn, env, e.indicator_id, "paid", e.amount, _day(e.paid_at))
+async def on_payments_recorded(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
+    """Money paid on the day it was paid, a run of payments in one statement. A payment without an indicator
+    belongs to no fund: alerting raises it."""
+    paid = [(env, PaymentRecorded.model_validate(env.payload)) for env in envs]
+    await _moves(conn, [_movement(env, e.indicator_id, "paid", e.amount, _day(e.paid_at))
+                        for env, e in paid if e.indicator_id])
 
 
-async def on_payment_refunded(conn: AsyncConnection, env: EventEnvelope) -> None:
-    e = PaymentRefunded.model_validate(env.payload)
-    if e.indicator_id:
-        await _move(conn, env, e.indicator_id, "refunded", e.amount, _day(e.refunded_at))
+async def on_payments_refunded(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
+    refunded = [(env, PaymentRefunded.model_validate(env.payload)) for env in envs]
+    await _moves(conn, [_movement(env, e.indicator_id, "refunded", e.amount, _day(e.refunded_at))
+                        for env, e in refunded if e.indicator_id])
 
 
-async def on_alert_raised(conn: AsyncConnection, env: EventEnvelope) -> None:
-    e = AlertRaised.model_validate(env.payload)
-    await conn.execute(insert(alert_steps).values(event_id=env.event_id, alert_id=e.alert_id, org_unit=e.org_unit,
-                                                  level=e.level, status="open", at=e.raised_at,
-                                                  owner_division=e.owner_division, rule_number=e.rule_number)
-                       .on_conflict_do_nothing())
+async def on_alerts_raised(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
+    """Alerts raised, a run in one statement (a batch of payments that overdraw raises as many)."""
+    rows = []
+    for env in envs:
+        e = AlertRaised.model_validate(env.payload)
+        rows.append({"event_id": env.event_id, "alert_id": e.alert_id, "org_unit": e.org_unit, "level": e.level,
+                     "status": "open", "at": e.raised_at, "owner_division": e.owner_division,
+                     "rule_number": e.rule_number})
+    await conn.execute(insert(alert_steps).on_conflict_do_nothing(), rows)
 
 
 async def on_alert_transitioned(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -150,9 +166,6 @@ HANDLERS: dict[str, Handler] = {
     IndicatorRegistered.event_type: on_indicator_registered,
     IndicatorAdjusted.event_type: on_indicator_adjusted,
     IndicatorCorrected.event_type: on_indicator_corrected,
-    PaymentRecorded.event_type: on_payment_recorded,
-    PaymentRefunded.event_type: on_payment_refunded,
-    AlertRaised.event_type: on_alert_raised,
     AlertTransitioned.event_type: on_alert_transitioned,
     **{t: on_filed for t in FILED},
     FilingReviewed.event_type: on_filing_reviewed,
@@ -160,10 +173,19 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def handlers(runtime: Runtime) -> Mapping[str, Handler]:
+# Facts that arrive in bulk, in runs: the exchange does nothing with these.
+BATCHED: dict[str, Batched] = {
+    PaymentRecorded.event_type: Batched(on_payments_recorded),
+    PaymentRefunded.event_type: Batched(on_payments_refunded),
+    AlertRaised.event_type: Batched(on_alerts_raised),
+}
+
+
+def handlers(runtime: Runtime) -> Mapping[str, Handler | Batched]:
     """The rollup's facts, then what the exchange does with the same event (both in the event's transaction)."""
     exchange = reactions.handlers(runtime)
-    return {t: _both(HANDLERS.get(t), exchange.get(t)) for t in HANDLERS.keys() | exchange.keys()}
+    assert not exchange.keys() & BATCHED.keys(), "an event the exchange reacts to is applied one by one"
+    return {**{t: _both(HANDLERS.get(t), exchange.get(t)) for t in HANDLERS.keys() | exchange.keys()}, **BATCHED}
 
 
 def _both(first: Handler | None, then: Handler | None) -> Handler:
