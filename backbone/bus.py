@@ -76,16 +76,22 @@ def from_message(value: bytes | None, headers: Headers | tuple[tuple[str, bytes]
             raise PoisonMessage("not a CloudEvents 1.0 message")
         meta: dict[str, Any] = {name: h.get(f"ce_{attr}") for attr, name in _META_EXTENSIONS.items()}
         meta["traceparent"] = h.get("traceparent")
-        return EventEnvelope(
+        payload = orjson.loads(value or b"null")
+        version = int(h["ce_streamversion"])
+        if not isinstance(payload, dict) or version < 1:
+            raise PoisonMessage("the payload is not an object, or the stream version not from 1")
+        # Every field is parsed and typed above (headers are text), so the envelope is built without validating it
+        # a second time: that was a tenth of a consumer's CPU per event.
+        return EventEnvelope.model_construct(
             event_id=UUID(h["ce_id"]),
             stream_id=h["ce_subject"],
             stream_type=h["ce_streamtype"],
-            version=int(h["ce_streamversion"]),
+            version=version,
             event_type=h["ce_type"],
             schema_version=int(h.get("ce_schemaversion", "1")),
             occurred_at=datetime.fromisoformat(h["ce_time"]),
             metadata=EventMetadata(**meta),
-            payload=orjson.loads(value or b"null"),
+            payload=payload,
             position=int(h["ce_position"]) if "ce_position" in h else None,
             partition_key=h.get("ce_partitionkey"),
         )

@@ -24,8 +24,7 @@ from uuid import UUID, uuid4
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry import propagate, trace
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Uuid, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -127,8 +126,12 @@ class ConsumerRunner:
         # When the consume loop last came round; an attempt silent for longer than this is started over.
         self._beat = 0.0
         self.hang_seconds = max(6 * stall_seconds, 30.0)
-        t = tables.processed_events
-        self._claim_stmt = pg_insert(t).on_conflict_do_nothing().returning(t.c.event_id)
+        # One array of ids, not a row of parameters per event: SQLAlchemy's handling of each row's parameters cost
+        # more than PostgreSQL's insert.
+        self._claim_stmt = text(f"""
+            INSERT INTO {tables.schema}.processed_events (consumer, event_id)
+            SELECT :consumer, unnest(CAST(:ids AS uuid[])) ON CONFLICT DO NOTHING RETURNING event_id"""
+                                ).columns(event_id=Uuid())
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         # The broker may forget committed offsets (in-memory Tansu): start from the earliest
@@ -405,8 +408,7 @@ class ConsumerRunner:
         """Tracking rows for the events not applied before; returns those (the rest are repeats)."""
         if not event_ids:
             return set()
-        result = await conn.execute(self._claim_stmt, [{"consumer": self.name, "event_id": e}
-                                                       for e in dict.fromkeys(event_ids)])
+        result = await conn.execute(self._claim_stmt, {"consumer": self.name, "ids": list(dict.fromkeys(event_ids))})
         return set(result.scalars())
 
     async def _apply(self, conn: AsyncConnection, record: ConsumerRecord, envelope: EventEnvelope
