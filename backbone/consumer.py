@@ -98,7 +98,7 @@ class ConsumerRunner:
         bootstrap: str,
         producer: AIOKafkaProducer,
         max_attempts: int = 3,
-        max_records: int = 500,
+        max_records: int = 2_000,
         merge_partitions: bool = False,
         stall_seconds: float = 30.0,
     ) -> None:

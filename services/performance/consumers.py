@@ -66,8 +66,8 @@ async def on_refunded(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
             refunded[e.indicator_id] = refunded.get(e.indicator_id, Decimal(0)) + e.amount
     if refunded:
         await conn.execute(update(indicators).where(indicators.c.indicator_id == bindparam("iid"))
-                           .values(refunded=indicators.c.refunded + bindparam("amount")),
-                           [{"iid": k, "amount": v} for k, v in sorted(refunded.items())])
+                           .values(refunded=indicators.c.refunded + bindparam("returned")),
+                           [{"iid": k, "returned": v} for k, v in sorted(refunded.items())])
 
 
 def handlers(_: Runtime) -> Mapping[str, Handler | Batched]:
