@@ -35,7 +35,8 @@ from backbone.db import asyncpg_dsn
 from bench.payments_e2e import raw_kafka
 from backbone.db import create_engine
 from backbone.eventstore import EventStore
-from bench.stack import BenchStack, admin_headers, bench_stack, indicator_body, percentile, print_table
+from bench.stack import (BenchStack, admin_headers, alerting_knows, bench_stack, indicator_body, percentile,
+                         print_table)
 from contracts.envelope import EventEnvelope, EventMetadata
 from contracts.payments import PaymentRecorded
 from deploy.local.processes import service_of
@@ -132,14 +133,7 @@ async def through_alerting(gateway: str, db_url: str, kafka: str, n: int, rate: 
             return [(await c.post("/indicators", json=body, headers=admin)).json()["id"] for _ in range(20)]
 
         tight, ample = await indicators("1.00"), await indicators("100000000.00")
-    conn = await asyncpg.connect(asyncpg_dsn(db_url))
-    try:
-        # Alerting learns the indicators first (its group may still be forming after a restart).
-        while await conn.fetchval("SELECT count(*) FROM alerting.indicator_balances WHERE indicator_id = ANY($1) "
-                                  "AND amount IS NOT NULL", tight + ample) < len(tight + ample):
-            await asyncio.sleep(0.2)
-    finally:
-        await conn.close()
+    await alerting_knows(db_url, tight + ample)
     tag = uuid4().hex[:8]
     meta = EventMetadata(actor="bench", source="payments")
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", enable_idempotence=False, linger_ms=5,

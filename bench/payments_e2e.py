@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from backbone.db import asyncpg_dsn
 from backbone.settings import Settings
 from bench.cpu import CpuWatch
-from bench.stack import DATA, admin_headers, bench_stack, indicator_body, percentile, print_table
+from bench.stack import DATA, admin_headers, alerting_knows, bench_stack, indicator_body, percentile, print_table
 
 
 def payment(pid: str, indicator_id: str) -> dict:
@@ -52,15 +52,7 @@ async def through_the_platform(gateway: str, db_url: str, n: int, batch: int, co
             return [(await c.post("/indicators", json=body, headers=admin)).json()["id"] for _ in range(50)]
 
         tight, ample = await indicators("1.00"), await indicators("100000000.00")
-        # Alerting learns the indicators first: a payment ahead of its indicator waits for it, and is judged when
-        # the indicator comes (another path than the one measured here).
-        conn = await asyncpg.connect(asyncpg_dsn(db_url))
-        try:
-            while await conn.fetchval("SELECT count(*) FROM alerting.indicator_balances WHERE indicator_id = ANY($1) "
-                                      "AND amount IS NOT NULL", tight + ample) < len(tight + ample):
-                await asyncio.sleep(0.2)
-        finally:
-            await conn.close()
+        await alerting_knows(db_url, tight + ample)
         tag = uuid4().hex[:8]
         per_hundred = round(overdraw_share * 100)
         records = [payment(f"{tag}-{i}", (tight if i % 100 < per_hundred else ample)[i % 50]) for i in range(n)]

@@ -122,3 +122,16 @@ def percentile(values: list[float], q: float) -> float:
     """The q-quantile of values (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def alerting_knows(db_url: str, indicator_ids: list[str]) -> None:
+    """Wait until alerting has learned these indicators: a payment ahead of its indicator waits for it and is judged
+    when the indicator comes, another path than the benches measure (and alerting's group may still be forming
+    after a restart)."""
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        while await conn.fetchval("SELECT count(*) FROM alerting.indicator_balances WHERE indicator_id = ANY($1) "
+                                  "AND amount IS NOT NULL", indicator_ids) < len(indicator_ids):
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()

@@ -42,32 +42,33 @@ async def on_corrected(conn: AsyncConnection, env: EventEnvelope) -> None:
         await conn.execute(update(goals).where(goals.c.indicator_id == e.indicator_id).values(**scope))
 
 
+def _by_indicator(envs: list[EventEnvelope], model: type[PaymentRecorded] | type[PaymentRefunded]
+                  ) -> list[tuple[str, Decimal]]:
+    """The amounts of a run of payments (or refunds) summed per indicator, in id order: two runs on the same
+    indicators then lock their rows in the same order."""
+    sums: dict[str, Decimal] = {}
+    for env in envs:
+        e = model.model_validate(env.payload)
+        if e.indicator_id:
+            sums[e.indicator_id] = sums.get(e.indicator_id, Decimal(0)) + e.amount
+    return sorted(sums.items())
+
+
 async def on_paid(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
     """What a run of payments paid from each indicator, added in one statement (a payment may come before its
     indicator: it makes the row)."""
-    paid: dict[str, Decimal] = {}
-    for env in envs:
-        e = PaymentRecorded.model_validate(env.payload)
-        if e.indicator_id:
-            paid[e.indicator_id] = paid.get(e.indicator_id, Decimal(0)) + e.amount
-    if paid:
+    if paid := _by_indicator(envs, PaymentRecorded):
         stmt = insert(indicators)
-        # In id order: two runs on the same indicators lock their rows in the same order.
         await conn.execute(stmt.on_conflict_do_update(index_elements=[indicators.c.indicator_id],
                                                       set_={"paid": indicators.c.paid + stmt.excluded.paid}),
-                           [{"indicator_id": k, "paid": v, "refunded": 0} for k, v in sorted(paid.items())])
+                           [{"indicator_id": k, "paid": v, "refunded": 0} for k, v in paid])
 
 
 async def on_refunded(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
-    refunded: dict[str, Decimal] = {}
-    for env in envs:
-        e = PaymentRefunded.model_validate(env.payload)
-        if e.indicator_id:
-            refunded[e.indicator_id] = refunded.get(e.indicator_id, Decimal(0)) + e.amount
-    if refunded:
+    if refunded := _by_indicator(envs, PaymentRefunded):
         await conn.execute(update(indicators).where(indicators.c.indicator_id == bindparam("iid"))
                            .values(refunded=indicators.c.refunded + bindparam("returned")),
-                           [{"iid": k, "returned": v} for k, v in sorted(refunded.items())])
+                           [{"iid": k, "returned": v} for k, v in refunded])
 
 
 def handlers(_: Runtime) -> Mapping[str, Handler | Batched]:
