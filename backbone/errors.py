@@ -215,12 +215,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """Starlette raises the exception again once this answer is sent, and uvicorn then closes the connection:
+        the answer says so, or the gateway would send its next request down a connection about to close and get
+        a ReadError (a 503 for a request that never reached the service)."""
         from backbone.db import database_unreachable
 
         if database_unreachable(exc):
             log.warning("request.database_unreachable", path=request.url.path, error=repr(exc))
             return problem(503, "database-unavailable", "Service unavailable",
                            "The database cannot be reached right now; nothing was changed. Try again shortly.",
-                           headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+                           headers={"Retry-After": str(DATABASE_RETRY_AFTER), "Connection": "close"})
         log.exception("request.failed", path=request.url.path)
-        return problem(500, "internal-error", "Internal error", "The request could not be completed.")
+        return problem(500, "internal-error", "Internal error", "The request could not be completed.",
+                       headers={"Connection": "close"})
