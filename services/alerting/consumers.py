@@ -23,8 +23,8 @@ from contracts.performance import ProgressReported
 from contracts.sync import IssuedIndicatorReconciled, RuleLevelsReceived
 from services.alerting.measures_projections import answer_recovery
 from services.alerting.raising import raise_or_update
-from services.alerting.projections import (balance_of, balances, latest_judged_payment, mark_evaluated,
-                                           observed_payments, pending_payments, window_facts)
+from services.alerting.projections import (any_pending, balance_of, balances, latest_judged_payment,
+                                           mark_evaluated, observed_payments, pending_payments, window_facts)
 from services.alerting import payment_runs, rule_levels, scheduler
 from services.alerting.rules.book import RULEBOOK, rules_in_force
 from services.alerting.rules.engine import (Breach, IndicatorBalance, indicator_facts, judge, judge_payment,
@@ -76,6 +76,8 @@ class AlertingConsumers:
         # their refunds, which a bureau returns in batches as well.
         wired[PaymentRecorded.event_type] = Batched(self.on_payments)
         wired[PaymentRefunded.event_type] = Batched(self.on_refunds)
+        # Indicators come in imports of thousands.
+        wired[IndicatorRegistered.event_type] = Batched(self.on_registrations)
         return wired
 
     def _with_clocks(self, handler: Handler | None) -> Handler:
@@ -85,6 +87,41 @@ class AlertingConsumers:
             year = env.payload.get("fiscal_year")
             await scheduler.on_event(conn, self.store, RULEBOOK.year(year).deadline, env)
         return handle
+
+    async def on_registrations(self, conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
+        """A run of registrations (an import), each as `on_indicator_registered` then its clocks: the balances in
+        two statements, the clocks the run starts in one. A run in which an indicator comes twice or has payments
+        waiting for it goes one by one: those payments are judged against its balance as it stood at that point."""
+        registered = [IndicatorRegistered.model_validate(env.payload) for env in envs]
+        ids = [e.indicator_id for e in registered]
+        if len(envs) == 1 or len(set(ids)) < len(ids) or await any_pending(conn, ids):
+            handle = self._with_clocks(self.on_indicator_registered)
+            for env in envs:
+                await handle(conn, env)
+            return
+        stmt = pg_insert(balances)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=[balances.c.indicator_id], set_={
+            k: stmt.excluded[k] for k in ("amount", "fiscal_year", "registered", "org_unit", "owner_division",
+                                          "parent_id")}),
+            [{"indicator_id": e.indicator_id, "amount": e.amount, "allocated": 0, "paid": 0, "refunded": 0,
+              "fiscal_year": e.fiscal_year, "org_unit": e.org_unit, "owner_division": e.owner_division,
+              "parent_id": e.parent_id, "registered": env.payload} for env, e in zip(envs, registered, strict=True)])
+        given: dict[str, Decimal] = {}
+        for e in registered:
+            if e.parent_id:
+                given[e.parent_id] = given.get(e.parent_id, Decimal("0")) + e.amount
+        if given:
+            parent = pg_insert(balances)
+            await conn.execute(parent.on_conflict_do_update(
+                index_elements=[balances.c.indicator_id],
+                set_={"allocated": balances.c.allocated + parent.excluded.allocated}),
+                [{"indicator_id": k, "allocated": v, "paid": 0, "refunded": 0} for k, v in sorted(given.items())])
+        for env, e in zip(envs, registered, strict=True):
+            await self._raise_all(conn, env.event_id, None, judge(
+                rules_in_force(e.fiscal_year), IndicatorRegistered.event_type, indicator_facts(e.model_dump()),
+                e.org_unit), period=str(e.fiscal_year), org_unit=e.org_unit, owner_division=e.owner_division)
+        await scheduler.on_events(conn, self.store, [(RULEBOOK.year(e.fiscal_year).deadline, env)
+                                                     for env, e in zip(envs, registered, strict=True)])
 
     async def on_indicator_registered(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Learn the indicator's amount and scope; judge payments that arrived before it."""

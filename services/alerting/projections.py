@@ -195,6 +195,13 @@ async def pending_payments(conn: AsyncConnection, indicator_id: str) -> list[Any
         .order_by(observed_payments.c.seq))).all())
 
 
+async def any_pending(conn: AsyncConnection, indicator_ids: list[str]) -> bool:
+    """Whether a payment seen before its indicator was known waits for any of these."""
+    return await conn.scalar(text("""
+        SELECT EXISTS (SELECT FROM alerting.observed_payments
+                       WHERE indicator_id = ANY(CAST(:ids AS text[])) AND NOT evaluated)"""), {"ids": indicator_ids})
+
+
 async def latest_judged_payment(conn: AsyncConnection, indicator_id: str) -> Any:
     """The most recent payment on an indicator that has been judged, or None."""
     return (await conn.execute(

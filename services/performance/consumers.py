@@ -15,14 +15,19 @@ from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.performance.projections import goals, indicators
 
 
-async def on_registered(conn: AsyncConnection, env: EventEnvelope) -> None:
-    e = IndicatorRegistered.model_validate(env.payload)
-    stmt = insert(indicators).values(indicator_id=e.indicator_id, fiscal_year=e.fiscal_year, org_unit=e.org_unit,
-                                     owner_division=e.owner_division, doc_no=e.doc_no, fund_name=e.fund_name,
-                                     amount=e.amount, paid=0, refunded=0)
-    # A payment may have arrived first and made the row already.
+async def on_registered(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
+    """A run of registrations (an import) in one statement. A payment may have arrived first and made the row
+    already."""
+    rows = []
+    for env in envs:
+        e = IndicatorRegistered.model_validate(env.payload)
+        rows.append({"indicator_id": e.indicator_id, "fiscal_year": e.fiscal_year, "org_unit": e.org_unit,
+                     "owner_division": e.owner_division, "doc_no": e.doc_no, "fund_name": e.fund_name,
+                     "amount": e.amount, "paid": 0, "refunded": 0})
+    stmt = insert(indicators)
     await conn.execute(stmt.on_conflict_do_update(index_elements=[indicators.c.indicator_id], set_={
-        k: stmt.excluded[k] for k in ("fiscal_year", "org_unit", "owner_division", "doc_no", "fund_name", "amount")}))
+        k: stmt.excluded[k] for k in ("fiscal_year", "org_unit", "owner_division", "doc_no", "fund_name", "amount")}),
+        rows)
 
 
 async def on_adjusted(conn: AsyncConnection, env: EventEnvelope) -> None:
@@ -72,6 +77,6 @@ async def on_refunded(conn: AsyncConnection, envs: list[EventEnvelope]) -> None:
 
 
 def handlers(_: Runtime) -> Mapping[str, Handler | Batched]:
-    return {IndicatorRegistered.event_type: on_registered, IndicatorAdjusted.event_type: on_adjusted,
+    return {IndicatorRegistered.event_type: Batched(on_registered), IndicatorAdjusted.event_type: on_adjusted,
             IndicatorCorrected.event_type: on_corrected, PaymentRecorded.event_type: Batched(on_paid),
             PaymentRefunded.event_type: Batched(on_refunded)}

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from backbone.eventstore import EventStore
 from contracts.envelope import EventEnvelope, EventMetadata
 from backbone.consumer import apply_one
+from contracts.ledger import IndicatorRegistered
 from contracts.payments import PaymentRecorded, PaymentRefunded
 from services.alerting import app as alerting_app, scheduler
 from services.alerting.consumers import AlertingConsumers
@@ -181,3 +182,60 @@ async def test_a_run_seen_again_creates_nothing_new(engine):
     # its event id (processed_events) before any handler, so only the payments come again here.
     again = [env for env in payments if env.event_type == PaymentRecorded.event_type]
     assert await judged(engine, tag, [payments, again], []) == once
+
+
+def _registered(tag: str, n: int, amount: str, org_unit: str, *, parent: int | None = None, level: str = "central",
+                issued_on: date | None = date(2026, 3, 2), poverty_tag: bool = True) -> EventEnvelope:
+    e = IndicatorRegistered(
+        indicator_id=f"{tag}-i{n}", doc_no=f"吉财农指〔2026〕{n}号", fund_name="衔接推进乡村振兴补助资金",
+        fund_nature="general_budget", function_code="2130505", economic_code="50901", budget_project="项目",
+        amount=Decimal(amount), fiscal_year=2026, level=level, issued_on=issued_on, received_on=date(2026, 3, 3),
+        registered_on=date(2026, 3, 4), owner_division="agriculture", org_unit=org_unit, poverty_tag=poverty_tag,
+        parent_id=f"{tag}-i{parent}" if parent else None)
+    return EventEnvelope(event_id=uuid4(), stream_id=f"indicator-{e.indicator_id}", stream_type="indicator",
+                         version=1, event_type=e.event_type, occurred_at=datetime(2026, 3, 4, 2, tzinfo=UTC),
+                         metadata=EventMetadata(actor="admin", source="ledger"), payload=e.model_dump(mode="json"))
+
+
+async def registrations_applied(engine, tag: str, runs: list[list[EventEnvelope]] | None,
+                                events: list[EventEnvelope]) -> dict[str, Any]:
+    """What alerting holds after the registrations, in runs to the batched handler or (None) each as the plain
+    handler and its clocks took it before; rolled back after."""
+    store = EventStore(alerting_app.spec.tables, source="alerting",
+                       inline_projections=list(alerting_app.spec.inline_projections))
+    consumers = AlertingConsumers(store)
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            if runs is None:
+                handle = consumers._with_clocks(consumers.on_indicator_registered)
+                for env in events:
+                    await handle(conn, env)
+            else:
+                registered = consumers.handlers()[IndicatorRegistered.event_type]
+                for run in runs:
+                    await registered.apply(conn, run)
+            return await outcome(conn, tag)
+        finally:
+            await transaction.rollback()
+
+
+async def test_an_import_registered_in_runs_gives_what_one_by_one_gives(engine):
+    """An import's registrations taken a run at once: the same balances (a parent's share given to its children),
+    the same alerts (ZB-001 registered late, ZB-004 elements missing) and the same clocks (ZB-002, ZB-003, JX-001,
+    ZC-007 started, ZC-009 settled ahead), however the runs are cut."""
+    tag = f"reg{uuid4().hex[:8]}"
+    events = [_registered(tag, 1, "1000.00", "220100"), _registered(tag, 2, "600.00", "220102", parent=1),
+              _registered(tag, 3, "300.00", "220103", parent=1), _registered(tag, 4, "50.00", "220102", level="city",
+                                                                             issued_on=date(2026, 1, 5)),
+              _registered(tag, 5, "70.00", "220104", level="province", poverty_tag=False),
+              _registered(tag, 6, "20.00", "220102", parent=2)]
+    expected = await registrations_applied(engine, tag, None, events)
+    assert {a["rule_id"] for a in expected["alerts"]} == {"indicator.registered_late",
+                                                          "indicator.elements_incomplete"}, expected["alerts"]
+    parent = next(b for b in expected["balances"] if b["indicator_id"] == f"{tag}-i1")
+    assert parent["allocated"] == Decimal("900.00")
+    assert {c["rule_id"] for c in expected["clocks"]} >= {"indicator.not_allocated_in_time", "spending.funds_idle",
+                                                          "spending.payment_indicator_unknown"}, expected["clocks"]
+    for runs in ([events], [events[:2], events[2:5], events[5:]], [[e] for e in events]):
+        assert await registrations_applied(engine, tag, runs, []) == expected
