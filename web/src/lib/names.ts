@@ -7,6 +7,9 @@ export const LEVELS: Record<string, string> = {
   green: '绿灯',
 }
 
+// The three warning levels an alert rings at (green is where a verified alert ends).
+export const ALERT_LEVELS: Record<string, string> = { red: LEVELS.red, yellow: LEVELS.yellow, yellow_bell: LEVELS.yellow_bell }
+
 export const ALERT_STATUSES: Record<string, string> = {
   open: '待处理',
   green: '已转绿灯',
