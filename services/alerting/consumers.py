@@ -99,6 +99,14 @@ class AlertingConsumers:
             for env in envs:
                 await handle(conn, env)
             return
+        await self._learn(conn, envs, registered)
+        await scheduler.on_events(conn, self.store, [(RULEBOOK.year(e.fiscal_year).deadline, env)
+                                                     for env, e in zip(envs, registered, strict=True)])
+
+    async def _learn(self, conn: AsyncConnection, envs: list[EventEnvelope],
+                     registered: list[IndicatorRegistered]) -> None:
+        """Learn the indicators' amounts and scopes (their parents' shares given to them added up, in id order) and
+        judge each registration, in the run's order."""
         stmt = pg_insert(balances)
         await conn.execute(stmt.on_conflict_do_update(index_elements=[balances.c.indicator_id], set_={
             k: stmt.excluded[k] for k in ("amount", "fiscal_year", "registered", "org_unit", "owner_division",
@@ -120,28 +128,11 @@ class AlertingConsumers:
             await self._raise_all(conn, env.event_id, None, judge(
                 rules_in_force(e.fiscal_year), IndicatorRegistered.event_type, indicator_facts(e.model_dump()),
                 e.org_unit), period=str(e.fiscal_year), org_unit=e.org_unit, owner_division=e.owner_division)
-        await scheduler.on_events(conn, self.store, [(RULEBOOK.year(e.fiscal_year).deadline, env)
-                                                     for env, e in zip(envs, registered, strict=True)])
 
     async def on_indicator_registered(self, conn: AsyncConnection, env: EventEnvelope) -> None:
         """Learn the indicator's amount and scope; judge payments that arrived before it."""
         e = IndicatorRegistered.model_validate(env.payload)
-        stmt = pg_insert(balances).values(
-            indicator_id=e.indicator_id, amount=e.amount, allocated=0, paid=0, refunded=0,
-            fiscal_year=e.fiscal_year, org_unit=e.org_unit, owner_division=e.owner_division, parent_id=e.parent_id,
-            registered=env.payload)
-        await conn.execute(stmt.on_conflict_do_update(index_elements=[balances.c.indicator_id], set_={
-            "amount": stmt.excluded.amount, "fiscal_year": stmt.excluded.fiscal_year,
-            "registered": stmt.excluded.registered,
-            "org_unit": stmt.excluded.org_unit, "owner_division": stmt.excluded.owner_division,
-            "parent_id": stmt.excluded.parent_id}))
-        if e.parent_id:
-            parent = pg_insert(balances).values(indicator_id=e.parent_id, allocated=e.amount, paid=0, refunded=0)
-            await conn.execute(parent.on_conflict_do_update(
-                index_elements=[balances.c.indicator_id], set_={"allocated": balances.c.allocated + e.amount}))
-        await self._raise_all(conn, env.event_id, None, judge(
-            rules_in_force(e.fiscal_year), IndicatorRegistered.event_type, indicator_facts(e.model_dump()), e.org_unit),
-            period=str(e.fiscal_year), org_unit=e.org_unit, owner_division=e.owner_division)
+        await self._learn(conn, [env], [e])
         pending = await pending_payments(conn, e.indicator_id)
         if not pending:
             return

@@ -116,13 +116,18 @@ async def outcome(conn, tag: str) -> dict[str, Any]:
             "events": [(s, v, t, {k: x for k, x in p.items() if k not in _TIMES}) for s, v, t, p in events]}
 
 
+def alerting_consumers() -> AlertingConsumers:
+    """Alerting's consumers over its own event store, with its inline projections (the alerts, their clocks)."""
+    return AlertingConsumers(EventStore(alerting_app.spec.tables, source="alerting",
+                                        inline_projections=list(alerting_app.spec.inline_projections)))
+
+
 async def judged(engine, tag: str, batched: list[list[EventEnvelope]] | None,
                  one_by_one: list[EventEnvelope]) -> dict[str, Any]:
     """What alerting holds after the payments, judged in runs or one by one; rolled back after."""
     known, _ = sequence(tag)
-    store = EventStore(alerting_app.spec.tables, source="alerting",
-                       inline_projections=list(alerting_app.spec.inline_projections))
-    consumers = AlertingConsumers(store)
+    consumers = alerting_consumers()
+    store = consumers.store
     async with engine.connect() as conn:
         transaction = await conn.begin()
         try:
@@ -201,9 +206,7 @@ async def registrations_applied(engine, tag: str, runs: list[list[EventEnvelope]
                                 events: list[EventEnvelope]) -> dict[str, Any]:
     """What alerting holds after the registrations, in runs to the batched handler or (None) each as the plain
     handler and its clocks took it before; rolled back after."""
-    store = EventStore(alerting_app.spec.tables, source="alerting",
-                       inline_projections=list(alerting_app.spec.inline_projections))
-    consumers = AlertingConsumers(store)
+    consumers = alerting_consumers()
     async with engine.connect() as conn:
         transaction = await conn.begin()
         try:
